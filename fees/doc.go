@@ -1,0 +1,2 @@
+// Package fees is the domain of feebridge.
+package fees
