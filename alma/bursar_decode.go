@@ -1,0 +1,546 @@
+package alma
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/feebridge/feebridge/fees"
+)
+
+// DecoderOptions tune an [ExportDecoder]. The zero value (or nil) reads an
+// export file with dates in UTC.
+type DecoderOptions struct {
+	// File names the file in errors.
+	File string
+	// Location is the time zone of dates written without a zone suffix.
+	// Nil means UTC.
+	Location *time.Location
+	// Zones adds or overrides zone suffixes, such as "IST" for India
+	// Standard Time. The decoder knows UTC, GMT, the North American
+	// zones, BST, CET, CEST, IST (Israel), IDT, AEST and AEDT, and numeric
+	// offsets such as "+0530".
+	Zones map[string]*time.Location
+	// AllowDuplicates accepts several records with one
+	// bursarTransactionId, as in an import file where two payments pay
+	// one fee. Export files never repeat one, so by default a repeat is an
+	// [ErrDuplicateTransactionID].
+	AllowDuplicates bool
+}
+
+// bursarElem names the elements the decoder gives meaning to, by local
+// name; bursarRole is what an element means where it stands.
+type bursarElem uint8
+
+const (
+	elemOther bursarElem = iota
+	elemExportNumber
+	elemUserList
+	elemUser
+	elemType
+	elemValue
+	elemPatronName
+	elemFineFee
+	elemFineFeeType
+	elemComment
+	elemOwner
+	elemLibraryCode
+	elemLibraryID
+	elemLastTransactionDate
+	elemItemTitle
+	elemItemCallNumber
+	elemItemLibrary
+	elemItemLocation
+	elemItemBarcode
+	elemItemDueDate
+	elemCompositeSum
+	elemCurrency
+	elemSum
+	elemTransactionID
+)
+
+var bursarElems = map[string]bursarElem{
+	"exportNumber":             elemExportNumber,
+	"userExportedFineFeesList": elemUserList,
+	"user":                     elemUser,
+	"type":                     elemType,
+	"value":                    elemValue,
+	"patronName":               elemPatronName,
+	"userFineFee":              elemFineFee,
+	"fineFeeType":              elemFineFeeType,
+	"fineFeeComment":           elemComment,
+	"owneredEntity":            elemOwner,
+	"libraryCode":              elemLibraryCode,
+	"libraryId":                elemLibraryID,
+	"lastTransactionDate":      elemLastTransactionDate,
+	"itemTitle":                elemItemTitle,
+	"itemCallNumebr":           elemItemCallNumber, // sic: Alma's spelling
+	"itemCallNumber":           elemItemCallNumber,
+	"itemLibrary":              elemItemLibrary,
+	"itemLocation":             elemItemLocation,
+	"itemBarcode":              elemItemBarcode,
+	"itemDueDate":              elemItemDueDate,
+	"compositeSum":             elemCompositeSum,
+	"currency":                 elemCurrency,
+	"sum":                      elemSum,
+	"bursarTransactionId":      elemTransactionID,
+}
+
+func bursarElemKind(local string) bursarElem { return bursarElems[local] }
+
+type bursarRole uint8
+
+const (
+	roleNone bursarRole = iota
+	rolePatron
+	roleUser
+	roleFee
+	roleFeeOwner
+	roleSum
+	// Roles from here on are text fields.
+	roleText
+	roleExportNumber
+	roleUserType
+	roleUserValue
+	rolePatronName
+	roleFeeType
+	roleComment
+	roleLibraryCode
+	roleLibraryID
+	roleLastTransaction
+	roleItemTitle
+	roleItemCallNumber
+	roleItemLibrary
+	roleItemLocation
+	roleItemBarcode
+	roleItemDueDate
+	roleCurrency
+	roleAmount
+	roleTransactionID
+)
+
+// roleOf returns what an element named kind means inside parent.
+func roleOf(parent bursarRole, kind bursarElem) bursarRole {
+	switch parent {
+	case roleFee:
+		switch kind {
+		case elemFineFeeType:
+			return roleFeeType
+		case elemComment:
+			return roleComment
+		case elemOwner:
+			return roleFeeOwner
+		case elemLastTransactionDate:
+			return roleLastTransaction
+		case elemItemTitle:
+			return roleItemTitle
+		case elemItemCallNumber:
+			return roleItemCallNumber
+		case elemItemLibrary:
+			return roleItemLibrary
+		case elemItemLocation:
+			return roleItemLocation
+		case elemItemBarcode:
+			return roleItemBarcode
+		case elemItemDueDate:
+			return roleItemDueDate
+		case elemCompositeSum:
+			return roleSum
+		case elemTransactionID:
+			return roleTransactionID
+		}
+		return roleNone
+	case roleFeeOwner:
+		switch kind {
+		case elemLibraryCode:
+			return roleLibraryCode
+		case elemLibraryID:
+			return roleLibraryID
+		}
+		return roleNone
+	case roleSum:
+		switch kind {
+		case elemCurrency:
+			return roleCurrency
+		case elemSum:
+			return roleAmount
+		}
+		return roleNone
+	case roleUser:
+		switch kind {
+		case elemType:
+			return roleUserType
+		case elemValue:
+			return roleUserValue
+		}
+		return roleNone
+	case rolePatron:
+		switch kind {
+		case elemUser:
+			return roleUser
+		case elemPatronName:
+			return rolePatronName
+		}
+	}
+	switch kind {
+	case elemFineFee:
+		return roleFee
+	case elemUserList:
+		return rolePatron
+	case elemExportNumber:
+		return roleExportNumber
+	}
+	return roleNone
+}
+
+// ExportDecoder reads an Alma bursar file (an export, or an import written
+// by [ImportEncoder]) one fine or fee at a time, in constant memory.
+type ExportDecoder struct {
+	s    *xmlScanner
+	opts DecoderOptions
+	loc  *time.Location
+
+	roles        []bursarRole
+	exportNumber string
+	value        []byte // text of the current text field
+
+	inPatron bool
+	patron   Patron
+
+	inFee bool
+	fee   feeDraft
+
+	seen bursarTxSet
+	err  error // sticky: a syntax or read error
+}
+
+// feeDraft collects one userFineFee while it is read.
+type feeDraft struct {
+	rec                      ExportRecord
+	seen                     uint64 // roles already met, as bits
+	amount, currency         string
+	amountLine, currencyLine int
+	date, due                string
+	dateLine, dueLine        int
+	txLine                   int
+	libraryID                string
+	err                      error // first problem met
+	errLine                  int
+}
+
+func (f *feeDraft) fail(line int, err error) {
+	if f.err == nil {
+		f.err, f.errLine = err, line
+	}
+}
+
+// NewExportDecoder returns a decoder that reads r. opts may be nil.
+func NewExportDecoder(r io.Reader, opts *DecoderOptions) *ExportDecoder {
+	d := &ExportDecoder{s: newXMLScanner(r), roles: make([]bursarRole, 0, xmlMaxDepth)}
+	if opts != nil {
+		d.opts = *opts
+	}
+	d.loc = d.opts.Location
+	if d.loc == nil {
+		d.loc = time.UTC
+	}
+	return d
+}
+
+// ExportNumber returns the file's exportNumber, once the decoder has read
+// past it (Alma writes it before the first user). Import files have none.
+func (d *ExportDecoder) ExportNumber() string { return d.exportNumber }
+
+// Decode returns the next fine or fee. At the end of the file it returns
+// io.EOF.
+//
+// A record that breaks a rule (a bad amount or currency, a missing or
+// repeated transaction id, …) comes back as a *[ParseError]; the next call
+// goes on with the next record, so a caller may collect the errors and
+// carry on, or stop at the first. Malformed XML is a *ParseError wrapping
+// [ErrSyntax], and a read error is returned as it is; both end the
+// decoding: every later call returns the same error.
+func (d *ExportDecoder) Decode() (ExportRecord, error) {
+	if d.err != nil {
+		return ExportRecord{}, d.err
+	}
+	for {
+		tok, err := d.s.next()
+		if err != nil {
+			return ExportRecord{}, d.fatal(err)
+		}
+		switch tok.kind {
+		case xmlTokStart:
+			d.start(tok)
+		case xmlTokText:
+			if len(d.roles) > 0 && d.roles[len(d.roles)-1] > roleText {
+				d.value = append(d.value, tok.text...)
+			}
+		case xmlTokEnd:
+			role := d.roles[len(d.roles)-1]
+			d.roles = d.roles[:len(d.roles)-1]
+			if role > roleText {
+				d.setField(role, tok.line)
+				continue
+			}
+			switch role {
+			case rolePatron:
+				d.inPatron = false
+			case roleFee:
+				d.inFee = false
+				return d.finish()
+			}
+		}
+	}
+}
+
+// fatal turns a scanner error into the sticky error.
+func (d *ExportDecoder) fatal(err error) error {
+	var se *xmlSyntaxError
+	switch {
+	case err == io.EOF:
+		d.err = io.EOF
+	case errors.As(err, &se):
+		pe := &ParseError{File: d.opts.File, Line: se.line, Err: fmt.Errorf("%w: %s", ErrSyntax, se.msg)}
+		if d.inPatron {
+			pe.User = d.patron.ID
+		}
+		if d.inFee {
+			pe.TransactionID = d.fee.rec.TransactionID
+		}
+		d.err = pe
+	default:
+		if d.opts.File != "" {
+			err = fmt.Errorf("alma: reading bursar file %s: %w", d.opts.File, err)
+		}
+		d.err = err
+	}
+	return d.err
+}
+
+func (d *ExportDecoder) start(tok xmlToken) {
+	parent := roleNone
+	if len(d.roles) > 0 {
+		parent = d.roles[len(d.roles)-1]
+	}
+	role := roleOf(parent, tok.name.kind)
+	if parent > roleText {
+		// An element inside a text field: the field is not plain text.
+		if d.inFee {
+			d.fee.fail(tok.line, fmt.Errorf("%w: <%s> inside a text field", ErrStructure, tok.name.qname))
+		}
+		role = roleNone
+	}
+	d.roles = append(d.roles, role)
+	switch {
+	case role > roleText:
+		d.value = d.value[:0]
+		if d.inFee && role != roleExportNumber {
+			bit := uint64(1) << role
+			if d.fee.seen&bit != 0 {
+				d.fee.fail(tok.line, fmt.Errorf("%w: <%s> twice in one userFineFee", ErrStructure, tok.name.qname))
+			}
+			d.fee.seen |= bit
+			switch role {
+			case roleAmount:
+				d.fee.amountLine = tok.line
+			case roleCurrency:
+				d.fee.currencyLine = tok.line
+			case roleLastTransaction:
+				d.fee.dateLine = tok.line
+			case roleItemDueDate:
+				d.fee.dueLine = tok.line
+			case roleTransactionID:
+				d.fee.txLine = tok.line
+			}
+		}
+	case role == rolePatron:
+		d.inPatron = true
+		d.patron = Patron{}
+	case role == roleFee:
+		if d.inFee {
+			d.fee.fail(tok.line, fmt.Errorf("%w: userFineFee inside userFineFee", ErrStructure))
+			d.roles[len(d.roles)-1] = roleNone
+			return
+		}
+		d.inFee = true
+		d.fee = feeDraft{rec: ExportRecord{Line: tok.line}}
+	}
+}
+
+// setField stores the text of the field that just ended.
+func (d *ExportDecoder) setField(role bursarRole, line int) {
+	v := collapseSpace(d.value)
+	f := &d.fee
+	switch role {
+	case roleExportNumber:
+		d.exportNumber = v
+	case roleUserType:
+		d.patron.IDType = v
+	case roleUserValue:
+		d.patron.ID = v
+	case rolePatronName:
+		d.patron.Name = v
+	case roleFeeType:
+		f.rec.Type = fees.Type(v)
+	case roleComment:
+		f.rec.Comment = v
+	case roleLibraryCode:
+		f.rec.Owner = v
+	case roleLibraryID:
+		f.libraryID = v
+	case roleLastTransaction:
+		f.date = v
+	case roleItemTitle:
+		f.rec.Item.Title = v
+	case roleItemCallNumber:
+		f.rec.Item.CallNumber = v
+	case roleItemLibrary:
+		f.rec.Item.Library = v
+	case roleItemLocation:
+		f.rec.Item.Location = v
+	case roleItemBarcode:
+		f.rec.Item.Barcode = v
+	case roleItemDueDate:
+		f.due = v
+	case roleCurrency:
+		f.currency = v
+	case roleAmount:
+		f.amount = v
+	case roleTransactionID:
+		f.rec.TransactionID = v
+	}
+}
+
+// finish checks the record that just ended and returns it.
+func (d *ExportDecoder) finish() (ExportRecord, error) {
+	f := &d.fee
+	rec := &f.rec
+	if d.inPatron {
+		rec.Patron = d.patron
+	}
+	if rec.Owner == "" {
+		rec.Owner = f.libraryID
+	}
+	if !d.inPatron || rec.Patron.ID == "" {
+		f.fail(rec.Line, fmt.Errorf("%w: userFineFee without a user identifier", ErrMissingUser))
+	}
+	if rec.TransactionID == "" {
+		f.fail(rec.Line, ErrMissingTransactionID)
+	} else if !d.opts.AllowDuplicates && d.seen.add(rec.TransactionID) {
+		f.fail(f.txLine, fmt.Errorf("%w: %s was used by an earlier record", ErrDuplicateTransactionID, rec.TransactionID))
+	}
+	if rec.Type == "" {
+		f.fail(rec.Line, ErrFeeType)
+	}
+	d.amount(f)
+	var err error
+	if rec.LastTransaction, err = parseBursarDate(f.date, d.loc, d.opts.Zones); err != nil {
+		f.fail(f.dateLine, fmt.Errorf("%w: lastTransactionDate %q: %v", ErrDate, f.date, err))
+	}
+	if rec.Item.DueDate, err = parseBursarDate(f.due, d.loc, d.opts.Zones); err != nil {
+		f.fail(f.dueLine, fmt.Errorf("%w: itemDueDate %q: %v", ErrDate, f.due, err))
+	}
+	if f.err != nil {
+		return ExportRecord{}, &ParseError{File: d.opts.File, Line: f.errLine, User: rec.Patron.ID, TransactionID: rec.TransactionID, Err: f.err}
+	}
+	return *rec, nil
+}
+
+// amount parses compositeSum into the record.
+func (d *ExportDecoder) amount(f *feeDraft) {
+	line := f.currencyLine
+	if line == 0 {
+		line = f.rec.Line
+	}
+	if f.currency == "" {
+		f.fail(line, fmt.Errorf("%w: no compositeSum/currency", ErrCurrency))
+		return
+	}
+	c, err := fees.ParseCurrency(f.currency)
+	if err != nil {
+		f.fail(line, fmt.Errorf("%w: %w", ErrCurrency, err))
+		return
+	}
+	if f.amountLine == 0 {
+		f.fail(f.rec.Line, fmt.Errorf("%w: no compositeSum/sum", ErrAmount))
+		return
+	}
+	m, err := fees.ParseMoney(f.amount, c)
+	if err != nil {
+		f.fail(f.amountLine, fmt.Errorf("%w: %w", ErrAmount, err))
+		return
+	}
+	f.rec.Amount = m
+}
+
+// collapseSpace returns b with leading and trailing white space removed
+// and each inner run of white space made one space.
+func collapseSpace(b []byte) string {
+	clean := true
+	start, end := 0, len(b)
+	for start < end && isXMLSpace(b[start]) {
+		start++
+	}
+	for end > start && isXMLSpace(b[end-1]) {
+		end--
+	}
+	b = b[start:end]
+	for i := 0; i < len(b); i++ {
+		if c := b[i]; c == '\n' || c == '\t' || c == '\r' || (c == ' ' && i+1 < len(b) && b[i+1] == ' ') {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return string(b)
+	}
+	out := make([]byte, 0, len(b))
+	space := false
+	for _, c := range b {
+		if isXMLSpace(c) {
+			space = true
+			continue
+		}
+		if space {
+			out = append(out, ' ')
+			space = false
+		}
+		out = append(out, c)
+	}
+	return string(out)
+}
+
+// bursarTxSet remembers the transaction ids of a file. Alma's ids are
+// numbers of up to 19 digits, kept as integers (8 bytes each); any other
+// id is kept as a string.
+type bursarTxSet struct {
+	nums map[uint64]struct{}
+	strs map[string]struct{}
+}
+
+// add records id and reports whether it was already there.
+func (s *bursarTxSet) add(id string) bool {
+	if len(id) <= 19 && (id[0] != '0' || len(id) == 1) {
+		if n, err := strconv.ParseUint(id, 10, 64); err == nil {
+			if s.nums == nil {
+				s.nums = make(map[uint64]struct{})
+			}
+			if _, ok := s.nums[n]; ok {
+				return true
+			}
+			s.nums[n] = struct{}{}
+			return false
+		}
+	}
+	if s.strs == nil {
+		s.strs = make(map[string]struct{})
+	}
+	if _, ok := s.strs[id]; ok {
+		return true
+	}
+	s.strs[id] = struct{}{}
+	return false
+}

@@ -1,0 +1,681 @@
+package alma
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// This file holds the XML scanner under ExportDecoder: a streaming
+// tokenizer made for the flat, element-only XML of Alma's bursar files.
+// encoding/xml reads such a file at a few tens of MB/s; this scanner reads
+// it several times faster because it works on one large buffer, finds tags
+// with bytes.IndexByte, hands out text without copying whenever it holds
+// no entity, and interns element names instead of allocating them.
+//
+// It still checks what makes XML well formed: matching start and end tags,
+// a single root element, names, attribute syntax, the five predefined
+// entities and numeric character references (to legal characters only),
+// comments, CDATA sections, processing instructions, legal characters and
+// valid UTF-8. It refuses a DOCTYPE (so no entity can ever be expanded),
+// nesting deeper than xmlMaxDepth and any token longer than xmlMaxToken.
+
+const (
+	xmlMaxDepth = 32
+	xmlMaxToken = 1 << 20 // longest tag, comment or run of text
+	xmlReadSize = 64 << 10
+	xmlMaxNames = 4096 // distinct element names interned
+)
+
+type xmlTokKind uint8
+
+const (
+	xmlTokEOF xmlTokKind = iota
+	xmlTokStart
+	xmlTokEnd
+	xmlTokText
+)
+
+// xmlName is an interned element name.
+type xmlName struct {
+	qname string // as written, with its prefix
+	local string // without the prefix
+	kind  bursarElem
+}
+
+// xmlToken is one token. Text is only valid until the next call to next.
+type xmlToken struct {
+	kind xmlTokKind
+	name *xmlName
+	nil  bool // the start tag carries xsi:nil="true"
+	text []byte
+	line int // line of the token's first byte
+}
+
+// xmlSyntaxError is a well-formedness error at a line.
+type xmlSyntaxError struct {
+	line int
+	msg  string
+}
+
+func (e *xmlSyntaxError) Error() string { return e.msg }
+
+// errXMLIncomplete tells the scanner that a token runs past the buffered
+// bytes: it reads more and tries again.
+var errXMLIncomplete = errors.New("incomplete token")
+
+type xmlScanner struct {
+	r        io.Reader
+	buf      []byte
+	pos, end int  // buf[pos:end] is read but not yet scanned
+	eof      bool // r has no more bytes
+	rerr     error
+
+	line int // line number at buf[mark]
+	mark int
+
+	stack      []*xmlName
+	stackLines []int
+	names      map[string]*xmlName
+
+	started    bool // some token was scanned (the XML declaration must come first)
+	rootSeen   bool
+	rootClosed bool
+	pendingEnd bool // the last start tag was self-closing
+	text       []byte
+	err        error
+}
+
+func newXMLScanner(r io.Reader) *xmlScanner {
+	return &xmlScanner{
+		r:          r,
+		buf:        make([]byte, xmlReadSize),
+		line:       1,
+		names:      make(map[string]*xmlName),
+		stack:      make([]*xmlName, 0, xmlMaxDepth),
+		stackLines: make([]int, 0, xmlMaxDepth),
+	}
+}
+
+// lineAt returns the line of buf[p]. Calls must not go backwards.
+func (s *xmlScanner) lineAt(p int) int {
+	if p > s.mark {
+		s.line += bytes.Count(s.buf[s.mark:p], []byte{'\n'})
+		s.mark = p
+	}
+	return s.line
+}
+
+func (s *xmlScanner) fail(p int, format string, args ...any) error {
+	s.err = &xmlSyntaxError{line: s.lineAt(p), msg: fmt.Sprintf(format, args...)}
+	return s.err
+}
+
+// fill reads more bytes, keeping buf[pos:end]. It reports false when
+// nothing more can be read.
+func (s *xmlScanner) fill() bool {
+	if s.eof {
+		return false
+	}
+	s.lineAt(s.pos)
+	if s.pos > 0 {
+		n := copy(s.buf, s.buf[s.pos:s.end])
+		s.end = n
+		s.mark -= s.pos
+		s.pos = 0
+	}
+	if s.end == len(s.buf) {
+		if len(s.buf) >= xmlMaxToken {
+			return false
+		}
+		nb := make([]byte, 2*len(s.buf))
+		copy(nb, s.buf[:s.end])
+		s.buf = nb
+	}
+	for range 100 {
+		n, err := s.r.Read(s.buf[s.end:])
+		s.end += n
+		if err != nil {
+			s.eof = true
+			if err != io.EOF {
+				s.rerr = err
+			}
+			return n > 0
+		}
+		if n > 0 {
+			return true
+		}
+	}
+	s.eof = true
+	s.rerr = io.ErrNoProgress
+	return false
+}
+
+// next returns the next token. Errors are sticky.
+func (s *xmlScanner) next() (xmlToken, error) {
+	if s.err != nil {
+		return xmlToken{}, s.err
+	}
+	if s.pendingEnd {
+		s.pendingEnd = false
+		return s.pop(), nil
+	}
+	if !s.started {
+		// A UTF-8 byte order mark may come before everything else.
+		for s.end-s.pos < 3 && s.fill() {
+		}
+		if bytes.HasPrefix(s.buf[s.pos:s.end], []byte("\xef\xbb\xbf")) {
+			s.pos += 3
+		}
+	}
+	for {
+		if s.pos >= s.end && !s.fill() {
+			return s.atEOF()
+		}
+		var tok xmlToken
+		n, err := s.scan(s.buf[s.pos:s.end], &tok)
+		if err == errXMLIncomplete {
+			if s.end-s.pos >= xmlMaxToken {
+				return xmlToken{}, s.fail(s.pos, "token longer than %d bytes", xmlMaxToken)
+			}
+			if !s.fill() {
+				if s.rerr != nil {
+					s.err = s.rerr
+					return xmlToken{}, s.err
+				}
+				if s.end-s.pos >= xmlMaxToken {
+					return xmlToken{}, s.fail(s.pos, "token longer than %d bytes", xmlMaxToken)
+				}
+				// At the end of the input: only text may end there.
+				n, err = s.scanFinal(s.buf[s.pos:s.end], &tok)
+			} else {
+				continue
+			}
+		}
+		if err != nil {
+			return xmlToken{}, err
+		}
+		s.pos += n
+		s.started = true
+		if tok.kind != xmlTokEOF {
+			return tok, nil
+		}
+	}
+}
+
+func (s *xmlScanner) atEOF() (xmlToken, error) {
+	if s.rerr != nil {
+		s.err = s.rerr
+		return xmlToken{}, s.err
+	}
+	switch {
+	case len(s.stack) > 0:
+		top := s.stack[len(s.stack)-1]
+		return xmlToken{}, s.fail(s.end, "unexpected end of file: <%s> opened on line %d is not closed", top.qname, s.stackLines[len(s.stackLines)-1])
+	case !s.rootSeen:
+		return xmlToken{}, s.fail(s.end, "no root element")
+	}
+	s.err = io.EOF
+	return xmlToken{kind: xmlTokEOF}, io.EOF
+}
+
+func (s *xmlScanner) pop() xmlToken {
+	top := s.stack[len(s.stack)-1]
+	s.stack = s.stack[:len(s.stack)-1]
+	s.stackLines = s.stackLines[:len(s.stackLines)-1]
+	if len(s.stack) == 0 {
+		s.rootClosed = true
+	}
+	return xmlToken{kind: xmlTokEnd, name: top}
+}
+
+// scanFinal handles the bytes left at the end of the input, which can only
+// be text (anything else is unterminated).
+func (s *xmlScanner) scanFinal(data []byte, tok *xmlToken) (int, error) {
+	if data[0] == '<' {
+		return 0, s.fail(s.pos, "unexpected end of file inside markup")
+	}
+	return s.scanText(data, len(data), tok)
+}
+
+// scan reads one token from data, which is not empty. A token of kind
+// xmlTokEOF means "nothing to hand out" (a comment, a processing
+// instruction): the caller goes on.
+func (s *xmlScanner) scan(data []byte, tok *xmlToken) (int, error) {
+	if data[0] != '<' {
+		i := bytes.IndexByte(data, '<')
+		if i < 0 {
+			return 0, errXMLIncomplete
+		}
+		return s.scanText(data, i, tok)
+	}
+	if len(data) < 2 {
+		return 0, errXMLIncomplete
+	}
+	switch data[1] {
+	case '/':
+		return s.scanEnd(data, tok)
+	case '?':
+		return s.scanPI(data)
+	case '!':
+		return s.scanBang(data, tok)
+	}
+	return s.scanStart(data, tok)
+}
+
+func isXMLSpace(b byte) bool { return b == ' ' || b == '\n' || b == '\t' || b == '\r' }
+
+// scanText reads the character data data[:n].
+func (s *xmlScanner) scanText(data []byte, n int, tok *xmlToken) (int, error) {
+	raw := data[:n]
+	if len(s.stack) == 0 {
+		// Outside the root element only white space may appear.
+		for i, b := range raw {
+			if !isXMLSpace(b) {
+				return 0, s.fail(s.pos+i, "text outside the root element")
+			}
+		}
+		return n, nil
+	}
+	text, err := s.decodeText(raw, s.pos)
+	if err != nil {
+		return 0, err
+	}
+	*tok = xmlToken{kind: xmlTokText, text: text}
+	return n, nil
+}
+
+// decodeText checks the characters of raw and expands its references. It
+// returns raw itself when there is nothing to expand. base is raw's offset
+// in buf, for error lines.
+func (s *xmlScanner) decodeText(raw []byte, base int) ([]byte, error) {
+	amp, err := s.checkChars(raw, base)
+	if err != nil {
+		return nil, err
+	}
+	if amp < 0 {
+		return raw, nil
+	}
+	out := append(s.text[:0], raw[:amp]...)
+	for i := amp; i < len(raw); {
+		b := raw[i]
+		if b != '&' {
+			j := bytes.IndexByte(raw[i:], '&')
+			if j < 0 {
+				out = append(out, raw[i:]...)
+				break
+			}
+			out = append(out, raw[i:i+j]...)
+			i += j
+			continue
+		}
+		semi := bytes.IndexByte(raw[i:], ';')
+		if semi < 0 {
+			return nil, s.fail(base+i, "unterminated entity reference")
+		}
+		r, err := s.entity(raw[i+1:i+semi], base+i)
+		if err != nil {
+			return nil, err
+		}
+		out = utf8.AppendRune(out, r)
+		i += semi + 1
+	}
+	s.text = out
+	return out, nil
+}
+
+// entity resolves the reference between '&' and ';'.
+func (s *xmlScanner) entity(name []byte, at int) (rune, error) {
+	switch string(name) {
+	case "amp":
+		return '&', nil
+	case "lt":
+		return '<', nil
+	case "gt":
+		return '>', nil
+	case "quot":
+		return '"', nil
+	case "apos":
+		return '\'', nil
+	}
+	if len(name) < 2 || name[0] != '#' {
+		return 0, s.fail(at, "invalid entity reference &%s;", safeSnippet(name))
+	}
+	digits, base := name[1:], 10
+	if digits[0] == 'x' {
+		digits, base = digits[1:], 16
+	}
+	if len(digits) == 0 || len(digits) > 8 {
+		return 0, s.fail(at, "invalid character reference &%s;", safeSnippet(name))
+	}
+	var n rune
+	for _, c := range digits {
+		var d rune
+		switch {
+		case c >= '0' && c <= '9':
+			d = rune(c - '0')
+		case base == 16 && c >= 'a' && c <= 'f':
+			d = rune(c-'a') + 10
+		case base == 16 && c >= 'A' && c <= 'F':
+			d = rune(c-'A') + 10
+		default:
+			return 0, s.fail(at, "invalid character reference &%s;", safeSnippet(name))
+		}
+		n = n*rune(base) + d
+	}
+	if !isXMLChar(n) {
+		return 0, s.fail(at, "character reference &%s; is not a legal XML character", safeSnippet(name))
+	}
+	return n, nil
+}
+
+// isXMLChar reports whether r is a Char of XML 1.0.
+func isXMLChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D ||
+		r >= 0x20 && r <= 0xD7FF ||
+		r >= 0xE000 && r <= 0xFFFD ||
+		r >= 0x10000 && r <= 0x10FFFF
+}
+
+func safeSnippet(b []byte) string {
+	if len(b) > 16 {
+		b = b[:16]
+	}
+	return strings.ToValidUTF8(string(b), "?")
+}
+
+// scanName reads an XML name at data[i:]. It returns the end of the name,
+// or errXMLIncomplete when the name may go on past data.
+func (s *xmlScanner) scanName(data []byte, i int) (int, error) {
+	start := i
+	for i < len(data) {
+		b := data[i]
+		switch {
+		case b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b == '_', b == ':', b >= 0x80:
+		case b >= '0' && b <= '9', b == '-', b == '.':
+			if i == start {
+				return 0, s.fail(s.pos+i, "invalid character %q at the start of a name", b)
+			}
+		default:
+			if i == start {
+				return 0, s.fail(s.pos+i, "expected a name, found %q", b)
+			}
+			if !utf8.Valid(data[start:i]) {
+				return 0, s.fail(s.pos+start, "invalid UTF-8 in a name")
+			}
+			return i, nil
+		}
+		i++
+	}
+	return 0, errXMLIncomplete
+}
+
+// intern returns the interned name for b.
+func (s *xmlScanner) intern(b []byte) *xmlName {
+	if n, ok := s.names[string(b)]; ok {
+		return n
+	}
+	q := string(b)
+	local := q
+	if prefix, l, ok := strings.Cut(q, ":"); ok && prefix != "" && l != "" {
+		local = l
+	}
+	n := &xmlName{qname: q, local: local, kind: bursarElemKind(local)}
+	if len(s.names) < xmlMaxNames {
+		s.names[q] = n
+	}
+	return n
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && isXMLSpace(data[i]) {
+		i++
+	}
+	return i
+}
+
+func (s *xmlScanner) scanStart(data []byte, tok *xmlToken) (int, error) {
+	end, err := s.scanName(data, 1)
+	if err != nil {
+		return 0, err
+	}
+	nameBytes := data[1:end]
+	isNil := false
+	i := end
+	for {
+		j := skipSpace(data, i)
+		if j >= len(data) {
+			return 0, errXMLIncomplete
+		}
+		switch data[j] {
+		case '>':
+			i = j + 1
+			goto done
+		case '/':
+			if j+1 >= len(data) {
+				return 0, errXMLIncomplete
+			}
+			if data[j+1] != '>' {
+				return 0, s.fail(s.pos+j, "expected /> in the tag <%s>", safeSnippet(nameBytes))
+			}
+			i = j + 2
+			s.pendingEnd = true
+			goto done
+		}
+		if j == i {
+			return 0, s.fail(s.pos+j, "expected white space before an attribute in <%s>", safeSnippet(nameBytes))
+		}
+		// An attribute: name, '=', quoted value.
+		aend, err := s.scanName(data, j)
+		if err != nil {
+			return 0, err
+		}
+		attr := data[j:aend]
+		k := skipSpace(data, aend)
+		if k >= len(data) {
+			return 0, errXMLIncomplete
+		}
+		if data[k] != '=' {
+			return 0, s.fail(s.pos+k, "attribute %s in <%s> has no value", safeSnippet(attr), safeSnippet(nameBytes))
+		}
+		k = skipSpace(data, k+1)
+		if k >= len(data) {
+			return 0, errXMLIncomplete
+		}
+		q := data[k]
+		if q != '"' && q != '\'' {
+			return 0, s.fail(s.pos+k, "attribute %s in <%s>: value is not quoted", safeSnippet(attr), safeSnippet(nameBytes))
+		}
+		vend := bytes.IndexByte(data[k+1:], q)
+		if vend < 0 {
+			return 0, errXMLIncomplete
+		}
+		raw := data[k+1 : k+1+vend]
+		if bytes.IndexByte(raw, '<') >= 0 {
+			return 0, s.fail(s.pos+k, "attribute %s in <%s>: '<' in the value", safeSnippet(attr), safeSnippet(nameBytes))
+		}
+		val, err := s.decodeText(raw, s.pos+k+1)
+		if err != nil {
+			return 0, err
+		}
+		if bytes.HasSuffix(attr, []byte(":nil")) && (bytes.Equal(val, []byte("true")) || bytes.Equal(val, []byte("1"))) {
+			isNil = true
+		}
+		i = k + 1 + vend + 1
+	}
+done:
+	if s.rootClosed {
+		s.pendingEnd = false
+		return 0, s.fail(s.pos, "a second root element <%s>", safeSnippet(nameBytes))
+	}
+	if len(s.stack) >= xmlMaxDepth {
+		s.pendingEnd = false
+		return 0, s.fail(s.pos, "elements nested deeper than %d", xmlMaxDepth)
+	}
+	name := s.intern(nameBytes)
+	line := s.lineAt(s.pos)
+	s.stack = append(s.stack, name)
+	s.stackLines = append(s.stackLines, line)
+	s.rootSeen = true
+	*tok = xmlToken{kind: xmlTokStart, name: name, nil: isNil, line: line}
+	return i, nil
+}
+
+func (s *xmlScanner) scanEnd(data []byte, tok *xmlToken) (int, error) {
+	end, err := s.scanName(data, 2)
+	if err != nil {
+		return 0, err
+	}
+	name := data[2:end]
+	i := skipSpace(data, end)
+	if i >= len(data) {
+		return 0, errXMLIncomplete
+	}
+	if data[i] != '>' {
+		return 0, s.fail(s.pos+i, "expected > to end </%s>", safeSnippet(name))
+	}
+	if len(s.stack) == 0 {
+		return 0, s.fail(s.pos, "end tag </%s> without a start tag", safeSnippet(name))
+	}
+	top := s.stack[len(s.stack)-1]
+	if string(name) != top.qname {
+		return 0, s.fail(s.pos, "end tag </%s> does not match <%s> opened on line %d", safeSnippet(name), top.qname, s.stackLines[len(s.stackLines)-1])
+	}
+	*tok = s.pop()
+	tok.line = s.lineAt(s.pos)
+	return i + 1, nil
+}
+
+// scanPI reads a processing instruction, which is skipped. The XML
+// declaration must come first and declare UTF-8, if any encoding.
+func (s *xmlScanner) scanPI(data []byte) (int, error) {
+	end, err := s.scanName(data, 2)
+	if err != nil {
+		return 0, err
+	}
+	target := data[2:end]
+	close := bytes.Index(data[end:], []byte("?>"))
+	if close < 0 {
+		return 0, errXMLIncomplete
+	}
+	body := data[end : end+close]
+	if len(body) > 0 && !isXMLSpace(body[0]) {
+		return 0, s.fail(s.pos+end, "expected white space after <?%s", safeSnippet(target))
+	}
+	if _, err := s.decodeText(body, s.pos+end); err != nil {
+		return 0, err
+	}
+	if bytes.EqualFold(target, []byte("xml")) {
+		if s.started || string(target) != "xml" {
+			return 0, s.fail(s.pos, "the XML declaration must come first, in lower case")
+		}
+		if enc := xmlDeclEncoding(body); enc != "" && !strings.EqualFold(enc, "utf-8") {
+			return 0, s.fail(s.pos, "unsupported encoding %q (want UTF-8)", enc)
+		}
+	}
+	return end + close + 2, nil
+}
+
+// xmlDeclEncoding returns the encoding named in an XML declaration.
+func xmlDeclEncoding(body []byte) string {
+	i := bytes.Index(body, []byte("encoding"))
+	if i < 0 {
+		return ""
+	}
+	rest := bytes.TrimLeft(body[i+len("encoding"):], " \t\r\n")
+	if len(rest) == 0 || rest[0] != '=' {
+		return "?"
+	}
+	rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+	if len(rest) == 0 || (rest[0] != '"' && rest[0] != '\'') {
+		return "?"
+	}
+	j := bytes.IndexByte(rest[1:], rest[0])
+	if j < 0 {
+		return "?"
+	}
+	return string(rest[1 : 1+j])
+}
+
+var (
+	xmlCommentOpen = []byte("<!--")
+	xmlCDATAOpen   = []byte("<![CDATA[")
+)
+
+// scanBang reads a comment or a CDATA section, and refuses everything else
+// that starts with "<!", DOCTYPE first of all.
+func (s *xmlScanner) scanBang(data []byte, tok *xmlToken) (int, error) {
+	switch {
+	case bytes.HasPrefix(data, xmlCommentOpen):
+		close := bytes.Index(data[4:], []byte("--"))
+		if close < 0 {
+			return 0, errXMLIncomplete
+		}
+		close += 4
+		if close+2 >= len(data) {
+			return 0, errXMLIncomplete
+		}
+		if data[close+2] != '>' {
+			return 0, s.fail(s.pos+close, `"--" inside a comment`)
+		}
+		if _, err := s.checkChars(data[4:close], s.pos+4); err != nil {
+			return 0, err
+		}
+		return close + 3, nil
+	case bytes.HasPrefix(data, xmlCDATAOpen):
+		close := bytes.Index(data[len(xmlCDATAOpen):], []byte("]]>"))
+		if close < 0 {
+			return 0, errXMLIncomplete
+		}
+		close += len(xmlCDATAOpen)
+		if len(s.stack) == 0 {
+			return 0, s.fail(s.pos, "CDATA section outside the root element")
+		}
+		raw := data[len(xmlCDATAOpen):close]
+		if _, err := s.checkChars(raw, s.pos+len(xmlCDATAOpen)); err != nil {
+			return 0, err
+		}
+		*tok = xmlToken{kind: xmlTokText, text: raw}
+		return close + 3, nil
+	case len(data) < len(xmlCDATAOpen) && (bytes.HasPrefix(xmlCDATAOpen, data) || bytes.HasPrefix(xmlCommentOpen, data)):
+		return 0, errXMLIncomplete
+	case bytes.HasPrefix(data, []byte("<!DOCTYPE")):
+		return 0, s.fail(s.pos, "DOCTYPE is not allowed")
+	case len(data) < len("<!DOCTYPE") && bytes.HasPrefix([]byte("<!DOCTYPE"), data):
+		return 0, errXMLIncomplete
+	}
+	return 0, s.fail(s.pos, "unexpected markup %q", safeSnippet(data[:min(len(data), 9)]))
+}
+
+// checkChars checks that raw holds only legal XML characters in valid
+// UTF-8, and returns the index of its first '&' (or -1).
+func (s *xmlScanner) checkChars(raw []byte, base int) (amp int, err error) {
+	amp = -1
+	for i := 0; i < len(raw); i++ {
+		b := raw[i]
+		if b >= 0x20 && b < 0x80 {
+			if b == '&' && amp < 0 {
+				amp = i
+			}
+			continue
+		}
+		if b < 0x80 {
+			if b != '\n' && b != '\t' && b != '\r' {
+				return 0, s.fail(base+i, "illegal character code %U", rune(b))
+			}
+			continue
+		}
+		r, size := utf8.DecodeRune(raw[i:])
+		if r == utf8.RuneError && size == 1 {
+			return 0, s.fail(base+i, "invalid UTF-8")
+		}
+		if !isXMLChar(r) {
+			return 0, s.fail(base+i, "illegal character code %U", r)
+		}
+		i += size - 1
+	}
+	return amp, nil
+}
