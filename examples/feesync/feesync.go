@@ -1,0 +1,307 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+)
+
+// Main is the feesync program: main builds one with [NewMain], calls
+// ParseFlags, Run and Close, and exits with the code [Main.Exit] returns.
+// Tests set Stdout, Stderr, Getenv and Now and drive it the same way,
+// without a process.
+type Main struct {
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv reads the environment: the secrets and FEEBRIDGE_CONFIG.
+	Getenv func(string) string
+	// Now is the clock of the run.
+	Now func() time.Time
+
+	// Set by ParseFlags.
+	cmd        command
+	configPath string
+	in, out    string
+	asOf       string
+	dryRun     bool
+	args       []string // positional arguments left after the flags
+
+	config  *Config
+	logger  *slog.Logger
+	closers []func() error
+}
+
+// NewMain returns a Main on the process's standard streams, environment
+// and clock.
+func NewMain() *Main {
+	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now}
+}
+
+// The exit codes.
+const (
+	ExitOK       = 0 // all done
+	ExitFailure  = 1 // the command failed
+	ExitUsage    = 2 // the command line was wrong
+	ExitRejected = 3 // done, but some records were rejected
+)
+
+// command is one feesync command: its name as typed, its flags and its body.
+type command struct {
+	name  string
+	usage string
+	flags func(m *Main, fs *flag.FlagSet)
+	run   func(m *Main, ctx context.Context) error
+	// needsConfig: the command cannot run on the built-in defaults.
+	needsConfig bool
+}
+
+// UsageError is a mistake on the command line (exit code 2).
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func usagef(format string, args ...any) error {
+	return &UsageError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// RejectedError reports a command that finished but rejected some records
+// (exit code 3); each was already listed on stderr as FILE:LINE: KEY: reason.
+type RejectedError struct {
+	Command  string
+	Rejected int
+}
+
+func (e *RejectedError) Error() string {
+	noun := "records"
+	if e.Rejected == 1 {
+		noun = "record"
+	}
+	return fmt.Sprintf("%s: done, %d %s rejected (listed above)", e.Command, e.Rejected, noun)
+}
+
+// errNotAvailable marks a command whose parts are not in this build yet.
+var errNotAvailable = errors.New("not available yet")
+
+const usageText = `feesync keeps library fines and fees in step between Alma and PeopleSoft.
+
+Usage:
+
+	feesync convert alma-export -in FILE.xml -out FILE.dat [-config F] [-as-of YYYY-MM-DD]
+	feesync convert ps-payments -in FILE.csv -out FILE.xml [-config F]
+	feesync run charges|payments|credits|report [-config F] [-dry-run]
+	feesync reconcile [-config F]
+	feesync redrive [-config F] FILE...
+	feesync serve [-config F]
+	feesync check-config [-config F]
+	feesync version
+
+The config file is -config, or FEEBRIDGE_CONFIG when the flag is not given.
+Secrets come from the environment (FEEBRIDGE_ALMA_API_KEY,
+FEEBRIDGE_FTP_PASSWORD, FEEBRIDGE_WEBHOOK_SECRET, or the same names ending
+in _FILE naming a file), never from flags.
+
+Exit codes: 0 done; 3 done, but some records were rejected; 1 failure; 2 usage.
+`
+
+// commands lists the commands by the words that name them.
+func commands() map[string]command {
+	configFlag := func(m *Main, fs *flag.FlagSet) {
+		fs.StringVar(&m.configPath, "config", "", "the config `file` (default $FEEBRIDGE_CONFIG)")
+	}
+	runFlags := func(m *Main, fs *flag.FlagSet) {
+		configFlag(m, fs)
+		fs.BoolVar(&m.dryRun, "dry-run", false, "read and check everything, write nothing")
+	}
+	cs := []command{
+		{name: "convert alma-export", usage: "-in FILE.xml -out FILE.dat [-config F] [-as-of YYYY-MM-DD]",
+			flags: func(m *Main, fs *flag.FlagSet) {
+				configFlag(m, fs)
+				fs.StringVar(&m.in, "in", "", "Alma's bursar export `file` (XML)")
+				fs.StringVar(&m.out, "out", "", "the PeopleSoft charge `file` to write")
+				fs.StringVar(&m.asOf, "as-of", "", "the `day` (YYYY-MM-DD) that picks the term; default today")
+			},
+			run: (*Main).convertAlmaExport},
+		{name: "convert ps-payments", usage: "-in FILE.csv -out FILE.xml [-config F]",
+			flags: func(m *Main, fs *flag.FlagSet) {
+				configFlag(m, fs)
+				fs.StringVar(&m.in, "in", "", "PeopleSoft's payment `file`")
+				fs.StringVar(&m.out, "out", "", "the Alma bursar import `file` (XML) to write")
+			},
+			run: (*Main).convertPSPayments},
+		{name: "run charges", usage: "[-config F] [-dry-run]", flags: runFlags, run: runJob("charges"), needsConfig: true},
+		{name: "run payments", usage: "[-config F] [-dry-run]", flags: runFlags, run: runJob("payments"), needsConfig: true},
+		{name: "run credits", usage: "[-config F] [-dry-run]", flags: runFlags, run: runJob("credits"), needsConfig: true},
+		{name: "run report", usage: "[-config F] [-dry-run]", flags: runFlags, run: runJob("report"), needsConfig: true},
+		{name: "reconcile", usage: "[-config F]", flags: configFlag, run: runJob("reconcile"), needsConfig: true},
+		{name: "redrive", usage: "[-config F] FILE...", flags: runFlags, run: (*Main).redrive, needsConfig: true},
+		{name: "serve", usage: "[-config F]", flags: configFlag, run: (*Main).serve, needsConfig: true},
+		{name: "check-config", usage: "[-config F]", flags: configFlag, run: (*Main).checkConfig, needsConfig: true},
+		{name: "version", usage: "", flags: func(*Main, *flag.FlagSet) {}, run: (*Main).version},
+	}
+	byName := make(map[string]command, len(cs))
+	for _, c := range cs {
+		byName[c.name] = c
+	}
+	return byName
+}
+
+// ParseFlags reads the command and its flags from args (the arguments
+// after the program name). It returns a *UsageError for a wrong command
+// line and flag.ErrHelp after printing help for -h.
+func (m *Main) ParseFlags(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(m.Stderr, usageText)
+		return usagef("no command given")
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(m.Stdout, usageText)
+		return flag.ErrHelp
+	}
+	cs := commands()
+	name := args[0]
+	rest := args[1:]
+	if name == "convert" || name == "run" {
+		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
+			return usagef("%s: which one? see 'feesync help'", name)
+		}
+		name += " " + rest[0]
+		rest = rest[1:]
+	}
+	cmd, ok := cs[name]
+	if !ok {
+		return usagef("unknown command %q; see 'feesync help'", name)
+	}
+	m.cmd = cmd
+
+	fs := flag.NewFlagSet("feesync "+name, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(m.Stderr, "usage: feesync %s %s\n", name, cmd.usage)
+		fs.PrintDefaults()
+	}
+	cmd.flags(m, fs)
+	if err := fs.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		// The flag package already printed what is wrong, naming the flag
+		// and never echoing a value that could be a secret.
+		return usagef("%s: bad flags", name)
+	}
+	m.args = fs.Args()
+	if name != "redrive" && len(m.args) > 0 {
+		return usagef("%s: unexpected argument %q", name, m.args[0])
+	}
+	if m.configPath == "" && m.Getenv != nil {
+		m.configPath = m.Getenv("FEEBRIDGE_CONFIG")
+	}
+	if cmd.needsConfig && m.configPath == "" {
+		return usagef("%s: needs a config file: -config F or FEEBRIDGE_CONFIG", name)
+	}
+	return nil
+}
+
+// Run runs the command ParseFlags read. It returns nil when all is done,
+// a *RejectedError when the command finished but rejected records, and any
+// other error when it failed.
+func (m *Main) Run(ctx context.Context) error {
+	if m.cmd.run == nil {
+		return errors.New("Run called before ParseFlags")
+	}
+	if m.Getenv == nil {
+		m.Getenv = func(string) string { return "" }
+	}
+	if m.Now == nil {
+		m.Now = time.Now
+	}
+	if m.configPath != "" {
+		c, err := LoadConfig(m.configPath)
+		if err != nil {
+			return err
+		}
+		m.config = c
+	} else {
+		m.config = DefaultConfig()
+	}
+	m.logger = newLogger(m.Stderr, m.config.Log)
+	return m.cmd.run(m, ctx)
+}
+
+// Close releases what Run opened: drops, the journal, listeners. It is
+// safe to call more than once.
+func (m *Main) Close() error {
+	var errs []error
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		errs = append(errs, m.closers[i]())
+	}
+	m.closers = nil
+	return errors.Join(errs...)
+}
+
+func (m *Main) onClose(f func() error) { m.closers = append(m.closers, f) }
+
+// Exit prints err, if any, to Stderr and returns the exit code for it.
+func (m *Main) Exit(err error) int {
+	var ue *UsageError
+	var re *RejectedError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return ExitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(m.Stderr, "feesync: %v\n", err)
+		return ExitUsage
+	case errors.As(err, &re):
+		fmt.Fprintf(m.Stderr, "feesync: %v\n", err)
+		return ExitRejected
+	default:
+		fmt.Fprintf(m.Stderr, "feesync: %v\n", err)
+		return ExitFailure
+	}
+}
+
+// checkConfig loads the config (Run did), then the secrets the jobs need,
+// and says what it found.
+func (m *Main) checkConfig(ctx context.Context) error {
+	c := m.config
+	var missing []error
+	for _, ref := range m.secretRefs() {
+		if _, err := m.loadSecret(ref); err != nil {
+			missing = append(missing, err)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s: config is valid, but: %w", c.path, errors.Join(missing...))
+	}
+	fmt.Fprintf(m.Stdout, "%s: ok\n", c.path)
+	return nil
+}
+
+// secretRefs lists the secrets the config's drops and services need.
+func (m *Main) secretRefs() []secretRef {
+	c := m.config
+	refs := []secretRef{{key: "alma.api_key", env: c.Alma.APIKeyEnv, file: c.Alma.APIKeyFile}}
+	for _, d := range []struct {
+		key  string
+		drop DropConfig
+	}{
+		{"library", c.Library.DropConfig},
+		{"peoplesoft.inbound", c.PeopleSoft.Inbound.DropConfig},
+		{"peoplesoft.outbound", c.PeopleSoft.Outbound.DropConfig},
+		{"report", c.Report.DropConfig},
+	} {
+		if d.drop.Type == "ftp" {
+			refs = append(refs, secretRef{key: d.key + ".password", env: d.drop.PasswordEnv, file: d.drop.PasswordFile})
+		}
+	}
+	if c.Webhook.Listen != "" {
+		refs = append(refs, secretRef{key: "webhook.secret", env: c.Webhook.SecretEnv, file: c.Webhook.SecretFile})
+	}
+	return refs
+}
