@@ -1,0 +1,634 @@
+package peoplesoft
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/feebridge/feebridge/fees"
+)
+
+// The file kinds a [Layout] describes.
+const (
+	KindCharges  = "charges"  // the charge/credit file feebridge sends to PeopleSoft
+	KindPayments = "payments" // the payment file PeopleSoft sends back
+)
+
+// The record formats.
+const (
+	FormatFixed = "fixed" // positional records, one per line
+	FormatCSV   = "csv"   // delimited records (RFC 4180 quoting)
+)
+
+// The justifications of a fixed-width field.
+const (
+	JustifyLeft  = "left"
+	JustifyRight = "right"
+)
+
+// The ways an amount field carries its sign.
+const (
+	// SignMinus writes a leading "-" on negative amounts and nothing on
+	// positive ones. It is the default.
+	SignMinus = "minus"
+	// SignAlways writes a leading "+" or "-".
+	SignAlways = "always"
+	// SignNone writes no sign: a negative amount is an error.
+	SignNone = "none"
+	// SignSeparate puts the sign ("+" or "-") in its own field, named
+	// after the amount field with "_SIGN" appended (AMOUNT_SIGN).
+	SignSeparate = "separate"
+)
+
+// Layout describes one campus's file: its format and its header, detail
+// and trailer records. A Layout is plain data that decodes from TOML (see
+// [LoadLayout]); build one in Go or start from [ReferenceChargeLayout] or
+// [ReferencePaymentLayout].
+//
+// Call [Layout.Validate] after changing a Layout by hand; the encoders and
+// decoders validate it again and refuse an invalid one.
+type Layout struct {
+	// Name is a label for messages, such as "reference charges".
+	Name string `toml:"name"`
+	// Kind is what the file carries: "charges" or "payments".
+	Kind string `toml:"kind"`
+	// Format is "fixed" or "csv".
+	Format string `toml:"format"`
+	// Delimiter separates CSV fields; the default is ",".
+	Delimiter string `toml:"delimiter"`
+	// LineEnd ends every record written: "\n" (the default) or "\r\n".
+	// Decoders accept both.
+	LineEnd string `toml:"line_end"`
+	// Currency of the amounts; the default is USD.
+	Currency string `toml:"currency"`
+	// ColumnNames, for CSV, means the first row holds the detail fields'
+	// names. Decoders match columns by name, in any order; extra columns
+	// are ignored.
+	ColumnNames bool `toml:"column_names"`
+	// Header, Detail and Trailer are the record specifications. Detail is
+	// required; a file has at most one header (its first record) and one
+	// trailer (its last record).
+	Header  *Record `toml:"header"`
+	Detail  Record  `toml:"detail"`
+	Trailer *Record `toml:"trailer"`
+}
+
+// Record is one record type of a layout: its fields, in order.
+//
+// In a fixed-width layout the fields must tile the record without gaps or
+// overlaps: the first starts at column 1 and each starts where the one
+// before it ends. Use a FILLER field for unused columns. In a CSV layout
+// the fields are the columns in order and Start is not used.
+type Record struct {
+	// Length, when set, is the record's width in a fixed-width layout; it
+	// must equal the end of the last field.
+	Length int     `toml:"length"`
+	Fields []Field `toml:"fields"`
+}
+
+// Field is one field of a record.
+//
+// Which names a record may use depends on the file kind and the record:
+//
+//   - charge detail: EMPLID, ITEM_TYPE, ITEM_TERM, DUE_DT, REF1_DESCR,
+//     DESCR, AMOUNT (signed: a negative amount is a credit), AMOUNT_SIGN;
+//   - payment detail: EMPLID, REF1_DESCR, ITEM_TYPE, ITEM_TERM,
+//     CHARGE_AMT, PAID_AMT, PAID_DATE, CHANNEL, METHOD, RECEIPT_NBR, and
+//     their _SIGN fields for amounts;
+//   - header: CREATED_DATE, CREATED_TIME (the file's creation time, each
+//     in its own Format);
+//   - trailer (control values, written by encoders and checked by
+//     decoders): RECORD_COUNT (detail records), TOTAL (the signed sum of
+//     AMOUNT, or of PAID_AMT in a payment file), TOTAL_SIGN, DEBIT_TOTAL
+//     and CREDIT_TOTAL (the sums of the positive and of the negative
+//     amounts, both written without a sign);
+//   - any record: FILLER (written as pad characters, ignored when read),
+//     and any name at all for a field with a Const value.
+type Field struct {
+	// Name says what the field holds; see the list above.
+	Name string `toml:"name"`
+	// Start is the 1-based column where a fixed-width field begins.
+	Start int `toml:"start"`
+	// Length is a fixed-width field's width. In CSV it is the longest
+	// value allowed (0: no limit).
+	Length int `toml:"length"`
+	// Justify is "left" or "right". Text defaults to left, numbers to
+	// right.
+	Justify string `toml:"justify"`
+	// Pad is the one character that fills the rest of a fixed-width
+	// field. Text defaults to " ", numbers to "0".
+	Pad string `toml:"pad"`
+	// Const, when set, is the field's literal value: written as is and
+	// required when read. Record types are told apart by their Const
+	// fields (such as "H", "D", "T" in column 1).
+	Const string `toml:"const"`
+	// Format is the Go time layout of a date or time field, such as
+	// "20060102", "2006-01-02" or "150405".
+	Format string `toml:"format"`
+	// Decimals is the number of digits after the decimal point of an
+	// amount; the default is the currency's minor units (2 for USD).
+	Decimals *int `toml:"decimals"`
+	// ImpliedDecimal writes amounts without a point: 12.50 is "1250" and
+	// the last Decimals digits are the fraction.
+	ImpliedDecimal bool `toml:"implied_decimal"`
+	// Sign is how an amount carries its sign: "minus" (the default),
+	// "always", "none" or "separate".
+	Sign string `toml:"sign"`
+	// Truncate lets a text field that is not a key (DESCR only) be cut
+	// to Length instead of refusing the record. Keys are never cut.
+	Truncate bool `toml:"truncate"`
+}
+
+// LoadLayout reads a layout written in TOML from r and validates it.
+// Unknown keys are errors; errors name the key, and the line when the TOML
+// parser reports one.
+func LoadLayout(r io.Reader) (*Layout, error) {
+	data, err := io.ReadAll(io.LimitReader(r, 1<<20+1))
+	if err != nil {
+		return nil, fmt.Errorf("peoplesoft: read layout: %w", err)
+	}
+	if len(data) > 1<<20 {
+		return nil, errors.New("peoplesoft: layout: larger than 1 MiB")
+	}
+	return decodeLayout("layout", data)
+}
+
+// LoadLayoutFile reads and validates the TOML layout in the file at path.
+func LoadLayoutFile(path string) (*Layout, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("peoplesoft: %w", err)
+	}
+	return decodeLayout(path, data)
+}
+
+func decodeLayout(name string, data []byte) (*Layout, error) {
+	var l Layout
+	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&l)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("peoplesoft: %s:%d: %s", name, pe.Position.Line, pe.Message)
+		}
+		return nil, fmt.Errorf("peoplesoft: %s: %w", name, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return nil, fmt.Errorf("peoplesoft: %s: unknown key %s", name, strings.Join(keys, ", "))
+	}
+	if err := l.Validate(); err != nil {
+		return nil, fmt.Errorf("peoplesoft: %s: %w", name, err)
+	}
+	return &l, nil
+}
+
+// Validate checks the layout and returns an error naming the first bad
+// key, such as `detail.fields[3] (AMOUNT): overlaps ITEM_TYPE`.
+func (l *Layout) Validate() error {
+	_, err := compile(l)
+	return err
+}
+
+// roles of fields, resolved once when a layout is compiled.
+type role int
+
+const (
+	roleConst role = iota
+	roleFiller
+	roleEmplID
+	roleItemType
+	roleTerm
+	roleDueDate
+	roleRef
+	roleDescr
+	roleAmount
+	roleChargeAmt
+	rolePaidAmt
+	rolePaidDate
+	roleChannel
+	roleMethod
+	roleReceipt
+	roleSign
+	roleCreated
+	roleCount
+	roleTotal
+	roleDebitTotal
+	roleCreditTotal
+)
+
+type fieldKind int
+
+const (
+	kindText fieldKind = iota
+	kindKey            // text that identifies something: never cut, never altered
+	kindAmount
+	kindDate
+	kindCount
+	kindSign
+)
+
+var (
+	chargeDetailNames = map[string]role{
+		"EMPLID": roleEmplID, "ITEM_TYPE": roleItemType, "ITEM_TERM": roleTerm,
+		"DUE_DT": roleDueDate, "REF1_DESCR": roleRef, "DESCR": roleDescr,
+		"AMOUNT": roleAmount, "AMOUNT_SIGN": roleSign,
+	}
+	paymentDetailNames = map[string]role{
+		"EMPLID": roleEmplID, "REF1_DESCR": roleRef, "ITEM_TYPE": roleItemType,
+		"ITEM_TERM": roleTerm, "CHARGE_AMT": roleChargeAmt, "PAID_AMT": rolePaidAmt,
+		"PAID_DATE": rolePaidDate, "CHANNEL": roleChannel, "METHOD": roleMethod,
+		"RECEIPT_NBR": roleReceipt, "CHARGE_AMT_SIGN": roleSign, "PAID_AMT_SIGN": roleSign,
+	}
+	headerNames = map[string]role{
+		"CREATED_DATE": roleCreated, "CREATED_TIME": roleCreated,
+	}
+	trailerNames = map[string]role{
+		"RECORD_COUNT": roleCount, "TOTAL": roleTotal, "TOTAL_SIGN": roleSign,
+		"DEBIT_TOTAL": roleDebitTotal, "CREDIT_TOTAL": roleCreditTotal,
+	}
+	requiredCharge  = []string{"EMPLID", "ITEM_TYPE", "REF1_DESCR", "AMOUNT"}
+	requiredPayment = []string{"EMPLID", "REF1_DESCR", "PAID_AMT", "PAID_DATE", "CHANNEL", "METHOD", "RECEIPT_NBR"}
+)
+
+func kindOf(r role) fieldKind {
+	switch r {
+	case roleEmplID, roleItemType, roleTerm, roleRef, roleChannel, roleMethod, roleReceipt, roleConst:
+		return kindKey
+	case roleAmount, roleChargeAmt, rolePaidAmt, roleTotal, roleDebitTotal, roleCreditTotal:
+		return kindAmount
+	case roleDueDate, rolePaidDate, roleCreated:
+		return kindDate
+	case roleCount:
+		return kindCount
+	case roleSign:
+		return kindSign
+	}
+	return kindText
+}
+
+// cfield is a validated field, ready for the codecs.
+type cfield struct {
+	name     string
+	role     role
+	kind     fieldKind
+	start    int // 0-based
+	length   int
+	right    bool
+	pad      byte
+	konst    string
+	format   string
+	decimals int // digits after the point as written
+	scale    int // decimals - currency minor units (≥ 0)
+	implied  bool
+	sign     string
+	truncate bool
+	signOf   int // for a sign field: index of its amount field; for an amount with a separate sign: index of the sign field
+}
+
+// crecord is a validated record.
+type crecord struct {
+	length int // fixed: record width
+	fields []cfield
+	consts []int // indexes of Const fields, which identify the record
+	index  map[role]int
+}
+
+func (r *crecord) has(ro role) bool { _, ok := r.index[ro]; return ok }
+
+// compiled is a validated layout.
+type compiled struct {
+	l        *Layout
+	fixed    bool
+	delim    rune
+	lineEnd  string
+	currency fees.Currency
+	minor    int
+	header   *crecord
+	detail   *crecord
+	trailer  *crecord
+}
+
+func compile(l *Layout) (*compiled, error) {
+	if l == nil {
+		return nil, errors.New("no layout")
+	}
+	c := &compiled{l: l}
+	switch l.Format {
+	case FormatFixed:
+		c.fixed = true
+	case FormatCSV:
+	default:
+		return nil, fmt.Errorf("format: %q: want %q or %q", l.Format, FormatFixed, FormatCSV)
+	}
+	var detailNames map[string]role
+	var required []string
+	switch l.Kind {
+	case KindCharges:
+		detailNames, required = chargeDetailNames, requiredCharge
+	case KindPayments:
+		detailNames, required = paymentDetailNames, requiredPayment
+	default:
+		return nil, fmt.Errorf("kind: %q: want %q or %q", l.Kind, KindCharges, KindPayments)
+	}
+	c.delim = ','
+	if l.Delimiter != "" {
+		r, n := utf8.DecodeRuneInString(l.Delimiter)
+		if c.fixed || n != len(l.Delimiter) || r == '"' || r == '\r' || r == '\n' || r == utf8.RuneError {
+			return nil, fmt.Errorf("delimiter: %q: want one character other than a quote or line end, in a CSV layout", l.Delimiter)
+		}
+		c.delim = r
+	}
+	switch l.LineEnd {
+	case "", "\n":
+		c.lineEnd = "\n"
+	case "\r\n":
+		c.lineEnd = "\r\n"
+	default:
+		return nil, fmt.Errorf("line_end: %q: want \"\\n\" or \"\\r\\n\"", l.LineEnd)
+	}
+	c.currency = fees.USD
+	if l.Currency != "" {
+		cur, err := fees.ParseCurrency(l.Currency)
+		if err != nil {
+			return nil, fmt.Errorf("currency: %w", err)
+		}
+		c.currency = cur
+	}
+	c.minor, _ = c.currency.MinorUnits()
+	if l.ColumnNames && c.fixed {
+		return nil, errors.New("column_names: only for CSV layouts")
+	}
+	if l.ColumnNames && l.Header != nil {
+		return nil, errors.New("column_names: a CSV layout has either a row of column names or a header record, not both")
+	}
+
+	var err error
+	if c.detail, err = c.record("detail", &l.Detail, detailNames); err != nil {
+		return nil, err
+	}
+	for _, name := range required {
+		if !slices.ContainsFunc(c.detail.fields, func(f cfield) bool { return f.name == name }) {
+			return nil, fmt.Errorf("detail: no %s field (a %s file needs %s)", name, l.Kind, strings.Join(required, ", "))
+		}
+	}
+	if l.Header != nil {
+		if c.header, err = c.record("header", l.Header, headerNames); err != nil {
+			return nil, err
+		}
+		if len(c.header.consts) == 0 {
+			return nil, errors.New("header: needs a field with a const value that identifies it")
+		}
+	}
+	if l.Trailer != nil {
+		if c.trailer, err = c.record("trailer", l.Trailer, trailerNames); err != nil {
+			return nil, err
+		}
+		if len(c.trailer.consts) == 0 {
+			return nil, errors.New("trailer: needs a field with a const value that tells it from a detail record")
+		}
+		if c.detail.matches(c.trailer, c.fixed) {
+			return nil, errors.New("trailer: its const fields do not tell it from a detail record")
+		}
+	}
+	return c, nil
+}
+
+// matches reports whether a record made by r would also pass as other,
+// judged on other's const fields.
+func (r *crecord) matches(other *crecord, fixed bool) bool {
+	for _, i := range other.consts {
+		of := other.fields[i]
+		found := false
+		for _, f := range r.fields {
+			if f.role != roleConst {
+				continue
+			}
+			same := (fixed && f.start == of.start && f.length == of.length) || (!fixed && f.start == of.start)
+			if same {
+				found = true
+				if f.konst != of.konst {
+					return false
+				}
+			}
+		}
+		if !found {
+			// r has free data where other expects a constant: it could
+			// collide only by chance, which we refuse to rely on.
+			return true
+		}
+	}
+	return true
+}
+
+func (c *compiled) record(where string, r *Record, names map[string]role) (*crecord, error) {
+	if len(r.Fields) == 0 {
+		return nil, fmt.Errorf("%s: no fields", where)
+	}
+	cr := &crecord{index: make(map[role]int)}
+	seen := make(map[string]int)
+	next := 1
+	for i, f := range r.Fields {
+		at := fmt.Sprintf("%s.fields[%d]", where, i)
+		if f.Name != "" {
+			at += " (" + f.Name + ")"
+		}
+		cf, err := c.field(f, names)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", at, err)
+		}
+		if f.Name != "FILLER" {
+			if j, dup := seen[f.Name]; dup {
+				return nil, fmt.Errorf("%s: name used twice (also fields[%d])", at, j)
+			}
+			seen[f.Name] = i
+		}
+		if c.fixed {
+			switch {
+			case f.Start < next && i > 0:
+				return nil, fmt.Errorf("%s: starts at column %d and overlaps %s, which ends at column %d", at, f.Start, r.Fields[i-1].Name, next-1)
+			case f.Start != next:
+				return nil, fmt.Errorf("%s: starts at column %d, leaving a gap after column %d (use a FILLER field)", at, f.Start, next-1)
+			}
+			cf.start = f.Start - 1
+			next = f.Start + f.Length
+		} else {
+			if f.Start != 0 && f.Start != i+1 {
+				return nil, fmt.Errorf("%s: start %d: CSV fields are the columns in order (leave start out)", at, f.Start)
+			}
+			cf.start = i
+		}
+		if cf.role == roleConst {
+			cr.consts = append(cr.consts, i)
+		} else if cf.role != roleFiller && cf.role != roleSign {
+			cr.index[cf.role] = i
+		}
+		cr.fields = append(cr.fields, cf)
+	}
+	if c.fixed {
+		cr.length = next - 1
+		if r.Length != 0 && r.Length != cr.length {
+			return nil, fmt.Errorf("%s: length %d, but the fields end at column %d", where, r.Length, cr.length)
+		}
+	} else if r.Length != 0 {
+		return nil, fmt.Errorf("%s: length: only for fixed-width layouts", where)
+	}
+	// Pair amounts with separate signs.
+	for i := range cr.fields {
+		f := &cr.fields[i]
+		f.signOf = -1
+		if f.role == roleSign {
+			base := strings.TrimSuffix(f.name, "_SIGN")
+			j := slices.IndexFunc(cr.fields, func(g cfield) bool { return g.name == base })
+			if j < 0 {
+				return nil, fmt.Errorf("%s: %s has no %s field", where, f.name, base)
+			}
+			if cr.fields[j].sign != SignSeparate {
+				return nil, fmt.Errorf("%s: %s is present but %s has sign %q (want %q)", where, f.name, base, cr.fields[j].sign, SignSeparate)
+			}
+			f.signOf = j
+		}
+	}
+	for i := range cr.fields {
+		f := &cr.fields[i]
+		if f.kind == kindAmount && f.sign == SignSeparate {
+			j := slices.IndexFunc(cr.fields, func(g cfield) bool { return g.name == f.name+"_SIGN" })
+			if j < 0 {
+				return nil, fmt.Errorf("%s: %s has sign %q but there is no %s_SIGN field", where, f.name, SignSeparate, f.name)
+			}
+			f.signOf = j
+		}
+	}
+	return cr, nil
+}
+
+func (c *compiled) field(f Field, names map[string]role) (cfield, error) {
+	cf := cfield{name: f.Name, length: f.Length}
+	switch {
+	case f.Name == "":
+		return cf, errors.New("no name")
+	case f.Const != "":
+		cf.role = roleConst
+	case f.Name == "FILLER":
+		cf.role = roleFiller
+	default:
+		r, ok := names[f.Name]
+		if !ok {
+			known := make([]string, 0, len(names))
+			for n := range names {
+				known = append(known, n)
+			}
+			slices.Sort(known)
+			return cf, fmt.Errorf("unknown field name (want one of %s, FILLER, or a const field)", strings.Join(known, ", "))
+		}
+		cf.role = r
+	}
+	cf.kind = kindOf(cf.role)
+	if c.fixed && f.Length <= 0 {
+		return cf, fmt.Errorf("length %d: must be positive", f.Length)
+	}
+	if !c.fixed && f.Length < 0 {
+		return cf, fmt.Errorf("length %d: must not be negative", f.Length)
+	}
+	if c.fixed && f.Start <= 0 {
+		return cf, fmt.Errorf("start %d: columns count from 1", f.Start)
+	}
+	numeric := cf.kind == kindAmount || cf.kind == kindCount
+	switch f.Justify {
+	case "":
+		cf.right = numeric
+	case JustifyLeft:
+	case JustifyRight:
+		cf.right = true
+	default:
+		return cf, fmt.Errorf("justify %q: want %q or %q", f.Justify, JustifyLeft, JustifyRight)
+	}
+	switch {
+	case f.Pad == "" && numeric:
+		cf.pad = '0'
+	case f.Pad == "":
+		cf.pad = ' '
+	case len(f.Pad) == 1 && f.Pad[0] >= 0x20 && f.Pad[0] < 0x7f:
+		cf.pad = f.Pad[0]
+	default:
+		return cf, fmt.Errorf("pad %q: want one printable ASCII character", f.Pad)
+	}
+	if numeric && cf.pad == '0' && !cf.right {
+		return cf, errors.New(`pad "0" on a left-justified number would change its value`)
+	}
+	if cf.role == roleConst {
+		cf.konst = f.Const
+		if !printableASCII(f.Const) {
+			return cf, fmt.Errorf("const %q: want printable ASCII", f.Const)
+		}
+		if f.Length > 0 && len(f.Const) > f.Length {
+			return cf, fmt.Errorf("const %q is longer than the field's %d characters", f.Const, f.Length)
+		}
+	}
+	if cf.kind == kindDate {
+		if f.Format == "" {
+			return cf, errors.New("a date or time field needs a format (a Go time layout such as \"20060102\")")
+		}
+		cf.format = f.Format
+	} else if f.Format != "" {
+		return cf, errors.New("format: only for date and time fields")
+	}
+	if cf.kind == kindAmount {
+		cf.decimals = c.minor
+		if f.Decimals != nil {
+			cf.decimals = *f.Decimals
+		}
+		if cf.decimals < c.minor || cf.decimals > 6 {
+			return cf, fmt.Errorf("decimals %d: want %d to 6 for %s", cf.decimals, c.minor, c.currency)
+		}
+		cf.scale = cf.decimals - c.minor
+		cf.implied = f.ImpliedDecimal
+		cf.sign = f.Sign
+		switch f.Sign {
+		case "":
+			cf.sign = SignMinus
+		case SignMinus, SignAlways, SignNone, SignSeparate:
+		default:
+			return cf, fmt.Errorf("sign %q: want %q, %q, %q or %q", f.Sign, SignMinus, SignAlways, SignNone, SignSeparate)
+		}
+		if (cf.role == roleDebitTotal || cf.role == roleCreditTotal) && cf.sign != SignNone {
+			return cf, fmt.Errorf("sign %q: %s is written without a sign (use sign = %q)", f.Sign, f.Name, SignNone)
+		}
+		if c.fixed && f.Length < cf.decimals+2 {
+			return cf, fmt.Errorf("length %d: too short for an amount with %d decimals", f.Length, cf.decimals)
+		}
+	} else if f.Decimals != nil || f.ImpliedDecimal || f.Sign != "" {
+		return cf, errors.New("decimals, implied_decimal and sign: only for amount fields")
+	}
+	if cf.kind == kindSign && c.fixed && f.Length != 1 {
+		return cf, fmt.Errorf("length %d: a sign field is 1 character", f.Length)
+	}
+	if f.Truncate {
+		if cf.role != roleDescr {
+			return cf, errors.New("truncate: only DESCR may be cut; keys and amounts never are")
+		}
+		if !c.fixed && f.Length == 0 {
+			return cf, errors.New("truncate: needs a length")
+		}
+		cf.truncate = true
+	}
+	return cf, nil
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}

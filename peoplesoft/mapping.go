@@ -1,0 +1,302 @@
+package peoplesoft
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/feebridge/feebridge/fees"
+)
+
+// Mapping turns library fees and credits into charge lines: which
+// PeopleSoft item type each fee type becomes, which term a charge falls
+// in, and when it is due. It decodes from TOML.
+type Mapping struct {
+	// ItemTypes maps Alma fee types to 12-digit PeopleSoft item types.
+	// The entry for CREDIT, when there is one, is the item type of every
+	// credit line (see [Mapping.CreditFor]).
+	ItemTypes map[fees.Type]string `toml:"item_types"`
+	// Calendar gives the term code of a date.
+	Calendar Calendar `toml:"calendar"`
+	// DueDays is how many days after the as-of date a charge is due.
+	DueDays int `toml:"due_days"`
+}
+
+// The reference item types.
+const (
+	ItemTypeOverdueFine            = "300000000001"
+	ItemTypeLostItemReplacementFee = "300000000002"
+	ItemTypeLostItemProcessFee     = "300000000003"
+	ItemTypeDamagedItemFine        = "300000000004"
+	ItemTypeRecalledOverdueFine    = "300000000005"
+	ItemTypeOther                  = "300000000006"
+	ItemTypeCredit                 = "300000000099"
+)
+
+// DefaultMapping returns the reference mapping: the reference item types,
+// the default calendar (see [DefaultCalendar]) and charges due 30 days
+// after the as-of date. Each call returns a new Mapping.
+func DefaultMapping() Mapping {
+	return Mapping{
+		ItemTypes: map[fees.Type]string{
+			fees.TypeOverdueFine:            ItemTypeOverdueFine,
+			fees.TypeLostItemReplacementFee: ItemTypeLostItemReplacementFee,
+			fees.TypeLostItemProcessFee:     ItemTypeLostItemProcessFee,
+			fees.TypeDamagedItemFine:        ItemTypeDamagedItemFine,
+			fees.TypeRecalledOverdueFine:    ItemTypeRecalledOverdueFine,
+			fees.TypeOther:                  ItemTypeOther,
+			fees.TypeCredit:                 ItemTypeCredit,
+		},
+		Calendar: DefaultCalendar(),
+		DueDays:  30,
+	}
+}
+
+// Validate checks that every item type has 12 digits, that DueDays is not
+// negative and that the calendar is sound.
+func (m Mapping) Validate() error {
+	for t, it := range m.ItemTypes {
+		if len(it) != 12 || !allDigits(it) {
+			return fmt.Errorf("peoplesoft: item_types.%s: %q: want 12 digits", t, it)
+		}
+	}
+	if m.DueDays < 0 {
+		return fmt.Errorf("peoplesoft: due_days: %d: must not be negative", m.DueDays)
+	}
+	return m.Calendar.Validate()
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// ChargeFor returns the charge line for fee f, transferred on asOf: the
+// fee's remaining balance, charged to its user under the item type mapped
+// for its type, in the term that holds asOf's date, due DueDays later,
+// with the fee's bursar transaction id as the reference.
+//
+// A fee that cannot be charged returns a *[RejectError] naming the fee and
+// the reason: [ErrUnmapped] for a fee type with no item type, [ErrNoTerm]
+// for a date outside every term, [ErrFee] for a fee without a user, a
+// bursar transaction id or a positive balance.
+func (m Mapping) ChargeFor(f fees.Fee, asOf time.Time) (Charge, error) {
+	reject := func(cause error, format string, args ...any) error {
+		return &RejectError{Fee: f.ID, Ref: f.TransactionID, Reason: fmt.Sprintf(format, args...), Err: cause}
+	}
+	switch {
+	case f.UserID == "":
+		return Charge{}, reject(ErrFee, "no user (EMPLID)")
+	case f.TransactionID == "":
+		return Charge{}, reject(ErrFee, "no bursar transaction id to send as REF1_DESCR")
+	case !f.Balance.IsPositive():
+		return Charge{}, reject(ErrFee, "balance %s: nothing to charge", f.Balance)
+	}
+	it, ok := m.ItemTypes[f.Type]
+	if !ok {
+		return Charge{}, reject(ErrUnmapped, "no PeopleSoft item type for fee type %s", f.Type)
+	}
+	term, err := m.Calendar.TermFor(asOf)
+	if err != nil {
+		return Charge{}, reject(ErrNoTerm, "%v", err)
+	}
+	desc := f.Type.Description()
+	if f.Item.Title != "" {
+		desc += ": " + f.Item.Title
+	}
+	return Charge{
+		EmplID:      f.UserID,
+		ItemType:    it,
+		Amount:      f.Balance,
+		Term:        term,
+		DueDate:     m.dueDate(asOf),
+		Ref:         f.TransactionID,
+		Description: desc,
+	}, nil
+}
+
+// CreditFor returns the credit line for c, sent on asOf: a negative amount
+// whose reference is the bursar transaction id of the charge it lowers
+// (c.TransactionID), so that PeopleSoft, and the simulated ledger, apply
+// it to that charge.
+//
+// Its item type is the one mapped for CREDIT when the mapping has one (the
+// reference mapping does: 300000000099); otherwise it is the item type of
+// the reversed fee's type, so that the credit nets against the charge's
+// own item type.
+//
+// A credit that cannot be sent returns a *[RejectError]: [ErrFee] for an
+// invalid credit or one that names no charge, [ErrUnmapped] when neither
+// CREDIT nor the fee's type is mapped, [ErrNoTerm] for a date outside
+// every term.
+func (m Mapping) CreditFor(c fees.Credit, asOf time.Time) (Charge, error) {
+	reject := func(cause error, format string, args ...any) error {
+		return &RejectError{Fee: c.Key, Ref: c.TransactionID, Reason: fmt.Sprintf(format, args...), Err: cause}
+	}
+	if err := c.Validate(); err != nil {
+		return Charge{}, reject(ErrFee, "%v", err)
+	}
+	if c.TransactionID == "" {
+		return Charge{}, reject(ErrFee, "the credit does not name the bursar transaction id of the charge it lowers")
+	}
+	it, ok := m.ItemTypes[fees.TypeCredit]
+	if !ok {
+		if it, ok = m.ItemTypes[c.Type]; !ok {
+			return Charge{}, reject(ErrUnmapped, "no PeopleSoft item type for CREDIT or for fee type %s", c.Type)
+		}
+	}
+	term, err := m.Calendar.TermFor(asOf)
+	if err != nil {
+		return Charge{}, reject(ErrNoTerm, "%v", err)
+	}
+	desc := "Credit"
+	if c.Type != "" {
+		desc += ": " + c.Type.Description()
+	}
+	return Charge{
+		EmplID:      c.UserID,
+		ItemType:    it,
+		Amount:      c.Amount.Neg(),
+		Term:        term,
+		DueDate:     m.dueDate(asOf),
+		Ref:         c.TransactionID,
+		Description: desc,
+	}, nil
+}
+
+func (m Mapping) dueDate(asOf time.Time) time.Time {
+	y, mo, d := asOf.Date()
+	return time.Date(y, mo, d+m.DueDays, 0, 0, 0, 0, time.UTC)
+}
+
+// Calendar gives the PeopleSoft term code of a date. Dated Terms are
+// looked up first, then the yearly Seasons. A date that falls in none is
+// an error, never a guess.
+type Calendar struct {
+	// Terms are terms with fixed dates, such as a short winter session or
+	// a term whose dates move from year to year.
+	Terms []Term `toml:"terms"`
+	// Seasons are terms that come back every year on the same days.
+	Seasons []Season `toml:"seasons"`
+}
+
+// Term is a dated term: Start and End are its first and last days
+// (inclusive; only their dates count).
+type Term struct {
+	Code  string    `toml:"code"`
+	Start time.Time `toml:"start"`
+	End   time.Time `toml:"end"`
+}
+
+// Season is a term that comes back every year from Start to End
+// (inclusive), both written "MM-DD". Its code in a year is a century digit
+// (1 for 1900–1999, 2 for 2000–2099), the year's last two digits, and
+// Suffix: with Suffix "8", Fall 2026 is "2268".
+type Season struct {
+	Name   string `toml:"name"`
+	Start  string `toml:"start"`
+	End    string `toml:"end"`
+	Suffix string `toml:"suffix"`
+}
+
+// DefaultCalendar returns the default calendar: Spring (January 1 to May
+// 31, suffix 2), Summer (June 1 to August 14, suffix 5) and Fall (August
+// 15 to December 31, suffix 8). So 2027-03-10 is in term 2272, 2026-07-01
+// in 2265 and 2026-09-01 in 2268.
+func DefaultCalendar() Calendar {
+	return Calendar{Seasons: []Season{
+		{Name: "Spring", Start: "01-01", End: "05-31", Suffix: "2"},
+		{Name: "Summer", Start: "06-01", End: "08-14", Suffix: "5"},
+		{Name: "Fall", Start: "08-15", End: "12-31", Suffix: "8"},
+	}}
+}
+
+// civil returns a date as yyyymmdd.
+func civil(t time.Time) int {
+	y, m, d := t.Date()
+	return y*10000 + int(m)*100 + d
+}
+
+func monthDay(s string) (int, error) {
+	t, err := time.Parse("01-02", s)
+	if err != nil {
+		return 0, fmt.Errorf("%q: want MM-DD", s)
+	}
+	return int(t.Month())*100 + t.Day(), nil
+}
+
+// Validate checks the terms and seasons: codes present, start not after
+// end, and no two overlapping.
+func (c Calendar) Validate() error {
+	if len(c.Terms) == 0 && len(c.Seasons) == 0 {
+		return errors.New("peoplesoft: calendar: no terms and no seasons")
+	}
+	for i, t := range c.Terms {
+		switch {
+		case t.Code == "":
+			return fmt.Errorf("peoplesoft: calendar.terms[%d]: no code", i)
+		case civil(t.Start) > civil(t.End):
+			return fmt.Errorf("peoplesoft: calendar.terms[%d] (%s): starts after it ends", i, t.Code)
+		}
+		for j := range i {
+			if civil(t.Start) <= civil(c.Terms[j].End) && civil(c.Terms[j].Start) <= civil(t.End) {
+				return fmt.Errorf("peoplesoft: calendar.terms[%d] (%s): overlaps %s", i, t.Code, c.Terms[j].Code)
+			}
+		}
+	}
+	type span struct{ from, to int }
+	spans := make([]span, len(c.Seasons))
+	for i, s := range c.Seasons {
+		from, err := monthDay(s.Start)
+		if err != nil {
+			return fmt.Errorf("peoplesoft: calendar.seasons[%d].start: %w", i, err)
+		}
+		to, err := monthDay(s.End)
+		if err != nil {
+			return fmt.Errorf("peoplesoft: calendar.seasons[%d].end: %w", i, err)
+		}
+		if from > to {
+			return fmt.Errorf("peoplesoft: calendar.seasons[%d] (%s): starts after it ends (a season may not span the new year)", i, s.Name)
+		}
+		if s.Suffix == "" {
+			return fmt.Errorf("peoplesoft: calendar.seasons[%d] (%s): no suffix", i, s.Name)
+		}
+		for j := range i {
+			if from <= spans[j].to && spans[j].from <= to {
+				return fmt.Errorf("peoplesoft: calendar.seasons[%d] (%s): overlaps %s", i, s.Name, c.Seasons[j].Name)
+			}
+		}
+		spans[i] = span{from, to}
+	}
+	return nil
+}
+
+// TermFor returns the code of the term that holds t's date (in t's own
+// location), or an error wrapping [ErrNoTerm].
+func (c Calendar) TermFor(t time.Time) (string, error) {
+	day := civil(t)
+	if i := slices.IndexFunc(c.Terms, func(tm Term) bool { return civil(tm.Start) <= day && day <= civil(tm.End) }); i >= 0 {
+		return c.Terms[i].Code, nil
+	}
+	md := day % 10000
+	for _, s := range c.Seasons {
+		from, err1 := monthDay(s.Start)
+		to, err2 := monthDay(s.End)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		if from <= md && md <= to {
+			y := t.Year()
+			if y < 1900 || y > 2799 {
+				break
+			}
+			return fmt.Sprintf("%d%02d%s", y/100-18, y%100, s.Suffix), nil
+		}
+	}
+	return "", fmt.Errorf("%w: %s", ErrNoTerm, t.Format("2006-01-02"))
+}

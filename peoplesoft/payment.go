@@ -1,0 +1,378 @@
+package peoplesoft
+
+import (
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"time"
+
+	"github.com/feebridge/feebridge/fees"
+)
+
+// Payment is one line of a payment file: money the bursar took against
+// one charge.
+type Payment struct {
+	EmplID    string
+	Ref       string // REF1_DESCR: the Alma bursar transaction id of the charge
+	ItemType  string
+	ChargeAmt fees.Money // the amount charged, when the file carries it
+	PaidAmt   fees.Money // positive
+	PaidDate  time.Time
+	Channel   fees.Channel // ESERVICES or CASHIER
+	Method    fees.Method
+	Receipt   string // RECEIPT_NBR
+	Line      int    // the line it was read from (set by the decoder)
+}
+
+// Key identifies the payment (R6): RECEIPT_NBR + "/" + REF1_DESCR. One
+// receipt may pay several charges, one line each.
+func (p Payment) Key() string { return p.Receipt + "/" + p.Ref }
+
+// FeesPayment returns p as a domain payment for the charge with
+// bursar transaction id p.Ref.
+func (p Payment) FeesPayment() fees.Payment {
+	return fees.Payment{
+		Key:           p.Key(),
+		TransactionID: p.Ref,
+		UserID:        p.EmplID,
+		Amount:        p.PaidAmt,
+		Channel:       p.Channel,
+		Method:        p.Method,
+		Receipt:       p.Receipt,
+		Date:          p.PaidDate,
+	}
+}
+
+// keySet remembers payment keys by two independent 64-bit hashes, so a
+// file of a million payments costs about 40 MB less than keeping the
+// keys; two different keys are taken for the same one with a probability
+// near 2⁻¹²⁸.
+type keySet struct {
+	s1, s2 maphash.Seed
+	m      map[[2]uint64]int
+}
+
+func newKeySet() *keySet {
+	return &keySet{s1: maphash.MakeSeed(), s2: maphash.MakeSeed(), m: make(map[[2]uint64]int)}
+}
+
+// add records key at line and returns the line where it was first seen,
+// or 0 if it is new.
+func (k *keySet) add(receipt, ref string, line int) int {
+	var h1, h2 maphash.Hash
+	h1.SetSeed(k.s1)
+	h2.SetSeed(k.s2)
+	h1.WriteString(receipt)
+	h1.WriteByte('/')
+	h1.WriteString(ref)
+	h2.WriteString(receipt)
+	h2.WriteByte('/')
+	h2.WriteString(ref)
+	key := [2]uint64{h1.Sum64(), h2.Sum64()}
+	if first, ok := k.m[key]; ok {
+		return first
+	}
+	k.m[key] = line
+	return 0
+}
+
+// PaymentDecoder reads a payment file in a layout.
+//
+// Decode returns the payments one by one. A bad record returns a
+// *[ParseError] whose Err wraps the cause ([ErrAmount], [ErrDate],
+// [ErrChannel], [ErrMethod], [ErrDuplicate], …) and decoding goes on with
+// the next record. A problem with the whole file (a bad header row, a
+// trailer that disagrees, a file above MaxBytes, a read error) is returned
+// by Decode and every later call.
+type PaymentDecoder struct {
+	d    *decoder
+	keys *keySet
+}
+
+// NewPaymentDecoder returns a decoder that reads a payment file in layout
+// l from r. opts may be nil.
+func NewPaymentDecoder(r io.Reader, l *Layout, opts *DecodeOptions) *PaymentDecoder {
+	return &PaymentDecoder{d: newDecoder(r, l, KindPayments, opts), keys: newKeySet()}
+}
+
+// Decode returns the next payment, or io.EOF after the last one (once the
+// trailer, if the layout has one, has been checked).
+func (pd *PaymentDecoder) Decode() (Payment, error) {
+	d := pd.d
+	if err := d.next(); err != nil {
+		return Payment{}, err
+	}
+	rr := d.rr
+	p := Payment{Line: rr.line}
+	var paid, charged int64 = 0, -1
+	for i := range rr.rec.fields {
+		f := &rr.rec.fields[i]
+		v := rr.vals[i]
+		switch f.role {
+		case roleEmplID:
+			p.EmplID = v
+		case roleRef:
+			p.Ref = v
+		case roleItemType:
+			p.ItemType = v
+		case roleReceipt:
+			p.Receipt = v
+		case roleChargeAmt, rolePaidAmt:
+			u, err := rr.amountOf(i)
+			if err != nil {
+				return Payment{}, rr.perr(rr.line, f.name, err)
+			}
+			if u <= 0 {
+				return Payment{}, rr.perr(rr.line, f.name, fmt.Errorf("%w: %q: must be positive", ErrAmount, v))
+			}
+			if f.role == rolePaidAmt {
+				paid = u
+			} else {
+				charged = u
+			}
+		case rolePaidDate:
+			if v == "" {
+				return Payment{}, rr.perr(rr.line, f.name, ErrMissing)
+			}
+			t, err := d.dates[i].parse(v, f.format)
+			if err != nil {
+				return Payment{}, rr.perr(rr.line, f.name, err)
+			}
+			p.PaidDate = t
+		case roleChannel:
+			switch v {
+			case "ESERVICES":
+				p.Channel = fees.ChannelEServices
+			case "CASHIER":
+				p.Channel = fees.ChannelCashier
+			default:
+				return Payment{}, rr.perr(rr.line, f.name, fmt.Errorf("%w: %q: want ESERVICES or CASHIER", ErrChannel, v))
+			}
+		case roleMethod:
+			switch v {
+			case "CREDIT_CARD":
+				p.Method = fees.MethodCreditCard
+			case "CASH":
+				p.Method = fees.MethodCash
+			case "CHECK":
+				p.Method = fees.MethodCheck
+			default:
+				return Payment{}, rr.perr(rr.line, f.name, fmt.Errorf("%w: %q: want CREDIT_CARD, CASH or CHECK", ErrMethod, v))
+			}
+		}
+	}
+	for _, req := range [...]struct{ name, v string }{{"EMPLID", p.EmplID}, {"REF1_DESCR", p.Ref}, {"RECEIPT_NBR", p.Receipt}} {
+		if req.v == "" {
+			return Payment{}, rr.perr(rr.line, req.name, ErrMissing)
+		}
+	}
+	if p.Channel == fees.ChannelEServices && p.Method != fees.MethodCreditCard {
+		return Payment{}, rr.perr(rr.line, "METHOD", fmt.Errorf("%w: eServices takes credit cards only, not %s", ErrMethod, p.Method))
+	}
+	cur := d.c.currency
+	if charged >= 0 && paid > charged {
+		return Payment{}, rr.perr(rr.line, "PAID_AMT", fmt.Errorf("%w: paid %s is more than the charge of %s", ErrAmount,
+			fees.FromMinor(paid, cur).Amount(), fees.FromMinor(charged, cur).Amount()))
+	}
+	if err := d.ctl.sum(paid); err != nil {
+		return Payment{}, rr.perr(rr.line, "PAID_AMT", err)
+	}
+	if first := pd.keys.add(p.Receipt, p.Ref, rr.line); first != 0 {
+		return Payment{}, rr.perr(rr.line, "RECEIPT_NBR", fmt.Errorf("%w: receipt %s for %s is also on line %d", ErrDuplicate, p.Receipt, p.Ref, first))
+	}
+	p.PaidAmt = fees.FromMinor(paid, cur)
+	if charged >= 0 {
+		p.ChargeAmt = fees.FromMinor(charged, cur)
+	}
+	return p, nil
+}
+
+// Created returns the creation time in the file's header, if its layout
+// has one, once the header has been read.
+func (pd *PaymentDecoder) Created() time.Time { return pd.d.created }
+
+// PaymentEncoder writes a payment file in a layout; the simulated ledger
+// uses it. It refuses a payment whose key it already wrote.
+type PaymentEncoder struct {
+	c       *compiled
+	rw      *recordWriter
+	created time.Time
+	err     error
+	began   bool
+	closed  bool
+	cur     *Payment
+	paid    int64
+	charged int64
+	ctl     controls
+	keys    map[string]bool
+}
+
+// NewPaymentEncoder returns an encoder that writes to w in layout l, with
+// created as the file's creation time in its header, if it has one.
+func NewPaymentEncoder(w io.Writer, l *Layout, created time.Time) *PaymentEncoder {
+	e := &PaymentEncoder{created: created, keys: make(map[string]bool)}
+	c, err := compile(l)
+	if err == nil && l.Kind != KindPayments {
+		err = fmt.Errorf("kind %q: want %q", l.Kind, KindPayments)
+	}
+	if err != nil {
+		e.err = fmt.Errorf("peoplesoft: %w: %w", ErrLayout, err)
+		return e
+	}
+	e.c = c
+	e.rw = newRecordWriter(w, c)
+	return e
+}
+
+func (e *PaymentEncoder) begin() error {
+	if e.began {
+		return nil
+	}
+	e.began = true
+	if e.c.l.ColumnNames {
+		return e.rw.writeNames()
+	}
+	if e.c.header != nil {
+		if _, err := e.rw.encode(e.c.header, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Encode writes one payment. A payment that cannot be written returns an
+// *[EncodeError] and writes nothing.
+func (e *PaymentEncoder) Encode(p Payment) error {
+	if e.err != nil {
+		return e.err
+	}
+	if e.closed {
+		return errors.New("peoplesoft: Encode after Close")
+	}
+	if err := e.begin(); err != nil {
+		e.err = err
+		return err
+	}
+	fail := func(field string, err error) error { return &EncodeError{Ref: p.Ref, Field: field, Err: err} }
+	paid, err := minorOf(p.PaidAmt, e.c.currency)
+	if err != nil {
+		return fail("PAID_AMT", err)
+	}
+	if paid <= 0 {
+		return fail("PAID_AMT", fmt.Errorf("%w: must be positive", ErrAmount))
+	}
+	e.charged = 0
+	if e.c.detail.has(roleChargeAmt) {
+		if e.charged, err = minorOf(p.ChargeAmt, e.c.currency); err != nil {
+			return fail("CHARGE_AMT", err)
+		}
+	}
+	switch {
+	case p.EmplID == "":
+		return fail("EMPLID", ErrMissing)
+	case p.Ref == "":
+		return fail("REF1_DESCR", ErrMissing)
+	case p.Receipt == "":
+		return fail("RECEIPT_NBR", ErrMissing)
+	case p.Channel != fees.ChannelEServices && p.Channel != fees.ChannelCashier:
+		return fail("CHANNEL", fmt.Errorf("%w: %s", ErrChannel, p.Channel))
+	case p.Method < fees.MethodCreditCard || p.Method > fees.MethodCheck:
+		return fail("METHOD", fmt.Errorf("%w: %s", ErrMethod, p.Method))
+	case p.PaidDate.IsZero():
+		return fail("PAID_DATE", ErrMissing)
+	case e.keys[p.Key()]:
+		return fail("RECEIPT_NBR", fmt.Errorf("%w: %s", ErrDuplicate, p.Key()))
+	}
+	e.cur, e.paid = &p, paid
+	field, err := e.rw.encode(e.c.detail, e)
+	e.cur = nil
+	if err != nil {
+		if field != "" {
+			return fail(field, err)
+		}
+		e.err = err
+		return err
+	}
+	e.keys[p.Key()] = true
+	return e.ctl.add(paid)
+}
+
+// Count returns the number of payments written so far.
+func (e *PaymentEncoder) Count() int { return int(e.ctl.count) }
+
+// Total returns the sum of PAID_AMT written so far.
+func (e *PaymentEncoder) Total() fees.Money {
+	if e.c == nil {
+		return fees.Money{}
+	}
+	return fees.FromMinor(e.ctl.total, e.c.currency)
+}
+
+// Close writes the trailer, if the layout has one, flushes, and returns
+// the first error met. It does not close the underlying writer.
+func (e *PaymentEncoder) Close() error {
+	if e.closed {
+		return e.err
+	}
+	e.closed = true
+	if e.err != nil {
+		return e.err
+	}
+	if err := e.begin(); err != nil {
+		e.err = err
+		return err
+	}
+	if e.c.trailer != nil {
+		if field, err := e.rw.encode(e.c.trailer, e); err != nil {
+			e.err = fmt.Errorf("peoplesoft: trailer: %s: %w", field, err)
+			return e.err
+		}
+	}
+	e.err = e.rw.flush()
+	return e.err
+}
+
+func (e *PaymentEncoder) text(f *cfield) string {
+	p := e.cur
+	switch f.role {
+	case roleEmplID:
+		return p.EmplID
+	case roleRef:
+		return p.Ref
+	case roleItemType:
+		return p.ItemType
+	case roleReceipt:
+		return p.Receipt
+	case roleChannel:
+		return p.Channel.String()
+	case roleMethod:
+		return p.Method.String()
+	}
+	return ""
+}
+
+func (e *PaymentEncoder) amount(f *cfield) int64 {
+	switch f.role {
+	case rolePaidAmt:
+		return e.paid
+	case roleChargeAmt:
+		return e.charged
+	case roleTotal:
+		return e.ctl.total
+	case roleDebitTotal:
+		return e.ctl.debits
+	case roleCreditTotal:
+		return e.ctl.credits
+	}
+	return 0
+}
+
+func (e *PaymentEncoder) date(f *cfield) time.Time {
+	if f.role == rolePaidDate {
+		return e.cur.PaidDate
+	}
+	return e.created
+}
+
+func (e *PaymentEncoder) count(*cfield) int64 { return e.ctl.count }

@@ -1,0 +1,517 @@
+package peoplesoft
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// source gives the record writer the values of one record.
+type source interface {
+	text(f *cfield) string
+	amount(f *cfield) int64 // minor units, signed
+	date(f *cfield) time.Time
+	count(f *cfield) int64
+}
+
+// recordWriter writes records of a compiled layout.
+type recordWriter struct {
+	c     *compiled
+	w     *bufio.Writer
+	line  []byte
+	tmp   []byte
+	dates []dateCache // one per field index of the widest record
+}
+
+func newRecordWriter(w io.Writer, c *compiled) *recordWriter {
+	n := len(c.detail.fields)
+	if c.header != nil {
+		n = max(n, len(c.header.fields))
+	}
+	if c.trailer != nil {
+		n = max(n, len(c.trailer.fields))
+	}
+	return &recordWriter{c: c, w: bufio.NewWriterSize(w, 64<<10), dates: make([]dateCache, n)}
+}
+
+// writeNames writes the row of column names of a CSV layout.
+func (w *recordWriter) writeNames() error {
+	line := w.line[:0]
+	for i := range w.c.detail.fields {
+		if i > 0 {
+			line = utf8.AppendRune(line, w.c.delim)
+		}
+		line = w.appendCSV(line, []byte(w.c.detail.fields[i].name))
+	}
+	line = append(line, w.c.lineEnd...)
+	w.line = line
+	_, err := w.w.Write(line)
+	return err
+}
+
+// encode formats one record. A value that does not fit returns an
+// *EncodeError-ready (field, error) pair and writes nothing.
+func (w *recordWriter) encode(r *crecord, src source) (field string, err error) {
+	c := w.c
+	line := w.line[:0]
+	for i := range r.fields {
+		f := &r.fields[i]
+		tmp := w.tmp[:0]
+		var prefix byte
+		switch f.kind {
+		case kindKey, kindText:
+			switch f.role {
+			case roleConst:
+				tmp = append(tmp, f.konst...)
+			case roleFiller:
+			default:
+				s := src.text(f)
+				if f.kind == kindKey {
+					if err := checkKey(s, c.fixed); err != nil {
+						return f.name, err
+					}
+				} else {
+					s = cleanText(s, c.fixed)
+				}
+				tmp = append(tmp, s...)
+			}
+		case kindAmount:
+			u := src.amount(f)
+			switch f.sign {
+			case SignNone:
+				if u < 0 {
+					return f.name, fmt.Errorf("%w: negative amount in a field without a sign", ErrAmount)
+				}
+			case SignMinus:
+				if u < 0 {
+					prefix = '-'
+				}
+			case SignAlways:
+				prefix = '+'
+				if u < 0 {
+					prefix = '-'
+				}
+			}
+			tmp = appendAmount(tmp, u, f, c.minor)
+		case kindSign:
+			if src.amount(&r.fields[f.signOf]) < 0 {
+				tmp = append(tmp, '-')
+			} else {
+				tmp = append(tmp, '+')
+			}
+		case kindDate:
+			if t := src.date(f); !t.IsZero() {
+				tmp = w.dates[i].format(tmp, t, f.format)
+			}
+		case kindCount:
+			tmp = appendCount(tmp, src.count(f))
+		}
+		w.tmp = tmp
+		n := len(tmp)
+		if prefix != 0 {
+			n++
+		}
+		if c.fixed {
+			if n > f.length {
+				if !f.truncate {
+					return f.name, fmt.Errorf("%w: %d characters in a %d-character field", ErrFieldTooLong, n, f.length)
+				}
+				tmp, n = tmp[:f.length], f.length
+			}
+			pad := f.length - n
+			switch {
+			case !f.right:
+				if prefix != 0 {
+					line = append(line, prefix)
+				}
+				line = append(line, tmp...)
+				line = appendPad(line, f.pad, pad)
+			case prefix != 0 && f.pad == '0':
+				line = append(line, prefix)
+				line = appendPad(line, f.pad, pad)
+				line = append(line, tmp...)
+			default:
+				line = appendPad(line, f.pad, pad)
+				if prefix != 0 {
+					line = append(line, prefix)
+				}
+				line = append(line, tmp...)
+			}
+			continue
+		}
+		if f.length > 0 {
+			if rn := utf8.RuneCount(tmp) + n - len(tmp); rn > f.length {
+				if !f.truncate {
+					return f.name, fmt.Errorf("%w: %d characters in a %d-character field", ErrFieldTooLong, rn, f.length)
+				}
+				tmp = truncateRunes(tmp, f.length)
+			}
+		}
+		if i > 0 {
+			line = utf8.AppendRune(line, c.delim)
+		}
+		if prefix != 0 {
+			line = append(line, prefix)
+		}
+		line = w.appendCSV(line, tmp)
+	}
+	line = append(line, c.lineEnd...)
+	w.line = line
+	if _, err := w.w.Write(line); err != nil {
+		return "", err
+	}
+	return "", nil
+}
+
+func appendPad(dst []byte, pad byte, n int) []byte {
+	for ; n > 0; n-- {
+		dst = append(dst, pad)
+	}
+	return dst
+}
+
+func truncateRunes(b []byte, n int) []byte {
+	i := 0
+	for k := 0; k < n && i < len(b); k++ {
+		_, size := utf8.DecodeRune(b[i:])
+		i += size
+	}
+	return b[:i]
+}
+
+// appendCSV writes v as one CSV field, quoted by RFC 4180 when it holds
+// the delimiter, a quote, a line end or leading space.
+func (w *recordWriter) appendCSV(dst, v []byte) []byte {
+	need := len(v) > 0 && (v[0] == ' ' || v[0] == '\t')
+	if !need {
+		for _, b := range v {
+			if b == '"' || b == '\r' || b == '\n' || rune(b) == w.c.delim {
+				need = true
+				break
+			}
+		}
+		if !need && w.c.delim >= utf8.RuneSelf && bytes.ContainsRune(v, w.c.delim) {
+			need = true
+		}
+	}
+	if !need {
+		return append(dst, v...)
+	}
+	dst = append(dst, '"')
+	for _, b := range v {
+		if b == '"' {
+			dst = append(dst, '"')
+		}
+		dst = append(dst, b)
+	}
+	return append(dst, '"')
+}
+
+func (w *recordWriter) flush() error { return w.w.Flush() }
+
+// Which record a line holds.
+const (
+	recHeader = iota + 1
+	recDetail
+	recTrailer
+)
+
+// recordReader splits a file into records of a compiled layout.
+type recordReader struct {
+	c    *compiled
+	file string
+	br   *bufio.Reader
+	cr   *csv.Reader
+	lim  *limitReader
+
+	lineNo     int
+	started    bool
+	sawTrailer bool
+	colIdx     []int // CSV with column names: detail field → column
+	ncols      int
+
+	which int
+	rec   *crecord
+	vals  []string // trimmed values, one per field of rec
+	line  int
+}
+
+type limitReader struct {
+	r   io.Reader
+	n   int64
+	max int64
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	if l.max > 0 && l.n > l.max {
+		return n, fmt.Errorf("%w: larger than %d bytes", ErrTooLarge, l.max)
+	}
+	return n, err
+}
+
+func newRecordReader(r io.Reader, c *compiled, file string, maxBytes int64) *recordReader {
+	lim := &limitReader{r: r, max: maxBytes}
+	br := bufio.NewReaderSize(lim, 64<<10)
+	rr := &recordReader{c: c, file: file, br: br, lim: lim}
+	if b, err := br.Peek(3); err == nil && string(b) == "\uFEFF" {
+		br.Discard(3)
+	}
+	if !c.fixed {
+		rr.cr = csv.NewReader(br)
+		rr.cr.Comma = c.delim
+		rr.cr.FieldsPerRecord = -1
+		rr.cr.ReuseRecord = true
+	}
+	return rr
+}
+
+func (r *recordReader) perr(line int, field string, err error) *ParseError {
+	return &ParseError{File: r.file, Line: line, Field: field, Err: err}
+}
+
+// next reads the next record into r.which, r.rec, r.vals and r.line. It
+// returns io.EOF at the end, a *ParseError for a bad record (the caller
+// may go on), or a fatal error wrapped in a *ParseError with fatal true.
+func (r *recordReader) next() (err error, fatal bool) {
+	for {
+		var raw []string
+		var line string
+		if r.c.fixed {
+			b, err := r.readLine()
+			if err != nil {
+				if err == io.EOF {
+					return r.atEOF(), true
+				}
+				var pe *ParseError
+				if errors.As(err, &pe) {
+					return err, false
+				}
+				return r.perr(r.lineNo, "", err), true
+			}
+			line = string(b)
+		} else {
+			rec, err := r.cr.Read()
+			if err != nil {
+				if err == io.EOF {
+					return r.atEOF(), true
+				}
+				if errors.Is(err, ErrTooLarge) {
+					return r.perr(r.lineNo, "", err), true
+				}
+				var ce *csv.ParseError
+				if errors.As(err, &ce) {
+					r.lineNo = ce.Line
+					return r.perr(ce.StartLine, "", fmt.Errorf("%w: %v", ErrSyntax, ce.Err)), false
+				}
+				return r.perr(r.lineNo, "", err), true
+			}
+			raw = rec
+			r.lineNo, _ = r.cr.FieldPos(0)
+		}
+		r.line = r.lineNo
+
+		if !r.started {
+			r.started = true
+			if r.c.l.ColumnNames {
+				if err := r.readNames(raw); err != nil {
+					return err, true
+				}
+				continue
+			}
+			if r.c.header != nil {
+				r.which, r.rec = recHeader, r.c.header
+				if !r.isRecord(r.c.header, line, raw) {
+					return r.perr(r.line, "", fmt.Errorf("%w: the first record is not a header", ErrHeader)), true
+				}
+				if err := r.split(line, raw); err != nil {
+					err.Err = fmt.Errorf("%w: %w", ErrHeader, err.Err)
+					return err, true
+				}
+				return nil, false
+			}
+		}
+		if r.sawTrailer {
+			return r.perr(r.line, "", fmt.Errorf("%w: a record follows the trailer", ErrTrailer)), true
+		}
+		if r.c.trailer != nil && r.isRecord(r.c.trailer, line, raw) {
+			r.sawTrailer = true
+			r.which, r.rec = recTrailer, r.c.trailer
+			if err := r.split(line, raw); err != nil {
+				err.Err = fmt.Errorf("%w: %w", ErrTrailer, err.Err)
+				return err, true
+			}
+			return nil, false
+		}
+		r.which, r.rec = recDetail, r.c.detail
+		if err := r.split(line, raw); err != nil {
+			return err, false
+		}
+		return nil, false
+	}
+}
+
+func (r *recordReader) atEOF() error {
+	switch {
+	case !r.started && (r.c.header != nil || r.c.l.ColumnNames):
+		return r.perr(0, "", fmt.Errorf("%w: the file is empty", ErrHeader))
+	case r.c.trailer != nil && !r.sawTrailer:
+		return r.perr(r.lineNo, "", fmt.Errorf("%w: no trailer at the end of the file (was it cut short?)", ErrTrailer))
+	}
+	return io.EOF
+}
+
+// readLine returns the next line of a fixed-width file without its line
+// end. A line longer than the buffer is skipped and reported.
+func (r *recordReader) readLine() ([]byte, error) {
+	b, err := r.br.ReadSlice('\n')
+	if len(b) == 0 && err != nil {
+		return nil, err
+	}
+	r.lineNo++
+	if err == bufio.ErrBufferFull {
+		for err == bufio.ErrBufferFull {
+			_, err = r.br.ReadSlice('\n')
+		}
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		return nil, r.perr(r.lineNo, "", fmt.Errorf("%w: more than %d bytes", ErrLongLine, r.br.Size()))
+	}
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	b = bytes.TrimSuffix(b, []byte{'\n'})
+	b = bytes.TrimSuffix(b, []byte{'\r'})
+	return b, nil
+}
+
+func (r *recordReader) readNames(raw []string) error {
+	r.ncols = len(raw)
+	r.colIdx = make([]int, len(r.c.detail.fields))
+	pos := make(map[string]int, len(raw))
+	for i, name := range raw {
+		name = strings.ToUpper(strings.TrimSpace(name))
+		if _, dup := pos[name]; !dup {
+			pos[name] = i
+		}
+	}
+	var missing []string
+	for i, f := range r.c.detail.fields {
+		j, ok := pos[f.name]
+		if !ok {
+			missing = append(missing, f.name)
+		}
+		r.colIdx[i] = j
+	}
+	if len(missing) > 0 {
+		return r.perr(r.line, "", fmt.Errorf("%w: no column %s in the first row", ErrHeader, strings.Join(missing, ", ")))
+	}
+	return nil
+}
+
+// isRecord reports whether the line or CSV row carries rec's const values.
+func (r *recordReader) isRecord(rec *crecord, line string, raw []string) bool {
+	for _, i := range rec.consts {
+		f := &rec.fields[i]
+		var v string
+		if r.c.fixed {
+			if f.start+f.length > len(line) {
+				return false
+			}
+			v = trimField(line[f.start:f.start+f.length], f)
+		} else {
+			if f.start >= len(raw) {
+				return false
+			}
+			v = raw[f.start]
+		}
+		if v != f.konst {
+			return false
+		}
+	}
+	return true
+}
+
+// split cuts the record into its fields' values.
+func (r *recordReader) split(line string, raw []string) *ParseError {
+	rec := r.rec
+	if cap(r.vals) < len(rec.fields) {
+		r.vals = make([]string, len(rec.fields))
+	}
+	r.vals = r.vals[:len(rec.fields)]
+	if r.c.fixed {
+		switch {
+		case len(line) < rec.length:
+			return r.perr(r.line, "", fmt.Errorf("%w: %d characters, want %d", ErrShortLine, len(line), rec.length))
+		case len(line) > rec.length:
+			return r.perr(r.line, "", fmt.Errorf("%w: %d characters, want %d", ErrLongLine, len(line), rec.length))
+		}
+		for i := range rec.fields {
+			f := &rec.fields[i]
+			r.vals[i] = trimField(line[f.start:f.start+f.length], f)
+		}
+	} else {
+		want := len(rec.fields)
+		if r.colIdx != nil && r.which == recDetail {
+			want = r.ncols
+		}
+		if len(raw) != want {
+			return r.perr(r.line, "", fmt.Errorf("%w: %d fields, want %d", ErrFieldCount, len(raw), want))
+		}
+		for i := range rec.fields {
+			j := i
+			if r.colIdx != nil && r.which == recDetail {
+				j = r.colIdx[i]
+			}
+			r.vals[i] = raw[j]
+		}
+	}
+	for _, i := range rec.consts {
+		f := &rec.fields[i]
+		if r.vals[i] != f.konst {
+			return r.perr(r.line, f.name, fmt.Errorf("%w: %q, want %q", ErrConst, r.vals[i], f.konst))
+		}
+	}
+	return nil
+}
+
+// trimField removes a fixed-width field's padding.
+func trimField(s string, f *cfield) string {
+	if f.pad == '0' && (f.kind == kindAmount || f.kind == kindCount) {
+		// Zeros are digits: keep them, the number parsers accept them.
+		return s
+	}
+	if f.right {
+		i := 0
+		for i < len(s) && s[i] == f.pad {
+			i++
+		}
+		return s[i:]
+	}
+	j := len(s)
+	for j > 0 && s[j-1] == f.pad {
+		j--
+	}
+	return s[:j]
+}
+
+// amountOf parses field i of the current record as an amount, with its
+// separate sign when it has one.
+func (r *recordReader) amountOf(i int) (int64, error) {
+	f := &r.rec.fields[i]
+	var sep byte
+	if f.sign == SignSeparate {
+		if s := r.vals[f.signOf]; len(s) == 1 {
+			sep = s[0]
+		}
+	}
+	return parseAmount(r.vals[i], f, r.c.minor, sep)
+}

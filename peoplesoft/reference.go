@@ -1,0 +1,61 @@
+package peoplesoft
+
+func intp(n int) *int { return &n }
+
+// ReferenceChargeLayout returns the reference charge/credit file layout,
+// the one feesync writes when no layout is configured: fixed width, ASCII,
+// "\n" line ends (see the package documentation for the columns and a
+// sample). Each call returns a new Layout the caller may change.
+func ReferenceChargeLayout() *Layout {
+	return &Layout{
+		Name:   "reference charges",
+		Kind:   KindCharges,
+		Format: FormatFixed,
+		Header: &Record{Length: 25, Fields: []Field{
+			{Name: "RECORD_TYPE", Start: 1, Length: 1, Const: "H"},
+			{Name: "CREATED_DATE", Start: 2, Length: 8, Format: "20060102"},
+			{Name: "CREATED_TIME", Start: 10, Length: 6, Format: "150405"},
+			{Name: "ORIGIN", Start: 16, Length: 10, Const: "LIBRARY"},
+		}},
+		Detail: Record{Length: 108, Fields: []Field{
+			{Name: "RECORD_TYPE", Start: 1, Length: 1, Const: "D"},
+			{Name: "EMPLID", Start: 2, Length: 11},
+			{Name: "ITEM_TYPE", Start: 13, Length: 12},
+			{Name: "AMOUNT_SIGN", Start: 25, Length: 1},
+			{Name: "AMOUNT", Start: 26, Length: 11, Decimals: intp(2), Sign: SignSeparate},
+			{Name: "ITEM_TERM", Start: 37, Length: 4},
+			{Name: "DUE_DT", Start: 41, Length: 8, Format: "20060102"},
+			{Name: "REF1_DESCR", Start: 49, Length: 30},
+			{Name: "DESCR", Start: 79, Length: 30, Truncate: true},
+		}},
+		Trailer: &Record{Length: 24, Fields: []Field{
+			{Name: "RECORD_TYPE", Start: 1, Length: 1, Const: "T"},
+			{Name: "RECORD_COUNT", Start: 2, Length: 9},
+			{Name: "TOTAL", Start: 11, Length: 14, Decimals: intp(2), Sign: SignAlways},
+		}},
+	}
+}
+
+// ReferencePaymentLayout returns the reference payment file layout: CSV
+// (RFC 4180, UTF-8, an optional byte-order mark) whose first row names the
+// columns EMPLID, REF1_DESCR, ITEM_TYPE, CHARGE_AMT, PAID_AMT, PAID_DATE,
+// CHANNEL, METHOD and RECEIPT_NBR. Each call returns a new Layout.
+func ReferencePaymentLayout() *Layout {
+	return &Layout{
+		Name:        "reference payments",
+		Kind:        KindPayments,
+		Format:      FormatCSV,
+		ColumnNames: true,
+		Detail: Record{Fields: []Field{
+			{Name: "EMPLID", Length: 11},
+			{Name: "REF1_DESCR", Length: 30},
+			{Name: "ITEM_TYPE", Length: 12},
+			{Name: "CHARGE_AMT", Sign: SignNone},
+			{Name: "PAID_AMT", Sign: SignNone},
+			{Name: "PAID_DATE", Format: "2006-01-02"},
+			{Name: "CHANNEL"},
+			{Name: "METHOD"},
+			{Name: "RECEIPT_NBR", Length: 30},
+		}},
+	}
+}
