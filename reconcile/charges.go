@@ -1,0 +1,267 @@
+package reconcile
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/feebridge/feebridge/fees"
+)
+
+// Charges runs the charges job (F2): it claims each new export file in the
+// library drop's exports folder, skips the fees already sent, maps the
+// others to charge lines, publishes one charge file per export to the
+// bursar drop, journals every decision and moves the export to done/.
+//
+// A fee that cannot be mapped is held in the journal with the reason and
+// listed in the result and the report; [Jobs.Redrive] sends it once the
+// configuration is fixed. A credit found in an export is handled as
+// [Jobs.Credits] does. An export that cannot be read goes to failed/ with
+// a reason file and the other exports go on.
+func (j *Jobs) Charges(ctx context.Context) (RunResult, error) {
+	if err := j.needExport(); err != nil {
+		return RunResult{}, err
+	}
+	return j.runFiles(ctx, fileJob{
+		job: "charges", in: j.deps.Library, inDir: j.opts.Folders.Exports,
+		out: j.deps.Bursar, outDir: j.opts.Folders.Charges,
+		outName: func(sha string) string { return j.opts.ChargePrefix + sha[:16] + j.opts.ChargeExt },
+		decide:  j.decideExport,
+	})
+}
+
+// Credits runs the credits job (F4): it claims each credit/waiver export
+// in the library drop's credits folder, links each credit to the charge it
+// reverses (by bursar transaction id through the journal, else by student,
+// item and fee type), writes the credit lines to the bursar drop, and
+// journals them. An unlinked credit, a credit above what the bursar still
+// holds, and a partial waiver of a transferred fee (R5) are held and
+// reported; the latter with the two-step remedy.
+func (j *Jobs) Credits(ctx context.Context) (RunResult, error) {
+	if err := j.needExport(); err != nil {
+		return RunResult{}, err
+	}
+	return j.runFiles(ctx, fileJob{
+		job: "credits", in: j.deps.Library, inDir: j.opts.Folders.Credits,
+		out: j.deps.Bursar, outDir: j.opts.Folders.Charges,
+		outName: func(sha string) string { return j.opts.CreditPrefix + sha[:16] + j.opts.ChargeExt },
+		decide:  j.decideExport,
+	})
+}
+
+func (j *Jobs) needExport() error {
+	if j.deps.Export == nil || j.deps.Charges == nil {
+		return errors.New("reconcile: the export and charge formats are not configured")
+	}
+	return nil
+}
+
+func (j *Jobs) decideExport(ctx context.Context, d *decision) error {
+	rd := j.deps.Export.NewExportReader(d.src)
+	w := j.deps.Charges.NewChargeWriter(d.out, d.asOf)
+	for {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return &fileError{fmt.Errorf("%s: %w", d.file.Name, err)}
+		}
+		var line *ChargeLine
+		switch {
+		case rec.Err != nil:
+			key := rec.Key
+			if key == "" {
+				key = d.file.SHA256[:16] + ":" + strconv.Itoa(rec.Line)
+			}
+			err = d.reject(ctx, Record{Kind: KindCharge, Key: key, UserID: rec.UserID, Line: rec.Line,
+				Reason: rec.Err.Error()})
+		case rec.Fee != nil:
+			line, err = j.decideCharge(ctx, d, rec)
+		case rec.Credit != nil:
+			line, err = j.decideCredit(ctx, d, rec)
+		default:
+			err = d.reject(ctx, Record{Kind: KindCharge, Key: d.file.SHA256[:16] + ":" + strconv.Itoa(rec.Line),
+				UserID: rec.UserID, Line: rec.Line, Reason: "record holds neither a fee nor a credit"})
+		}
+		if err != nil {
+			return err
+		}
+		if line != nil {
+			if err := w.Write(*line); err != nil {
+				return fmt.Errorf("reconcile: write charge file for %s: %w", d.file.Name, err)
+			}
+			d.written(line.Amount)
+		}
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("reconcile: write charge file for %s: %w", d.file.Name, err)
+	}
+	return nil
+}
+
+// chargeRecord is the journal row of a fee.
+func chargeRecord(f *fees.Fee, line int) Record {
+	return Record{Kind: KindCharge, Key: f.TransactionID, UserID: f.UserID, FeeID: f.ID, FeeType: f.Type,
+		Barcode: f.Item.Barcode, Amount: f.Balance, Line: line}
+}
+
+// decideCharge returns the line for a fee, or nil when it is skipped or held.
+func (j *Jobs) decideCharge(ctx context.Context, d *decision, rec ExportRecord) (*ChargeLine, error) {
+	f := rec.Fee
+	if f.UserID == "" {
+		f.UserID = rec.UserID
+	}
+	r := chargeRecord(f, rec.Line)
+	if f.TransactionID == "" {
+		r.Key = d.file.SHA256[:16] + ":" + strconv.Itoa(rec.Line)
+		r.Reason = fmt.Sprintf("fee %s has no bursar transaction id", f.ID)
+		return nil, d.reject(ctx, r)
+	}
+	if !f.Balance.IsPositive() {
+		r.Reason = fmt.Sprintf("fee %s: balance %s is not positive", f.ID, f.Balance)
+		return nil, d.reject(ctx, r)
+	}
+	line, err := j.deps.Charges.MapCharge(*f, d.asOf)
+	if err != nil {
+		r.Reason = err.Error()
+		r.Payload = payload(rec)
+		return nil, d.reject(ctx, r)
+	}
+	r.Outcome = OutcomeCharged
+	ok, err := d.claimKey(ctx, r)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &line, nil
+}
+
+// decideCredit links a credit to its charge and returns its line, or nil
+// when it is skipped or held.
+func (j *Jobs) decideCredit(ctx context.Context, d *decision, rec ExportRecord) (*ChargeLine, error) {
+	c := *rec.Credit
+	if c.UserID == "" {
+		c.UserID = rec.UserID
+	}
+	key := c.TransactionID
+	if key == "" {
+		key = c.Key
+	}
+	r := Record{Kind: KindCredit, Key: key, UserID: c.UserID, FeeID: c.FeeID, FeeType: c.Type, Amount: c.Amount,
+		Line: rec.Line, Payload: payload(rec)}
+	if key == "" {
+		r.Key = d.file.SHA256[:16] + ":" + strconv.Itoa(rec.Line)
+		r.Reason = "credit has no bursar transaction id"
+		return nil, d.reject(ctx, r)
+	}
+	if err := c.Validate(); err != nil {
+		r.Reason = err.Error()
+		return nil, d.reject(ctx, r)
+	}
+	// Already decided into another file: a duplicate, skip it before
+	// judging it against a balance it already lowered.
+	if old, ok, err := getRecord(ctx, d.tx, KindCredit, key); err != nil {
+		return nil, err
+	} else if ok && old.Outcome == OutcomeCredited && old.FileID != d.file.ID {
+		d.result.Skipped++
+		return nil, nil
+	}
+
+	charge, left, linked, err := j.linkCredit(ctx, d, c, key)
+	if err != nil {
+		return nil, err
+	}
+	if !linked {
+		r.Reason = fmt.Sprintf("unlinked credit: no charge sent for transaction %s, nor for student, item %q and type %s",
+			key, c.FeeID, c.Type)
+		return nil, d.reject(ctx, r)
+	}
+	r.Ref, r.FeeID, r.Barcode = charge.Key, charge.FeeID, charge.Barcode
+	if r.FeeType == "" || r.FeeType == fees.TypeCredit {
+		r.FeeType = charge.FeeType
+	}
+	c.TransactionID, c.FeeID, c.Type = charge.Key, charge.FeeID, r.FeeType
+	if cmp, err := c.Amount.Cmp(left); err != nil {
+		r.Reason = err.Error()
+		return nil, d.reject(ctx, r)
+	} else if cmp > 0 {
+		r.Reason = fees.Errorf(fees.EOVERPAY, "fee %s: credit of %s is above the %s the bursar still holds",
+			charge.FeeID, c.Amount, left).Error()
+		return nil, d.reject(ctx, r)
+	} else if cmp < 0 {
+		r.Reason = partialWaiveReason(charge, c.Amount, left)
+		return nil, d.reject(ctx, r)
+	}
+	line, err := j.deps.Charges.MapCredit(c, d.asOf)
+	if err != nil {
+		r.Reason = err.Error()
+		return nil, d.reject(ctx, r)
+	}
+	r.Outcome = OutcomeCredited
+	r.Payload = ""
+	ok, err := d.claimKey(ctx, r)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &line, nil
+}
+
+// linkCredit finds the charge a credit reverses: by transaction id, else
+// by student, item and fee type.
+func (j *Jobs) linkCredit(ctx context.Context, d *decision, c fees.Credit, key string) (Record, fees.Money, bool, error) {
+	charge, left, ok, err := outstanding(ctx, d.tx, key, KindCredit, key)
+	if err != nil || ok {
+		return charge, left, ok, err
+	}
+	if c.UserID == "" {
+		return Record{}, fees.Money{}, false, nil
+	}
+	rows, err := queryRecords(ctx, d.tx, `WHERE r.kind = 'charge' AND r.outcome = 'charged' AND r.user_id = ?
+		AND (r.fee_id = ? OR (? != '' AND r.fee_type = ?)) ORDER BY r.created_at`, c.UserID, c.FeeID, string(c.Type), string(c.Type))
+	if err != nil {
+		return Record{}, fees.Money{}, false, err
+	}
+	for _, cand := range rows {
+		charge, left, ok, err := outstanding(ctx, d.tx, cand.Key, KindCredit, key)
+		if err != nil {
+			return Record{}, fees.Money{}, false, err
+		}
+		if ok && left.IsPositive() {
+			return charge, left, true, nil
+		}
+	}
+	return Record{}, fees.Money{}, false, nil
+}
+
+// partialWaiveReason explains a refused partial waiver of a transferred fee
+// and the two-step remedy (R5).
+func partialWaiveReason(charge Record, credit, left fees.Money) string {
+	f, err := fees.NewFee(charge.FeeID, charge.FeeType, charge.UserID, left, charge.Created)
+	if err == nil {
+		if err = f.Transfer(charge.Created); err == nil {
+			err = f.Waive(fees.Waiver{FeeID: charge.FeeID, Amount: credit, Reason: "WAIVE"})
+		}
+	}
+	if err != nil && fees.ErrorCode(err) == fees.EPARTIALWAIVE {
+		return "rule R5: " + err.Error()
+	}
+	return fmt.Sprintf("rule R5: fee %s: a waiver of %s leaves %s of a transferred fee: take the agreed payment at the cashier, wait until Alma shows it, then waive the rest in full",
+		charge.FeeID, credit, left)
+}
+
+// payload keeps a record as JSON so that it can be re-driven.
+func payload(rec ExportRecord) string {
+	b, err := json.Marshal(struct {
+		UserID     string       `json:"user_id,omitempty"`
+		PatronName string       `json:"patron_name,omitempty"`
+		Fee        *fees.Fee    `json:"fee,omitempty"`
+		Credit     *fees.Credit `json:"credit,omitempty"`
+	}{rec.UserID, rec.PatronName, rec.Fee, rec.Credit})
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}

@@ -1,0 +1,43 @@
+// Package reconcile runs the integration between the library system (Alma)
+// and the bursar (PeopleSoft): the sync jobs, the durable journal that makes
+// them idempotent and crash-safe, the lost-item returns handler, the daily
+// exceptions report and the reconciliation of both sides to the cent.
+//
+// It knows the library system and the bursar only through small interfaces
+// it owns ([ExportFormat], [ChargeFormat], [PaymentFormat], [ImportFormat],
+// [AlmaAPI], [Mailer]) stated in terms of package fees; package wire adapts
+// the reference adapters to them. Files move through transport drops with
+// the claim protocol of [transport.Inbox].
+//
+// # Jobs
+//
+//   - [Jobs.Charges] (F2): Alma fee exports → bursar charge files.
+//   - [Jobs.Payments] (F3): bursar payment files → Alma bursar-import files.
+//   - [Jobs.Credits] (F4): Alma credit/waiver exports → bursar credit lines.
+//   - [Jobs.LoanReturned] (F5): the webhook callback for a returned lost item.
+//   - [Jobs.Report] (F6): the daily exceptions report, CSV and HTML.
+//   - [Jobs.Reconcile]: every disagreement between Alma and the bursar.
+//   - [Jobs.Redrive]: send held records again once the cause is fixed.
+//
+// Every job has a dry-run mode ([Options].DryRun) that decides and reports
+// but writes nothing.
+//
+// # Crash safety
+//
+// Each inbound file is claimed (moved to processing/), decoded, and every
+// record decided in one journal transaction that also marks the file
+// "publishing" under an output name derived from the input's SHA-256. The
+// output is then put atomically, the file marked "published", and the
+// source moved to done/. A crash at any point followed by a rerun converges
+// to the state of a run without the crash: a rerun regenerates the same
+// output under the same name, and keys already decided into another file
+// are skipped. The same content dropped under two names is handled once.
+//
+// # Journal
+//
+// [Journal] is a SQLite database (pure Go, WAL) with the tables files,
+// records and locks; see its documentation for the columns. An operator
+// can read it with the sqlite3 command, for example:
+//
+//	sqlite3 journal.db "SELECT kind, key, reason FROM records WHERE outcome = 'rejected'"
+package reconcile

@@ -1,0 +1,175 @@
+package reconcile
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/feebridge/feebridge/fees"
+)
+
+// The interfaces below are how the jobs reach the library system and the
+// bursar. They are stated in terms of fees values and this package's own
+// small record types, so that any adapter (the reference ones are wired in
+// package wire) can stand behind them.
+
+// ExportRecord is one entry of a library export file: either a fee to
+// charge or a credit (a waiver) to pass on.
+type ExportRecord struct {
+	Line       int    // the line of the source file where the record starts
+	UserID     string // the patron's primary id
+	PatronName string
+	Fee        *fees.Fee    // a fee to charge; nil for a credit
+	Credit     *fees.Credit // a credit to pass on; nil for a fee
+	// Err, when not nil, is why the record could not be read although the
+	// file as a whole could: the record is held, with this reason, and the
+	// rest of the file goes on. Key may then be all that is known.
+	Err error
+	Key string // the bursar transaction id, when Fee and Credit are nil
+}
+
+// ExportReader reads the records of one export file in order. Next returns
+// io.EOF after the last record; any other error means the file as a whole
+// cannot be trusted (malformed, control totals wrong) and it goes to
+// failed/ with nothing of it applied.
+type ExportReader interface {
+	Next() (ExportRecord, error)
+}
+
+// ExportFormat reads the library's export files (Alma's bursar export).
+type ExportFormat interface {
+	NewExportReader(r io.Reader) ExportReader
+}
+
+// ChargeLine is one line of a bursar charge file, built by a
+// [ChargeFormat] from a fee or a credit. The jobs only look at Amount (for
+// the totals) and carry Value, the adapter's own line, back to the writer.
+type ChargeLine struct {
+	Amount fees.Money // signed: negative for a credit
+	Value  any
+}
+
+// ChargeFormat maps fees and credits to the bursar's charge file and writes
+// that file (PeopleSoft's External File Load layout, by default).
+type ChargeFormat interface {
+	// MapCharge returns the line that charges f. An error means the fee
+	// cannot be sent as configured (an unmapped fee type, a bad student
+	// id, a value too long for its field): the record is held with that
+	// reason until the configuration is fixed and it is re-driven.
+	MapCharge(f fees.Fee, asOf time.Time) (ChargeLine, error)
+	// MapCredit returns the line that reverses the credited part of a
+	// charge, with the same meaning of errors as MapCharge.
+	MapCredit(c fees.Credit, asOf time.Time) (ChargeLine, error)
+	// NewChargeWriter starts a charge file on w. Its Close writes the
+	// trailer (control totals) and reports the first write error.
+	NewChargeWriter(w io.Writer, asOf time.Time) ChargeWriter
+}
+
+// ChargeWriter writes the lines of one charge file.
+type ChargeWriter interface {
+	Write(line ChargeLine) error
+	Close() error
+}
+
+// PaymentRecord is one payment read from a bursar payment file.
+type PaymentRecord struct {
+	Line    int
+	Payment fees.Payment // Key, TransactionID (the reference sent), Amount, Channel...
+	// Err, when not nil, is why this record could not be read although the
+	// file as a whole could; the record is held with that reason.
+	Err error
+}
+
+// PaymentReader reads one payment file in order; io.EOF after the last
+// record, any other error fails the whole file (see [ExportReader]).
+type PaymentReader interface {
+	Next() (PaymentRecord, error)
+}
+
+// PaymentFormat reads the bursar's payment files.
+type PaymentFormat interface {
+	NewPaymentReader(r io.Reader) PaymentReader
+}
+
+// Charge is what the journal knows of a fee sent to the bursar: enough for
+// an adapter to write a payment back to the library system.
+type Charge struct {
+	TransactionID string
+	FeeID         string
+	UserID        string
+	Type          fees.Type
+	Barcode       string
+	Amount        fees.Money // the amount charged
+}
+
+// ImportWriter writes one file for the library system's import of bursar
+// payments (Alma's bursar import).
+type ImportWriter interface {
+	Write(p fees.Payment, c Charge) error
+	Close() error
+}
+
+// ImportFormat writes the library system's payment import files.
+type ImportFormat interface {
+	NewImportWriter(w io.Writer, asOf time.Time) ImportWriter
+	// FileName is the name of the import file for an input whose content
+	// has the given SHA-256 (hex); it must be the same for the same input,
+	// so that a rerun replaces rather than adds.
+	FileName(sha256 string) string
+}
+
+// Loan is a loan as the library system reports it.
+type Loan struct {
+	ID          string
+	UserID      string
+	ItemBarcode string
+	Returned    bool // the item is back; the loan is no longer active
+}
+
+// AlmaAPI is the part of the library system's API that the lost-returns
+// handler, the report and the reconciliation use.
+type AlmaAPI interface {
+	// ListFees returns the user's fees in any of the given statuses (all
+	// statuses when none is given).
+	ListFees(ctx context.Context, userID string, statuses ...fees.Status) ([]fees.Fee, error)
+	// GetFee returns one fee of the user.
+	GetFee(ctx context.Context, userID, feeID string) (fees.Fee, error)
+	// Waive waives amount of the fee with reason and returns the fee after.
+	Waive(ctx context.Context, userID, feeID string, amount fees.Money, reason, comment string) (fees.Fee, error)
+	// RemoveFeeBlocks lifts the user's blocks that were set for fees.
+	RemoveFeeBlocks(ctx context.Context, userID string) error
+	// GetLoan returns one loan of the user.
+	GetLoan(ctx context.Context, userID, loanID string) (Loan, error)
+	// ItemLost reports whether the item with barcode is still lost.
+	ItemLost(ctx context.Context, barcode string) (bool, error)
+}
+
+// LoanEvent is a loan webhook delivered by the library system.
+type LoanEvent struct {
+	ID          string // the delivery's event id, the key of idempotency
+	Type        string // e.g. LOAN_RETURNED
+	LoanID      string
+	UserID      string
+	ItemBarcode string
+}
+
+// Mailer sends the daily report to staff.
+type Mailer interface {
+	Send(ctx context.Context, m Mail) error
+}
+
+// Mail is one message with attachments.
+type Mail struct {
+	To          []string
+	Subject     string
+	Text        string
+	HTML        string
+	Attachments []Attachment
+}
+
+// Attachment is one file attached to a Mail.
+type Attachment struct {
+	Name        string
+	ContentType string
+	Data        []byte
+}

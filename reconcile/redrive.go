@@ -1,0 +1,157 @@
+package reconcile
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/feebridge/feebridge/fees"
+)
+
+// Redrive sends again the records of kind (KindCharge, KindCredit or
+// KindPayment) that the journal holds as rejected, once the cause was
+// fixed (a fee type mapped, a charge now known). Records that pass this
+// time go out in one new file, through the same crash-safe sequence as
+// the jobs; those that still fail stay held with the new reason. Records
+// held for being unreadable (no fee in them) stay held: they need a
+// corrected file.
+func (j *Jobs) Redrive(ctx context.Context, kind string) (RunResult, error) {
+	fj := fileJob{job: "redrive-" + kind}
+	switch kind {
+	case KindCharge, KindCredit:
+		if err := j.needExport(); err != nil {
+			return RunResult{}, err
+		}
+		fj.out, fj.outDir = j.deps.Bursar, j.opts.Folders.Charges
+		prefix := j.opts.ChargePrefix
+		if kind == KindCredit {
+			prefix = j.opts.CreditPrefix
+		}
+		fj.outName = func(sha string) string { return prefix + "redrive-" + sha[:16] + j.opts.ChargeExt }
+		fj.decide = j.decideHeldExports
+	case KindPayment:
+		if j.deps.Payments == nil || j.deps.Import == nil {
+			return RunResult{}, fmt.Errorf("reconcile: the payment and import formats are not configured")
+		}
+		fj.out, fj.outDir = j.deps.Library, j.opts.Folders.Imports
+		fj.outName = j.deps.Import.FileName
+		fj.decide = j.decideHeldPayments
+	default:
+		return RunResult{}, fmt.Errorf("reconcile: cannot re-drive records of kind %q", kind)
+	}
+	if fj.out == nil {
+		return RunResult{}, fmt.Errorf("reconcile: %s: the file drops are not configured", fj.job)
+	}
+	release, err := j.lock(ctx, fj.job)
+	if err != nil {
+		return RunResult{}, err
+	}
+	defer release()
+
+	held, err := queryRecords(ctx, j.deps.Journal.db,
+		`WHERE r.kind = ? AND r.outcome = 'rejected' AND r.payload != '' ORDER BY r.key`, kind)
+	if err != nil {
+		return RunResult{}, err
+	}
+	if len(held) == 0 {
+		return RunResult{}, nil
+	}
+	// The input of a re-drive is the list of held records with their
+	// reasons; its hash names the output, so a rerun after a crash
+	// regenerates the same file.
+	var b strings.Builder
+	for _, r := range held {
+		fmt.Fprintf(&b, "%s\t%s\t%d\t%s\n", r.Key, r.File, r.Line, r.Payload)
+	}
+	h := sha256.Sum256([]byte(b.String()))
+	sha := hex.EncodeToString(h[:])
+	noop := func() error { return nil }
+	return j.process(ctx, fj, "redrive-"+kind+"-"+sha[:16], sha, strings.NewReader(b.String()), noop, func(string) error { return nil })
+}
+
+// heldLines reads what Redrive wrote: key, file, line and payload per line.
+func heldLines(src io.Reader) ([][4]string, error) {
+	data, err := io.ReadAll(src)
+	if err != nil {
+		return nil, err
+	}
+	var out [][4]string
+	for line := range strings.SplitSeq(strings.TrimSuffix(string(data), "\n"), "\n") {
+		f := strings.SplitN(line, "\t", 4)
+		if len(f) == 4 {
+			out = append(out, [4]string{f[0], f[1], f[2], f[3]})
+		}
+	}
+	return out, nil
+}
+
+func (j *Jobs) decideHeldExports(ctx context.Context, d *decision) error {
+	held, err := heldLines(d.src)
+	if err != nil {
+		return err
+	}
+	w := j.deps.Charges.NewChargeWriter(d.out, d.asOf)
+	for _, h := range held {
+		var p struct {
+			UserID     string       `json:"user_id"`
+			PatronName string       `json:"patron_name"`
+			Fee        *fees.Fee    `json:"fee"`
+			Credit     *fees.Credit `json:"credit"`
+		}
+		if err := json.Unmarshal([]byte(h[3]), &p); err != nil {
+			return fmt.Errorf("reconcile: held record %s: %w", h[0], err)
+		}
+		rec := ExportRecord{UserID: p.UserID, PatronName: p.PatronName, Fee: p.Fee, Credit: p.Credit}
+		fmt.Sscan(h[2], &rec.Line)
+		var line *ChargeLine
+		switch {
+		case rec.Fee != nil:
+			line, err = j.decideCharge(ctx, d, rec)
+		case rec.Credit != nil:
+			line, err = j.decideCredit(ctx, d, rec)
+		}
+		if err != nil {
+			return err
+		}
+		if line != nil {
+			if err := w.Write(*line); err != nil {
+				return fmt.Errorf("reconcile: write re-drive file: %w", err)
+			}
+			d.written(line.Amount)
+		}
+	}
+	return w.Close()
+}
+
+func (j *Jobs) decideHeldPayments(ctx context.Context, d *decision) error {
+	held, err := heldLines(d.src)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	for _, h := range held {
+		b.WriteString(h[3])
+		b.WriteByte('\n')
+	}
+	d.src = strings.NewReader(b.String())
+	return j.decidePaymentsFrom(ctx, d, &jsonPayments{dec: json.NewDecoder(d.src)})
+}
+
+// jsonPayments reads back the payments the journal keeps as JSON.
+type jsonPayments struct {
+	dec  *json.Decoder
+	line int
+}
+
+func (r *jsonPayments) Next() (PaymentRecord, error) {
+	var p fees.Payment
+	if err := r.dec.Decode(&p); err != nil {
+		return PaymentRecord{}, err
+	}
+	r.line++
+	return PaymentRecord{Line: r.line, Payment: p}, nil
+}
