@@ -17,6 +17,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/peoplesoft"
 )
 
 // Config is the whole feesync configuration, read from one TOML file (see
@@ -45,7 +46,13 @@ type Config struct {
 	ItemTypes map[string]string `toml:"item_types"`
 	// Terms is the term calendar: a fee is charged to the term whose
 	// dates hold the day it is exported. Empty: the built-in calendar.
-	Terms     []Term          `toml:"terms"`
+	Terms []Term `toml:"terms"`
+	// Seasons are terms that come back every year on the same days, looked
+	// up after Terms.
+	Seasons []Season `toml:"seasons"`
+	// DueDays is how many days after the export a charge is due; the
+	// default is 30.
+	DueDays   int             `toml:"due_days"`
 	Schedules SchedulesConfig `toml:"schedules"`
 	Waive     WaiveConfig     `toml:"waive"`
 	Report    ReportConfig    `toml:"report"`
@@ -142,6 +149,16 @@ type Term struct {
 	Code  string `toml:"code"`
 	Start Date   `toml:"start"`
 	End   Date   `toml:"end"` // inclusive
+}
+
+// Season is a term that comes back every year from Start to End
+// (inclusive, both "MM-DD"); its code is a century digit, the year's last
+// two digits and Suffix (Fall 2026 with suffix "8" is "2268").
+type Season struct {
+	Name   string `toml:"name"`
+	Start  string `toml:"start"`
+	End    string `toml:"end"`
+	Suffix string `toml:"suffix"`
 }
 
 // SchedulesConfig holds the cron specs of the jobs (five fields: minute
@@ -322,6 +339,9 @@ func (c *Config) setDefaults() {
 			}
 		}
 	}
+	if !c.defined("due_days") {
+		c.DueDays = 30
+	}
 	def(&c.Layout.Charges, "reference")
 	def(&c.Layout.Payments, "reference")
 	defCron := func(s *CronSpec, key, v string) {
@@ -441,8 +461,8 @@ func (c *Config) validateValues() error {
 		if !filepath.IsAbs(*k.val) {
 			*k.val = filepath.Join(filepath.Dir(c.path), *k.val)
 		}
-		if _, err := os.Stat(*k.val); err != nil {
-			return c.errorf(k.key, "layout file: %v", err)
+		if _, err := c.layout(k.key, *k.val, ""); err != nil {
+			return err
 		}
 	}
 
@@ -469,6 +489,24 @@ func (c *Config) validateValues() error {
 				return c.errorf(key, "term %s overlaps term %s", t.Code, o.Code)
 			}
 		}
+	}
+
+	if c.DueDays < 0 {
+		return c.errorf("due_days", "%d must not be negative", c.DueDays)
+	}
+	for i, se := range c.Seasons {
+		key := fmt.Sprintf("seasons[%d]", i)
+		if se.Name == "" || se.Suffix == "" {
+			return c.errorf(key, "a season needs a name and a suffix")
+		}
+		for _, d := range []struct{ k, v string }{{"start", se.Start}, {"end", se.End}} {
+			if _, err := time.Parse("01-02", d.v); err != nil {
+				return c.errorf(key+"."+d.k, "%q is not a day of the year (MM-DD)", d.v)
+			}
+		}
+	}
+	if err := c.calendar().Validate(); err != nil {
+		return c.errorf("terms", "%v", err)
 	}
 
 	if c.Waive.Reason == "" {
@@ -689,4 +727,85 @@ func tomlKey(s string) string {
 		parts[i] = p
 	}
 	return strings.Join(parts, ".")
+}
+
+// calendar is the term calendar: the configured terms and seasons, or the
+// built-in calendar when the file has neither.
+func (c *Config) calendar() peoplesoft.Calendar {
+	if len(c.Terms) == 0 && len(c.Seasons) == 0 {
+		return peoplesoft.DefaultCalendar()
+	}
+	var cal peoplesoft.Calendar
+	for _, t := range c.Terms {
+		cal.Terms = append(cal.Terms, peoplesoft.Term{Code: t.Code, Start: t.Start.Time, End: t.End.Time})
+	}
+	for _, s := range c.Seasons {
+		cal.Seasons = append(cal.Seasons, peoplesoft.Season{Name: s.Name, Start: s.Start, End: s.End, Suffix: s.Suffix})
+	}
+	return cal
+}
+
+// mapping is the reference mapping with the configured item types, term
+// calendar and due days.
+func (c *Config) mapping() peoplesoft.Mapping {
+	mp := peoplesoft.DefaultMapping()
+	for typ, code := range c.ItemTypes {
+		mp.ItemTypes[fees.Type(typ)] = code
+	}
+	mp.Calendar = c.calendar()
+	mp.DueDays = c.DueDays
+	return mp
+}
+
+// feeTypes maps PeopleSoft item types back to Alma fee types, for the
+// payment files Alma imports. An item type shared by several fee types
+// maps to none of them.
+func (c *Config) feeTypes() map[string]fees.Type {
+	out := make(map[string]fees.Type)
+	shared := make(map[string]bool)
+	for typ, code := range c.mapping().ItemTypes {
+		if typ == fees.TypeCredit {
+			continue
+		}
+		if _, dup := out[code]; dup {
+			shared[code] = true
+		}
+		out[code] = typ
+	}
+	for code := range shared {
+		delete(out, code)
+	}
+	return out
+}
+
+// chargeLayout is the layout of the charge files feesync writes.
+func (c *Config) chargeLayout() (*peoplesoft.Layout, error) {
+	if c.Layout.Charges == "reference" {
+		return peoplesoft.ReferenceChargeLayout(), nil
+	}
+	return c.layout("layout.charges", c.Layout.Charges, peoplesoft.KindCharges)
+}
+
+// paymentLayout is the layout of the payment files PeopleSoft sends.
+func (c *Config) paymentLayout() (*peoplesoft.Layout, error) {
+	if c.Layout.Payments == "reference" {
+		return peoplesoft.ReferencePaymentLayout(), nil
+	}
+	return c.layout("layout.payments", c.Layout.Payments, peoplesoft.KindPayments)
+}
+
+// layout loads the layout file at path for key; kind, when set, is the
+// kind it must describe (a key layout.charges takes a charges layout).
+func (c *Config) layout(key, path, kind string) (*peoplesoft.Layout, error) {
+	if kind == "" {
+		kind = strings.TrimPrefix(key, "layout.")
+	}
+	l, err := peoplesoft.LoadLayoutFile(path)
+	if err != nil {
+		return nil, c.errorf(key, "%v", err)
+	}
+	if l.Kind != kind {
+		return nil, c.errorf(key, "%s describes a %s file, not %s", path, l.Kind, kind)
+	}
+	return l, nil
 }

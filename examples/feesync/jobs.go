@@ -5,14 +5,6 @@ import (
 	"fmt"
 )
 
-func (m *Main) convertAlmaExport(ctx context.Context) error {
-	return fmt.Errorf("convert alma-export: %w", errNotAvailable)
-}
-
-func (m *Main) convertPSPayments(ctx context.Context) error {
-	return fmt.Errorf("convert ps-payments: %w", errNotAvailable)
-}
-
 func runJob(name string) func(*Main, context.Context) error {
 	return func(m *Main, ctx context.Context) error {
 		return fmt.Errorf("%s: %w", name, errNotAvailable)
