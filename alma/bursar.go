@@ -111,7 +111,7 @@ var (
 	// ErrSyntax: the file is not well-formed XML (or uses a DOCTYPE, or
 	// nests too deep). It ends the decoding.
 	ErrSyntax = errors.New("malformed XML")
-	// ErrAmount: compositeSum/sum is missing, malformed, or has more
+	// ErrAmount: compositeSum/sum is missing, zero, malformed, or has more
 	// decimal places than its currency.
 	ErrAmount = errors.New("bad amount")
 	// ErrCurrency: compositeSum/currency is missing or not a known

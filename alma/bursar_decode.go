@@ -214,6 +214,10 @@ type ExportDecoder struct {
 
 	seen bursarTxSet
 	err  error // sticky: a syntax or read error
+
+	// onAmount, when set by a test, sees each amount accepted, with its
+	// text as written.
+	onAmount func(text string, m fees.Money)
 }
 
 // feeDraft collects one userFineFee while it is read.
@@ -472,6 +476,13 @@ func (d *ExportDecoder) amount(f *feeDraft) {
 	if err != nil {
 		f.fail(f.amountLine, fmt.Errorf("%w: %w", ErrAmount, err))
 		return
+	}
+	if m.IsZero() {
+		f.fail(f.amountLine, fmt.Errorf("%w: amount %q is zero", ErrAmount, f.amount))
+		return
+	}
+	if d.onAmount != nil {
+		d.onAmount(f.amount, m)
 	}
 	f.rec.Amount = m
 }

@@ -94,6 +94,9 @@ func parseBursarDate(s string, loc *time.Location, zones map[string]*time.Locati
 		}
 		loc = z
 	}
+	if year < 1000 || year > 9998 {
+		return time.Time{}, fmt.Errorf("year %d is out of range", year)
+	}
 	if month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
 		return time.Time{}, fmt.Errorf("%q is not a valid date and time", s)
 	}
