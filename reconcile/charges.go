@@ -165,7 +165,7 @@ func (j *Jobs) decideCredit(ctx context.Context, d *decision, rec ExportRecord) 
 	// judging it against a balance it already lowered.
 	if old, ok, err := getRecord(ctx, d.tx, KindCredit, key); err != nil {
 		return nil, err
-	} else if ok && old.Outcome == OutcomeCredited && old.FileID != d.file.ID {
+	} else if ok && old.Outcome == OutcomeCredited && !d.same(old, rec.Line) {
 		d.result.Skipped++
 		return nil, nil
 	}

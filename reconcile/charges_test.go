@@ -249,3 +249,42 @@ func TestJobLockKeepsOneRunAtATime(t *testing.T) {
 	}
 	release()
 }
+
+func TestRedriveCrashAtEachStep(t *testing.T) {
+	setup := func(t *testing.T, e *env) {
+		e.charges.refuse[fees.TypeDamagedItemFine] = true
+		e.put(e.library, "exports/x.xml", "fee|T1|S001|F1|DAMAGEDITEMFINE|B1|30.00", "fee|T2|S002|F2|DAMAGEDITEMFINE|B2|5.00", "end|2")
+		if _, err := e.jobs(nil).Charges(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		delete(e.charges.refuse, fees.TypeDamagedItemFine)
+	}
+	clean := newEnv(t)
+	setup(t, clean)
+	if _, err := clean.jobs(nil).Redrive(t.Context(), reconcile.KindCharge); err != nil {
+		t.Fatal(err)
+	}
+	want := clean.state()
+	for _, step := range []string{reconcile.StepDecide, reconcile.StepPublish, reconcile.StepCommit} {
+		t.Run(step, func(t *testing.T) {
+			e := newEnv(t)
+			setup(t, e)
+			crash := errors.New("crash")
+			_, err := e.jobs(func(s string) error {
+				if s == step {
+					return crash
+				}
+				return nil
+			}).Redrive(t.Context(), reconcile.KindCharge)
+			if !errors.Is(err, crash) {
+				t.Fatalf("fault at %s: err = %v", step, err)
+			}
+			if _, err := e.jobs(nil).Redrive(t.Context(), reconcile.KindCharge); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, e.state()); diff != "" {
+				t.Errorf("after a crash at %s and a rerun (-clean +got):\n%s", step, diff)
+			}
+		})
+	}
+}

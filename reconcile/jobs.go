@@ -270,6 +270,8 @@ type fileJob struct {
 	// output to d.out. An error of type *fileError fails the file;
 	// any other error stops the run.
 	decide func(ctx context.Context, d *decision) error
+	// input, when set, is kept in the file's row (re-drives).
+	input string
 }
 
 // decision is the state of deciding one file.
@@ -374,7 +376,7 @@ func (j *Jobs) process(ctx context.Context, fj fileJob, name, sha string, src io
 		return res, err
 	}
 	now := j.opts.Now()
-	file := FileRecord{Job: fj.job, Name: name, SHA256: sha, Status: FileDeciding, Decided: now}
+	file := FileRecord{Job: fj.job, Name: name, SHA256: sha, Status: FileDeciding, Decided: now, Input: fj.input}
 	if len(prior) > 0 {
 		p := prior[0]
 		switch p.Status {
@@ -565,7 +567,7 @@ func (d *decision) reject(ctx context.Context, r Record) error {
 	if err != nil {
 		return err
 	}
-	if ok && old.Outcome != OutcomeRejected && old.FileID != d.file.ID {
+	if ok && old.Outcome != OutcomeRejected && !d.same(old, r.Line) {
 		// Already handled through another file: a duplicate, not a new problem.
 		d.result.Skipped++
 		return nil
@@ -613,12 +615,19 @@ func (d *decision) claimKey(ctx context.Context, r Record) (bool, error) {
 	switch {
 	case old.Outcome == OutcomeRejected:
 		return true, putRecord(ctx, d.tx, r, d.now)
-	case old.FileID == d.file.ID:
+	case d.same(old, r.Line):
 		return true, putRecord(ctx, d.tx, r, d.now)
 	default:
 		d.result.Skipped++
 		return false, nil
 	}
+}
+
+// same reports whether old is the journal row of the record at line of
+// this decision's file, decided before a crash: a key seen again at
+// another line, or in another file, is a duplicate.
+func (d *decision) same(old Record, line int) bool {
+	return old.FileID == d.file.ID && old.Line == line
 }
 
 // written counts a line written to the output.

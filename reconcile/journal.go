@@ -176,6 +176,9 @@ var migrations = []string{
 		owner   TEXT NOT NULL,
 		expires TEXT NOT NULL
 	);`,
+	// 2: the input of a re-drive (the held records it took), so that a
+	// crashed re-drive can be finished with the same output.
+	`ALTER TABLE files ADD COLUMN input TEXT NOT NULL DEFAULT '';`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {
@@ -399,17 +402,18 @@ type FileRecord struct {
 	DuplicateOf int64
 	Decided     time.Time
 	Updated     time.Time
+	Input       string // for a re-drive: the held records it took
 }
 
 const fileColumns = `id, job, name, sha256, status, output, records, rejected, total, currency, reason,
-	COALESCE(duplicate_of, 0), decided_at, updated_at`
+	COALESCE(duplicate_of, 0), decided_at, updated_at, input`
 
 func scanFile(s scanner) (FileRecord, error) {
 	var f FileRecord
 	var total int64
 	var cur, decided, updated string
 	err := s.Scan(&f.ID, &f.Job, &f.Name, &f.SHA256, &f.Status, &f.Output, &f.Records, &f.Rejected, &total, &cur,
-		&f.Reason, &f.DuplicateOf, &decided, &updated)
+		&f.Reason, &f.DuplicateOf, &decided, &updated, &f.Input)
 	if err != nil {
 		return f, err
 	}
@@ -470,9 +474,9 @@ func insertFile(ctx context.Context, q querier, f FileRecord, now time.Time) (in
 		decided = now
 	}
 	res, err := q.ExecContext(ctx, `INSERT INTO files(job, name, sha256, status, output, records, rejected, total, currency,
-			reason, duplicate_of, decided_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			reason, duplicate_of, decided_at, updated_at, input) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		f.Job, f.Name, f.SHA256, f.Status, f.Output, f.Records, f.Rejected, total, cur, f.Reason, dup,
-		formatTime(decided), formatTime(now))
+		formatTime(decided), formatTime(now), f.Input)
 	if err != nil {
 		return 0, fmt.Errorf("reconcile: journal: file %s: %w", f.Name, err)
 	}

@@ -79,7 +79,7 @@ func (j *Jobs) decidePaymentsFrom(ctx context.Context, d *decision, rd PaymentRe
 		// it before judging it against a balance it already lowered.
 		if old, ok, err := getRecord(ctx, d.tx, KindPayment, key); err != nil {
 			return err
-		} else if ok && old.Outcome == OutcomeForwarded && old.FileID != d.file.ID {
+		} else if ok && old.Outcome == OutcomeForwarded && !d.same(old, rec.Line) {
 			d.result.Skipped++
 			continue
 		}

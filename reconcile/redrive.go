@@ -52,13 +52,33 @@ func (j *Jobs) Redrive(ctx context.Context, kind string) (RunResult, error) {
 	}
 	defer release()
 
+	noop := func() error { return nil }
+	// A re-drive that stopped after its decision was journaled is finished
+	// first, from the input it kept.
+	files, err := j.deps.Journal.Files(ctx, fj.job)
+	if err != nil {
+		return RunResult{}, err
+	}
+	var res RunResult
+	for _, f := range files {
+		if f.Status != FilePublishing {
+			continue
+		}
+		fj.input = f.Input
+		r, err := j.process(ctx, fj, f.Name, f.SHA256, strings.NewReader(f.Input), noop, func(string) error { return nil })
+		res.add(r)
+		if err != nil {
+			return res, err
+		}
+	}
+
 	held, err := queryRecords(ctx, j.deps.Journal.db,
 		`WHERE r.kind = ? AND r.outcome = 'rejected' AND r.payload != '' ORDER BY r.key`, kind)
 	if err != nil {
 		return RunResult{}, err
 	}
 	if len(held) == 0 {
-		return RunResult{}, nil
+		return res, nil
 	}
 	// The input of a re-drive is the list of held records with their
 	// reasons; its hash names the output, so a rerun after a crash
@@ -69,8 +89,10 @@ func (j *Jobs) Redrive(ctx context.Context, kind string) (RunResult, error) {
 	}
 	h := sha256.Sum256([]byte(b.String()))
 	sha := hex.EncodeToString(h[:])
-	noop := func() error { return nil }
-	return j.process(ctx, fj, "redrive-"+kind+"-"+sha[:16], sha, strings.NewReader(b.String()), noop, func(string) error { return nil })
+	fj.input = b.String()
+	r, err := j.process(ctx, fj, "redrive-"+kind+"-"+sha[:16], sha, strings.NewReader(fj.input), noop, func(string) error { return nil })
+	res.add(r)
+	return res, err
 }
 
 // heldLines reads what Redrive wrote: key, file, line and payload per line.
