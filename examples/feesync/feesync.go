@@ -180,13 +180,7 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	}
 	m.cmd = cmd
 
-	fs := flag.NewFlagSet("feesync "+name, flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(m.Stderr, "usage: feesync %s %s\n", name, cmd.usage)
-		fs.PrintDefaults()
-	}
-	cmd.flags(m, fs)
+	fs := newFlagSet(m, name, cmd)
 	if err := fs.Parse(rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -206,6 +200,18 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 		return usagef("%s: needs a config file: -config F or FEEBRIDGE_CONFIG", name)
 	}
 	return nil
+}
+
+// newFlagSet returns the flags of command c, bound to m's fields.
+func newFlagSet(m *Main, name string, c command) *flag.FlagSet {
+	fs := flag.NewFlagSet("feesync "+name, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(m.Stderr, "usage: feesync %s %s\n", name, c.usage)
+		fs.PrintDefaults()
+	}
+	c.flags(m, fs)
+	return fs
 }
 
 // Run runs the command ParseFlags read. It returns nil when all is done,

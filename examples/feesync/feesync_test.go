@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func TestVersion(t *testing.T) {
+	r := runFeesync(t, nil, "version")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.HasPrefix(r.stdout, "feesync ") || !strings.Contains(r.stdout, runtime.Version()) {
+		t.Errorf("version printed %q", r.stdout)
+	}
+}
+
+func TestHelpAndUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args       []string
+		code       int
+		out, inErr string
+	}{
+		{[]string{"help"}, ExitOK, "Exit codes: 0 done; 3 done", ""},
+		{[]string{}, ExitUsage, "", "no command given"},
+		{[]string{"frobnicate"}, ExitUsage, "", `unknown command "frobnicate"`},
+		{[]string{"run"}, ExitUsage, "", "run: which one?"},
+		{[]string{"run", "charges"}, ExitUsage, "", "needs a config file: -config F or FEEBRIDGE_CONFIG"},
+		{[]string{"check-config", "-h"}, ExitOK, "", "usage: feesync check-config"},
+		{[]string{"version", "-verbose"}, ExitUsage, "", "flag provided but not defined: -verbose"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			r := runFeesync(t, nil, tc.args...)
+			if r.code != tc.code || !strings.Contains(r.stdout, tc.out) || !strings.Contains(r.stderr, tc.inErr) {
+				t.Errorf("exit %d (want %d)\nstdout:\n%s\nstderr:\n%s", r.code, tc.code, r.stdout, r.stderr)
+			}
+		})
+	}
+}
+
+// exampleEnv is an environment with every secret the example config
+// needs.
+var exampleEnv = map[string]string{
+	"FEEBRIDGE_ALMA_API_KEY":   "l7xx-alma-key-0123456789",
+	"FEEBRIDGE_FTP_PASSWORD":   "ftp-pass-word-4321",
+	"FEEBRIDGE_WEBHOOK_SECRET": "hook-secret-9876",
+}
+
+func TestCheckConfig(t *testing.T) {
+	r := runFeesync(t, exampleEnv, "check-config", "-config", "feesync.example.toml")
+	if r.code != ExitOK || r.stdout != "feesync.example.toml: ok\n" {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	// FEEBRIDGE_CONFIG stands in for -config.
+	env := map[string]string{"FEEBRIDGE_CONFIG": "feesync.example.toml"}
+	for k, v := range exampleEnv {
+		env[k] = v
+	}
+	if r := runFeesync(t, env, "check-config"); r.code != ExitOK {
+		t.Errorf("with FEEBRIDGE_CONFIG: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// TestCheckConfigError drives the binary on a config with a mistake: the
+// error names the file, the line and the key.
+func TestCheckConfigError(t *testing.T) {
+	path := writeFile(t, "feesync.toml", minimalConfig+"\n[schedules]\ncharges = \"every day at six\"\n")
+	r := runFeesync(t, exampleEnv, "check-config", "-config", path)
+	want := fmt.Sprintf("feesync: %s:13: schedules.charges: \"every day at six\" is not a cron spec", path)
+	if r.code != ExitFailure || !strings.HasPrefix(r.stderr, want) {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit 1 and %s", r.code, r.stderr, want)
+	}
+}
+
+func TestCheckConfigMissingSecrets(t *testing.T) {
+	r := runFeesync(t, map[string]string{"FEEBRIDGE_FTP_PASSWORD": "x"}, "check-config", "-config", "feesync.example.toml")
+	if r.code != ExitFailure {
+		t.Fatalf("exit %d", r.code)
+	}
+	for _, want := range []string{
+		"alma.api_key: secret not set: set FEEBRIDGE_ALMA_API_KEY, or FEEBRIDGE_ALMA_API_KEY_FILE",
+		"webhook.secret: secret not set: set FEEBRIDGE_WEBHOOK_SECRET",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
+
+func TestSecretsFromFiles(t *testing.T) {
+	env := map[string]string{
+		"FEEBRIDGE_ALMA_API_KEY_FILE":   writeFile(t, "key", "from-a-file\n"),
+		"FEEBRIDGE_FTP_PASSWORD_FILE":   writeFile(t, "pw", "pw-from-file"),
+		"FEEBRIDGE_WEBHOOK_SECRET_FILE": filepath.Join(t.TempDir(), "absent"),
+	}
+	r := runFeesync(t, env, "check-config", "-config", "feesync.example.toml")
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "webhook.secret: read secret file") || strings.Contains(r.stderr, "alma.api_key") {
+		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	m := &Main{Getenv: func(k string) string { return env[k] }}
+	s, err := m.loadSecret(secretRef{key: "alma.api_key", env: EnvAlmaAPIKey})
+	if err != nil || s.Reveal() != "from-a-file" {
+		t.Errorf("secret = %q, %v; want the file's content without its newline", s.Reveal(), err)
+	}
+	// A file named by the config wins over the environment.
+	s, err = m.loadSecret(secretRef{key: "alma.api_key", env: EnvAlmaAPIKey, file: writeFile(t, "k2", "config-file")})
+	if err != nil || s.Reveal() != "config-file" {
+		t.Errorf("secret = %q, %v", s.Reveal(), err)
+	}
+}
+
+// TestSecretsNeverFromFlags: no flag takes a secret, and a secret typed on
+// the command line by mistake is not echoed back.
+func TestSecretsNeverFromFlags(t *testing.T) {
+	const typed = "typed-on-the-command-line"
+	for _, args := range [][]string{
+		{"check-config", "-config", "feesync.example.toml", "-api-key", typed},
+		{"check-config", "-config", "feesync.example.toml", "-api-key=" + typed},
+		{"run", "charges", "-config", "feesync.example.toml", "-password=" + typed},
+		{"serve", "-config", "feesync.example.toml", "-webhook-secret", typed},
+		{"convert", "alma-export", "-in", mitExport, "-out", "x", "-ftp-password", typed},
+	} {
+		r := runFeesync(t, nil, args...)
+		if r.code != ExitUsage {
+			t.Errorf("%v: exit %d, want %d", args, r.code, ExitUsage)
+		}
+		if strings.Contains(r.stdout+r.stderr, typed) {
+			t.Errorf("%v: the value was echoed:\n%s%s", args, r.stdout, r.stderr)
+		}
+	}
+	// And none of the flags of any command is named like a secret.
+	m := &Main{}
+	for name, c := range commands() {
+		fs := newFlagSet(m, name, c)
+		fs.VisitAll(func(f *flag.Flag) {
+			for _, bad := range []string{"key", "password", "secret", "token"} {
+				if strings.Contains(strings.ToLower(f.Name), bad) {
+					t.Errorf("%s has a flag -%s", name, f.Name)
+				}
+			}
+		})
+	}
+}
+
+// TestSecretsNeverLogged runs commands that load every secret and checks
+// that no value reaches stdout, stderr or an error string.
+func TestSecretsNeverLogged(t *testing.T) {
+	for _, args := range [][]string{
+		{"check-config", "-config", "feesync.example.toml"},
+		{"run", "charges", "-config", "feesync.example.toml", "-dry-run"},
+		{"serve", "-config", "feesync.example.toml"},
+	} {
+		r := runFeesync(t, exampleEnv, args...)
+		for _, v := range exampleEnv {
+			if strings.Contains(r.stdout+r.stderr, v) {
+				t.Errorf("%v: a secret reached the output:\n%s%s", args, r.stdout, r.stderr)
+			}
+		}
+	}
+
+	s := Secret{v: "hunter2"}
+	var buf bytes.Buffer
+	log := newLogger(&buf, LogConfig{Level: "debug", Format: "json"})
+	log.Info("x", "key", s, "password", "plain-string-hunter2", "wrapped", struct{ S Secret }{s})
+	out := buf.String() + fmt.Sprintf("%v %s %+v %#v %q", s, s, s, s, s) + fmt.Errorf("e: %v", s).Error()
+	if strings.Contains(out, "hunter2") {
+		t.Errorf("secret printed: %s", out)
+	}
+}
+
+func TestStudentIDsMasked(t *testing.T) {
+	var buf bytes.Buffer
+	log := newLogger(&buf, LogConfig{Level: "info", Format: "text"})
+	log.Info("payment", "emplid", "12345678", slog.Group("fee", "user_id", "0042123"), "student", "ab")
+	if got := buf.String(); strings.Contains(got, "12345678") || strings.Contains(got, "0042123") ||
+		!strings.Contains(got, "emplid=******78") || !strings.Contains(got, "fee.user_id=*****23") || !strings.Contains(got, "student=**") {
+		t.Errorf("log: %s", got)
+	}
+	buf.Reset()
+	log = newLogger(&buf, LogConfig{Level: "info", Format: "text", ShowStudentIDs: true})
+	log.Info("payment", "emplid", "12345678")
+	if !strings.Contains(buf.String(), "emplid=12345678") {
+		t.Errorf("show_student_ids: %s", buf.String())
+	}
+}
