@@ -233,9 +233,9 @@ type request struct {
 	method string
 	path   []string // path segments below the base URL, unescaped
 	query  url.Values
-	body   []byte // JSON body, for PUT
-	xml    bool   // ask for and decode XML instead of JSON
-	out    any    // decoded from a successful answer, if not nil
+	body   []byte  // JSON body, for PUT
+	xml    bool    // ask for and decode XML instead of JSON
+	out    any     // decoded from a successful answer, if not nil
 	raw    *[]byte // or, if not nil, set to the answer's bytes
 
 	// settled, for writes, is asked before a write is sent again after an
@@ -329,6 +329,11 @@ func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
 func (c *Client) once(ctx context.Context, r *request) error {
 	p := r.pathString()
 	fail := func(status int, err error) *Error {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			// Its text names the URL, with the user id in it.
+			err = &url.Error{Op: ue.Op, URL: maskPath(ue.URL), Err: ue.Err}
+		}
 		return &Error{Status: status, Method: r.method, Path: maskPath(p), Err: c.redact.Error(err)}
 	}
 	if err := c.limiter.Wait(ctx); err != nil {
