@@ -173,10 +173,7 @@ func decodeLayout(name string, data []byte) (*Layout, error) {
 	var l Layout
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&l)
 	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("peoplesoft: %s:%d: %s", name, pe.Position.Line, pe.Message)
-		}
+		// The parser's message names the line and the last key.
 		return nil, fmt.Errorf("peoplesoft: %s: %w", name, err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {

@@ -471,7 +471,11 @@ func (r *recordReader) split(line string, raw []string) *ParseError {
 			if r.colIdx != nil && r.which == recDetail {
 				j = r.colIdx[i]
 			}
-			r.vals[i] = raw[j]
+			v := raw[j]
+			if f := &rec.fields[i]; f.length > 0 && len(v) > f.length && utf8.RuneCountInString(v) > f.length {
+				return r.perr(r.line, f.name, fmt.Errorf("%w: %d characters in a %d-character field", ErrFieldTooLong, utf8.RuneCountInString(v), f.length))
+			}
+			r.vals[i] = v
 		}
 	}
 	for _, i := range rec.consts {

@@ -1,0 +1,186 @@
+package peoplesoft_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/peoplesoft"
+)
+
+func mustDay(t testing.TB, s string) time.Time {
+	t.Helper()
+	d, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestDefaultCalendar(t *testing.T) {
+	c := peoplesoft.DefaultCalendar()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]string{
+		"2026-08-14": "2265", "2026-08-15": "2268", "2026-12-31": "2268", "2027-01-01": "2272",
+		"2027-05-31": "2272", "2027-06-01": "2275", "1999-09-01": "1998", "2000-02-29": "2002",
+	}
+	for date, want := range tests {
+		got, err := c.TermFor(mustDay(t, date))
+		if err != nil || got != want {
+			t.Errorf("TermFor(%s) = %q, %v; want %q", date, got, err, want)
+		}
+	}
+}
+
+func TestCalendarNoTerm(t *testing.T) {
+	c := peoplesoft.Calendar{Terms: []peoplesoft.Term{{Code: "2268", Start: mustDay(t, "2026-08-24"), End: mustDay(t, "2026-12-18")}}}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.TermFor(mustDay(t, "2026-12-24"))
+	if !errors.Is(err, peoplesoft.ErrNoTerm) || !strings.Contains(err.Error(), "2026-12-24") {
+		t.Errorf("TermFor outside every term = %v", err)
+	}
+	// The term holds its whole last day, whatever the clock says.
+	if got, err := c.TermFor(time.Date(2026, 12, 18, 23, 59, 0, 0, time.UTC)); got != "2268" || err != nil {
+		t.Errorf("TermFor(last day) = %q, %v", got, err)
+	}
+}
+
+func TestCalendarValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		c    peoplesoft.Calendar
+		want string
+	}{
+		{"empty", peoplesoft.Calendar{}, "no terms and no seasons"},
+		{"overlapping seasons", peoplesoft.Calendar{Seasons: []peoplesoft.Season{{Name: "A", Start: "01-01", End: "06-30", Suffix: "2"}, {Name: "B", Start: "06-30", End: "12-31", Suffix: "8"}}}, "overlaps A"},
+		{"season across new year", peoplesoft.Calendar{Seasons: []peoplesoft.Season{{Name: "Winter", Start: "12-15", End: "01-10", Suffix: "1"}}}, "starts after it ends"},
+		{"bad month-day", peoplesoft.Calendar{Seasons: []peoplesoft.Season{{Name: "X", Start: "13-01", End: "12-31", Suffix: "1"}}}, "want MM-DD"},
+		{"no suffix", peoplesoft.Calendar{Seasons: []peoplesoft.Season{{Name: "X", Start: "01-01", End: "12-31"}}}, "no suffix"},
+		{"term without code", peoplesoft.Calendar{Terms: []peoplesoft.Term{{Start: mustDay(t, "2026-01-01"), End: mustDay(t, "2026-02-01")}}}, "no code"},
+		{"overlapping terms", peoplesoft.Calendar{Terms: []peoplesoft.Term{
+			{Code: "A", Start: mustDay(t, "2026-01-01"), End: mustDay(t, "2026-02-01")},
+			{Code: "B", Start: mustDay(t, "2026-02-01"), End: mustDay(t, "2026-03-01")}}}, "overlaps A"},
+	}
+	for _, tt := range tests {
+		if err := tt.c.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: Validate = %v, want %q", tt.name, err, tt.want)
+		}
+	}
+}
+
+func newFee(t testing.TB, typ fees.Type, amount string) fees.Fee {
+	t.Helper()
+	f, err := fees.NewFee("FEE-1", typ, "0012345", usd(amount), asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.TransactionID = "TXN-1"
+	f.Item.Title = "Moby Dick"
+	return *f
+}
+
+func TestChargeFor(t *testing.T) {
+	m := peoplesoft.DefaultMapping()
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.ChargeFor(newFee(t, fees.TypeLostItemReplacementFee, "45.50"), asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := peoplesoft.Charge{EmplID: "0012345", ItemType: "300000000002", Amount: usd("45.50"), Term: "2268",
+		DueDate: day(2026, 12, 28), Ref: "TXN-1", Description: "Lost item replacement fee: Moby Dick"}
+	if diff := cmp.Diff(want, got, cmp.Comparer(fees.Money.Equal)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestChargeForRejects(t *testing.T) {
+	m := peoplesoft.DefaultMapping()
+	noUser := newFee(t, fees.TypeOverdueFine, "1.00")
+	noUser.UserID = ""
+	noRef := newFee(t, fees.TypeOverdueFine, "1.00")
+	noRef.TransactionID = ""
+	paid := newFee(t, fees.TypeOverdueFine, "1.00")
+	if err := paid.Pay(fees.Payment{Amount: usd("1.00"), Channel: fees.ChannelLibrary, Method: fees.MethodCash, Date: asOf}); err != nil {
+		t.Fatal(err)
+	}
+	fall := peoplesoft.Mapping{ItemTypes: m.ItemTypes, Calendar: peoplesoft.Calendar{Terms: []peoplesoft.Term{{Code: "2268", Start: day(2026, 8, 24), End: day(2026, 11, 20)}}}}
+	tests := []struct {
+		name   string
+		m      peoplesoft.Mapping
+		f      fees.Fee
+		cause  error
+		reason string
+	}{
+		{"unmapped type", m, newFee(t, fees.TypeInterlibraryLoanFee, "5.00"), peoplesoft.ErrUnmapped, "no PeopleSoft item type for fee type INTERLIBRARYLOANFEE"},
+		{"no term", fall, newFee(t, fees.TypeOverdueFine, "5.00"), peoplesoft.ErrNoTerm, "date outside every term: 2026-11-28"},
+		{"no user", m, noUser, peoplesoft.ErrFee, "no user"},
+		{"no transaction id", m, noRef, peoplesoft.ErrFee, "no bursar transaction id"},
+		{"nothing left", m, paid, peoplesoft.ErrFee, "nothing to charge"},
+	}
+	for _, tt := range tests {
+		_, err := tt.m.ChargeFor(tt.f, asOf)
+		var re *peoplesoft.RejectError
+		if !errors.As(err, &re) || !errors.Is(err, tt.cause) || !strings.Contains(re.Reason, tt.reason) || re.Fee != "FEE-1" {
+			t.Errorf("%s: ChargeFor = %v; want a RejectError for FEE-1 wrapping %v with reason %q", tt.name, err, tt.cause, tt.reason)
+		}
+	}
+}
+
+func TestCreditFor(t *testing.T) {
+	c := fees.Credit{Key: "CR-9", TransactionID: "TXN-1", FeeID: "FEE-1", UserID: "0012345",
+		Type: fees.TypeLostItemReplacementFee, Amount: usd("45.50"), Reason: "Lost item was found", Date: asOf}
+	got, err := peoplesoft.DefaultMapping().CreditFor(c, asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := peoplesoft.Charge{EmplID: "0012345", ItemType: "300000000099", Amount: usd("-45.50"), Term: "2268",
+		DueDate: day(2026, 12, 28), Ref: "TXN-1", Description: "Credit: Lost item replacement fee"}
+	if diff := cmp.Diff(want, got, cmp.Comparer(fees.Money.Equal)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+
+	// Without a CREDIT item type, the credit takes the fee's own.
+	m := peoplesoft.DefaultMapping()
+	delete(m.ItemTypes, fees.TypeCredit)
+	if got, err := m.CreditFor(c, asOf); err != nil || got.ItemType != "300000000002" {
+		t.Errorf("CreditFor without CREDIT mapped = %v, %v; want item type 300000000002", got.ItemType, err)
+	}
+	c2 := c
+	c2.Type = fees.TypePhotocopyFee
+	if _, err := m.CreditFor(c2, asOf); !errors.Is(err, peoplesoft.ErrUnmapped) {
+		t.Errorf("CreditFor of an unmapped type = %v, want ErrUnmapped", err)
+	}
+	c3 := c
+	c3.TransactionID = ""
+	if _, err := m.CreditFor(c3, asOf); !errors.Is(err, peoplesoft.ErrFee) || !strings.Contains(err.Error(), "CR-9") {
+		t.Errorf("CreditFor without a transaction id = %v, want ErrFee naming CR-9", err)
+	}
+	c4 := c
+	c4.Amount = usd("-1.00")
+	if _, err := m.CreditFor(c4, asOf); !errors.Is(err, peoplesoft.ErrFee) {
+		t.Errorf("CreditFor of a negative credit = %v, want ErrFee", err)
+	}
+}
+
+func TestMappingValidate(t *testing.T) {
+	m := peoplesoft.DefaultMapping()
+	m.ItemTypes[fees.TypeOther] = "30000000006"
+	if err := m.Validate(); err == nil || !strings.Contains(err.Error(), "item_types.OTHER") {
+		t.Errorf("Validate = %v", err)
+	}
+	m = peoplesoft.DefaultMapping()
+	m.DueDays = -1
+	if err := m.Validate(); err == nil {
+		t.Error("Validate accepted negative due_days")
+	}
+}
