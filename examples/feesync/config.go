@@ -96,6 +96,9 @@ type DropConfig struct {
 	Address string `toml:"address"`
 	// User logs in to the FTP server.
 	User string `toml:"user"`
+	// Root is the server folder that is the drop's root; relative to the
+	// login folder, which is the default.
+	Root string `toml:"root"`
 	// TLS is "explicit" (FTPS with AUTH TLS, the default), "implicit"
 	// (FTPS on a TLS port) or "none" (plain FTP: the password crosses the
 	// network in clear; feesync warns).
@@ -113,27 +116,27 @@ type DropConfig struct {
 // exports and reads the payment files feesync writes.
 type LibraryConfig struct {
 	DropConfig
-	// ExportFolder holds Alma's "Export to Bursar" files of fees (F2).
+	// ExportFolder holds Alma's "Export to Bursar" files of fees (F2);
+	// the default is "exports".
 	ExportFolder string `toml:"export_folder"`
-	// CreditFolder holds Alma's exports of credits and waivers (F4).
+	// CreditFolder holds Alma's exports of credits and waivers (F4); the
+	// default is "credits".
 	CreditFolder string `toml:"credit_folder"`
-	// ImportFolder is where Alma's bursar import job picks up payments (F3).
+	// ImportFolder is where Alma's bursar import job picks up payments
+	// (F3); the default is "imports".
 	ImportFolder string `toml:"import_folder"`
 }
 
-// PeopleSoftConfig is the district's two drops.
+// PeopleSoftConfig is the district's drop for PeopleSoft: a folder where
+// feesync delivers charge files and one where PeopleSoft leaves payments.
 type PeopleSoftConfig struct {
-	// Inbound is where feesync delivers charge and credit files for
-	// PeopleSoft's External File Load.
-	Inbound FolderDrop `toml:"inbound"`
-	// Outbound is where PeopleSoft leaves its payment files.
-	Outbound FolderDrop `toml:"outbound"`
-}
-
-// FolderDrop is a drop and a folder in it.
-type FolderDrop struct {
 	DropConfig
-	Folder string `toml:"folder"`
+	// InboundFolder is where feesync delivers charge and credit files for
+	// PeopleSoft's External File Load; the default is "inbound".
+	InboundFolder string `toml:"inbound_folder"`
+	// OutboundFolder is where PeopleSoft leaves its payment files; the
+	// default is "outbound".
+	OutboundFolder string `toml:"outbound_folder"`
 }
 
 // LayoutConfig names the PeopleSoft file layouts: "reference" for the
@@ -184,7 +187,9 @@ type WaiveConfig struct {
 
 // ReportConfig says where the daily exceptions report goes.
 type ReportConfig struct {
-	FolderDrop
+	// Folder on the library drop where the report files are written; the
+	// default is "reports".
+	Folder string `toml:"folder"`
 }
 
 // WebhookConfig is the listener for Alma's webhooks (F5).
@@ -330,7 +335,7 @@ func (c *Config) setDefaults() {
 	if c.Alma.Timeout == 0 {
 		c.Alma.Timeout = Duration(30 * time.Second)
 	}
-	for _, d := range []*DropConfig{&c.Library.DropConfig, &c.PeopleSoft.Inbound.DropConfig, &c.PeopleSoft.Outbound.DropConfig, &c.Report.DropConfig} {
+	for _, d := range []*DropConfig{&c.Library.DropConfig, &c.PeopleSoft.DropConfig} {
 		if d.Type == "ftp" {
 			def(&d.TLS, "explicit")
 			def(&d.PasswordEnv, EnvFTPPassword)
@@ -390,8 +395,7 @@ func (c *Config) validate() error {
 		drop *DropConfig
 	}{
 		{"library", &c.Library.DropConfig},
-		{"peoplesoft.inbound", &c.PeopleSoft.Inbound.DropConfig},
-		{"peoplesoft.outbound", &c.PeopleSoft.Outbound.DropConfig},
+		{"peoplesoft", &c.PeopleSoft.DropConfig},
 	} {
 		if d.drop.Type == "" {
 			return c.errorf(d.key+".type", `missing: "dir" or "ftp"`)
@@ -436,13 +440,15 @@ func (c *Config) validateValues() error {
 	}{
 		{"library", &c.Library.DropConfig, map[string]string{
 			"export_folder": c.Library.ExportFolder, "credit_folder": c.Library.CreditFolder, "import_folder": c.Library.ImportFolder}},
-		{"peoplesoft.inbound", &c.PeopleSoft.Inbound.DropConfig, map[string]string{"folder": c.PeopleSoft.Inbound.Folder}},
-		{"peoplesoft.outbound", &c.PeopleSoft.Outbound.DropConfig, map[string]string{"folder": c.PeopleSoft.Outbound.Folder}},
-		{"report", &c.Report.DropConfig, map[string]string{"folder": c.Report.Folder}},
+		{"peoplesoft", &c.PeopleSoft.DropConfig, map[string]string{
+			"inbound_folder": c.PeopleSoft.InboundFolder, "outbound_folder": c.PeopleSoft.OutboundFolder}},
+		{"report", nil, map[string]string{"folder": c.Report.Folder}},
 	}
 	for _, d := range drops {
-		if err := c.checkDrop(d.key, d.drop); err != nil {
-			return err
+		if d.drop != nil {
+			if err := c.checkDrop(d.key, d.drop); err != nil {
+				return err
+			}
 		}
 		for name, f := range d.folders {
 			if f != "" && !validFolder(f) {
@@ -589,6 +595,7 @@ func (c *Config) Location() *time.Location { return c.loc }
 var (
 	itemTypeRE = regexp.MustCompile(`^[0-9]{12}$`)
 	envNameRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	indexRE    = regexp.MustCompile(`\[[0-9]+\]`)
 )
 
 func validFolder(f string) bool {
@@ -703,6 +710,13 @@ func keyLines(data []byte) map[string]int {
 			}
 			if _, seen := lines[key]; !seen {
 				lines[key] = n
+			}
+			// The decoder names keys in arrays of tables without their
+			// index (terms.start); keep the first such line too.
+			if bare := indexRE.ReplaceAllString(key, ""); bare != key {
+				if _, seen := lines[bare]; !seen {
+					lines[bare] = n
+				}
 			}
 			v := strings.TrimSpace(s[eq+1:])
 			for _, q := range []string{`"""`, `'''`} {

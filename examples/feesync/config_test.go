@@ -21,7 +21,7 @@ func TestExampleConfig(t *testing.T) {
 	}); got != want {
 		t.Errorf("the example's schedules are not the defaults:\n%s", cmp.Diff(want, got))
 	}
-	if c.Library.Type != "ftp" || c.Library.TLS != "explicit" || c.PeopleSoft.Inbound.Path == "" {
+	if c.Library.Type != "ftp" || c.Library.TLS != "explicit" || c.PeopleSoft.Path == "" {
 		t.Errorf("library/peoplesoft drops not read: %+v %+v", c.Library, c.PeopleSoft)
 	}
 	if len(c.Terms) != 3 || c.Terms[2].Code != "2267" || c.Terms[2].Start.String() != "2026-08-10" {
@@ -44,14 +44,14 @@ func TestExampleConfigDocumentsEveryKey(t *testing.T) {
 		"timezone", "currency", "journal",
 		"alma.region", "alma.base_url", "alma.api_key_env", "alma.api_key_file", "alma.rate_per_second", "alma.timeout",
 		"library.type", "library.address", "library.user", "library.tls", "library.password_env", "library.password_file",
-		"library.timeout", "library.export_folder", "library.credit_folder", "library.import_folder",
-		"peoplesoft.inbound.type", "peoplesoft.inbound.path", "peoplesoft.inbound.folder",
-		"peoplesoft.outbound.type", "peoplesoft.outbound.path", "peoplesoft.outbound.folder",
+		"library.timeout", "library.root", "library.export_folder", "library.credit_folder", "library.import_folder",
+		"peoplesoft.type", "peoplesoft.path", "peoplesoft.inbound_folder", "peoplesoft.outbound_folder",
+		"seasons[0].name", "seasons[0].start", "seasons[0].end", "seasons[0].suffix", "due_days",
 		"layout.charges", "layout.payments", "item_types",
 		"terms[0].code", "terms[0].start", "terms[0].end",
 		"schedules.charges", "schedules.payments", "schedules.credits", "schedules.reconcile", "schedules.report",
 		"waive.reason", "waive.comment", "waive.types",
-		"report.type", "report.path", "report.folder",
+		"report.folder",
 		"webhook.listen", "webhook.path", "webhook.secret_env", "webhook.secret_file",
 		"log.level", "log.format", "log.show_student_ids",
 	} {
@@ -65,12 +65,9 @@ const minimalConfig = `journal = "/tmp/j.db"
 [library]
 type = "dir"
 path = "/srv/lib"
-[peoplesoft.inbound]
+[peoplesoft]
 type = "dir"
-path = "/srv/in"
-[peoplesoft.outbound]
-type = "dir"
-path = "/srv/out"
+path = "/srv/ps"
 `
 
 func TestConfigErrors(t *testing.T) {
@@ -79,39 +76,41 @@ func TestConfigErrors(t *testing.T) {
 		want       string // the whole error
 	}{
 		{"unknown key", minimalConfig + "[alma]\nregoin = \"eu\"\n",
-			"f.toml:12: alma.regoin: unknown key"},
+			"f.toml:9: alma.regoin: unknown key"},
 		{"bad region", minimalConfig + "[alma]\nregion = \"mars\"\n",
-			`f.toml:12: alma.region: unknown region "mars" (want one of na, eu, ap, ca, cn)`},
+			`f.toml:9: alma.region: unknown region "mars" (want one of na, eu, ap, ca, cn)`},
 		{"bad cron", minimalConfig + "[schedules]\n\ncharges = \"61 18 * * *\"\n",
-			`f.toml:13: schedules.charges: "61 18 * * *" is not a cron spec (minute hour day month weekday): end of range (61) above maximum (59): 61`},
+			`f.toml:10: schedules.charges: "61 18 * * *" is not a cron spec (minute hour day month weekday): end of range (61) above maximum (59): 61`},
 		{"secret in file", minimalConfig + "[alma]\napi_key = \"s3cret-key\"\n",
-			"f.toml:12: alma.api_key: secrets are never written in the config file: use api_key_env or api_key_file"},
+			"f.toml:9: alma.api_key: secrets are never written in the config file: use api_key_env or api_key_file"},
 		{"ftp password in file", strings.Replace(minimalConfig, "type = \"dir\"\npath = \"/srv/lib\"", "type = \"ftp\"\naddress = \"ftp:21\"\nuser = \"u\"\npassword = \"hunter2\"", 1),
 			"f.toml:6: library.password: secrets are never written in the config file: use password_env or password_file"},
 		{"syntax", minimalConfig + "[log]\nlevel = debug\n",
-			"f.toml:12: log.level: expected value but found \"debug\" instead"},
+			"f.toml:9: log.level: expected value but found \"debug\" instead"},
 		{"missing journal", strings.Replace(minimalConfig, `journal = "/tmp/j.db"`, "", 1),
 			"f.toml: journal: missing: the path of the journal file"},
-		{"missing drop", strings.Replace(minimalConfig, "[peoplesoft.outbound]\ntype = \"dir\"\npath = \"/srv/out\"\n", "", 1),
-			`f.toml: peoplesoft.outbound.type: missing: "dir" or "ftp"`},
-		{"dir without path", strings.Replace(minimalConfig, "path = \"/srv/in\"\n", "", 1),
-			`f.toml: peoplesoft.inbound.path: missing: a "dir" drop needs the folder's path`},
+		{"missing drop", strings.Replace(minimalConfig, "[peoplesoft]\ntype = \"dir\"\npath = \"/srv/ps\"\n", "", 1),
+			`f.toml: peoplesoft.type: missing: "dir" or "ftp"`},
+		{"dir without path", strings.Replace(minimalConfig, "path = \"/srv/ps\"\n", "", 1),
+			`f.toml: peoplesoft.path: missing: a "dir" drop needs the folder's path`},
 		{"bad item type", minimalConfig + "[item_types]\nOVERDUEFINE = \"12\"\n",
-			`f.toml:12: item_types.OVERDUEFINE: "12" is not a 12-digit PeopleSoft item type`},
+			`f.toml:9: item_types.OVERDUEFINE: "12" is not a 12-digit PeopleSoft item type`},
 		{"overlapping terms", minimalConfig + "[[terms]]\ncode = \"A\"\nstart = 2026-01-01\nend = 2026-05-31\n[[terms]]\ncode = \"B\"\nstart = 2026-05-01\nend = 2026-08-01\n",
-			"f.toml:15: terms[1]: term B overlaps term A"},
+			"f.toml:12: terms[1]: term B overlaps term A"},
 		{"term ends before start", minimalConfig + "[[terms]]\ncode = \"A\"\nstart = 2026-05-01\nend = 2026-01-31\n",
-			"f.toml:14: terms[0].end: term A ends (2026-01-31) before it starts (2026-05-01)"},
+			"f.toml:11: terms[0].end: term A ends (2026-01-31) before it starts (2026-05-01)"},
 		{"bad date", minimalConfig + "[[terms]]\ncode = \"A\"\nstart = \"May 1\"\nend = 2026-01-31\n",
-			`f.toml:13: terms.start: "May 1" is not a date (YYYY-MM-DD)`},
+			`f.toml:10: terms.start: "May 1" is not a date (YYYY-MM-DD)`},
 		{"secret value in _env", minimalConfig + "[webhook]\nsecret_env = \"abc def!\"\n",
-			`f.toml:12: webhook.secret_env: "abc def!" is not an environment variable name (a secret is never written here, only the name of the variable that holds it)`},
+			`f.toml:9: webhook.secret_env: "abc def!" is not an environment variable name (a secret is never written here, only the name of the variable that holds it)`},
 		{"bad timezone", "timezone = \"Mars/Olympus\"\n" + minimalConfig,
 			`f.toml:1: timezone: unknown time zone "Mars/Olympus"`},
 		{"bad tls", strings.Replace(minimalConfig, "type = \"dir\"\npath = \"/srv/lib\"", "type = \"ftp\"\naddress = \"ftp:21\"\nuser = \"u\"\ntls = \"maybe\"", 1),
 			`f.toml:6: library.tls: "maybe" is not "explicit", "implicit" or "none"`},
+		{"unknown key in array", minimalConfig + "[[terms]]\ncode = \"A\"\n[[terms]]\ncode = \"B\"\nstrat = 2026-01-01\n",
+			"f.toml:12: terms.strat: unknown key"},
 		{"rate", minimalConfig + "[alma]\nrate_per_second = 100\n",
-			"f.toml:12: alma.rate_per_second: 100 is outside 1..25 (Alma refuses more than 25 calls a second)"},
+			"f.toml:9: alma.rate_per_second: 100 is outside 1..25 (Alma refuses more than 25 calls a second)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseConfig("f.toml", []byte(tc.text))
@@ -142,7 +141,7 @@ func TestDefaultConfig(t *testing.T) {
 func TestKeyLines(t *testing.T) {
 	text := "a = 1\n# c = 2\n[t]\nb = \"\"\"\nx = 3\n\"\"\"\n\"q\" . r = 4\n[[arr]]\nk = 1\n[[arr]]\nk = 2\n"
 	got := keyLines([]byte(text))
-	want := map[string]int{"a": 1, "t": 3, "t.b": 4, "t.q.r": 7, "arr": 8, "arr[0]": 8, "arr[0].k": 9, "arr[1]": 10, "arr[1].k": 11}
+	want := map[string]int{"a": 1, "t": 3, "t.b": 4, "t.q.r": 7, "arr": 8, "arr[0]": 8, "arr[0].k": 9, "arr[1]": 10, "arr[1].k": 11, "arr.k": 9}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("keyLines (-want +got):\n%s", d)
 	}

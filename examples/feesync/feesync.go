@@ -298,9 +298,7 @@ func (m *Main) secretRefs() []secretRef {
 		drop DropConfig
 	}{
 		{"library", c.Library.DropConfig},
-		{"peoplesoft.inbound", c.PeopleSoft.Inbound.DropConfig},
-		{"peoplesoft.outbound", c.PeopleSoft.Outbound.DropConfig},
-		{"report", c.Report.DropConfig},
+		{"peoplesoft", c.PeopleSoft.DropConfig},
 	} {
 		if d.drop.Type == "ftp" {
 			refs = append(refs, secretRef{key: d.key + ".password", env: d.drop.PasswordEnv, file: d.drop.PasswordFile})

@@ -72,7 +72,7 @@ func TestCheckConfig(t *testing.T) {
 func TestCheckConfigError(t *testing.T) {
 	path := writeFile(t, "feesync.toml", minimalConfig+"\n[schedules]\ncharges = \"every day at six\"\n")
 	r := runFeesync(t, exampleEnv, "check-config", "-config", path)
-	want := fmt.Sprintf("feesync: %s:13: schedules.charges: \"every day at six\" is not a cron spec", path)
+	want := fmt.Sprintf("feesync: %s:10: schedules.charges: \"every day at six\" is not a cron spec", path)
 	if r.code != ExitFailure || !strings.HasPrefix(r.stderr, want) {
 		t.Errorf("exit %d, stderr:\n%s\nwant exit 1 and %s", r.code, r.stderr, want)
 	}
