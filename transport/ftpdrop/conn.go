@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -149,6 +150,31 @@ func (c *ioConn) Close() error {
 type teeConn struct {
 	net.Conn
 	st *connState
+}
+
+// Close ends a TLS data connection politely: close_notify, then reading
+// what the server still sends (TLS 1.3 session tickets) until it closes.
+// Closing with unread bytes would make the kernel reset the connection,
+// and servers such as vsftpd then report the upload as failed ("426
+// Failure reading network stream").
+func (c *teeConn) Close() error {
+	tc, ok := c.Conn.(*tls.Conn)
+	if !ok || c.st.aborted.Load() {
+		return c.Conn.Close()
+	}
+	if err := tc.CloseWrite(); err == nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(tc, 1<<20))
+	}
+	return tc.Close()
+}
+
+// Handshake lets the FTP library start TLS on a data connection that
+// carries no byte (an empty upload).
+func (c *teeConn) Handshake() error {
+	if tc, ok := c.Conn.(*tls.Conn); ok {
+		return tc.Handshake()
+	}
+	return nil
 }
 
 func (c *teeConn) Read(p []byte) (int, error) {

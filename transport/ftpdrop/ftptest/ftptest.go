@@ -25,6 +25,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"maps"
@@ -320,4 +321,22 @@ func selfSigned() (srv, client *tls.Config, err error) {
 	}
 	client = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
 	return srv, client, nil
+}
+
+// Certificate makes a new self-signed certificate for 127.0.0.1 and
+// returns it and its key in PEM, for a server run as a separate program
+// (such as vsftpd), and a client TLS configuration that trusts it.
+func Certificate() (certPEM, keyPEM []byte, client *tls.Config, err error) {
+	srv, client, err := selfSigned()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c := srv.Certificates[0]
+	keyDER, err := x509.MarshalPKCS8PrivateKey(c.PrivateKey)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Certificate[0]})
+	keyPEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+	return certPEM, keyPEM, client, nil
 }
