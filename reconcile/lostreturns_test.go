@@ -1,0 +1,119 @@
+package reconcile_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/reconcile"
+)
+
+// lostSetup gives S001 a lost item B100 with a replacement and a processing
+// fee, and an overdue fine on another item; the loan L1 is returned.
+func lostSetup(e *env) *fakeAlma {
+	a := newFakeAlma()
+	a.add("S001", "F1", "T1", fees.TypeLostItemReplacementFee, "B100", "120.00")
+	a.add("S001", "F2", "T2", fees.TypeLostItemProcessFee, "B100", "15.00")
+	a.add("S001", "F9", "T9", fees.TypeOverdueFine, "B900", "3.00")
+	a.loans["L1"] = reconcile.Loan{ID: "L1", UserID: "S001", ItemBarcode: "B100", Returned: true}
+	e.alma = a
+	return a
+}
+
+var returned = reconcile.LoanEvent{ID: "E1", Type: reconcile.EventLoanReturned, LoanID: "L1", UserID: "S001", ItemBarcode: "B100"}
+
+func TestLoanReturnedWaivesTheLostItemFees(t *testing.T) {
+	e := newEnv(t)
+	a := lostSetup(e)
+	if err := e.jobs(nil).LoanReturned(t.Context(), returned); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"F1", "F2"} {
+		f, _ := a.GetFee(t.Context(), "S001", id)
+		if f.Status != fees.StatusClosed || !f.Balance.IsZero() {
+			t.Errorf("%s after the return: %s %s", id, f.Status, f.Balance)
+		}
+	}
+	if f, _ := a.GetFee(t.Context(), "S001", "F9"); f.Status != fees.StatusTransferred {
+		t.Errorf("the overdue fine was touched: %s", f.Status)
+	}
+	if a.blocks["S001"] != 1 {
+		t.Errorf("blocks removed %d times", a.blocks["S001"])
+	}
+	w, ok, _ := e.journal.Get(t.Context(), reconcile.KindWaiver, "E1/F1")
+	if !ok || w.Outcome != reconcile.OutcomeWaived || !w.Amount.Equal(usd("120.00")) {
+		t.Errorf("waiver record = %+v", w)
+	}
+	// Delivered again: nothing more happens.
+	if err := e.jobs(nil).LoanReturned(t.Context(), returned); err != nil {
+		t.Fatal(err)
+	}
+	if a.waives != 2 || a.blocks["S001"] != 1 {
+		t.Errorf("redelivery: waives %d, block removals %d", a.waives, a.blocks["S001"])
+	}
+}
+
+func TestLoanReturnedIgnoresOtherEventsAndLoansNotReturned(t *testing.T) {
+	e := newEnv(t)
+	a := lostSetup(e)
+	if err := e.jobs(nil).LoanReturned(t.Context(), reconcile.LoanEvent{ID: "E0", Type: "LOAN_CREATED", LoanID: "L1", UserID: "S001"}); err != nil {
+		t.Fatal(err)
+	}
+	a.loans["L2"] = reconcile.Loan{ID: "L2", UserID: "S001", ItemBarcode: "B100"}
+	err := e.jobs(nil).LoanReturned(t.Context(), reconcile.LoanEvent{ID: "E2", Type: reconcile.EventLoanReturned, LoanID: "L2", UserID: "S001"})
+	if !errors.Is(err, reconcile.ErrRedeliver) || !strings.Contains(err.Error(), "not returned") {
+		t.Errorf("loan not returned: err = %v", err)
+	}
+	if a.waives != 0 {
+		t.Errorf("%d waivers made", a.waives)
+	}
+}
+
+func TestLoanReturnedFailureAsksForRedeliveryAndConverges(t *testing.T) {
+	for _, step := range []string{"alma", reconcile.StepWaive, reconcile.StepBlocks} {
+		t.Run(step, func(t *testing.T) {
+			e := newEnv(t)
+			a := lostSetup(e)
+			var fault func(string) error
+			if step == "alma" {
+				a.failNext = errors.New("Alma answered 500")
+			} else {
+				n := 0
+				fault = func(s string) error {
+					if s == step {
+						if n++; n == 2 || step == reconcile.StepBlocks {
+							return errors.New("crash")
+						}
+					}
+					return nil
+				}
+			}
+			err := e.jobs(fault).LoanReturned(t.Context(), returned)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if step == "alma" && !errors.Is(err, reconcile.ErrRedeliver) {
+				t.Errorf("err = %v, want ErrRedeliver", err)
+			}
+			rep, err := e.jobs(nil).BuildReport(t.Context(), day(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.FailedEvents) != 1 || len(rep.ReturnedWithFees) == 0 && step != reconcile.StepBlocks {
+				t.Errorf("report after the failure: events %+v, returned %+v", rep.FailedEvents, rep.ReturnedWithFees)
+			}
+			// Alma delivers the event again.
+			if err := e.jobs(nil).LoanReturned(t.Context(), returned); err != nil {
+				t.Fatal(err)
+			}
+			if a.waives != 2 || a.blocks["S001"] != 1 {
+				t.Errorf("after redelivery: waives %d, block removals %d", a.waives, a.blocks["S001"])
+			}
+			rep, err = e.jobs(nil).BuildReport(t.Context(), day(0))
+			if err != nil || len(rep.FailedEvents) != 0 || len(rep.ReturnedWithFees) != 0 {
+				t.Errorf("report after redelivery: %+v, %v", rep, err)
+			}
+		})
+	}
+}
