@@ -187,7 +187,7 @@ func NewDriver(ctx context.Context, cfg Config) (*Driver, error) {
 	}
 	// Log in once now: a wrong password or root should fail here.
 	err := d.with(ctx, "open", "", func(c *conn) error {
-		_, err := c.sc.List(d.abs(""))
+		_, err := d.list(c, "")
 		return err
 	}, nil)
 	if err != nil {
