@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/feebridge/feebridge/reconcile"
 )
 
 // Main is the feesync program: main builds one with [NewMain], calls
@@ -23,6 +25,9 @@ type Main struct {
 	Getenv func(string) string
 	// Now is the clock of the run.
 	Now func() time.Time
+	// Listening, when set, is told the address `feesync serve` listens
+	// on, once it does (tests listen on 127.0.0.1:0).
+	Listening func(addr string)
 
 	// Set by ParseFlags.
 	cmd        command
@@ -34,6 +39,7 @@ type Main struct {
 
 	config  *Config
 	logger  *slog.Logger
+	journal *reconcile.Journal
 	closers []func() error
 }
 
@@ -96,7 +102,7 @@ Usage:
 	feesync convert ps-payments -in FILE.csv -out FILE.xml [-config F]
 	feesync run charges|payments|credits|report [-config F] [-dry-run]
 	feesync reconcile [-config F]
-	feesync redrive [-config F] FILE...
+	feesync redrive [-config F] [-dry-run] [charge|credit|payment...]
 	feesync serve [-config F]
 	feesync check-config [-config F]
 	feesync version
@@ -139,7 +145,7 @@ func commands() map[string]command {
 		{name: "run credits", usage: "[-config F] [-dry-run]", flags: runFlags, run: runJob("credits"), needsConfig: true},
 		{name: "run report", usage: "[-config F] [-dry-run]", flags: runFlags, run: runJob("report"), needsConfig: true},
 		{name: "reconcile", usage: "[-config F]", flags: configFlag, run: runJob("reconcile"), needsConfig: true},
-		{name: "redrive", usage: "[-config F] FILE...", flags: runFlags, run: (*Main).redrive, needsConfig: true},
+		{name: "redrive", usage: "[-config F] [-dry-run] [charge|credit|payment...]", flags: runFlags, run: (*Main).redrive, needsConfig: true},
 		{name: "serve", usage: "[-config F]", flags: configFlag, run: (*Main).serve, needsConfig: true},
 		{name: "check-config", usage: "[-config F]", flags: configFlag, run: (*Main).checkConfig, needsConfig: true},
 		{name: "version", usage: "", flags: func(*Main, *flag.FlagSet) {}, run: (*Main).version},

@@ -1,20 +1,18 @@
 package main
 
 import (
-	"context"
 	"fmt"
+
+	"github.com/feebridge/feebridge/reconcile"
 )
 
-func runJob(name string) func(*Main, context.Context) error {
-	return func(m *Main, ctx context.Context) error {
-		return fmt.Errorf("%s: %w", name, errNotAvailable)
-	}
+// adapters fills deps with the file formats: Alma's export and import,
+// PeopleSoft's charge and payment files.
+func (m *Main) adapters(deps *reconcile.Deps) error {
+	return fmt.Errorf("the adapters between the file formats and the jobs: %w", errNotAvailable)
 }
 
-func (m *Main) redrive(ctx context.Context) error {
-	return fmt.Errorf("redrive: %w", errNotAvailable)
-}
-
-func (m *Main) serve(ctx context.Context) error {
-	return fmt.Errorf("serve: %w", errNotAvailable)
+// almaAPI is the Alma REST client, as the jobs use it.
+func (m *Main) almaAPI() (reconcile.AlmaAPI, error) {
+	return nil, fmt.Errorf("the Alma API adapter for the jobs: %w", errNotAvailable)
 }

@@ -1,0 +1,297 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/reconcile"
+)
+
+// The jobs feesync runs, by the name used in `feesync run NAME`, in the
+// config's [schedules] and on the status page.
+const (
+	jobCharges   = "charges"
+	jobPayments  = "payments"
+	jobCredits   = "credits"
+	jobReport    = "report"
+	jobReconcile = "reconcile"
+)
+
+// jobRun is what one run of a job did, for the summary line, the exit
+// code and the status page.
+type jobRun struct {
+	Job      string
+	Start    time.Time
+	Duration time.Duration
+	DryRun   bool
+
+	Files    int
+	Records  int
+	Skipped  int
+	Total    string
+	Outputs  []string
+	Rejected []reconcile.Rejection
+	Failed   []reconcile.FileFailure
+
+	Exceptions    int // the report's
+	Disagreements []reconcile.Disagreement
+	Err           error
+}
+
+// Held reports how many records or files the run held back.
+func (r *jobRun) Held() int { return len(r.Rejected) + len(r.Failed) }
+
+// needsAlma tells which jobs call Alma's API.
+func needsAlma(job string) bool { return job == jobReport || job == jobReconcile }
+
+// runJob returns the body of `feesync run NAME` and `feesync reconcile`.
+func runJob(name string) func(*Main, context.Context) error {
+	return func(m *Main, ctx context.Context) error {
+		jobs, err := m.openJobs(ctx, needsAlma(name))
+		if err != nil {
+			return err
+		}
+		r := m.runOnce(ctx, jobs, name)
+		m.report(r)
+		return r.exitErr()
+	}
+}
+
+// runOnce runs job name once and describes the run.
+func (m *Main) runOnce(ctx context.Context, jobs *reconcile.Jobs, name string) *jobRun {
+	r := &jobRun{Job: name, Start: m.Now(), DryRun: m.dryRun}
+	m.logger.Info("job start", "job", name, "dry_run", m.dryRun)
+	var res reconcile.RunResult
+	var err error
+	switch name {
+	case jobCharges:
+		res, err = jobs.Charges(ctx)
+	case jobPayments:
+		res, err = jobs.Payments(ctx)
+	case jobCredits:
+		res, err = jobs.Credits(ctx)
+	case jobReport:
+		var rr reconcile.ReportResult
+		rr, err = jobs.Report(ctx)
+		r.Exceptions = rr.Report.Exceptions()
+		r.Outputs = rr.Files
+		r.Files = len(rr.Files)
+	case jobReconcile:
+		var rec reconcile.Reconciliation
+		rec, err = jobs.Reconcile(ctx, nil)
+		r.Records = rec.Fees
+		r.Disagreements = rec.Disagreements
+	default:
+		err = fmt.Errorf("unknown job %q", name)
+	}
+	r.fill(res)
+	r.Duration = m.Now().Sub(r.Start)
+	r.Err = err
+	return r
+}
+
+// redrive sends again the records the journal holds as rejected, of the
+// kinds named (charge, credit, payment; all three by default).
+func (m *Main) redrive(ctx context.Context) error {
+	kinds := m.args
+	if len(kinds) == 0 {
+		kinds = []string{reconcile.KindCharge, reconcile.KindCredit, reconcile.KindPayment}
+	}
+	for _, k := range kinds {
+		switch k {
+		case reconcile.KindCharge, reconcile.KindCredit, reconcile.KindPayment:
+		default:
+			return usagef("redrive: %q is not charge, credit or payment", k)
+		}
+	}
+	jobs, err := m.openJobs(ctx, false)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	held := 0
+	for _, k := range kinds {
+		r := &jobRun{Job: "redrive " + k, Start: m.Now(), DryRun: m.dryRun}
+		res, err := jobs.Redrive(ctx, k)
+		r.fill(res)
+		r.Duration = m.Now().Sub(r.Start)
+		r.Err = err
+		m.report(r)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		held += r.Held()
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if held > 0 {
+		return &RejectedError{Command: "redrive", Rejected: held}
+	}
+	return nil
+}
+
+func (r *jobRun) fill(res reconcile.RunResult) {
+	if res.Files > 0 || res.Records > 0 || res.Outputs != nil || res.Rejected != nil || res.Failed != nil {
+		r.Files, r.Records, r.Skipped = res.Files, res.Records, res.Skipped
+		r.Outputs, r.Rejected, r.Failed = res.Outputs, res.Rejected, res.Failed
+	}
+	if res.Total.Valid() {
+		r.Total = res.Total.String()
+	}
+}
+
+// report lists the run's rejections on stderr as FILE:LINE: KEY: reason,
+// its failed files as FILE: failed: reason, and logs the summary line.
+func (m *Main) report(r *jobRun) {
+	for _, rj := range r.Rejected {
+		key := rj.Key
+		if key == "" {
+			key = "-"
+		}
+		fmt.Fprintf(m.Stderr, "%s:%d: %s: %s\n", rj.File, rj.Line, key, rj.Reason)
+	}
+	for _, f := range r.Failed {
+		fmt.Fprintf(m.Stderr, "%s: failed: %s\n", f.File, f.Reason)
+	}
+	for _, d := range r.Disagreements {
+		fmt.Fprintf(m.Stdout, "%s\t%s\t%s\talma=%s\tbursar=%s\t%s\n",
+			maskIf(d.UserID, !m.config.Log.ShowStudentIDs), d.FeeID, d.TransactionID, d.Alma, d.Bursar, d.Problem)
+	}
+	attrs := []any{"job", r.Job, "dry_run", r.DryRun, "files", r.Files, "records", r.Records,
+		"skipped", r.Skipped, "total", r.Total, "rejected", len(r.Rejected), "failed_files", len(r.Failed),
+		"duration", r.Duration.Round(time.Millisecond).String()}
+	switch r.Job {
+	case jobReport:
+		attrs = append(attrs, "exceptions", r.Exceptions)
+	case jobReconcile:
+		attrs = append(attrs, "disagreements", len(r.Disagreements))
+	}
+	if len(r.Outputs) > 0 {
+		attrs = append(attrs, "outputs", strings.Join(r.Outputs, ","))
+	}
+	if r.Err != nil {
+		m.logger.Error("job failed", append(attrs, "err", r.Err.Error())...)
+		return
+	}
+	m.logger.Info("job done", attrs...)
+}
+
+// exitErr is the error a command returns for the run: its failure, a
+// *RejectedError when it held records or files back (or, for reconcile,
+// found disagreements), or nil.
+func (r *jobRun) exitErr() error {
+	switch {
+	case errors.Is(r.Err, reconcile.ErrLocked):
+		return fmt.Errorf("%s: another run of this job is in progress: %w", r.Job, r.Err)
+	case r.Err != nil:
+		return fmt.Errorf("%s: %w", r.Job, r.Err)
+	case r.Held() > 0:
+		return &RejectedError{Command: "run " + r.Job, Rejected: r.Held()}
+	case len(r.Disagreements) > 0:
+		return &RejectedError{Command: r.Job, Rejected: len(r.Disagreements)}
+	}
+	return nil
+}
+
+func maskIf(id string, mask bool) string {
+	if mask {
+		return maskID(id)
+	}
+	return id
+}
+
+// openJobs opens the journal and the drops, builds the adapters and
+// returns the jobs; withAlma adds the Alma API (which needs the API key).
+// Everything opened is closed by m.Close.
+func (m *Main) openJobs(ctx context.Context, withAlma bool) (*reconcile.Jobs, error) {
+	c := m.config
+	journal, err := reconcile.OpenJournal(ctx, c.Journal, &reconcile.JournalOptions{Now: m.Now})
+	if err != nil {
+		return nil, fmt.Errorf("journal %s: %w", c.Journal, err)
+	}
+	m.onClose(journal.Close)
+	m.journal = journal
+	library, err := m.openDrop(ctx, "library", c.Library.DropConfig)
+	if err != nil {
+		return nil, err
+	}
+	bursar, err := m.openDrop(ctx, "peoplesoft", c.PeopleSoft.DropConfig)
+	if err != nil {
+		return nil, err
+	}
+	deps := reconcile.Deps{Journal: journal, Library: library, Bursar: bursar}
+	if err := m.adapters(&deps); err != nil {
+		return nil, err
+	}
+	if withAlma {
+		api, err := m.almaAPI()
+		if err != nil {
+			return nil, err
+		}
+		deps.Alma = api
+	}
+	lost := make([]fees.Type, len(c.Waive.Types))
+	for i, t := range c.Waive.Types {
+		lost[i] = fees.Type(t)
+	}
+	return reconcile.New(deps, &reconcile.Options{
+		Now:            m.Now,
+		Logger:         m.logger,
+		ShowStudentIDs: c.Log.ShowStudentIDs,
+		DryRun:         m.dryRun,
+		Folders: reconcile.Folders{
+			Exports:  c.Library.ExportFolder,
+			Credits:  c.Library.CreditFolder,
+			Imports:  c.Library.ImportFolder,
+			Charges:  c.PeopleSoft.InboundFolder,
+			Payments: c.PeopleSoft.OutboundFolder,
+			Reports:  c.Report.Folder,
+		},
+		WaiveReason:  c.Waive.Reason,
+		WaiveComment: c.Waive.Comment,
+		LostTypes:    lost,
+	})
+}
+
+// statusBoard keeps the last runs of each job for the status page.
+type statusBoard struct {
+	mu      sync.Mutex
+	started time.Time
+	runs    []*jobRun // newest last
+}
+
+const keepRuns = 50
+
+func (s *statusBoard) add(r *jobRun) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.runs = append(s.runs, r)
+	if len(s.runs) > keepRuns {
+		s.runs = slices.Delete(s.runs, 0, len(s.runs)-keepRuns)
+	}
+}
+
+// last returns the runs, newest first.
+func (s *statusBoard) last() []*jobRun {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := slices.Clone(s.runs)
+	slices.Reverse(out)
+	return out
+}
+
+// logAttr is a slog attribute list helper for errors that may be nil.
+func errAttr(err error) slog.Attr {
+	if err == nil {
+		return slog.Attr{}
+	}
+	return slog.String("err", err.Error())
+}
