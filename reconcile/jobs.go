@@ -429,6 +429,7 @@ func (j *Jobs) process(ctx context.Context, fj fileJob, name, sha string, src io
 		return res, fmt.Errorf("reconcile: %s: journal: %w", fj.job, err)
 	}
 	defer tx.Rollback()
+	priorID := file.ID
 	if file.ID == 0 {
 		if file.ID, err = insertFile(ctx, tx, file, now); err != nil {
 			return res, err
@@ -441,6 +442,7 @@ func (j *Jobs) process(ctx context.Context, fj fileJob, name, sha string, src io
 	var fe *fileError
 	if errors.As(err, &fe) {
 		tx.Rollback()
+		file.ID = priorID // the row inserted in tx is gone
 		return j.failFile(ctx, fj, file, fe, fail)
 	}
 	if err != nil {

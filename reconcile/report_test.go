@@ -1,0 +1,190 @@
+package reconcile_test
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/csv"
+	"errors"
+	"io"
+	"math/big"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/reconcile"
+)
+
+// smtpServer is an SMTP server on 127.0.0.1 that offers STARTTLS with a
+// self-signed certificate and keeps what it receives.
+type smtpServer struct {
+	mu       sync.Mutex
+	messages []string
+	tls      []bool
+	addr     string
+	pool     *x509.CertPool
+}
+
+func (s *smtpServer) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	return &smtpSession{s: s, c: c}, nil
+}
+
+type smtpSession struct {
+	s *smtpServer
+	c *smtp.Conn
+}
+
+func (x *smtpSession) Reset()                                      {}
+func (x *smtpSession) Logout() error                               { return nil }
+func (x *smtpSession) Mail(from string, _ *smtp.MailOptions) error { return nil }
+func (x *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error   { return nil }
+func (x *smtpSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	_, secure := x.c.TLSConnectionState()
+	x.s.mu.Lock()
+	defer x.s.mu.Unlock()
+	x.s.messages = append(x.s.messages, string(b))
+	x.s.tls = append(x.s.tls, secure)
+	return nil
+}
+
+func startSMTP(t *testing.T) *smtpServer {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	s := &smtpServer{pool: x509.NewCertPool()}
+	s.pool.AddCert(cert)
+	srv := smtp.NewServer(s)
+	srv.Domain = "localhost"
+	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.addr = l.Addr().String()
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return s
+}
+
+func TestReportListsExceptionsAndMailsThem(t *testing.T) {
+	e := newEnv(t)
+	a := lostSetup(e)
+	e.charges.refuse[fees.TypeDamagedItemFine] = true
+	e.put(e.library, "exports/alma-1.xml",
+		"fee|T1|S001|F1|LOSTITEMREPLACEMENTFEE|B100|120.00",
+		"fee|T2|S001|F2|LOSTITEMPROCESSFEE|B100|15.00",
+		"fee|T9|S001|F9|OVERDUEFINE|B900|3.00",
+		"fee|T5|S005|F5|DAMAGEDITEMFINE|=HYPERLINK(\"x\")|5.00",
+		"end|4")
+	e.put(e.library, "exports/alma-2.xml", "fee|T6|S006|F6|DAMAGEDITEMFINE|B600|40.00", "end|1")
+	e.put(e.library, "exports/broken.xml", "nonsense")
+	if _, err := e.jobs(nil).Charges(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	e.put(e.bursar, "outbound/pay.csv", "R1|T9|S001|3.00|ESERVICES|CREDIT_CARD", "R2|T1|S001|500.00|CASHIER|CASH", "end|2")
+	if _, err := e.jobs(nil).Payments(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// The webhook failed: the item is back, the fees are still there.
+	a.failNext = errors.New("Alma answered 503")
+	if err := e.jobs(nil).LoanReturned(t.Context(), returned); err == nil {
+		t.Fatal("no error from the failed webhook")
+	}
+	e.now = day(0).Add(6 * time.Hour) // the forwarded payment is 6 hours old; Alma has not imported it
+
+	srv := startSMTP(t)
+	host, port, _ := net.SplitHostPort(srv.addr)
+	var p int
+	for _, c := range port {
+		p = p*10 + int(c-'0')
+	}
+	mailer, err := reconcile.NewSMTPMailer(reconcile.SMTPOptions{Host: host, Port: p, From: "feebridge@library.example",
+		TLSConfig: &tls.Config{RootCAs: srv.pool, ServerName: "127.0.0.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.opts.Mailer, e.opts.MailTo = mailer, []string{"circulation@library.example"}
+	res, err := e.jobs(nil).Report(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := res.Report
+	if len(rep.ReturnedWithFees) != 2 || len(rep.NotSent) != 2 || len(rep.Held) != 1 ||
+		len(rep.PaymentsNotInAlma) != 1 || len(rep.FailedEvents) != 1 || len(rep.FailedFiles) != 1 {
+		t.Errorf("report = %+v", rep)
+	}
+	if !rep.Totals.Charged.Equal(usd("138.00")) || !rep.Totals.Paid["ESERVICES"].Equal(usd("3.00")) {
+		t.Errorf("totals = %+v", rep.Totals)
+	}
+	lib := files(t, e.library)
+	out := lib["reports/feebridge-report-2026-03-02.csv"]
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatalf("csv: %v\n%s", err, out)
+	}
+	for _, row := range rows {
+		for _, cell := range row {
+			if cell != "" && strings.ContainsAny(cell[:1], "=+@") {
+				t.Errorf("formula cell %q in the CSV", cell)
+			}
+		}
+	}
+	if !strings.Contains(lib["reports/feebridge-report-2026-03-02.html"], "<td>B100</td>") {
+		t.Errorf("html report lacks the returned item")
+	}
+	if !res.Mailed || len(srv.messages) != 1 || !srv.tls[0] {
+		t.Fatalf("mailed %v, messages %d, tls %v", res.Mailed, len(srv.messages), srv.tls)
+	}
+	if msg := srv.messages[0]; !strings.Contains(msg, "Subject: Library fees: 8 exceptions") || !strings.Contains(msg, "feebridge-report-2026-03-02.csv") {
+		t.Errorf("message:\n%s", msg)
+	}
+	// Alma imports the payment and staff waive by hand: only the held
+	// records and the failures stay.
+	a.pay("S001", "F9", "3.00")
+	for _, id := range []string{"F1", "F2"} {
+		f, _ := a.GetFee(t.Context(), "S001", id)
+		a.Waive(t.Context(), "S001", id, f.Balance, "FOUND", "")
+	}
+	rep, err = e.jobs(nil).BuildReport(t.Context(), e.now)
+	if err != nil || len(rep.ReturnedWithFees) != 0 || len(rep.PaymentsNotInAlma) != 0 {
+		t.Errorf("report after the fixes = %+v, %v", rep, err)
+	}
+}
+
+func TestReportCSVNeutralisesFormulas(t *testing.T) {
+	rep := reconcile.Report{Date: day(0), Held: []reconcile.Record{{Kind: "payment", Key: "=1+1", UserID: "@SUM(A1)",
+		Amount: usd("-5.00"), Reason: "+cmd|' /C calc'!A0"}}}
+	var b bytes.Buffer
+	if err := rep.WriteCSV(&b); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := csv.NewReader(&b).ReadAll()
+	got := rows[1]
+	want := []string{"held payment", "'@SUM(A1)", "", "'=1+1", "", "", "-5.00", "", "", "'+cmd|' /C calc'!A0"}
+	if strings.Join(got, "\x00") != strings.Join(want, "\x00") {
+		t.Errorf("row = %q, want %q", got, want)
+	}
+}
