@@ -512,7 +512,10 @@ var clientCalls = []struct {
 		_, err := c.ListCredits(ctx, patronID, fees.StatusActive)
 		return err
 	}},
-	{"GetFee", func(ctx context.Context, c *alma.Client) error { _, err := c.GetFee(ctx, patronID, lostFee); return err }},
+	{"GetFee", func(ctx context.Context, c *alma.Client) error {
+		_, err := c.GetFee(ctx, patronID, lostFee)
+		return err
+	}},
 	{"Pay", func(ctx context.Context, c *alma.Client) error {
 		_, err := c.Pay(ctx, patronID, lostFee, alma.PayRequest{Amount: dollars("1"), Method: "CASH", ExternalTransactionID: "R1"})
 		return err
@@ -521,7 +524,10 @@ var clientCalls = []struct {
 		_, err := c.Waive(ctx, patronID, lostFee, alma.WaiveRequest{Amount: dollars("1"), Reason: "X"})
 		return err
 	}},
-	{"Restore", func(ctx context.Context, c *alma.Client) error { _, err := c.Restore(ctx, patronID, lostFee); return err }},
+	{"Restore", func(ctx context.Context, c *alma.Client) error {
+		_, err := c.Restore(ctx, patronID, lostFee)
+		return err
+	}},
 	{"GetUser", func(ctx context.Context, c *alma.Client) error { _, err := c.GetUser(ctx, patronID); return err }},
 	{"RemoveFeeBlocks", func(ctx context.Context, c *alma.Client) error {
 		_, err := c.RemoveFeeBlocks(ctx, patronID, nil)
