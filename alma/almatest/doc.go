@@ -20,11 +20,13 @@
 //
 // Calls need the key of [Server.APIKey], in "Authorization: apikey <key>"
 // or in the apikey query parameter; a wrong or missing key gets 401
-// UNAUTHORIZED. Success bodies are JSON only: a call must ask for JSON
-// (Accept: application/json or format=json), or it gets an error, since
-// Alma would have answered XML and the fake does not write XML objects.
-// Errors come as Alma's web_service_result, in JSON or XML as asked. Every
-// answer carries X-Exl-Api-Remaining.
+// UNAUTHORIZED. Errors come as Alma's web_service_result, in JSON or XML
+// as asked (Accept: application/json or format=json; XML by default, as
+// in Alma). Success bodies are JSON only, since the fake does not write
+// Alma's objects in XML: a read that does not ask for JSON gets 406
+// instead, and a write that does not is refused before it takes effect.
+// Analytics answers in XML, as Alma does. Every answer carries
+// X-Exl-Api-Remaining.
 //
 //	GET  users/{user_id}                    user with user_block; expand=fees,loans
 //	PUT  users/{user_id}                    replaces names and user_block (a body without it clears the blocks)

@@ -88,11 +88,12 @@ func (s *Server) serveAPI(mux *http.ServeMux, w http.ResponseWriter, r *http.Req
 		s.writeError(w, r, errorf(http.StatusNotFound, CodeNotFound, "No such API: %s %s", r.Method, r.URL.Path))
 		return
 	}
-	if !wantsJSON(r) && !strings.HasPrefix(route, "GET analytics/") {
+	if !wantsJSON(r) && r.Method != http.MethodGet {
 		// Alma would answer XML; the fake answers JSON only, so it refuses
-		// before doing anything rather than hide the caller's mistake.
-		s.writeError(w, r, errorf(http.StatusNotAcceptable, CodeGeneralError,
-			"the fake Alma answers JSON only: send Accept: application/json or format=json"))
+		// a write before doing anything rather than hide the caller's
+		// mistake. Reads get their errors in XML, and 406 instead of a
+		// success body (see okJSON).
+		s.writeError(w, r, errXMLBody())
 		return
 	}
 	mux.ServeHTTP(w, r)
@@ -171,11 +172,20 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(body)
 }
 
-// okJSON writes a success body (serveAPI has checked that the caller
-// asked for JSON).
-func (s *Server) okJSON(w http.ResponseWriter, _ *http.Request, v any) error {
+// okJSON writes a success body, or refuses with 406 when the caller did
+// not ask for JSON: Alma would have answered XML, which the fake does not
+// write for objects.
+func (s *Server) okJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if !wantsJSON(r) {
+		return errXMLBody()
+	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
+}
+
+func errXMLBody() *Error {
+	return errorf(http.StatusNotAcceptable, CodeGeneralError,
+		"the fake Alma answers JSON only: send Accept: application/json or format=json")
 }
 
 // jsonAmount writes an amount as Alma's JSON does: a number with at least
