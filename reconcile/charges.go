@@ -70,7 +70,6 @@ func (j *Jobs) decideExport(ctx context.Context, d *decision) error {
 		if err != nil {
 			return &fileError{fmt.Errorf("%s: %w", d.file.Name, err)}
 		}
-		var line *ChargeLine
 		switch {
 		case rec.Err != nil:
 			key := rec.Key
@@ -80,21 +79,15 @@ func (j *Jobs) decideExport(ctx context.Context, d *decision) error {
 			err = d.reject(ctx, Record{Kind: KindCharge, Key: key, UserID: rec.UserID, Line: rec.Line,
 				Reason: rec.Err.Error()})
 		case rec.Fee != nil:
-			line, err = j.decideCharge(ctx, d, rec)
+			err = j.decideCharge(ctx, d, rec, w)
 		case rec.Credit != nil:
-			line, err = j.decideCredit(ctx, d, rec)
+			err = j.decideCredit(ctx, d, rec, w)
 		default:
 			err = d.reject(ctx, Record{Kind: KindCharge, Key: d.file.SHA256[:16] + ":" + strconv.Itoa(rec.Line),
 				UserID: rec.UserID, Line: rec.Line, Reason: "record holds neither a fee nor a credit"})
 		}
 		if err != nil {
 			return err
-		}
-		if line != nil {
-			if err := w.Write(*line); err != nil {
-				return fmt.Errorf("reconcile: write charge file for %s: %w", d.file.Name, err)
-			}
-			d.written(line.Amount)
 		}
 	}
 	if err := w.Close(); err != nil {
@@ -109,8 +102,24 @@ func chargeRecord(f *fees.Fee, line int) Record {
 		Barcode: f.Item.Barcode, Amount: f.Balance, Line: line}
 }
 
-// decideCharge returns the line for a fee, or nil when it is skipped or held.
-func (j *Jobs) decideCharge(ctx context.Context, d *decision, rec ExportRecord) (*ChargeLine, error) {
+// writeLine writes the line of the claimed record r; a line the writer
+// refuses holds the record instead.
+func (d *decision) writeLine(ctx context.Context, w ChargeWriter, r Record, line ChargeLine, rec ExportRecord) error {
+	err := w.Write(line)
+	switch {
+	case err == nil:
+		d.written(line.Amount)
+		return nil
+	case errors.Is(err, ErrReject):
+		r.Reason, r.Payload = err.Error(), payload(rec)
+		return d.reject(ctx, r)
+	default:
+		return fmt.Errorf("reconcile: write the output of %s: %w", d.file.Name, err)
+	}
+}
+
+// decideCharge writes the line for a fee, or skips or holds it.
+func (j *Jobs) decideCharge(ctx context.Context, d *decision, rec ExportRecord, w ChargeWriter) error {
 	f := rec.Fee
 	if f.UserID == "" {
 		f.UserID = rec.UserID
@@ -119,29 +128,29 @@ func (j *Jobs) decideCharge(ctx context.Context, d *decision, rec ExportRecord) 
 	if f.TransactionID == "" {
 		r.Key = d.file.SHA256[:16] + ":" + strconv.Itoa(rec.Line)
 		r.Reason = fmt.Sprintf("fee %s has no bursar transaction id", f.ID)
-		return nil, d.reject(ctx, r)
+		return d.reject(ctx, r)
 	}
 	if !f.Balance.IsPositive() {
 		r.Reason = fmt.Sprintf("fee %s: balance %s is not positive", f.ID, f.Balance)
-		return nil, d.reject(ctx, r)
+		return d.reject(ctx, r)
 	}
 	line, err := j.deps.Charges.MapCharge(*f, d.asOf)
 	if err != nil {
 		r.Reason = err.Error()
 		r.Payload = payload(rec)
-		return nil, d.reject(ctx, r)
+		return d.reject(ctx, r)
 	}
 	r.Outcome = OutcomeCharged
 	ok, err := d.claimKey(ctx, r)
 	if err != nil || !ok {
-		return nil, err
+		return err
 	}
-	return &line, nil
+	return d.writeLine(ctx, w, r, line, rec)
 }
 
-// decideCredit links a credit to its charge and returns its line, or nil
-// when it is skipped or held.
-func (j *Jobs) decideCredit(ctx context.Context, d *decision, rec ExportRecord) (*ChargeLine, error) {
+// decideCredit links a credit to its charge and writes its line, or skips
+// or holds it.
+func (j *Jobs) decideCredit(ctx context.Context, d *decision, rec ExportRecord, w ChargeWriter) error {
 	c := *rec.Credit
 	if c.UserID == "" {
 		c.UserID = rec.UserID
@@ -155,29 +164,29 @@ func (j *Jobs) decideCredit(ctx context.Context, d *decision, rec ExportRecord) 
 	if key == "" {
 		r.Key = d.file.SHA256[:16] + ":" + strconv.Itoa(rec.Line)
 		r.Reason = "credit has no bursar transaction id"
-		return nil, d.reject(ctx, r)
+		return d.reject(ctx, r)
 	}
 	if err := c.Validate(); err != nil {
 		r.Reason = err.Error()
-		return nil, d.reject(ctx, r)
+		return d.reject(ctx, r)
 	}
 	// Already decided into another file: a duplicate, skip it before
 	// judging it against a balance it already lowered.
 	if old, ok, err := getRecord(ctx, d.tx, KindCredit, key); err != nil {
-		return nil, err
+		return err
 	} else if ok && old.Outcome == OutcomeCredited && !d.same(old, rec.Line) {
 		d.result.Skipped++
-		return nil, nil
+		return nil
 	}
 
-	charge, left, linked, err := j.linkCredit(ctx, d, c, key)
+	charge, left, linked, err := j.linkCredit(ctx, d, c, key, rec.Barcode)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !linked {
-		r.Reason = fmt.Sprintf("unlinked credit: no charge sent for transaction %s, nor for student, item %q and type %s",
-			key, c.FeeID, c.Type)
-		return nil, d.reject(ctx, r)
+		r.Reason = fmt.Sprintf("unlinked credit: no charge sent for transaction %s, nor for this student's item %q of type %s",
+			key, rec.Barcode, c.Type)
+		return d.reject(ctx, r)
 	}
 	r.Ref, r.FeeID, r.Barcode = charge.Key, charge.FeeID, charge.Barcode
 	if r.FeeType == "" || r.FeeType == fees.TypeCredit {
@@ -186,32 +195,32 @@ func (j *Jobs) decideCredit(ctx context.Context, d *decision, rec ExportRecord) 
 	c.TransactionID, c.FeeID, c.Type = charge.Key, charge.FeeID, r.FeeType
 	if cmp, err := c.Amount.Cmp(left); err != nil {
 		r.Reason = err.Error()
-		return nil, d.reject(ctx, r)
+		return d.reject(ctx, r)
 	} else if cmp > 0 {
 		r.Reason = fees.Errorf(fees.EOVERPAY, "fee %s: credit of %s is above the %s the bursar still holds",
 			charge.FeeID, c.Amount, left).Error()
-		return nil, d.reject(ctx, r)
+		return d.reject(ctx, r)
 	} else if cmp < 0 {
 		r.Reason = partialWaiveReason(charge, c.Amount, left)
-		return nil, d.reject(ctx, r)
+		return d.reject(ctx, r)
 	}
 	line, err := j.deps.Charges.MapCredit(c, d.asOf)
 	if err != nil {
 		r.Reason = err.Error()
-		return nil, d.reject(ctx, r)
+		return d.reject(ctx, r)
 	}
 	r.Outcome = OutcomeCredited
 	r.Payload = ""
 	ok, err := d.claimKey(ctx, r)
 	if err != nil || !ok {
-		return nil, err
+		return err
 	}
-	return &line, nil
+	return d.writeLine(ctx, w, r, line, rec)
 }
 
 // linkCredit finds the charge a credit reverses: by transaction id, else
 // by student, item and fee type.
-func (j *Jobs) linkCredit(ctx context.Context, d *decision, c fees.Credit, key string) (Record, fees.Money, bool, error) {
+func (j *Jobs) linkCredit(ctx context.Context, d *decision, c fees.Credit, key, barcode string) (Record, fees.Money, bool, error) {
 	charge, left, ok, err := outstanding(ctx, d.tx, key, KindCredit, key)
 	if err != nil || ok {
 		return charge, left, ok, err
@@ -219,8 +228,13 @@ func (j *Jobs) linkCredit(ctx context.Context, d *decision, c fees.Credit, key s
 	if c.UserID == "" {
 		return Record{}, fees.Money{}, false, nil
 	}
+	typ := string(c.Type)
+	if c.Type == fees.TypeCredit {
+		typ = ""
+	}
 	rows, err := queryRecords(ctx, d.tx, `WHERE r.kind = 'charge' AND r.outcome = 'charged' AND r.user_id = ?
-		AND (r.fee_id = ? OR (? != '' AND r.fee_type = ?)) ORDER BY r.created_at`, c.UserID, c.FeeID, string(c.Type), string(c.Type))
+		AND ((? != '' AND r.fee_id = ?) OR (? != '' AND r.barcode = ? AND (? = '' OR r.fee_type = ?)))
+		ORDER BY r.created_at, r.key`, c.UserID, c.FeeID, c.FeeID, barcode, barcode, typ, typ)
 	if err != nil {
 		return Record{}, fees.Money{}, false, err
 	}
@@ -257,9 +271,10 @@ func payload(rec ExportRecord) string {
 	b, err := json.Marshal(struct {
 		UserID     string       `json:"user_id,omitempty"`
 		PatronName string       `json:"patron_name,omitempty"`
+		Barcode    string       `json:"barcode,omitempty"`
 		Fee        *fees.Fee    `json:"fee,omitempty"`
 		Credit     *fees.Credit `json:"credit,omitempty"`
-	}{rec.UserID, rec.PatronName, rec.Fee, rec.Credit})
+	}{rec.UserID, rec.PatronName, rec.Barcode, rec.Fee, rec.Credit})
 	if err != nil {
 		return ""
 	}

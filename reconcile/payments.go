@@ -113,7 +113,16 @@ func (j *Jobs) decidePaymentsFrom(ctx context.Context, d *decision, rd PaymentRe
 		}
 		c := Charge{TransactionID: charge.Key, FeeID: charge.FeeID, UserID: charge.UserID, Type: charge.FeeType,
 			Barcode: charge.Barcode, Amount: charge.Amount}
-		if err := w.Write(p, c); err != nil {
+		if err := w.Write(p, c); errors.Is(err, ErrReject) {
+			r.Reason = err.Error()
+			if b, err := json.Marshal(rec.Payment); err == nil {
+				r.Payload = string(b)
+			}
+			if err := d.reject(ctx, r); err != nil {
+				return err
+			}
+			continue
+		} else if err != nil {
 			return fmt.Errorf("reconcile: write import file for %s: %w", d.file.Name, err)
 		}
 		d.written(p.Amount)

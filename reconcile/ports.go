@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"io"
 	"time"
 
@@ -26,6 +27,9 @@ type ExportRecord struct {
 	// rest of the file goes on. Key may then be all that is known.
 	Err error
 	Key string // the bursar transaction id, when Fee and Credit are nil
+	// Barcode is the item a credit is for, used to link it to its charge
+	// when its transaction id is not known.
+	Barcode string
 }
 
 // ExportReader reads the records of one export file in order. Next returns
@@ -67,9 +71,17 @@ type ChargeFormat interface {
 
 // ChargeWriter writes the lines of one charge file.
 type ChargeWriter interface {
+	// Write writes one line. An error wrapping [ErrReject] means that
+	// this line was refused (a value too long for its field) and nothing
+	// of it written: the record is held and the file goes on. Any other
+	// error stops the run.
 	Write(line ChargeLine) error
 	Close() error
 }
+
+// ErrReject is wrapped by the errors of ChargeWriter.Write and
+// ImportWriter.Write that refuse one record and leave the file good.
+var ErrReject = errors.New("record refused")
 
 // PaymentRecord is one payment read from a bursar payment file.
 type PaymentRecord struct {
@@ -105,6 +117,8 @@ type Charge struct {
 // ImportWriter writes one file for the library system's import of bursar
 // payments (Alma's bursar import).
 type ImportWriter interface {
+	// Write writes one payment; an error wrapping [ErrReject] holds just
+	// this payment, as for ChargeWriter.
 	Write(p fees.Payment, c Charge) error
 	Close() error
 }

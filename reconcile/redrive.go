@@ -121,29 +121,23 @@ func (j *Jobs) decideHeldExports(ctx context.Context, d *decision) error {
 		var p struct {
 			UserID     string       `json:"user_id"`
 			PatronName string       `json:"patron_name"`
+			Barcode    string       `json:"barcode"`
 			Fee        *fees.Fee    `json:"fee"`
 			Credit     *fees.Credit `json:"credit"`
 		}
 		if err := json.Unmarshal([]byte(h[3]), &p); err != nil {
 			return fmt.Errorf("reconcile: held record %s: %w", h[0], err)
 		}
-		rec := ExportRecord{UserID: p.UserID, PatronName: p.PatronName, Fee: p.Fee, Credit: p.Credit}
+		rec := ExportRecord{UserID: p.UserID, PatronName: p.PatronName, Barcode: p.Barcode, Fee: p.Fee, Credit: p.Credit}
 		fmt.Sscan(h[2], &rec.Line)
-		var line *ChargeLine
 		switch {
 		case rec.Fee != nil:
-			line, err = j.decideCharge(ctx, d, rec)
+			err = j.decideCharge(ctx, d, rec, w)
 		case rec.Credit != nil:
-			line, err = j.decideCredit(ctx, d, rec)
+			err = j.decideCredit(ctx, d, rec, w)
 		}
 		if err != nil {
 			return err
-		}
-		if line != nil {
-			if err := w.Write(*line); err != nil {
-				return fmt.Errorf("reconcile: write re-drive file: %w", err)
-			}
-			d.written(line.Amount)
 		}
 	}
 	return w.Close()
