@@ -117,8 +117,9 @@
 // # Faults
 //
 // [Faults] (in [Options] or by [Server.SetFaults]) add, each with its own
-// rate, 429 PER_SECOND_THRESHOLD, 5xx answers, slow answers and dropped
-// connections; a daily quota per simulated day (429 DAILY_THRESHOLD);
+// rate, 429 PER_SECOND_THRESHOLD, 5xx answers, slow answers, dropped
+// connections, and lost answers (the call takes effect, then the
+// connection drops); a daily quota per simulated day (429 DAILY_THRESHOLD);
 // and the real per-second threshold, counted per wall-clock second (25 by
 // default). [Server.APICalls] counts the calls per route.
 //

@@ -24,8 +24,14 @@ type Faults struct {
 	Slow float64
 	// SlowDelay defaults to 2 s.
 	SlowDelay time.Duration
-	// DropConn closes the connection without an answer.
+	// DropConn closes the connection without an answer; the call has no
+	// effect.
 	DropConn float64
+	// LostAnswer lets the call take effect, then closes the connection
+	// instead of answering: the caller cannot know whether a payment or
+	// waiver was taken, which is what a client's re-read before retrying
+	// is for.
+	LostAnswer float64
 	// DailyQuota is the number of calls allowed per simulated day; beyond
 	// it every call is answered 429 DAILY_THRESHOLD. Zero means no quota.
 	DailyQuota int
@@ -61,6 +67,7 @@ const (
 	fault429
 	fault500
 	fault503
+	faultLostAnswer
 )
 
 // decide counts the call and draws its fate. Slow is returned apart since
@@ -109,6 +116,8 @@ func (s *Server) decide(route string) (f fault, slow time.Duration, remaining in
 			return fault500, slow, remaining
 		}
 		return fault503, slow, remaining
+	case draw(fs.LostAnswer):
+		return faultLostAnswer, slow, remaining
 	}
 	return faultNone, slow, remaining
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"time"
@@ -48,11 +49,8 @@ func (s *Server) serveAPI(mux *http.ServeMux, w http.ResponseWriter, r *http.Req
 	}
 	f, slow, remaining := s.decide(route)
 	if f == faultDrop {
-		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-			conn.Close()
-			return
-		}
-		panic(http.ErrAbortHandler) // closes the connection under HTTP/2 too
+		dropConn(w)
+		return
 	}
 	if slow > 0 {
 		t := time.NewTimer(slow)
@@ -96,7 +94,21 @@ func (s *Server) serveAPI(mux *http.ServeMux, w http.ResponseWriter, r *http.Req
 		s.writeError(w, r, errXMLBody())
 		return
 	}
+	if f == faultLostAnswer {
+		mux.ServeHTTP(httptest.NewRecorder(), r)
+		dropConn(w)
+		return
+	}
 	mux.ServeHTTP(w, r)
+}
+
+// dropConn closes the connection under w without an answer.
+func dropConn(w http.ResponseWriter) {
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		conn.Close()
+		return
+	}
+	panic(http.ErrAbortHandler) // closes the connection under HTTP/2 too
 }
 
 // authorized accepts the key in "Authorization: apikey <key>" or in the
