@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -794,5 +795,39 @@ func TestPathSegmentsAreEscaped(t *testing.T) {
 	}
 	if n := len(f.log()); n != 1 {
 		t.Errorf(`patronID id ".." reached the server`)
+	}
+}
+
+// TestRateLimiter shows the limiter at work without timing anything: at
+// one call per second, a second call whose deadline is sooner than its
+// turn fails at once, before reaching Alma.
+func TestRateLimiter(t *testing.T) {
+	f := newFake(t)
+	c := f.client(t, &alma.ClientOptions{RatePerSecond: 1, Burst: 1, MaxRetries: -1}, nil)
+	if _, err := c.GetFee(t.Context(), patronID, lostFee); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := c.GetFee(ctx, patronID, lostFee); err == nil {
+		t.Fatal("second call within the same second went through")
+	}
+	if n := len(f.log()); n != 1 {
+		t.Errorf("%d requests reached the server, want 1", n)
+	}
+}
+
+func BenchmarkListFees(b *testing.B) {
+	srv := exampleAlma()
+	defer srv.Close()
+	c, err := alma.NewClient(srv.URL+"/almaws/v1", testKey, &alma.ClientOptions{RatePerSecond: math.Inf(1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.ListFees(b.Context(), patronID, fees.StatusTransferred); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

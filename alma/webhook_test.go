@@ -270,3 +270,15 @@ func FuzzParseEvent(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkWebhookDelivery(b *testing.B) {
+	d := loadDelivery(b, "loan_returned_event.lambda.json")
+	h := alma.NewWebhookHandler(webhookSecret, func(context.Context, alma.Event) error { return nil }, nil)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(d.Body)))
+	for b.Loop() {
+		if w := post(h, d.Body, d.Signature); w.Code != http.StatusOK {
+			b.Fatal(w.Code)
+		}
+	}
+}
