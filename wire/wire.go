@@ -1,0 +1,332 @@
+// Package wire connects the reference adapters (package alma for Alma,
+// package peoplesoft for PeopleSoft) to the interfaces of package
+// reconcile, so that feesync, the sandbox and the end-to-end tests can run
+// the jobs against them.
+//
+// Package reconcile never imports an adapter; this package is the only
+// place where both sides meet. Each adapter type here asserts at compile
+// time the interface it stands for. A district with other systems writes
+// its own small package like this one.
+//
+// # Adapters
+//
+//   - [ExportFormat]: Alma's bursar export (alma.ExportDecoder) as a
+//     reconcile.ExportFormat.
+//   - [ChargeFormat]: a peoplesoft.Mapping and charge Layout as a
+//     reconcile.ChargeFormat.
+//   - [PaymentFormat]: a peoplesoft payment Layout as a
+//     reconcile.PaymentFormat.
+//   - [ImportFormat]: Alma's bursar import (alma.ImportEncoder) as a
+//     reconcile.ImportFormat.
+//   - [AlmaAPI]: an *alma.Client as a reconcile.AlmaAPI.
+//   - [WebhookCallback]: the callback of alma.NewWebhookHandler that hands
+//     loan returns to reconcile.Jobs.LoanReturned.
+package wire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/feebridge/feebridge/alma"
+	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/peoplesoft"
+	"github.com/feebridge/feebridge/reconcile"
+)
+
+// Compile-time checks that the adapters fit reconcile's interfaces.
+var (
+	_ reconcile.ExportFormat  = ExportFormat{}
+	_ reconcile.ChargeFormat  = ChargeFormat{}
+	_ reconcile.PaymentFormat = PaymentFormat{}
+	_ reconcile.ImportFormat  = ImportFormat{}
+	_ reconcile.AlmaAPI       = AlmaAPI{}
+)
+
+// ExportFormat reads Alma's bursar export files (fees and credits).
+type ExportFormat struct {
+	// Options tune the decoder (time zone of dates, zone names); nil
+	// means UTC.
+	Options *alma.DecoderOptions
+}
+
+// NewExportReader returns a reader of one export file.
+func (f ExportFormat) NewExportReader(r io.Reader) reconcile.ExportReader {
+	return &exportReader{dec: alma.NewExportDecoder(r, f.Options)}
+}
+
+type exportReader struct{ dec *alma.ExportDecoder }
+
+// Next returns the next record. A bad record (a *alma.ParseError that is
+// not a syntax error) comes back as a held record; malformed XML and read
+// errors end the file.
+func (r *exportReader) Next() (reconcile.ExportRecord, error) {
+	rec, err := r.dec.Decode()
+	if err == io.EOF {
+		return reconcile.ExportRecord{}, io.EOF
+	}
+	var pe *alma.ParseError
+	if err != nil {
+		if errors.As(err, &pe) && !errors.Is(err, alma.ErrSyntax) {
+			return reconcile.ExportRecord{Line: pe.Line, UserID: pe.User, Key: pe.TransactionID, Err: err}, nil
+		}
+		return reconcile.ExportRecord{}, err
+	}
+	out := reconcile.ExportRecord{Line: rec.Line, UserID: rec.Patron.ID, PatronName: rec.Patron.Name,
+		Key: rec.TransactionID, Barcode: rec.Item.Barcode}
+	if rec.IsCredit() {
+		c, err := rec.Credit()
+		if err != nil {
+			out.Err = fmt.Errorf("line %d: credit %s: %w", rec.Line, rec.TransactionID, err)
+			return out, nil
+		}
+		if c.UserID == "" {
+			c.UserID = rec.Patron.ID
+		}
+		out.Credit = &c
+		return out, nil
+	}
+	f, err := rec.Fee()
+	if err != nil {
+		out.Err = fmt.Errorf("line %d: fee %s: %w", rec.Line, rec.TransactionID, err)
+		return out, nil
+	}
+	if f.UserID == "" {
+		f.UserID = rec.Patron.ID
+	}
+	out.Fee = f
+	return out, nil
+}
+
+// ChargeFormat writes PeopleSoft charge files: Mapping turns fees and
+// credits into charge lines, Layout says how they are written.
+type ChargeFormat struct {
+	Mapping peoplesoft.Mapping
+	Layout  *peoplesoft.Layout // nil means peoplesoft.ReferenceChargeLayout()
+}
+
+// MapCharge maps a fee; a *peoplesoft.RejectError holds the fee.
+func (f ChargeFormat) MapCharge(fee fees.Fee, asOf time.Time) (reconcile.ChargeLine, error) {
+	ch, err := f.Mapping.ChargeFor(fee, asOf)
+	if err != nil {
+		return reconcile.ChargeLine{}, err
+	}
+	return reconcile.ChargeLine{Amount: ch.Amount, Value: ch}, nil
+}
+
+// MapCredit maps a credit to a (negative) charge line.
+func (f ChargeFormat) MapCredit(c fees.Credit, asOf time.Time) (reconcile.ChargeLine, error) {
+	ch, err := f.Mapping.CreditFor(c, asOf)
+	if err != nil {
+		return reconcile.ChargeLine{}, err
+	}
+	return reconcile.ChargeLine{Amount: ch.Amount, Value: ch}, nil
+}
+
+// NewChargeWriter starts a charge file created at asOf.
+func (f ChargeFormat) NewChargeWriter(w io.Writer, asOf time.Time) reconcile.ChargeWriter {
+	l := f.Layout
+	if l == nil {
+		l = peoplesoft.ReferenceChargeLayout()
+	}
+	return chargeWriter{peoplesoft.NewChargeEncoder(w, l, asOf)}
+}
+
+type chargeWriter struct{ enc *peoplesoft.ChargeEncoder }
+
+func (w chargeWriter) Write(line reconcile.ChargeLine) error {
+	ch, ok := line.Value.(peoplesoft.Charge)
+	if !ok {
+		return fmt.Errorf("wire: a charge line holds %T, not a peoplesoft.Charge", line.Value)
+	}
+	err := w.enc.Encode(ch)
+	var ee *peoplesoft.EncodeError
+	if errors.As(err, &ee) {
+		return fmt.Errorf("%w: %w", reconcile.ErrReject, err)
+	}
+	return err
+}
+
+func (w chargeWriter) Close() error { return w.enc.Close() }
+
+// PaymentFormat reads PeopleSoft payment files in Layout.
+type PaymentFormat struct {
+	Layout  *peoplesoft.Layout // nil means peoplesoft.ReferencePaymentLayout()
+	Options *peoplesoft.DecodeOptions
+}
+
+// NewPaymentReader returns a reader of one payment file.
+func (f PaymentFormat) NewPaymentReader(r io.Reader) reconcile.PaymentReader {
+	l := f.Layout
+	if l == nil {
+		l = peoplesoft.ReferencePaymentLayout()
+	}
+	return &paymentReader{dec: peoplesoft.NewPaymentDecoder(r, l, f.Options)}
+}
+
+type paymentReader struct{ dec *peoplesoft.PaymentDecoder }
+
+// fileLevel are the causes that condemn a whole payment file.
+var fileLevel = []error{peoplesoft.ErrHeader, peoplesoft.ErrTrailer, peoplesoft.ErrTrailerCount,
+	peoplesoft.ErrTrailerTotal, peoplesoft.ErrTooLarge, peoplesoft.ErrLayout}
+
+func (r *paymentReader) Next() (reconcile.PaymentRecord, error) {
+	p, err := r.dec.Decode()
+	if err == io.EOF {
+		return reconcile.PaymentRecord{}, io.EOF
+	}
+	if err != nil {
+		var pe *peoplesoft.ParseError
+		if !errors.As(err, &pe) {
+			return reconcile.PaymentRecord{}, err
+		}
+		for _, cause := range fileLevel {
+			if errors.Is(err, cause) {
+				return reconcile.PaymentRecord{}, err
+			}
+		}
+		fp := p.FeesPayment()
+		fp.Key = p.Key()
+		return reconcile.PaymentRecord{Line: pe.Line, Payment: fp, Err: err}, nil
+	}
+	fp := p.FeesPayment()
+	fp.Key = p.Key()
+	return reconcile.PaymentRecord{Line: p.Line, Payment: fp}, nil
+}
+
+// ImportFormat writes Alma bursar import files, named
+// <Prefix><first 16 hex digits of the input's SHA-256>.xml.
+type ImportFormat struct {
+	Options *alma.EncoderOptions
+	Prefix  string // "feebridge-payments-" when empty
+}
+
+// NewImportWriter starts an import file.
+func (f ImportFormat) NewImportWriter(w io.Writer, asOf time.Time) reconcile.ImportWriter {
+	return importWriter{alma.NewImportEncoder(w, f.Options)}
+}
+
+// FileName names the import file of an input with the given SHA-256.
+func (f ImportFormat) FileName(sha string) string {
+	p := f.Prefix
+	if p == "" {
+		p = "feebridge-payments-"
+	}
+	if len(sha) > 16 {
+		sha = sha[:16]
+	}
+	return p + sha + ".xml"
+}
+
+type importWriter struct{ enc *alma.ImportEncoder }
+
+func (w importWriter) Write(p fees.Payment, c reconcile.Charge) error {
+	err := w.enc.Encode(alma.ExportRecord{
+		Patron:          alma.Patron{ID: c.UserID},
+		Type:            c.Type,
+		Amount:          p.Amount,
+		TransactionID:   c.TransactionID,
+		Item:            fees.Item{Barcode: c.Barcode},
+		Comment:         "Paid at " + p.Channel.String() + ", receipt " + p.Receipt,
+		LastTransaction: p.Date,
+	})
+	if errors.Is(err, alma.ErrRecord) {
+		return fmt.Errorf("%w: %w", reconcile.ErrReject, err)
+	}
+	return err
+}
+
+func (w importWriter) Close() error { return w.enc.Close() }
+
+// AlmaAPI is an *alma.Client seen as a reconcile.AlmaAPI.
+type AlmaAPI struct {
+	Client *alma.Client
+	// IsFeeBlock chooses the blocks lifted after a lost item is returned;
+	// nil means alma.DefaultFeeBlock.
+	IsFeeBlock func(alma.Block) bool
+}
+
+var allStatuses = []fees.Status{fees.StatusActive, fees.StatusTransferred, fees.StatusInDispute, fees.StatusClosed}
+
+// ListFees lists the user's fees in the given statuses, all four when none.
+func (a AlmaAPI) ListFees(ctx context.Context, userID string, statuses ...fees.Status) ([]fees.Fee, error) {
+	if len(statuses) == 0 {
+		statuses = allStatuses
+	}
+	var out []fees.Fee
+	for _, s := range statuses {
+		fs, err := a.Client.ListFees(ctx, userID, s)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, fs...)
+	}
+	return out, nil
+}
+
+// GetFee returns one fee.
+func (a AlmaAPI) GetFee(ctx context.Context, userID, feeID string) (fees.Fee, error) {
+	f, err := a.Client.GetFee(ctx, userID, feeID)
+	if err != nil {
+		return fees.Fee{}, err
+	}
+	return *f, nil
+}
+
+// Waive waives amount of a fee.
+func (a AlmaAPI) Waive(ctx context.Context, userID, feeID string, amount fees.Money, reason, comment string) (fees.Fee, error) {
+	f, err := a.Client.Waive(ctx, userID, feeID, alma.WaiveRequest{Amount: amount, Reason: reason, Comment: comment})
+	if err != nil {
+		return fees.Fee{}, err
+	}
+	return *f, nil
+}
+
+// RemoveFeeBlocks lifts the user's fee-related blocks.
+func (a AlmaAPI) RemoveFeeBlocks(ctx context.Context, userID string) error {
+	is := a.IsFeeBlock
+	if is == nil {
+		is = alma.DefaultFeeBlock
+	}
+	_, err := a.Client.RemoveFeeBlocks(ctx, userID, is)
+	return err
+}
+
+// GetLoan returns a loan; it is returned once Alma shows it COMPLETE or
+// with a return date.
+func (a AlmaAPI) GetLoan(ctx context.Context, userID, loanID string) (reconcile.Loan, error) {
+	l, err := a.Client.GetLoan(ctx, userID, loanID)
+	if err != nil {
+		return reconcile.Loan{}, err
+	}
+	return reconcile.Loan{ID: l.ID, UserID: l.UserID, ItemBarcode: l.ItemBarcode,
+		Returned: l.Status == "COMPLETE" || !l.ReturnDate.IsZero()}, nil
+}
+
+// ItemLost reports whether the item is still lost.
+func (a AlmaAPI) ItemLost(ctx context.Context, barcode string) (bool, error) {
+	it, err := a.Client.GetItemByBarcode(ctx, barcode)
+	if err != nil {
+		return false, err
+	}
+	return it.Lost(), nil
+}
+
+// WebhookCallback returns the callback for alma.NewWebhookHandler: loan
+// events go to jobs.LoanReturned, and a failure that a redelivery may
+// overcome asks Alma to deliver the event again.
+func WebhookCallback(jobs *reconcile.Jobs) func(ctx context.Context, ev alma.Event) error {
+	return func(ctx context.Context, ev alma.Event) error {
+		le := reconcile.LoanEvent{ID: ev.ID, Type: ev.Type}
+		if ev.Loan != nil {
+			le.LoanID, le.UserID, le.ItemBarcode = ev.Loan.LoanID, ev.Loan.UserID, ev.Loan.ItemBarcode
+		}
+		err := jobs.LoanReturned(ctx, le)
+		if errors.Is(err, reconcile.ErrRedeliver) {
+			return alma.RetryLater(err)
+		}
+		return err
+	}
+}
