@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -206,7 +207,18 @@ func NewClient(baseURL, apiKey string, opts *ClientOptions) (*Client, error) {
 		sleep:       o.Sleep,
 	}
 	c.remaining.Store(-1)
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		c.log.Warn("alma: the API is reached over plain HTTP; the API key travels unencrypted", "host", u.Host)
+	}
 	return c, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func sleepContext(ctx context.Context, d time.Duration) error {
@@ -337,7 +349,10 @@ func (c *Client) once(ctx context.Context, r *request) error {
 		return &Error{Status: status, Method: r.method, Path: maskPath(p), Err: c.redact.Error(err)}
 	}
 	if err := c.limiter.Wait(ctx); err != nil {
-		return fail(0, err)
+		// The context ends before this call's turn: nothing was sent.
+		e := fail(0, err)
+		e.final = true
+		return e
 	}
 	u := *c.base
 	u.Path = c.base.Path + "/" + strings.Join(r.path, "/")

@@ -803,7 +803,8 @@ func TestPathSegmentsAreEscaped(t *testing.T) {
 // turn fails at once, before reaching Alma.
 func TestRateLimiter(t *testing.T) {
 	f := newFake(t)
-	c := f.client(t, &alma.ClientOptions{RatePerSecond: 1, Burst: 1, MaxRetries: -1}, nil)
+	var slept []time.Duration
+	c := f.client(t, &alma.ClientOptions{RatePerSecond: 1, Burst: 1}, &slept)
 	if _, err := c.GetFee(t.Context(), patronID, lostFee); err != nil {
 		t.Fatal(err)
 	}
@@ -814,6 +815,9 @@ func TestRateLimiter(t *testing.T) {
 	}
 	if n := len(f.log()); n != 1 {
 		t.Errorf("%d requests reached the server, want 1", n)
+	}
+	if len(slept) != 0 {
+		t.Errorf("slept %v: a call that cannot get its turn in time is not retried", slept)
 	}
 }
 

@@ -61,6 +61,8 @@ type Error struct {
 	// Err is the underlying cause when there was no HTTP answer, or the
 	// answer could not be decoded.
 	Err error
+
+	final bool // never retried, whatever the status
 }
 
 // Error describes the failed call, such as
@@ -145,6 +147,8 @@ func IsNotFound(err error) bool {
 // write must re-read before it is sent again).
 func (e *Error) retryable() (retry, maybeApplied bool) {
 	switch {
+	case e.final:
+		return false, false
 	case e.Status == 0:
 		// No answer: the request may or may not have reached Alma.
 		return true, true
