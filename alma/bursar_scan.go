@@ -80,6 +80,7 @@ type xmlScanner struct {
 	stack      []*xmlName
 	stackLines []int
 	names      map[string]*xmlName
+	recent     [256]*xmlName // a cache in front of names
 
 	started    bool // some token was scanned (the XML declaration must come first)
 	rootSeen   bool
@@ -391,10 +392,13 @@ func safeSnippet(b []byte) string {
 // or errXMLIncomplete when the name may go on past data.
 func (s *xmlScanner) scanName(data []byte, i int) (int, error) {
 	start := i
+	ascii := true
 	for i < len(data) {
 		b := data[i]
 		switch {
-		case b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b == '_', b == ':', b >= 0x80:
+		case b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b == '_', b == ':':
+		case b >= 0x80:
+			ascii = false
 		case b >= '0' && b <= '9', b == '-', b == '.':
 			if i == start {
 				return 0, s.fail(s.pos+i, "invalid character %q at the start of a name", b)
@@ -403,7 +407,7 @@ func (s *xmlScanner) scanName(data []byte, i int) (int, error) {
 			if i == start {
 				return 0, s.fail(s.pos+i, "expected a name, found %q", b)
 			}
-			if !utf8.Valid(data[start:i]) {
+			if !ascii && !utf8.Valid(data[start:i]) {
 				return 0, s.fail(s.pos+start, "invalid UTF-8 in a name")
 			}
 			return i, nil
@@ -415,7 +419,12 @@ func (s *xmlScanner) scanName(data []byte, i int) (int, error) {
 
 // intern returns the interned name for b.
 func (s *xmlScanner) intern(b []byte) *xmlName {
+	h := (len(b)*31 + int(b[len(b)-1])*7 + int(b[len(b)/2])) & (len(s.recent) - 1)
+	if n := s.recent[h]; n != nil && n.qname == string(b) {
+		return n
+	}
 	if n, ok := s.names[string(b)]; ok {
+		s.recent[h] = n
 		return n
 	}
 	q := string(b)
