@@ -221,7 +221,7 @@ func (j *Jobs) paymentsNotInAlma(ctx context.Context, at time.Time) ([]PendingPa
 	rows.Close()
 	var out []PendingPayment
 	for _, p := range pend {
-		f, err := j.deps.Alma.GetFee(ctx, p.UserID, p.FeeID)
+		f, err := j.findFee(ctx, p.UserID, p.FeeID, p.TransactionID)
 		if err != nil {
 			return out, fmt.Errorf("reconcile: report: fee %s: %w", p.FeeID, err)
 		}
@@ -428,4 +428,20 @@ func (r Report) WriteHTML(w io.Writer) error {
 		return errors.Join(errors.New("reconcile: report: html"), err)
 	}
 	return nil
+}
+
+// findFee finds a student's fee in Alma by its bursar transaction id or its
+// fee id: an export file carries only the former, so the journal may know
+// no other.
+func (j *Jobs) findFee(ctx context.Context, user, feeID, txid string) (fees.Fee, error) {
+	all, err := j.deps.Alma.ListFees(ctx, user)
+	if err != nil {
+		return fees.Fee{}, err
+	}
+	for _, f := range all {
+		if (txid != "" && f.TransactionID == txid) || f.ID == feeID {
+			return f, nil
+		}
+	}
+	return fees.Fee{}, fees.Errorf(fees.ENOTFOUND, "no fee %s (transaction %s) for the student in Alma", feeID, txid)
 }
