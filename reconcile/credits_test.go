@@ -1,6 +1,8 @@
 package reconcile_test
 
 import (
+	"errors"
+	"github.com/feebridge/feebridge/fees"
 	"strings"
 	"testing"
 
@@ -70,5 +72,92 @@ func TestCreditsRunTwiceChangesNothing(t *testing.T) {
 	}
 	if diff := cmp.Diff(before, e.state()); diff != "" {
 		t.Errorf("second run changed the state:\n%s", diff)
+	}
+}
+
+func TestCreditsCrashAtEachStep(t *testing.T) {
+	setup := func(t *testing.T, e *env) {
+		charged(t, e)
+		e.put(e.library, "credits/c1.xml", "credit|T3|S002|F3|OVERDUEFINE|0.82", "credit|X9|S404|F9|OVERDUEFINE|1.00", "end|2")
+		e.put(e.library, "credits/c2.xml", "credit|T2|S001|F2|LOSTITEMPROCESSFEE|15.00", "end|1")
+	}
+	clean := newEnv(t)
+	setup(t, clean)
+	if _, err := clean.jobs(nil).Credits(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	want := clean.state()
+	for _, step := range []string{reconcile.StepDecide, reconcile.StepPublish, reconcile.StepCommit, reconcile.StepDone} {
+		for _, nth := range []int{1, 2} {
+			t.Run(step, func(t *testing.T) {
+				e := newEnv(t)
+				setup(t, e)
+				crash := errors.New("crash")
+				seen := 0
+				_, err := e.jobs(func(s string) error {
+					if s == step {
+						if seen++; seen == nth {
+							return crash
+						}
+					}
+					return nil
+				}).Credits(t.Context())
+				if !errors.Is(err, crash) {
+					t.Fatalf("fault at %s #%d: err = %v", step, nth, err)
+				}
+				e.journal.Close()
+				e.openJournal()
+				if _, err := e.jobs(nil).Credits(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(want, e.state()); diff != "" {
+					t.Errorf("after a crash at %s #%d and a rerun (-clean +got):\n%s", step, nth, diff)
+				}
+			})
+		}
+	}
+}
+
+// TestDryRunWritesNothing runs every job in dry-run mode over pending work
+// and expects the decisions reported and nothing changed.
+func TestDryRunWritesNothing(t *testing.T) {
+	e := newEnv(t)
+	a := lostSetup(e)
+	charged(t, e)
+	paymentsA(e)
+	e.put(e.library, "credits/c.xml", "credit|T3|S002|F3|OVERDUEFINE|0.82", "end|1")
+	e.charges.refuse[fees.TypeOverdueFine] = true
+	e.put(e.library, "exports/alma-2.xml", "fee|T7|S007|F7|OVERDUEFINE|B7|7.00", "end|1")
+	if _, err := e.jobs(nil).Charges(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	delete(e.charges.refuse, fees.TypeOverdueFine)
+	before := e.state()
+	e.opts.DryRun = true
+	jobs := e.jobs(nil)
+	pay, err := jobs.Payments(t.Context())
+	if err != nil || pay.Records != 2 || len(pay.Outputs) != 1 {
+		t.Errorf("payments dry run = %+v, %v", pay, err)
+	}
+	cr, err := jobs.Credits(t.Context())
+	if err != nil || cr.Records != 1 {
+		t.Errorf("credits dry run = %+v, %v", cr, err)
+	}
+	rd, err := jobs.Redrive(t.Context(), reconcile.KindCharge)
+	if err != nil || rd.Records != 1 {
+		t.Errorf("redrive dry run = %+v, %v", rd, err)
+	}
+	if err := jobs.LoanReturned(t.Context(), returned); err != nil {
+		t.Errorf("lost returns dry run: %v", err)
+	}
+	if a.waives != 0 || a.blocks["S001"] != 0 {
+		t.Errorf("dry run changed Alma: %d waivers, %d block removals", a.waives, a.blocks["S001"])
+	}
+	rep, err := jobs.Report(t.Context())
+	if err != nil || len(rep.Files) != 0 {
+		t.Errorf("report dry run = %+v, %v", rep.Files, err)
+	}
+	if diff := cmp.Diff(before, e.state()); diff != "" {
+		t.Errorf("dry runs changed the state:\n%s", diff)
 	}
 }
