@@ -26,7 +26,7 @@ type world struct {
 	clock *almatest.ManualClock
 }
 
-func newWorld(t *testing.T, opts *almatest.Options) *world {
+func newWorld(t testing.TB, opts *almatest.Options) *world {
 	t.Helper()
 	var o almatest.Options
 	if opts != nil {
@@ -60,7 +60,7 @@ func newWorld(t *testing.T, opts *almatest.Options) *world {
 
 // client is a package alma client for the world's server, with no
 // client-side pacing and retries that do not sleep.
-func (w *world) client(t *testing.T, maxRetries int) *alma.Client {
+func (w *world) client(t testing.TB, maxRetries int) *alma.Client {
 	t.Helper()
 	c, err := alma.NewClient(w.srv.URL(), w.srv.APIKey(), &alma.ClientOptions{
 		RatePerSecond: math.Inf(1),
@@ -76,7 +76,7 @@ func (w *world) client(t *testing.T, maxRetries int) *alma.Client {
 
 // lose checks the item out to the user, lets it fall due and declares it
 // lost, and returns the loan id and the fees assessed.
-func (w *world) lose(t *testing.T, userID, barcode string) (string, []fees.Fee) {
+func (w *world) lose(t testing.TB, userID, barcode string) (string, []fees.Fee) {
 	t.Helper()
 	loanID, err := w.srv.CheckOut(userID, barcode, w.clock.Now().Add(14*24*time.Hour))
 	if err != nil {
