@@ -735,3 +735,67 @@ func TestEncoderWriteError(t *testing.T) {
 		t.Errorf("Close: %v, want the first write error", cerr)
 	}
 }
+
+func TestDecodeQuirksFile(t *testing.T) {
+	f, err := os.Open("testdata/bursar/quirks.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got := decodeAll(t, f, nil)
+	if got.fatal != nil || len(got.errs) > 0 {
+		t.Fatal(got.fatal, got.errs)
+	}
+	patron := alma.Patron{ID: "INST00019145", IDType: "OTHER_ID_1", Name: "O'Brien, Séamus & Zoë Łukasz"}
+	want := []alma.ExportRecord{
+		{Patron: patron, Type: fees.TypeLostItemReplacementFee, Amount: usd("300"), TransactionID: "INST00019145-0001",
+			Item: fees.Item{Barcode: "39080002699707", Title: `Kafka <Der Prozeß> — a "novel"`, CallNumber: "PT2621.A26 P7",
+				DueDate: time.Date(2013, 2, 1, 0, 0, 0, 0, time.UTC)},
+			Owner: "161686070006761", Comment: "Lost in the flood",
+			LastTransaction: time.Date(2013, 3, 11, 8, 16, 12, 0, time.UTC)},
+		{Patron: patron, Type: fees.TypeCredit, Amount: usd("12.50"), TransactionID: "15216075990006761",
+			LastTransaction: time.Date(2013, 3, 12, 9, 0, 0, 0, time.UTC)},
+		{Patron: patron, Type: fees.TypeOverdueFine, Amount: usd("-0.82"), TransactionID: "15216075980006761",
+			LastTransaction: time.Date(2013, 3, 12, 14, 0, 0, 0, time.UTC)},
+	}
+	if diff := cmp.Diff(want, got.recs, ignoreLine); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	for i, r := range got.recs {
+		if r.IsCredit() != (i > 0) {
+			t.Errorf("record %d: IsCredit() = %v", i, r.IsCredit())
+		}
+	}
+	if got.exportNumber != "1234567890006761" {
+		t.Errorf("ExportNumber = %q", got.exportNumber)
+	}
+}
+
+func TestDecodeBadRecordsFile(t *testing.T) {
+	f, err := os.Open("testdata/bursar/bad-records.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got := decodeAll(t, f, &alma.DecoderOptions{File: "bad-records.xml"})
+	if got.fatal != nil {
+		t.Fatal(got.fatal)
+	}
+	var ids []string
+	for _, r := range got.recs {
+		ids = append(ids, r.TransactionID)
+	}
+	if diff := cmp.Diff([]string{"1", "8"}, ids); diff != "" {
+		t.Errorf("good records (-want +got):\n%s", diff)
+	}
+	causes := []error{alma.ErrAmount, alma.ErrCurrency, alma.ErrAmount, alma.ErrMissingTransactionID, alma.ErrDuplicateTransactionID, alma.ErrAmount}
+	if len(got.errs) != len(causes) {
+		t.Fatalf("errors: %v", got.errs)
+	}
+	for i, err := range got.errs {
+		var pe *alma.ParseError
+		if !errors.Is(err, causes[i]) || !errors.As(err, &pe) || pe.Line != 11+i || pe.User != "W1" {
+			t.Errorf("error %d = %v, want %v on line %d", i, err, causes[i], 11+i)
+		}
+	}
+}

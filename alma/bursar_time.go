@@ -94,7 +94,7 @@ func parseBursarDate(s string, loc *time.Location, zones map[string]*time.Locati
 		}
 		loc = z
 	}
-	if year < 1000 || year > 9998 {
+	if year < 1000 {
 		return time.Time{}, fmt.Errorf("year %d is out of range", year)
 	}
 	if month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
@@ -103,6 +103,11 @@ func parseBursarDate(s string, loc *time.Location, zones map[string]*time.Locati
 	t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, loc)
 	if t.Day() != day {
 		return time.Time{}, fmt.Errorf("%q is not a valid date", s)
+	}
+	// Keep the instant a year away from the ends of the four-digit years,
+	// so that it can be written back in any time zone.
+	if y := t.UTC().Year(); y < 1001 || y > 9998 {
+		return time.Time{}, fmt.Errorf("year %d is out of range", year)
 	}
 	return t, nil
 }

@@ -1,0 +1,213 @@
+package alma
+
+// This file is an internal test: it reaches the XML scanner to compare it
+// token by token with encoding/xml, and the decoder's amount hook to see
+// the text of every amount it accepts.
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/shopspring/decimal"
+
+	"github.com/feebridge/feebridge/fees"
+)
+
+// scanEvents lists what the scanner reads from data: "<local", ">local"
+// for an end tag, and "=text" for the white-space-collapsed text between
+// two tags (when not empty). ok is false when the scanner refused data.
+func scanEvents(data []byte) (events []string, ok bool) {
+	s := newXMLScanner(bytes.NewReader(data))
+	var text []byte
+	flush := func() {
+		if t := collapseSpace(text); t != "" {
+			events = append(events, "="+t)
+		}
+		text = text[:0]
+	}
+	for {
+		tok, err := s.next()
+		if err == io.EOF {
+			return events, true
+		}
+		if err != nil {
+			return nil, false
+		}
+		switch tok.kind {
+		case xmlTokStart:
+			flush()
+			events = append(events, "<"+tok.name.local)
+		case xmlTokEnd:
+			flush()
+			events = append(events, ">"+tok.name.local)
+		case xmlTokText:
+			text = append(text, tok.text...)
+		}
+	}
+}
+
+// stdEvents is scanEvents done by encoding/xml.
+func stdEvents(data []byte) (events []string, ok bool) {
+	// encoding/xml reads a byte order mark as text; the scanner skips it.
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	d := xml.NewDecoder(bytes.NewReader(data))
+	var text []byte
+	flush := func() {
+		if t := collapseSpace(text); t != "" {
+			events = append(events, "="+t)
+		}
+		text = text[:0]
+	}
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return events, true
+		}
+		if err != nil {
+			return nil, false
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			flush()
+			events = append(events, "<"+tok.Name.Local)
+		case xml.EndElement:
+			flush()
+			events = append(events, ">"+tok.Name.Local)
+		case xml.CharData:
+			text = append(text, tok...)
+		}
+	}
+}
+
+// checkAgainstEncodingXML fails t if the scanner and encoding/xml both
+// accept data but read it differently.
+func checkAgainstEncodingXML(t *testing.T, data []byte) {
+	t.Helper()
+	ours, ok1 := scanEvents(data)
+	std, ok2 := stdEvents(data)
+	if ok1 && ok2 {
+		if diff := cmp.Diff(std, ours); diff != "" {
+			t.Fatalf("scanner and encoding/xml disagree (-encoding/xml +scanner):\n%s", diff)
+		}
+	}
+}
+
+func fuzzSeeds(tb testing.TB) [][]byte {
+	tb.Helper()
+	files, err := filepath.Glob("testdata/bursar/*.xml")
+	if err != nil || len(files) == 0 {
+		tb.Fatal("no seed files", err)
+	}
+	var seeds [][]byte
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		seeds = append(seeds, b)
+	}
+	for _, s := range []string{
+		`<a/>`,
+		`<a><b>x &amp; y &#65;&#x42;</b><!-- c --><?p q?><![CDATA[<d>]]></a>`,
+		`<x:a xmlns:x="u"><x:userFineFee><x:sum>1</x:sum></x:userFineFee></x:a>`,
+		"\ufeff<a>\r\n</a>",
+		`<!DOCTYPE a><a/>`,
+		`<a b='1' c="2"/>`,
+	} {
+		seeds = append(seeds, []byte(s))
+	}
+	return seeds
+}
+
+// TestScannerAgreesWithEncodingXML compares the scanner with encoding/xml
+// on every fixture and seed.
+func TestScannerAgreesWithEncodingXML(t *testing.T) {
+	for _, seed := range fuzzSeeds(t) {
+		if _, ok := scanEvents(seed); !ok && !bytes.Contains(seed, []byte("DOCTYPE")) {
+			t.Errorf("scanner refused a seed:\n%.200s", seed)
+		}
+		checkAgainstEncodingXML(t, seed)
+	}
+}
+
+// FuzzExportDecoder decodes arbitrary input. It must never panic; every
+// amount it accepts must be exactly the amount written, formatted and
+// parsed back to the same value; every record it accepts must come back
+// equal through ExportEncoder; and where encoding/xml also accepts the
+// input, both must read the same elements and text.
+func FuzzExportDecoder(f *testing.F) {
+	for _, seed := range fuzzSeeds(f) {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d := NewExportDecoder(bytes.NewReader(data), nil)
+		d.onAmount = func(text string, m fees.Money) {
+			want, err := decimal.NewFromString(text)
+			if err != nil || !want.Equal(m.Decimal()) {
+				t.Fatalf("amount %q accepted as %s", text, m)
+			}
+			back, err := fees.ParseMoney(m.Amount(), m.Currency())
+			if err != nil || !back.Equal(m) {
+				t.Fatalf("amount %q accepted as %s, which formats as %q and parses back as %v (%v)", text, m, m.Amount(), back, err)
+			}
+		}
+		var recs []ExportRecord
+		for range 100_000 {
+			rec, err := d.Decode()
+			if err == io.EOF {
+				break
+			}
+			var pe *ParseError
+			if err != nil && !errors.As(err, &pe) {
+				t.Fatalf("error of type %T: %v", err, err)
+			}
+			if errors.Is(err, ErrSyntax) {
+				break
+			}
+			if err == nil {
+				if rec.Patron.ID == "" || rec.TransactionID == "" || rec.Type == "" || !rec.Amount.Valid() || rec.Amount.IsZero() {
+					t.Fatalf("accepted an incomplete record %+v", rec)
+				}
+				recs = append(recs, rec)
+			}
+		}
+
+		var buf bytes.Buffer
+		e := NewExportEncoder(&buf, d.ExportNumber(), nil)
+		for _, r := range recs {
+			if err := e.Encode(r); err != nil {
+				t.Fatalf("Encode(%+v): %v", r, err)
+			}
+		}
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+		d2 := NewExportDecoder(bytes.NewReader(buf.Bytes()), nil)
+		var back []ExportRecord
+		for {
+			rec, err := d2.Decode()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("decoding the re-encoded file: %v\n%s", err, buf.Bytes())
+			}
+			back = append(back, rec)
+		}
+		if diff := cmp.Diff(recs, back, cmpopts.IgnoreFields(ExportRecord{}, "Line"), cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("round trip (-decoded +re-decoded):\n%s", diff)
+		}
+		if got := d2.ExportNumber(); got != d.ExportNumber() {
+			t.Fatalf("export number %q came back as %q", d.ExportNumber(), got)
+		}
+
+		checkAgainstEncodingXML(t, data)
+	})
+}
