@@ -21,6 +21,10 @@ const reportPage = 1000
 // still running: each unfinished page without rows costs a call.
 const maxEmptyPages = 30
 
+// maxReportPages bounds a run, against a server that never says
+// IsFinished: 10,000 pages of 1,000 rows.
+const maxReportPages = 10000
+
 // RunReport runs the Analytics report at path (such as
 // "/shared/Campus/Reports/Lost items with fees") and calls fn with each
 // row, in order, keyed by column heading ("Column1", "Column2"… when the
@@ -36,6 +40,10 @@ func (c *Client) RunReport(ctx context.Context, path string, fn func(row map[str
 	token := ""
 	empty := 0
 	for page := 1; ; page++ {
+		if page > maxReportPages {
+			return &Error{Status: http.StatusOK, Method: http.MethodGet, Path: "analytics/reports",
+				Message: fmt.Sprintf("report %q: not finished after %d pages", path, maxReportPages)}
+		}
 		q := url.Values{"path": {path}, "limit": {strconv.Itoa(reportPage)}, "col_names": {"true"}}
 		if token != "" {
 			q.Set("token", token)
