@@ -129,7 +129,7 @@ func TestLostAnswersDoNotDoublePay(t *testing.T) {
 		}
 		ids = append(ids, f.ID)
 	}
-	w.srv.SetFaults(almatest.Faults{LostAnswer: 0.5})
+	w.srv.SetFaults(almatest.Faults{LostAnswer: 0.5, PerSecond: -1})
 	c := w.client(t, 20)
 	for i, id := range ids {
 		_, err := c.Pay(t.Context(), "0123456", id, alma.PayRequest{Amount: usd("4.00"), Method: "CASH", ExternalTransactionID: fmt.Sprintf("R%d", i)})

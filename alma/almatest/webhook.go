@@ -53,6 +53,7 @@ type WebhookAttempt struct {
 
 type delivery struct {
 	WebhookDelivery
+	inflight bool // an attempt is being made (by a concurrent RunDue)
 }
 
 // Webhooks returns every event queued so far, oldest first.
@@ -85,7 +86,7 @@ func (s *Server) RunDue(ctx context.Context) int {
 		now := s.clock.Now()
 		var d *delivery
 		for _, h := range s.hooks {
-			if h.State == DeliveryPending && !h.Next.After(now) {
+			if h.State == DeliveryPending && !h.inflight && !h.Next.After(now) {
 				d = h
 				break
 			}
@@ -95,15 +96,20 @@ func (s *Server) RunDue(ctx context.Context) int {
 			return n
 		}
 		body, sig := d.Body, d.Signature
+		d.inflight = true
 		s.mu.Unlock()
 
 		if ctx.Err() != nil {
+			s.mu.Lock()
+			d.inflight = false
+			s.mu.Unlock()
 			return n
 		}
 		status, err := s.post(ctx, url, body, sig)
 		n++
 
 		s.mu.Lock()
+		d.inflight = false
 		a := WebhookAttempt{At: now, Status: status}
 		if err != nil {
 			a.Err = err.Error()
@@ -232,7 +238,7 @@ func (s *Server) queueLoanEventLocked(event, desc string, l *Loan, now time.Time
 	if err != nil {
 		panic(err) // plain strings only: cannot fail
 	}
-	s.hooks = append(s.hooks, &delivery{WebhookDelivery{
+	s.hooks = append(s.hooks, &delivery{WebhookDelivery: WebhookDelivery{
 		ID: ev.ID, Event: event, Body: body, Signature: Sign(s.opts.WebhookSecret, body),
 		State: DeliveryPending, Next: now,
 	}})
