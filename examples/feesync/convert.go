@@ -9,12 +9,17 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/feebridge/feebridge/alma"
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/peoplesoft"
 )
+
+// convertMemoryLimit is the soft memory limit of convert alma-export
+// unless GOMEMLIMIT sets one: a million fees convert in about 50 MB.
+const convertMemoryLimit = 40 << 20
 
 // progressEvery is how often a long conversion logs how far it got.
 const progressEvery = 5 * time.Second
@@ -43,13 +48,19 @@ func (m *Main) convertAlmaExport(ctx context.Context) error {
 		return fmt.Errorf("%s: %w", cmd, err)
 	}
 	defer in.Close()
+	if m.Getenv("GOMEMLIMIT") == "" {
+		// What stays in memory is the decoder's and encoder's buffers and
+		// one hash per fee; a soft limit makes the collector keep the
+		// heap near that rather than let it double between collections.
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(convertMemoryLimit))
+	}
 	// Real exports do repeat a bursarTransactionId on different fees (the
 	// MIT file in testdata does, five times): such a record is still a fee
 	// owed, so it is written, and a warning says that payments on that
 	// reference cannot be told apart. Only a hash of each id is kept.
 	dec := alma.NewExportDecoder(bufio.NewReaderSize(in, 64<<10), &alma.DecoderOptions{
 		File: m.in, Location: m.config.Location(), AllowDuplicates: true})
-	seen := make(map[uint64]struct{})
+	var seen hashSet
 	seed := maphash.MakeSeed()
 	repeated := 0
 
@@ -78,12 +89,11 @@ func (m *Main) convertAlmaExport(ctx context.Context) error {
 				return err
 			}
 			h := maphash.String(seed, rec.TransactionID)
-			if _, dup := seen[h]; dup {
+			if seen.add(h) {
 				repeated++
 				m.logger.Warn("repeated bursarTransactionId: the fee is charged, but payments on this reference cannot be told apart",
 					"file", m.in, "line", rec.Line, "transaction", rec.TransactionID)
 			}
-			seen[h] = struct{}{}
 			ch, err := chargeFor(mapping, rec, asOf)
 			if err != nil {
 				rej.add(m.in, rec.Line, rec.TransactionID, reason(err))

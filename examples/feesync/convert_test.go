@@ -289,3 +289,20 @@ func cmpIgnore(fields ...string) cmp.Option {
 		return false
 	}, cmp.Ignore())
 }
+
+func TestHashSet(t *testing.T) {
+	var s hashSet
+	for i := range uint64(5000) {
+		if s.add(i * 7919) {
+			t.Fatalf("%d reported as seen before", i*7919)
+		}
+	}
+	for i := range uint64(5000) {
+		if !s.add(i * 7919) {
+			t.Fatalf("%d not found", i*7919)
+		}
+	}
+	if s.n != 5000 || len(s.slots) < 2*s.n {
+		t.Errorf("n=%d slots=%d", s.n, len(s.slots))
+	}
+}

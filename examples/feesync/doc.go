@@ -1,0 +1,103 @@
+// Feesync keeps a library's fines and fees in step between Alma and
+// PeopleSoft Campus Solutions: it is feebridge wired to files, schedules
+// and a webhook listener, ready to run at a college or district.
+//
+// Alma exports the day's active fees at 18:00 and feesync turns them into
+// a PeopleSoft charge file; PeopleSoft's payment files become Alma bursar
+// import files, hourly; waivers made in Alma go to PeopleSoft as credit
+// lines, hourly; a lost item that comes back has its lost-item fees waived
+// as soon as Alma's webhook says so; and every morning a report lists what
+// staff must look at.
+//
+// # Usage
+//
+//	feesync convert alma-export -in FILE.xml -out FILE.dat [-config F] [-as-of YYYY-MM-DD]
+//	feesync convert ps-payments -in FILE.csv -out FILE.xml [-config F]
+//	feesync run charges|payments|credits|report [-config F] [-dry-run]
+//	feesync reconcile [-config F]
+//	feesync redrive [-config F] [-dry-run] [charge|credit|payment...]
+//	feesync serve [-config F]
+//	feesync check-config [-config F]
+//	feesync version
+//
+// When -config is not given, feesync reads the file named by FEEBRIDGE_CONFIG.
+//
+// # Commands
+//
+// convert alma-export turns one Alma "Export to Bursar" file into one
+// PeopleSoft charge file, offline: no journal, no server. It uses the
+// layout, item types and term calendar of the config, or with no config
+// the reference layout and item types and the built-in calendar (Spring
+// to May 31, Summer to August 14, Fall to December 31). -as-of is the day
+// that picks the term and the due date; the default is today. It streams:
+// a file of a million fees is read, mapped and written record by record.
+//
+// convert ps-payments turns one PeopleSoft payment file into one Alma
+// bursar import file, applying the rules that need no Alma: a payment is
+// positive and not above the amount charged, an eServices payment pays the
+// whole charge, and a receipt and reference come only once.
+//
+// run charges, run payments and run credits are the jobs, run once: each
+// claims the new files in its inbound folder, decides every record against
+// the journal, publishes its output atomically and moves the input to
+// done/ (or failed/, with a reason). A rerun, or a run after a crash, does
+// nothing twice. run report writes the daily exceptions report to the
+// library drop. -dry-run decides and reports but writes nothing.
+//
+// reconcile compares Alma's balance of every fee the journal knows with
+// what the bursar holds and prints each disagreement, tab-separated.
+//
+// redrive sends again the records the journal holds as rejected, once
+// their cause is fixed (a fee type mapped, a term added).
+//
+// serve runs the jobs on their schedules (cron specs in the config; by
+// default charges at 18:30 after Alma's 18:00 export, payments and credits
+// hourly, the reconciliation at 06:30 and the report at 07:00) and, on
+// webhook.listen, answers Alma's webhooks on webhook.path, GET /healthz,
+// and GET / with a status page of the schedules, the last runs and the
+// records held back. SIGINT or SIGTERM stops it cleanly.
+//
+// check-config loads and validates the config and the secrets it needs.
+// version prints the module version and the Go version.
+//
+// # Exit codes
+//
+//   - 0: all done.
+//   - 3: done, but some records were rejected (or, for reconcile, Alma and
+//     the bursar disagree). Each rejected record is listed on stderr as
+//     FILE:LINE: KEY: reason, an input file that could not be read as
+//     FILE: failed: reason, and all of them are in the journal and the
+//     daily report.
+//   - 1: failure: nothing, or not everything, could be done.
+//   - 2: the command line is wrong.
+//
+// # Configuration
+//
+// One TOML file holds everything: Alma's region, the library drop (an FTP
+// or FTPS server, or a folder) and its folders, the PeopleSoft drop and its
+// inbound and outbound folders, the file layouts, the item-type map, the
+// term calendar, the schedules, the waive reason for returned lost items,
+// the report folder, the journal's path and the webhook listener.
+// feesync.example.toml, beside this file, shows and explains every key;
+// start from it and check the result with check-config. A mistake is
+// reported with the file, the line and the key:
+//
+//	feesync: feesync.toml:42: schedules.charges: "every day" is not a cron spec ...
+//
+// # Secrets
+//
+// The Alma API key, the FTP password and the webhook secret are never
+// written in the config file and never taken from a flag. They come from
+// FEEBRIDGE_ALMA_API_KEY, FEEBRIDGE_FTP_PASSWORD and
+// FEEBRIDGE_WEBHOOK_SECRET, or from the file named by the same variable
+// with _FILE appended; the config may name another variable (*_env) or a
+// file (*_file). They never appear in a log line or an error.
+//
+// # Logs
+//
+// feesync logs to stderr with log/slog, as text or JSON (log.format). Each
+// run ends with one summary line giving the files, records, total,
+// rejections and duration; long conversions log their progress every few
+// seconds. Student ids are masked (******78) unless log.show_student_ids
+// is set.
+package main
