@@ -91,20 +91,8 @@ func (f *feeJSON) isCredit() bool {
 	return len(d) > 0 && d[0] == '-'
 }
 
-// toFee maps Alma's fee object to a [fees.Fee]:
-//
-//   - Original is original_amount, Balance is balance (VAT amounts are
-//     not used).
-//   - Waived is the sum of the WAIVE transactions and Paid the sum of the
-//     PAYMENT transactions.
-//   - If those do not add up to Original − Balance (Alma lists no
-//     transactions on some answers, and other types such as REFUND are
-//     not counted), the money that left the balance without a listed
-//     waiver counts as paid, so that R3 holds. If the listed transactions
-//     exceed what left the balance, the fee is reported as an error
-//     ([fees.ESTATE]) rather than guessed at.
-//   - Transferred is the whole balance when the status is EXPORTED, zero
-//     otherwise.
+// toFee maps Alma's fee object to a [fees.Fee] as the doc of
+// [Client.ListFees] says.
 func (f *feeJSON) toFee(userID string, cur fees.Currency) (*fees.Fee, error) {
 	id := string(f.ID)
 	bad := func(format string, args ...any) error {
@@ -274,9 +262,32 @@ func (c *Client) listFeeRecords(ctx context.Context, userID string, status fees.
 }
 
 // ListFees returns the user's fees with status, or all open fees (Active,
-// Transferred and In dispute) when status is 0. Credits are left out: see
-// [Client.ListCredits]. A fee Alma sends that does not map to a valid
-// [fees.Fee] fails the whole call with an error naming the fee.
+// Transferred and In dispute, one call each) when status is 0. Credits are
+// left out: see [Client.ListCredits].
+//
+// Alma's fee objects map to [fees.Fee] this way:
+//
+//   - Original is original_amount and Balance is balance, read exactly
+//     from the JSON number's digits (never through a float); an amount
+//     with more decimal places than the currency has is an error. VAT
+//     amounts are not used.
+//   - Waived is the sum of the WAIVE transactions, Paid the sum of the
+//     PAYMENT transactions. Other transaction types (EXPORT, DISPUTE,
+//     RESTORE, REFUND…) are not counted.
+//   - When those do not account for all of Original − Balance (Alma
+//     leaves the transaction list out of some answers), the rest counts
+//     as paid, so that Original = Paid + Waived + Balance (R3) always
+//     holds. When the listed transactions exceed Original − Balance, the
+//     fee is an error with code [fees.ESTATE] rather than a guess.
+//   - Transferred is the whole Balance when the status is EXPORTED, zero
+//     otherwise; TransactionID is bursar_transaction_id; Item holds the
+//     barcode and title; Owner the owning library's code.
+//   - The currency is the one the fee list names, else
+//     [ClientOptions.Currency].
+//
+// A fee that does not map fails the whole call with an error naming the
+// fee: nothing is skipped silently. An unknown user is an *[Error] for
+// which [IsNotFound] is true.
 func (c *Client) ListFees(ctx context.Context, userID string, status fees.Status) ([]fees.Fee, error) {
 	recs, cur, err := c.listFeeRecords(ctx, userID, status)
 	if err != nil {
@@ -332,8 +343,9 @@ func (c *Client) getFeeRecord(ctx context.Context, userID, feeID string) (*feeJS
 	return &f, nil
 }
 
-// GetFee returns one fee of the user. A credit record is an error
-// ([fees.EINVALID]); read credits with [Client.ListCredits].
+// GetFee returns one fee of the user, mapped as [Client.ListFees] says. A
+// credit record is an error ([fees.EINVALID]); read credits with
+// [Client.ListCredits].
 func (c *Client) GetFee(ctx context.Context, userID, feeID string) (*fees.Fee, error) {
 	f, err := c.getFeeRecord(ctx, userID, feeID)
 	if err != nil {
