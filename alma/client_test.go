@@ -835,3 +835,15 @@ func BenchmarkListFees(b *testing.B) {
 		}
 	}
 }
+
+func TestListFeesCurrencyFromAlma(t *testing.T) {
+	f := newFake(t)
+	f.inject(1, faultBody(200, `{"fee":[{"id":"9","type":{"value":"OTHER"},"status":{"value":"ACTIVE"},"balance":7.5,"original_amount":7.5}],"total_record_count":1,"total_sum":7.5,"currency":"CAD"}`))
+	got, err := f.client(t, nil, nil).ListFees(t.Context(), patronID, fees.StatusActive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fees.MustParseMoney("7.50", "CAD"); len(got) != 1 || !got[0].Balance.Equal(want) {
+		t.Errorf("got %+v, want one fee of %s", got, want)
+	}
+}
