@@ -35,6 +35,7 @@ func (s *Server) CheckOut(userID, barcode string, due time.Time) (string, error)
 	s.loans[l.ID] = l
 	s.loanOrder = append(s.loanOrder, l.ID)
 	it.ProcessType = "LOAN"
+	s.queueLoanEventLocked(EventLoanCreated, l, now)
 	return l.ID, nil
 }
 
@@ -107,6 +108,7 @@ func (s *Server) loseLocked(l *Loan, now time.Time) ([]fees.Fee, error) {
 		}
 		out = append(out, r.f)
 	}
+	s.queueLoanEventLocked(EventLoanLost, l, now)
 	u := s.users[l.UserID]
 	u.blocks = append(u.blocks, Block{
 		Type: "GENERAL", Code: BlockLostItem, Description: "Lost item fee", Status: "ACTIVE",
@@ -137,7 +139,7 @@ func (s *Server) Return(barcode string) (string, error) {
 	before := *l
 	l.Status, l.ReturnDate, l.ProcessStatus = "COMPLETE", now, "NORMAL"
 	s.items[barcode].ProcessType = ""
-	s.queueLoanEventLocked("LOAN_RETURNED", "Loan returned", &before, now)
+	s.queueLoanEventLocked(EventLoanReturned, &before, now)
 	return l.ID, nil
 }
 

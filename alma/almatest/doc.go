@@ -137,8 +137,10 @@
 //     OVERDUEFINE fees when AssessOverdueFines runs and at return. Loan
 //     renewals, requests, recalls, fee limits and the blocks Alma computes
 //     from them; blocks other than the fake's lost-item block.
-//   - Webhooks other than LOAN_RETURNED (and LOAN_CREATED is not sent);
-//     the challenge handshake (the receiver's side, tested in package alma).
+//   - Webhooks other than the loan events LOAN_CREATED, LOAN_LOST and
+//     LOAN_RETURNED (only the last is sent unless
+//     [Options.WebhookEvents] says otherwise); the challenge handshake
+//     (the receiver's side, tested in package alma).
 //   - Analytics reports other than the one above, and their filters.
 //   - Time zones in bursar files: dates are written in UTC without a zone
 //     suffix.

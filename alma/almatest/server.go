@@ -61,6 +61,10 @@ type Options struct {
 	// attempt after a 5xx or a network error. Nil means Alma's 1 h, 3 h,
 	// 6 h.
 	WebhookRetryDelays []time.Duration
+	// WebhookEvents are the loan events sent: LOAN_CREATED, LOAN_LOST and
+	// LOAN_RETURNED, as an Alma webhook profile chooses them. Nil means
+	// LOAN_RETURNED only.
+	WebhookEvents []string
 	// WebhookClient sends the events. Nil means a client with a 10 s
 	// timeout.
 	WebhookClient *http.Client
@@ -309,6 +313,9 @@ func NewServer(opts *Options) *Server {
 	}
 	if !o.OverdueFinePerDay.Valid() || o.OverdueFinePerDay.IsZero() {
 		o.OverdueFinePerDay = fees.FromMinor(25, o.Currency)
+	}
+	if o.WebhookEvents == nil {
+		o.WebhookEvents = []string{EventLoanReturned}
 	}
 	if o.WebhookRetryDelays == nil {
 		o.WebhookRetryDelays = []time.Duration{time.Hour, 3 * time.Hour, 6 * time.Hour}

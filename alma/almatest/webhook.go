@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -21,6 +22,19 @@ func Sign(secret, body []byte) string {
 	m := hmac.New(sha256.New, secret)
 	m.Write(body)
 	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// The loan events the fake sends (see Options.WebhookEvents).
+const (
+	EventLoanCreated  = "LOAN_CREATED"
+	EventLoanLost     = "LOAN_LOST"
+	EventLoanReturned = "LOAN_RETURNED"
+)
+
+var eventDescs = map[string]string{
+	EventLoanCreated:  "Loan created",
+	EventLoanLost:     "Loan lost",
+	EventLoanReturned: "Loan returned",
 }
 
 // The states of a webhook delivery.
@@ -204,10 +218,15 @@ type webhookEvent struct {
 	Holding        any         `json:"holding"`
 }
 
-// queueLoanEventLocked records a LOAN event about l (as it stood before
-// the change, as Alma sends it: a returned loan still says ACTIVE) for
-// delivery by RunDue.
-func (s *Server) queueLoanEventLocked(event, desc string, l *Loan, now time.Time) {
+// queueLoanEventLocked records a LOAN event about l for delivery by
+// RunDue, if the webhook profile sends that event. For a return, l is the
+// loan as it stood before, as Alma sends it: a returned loan still says
+// ACTIVE.
+func (s *Server) queueLoanEventLocked(event string, l *Loan, now time.Time) {
+	if !slices.Contains(s.opts.WebhookEvents, event) {
+		return
+	}
+	desc := eventDescs[event]
 	it := s.items[l.Barcode]
 	ev := webhookEvent{
 		ID:          s.newID(kindEvent),

@@ -153,3 +153,31 @@ func TestWebhookCompressedDelays(t *testing.T) {
 		t.Errorf("state %s after %d attempts", d.State, len(d.Attempts))
 	}
 }
+
+// TestWebhookEvents sends the three loan events when the profile asks for
+// them, each as package alma reads it.
+func TestWebhookEvents(t *testing.T) {
+	secret := []byte("s")
+	rec, url := newReceiver(t, secret, nil)
+	w := newWorld(t, &almatest.Options{WebhookURL: url, WebhookSecret: secret,
+		WebhookEvents: []string{almatest.EventLoanCreated, almatest.EventLoanLost, almatest.EventLoanReturned}})
+	loanID, _ := w.lose(t, "0123456", "31234000111222")
+	if _, err := w.srv.Return("31234000111222"); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.srv.RunDue(t.Context()); n != 3 {
+		t.Fatalf("%d attempts, want 3", n)
+	}
+	var got []string
+	for _, ev := range rec.got() {
+		if ev.Loan == nil || ev.Loan.LoanID != loanID {
+			t.Errorf("event %+v is not about loan %s", ev, loanID)
+			continue
+		}
+		got = append(got, ev.Type+"/"+ev.Loan.ProcessStatus)
+	}
+	want := []string{"LOAN_CREATED/NORMAL", "LOAN_LOST/LOST", "LOAN_RETURNED/LOST"}
+	if !slices.Equal(got, want) {
+		t.Errorf("events %v, want %v", got, want)
+	}
+}
