@@ -58,6 +58,11 @@ func TestClientReadsFeesAsTheFakeHoldsThem(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The fake keeps no credit records (type CREDIT) in the REST API.
+	if credits, err := c.ListCredits(ctx, ana, 0); err != nil || len(credits) != 0 {
+		t.Errorf("ListCredits = %+v, %v; want none", credits, err)
+	}
+
 	var wantOpen, wantClosed []fees.Fee
 	for _, f := range w.srv.Fees(ana) {
 		if f.Status == fees.StatusClosed {
@@ -376,5 +381,41 @@ func TestClientRunsTheReport(t *testing.T) {
 	}
 	if calls := w.srv.APICalls()["GET analytics/reports"]; calls != 2 {
 		t.Errorf("%d report calls, want 2 pages", calls)
+	}
+}
+
+// TestClientPagesLoans lists 150 loans: the client reads pages of 100.
+func TestClientPagesLoans(t *testing.T) {
+	w := newWorld(t, nil)
+	var want []string
+	for i := range 150 {
+		bc := fmt.Sprintf("38000%06d", i)
+		if err := w.srv.AddItem(almatest.Item{Barcode: bc, Title: "Reserve copy"}); err != nil {
+			t.Fatal(err)
+		}
+		id, err := w.srv.CheckOut("0987654", bc, start.Add(3*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, id)
+	}
+	// A returned loan is not listed: Alma lists active loans by default.
+	if _, err := w.srv.Return("38000000149"); err != nil {
+		t.Fatal(err)
+	}
+	want = want[:149]
+	loans, err := w.client(t, 0).ListLoans(t.Context(), "0987654")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range loans {
+		got = append(got, l.ID)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("%d loans listed, want %d in order", len(got), len(want))
+	}
+	if calls := w.srv.APICalls()["GET users/{user_id}/loans"]; calls != 2 {
+		t.Errorf("%d calls, want 2 pages", calls)
 	}
 }
