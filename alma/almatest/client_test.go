@@ -419,3 +419,21 @@ func TestClientPagesLoans(t *testing.T) {
 		t.Errorf("%d calls, want 2 pages", calls)
 	}
 }
+
+// TestClientWithAWrongKey: the client gets Alma's UNAUTHORIZED form and
+// the key never shows in the error.
+func TestClientWithAWrongKey(t *testing.T) {
+	w := newWorld(t, nil)
+	c, err := alma.NewClient(w.srv.URL(), "l8xx-wrong-key-0000", &alma.ClientOptions{MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetUser(t.Context(), "0123456")
+	var ae *alma.Error
+	if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest || ae.Code != almatest.CodeUnauthorized || ae.Attempts != 1 {
+		t.Fatalf("%v, want one 400 UNAUTHORIZED", err)
+	}
+	if strings.Contains(err.Error(), "wrong-key") {
+		t.Errorf("the key is in the error: %v", err)
+	}
+}

@@ -19,8 +19,8 @@
 // # The REST API
 //
 // Calls need the key of [Server.APIKey], in "Authorization: apikey <key>"
-// or in the apikey query parameter; a wrong or missing key gets 401
-// UNAUTHORIZED. Errors come as Alma's web_service_result, in JSON or XML
+// or in the apikey query parameter; a wrong or missing key gets HTTP 400
+// UNAUTHORIZED, as from Alma. Errors come as Alma's web_service_result, in JSON or XML
 // as asked (Accept: application/json or format=json; XML by default, as
 // in Alma). Success bodies are JSON only, since the fake does not write
 // Alma's objects in XML: a read that does not ask for JSON gets 406

@@ -41,9 +41,11 @@ const (
 	CodePerSecondThreshold = "PER_SECOND_THRESHOLD"
 	// CodeDailyThreshold: the daily quota is spent (HTTP 429).
 	CodeDailyThreshold = "DAILY_THRESHOLD"
-	// CodeUnauthorized: a missing or wrong API key (HTTP 401).
+	// CodeUnauthorized: a missing or wrong API key. Alma answers it with
+	// HTTP 400 and no tracking id, and so does the fake.
 	CodeUnauthorized = "UNAUTHORIZED"
-	// CodeNotFound: a path the fake does not serve (HTTP 404).
+	// CodeNotFound: a path the fake does not serve (HTTP 404). The fake's
+	// own code.
 	CodeNotFound = "NOT_FOUND"
 )
 

@@ -63,7 +63,7 @@ func (s *Server) serveAPI(mux *http.ServeMux, w http.ResponseWriter, r *http.Req
 	}
 	w.Header().Set("X-Exl-Api-Remaining", strconv.Itoa(remaining))
 	if !s.authorized(r) {
-		s.writeError(w, r, errorf(http.StatusUnauthorized, CodeUnauthorized, "API-key not defined or not configured to allow this API."))
+		s.writeError(w, r, errorf(http.StatusBadRequest, CodeUnauthorized, "API-key not defined or not configured to allow this API."))
 		return
 	}
 	switch f {
@@ -132,7 +132,7 @@ func wantsJSON(r *http.Request) bool {
 type wsError struct {
 	ErrorCode    string `json:"errorCode" xml:"errorCode"`
 	ErrorMessage string `json:"errorMessage" xml:"errorMessage"`
-	TrackingID   string `json:"trackingId" xml:"trackingId"`
+	TrackingID   string `json:"trackingId,omitempty" xml:"trackingId,omitempty"`
 }
 
 type wsResultJSON struct {
@@ -152,11 +152,15 @@ type wsResultXML struct {
 // writeError answers with Alma's web_service_result, in JSON or XML as
 // the caller asked.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, e *Error) {
-	s.fmu.Lock()
-	s.calls["errors"]++
-	tid := fmt.Sprintf("E01-%s-%06d", s.clock.Now().UTC().Format("0201150405"), s.calls["errors"])
-	s.fmu.Unlock()
-	we := wsError{ErrorCode: e.Code, ErrorMessage: e.Message, TrackingID: tid}
+	we := wsError{ErrorCode: e.Code, ErrorMessage: e.Message}
+	if e.Code != CodeUnauthorized { // refused at Alma's gateway, untracked
+		s.fmu.Lock()
+		s.calls["errors"]++
+		n := s.calls["errors"]
+		s.fmu.Unlock()
+		we.TrackingID = fmt.Sprintf("E01-%s-%05s-AWAE%010d", s.clock.Now().UTC().Format("0201150405"),
+			strings.ToUpper(strconv.FormatInt(int64(n)*7919%60466176, 36)), n)
+	}
 	if wantsJSON(r) {
 		var v wsResultJSON
 		v.ErrorsExist = true
@@ -170,7 +174,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, e *Error) {
 	}
 	w.Header().Set("Content-Type", "application/xml;charset=UTF-8")
 	w.WriteHeader(e.Status)
-	io.WriteString(w, xml.Header)
+	io.WriteString(w, `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>`+"\n")
 	w.Write(body)
 }
 
