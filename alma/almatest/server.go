@@ -194,8 +194,9 @@ type Block struct {
 }
 
 // BlockLostItem is the block description code the fake puts on a user when
-// it assesses lost-item fees. Alma's code tables are per institution; this
-// one is the fake's own choice.
+// it assesses lost-item fees (description "Lost item fee", type GENERAL).
+// Alma's block codes are set per institution; this one is the fake's
+// choice, among the codes that package alma's DefaultFeeBlock lifts.
 const BlockLostItem = "LOST_ITEM_FEE"
 
 // Transaction is one action on a fee, as Alma lists it under the fee.
@@ -277,7 +278,8 @@ func DefaultLostPolicy(c fees.Currency) LostPolicy {
 }
 
 // NewServer starts a fake Alma on 127.0.0.1 and returns it. Close it when
-// done. opts may be nil.
+// done. opts may be nil. It panics if opts names a currency feebridge does
+// not know, since that is a mistake in the test.
 func NewServer(opts *Options) *Server {
 	var o Options
 	if opts != nil {
