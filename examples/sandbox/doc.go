@@ -1,0 +1,62 @@
+// Sandbox runs a simulated week at a district, end to end, on one machine
+// with no setup and no network: the first command to run.
+//
+//	go run ./examples/sandbox
+//
+// Everything runs in one process on 127.0.0.1. A fake Alma
+// (github.com/feebridge/feebridge/alma/almatest) answers the REST API over
+// HTTP and runs Alma's daily and hourly jobs; the library's FTP server is
+// embedded (github.com/feebridge/feebridge/transport/ftpdrop/ftptest), so
+// feesync's jobs reach it through the real FTP client; PeopleSoft's inbound
+// and outbound folders are local folders, and a simulated student ledger
+// plays the bursar. The jobs are those of the production binary
+// (examples/feesync), built from package reconcile and package wire the
+// same way, on feesync's default schedules; Alma's webhooks reach a
+// listener like the one `feesync serve` mounts.
+//
+// # The week
+//
+// A simulated clock moves from task to task, so a week takes seconds.
+// Students return loans (some late, fined by Alma, some of the fines paid
+// at the desk); loans long overdue turn lost at 16:00 (flow F1) and staff
+// declare a few lost; Alma exports every active fee at 18:00 and feesync's
+// charges job turns the export into a PeopleSoft charge file at 18:30 (F2).
+// Students pay online (eServices, in full) or at the cashier (in full or in
+// part); PeopleSoft drops its payment file hourly, feesync's payments job
+// writes Alma's import file and Alma imports it (F3). Staff waive some
+// transferred fees in full, which flow back as credits (F4); they try a
+// partial waiver, which rule R5 refuses, and follow the two-step path of
+// fees.PlanPartialWaive instead. Lost items come back: the webhook has the
+// lost-item fees waived and the credit reaches PeopleSoft within the hour
+// (F5). Every morning feesync reconciles Alma with PeopleSoft and writes
+// the daily report (F6).
+//
+// The run prints a timeline, day by day, then a table per flow and the
+// reconciliation. It exits 0 only when Alma and PeopleSoft agree to the
+// cent for every student and every record is accounted for: each fee
+// exported charged once, each payment imported once, each waiver credited.
+//
+// # Flags
+//
+//	-students N   the number of students (200)
+//	-days N       the number of days (7)
+//	-seed N       the seed of every random choice (1): a run is repeatable
+//	-out DIR      keep the FTP folder, PeopleSoft's folders, the journal,
+//	              the reports and the log in DIR (default: a temporary
+//	              folder, removed at the end)
+//	-faults RATE  inject failures at RATE (0 to 0.5): Alma answering 429,
+//	              5xx, slowly or not at all, FTP connections cut or stalled,
+//	              and jobs killed at random steps, then restarted with the
+//	              journal reopened; the week must still end reconciled
+//	-v            print the jobs' log lines to standard error
+//
+// The journal is a SQLite file: with -out, read it with
+//
+//	sqlite3 DIR/journal.db "SELECT kind, outcome, count(*) FROM records GROUP BY 1, 2"
+//
+// # Secrets
+//
+// The Alma API key, the FTP password and the webhook secret are real,
+// random secrets drawn from the seed, as a district's would be; none of
+// them is ever written to the log.
+package main

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// ErrNotReconciled is returned by [Sandbox.Run] when the week ends with
+// Alma and PeopleSoft disagreeing, or with a record lost or held.
+var ErrNotReconciled = errors.New("the week did not end reconciled")
+
+// Sandbox is one simulated week at a district. main builds one with New,
+// calls ParseFlags, Run and Close; tests set the fields and call Run.
+type Sandbox struct {
+	// Students is the number of simulated students (-students).
+	Students int
+	// Days is the number of days simulated (-days).
+	Days int
+	// Seed makes the run repeatable (-seed).
+	Seed int64
+	// OutDir keeps every file, the journal, the reports and the log
+	// (-out). Empty means a temporary folder removed by Close.
+	OutDir string
+	// Faults is the rate (0 to 1) of injected failures (-faults): FTP
+	// connections cut and stalled, Alma 429s, 5xx and timeouts, and jobs
+	// killed at random steps and restarted.
+	Faults float64
+	// Start is the first day simulated (its date; the time is ignored).
+	// Zero means Monday 14 September 2026.
+	Start time.Time
+
+	// Stdout receives the timeline, the tables and the reconciliation.
+	Stdout io.Writer
+	// Log, when set, also receives the log lines of the jobs and
+	// adapters, which always go to sandbox.log in the work folder.
+	Log io.Writer
+	// Verbose sends the log lines to standard error too (-v).
+	Verbose bool
+
+	dir     string
+	tempDir bool
+	d       *district
+	closers []func() error
+}
+
+// New returns a sandbox with the default size that prints to stdout.
+func New(stdout io.Writer) *Sandbox {
+	return &Sandbox{Students: 200, Days: 7, Seed: 1, Stdout: stdout}
+}
+
+// ParseFlags reads the command line.
+func (s *Sandbox) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(s.Stdout)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: go run ./examples/sandbox [flags]\n\n"+
+			"Runs a simulated week at a district: a fake Alma over HTTP, the library's FTP\n"+
+			"server, PeopleSoft's folders and ledger, and feesync's jobs on their schedules.\n"+
+			"Exits 0 when Alma and PeopleSoft agree to the cent and no record was lost.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	fs.IntVar(&s.Students, "students", s.Students, "number of simulated students")
+	fs.IntVar(&s.Days, "days", s.Days, "number of days simulated")
+	fs.Int64Var(&s.Seed, "seed", s.Seed, "seed of every random choice: the same seed gives the same week")
+	fs.StringVar(&s.OutDir, "out", s.OutDir, "keep the files, the journal, the reports and the log in this `folder` (default: a temporary folder, removed)")
+	fs.Float64Var(&s.Faults, "faults", s.Faults, "`rate` (0 to 1) of injected failures: FTP cuts and stalls, Alma 429/5xx/timeouts, jobs killed and restarted")
+	fs.BoolVar(&s.Verbose, "v", s.Verbose, "print the jobs' log lines to standard error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return s.validate()
+}
+
+func (s *Sandbox) validate() error {
+	switch {
+	case s.Students < 1:
+		return fmt.Errorf("-students must be at least 1, not %d", s.Students)
+	case s.Days < 1:
+		return fmt.Errorf("-days must be at least 1, not %d", s.Days)
+	case s.Faults < 0 || s.Faults > 0.5:
+		return fmt.Errorf("-faults is a rate between 0 and 0.5, not %g", s.Faults)
+	}
+	return nil
+}
+
+// Run plays the week and prints it. It returns ErrNotReconciled when the
+// week does not end with Alma and PeopleSoft agreeing to the cent and
+// every record accounted for.
+func (s *Sandbox) Run(ctx context.Context) error {
+	if err := s.validate(); err != nil {
+		return err
+	}
+	if s.Stdout == nil {
+		s.Stdout = io.Discard
+	}
+	if s.Start.IsZero() {
+		s.Start = time.Date(2026, 9, 14, 0, 0, 0, 0, time.UTC)
+	}
+	s.Start = time.Date(s.Start.Year(), s.Start.Month(), s.Start.Day(), 0, 0, 0, 0, time.UTC)
+	if err := s.workDir(); err != nil {
+		return err
+	}
+	logger, err := s.logger()
+	if err != nil {
+		return err
+	}
+	began := time.Now()
+	d, err := newDistrict(ctx, s, logger)
+	if d != nil {
+		s.d = d
+		s.closers = append(s.closers, d.close)
+	}
+	if err != nil {
+		return err
+	}
+	if err := d.week(ctx); err != nil {
+		return err
+	}
+	ok, err := d.summary(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Stdout, "\nSimulated %d days for %d students in %s.", s.Days, s.Students, time.Since(began).Round(10*time.Millisecond))
+	if s.tempDir {
+		fmt.Fprintf(s.Stdout, " Run with -out DIR to keep the files, the journal and the reports.\n")
+	} else {
+		fmt.Fprintf(s.Stdout, " Files, journal, reports and log are in %s.\n", s.dir)
+	}
+	if !ok {
+		return ErrNotReconciled
+	}
+	return nil
+}
+
+// Close stops the servers and removes the temporary work folder.
+func (s *Sandbox) Close() error {
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		errs = append(errs, s.closers[i]())
+	}
+	s.closers = nil
+	return errors.Join(errs...)
+}
+
+func (s *Sandbox) workDir() error {
+	if s.OutDir != "" {
+		if err := os.MkdirAll(s.OutDir, 0o755); err != nil {
+			return err
+		}
+		entries, err := os.ReadDir(s.OutDir)
+		if err != nil {
+			return err
+		}
+		if len(entries) > 0 {
+			return fmt.Errorf("-out %s: the folder is not empty; give a new or empty one", s.OutDir)
+		}
+		s.dir = s.OutDir
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "feebridge-sandbox-")
+	if err != nil {
+		return err
+	}
+	s.dir, s.tempDir = dir, true
+	s.closers = append(s.closers, func() error { return os.RemoveAll(dir) })
+	return nil
+}
+
+// logger writes the log lines to sandbox.log, and to Log and standard
+// error when asked.
+func (s *Sandbox) logger() (*slog.Logger, error) {
+	f, err := os.Create(filepath.Join(s.dir, "sandbox.log"))
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, f.Close)
+	ws := []io.Writer{f}
+	if s.Log != nil {
+		ws = append(ws, s.Log)
+	}
+	if s.Verbose {
+		ws = append(ws, os.Stderr)
+	}
+	return slog.New(slog.NewTextHandler(io.MultiWriter(ws...), &slog.HandlerOptions{Level: slog.LevelInfo})), nil
+}
