@@ -137,6 +137,10 @@ var (
 
 // ParseError is a bad record, or bad XML, in a bursar file. Err wraps one
 // of the Err… causes above (and, for amounts, the *fees.Error behind it).
+//
+// User holds the patron's identifier whole, for the exceptions report; the
+// message shows only its first two characters, so that student ids do not
+// reach logs.
 type ParseError struct {
 	File          string // as given in DecoderOptions.File
 	Line          int    // line of the offending element, or of the record
@@ -145,7 +149,7 @@ type ParseError struct {
 	Err           error
 }
 
-// Error describes the error as `alma: bursar file F, line N, user U,
+// Error describes the error as `alma: bursar file F, line N, user 12***,
 // transaction T: cause`.
 func (e *ParseError) Error() string {
 	var b strings.Builder
@@ -156,7 +160,7 @@ func (e *ParseError) Error() string {
 	}
 	fmt.Fprintf(&b, ", line %d", e.Line)
 	if e.User != "" {
-		fmt.Fprintf(&b, ", user %s", e.User)
+		fmt.Fprintf(&b, ", user %s", maskID(e.User))
 	}
 	if e.TransactionID != "" {
 		fmt.Fprintf(&b, ", transaction %s", e.TransactionID)
