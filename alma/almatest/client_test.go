@@ -20,9 +20,14 @@ import (
 
 // asSeenByREST keeps the fields of a fee that Alma's fee object carries
 // (of the item, only barcode and title), so the fake's fee and the
-// client's reading of it can be compared.
+// client's reading of it can be compared. A fee in dispute does not say
+// whether it was transferred before: its transferred balance reads as
+// zero.
 func asSeenByREST(f fees.Fee) fees.Fee {
 	f.Item = fees.Item{Barcode: f.Item.Barcode, Title: f.Item.Title}
+	if f.Status == fees.StatusInDispute {
+		f.Transferred = fees.Zero(f.Balance.Currency())
+	}
 	return f
 }
 
