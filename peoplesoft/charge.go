@@ -34,6 +34,7 @@ type ChargeEncoder struct {
 	began   bool
 	closed  bool
 	cur     *Charge
+	ch      Charge // the charge being written; cur points here
 	units   int64
 	ctl     controls
 }
@@ -126,7 +127,8 @@ func (e *ChargeEncoder) Encode(ch Charge) error {
 			return &EncodeError{Ref: ch.Ref, Field: req.name, Err: ErrMissing}
 		}
 	}
-	e.cur, e.units = &ch, units
+	e.ch = ch
+	e.cur, e.units = &e.ch, units
 	field, err := e.rw.encode(e.c.detail, e)
 	e.cur = nil
 	if err != nil {
@@ -238,6 +240,7 @@ type decoder struct {
 	err   error // sticky
 	ctl   controls
 	dates []dateCache
+	money moneyCache
 
 	created time.Time
 }
@@ -264,6 +267,7 @@ func newDecoder(r io.Reader, l *Layout, kind string, opts *DecodeOptions) *decod
 	d.c = c
 	d.rr = newRecordReader(r, c, opts.File, opts.MaxBytes)
 	d.dates = make([]dateCache, max(len(c.detail.fields), 8))
+	d.money.cur = c.currency
 	return d
 }
 
@@ -436,7 +440,7 @@ func (cd *ChargeDecoder) Decode() (Charge, error) {
 	if err := d.ctl.sum(units); err != nil {
 		return Charge{}, rr.perr(rr.line, "AMOUNT", err)
 	}
-	ch.Amount = fees.FromMinor(units, d.c.currency)
+	ch.Amount = d.money.get(units)
 	return ch, nil
 }
 

@@ -224,11 +224,13 @@ const (
 
 // recordReader splits a file into records of a compiled layout.
 type recordReader struct {
-	c    *compiled
-	file string
-	br   *bufio.Reader
-	cr   *csv.Reader
-	lim  *limitReader
+	c        *compiled
+	file     string
+	br       *bufio.Reader
+	raw      []string // the fields of the current CSV record
+	qbuf     []byte   // a quoted CSV record being gathered
+	lastLine int      // the last line of the current CSV record
+	lim      *limitReader
 
 	lineNo     int
 	started    bool
@@ -264,12 +266,6 @@ func newRecordReader(r io.Reader, c *compiled, file string, maxBytes int64) *rec
 	if b, err := br.Peek(3); err == nil && string(b) == "\uFEFF" {
 		br.Discard(3)
 	}
-	if !c.fixed {
-		rr.cr = csv.NewReader(br)
-		rr.cr.Comma = c.delim
-		rr.cr.FieldsPerRecord = -1
-		rr.cr.ReuseRecord = true
-	}
 	return rr
 }
 
@@ -298,25 +294,24 @@ func (r *recordReader) next() (err error, fatal bool) {
 			}
 			line = string(b)
 		} else {
-			rec, err := r.cr.Read()
+			rec, start, err := r.readCSV()
 			if err != nil {
 				if err == io.EOF {
 					return r.atEOF(), true
 				}
-				if errors.Is(err, ErrTooLarge) {
-					return r.perr(r.lineNo, "", err), true
-				}
-				var ce *csv.ParseError
-				if errors.As(err, &ce) {
-					r.lineNo = ce.Line
-					return r.perr(ce.StartLine, "", fmt.Errorf("%w: %v", ErrSyntax, ce.Err)), false
+				var pe *ParseError
+				if errors.As(err, &pe) && !errors.Is(err, ErrTooLarge) {
+					return err, false
 				}
 				return r.perr(r.lineNo, "", err), true
 			}
 			raw = rec
-			r.lineNo, _ = r.cr.FieldPos(0)
+			r.lineNo = start
 		}
 		r.line = r.lineNo
+		if !r.c.fixed {
+			r.lineNo = r.lastLine
+		}
 
 		if !r.started {
 			r.started = true
@@ -371,6 +366,17 @@ func (r *recordReader) atEOF() error {
 // readLine returns the next line of a fixed-width file without its line
 // end. A line longer than the buffer is skipped and reported.
 func (r *recordReader) readLine() ([]byte, error) {
+	b, err := r.readRaw()
+	if err != nil {
+		return nil, err
+	}
+	b = bytes.TrimSuffix(b, []byte{'\n'})
+	b = bytes.TrimSuffix(b, []byte{'\r'})
+	return b, nil
+}
+
+// readRaw returns the next line with its line end, if it has one.
+func (r *recordReader) readRaw() ([]byte, error) {
 	b, err := r.br.ReadSlice('\n')
 	if len(b) == 0 && err != nil {
 		return nil, err
@@ -388,9 +394,127 @@ func (r *recordReader) readLine() ([]byte, error) {
 	if err != nil && err != io.EOF {
 		return nil, err
 	}
-	b = bytes.TrimSuffix(b, []byte{'\n'})
-	b = bytes.TrimSuffix(b, []byte{'\r'})
 	return b, nil
+}
+
+// readCSV returns the next CSV record and the line it starts on. A line
+// without a quote, nearly every line, is split here; a record with quotes,
+// which may run over several lines, is gathered whole and parsed by
+// encoding/csv, so RFC 4180 quoting is the standard library's. Empty lines
+// are skipped, as encoding/csv does.
+func (r *recordReader) readCSV() ([]string, int, error) {
+	for {
+		raw, err := r.readRaw()
+		if err != nil {
+			return nil, r.lineNo, err
+		}
+		b := bytes.TrimSuffix(raw, []byte{'\n'})
+		b = bytes.TrimSuffix(b, []byte{'\r'})
+		start := r.lineNo
+		r.lastLine = start
+		if len(b) == 0 {
+			continue
+		}
+		if bytes.IndexByte(b, '"') < 0 {
+			return r.splitCSV(string(b)), start, nil
+		}
+		// Gather the record's lines as they are, line ends included, and
+		// let encoding/csv read them.
+		rec := append(r.qbuf[:0], raw...)
+		for in := r.openQuote(b, false); in; in = r.openQuote(b, true) {
+			more, err := r.readRaw()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, start, err
+			}
+			rec = append(rec, more...)
+			b = bytes.TrimSuffix(more, []byte{'\n'})
+			b = bytes.TrimSuffix(b, []byte{'\r'})
+		}
+		r.qbuf = rec
+		r.lastLine = r.lineNo
+		cr := csv.NewReader(bytes.NewReader(rec))
+		cr.Comma = r.c.delim
+		cr.FieldsPerRecord = -1
+		fields, err := cr.Read()
+		if err == nil {
+			if _, err2 := cr.Read(); err2 != io.EOF {
+				err = &csv.ParseError{StartLine: 1, Line: 1, Err: errors.New("more than one record on a line")}
+			}
+		}
+		if err != nil {
+			var ce *csv.ParseError
+			if errors.As(err, &ce) {
+				err = ce.Err
+			}
+			return nil, start, r.perr(start, "", fmt.Errorf("%w: %v", ErrSyntax, err))
+		}
+		return fields, start, nil
+	}
+}
+
+// openQuote reports whether a CSV line ends inside a quoted field, so
+// that the record goes on on the next line. in says whether the line
+// starts inside one. Only a quote that opens a field opens a quoted field,
+// as in encoding/csv; a stray quote elsewhere is an error it reports.
+func (r *recordReader) openQuote(b []byte, in bool) bool {
+	delim := string(r.c.delim)
+	fieldStart := !in
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if in {
+			if c == '"' {
+				if i+1 < len(b) && b[i+1] == '"' {
+					i++
+					continue
+				}
+				in = false
+			}
+			continue
+		}
+		if fieldStart && c == '"' {
+			in, fieldStart = true, false
+			continue
+		}
+		fieldStart = false
+		if c == delim[0] && strings.HasPrefix(string(b[i:]), delim) {
+			fieldStart = true
+			i += len(delim) - 1
+		}
+	}
+	return in
+}
+
+// splitCSV splits a line that holds no quote at the delimiter. The fields
+// share the line's memory.
+func (r *recordReader) splitCSV(line string) []string {
+	out := r.raw[:0]
+	d := r.c.delim
+	if d < utf8.RuneSelf {
+		for {
+			i := strings.IndexByte(line, byte(d))
+			if i < 0 {
+				break
+			}
+			out = append(out, line[:i])
+			line = line[i+1:]
+		}
+	} else {
+		ds := string(d)
+		for {
+			i := strings.Index(line, ds)
+			if i < 0 {
+				break
+			}
+			out = append(out, line[:i])
+			line = line[i+len(ds):]
+		}
+	}
+	out = append(out, line)
+	r.raw = out
+	return out
 }
 
 func (r *recordReader) readNames(raw []string) error {
@@ -476,6 +600,13 @@ func (r *recordReader) split(line string, raw []string) *ParseError {
 				return r.perr(r.line, f.name, fmt.Errorf("%w: %d characters in a %d-character field", ErrFieldTooLong, utf8.RuneCountInString(v), f.length))
 			}
 			r.vals[i] = v
+		}
+	}
+	for i := range rec.fields {
+		if f := &rec.fields[i]; f.kind == kindKey && f.role != roleConst {
+			if err := checkKey(r.vals[i], r.c.fixed); err != nil {
+				return r.perr(r.line, f.name, err)
+			}
 		}
 	}
 	for _, i := range rec.consts {

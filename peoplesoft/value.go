@@ -190,13 +190,16 @@ func parseCount(s string) (int64, error) {
 	return n, nil
 }
 
-// dateCache remembers the last date formatted or parsed, since a file's
-// dates repeat (every charge of a run has the same due date).
+// dateCache remembers the last dates formatted or parsed, since a file's
+// dates repeat (every charge of a run has the same due date, and payments
+// fall on a few days).
 type dateCache struct {
 	t   time.Time
 	s   []byte
-	str string
 	ok  bool
+	in  [4]string // parsed: the last few texts and their times
+	out [4]time.Time
+	n   int
 }
 
 func (c *dateCache) format(dst []byte, t time.Time, layout string) []byte {
@@ -209,15 +212,18 @@ func (c *dateCache) format(dst []byte, t time.Time, layout string) []byte {
 }
 
 func (c *dateCache) parse(s string, layout string) (time.Time, error) {
-	if c.ok && c.str == s {
-		return c.t, nil
+	for i := range c.in {
+		if c.in[i] == s && s != "" {
+			return c.out[i], nil
+		}
 	}
-	str := s
-	t, err := time.Parse(layout, str)
+	t, err := time.Parse(layout, s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%w: %q: want the layout %q", ErrDate, s, layout)
 	}
-	c.t, c.str, c.ok = t, str, true
+	i := c.n % len(c.in)
+	c.in[i], c.out[i] = s, t
+	c.n++
 	return t, nil
 }
 
@@ -260,15 +266,19 @@ func cleanText(s string, ascii bool) string {
 // could shift a column (a control character, or non-ASCII in a
 // fixed-width file) makes the record an error; keys are never altered.
 func checkKey(s string, ascii bool) error {
+	high := false
 	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] == 0x7f {
-			return fmt.Errorf("%w: control character %q", ErrCharset, s[i])
-		}
-		if ascii && s[i] >= 0x80 {
-			return fmt.Errorf("%w: non-ASCII character in a fixed-width field", ErrCharset)
+		switch c := s[i]; {
+		case c < 0x20 || c == 0x7f:
+			return fmt.Errorf("%w: control character %q", ErrCharset, c)
+		case c >= 0x80:
+			high = true
 		}
 	}
-	if !ascii && !utf8.ValidString(s) {
+	if high && ascii {
+		return fmt.Errorf("%w: non-ASCII character in a fixed-width field", ErrCharset)
+	}
+	if high && !utf8.ValidString(s) {
 		return fmt.Errorf("%w: invalid UTF-8", ErrCharset)
 	}
 	return nil
@@ -280,4 +290,25 @@ func addUnits(a, b int64) (int64, error) {
 		return 0, fmt.Errorf("%w: total overflows", ErrAmount)
 	}
 	return a + b, nil
+}
+
+// moneyCache hands out fees.Money values by minor units. Amounts repeat
+// in a file (fines are charged at a few rates), and building a Money
+// allocates, so a decoder keeps the last few thousand it built. Money is
+// immutable, so sharing one value is safe.
+type moneyCache struct {
+	cur fees.Currency
+	m   map[int64]fees.Money
+}
+
+func (c *moneyCache) get(units int64) fees.Money {
+	if v, ok := c.m[units]; ok {
+		return v
+	}
+	if c.m == nil || len(c.m) >= 4096 {
+		c.m = make(map[int64]fees.Money, 256)
+	}
+	v := fees.FromMinor(units, c.cur)
+	c.m[units] = v
+	return v
 }
