@@ -155,8 +155,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, e *Error) {
 	we := wsError{ErrorCode: e.Code, ErrorMessage: e.Message}
 	if e.Code != CodeUnauthorized { // refused at Alma's gateway, untracked
 		s.fmu.Lock()
-		s.calls["errors"]++
-		n := s.calls["errors"]
+		s.errN++
+		n := s.errN
 		s.fmu.Unlock()
 		we.TrackingID = fmt.Sprintf("E01-%s-%05s-AWAE%010d", s.clock.Now().UTC().Format("0201150405"),
 			strings.ToUpper(strconv.FormatInt(int64(n)*7919%60466176, 36)), n)

@@ -266,6 +266,7 @@ type Server struct {
 	day    string // simulated day of the quota counter
 	dayN   int
 	calls  map[string]int
+	errN   int // errors answered, for tracking ids
 }
 
 // DefaultLostPolicy is the policy of a Server whose options name none.
