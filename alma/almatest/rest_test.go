@@ -54,6 +54,7 @@ func TestErrorForms(t *testing.T) {
 		{"pay a negative amount", "POST", feePath + "?op=pay&amount=-1.00&method=CASH", jsonHeaders(key), 400, almatest.CodeInvalidParameter},
 		{"waive without reason", "POST", feePath + "?op=waive&amount=1.00", jsonHeaders(key), 400, almatest.CodeInvalidParameter},
 		{"XML success body", "GET", "/users/0123456", map[string]string{"Authorization": "apikey " + key}, 406, almatest.CodeGeneralError},
+		{"write asking XML", "POST", feePath + "?op=pay&amount=1.00&method=CASH", map[string]string{"Authorization": "apikey " + key}, 406, almatest.CodeGeneralError},
 		{"unknown path", "GET", "/acq/vendors", jsonHeaders(key), 404, almatest.CodeNotFound},
 		{"bad limit", "GET", "/users/0123456/loans?limit=1000", jsonHeaders(key), 400, almatest.CodeInvalidParameter},
 	} {
