@@ -90,6 +90,9 @@ func (j *Jobs) decideExport(ctx context.Context, d *decision) error {
 			return err
 		}
 	}
+	if err := d.flush(ctx); err != nil {
+		return err
+	}
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("reconcile: write charge file for %s: %w", d.file.Name, err)
 	}
@@ -141,16 +144,18 @@ func (j *Jobs) decideCharge(ctx context.Context, d *decision, rec ExportRecord, 
 		return d.reject(ctx, r)
 	}
 	r.Outcome = OutcomeCharged
-	ok, err := d.claimKey(ctx, r)
-	if err != nil || !ok {
-		return err
-	}
-	return d.writeLine(ctx, w, r, line, rec)
+	// Charges are the bulk: they are journaled in batches, and each line
+	// written once its key is known to be new (or this file's own).
+	return d.enqueue(ctx, r, func() error { return d.writeLine(ctx, w, r, line, rec) })
 }
 
 // decideCredit links a credit to its charge and writes its line, or skips
 // or holds it.
 func (j *Jobs) decideCredit(ctx context.Context, d *decision, rec ExportRecord, w ChargeWriter) error {
+	// A credit reads the balance of its charge, which may be queued.
+	if err := d.flush(ctx); err != nil {
+		return err
+	}
 	c := *rec.Credit
 	if c.UserID == "" {
 		c.UserID = rec.UserID

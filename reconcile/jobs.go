@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -285,6 +286,111 @@ type decision struct {
 	now    time.Time
 	result RunResult
 	ins    *sql.Stmt
+
+	queue    []queued // records decided but not yet journaled, in order
+	flushing bool
+	batchSQL string
+}
+
+// queued is a record waiting for its batch insert, and what to do once it
+// is known to belong in this file.
+type queued struct {
+	r     Record
+	write func() error
+}
+
+// batchSize is how many records one INSERT journals.
+const batchSize = 64
+
+// batchInsert returns the statement that journals batchSize charges of
+// this decision's file at once. The values the rows share are written into
+// the statement as literals (constants, an integer, a time and the output
+// name, quoted), and each row binds only its own eight values: SQLite's
+// driver binds in time that grows with the number of parameters of a
+// statement, so rows are kept lean.
+func (d *decision) batchInsert() string {
+	if d.batchSQL != "" {
+		return d.batchSQL
+	}
+	quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+	row := fmt.Sprintf("(%s,%s,%d,%s,%s,%s,?,?,?,?,?,?,?,?)", quote(KindCharge), quote(OutcomeCharged), d.file.ID,
+		quote(d.output), quote(formatTime(d.now)), quote(formatTime(d.now)))
+	var b strings.Builder
+	b.WriteString(`INSERT INTO records(kind, outcome, file_id, output, created_at, updated_at,
+		key, user_id, fee_id, fee_type, barcode, amount, currency, line) VALUES `)
+	for i := range batchSize {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
+	b.WriteString(" ON CONFLICT(kind, key) DO NOTHING RETURNING kind, key, line")
+	d.batchSQL = b.String()
+	return d.batchSQL
+}
+
+// enqueue journals r, a charge decided into this file's output, in the
+// current batch; write runs, in order, once r is known to belong there.
+func (d *decision) enqueue(ctx context.Context, r Record, write func() error) error {
+	r.FileID, r.Output = d.file.ID, d.output
+	d.queue = append(d.queue, queued{r, write})
+	if len(d.queue) >= batchSize {
+		return d.flush(ctx)
+	}
+	return nil
+}
+
+// flush journals the queued records in one statement and runs the writes
+// of those that are new; the others go through claimKey, one by one.
+func (d *decision) flush(ctx context.Context) error {
+	if len(d.queue) == 0 {
+		return nil
+	}
+	d.flushing = true
+	defer func() { d.flushing = false; d.queue = d.queue[:0] }()
+	inserted := make(map[[2]string]int, len(d.queue))
+	if len(d.queue) == batchSize {
+		args := make([]any, 0, 8*batchSize)
+		for _, q := range d.queue {
+			r := q.r
+			amount, cur := minor(r.Amount)
+			args = append(args, r.Key, r.UserID, r.FeeID, string(r.FeeType), r.Barcode, amount, cur, r.Line)
+		}
+		rows, err := d.tx.QueryContext(ctx, d.batchInsert(), args...)
+		if err != nil {
+			return fmt.Errorf("reconcile: journal: %w", err)
+		}
+		for rows.Next() {
+			var kind, key string
+			var line int
+			if err := rows.Scan(&kind, &key, &line); err != nil {
+				rows.Close()
+				return fmt.Errorf("reconcile: journal: %w", err)
+			}
+			inserted[[2]string{kind, key}] = line
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("reconcile: journal: %w", err)
+		}
+	}
+	for _, q := range d.queue {
+		if line, ok := inserted[[2]string{q.r.Kind, q.r.Key}]; ok && line == q.r.Line {
+			if err := q.write(); err != nil {
+				return err
+			}
+			continue
+		}
+		ok, err := d.claimKey(ctx, q.r)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := q.write(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // fileError marks a file that cannot be read at all.
@@ -436,7 +542,8 @@ func (j *Jobs) process(ctx context.Context, fj fileJob, name, sha string, src io
 		}
 	}
 	output := path.Join(fj.outDir, fj.outName(sha))
-	d := &decision{tx: tx, file: file, src: src, out: out, output: output, asOf: file.Decided, now: now}
+	bw := bufio.NewWriterSize(out, 1<<16)
+	d := &decision{tx: tx, file: file, src: src, out: bw, output: output, asOf: file.Decided, now: now}
 	d.result.Files = 1
 	err = fj.decide(ctx, d)
 	var fe *fileError
@@ -444,6 +551,9 @@ func (j *Jobs) process(ctx context.Context, fj fileJob, name, sha string, src io
 		tx.Rollback()
 		file.ID = priorID // the row inserted in tx is gone
 		return j.failFile(ctx, fj, file, fe, fail)
+	}
+	if err == nil {
+		err = bw.Flush()
 	}
 	if err != nil {
 		return res, err
@@ -565,6 +675,11 @@ func (j *Jobs) fetch(ctx context.Context, drop *transport.Drop, name string) (*o
 
 // reject journals a held record and adds it to the result.
 func (d *decision) reject(ctx context.Context, r Record) error {
+	if !d.flushing {
+		if err := d.flush(ctx); err != nil {
+			return err
+		}
+	}
 	old, ok, err := getRecord(ctx, d.tx, r.Kind, r.Key)
 	if err != nil {
 		return err

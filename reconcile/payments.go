@@ -127,6 +127,9 @@ func (j *Jobs) decidePaymentsFrom(ctx context.Context, d *decision, rd PaymentRe
 		}
 		d.written(p.Amount)
 	}
+	if err := d.flush(ctx); err != nil {
+		return err
+	}
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("reconcile: write import file for %s: %w", d.file.Name, err)
 	}

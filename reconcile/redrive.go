@@ -140,6 +140,9 @@ func (j *Jobs) decideHeldExports(ctx context.Context, d *decision) error {
 			return err
 		}
 	}
+	if err := d.flush(ctx); err != nil {
+		return err
+	}
 	return w.Close()
 }
 
