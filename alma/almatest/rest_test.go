@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/feebridge/feebridge/alma/almatest"
 	"github.com/feebridge/feebridge/fees"
@@ -168,5 +169,39 @@ func TestPutUserReplacesBlocks(t *testing.T) {
 	}
 	if u, _ := w.srv.User("0123456"); u.FirstName != "Ana" {
 		t.Errorf("a PUT without names changed them: %+v", u)
+	}
+}
+
+// TestUserExpand checks expand=fees,loans on GET users/{id}: the open
+// balance and the number of active loans.
+func TestUserExpand(t *testing.T) {
+	w := newWorld(t, nil)
+	w.lose(t, "0123456", "31234000111222") // 110.00 open
+	if _, err := w.srv.CheckOut("0123456", "31234000555666", w.clock.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	status, body := call(t, w.srv, "GET", "/users/0123456?expand=fees,loans", jsonHeaders(w.srv.APIKey()))
+	if status != http.StatusOK {
+		t.Fatalf("%d %s", status, body)
+	}
+	var u struct {
+		Fees struct {
+			Value    json.Number `json:"value"`
+			Currency string      `json:"currency"`
+		} `json:"fees"`
+		Loans struct {
+			Value int `json:"value"`
+		} `json:"loans"`
+		ContactInfo struct {
+			Email []struct {
+				EmailAddress string `json:"email_address"`
+			} `json:"email"`
+		} `json:"contact_info"`
+	}
+	if err := json.Unmarshal([]byte(body), &u); err != nil {
+		t.Fatal(err)
+	}
+	if u.Fees.Value != "110.0" || u.Fees.Currency != "USD" || u.Loans.Value != 2 || u.ContactInfo.Email[0].EmailAddress != "ana@example.edu" {
+		t.Errorf("expanded user: %+v", u)
 	}
 }
