@@ -60,6 +60,7 @@ type Error struct {
 	Err     error
 }
 
+// Error describes the refusal as `alma CODE (HTTP STATUS): message`.
 func (e *Error) Error() string {
 	return fmt.Sprintf("alma %s (HTTP %d): %s", e.Code, e.Status, e.Message)
 }
