@@ -1,0 +1,519 @@
+package pstest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/peoplesoft"
+)
+
+// Options configure a [Ledger]. The zero value is usable.
+type Options struct {
+	// Seed makes receipt numbers and [Ledger.SimulateDay] repeatable.
+	Seed int64
+	// Now is the ledger's clock; the default is time.Now.
+	Now func() time.Time
+	// ChargeLayout is the layout of the charge files it loads, and
+	// PaymentLayout that of the payment files it writes; the defaults
+	// are the reference layouts.
+	ChargeLayout, PaymentLayout *peoplesoft.Layout
+	// Currency of the ledger; the default is USD.
+	Currency fees.Currency
+	// MaxFileBytes bounds a charge file; the default is 256 MiB.
+	MaxFileBytes int64
+}
+
+// Item is one charge on a student's account, as the ledger holds it.
+// Original = Paid + Credited + Balance always holds.
+type Item struct {
+	EmplID      string
+	Ref         string // REF1_DESCR: the library's bursar transaction id
+	ItemType    string
+	Term        string
+	DueDate     time.Time
+	Description string
+	Original    fees.Money
+	Balance     fees.Money
+	Paid        fees.Money
+	Credited    fees.Money
+	File        string // the charge file it came from
+	Line        int
+}
+
+// Exception is a charge-file line the ledger did not apply, and why.
+type Exception struct {
+	File   string
+	Line   int
+	EmplID string
+	Ref    string
+	Amount fees.Money // signed, as in the file
+	Reason string
+}
+
+// LoadResult reports what [Ledger.LoadChargeFile] did with a file.
+type LoadResult struct {
+	Name   string
+	SHA256 string // hex
+	// AlreadyLoaded is set when a file of the same name or the same
+	// content was loaded before; nothing was applied. LoadedAs is that
+	// file's name.
+	AlreadyLoaded bool
+	LoadedAs      string
+	Charges       int        // new items
+	Credits       int        // credit lines applied
+	Charged       fees.Money // sum of the new items
+	Credited      fees.Money // sum of the credits applied (positive)
+	Exceptions    []Exception
+}
+
+// Totals are the ledger's running sums. Charged = Credited + Paid +
+// Outstanding always holds, and PaidWritten is the sum of the PAID_AMT of
+// every payment file written.
+type Totals struct {
+	Files           int
+	Items           int
+	Charged         fees.Money
+	Credited        fees.Money
+	Paid            fees.Money
+	Outstanding     fees.Money
+	Payments        int
+	PaymentsWritten int
+	PaidWritten     fees.Money
+	Exceptions      int
+}
+
+// Ledger is a simulated PeopleSoft student-financials ledger. It is safe
+// for concurrent use.
+type Ledger struct {
+	mu       sync.Mutex
+	now      func() time.Time
+	charge   *peoplesoft.Layout
+	payment  *peoplesoft.Layout
+	cur      fees.Currency
+	maxBytes int64
+	rng      *rand.Rand
+
+	byName   map[string]string // file name → sha256
+	bySum    map[string]string // sha256 → file name
+	items    map[string]*Item  // by Ref
+	students map[string][]*Item
+	payments []peoplesoft.Payment
+	written  int // payments[:written] are in a file
+	receipt  int64
+	except   []Exception
+	t        Totals
+}
+
+// NewLedger returns an empty ledger.
+func NewLedger(opts Options) *Ledger {
+	l := &Ledger{
+		now:      opts.Now,
+		charge:   opts.ChargeLayout,
+		payment:  opts.PaymentLayout,
+		cur:      opts.Currency,
+		maxBytes: opts.MaxFileBytes,
+		rng:      rand.New(rand.NewPCG(uint64(opts.Seed), 0x6665656272696467)),
+		byName:   make(map[string]string),
+		bySum:    make(map[string]string),
+		items:    make(map[string]*Item),
+		students: make(map[string][]*Item),
+	}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	if l.charge == nil {
+		l.charge = peoplesoft.ReferenceChargeLayout()
+	}
+	if l.payment == nil {
+		l.payment = peoplesoft.ReferencePaymentLayout()
+	}
+	if l.cur == "" {
+		l.cur = fees.USD
+	}
+	if l.maxBytes == 0 {
+		l.maxBytes = 256 << 20
+	}
+	l.receipt = 100_000_000 + l.rng.Int64N(400_000_000)
+	zero := fees.Zero(l.cur)
+	l.t.Charged, l.t.Credited, l.t.Paid, l.t.Outstanding, l.t.PaidWritten = zero, zero, zero, zero, zero
+	return l
+}
+
+// LoadChargeFile loads a charge file, as PeopleSoft's External File Load
+// does: the whole file or nothing.
+//
+// A file whose name or content (SHA-256) was loaded before is not loaded
+// again: the result says AlreadyLoaded and the error is nil. A file with
+// any bad record, a bad header, or a trailer whose count or total
+// disagrees with its records is rejected: the error (a
+// *peoplesoft.ParseError naming the file and line) says why, nothing is
+// applied, and the file may be sent again once corrected.
+//
+// In a good file, each debit line becomes an item, and each credit line
+// lowers the item whose REF1_DESCR it carries. Lines that cannot be applied
+// are held as exceptions (listed in the result and by [Ledger.Exceptions])
+// and the rest of the file is applied:
+//   - a debit whose reference the ledger already holds (payments are keyed
+//     by receipt and reference, so two items may not share one);
+//   - a credit for a reference the ledger does not hold; it is not kept
+//     for a later charge, since PeopleSoft has nothing to apply it to;
+//   - a credit for another student's item, or above the item's balance.
+func (l *Ledger) LoadChargeFile(name string, r io.Reader) (LoadResult, error) {
+	data, err := io.ReadAll(io.LimitReader(r, l.maxBytes+1))
+	if err != nil {
+		return LoadResult{}, fmt.Errorf("pstest: read %s: %w", name, err)
+	}
+	if int64(len(data)) > l.maxBytes {
+		return LoadResult{}, fmt.Errorf("pstest: %s: %w: larger than %d bytes", name, peoplesoft.ErrTooLarge, l.maxBytes)
+	}
+	sum := sha256.Sum256(data)
+	res := LoadResult{Name: name, SHA256: hex.EncodeToString(sum[:]), Charged: fees.Zero(l.cur), Credited: fees.Zero(l.cur)}
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.byName[name]; ok {
+		res.AlreadyLoaded, res.LoadedAs = true, name
+		return res, nil
+	}
+	if first, ok := l.bySum[res.SHA256]; ok {
+		res.AlreadyLoaded, res.LoadedAs = true, first
+		return res, nil
+	}
+
+	dec := peoplesoft.NewChargeDecoder(bytes.NewReader(data), l.charge, &peoplesoft.DecodeOptions{File: name, Currency: l.cur})
+	type line struct {
+		ch   peoplesoft.Charge
+		line int
+	}
+	var lines []line
+	for {
+		ch, err := dec.Decode()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return LoadResult{}, fmt.Errorf("pstest: file rejected: %w", err)
+		}
+		lines = append(lines, line{ch, dec.Line()})
+	}
+
+	for _, ln := range lines {
+		ch := ln.ch
+		hold := func(format string, args ...any) {
+			e := Exception{File: name, Line: ln.line, EmplID: ch.EmplID, Ref: ch.Ref, Amount: ch.Amount, Reason: fmt.Sprintf(format, args...)}
+			res.Exceptions = append(res.Exceptions, e)
+			l.except = append(l.except, e)
+		}
+		it, known := l.items[ch.Ref]
+		if ch.Amount.IsPositive() {
+			if known {
+				hold("reference %s is already charged (file %s, line %d)", ch.Ref, it.File, it.Line)
+				continue
+			}
+			it := &Item{
+				EmplID: ch.EmplID, Ref: ch.Ref, ItemType: ch.ItemType, Term: ch.Term, DueDate: ch.DueDate,
+				Description: ch.Description, Original: ch.Amount, Balance: ch.Amount,
+				Paid: fees.Zero(l.cur), Credited: fees.Zero(l.cur), File: name, Line: ln.line,
+			}
+			l.items[ch.Ref] = it
+			l.students[ch.EmplID] = append(l.students[ch.EmplID], it)
+			l.t.Items++
+			res.Charges++
+			res.Charged = must(res.Charged.Add(ch.Amount))
+			l.t.Charged = must(l.t.Charged.Add(ch.Amount))
+			l.t.Outstanding = must(l.t.Outstanding.Add(ch.Amount))
+			continue
+		}
+		credit := ch.Amount.Neg()
+		switch {
+		case !known:
+			hold("credit for reference %s, which the ledger does not hold", ch.Ref)
+			continue
+		case it.EmplID != ch.EmplID:
+			hold("credit for reference %s, which belongs to another student", ch.Ref)
+			continue
+		case must(credit.Cmp(it.Balance)) > 0:
+			hold("credit of %s is above the balance of %s on reference %s", credit, it.Balance, ch.Ref)
+			continue
+		}
+		it.Balance = must(it.Balance.Sub(credit))
+		it.Credited = must(it.Credited.Add(credit))
+		res.Credits++
+		res.Credited = must(res.Credited.Add(credit))
+		l.t.Credited = must(l.t.Credited.Add(credit))
+		l.t.Outstanding = must(l.t.Outstanding.Sub(credit))
+	}
+	l.byName[name] = res.SHA256
+	l.bySum[res.SHA256] = name
+	l.t.Files++
+	l.t.Exceptions = len(l.except)
+	return res, nil
+}
+
+// must unwraps money arithmetic, which cannot fail inside one ledger:
+// every amount is in the ledger's currency.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic("pstest: " + err.Error())
+	}
+	return v
+}
+
+// Pay takes a payment of amount on the item ref of student emplid, by the
+// rules of the channel (R4), and returns the payment line it will write.
+// It returns a *fees.Error: ENOTFOUND for an item the student does not
+// have, ECLOSED for an item with nothing left to pay, EOVERPAY above the
+// balance, EPARTIALESERVICES for an eServices payment that is not the
+// whole balance, EINVALID for a channel other than ESERVICES or CASHIER, a
+// method the channel does not take, or an amount that is not positive.
+// at is the payment's date; the zero time means the ledger's clock.
+func (l *Ledger) Pay(emplid, ref string, amount fees.Money, ch fees.Channel, m fees.Method, at time.Time) (peoplesoft.Payment, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if at.IsZero() {
+		at = l.now()
+	}
+	var receipt string
+	if ch == fees.ChannelEServices {
+		receipt = l.nextReceipt("E")
+	} else {
+		receipt = l.nextReceipt("C")
+	}
+	return l.pay(emplid, ref, amount, ch, m, at, receipt)
+}
+
+func (l *Ledger) nextReceipt(prefix string) string {
+	l.receipt++
+	return fmt.Sprintf("%s%09d", prefix, l.receipt)
+}
+
+func (l *Ledger) pay(emplid, ref string, amount fees.Money, ch fees.Channel, m fees.Method, at time.Time, receipt string) (peoplesoft.Payment, error) {
+	fp := fees.Payment{TransactionID: ref, UserID: emplid, Amount: amount, Channel: ch, Method: m, Date: at}
+	if err := fp.Validate(); err != nil {
+		return peoplesoft.Payment{}, err
+	}
+	if !ch.Bursar() {
+		return peoplesoft.Payment{}, &fees.Error{Code: fees.EINVALID, Fee: ref, Amount: amount,
+			Message: fmt.Sprintf("payment of %s on channel %s: the bursar takes ESERVICES and CASHIER payments only", amount, ch)}
+	}
+	if amount.Currency() != l.cur {
+		return peoplesoft.Payment{}, &fees.Error{Code: fees.ECURRENCY, Fee: ref, Amount: amount,
+			Message: fmt.Sprintf("payment of %s: the ledger keeps %s", amount, l.cur)}
+	}
+	it, ok := l.items[ref]
+	if !ok || it.EmplID != emplid {
+		return peoplesoft.Payment{}, &fees.Error{Code: fees.ENOTFOUND, Fee: ref, Amount: amount,
+			Message: fmt.Sprintf("student has no item with reference %s", ref)}
+	}
+	switch c := must(amount.Cmp(it.Balance)); {
+	case it.Balance.IsZero():
+		return peoplesoft.Payment{}, &fees.Error{Code: fees.ECLOSED, Fee: ref, Amount: amount, Balance: it.Balance,
+			Message: fmt.Sprintf("payment of %s: nothing left to pay", amount)}
+	case c > 0:
+		return peoplesoft.Payment{}, &fees.Error{Code: fees.EOVERPAY, Fee: ref, Amount: amount, Balance: it.Balance,
+			Message: fmt.Sprintf("payment of %s is above the balance of %s", amount, it.Balance)}
+	case c < 0 && ch == fees.ChannelEServices:
+		return peoplesoft.Payment{}, &fees.Error{Code: fees.EPARTIALESERVICES, Fee: ref, Amount: amount, Balance: it.Balance,
+			Message: fmt.Sprintf("eServices payment of %s: eServices pays the whole balance of %s", amount, it.Balance)}
+	}
+	it.Balance = must(it.Balance.Sub(amount))
+	it.Paid = must(it.Paid.Add(amount))
+	l.t.Paid = must(l.t.Paid.Add(amount))
+	l.t.Outstanding = must(l.t.Outstanding.Sub(amount))
+	l.t.Payments++
+	p := peoplesoft.Payment{
+		EmplID: emplid, Ref: ref, ItemType: it.ItemType, ChargeAmt: it.Original, PaidAmt: amount,
+		PaidDate: time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC),
+		Channel:  ch, Method: m, Receipt: receipt,
+	}
+	l.payments = append(l.payments, p)
+	return p, nil
+}
+
+// PayEServices is a student paying online: every open item is paid in
+// full, by credit card, under one receipt. It returns a *fees.Error with
+// code ENOTFOUND when the student has nothing to pay.
+func (l *Ledger) PayEServices(emplid string, at time.Time) ([]peoplesoft.Payment, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if at.IsZero() {
+		at = l.now()
+	}
+	var open []*Item
+	for _, it := range l.students[emplid] {
+		if it.Balance.IsPositive() {
+			open = append(open, it)
+		}
+	}
+	if len(open) == 0 {
+		return nil, &fees.Error{Code: fees.ENOTFOUND, Message: "student has nothing to pay in eServices"}
+	}
+	receipt := l.nextReceipt("E")
+	out := make([]peoplesoft.Payment, 0, len(open))
+	for _, it := range open {
+		p, err := l.pay(emplid, it.Ref, it.Balance, fees.ChannelEServices, fees.MethodCreditCard, at, receipt)
+		if err != nil {
+			return out, err // cannot happen: the balance is open and paid whole
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// PayCashier is a payment at the Business Services Office: any positive
+// amount up to the item's balance, by cash, check or card. It returns the
+// errors of [Ledger.Pay].
+func (l *Ledger) PayCashier(emplid, ref string, amount fees.Money, m fees.Method, at time.Time) (peoplesoft.Payment, error) {
+	return l.Pay(emplid, ref, amount, fees.ChannelCashier, m, at)
+}
+
+// WritePayments writes every payment not yet written to a payment file in
+// the ledger's payment layout and returns how many it wrote. Each payment
+// goes into exactly one file: a payment counts as written only when the
+// whole file was written without error. With nothing to write it writes
+// nothing and returns 0.
+func (l *Ledger) WritePayments(w io.Writer) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	todo := l.payments[l.written:]
+	if len(todo) == 0 {
+		return 0, nil
+	}
+	enc := peoplesoft.NewPaymentEncoder(w, l.payment, l.now())
+	for _, p := range todo {
+		if err := enc.Encode(p); err != nil {
+			return 0, fmt.Errorf("pstest: write payments: %w", err)
+		}
+	}
+	if err := enc.Close(); err != nil {
+		return 0, fmt.Errorf("pstest: write payments: %w", err)
+	}
+	l.written += len(todo)
+	l.t.PaymentsWritten += len(todo)
+	l.t.PaidWritten = must(l.t.PaidWritten.Add(enc.Total()))
+	return len(todo), nil
+}
+
+// Items returns the student's items, in the order they were charged.
+func (l *Ledger) Items(emplid string) []Item {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]Item, len(l.students[emplid]))
+	for i, it := range l.students[emplid] {
+		out[i] = *it
+	}
+	return out
+}
+
+// Item returns the item with reference ref.
+func (l *Ledger) Item(ref string) (Item, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	it, ok := l.items[ref]
+	if !ok {
+		return Item{}, false
+	}
+	return *it, true
+}
+
+// Students returns the EMPLIDs of every student with an item, sorted.
+func (l *Ledger) Students() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]string, 0, len(l.students))
+	for id := range l.students {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Balance returns what the student owes.
+func (l *Ledger) Balance(emplid string) fees.Money {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	total := fees.Zero(l.cur)
+	for _, it := range l.students[emplid] {
+		total = must(total.Add(it.Balance))
+	}
+	return total
+}
+
+// Payments returns every payment taken, written or not, in order.
+func (l *Ledger) Payments() []peoplesoft.Payment {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.payments)
+}
+
+// Exceptions returns the charge-file lines the ledger did not apply.
+func (l *Ledger) Exceptions() []Exception {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.except)
+}
+
+// Totals returns the running sums.
+func (l *Ledger) Totals() Totals {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.t
+}
+
+// Behavior is how simulated students pay in [Ledger.SimulateDay]: each
+// student who owes something pays everything in eServices with
+// probability EServices, else pays part of one item at the cashier with
+// probability Cashier, else does nothing that day.
+type Behavior struct {
+	EServices float64
+	Cashier   float64
+}
+
+// SimulateDay lets every student who owes something act once, at time at,
+// drawing from the ledger's seeded generator, and returns the payments
+// taken. Given the same seed, files and calls, it takes the same payments.
+func (l *Ledger) SimulateDay(at time.Time, b Behavior) ([]peoplesoft.Payment, error) {
+	var out []peoplesoft.Payment
+	for _, id := range l.Students() {
+		l.mu.Lock()
+		var open []Item
+		for _, it := range l.students[id] {
+			if it.Balance.IsPositive() {
+				open = append(open, *it)
+			}
+		}
+		roll := l.rng.Float64()
+		pick, cents, method := 0, int64(0), fees.MethodCash
+		if len(open) > 0 {
+			pick = l.rng.IntN(len(open))
+			bal, _ := open[pick].Balance.MinorUnits()
+			cents = 1 + l.rng.Int64N(bal)
+			method = []fees.Method{fees.MethodCash, fees.MethodCheck, fees.MethodCreditCard}[l.rng.IntN(3)]
+		}
+		l.mu.Unlock()
+		switch {
+		case len(open) == 0:
+		case roll < b.EServices:
+			ps, err := l.PayEServices(id, at)
+			if err != nil {
+				return out, err
+			}
+			out = append(out, ps...)
+		case roll < b.EServices+b.Cashier:
+			p, err := l.PayCashier(id, open[pick].Ref, fees.FromMinor(cents, l.cur), method, at)
+			if err != nil {
+				return out, err
+			}
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
