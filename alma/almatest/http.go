@@ -1,6 +1,7 @@
 package almatest
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -114,10 +115,11 @@ func dropConn(w http.ResponseWriter) {
 // authorized accepts the key in "Authorization: apikey <key>" or in the
 // apikey query parameter, as Alma does.
 func (s *Server) authorized(r *http.Request) bool {
-	if k, ok := strings.CutPrefix(r.Header.Get("Authorization"), "apikey "); ok {
-		return strings.TrimSpace(k) == s.apiKey
+	k, ok := strings.CutPrefix(r.Header.Get("Authorization"), "apikey ")
+	if !ok {
+		k = r.URL.Query().Get("apikey")
 	}
-	return r.URL.Query().Get("apikey") == s.apiKey
+	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(k)), []byte(s.apiKey)) == 1
 }
 
 // wantsJSON reports whether the caller asked for JSON (Accept header or
