@@ -72,12 +72,11 @@ func (j *Jobs) decideExport(ctx context.Context, d *decision) error {
 		}
 		switch {
 		case rec.Err != nil:
-			key := rec.Key
-			if key == "" {
-				key = d.file.SHA256[:16] + ":" + strconv.Itoa(rec.Line)
-			}
-			err = d.reject(ctx, Record{Kind: KindCharge, Key: key, UserID: rec.UserID, Line: rec.Line,
-				Reason: rec.Err.Error()})
+			// An unreadable record is held under a key of its own (file and
+			// line), so that it can never pass for the record whose
+			// transaction id it may share; that id is kept in ref.
+			err = d.reject(ctx, Record{Kind: KindCharge, Key: d.file.SHA256[:16] + ":" + strconv.Itoa(rec.Line),
+				Ref: rec.Key, UserID: rec.UserID, Line: rec.Line, Reason: rec.Err.Error()})
 		case rec.Fee != nil:
 			err = j.decideCharge(ctx, d, rec, w)
 		case rec.Credit != nil:

@@ -69,7 +69,9 @@ func (j *Jobs) decidePaymentsFrom(ctx context.Context, d *decision, rd PaymentRe
 			r.Payload = string(b)
 		}
 		if rec.Err != nil {
-			r.Reason = rec.Err.Error()
+			// Held under a key of its own, as unreadable export records are.
+			r.Key = d.file.SHA256[:16] + ":" + strconv.Itoa(rec.Line)
+			r.Reason, r.Payload = rec.Err.Error(), "" // it needs a corrected file, not a re-drive
 			if err := d.reject(ctx, r); err != nil {
 				return err
 			}
