@@ -281,13 +281,7 @@ func (l *Ledger) Pay(emplid, ref string, amount fees.Money, ch fees.Channel, m f
 	if at.IsZero() {
 		at = l.now()
 	}
-	var receipt string
-	if ch == fees.ChannelEServices {
-		receipt = l.nextReceipt("E")
-	} else {
-		receipt = l.nextReceipt("C")
-	}
-	return l.pay(emplid, ref, amount, ch, m, at, receipt)
+	return l.pay(emplid, ref, amount, ch, m, at, "")
 }
 
 func (l *Ledger) nextReceipt(prefix string) string {
@@ -295,6 +289,8 @@ func (l *Ledger) nextReceipt(prefix string) string {
 	return fmt.Sprintf("%s%09d", prefix, l.receipt)
 }
 
+// pay applies one payment. An empty receipt means a new receipt number,
+// drawn only once the payment is accepted.
 func (l *Ledger) pay(emplid, ref string, amount fees.Money, ch fees.Channel, m fees.Method, at time.Time, receipt string) (peoplesoft.Payment, error) {
 	fp := fees.Payment{TransactionID: ref, UserID: emplid, Amount: amount, Channel: ch, Method: m, Date: at}
 	if err := fp.Validate(); err != nil {
@@ -323,6 +319,13 @@ func (l *Ledger) pay(emplid, ref string, amount fees.Money, ch fees.Channel, m f
 	case c < 0 && ch == fees.ChannelEServices:
 		return peoplesoft.Payment{}, &fees.Error{Code: fees.EPARTIALESERVICES, Fee: ref, Amount: amount, Balance: it.Balance,
 			Message: fmt.Sprintf("eServices payment of %s: eServices pays the whole balance of %s", amount, it.Balance)}
+	}
+	if receipt == "" {
+		prefix := "C"
+		if ch == fees.ChannelEServices {
+			prefix = "E"
+		}
+		receipt = l.nextReceipt(prefix)
 	}
 	it.Balance = must(it.Balance.Sub(amount))
 	it.Paid = must(it.Paid.Add(amount))

@@ -1,0 +1,54 @@
+package pstest_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/peoplesoft"
+	"github.com/feebridge/feebridge/peoplesoft/pstest"
+)
+
+// The library sends a charge file; one student pays online, another pays
+// part of a fine at the cashier; the bursar writes a payment file.
+func ExampleLedger() {
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	ledger := pstest.NewLedger(pstest.Options{Seed: 1, Now: func() time.Time { return now }})
+
+	var charges bytes.Buffer
+	enc := peoplesoft.NewChargeEncoder(&charges, peoplesoft.ReferenceChargeLayout(), now)
+	enc.Encode(peoplesoft.Charge{EmplID: "12345678", ItemType: "300000000001", Amount: fees.MustParseMoney("4.25", fees.USD), Ref: "TX-1"})
+	enc.Encode(peoplesoft.Charge{EmplID: "12345678", ItemType: "300000000002", Amount: fees.MustParseMoney("80.00", fees.USD), Ref: "TX-2"})
+	enc.Encode(peoplesoft.Charge{EmplID: "09876", ItemType: "300000000001", Amount: fees.MustParseMoney("12.00", fees.USD), Ref: "TX-3"})
+	enc.Close()
+
+	res, err := ledger.LoadChargeFile("charges-20261130.dat", &charges)
+	fmt.Println(res.Charges, res.Charged, err)
+
+	if _, err := ledger.PayEServices("12345678", now); err != nil {
+		fmt.Println(err)
+	}
+	_, err = ledger.Pay("09876", "TX-3", fees.MustParseMoney("5.00", fees.USD), fees.ChannelEServices, fees.MethodCreditCard, now)
+	fmt.Println(fees.ErrorCode(err))
+	if _, err := ledger.PayCashier("09876", "TX-3", fees.MustParseMoney("5.00", fees.USD), fees.MethodCash, now); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println(ledger.Balance("09876"))
+
+	if _, err := ledger.WritePayments(os.Stdout); err != nil {
+		fmt.Println(err)
+	}
+	t := ledger.Totals()
+	fmt.Println(t.Charged, t.Paid, t.Outstanding)
+	// Output:
+	// 3 96.25 USD <nil>
+	// partial_eservices_payment
+	// 7.00 USD
+	// EMPLID,REF1_DESCR,ITEM_TYPE,CHARGE_AMT,PAID_AMT,PAID_DATE,CHANNEL,METHOD,RECEIPT_NBR
+	// 12345678,TX-1,300000000001,4.25,4.25,2026-11-30,ESERVICES,CREDIT_CARD,E377928042
+	// 12345678,TX-2,300000000002,80.00,80.00,2026-11-30,ESERVICES,CREDIT_CARD,E377928042
+	// 09876,TX-3,300000000001,12.00,5.00,2026-11-30,CASHIER,CASH,C377928043
+	// 96.25 USD 89.25 USD 7.00 USD
+}
