@@ -57,7 +57,8 @@ func (e *ImportEncoder) Close() error { return e.w.close() }
 type ExportEncoder struct{ w bursarWriter }
 
 // NewExportEncoder returns an encoder that writes an export file numbered
-// exportNumber to w. opts may be nil.
+// exportNumber to w. opts may be nil. An export number that XML cannot
+// carry is an error, returned by Encode and Close.
 func NewExportEncoder(w io.Writer, exportNumber string, opts *EncoderOptions) *ExportEncoder {
 	e := &ExportEncoder{}
 	e.w.init(w, opts, true, exportNumber)
@@ -95,6 +96,9 @@ func (w *bursarWriter) init(out io.Writer, opts *EncoderOptions, export bool, ex
 	}
 	w.export = export
 	w.exportNumber = exportNumber
+	if !xmlText(exportNumber) {
+		w.err = fmt.Errorf("%w: export number %q holds characters XML cannot carry", ErrRecord, exportNumber)
+	}
 }
 
 func (w *bursarWriter) check(rec ExportRecord) error {

@@ -799,3 +799,13 @@ func TestDecodeBadRecordsFile(t *testing.T) {
 		}
 	}
 }
+
+func TestExportEncoderBadExportNumber(t *testing.T) {
+	e := alma.NewExportEncoder(io.Discard, "12\x00", nil)
+	if err := e.Encode(sampleRecords()[0]); !errors.Is(err, alma.ErrRecord) {
+		t.Errorf("Encode: %v, want ErrRecord", err)
+	}
+	if err := e.Close(); !errors.Is(err, alma.ErrRecord) {
+		t.Errorf("Close: %v, want ErrRecord", err)
+	}
+}
