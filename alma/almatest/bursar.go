@@ -21,9 +21,17 @@ import (
 // bursarNS is the namespace of Alma's bursar files.
 const bursarNS = "http://com/exlibris/urm/rep/externalsysfinesfees/xmlbeans"
 
-// bursarDate is how the fake writes dates in bursar files (in UTC, with no
-// zone suffix).
+// bursarDate is how Alma writes dates in bursar files.
 const bursarDate = "01/02/2006 15:04:05"
+
+// bursarTime formats t for a bursar file: in UTC with no zone suffix, or in
+// Options.BursarLocation followed by its zone abbreviation.
+func (s *Server) bursarTime(t time.Time) string {
+	if s.opts.BursarLocation == nil {
+		return t.UTC().Format(bursarDate)
+	}
+	return t.In(s.opts.BursarLocation).Format(bursarDate + " MST")
+}
 
 // ExportResult is what one run of a bursar export job wrote.
 type ExportResult struct {
@@ -227,7 +235,7 @@ func (s *Server) writeExportLocked(ctx context.Context, drop *transport.Drop, di
 			w.field(7, "libraryId", libraryID(f.Owner, s.opts.InstitutionID))
 			w.field(7, "libraryCode", f.Owner)
 			w.close(6, "owneredEntity")
-			w.field(6, "lastTransactionDate", l.when.UTC().Format(bursarDate))
+			w.field(6, "lastTransactionDate", s.bursarTime(l.when))
 			w.field(6, "itemTitle", f.Item.Title)
 			w.field(6, "itemCallNumebr", f.Item.CallNumber) // sic, as Alma spells it
 			w.field(6, "itemLibrary", f.Item.Library)
@@ -235,7 +243,7 @@ func (s *Server) writeExportLocked(ctx context.Context, drop *transport.Drop, di
 			w.field(6, "itemInternalLocation", f.Item.Location)
 			due := ""
 			if !f.Item.DueDate.IsZero() {
-				due = f.Item.DueDate.UTC().Format(bursarDate)
+				due = s.bursarTime(f.Item.DueDate)
 			}
 			w.field(6, "itemDueDate", due)
 			w.field(6, "itemBarcode", f.Item.Barcode)
@@ -382,6 +390,9 @@ func (r ImportResult) Rejected() []RejectedRecord {
 // they are, as Alma leaves them.
 func (s *Server) RunImport(ctx context.Context, drop *transport.Drop, dir string) (ImportResult, error) {
 	var res ImportResult
+	if drop == nil {
+		return res, errors.New("almatest: import: no drop to read from")
+	}
 	entries, err := drop.List(ctx, dir)
 	if err != nil {
 		return res, fmt.Errorf("almatest: import from %q: %w", dir, err)

@@ -401,3 +401,26 @@ func TestImportOfBadFile(t *testing.T) {
 		t.Errorf("import from a missing folder: %v, want not found", err)
 	}
 }
+
+// TestExportDatesWithZone writes dates in the institution's zone with a
+// suffix, which package alma's decoder reads back to the same instant.
+func TestExportDatesWithZone(t *testing.T) {
+	pst := time.FixedZone("PST", -8*3600)
+	w := newWorld(t, &almatest.Options{BursarLocation: pst})
+	_, lost := w.lose(t, "0123456", "31234000111222")
+	drop := memdrop.New()
+	res, err := w.srv.RunExport(t.Context(), drop, "", "BURSAR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := readDrop(t, drop, res.File)
+	if !bytes.Contains(data, []byte(" PST</xb:lastTransactionDate>")) {
+		t.Errorf("no PST suffix in\n%s", data)
+	}
+	recs, _ := decodeAll(t, data, res.File)
+	for _, r := range recs {
+		if !r.LastTransaction.Equal(lost[0].Updated) || !r.Item.DueDate.Equal(lost[0].Item.DueDate) {
+			t.Errorf("dates read back as %v and %v, want %v and %v", r.LastTransaction, r.Item.DueDate, lost[0].Updated, lost[0].Item.DueDate)
+		}
+	}
+}

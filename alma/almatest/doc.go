@@ -142,6 +142,6 @@
 //     [Options.WebhookEvents] says otherwise); the challenge handshake
 //     (the receiver's side, tested in package alma).
 //   - Analytics reports other than the one above, and their filters.
-//   - Time zones in bursar files: dates are written in UTC without a zone
-//     suffix.
+//   - Dates in bursar files follow [Options.BursarLocation] (UTC without a
+//     suffix by default); the import reads no dates.
 package almatest

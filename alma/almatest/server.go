@@ -52,6 +52,11 @@ type Options struct {
 	// Profiles are the bursar export profiles. With none, every profile
 	// name matches every fee.
 	Profiles []ExportProfile
+	// BursarLocation, when set, is the time zone of the dates in bursar
+	// exports, written with its abbreviation as a suffix
+	// ("03/11/2026 18:00:00 PST"), as some institutions' files have them.
+	// Nil means UTC with no suffix.
+	BursarLocation *time.Location
 	// WebhookURL receives the signed webhook events. Empty means events
 	// are recorded but not sent.
 	WebhookURL string
