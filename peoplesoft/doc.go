@@ -24,8 +24,8 @@
 //
 // Amounts carry explicit decimals ("00000012.50") or implied ones
 // ("0000001250", ImpliedDecimal), and their sign leads the value
-// (SignMinus, SignAlways), is left out (SignNone), or sits in a field of
-// its own named after the amount with "_SIGN" appended (SignSeparate).
+// ([SignMinus], [SignAlways]), is left out ([SignNone]), or sits in a field of
+// its own named after the amount with "_SIGN" appended ([SignSeparate]).
 // Dates and times use any Go time layout. The trailer's control values
 // (RECORD_COUNT, TOTAL, DEBIT_TOTAL, CREDIT_TOTAL) are written by the
 // encoders and checked by the decoders.
@@ -102,7 +102,7 @@
 //
 // The trailer is "T", the record count in 9 digits, and the signed total as
 // a sign and 13 characters. A sample with two charges and a credit that
-// reverses the second (see [ExampleChargeEncoder]; the header's blanks at
+// reverses the second (from the ChargeEncoder example; the header's blanks at
 // the end are not shown):
 //
 //	H20261128180500LIBRARY

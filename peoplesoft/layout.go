@@ -400,31 +400,45 @@ func compile(l *Layout) (*compiled, error) {
 	return c, nil
 }
 
-// matches reports whether a record made by r would also pass as other,
-// judged on other's const fields.
+// matches reports whether a record made by r could also pass as other:
+// it could unless one of other's const fields is sure to differ from a
+// const field of r in the same place (the same columns of a fixed-width
+// record, the same CSV column).
 func (r *crecord) matches(other *crecord, fixed bool) bool {
 	for _, i := range other.consts {
-		of := other.fields[i]
-		found := false
-		for _, f := range r.fields {
-			if f.role != roleConst {
+		of := &other.fields[i]
+		for _, j := range r.consts {
+			f := &r.fields[j]
+			if !fixed {
+				if f.start == of.start && f.konst != of.konst {
+					return false
+				}
 				continue
 			}
-			same := (fixed && f.start == of.start && f.length == of.length) || (!fixed && f.start == of.start)
-			if same {
-				found = true
-				if f.konst != of.konst {
+			// Compare the columns both fields cover, as written.
+			a, b := constColumns(f), constColumns(of)
+			for col := max(f.start, of.start); col < min(f.start+f.length, of.start+of.length); col++ {
+				if a[col-f.start] != b[col-of.start] {
 					return false
 				}
 			}
 		}
-		if !found {
-			// r has free data where other expects a constant: it could
-			// collide only by chance, which we refuse to rely on.
-			return true
-		}
 	}
 	return true
+}
+
+// constColumns returns a fixed-width const field as it is written.
+func constColumns(f *cfield) []byte {
+	out := make([]byte, 0, f.length)
+	pad := f.length - len(f.konst)
+	if f.right {
+		out = appendPad(out, f.pad, pad)
+	}
+	out = append(out, f.konst...)
+	if !f.right {
+		out = appendPad(out, f.pad, pad)
+	}
+	return out
 }
 
 func (c *compiled) record(where string, r *Record, names map[string]role) (*crecord, error) {

@@ -169,3 +169,42 @@ name = "REF1_DESCR"
 		}
 	}
 }
+
+// Record types of different widths are told apart by the columns they
+// share; a trailer whose const overlaps free data is refused.
+func TestLayoutRecordTypes(t *testing.T) {
+	base := `kind = "charges"
+format = "fixed"
+[detail]
+fields = [
+  { name = "RECORD_TYPE", start = 1, length = 1, const = "D" },
+  { name = "EMPLID", start = 2, length = 11 },
+  { name = "ITEM_TYPE", start = 13, length = 12 },
+  { name = "AMOUNT", start = 25, length = 11 },
+  { name = "REF1_DESCR", start = 36, length = 30 },
+]
+`
+	tests := []struct{ trailer, want string }{
+		{`{ name = "RECORD_TYPE", start = 1, length = 3, const = "TRL" }`, ""},
+		{`{ name = "RECORD_TYPE", start = 1, length = 3, const = "DTL" }`, "do not tell it from a detail record"},
+		{`{ name = "X", start = 1, length = 1, const = "D" }, { name = "Y", start = 2, length = 3, const = "END" }`, "do not tell it from a detail record"},
+	}
+	for _, tt := range tests {
+		toml := base + "[trailer]\nfields = [" + tt.trailer + `, { name = "RECORD_COUNT", start = 10, length = 6 }]` + "\n"
+		toml = strings.Replace(toml, `start = 10, length = 6`, `start = `+startAfter(tt.trailer)+`, length = 6`, 1)
+		_, err := peoplesoft.LoadLayout(strings.NewReader(toml))
+		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("trailer %s: %v, want %q", tt.trailer, err, tt.want)
+		}
+	}
+}
+
+func startAfter(fields string) string {
+	if strings.Contains(fields, `"END"`) {
+		return "5"
+	}
+	if strings.Contains(fields, "length = 3") {
+		return "4"
+	}
+	return "2"
+}
