@@ -292,28 +292,41 @@ func libraryID(code, inst string) string {
 // as Alma's are; an empty value is written as xsi:nil, as Alma does.
 type xmlWriter struct{ b *bytes.Buffer }
 
-func (w *xmlWriter) indent(n int) { w.b.WriteString(strings.Repeat("\t", n)) }
+const tabs = "\t\t\t\t\t\t\t\t"
+
+func (w *xmlWriter) tag(n int, open, name, end string) {
+	w.b.WriteString(tabs[:n])
+	w.b.WriteString(open)
+	w.b.WriteString(name)
+	w.b.WriteString(end)
+}
 
 func (w *xmlWriter) field(n int, name, value string) {
-	w.indent(n)
 	if value == "" {
-		fmt.Fprintf(w.b, "<xb:%s xsi:nil=\"true\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"/>\n", name)
+		w.tag(n, "<xb:", name, " xsi:nil=\"true\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"/>\n")
 		return
 	}
-	fmt.Fprintf(w.b, "<xb:%s>", name)
-	_ = xml.EscapeText(w.b, []byte(value))
-	fmt.Fprintf(w.b, "</xb:%s>\n", name)
+	w.tag(n, "<xb:", name, ">")
+	if strings.ContainsAny(value, "<>&'\"\r\n\t") || !isPlainASCII(value) {
+		_ = xml.EscapeText(w.b, []byte(value))
+	} else {
+		w.b.WriteString(value)
+	}
+	w.tag(0, "</xb:", name, ">\n")
 }
 
-func (w *xmlWriter) open(n int, name string) {
-	w.indent(n)
-	fmt.Fprintf(w.b, "<xb:%s>\n", name)
+func isPlainASCII(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x20 || v[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
-func (w *xmlWriter) close(n int, name string) {
-	w.indent(n)
-	fmt.Fprintf(w.b, "</xb:%s>\n", name)
-}
+func (w *xmlWriter) open(n int, name string) { w.tag(n, "<xb:", name, ">\n") }
+
+func (w *xmlWriter) close(n int, name string) { w.tag(n, "</xb:", name, ">\n") }
 
 // ImportResult is what one run of the bursar import job did.
 type ImportResult struct {
