@@ -33,6 +33,7 @@ type district struct {
 	bursar  *transport.Drop
 	ps      *ledger
 	journal *reconcile.Journal
+	deps    reconcile.Deps
 	jobs    *reconcile.Jobs
 }
 
@@ -68,12 +69,13 @@ func newDistrict(t *testing.T) *district {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.journal.Close() })
-	d.jobs, err = reconcile.New(reconcile.Deps{
+	d.deps = reconcile.Deps{
 		Journal: d.journal, Library: d.library, Bursar: d.bursar,
 		Export: wire.ExportFormat{}, Charges: wire.ChargeFormat{Mapping: peoplesoft.DefaultMapping()},
 		Payments: wire.PaymentFormat{}, Import: wire.ImportFormat{},
 		Alma: wire.AlmaAPI{Client: client},
-	}, &reconcile.Options{Now: d.clock.Now, TempDir: t.TempDir(), WaiveReason: "LOST_ITEM_FOUND"})
+	}
+	d.jobs, err = reconcile.New(d.deps, &reconcile.Options{Now: d.clock.Now, TempDir: t.TempDir(), WaiveReason: "LOST_ITEM_FOUND"})
 	if err != nil {
 		t.Fatal(err)
 	}
