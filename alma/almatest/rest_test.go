@@ -205,3 +205,31 @@ func TestUserExpand(t *testing.T) {
 		t.Errorf("expanded user: %+v", u)
 	}
 }
+
+// TestReportForms checks the Analytics answer in JSON (Alma's "anies"
+// wrapper), an empty report, and a bad token.
+func TestReportForms(t *testing.T) {
+	w := newWorld(t, nil)
+	key := w.srv.APIKey()
+	status, body := call(t, w.srv, "GET", "/analytics/reports?path=%2Fshared%2Fr&format=json", map[string]string{"Authorization": "apikey " + key})
+	var anies struct {
+		Anies []string `json:"anies"`
+	}
+	if err := json.Unmarshal([]byte(body), &anies); status != 200 || err != nil || len(anies.Anies) != 1 {
+		t.Fatalf("%d %s (%v)", status, body, err)
+	}
+	var qr struct {
+		Token    string `xml:"ResumptionToken"`
+		Finished bool   `xml:"IsFinished"`
+		Rows     []struct {
+			Col0 string `xml:"Column0"`
+		} `xml:"ResultXml>rowset>Row"`
+	}
+	if err := xml.Unmarshal([]byte(anies.Anies[0]), &qr); err != nil || qr.Token == "" || !qr.Finished || len(qr.Rows) != 0 {
+		t.Errorf("empty report: %+v, %v", qr, err)
+	}
+	status, body = call(t, w.srv, "GET", "/analytics/reports?token=nope", map[string]string{"Authorization": "apikey " + key})
+	if status != 400 || !strings.Contains(body, almatest.CodeInvalidParameter) {
+		t.Errorf("bad token: %d %s", status, body)
+	}
+}
