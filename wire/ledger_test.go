@@ -5,46 +5,36 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"path"
-	"sort"
 	"time"
 
 	"github.com/feebridge/feebridge/fees"
-	"github.com/feebridge/feebridge/peoplesoft"
+	"github.com/feebridge/feebridge/peoplesoft/pstest"
 	"github.com/feebridge/feebridge/transport"
 )
 
-// ledger is a small stand-in for the PeopleSoft student ledger: it loads
-// the charge files feebridge publishes in inbound/ (checking their control
-// totals), takes eServices and cashier payments by the rules, and writes
-// payment files to outbound/. Each charge is kept by its reference.
+// ledger plays PeopleSoft over the bursar drop with the simulated ledger of
+// package pstest: it loads the charge files feebridge publishes in
+// inbound/ (moving them to inbound/loaded/), takes payments by the rules,
+// and writes payment files to outbound/.
 type ledger struct {
-	drop    *transport.Drop
-	charges map[string]*ledgerCharge
-	pending []peoplesoft.Payment
-	loaded  int
-	receipt int
-	now     func() time.Time
-}
-
-type ledgerCharge struct {
-	emplID, itemType string
-	charged          fees.Money
-	left             fees.Money
+	drop *transport.Drop
+	l    *pstest.Ledger
+	now  func() time.Time
 }
 
 func newLedger(drop *transport.Drop, now func() time.Time) *ledger {
-	return &ledger{drop: drop, charges: map[string]*ledgerCharge{}, now: now}
+	return &ledger{drop: drop, l: pstest.NewLedger(pstest.Options{Seed: 11, Now: now}), now: now}
 }
 
-// load applies every charge file in inbound/ and moves it to inbound/loaded/.
-func (l *ledger) load(ctx context.Context) error {
-	list, err := l.drop.List(ctx, "inbound")
+// load loads every charge file in inbound/; a file refused or a line held
+// as an exception is an error, since feebridge must never send either.
+func (p *ledger) load(ctx context.Context) error {
+	list, err := p.drop.List(ctx, "inbound")
 	if err != nil {
 		return err
 	}
-	if err := l.drop.MkdirAll(ctx, "inbound/loaded"); err != nil {
+	if err := p.drop.MkdirAll(ctx, "inbound/loaded"); err != nil {
 		return err
 	}
 	for _, fi := range list {
@@ -52,103 +42,53 @@ func (l *ledger) load(ctx context.Context) error {
 			continue
 		}
 		name := path.Join("inbound", fi.Name)
-		data, err := l.drop.ReadFile(ctx, name)
+		data, err := p.drop.ReadFile(ctx, name)
 		if err != nil {
 			return err
 		}
-		dec := peoplesoft.NewChargeDecoder(bytes.NewReader(data), peoplesoft.ReferenceChargeLayout(), &peoplesoft.DecodeOptions{File: fi.Name})
-		var lines []peoplesoft.Charge
-		for {
-			ch, err := dec.Decode()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return fmt.Errorf("ledger: %s: %w", fi.Name, err)
-			}
-			lines = append(lines, ch)
+		res, err := p.l.LoadChargeFile(fi.Name, bytes.NewReader(data))
+		if err != nil {
+			return fmt.Errorf("ledger: %w", err)
 		}
-		for _, ch := range lines {
-			c := l.charges[ch.Ref]
-			switch {
-			case ch.Amount.IsPositive() && c == nil:
-				l.charges[ch.Ref] = &ledgerCharge{emplID: ch.EmplID, itemType: ch.ItemType, charged: ch.Amount, left: ch.Amount}
-			case ch.Amount.IsPositive():
-				return fmt.Errorf("ledger: %s: charge %s loaded twice", fi.Name, ch.Ref)
-			case c == nil:
-				return fmt.Errorf("ledger: %s: credit for unknown charge %s", fi.Name, ch.Ref)
-			default:
-				left, _ := c.left.Add(ch.Amount)
-				if left.IsNegative() {
-					return fmt.Errorf("ledger: %s: credit %s below zero", fi.Name, ch.Ref)
-				}
-				c.left = left
-			}
+		if len(res.Exceptions) > 0 {
+			return fmt.Errorf("ledger: %s: exceptions %+v", fi.Name, res.Exceptions)
 		}
-		if err := l.drop.Rename(ctx, name, path.Join("inbound/loaded", fi.Name)); err != nil {
+		if err := p.drop.Rename(ctx, name, path.Join("inbound/loaded", fi.Name)); err != nil {
 			return err
 		}
-		l.loaded++
 	}
 	return nil
 }
 
 // pay takes a payment of amount on the charge ref.
-func (l *ledger) pay(ref string, amount fees.Money, ch fees.Channel, m fees.Method) error {
-	c := l.charges[ref]
-	if c == nil {
-		return fmt.Errorf("ledger: no charge %s", ref)
+func (p *ledger) pay(ref string, amount fees.Money, ch fees.Channel, m fees.Method) error {
+	it, ok := p.l.Item(ref)
+	if !ok {
+		return errors.New("ledger: no item " + ref)
 	}
-	cmp, _ := amount.Cmp(c.left)
-	if cmp > 0 || !amount.IsPositive() || (ch == fees.ChannelEServices && cmp != 0) {
-		return errors.New("ledger: payment refused")
-	}
-	c.left, _ = c.left.Sub(amount)
-	l.receipt++
-	l.pending = append(l.pending, peoplesoft.Payment{EmplID: c.emplID, Ref: ref, ItemType: c.itemType, ChargeAmt: c.charged,
-		PaidAmt: amount, PaidDate: l.now(), Channel: ch, Method: m, Receipt: fmt.Sprintf("R%06d", l.receipt)})
-	return nil
+	_, err := p.l.Pay(it.EmplID, ref, amount, ch, m, p.now())
+	return err
 }
 
-// flush writes the pending payments to outbound/, as PeopleSoft's query
-// report, and returns the file name ("" when there were none).
-func (l *ledger) flush(ctx context.Context) (string, error) {
-	if len(l.pending) == 0 {
-		return "", nil
-	}
+// flush writes the payments not yet written to one file in outbound/.
+func (p *ledger) flush(ctx context.Context) (string, error) {
 	var b bytes.Buffer
-	enc := peoplesoft.NewPaymentEncoder(&b, peoplesoft.ReferencePaymentLayout(), l.now())
-	for _, p := range l.pending {
-		if err := enc.Encode(p); err != nil {
-			return "", err
-		}
-	}
-	if err := enc.Close(); err != nil {
+	n, err := p.l.WritePayments(&b)
+	if err != nil || n == 0 {
 		return "", err
 	}
-	name := "outbound/payments-" + l.now().Format("20060102-150405") + ".csv"
-	l.pending = nil
-	return name, l.drop.WriteFile(ctx, name, b.Bytes())
+	name := "outbound/payments-" + p.now().Format("20060102-150405") + ".csv"
+	return name, p.drop.WriteFile(ctx, name, b.Bytes())
 }
 
+// items is how many charges the ledger holds.
+func (p *ledger) items() int { return p.l.Totals().Items }
+
 // owed returns what each student owes, by EMPLID.
-func (l *ledger) owed() map[string]string {
-	sum := map[string]fees.Money{}
-	for _, c := range l.charges {
-		if s, ok := sum[c.emplID]; ok {
-			sum[c.emplID], _ = s.Add(c.left)
-		} else {
-			sum[c.emplID] = c.left
-		}
-	}
+func (p *ledger) owed() map[string]string {
 	out := map[string]string{}
-	keys := make([]string, 0, len(sum))
-	for k := range sum {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		out[k] = sum[k].String()
+	for _, s := range p.l.Students() {
+		out[s] = p.l.Balance(s).String()
 	}
 	return out
 }

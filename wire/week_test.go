@@ -24,7 +24,7 @@ func usd(s string) fees.Money { return fees.MustParseMoney(s, fees.USD) }
 
 // district is a whole district in one process: the fake Alma, the library's
 // FTP server, the bursar's folders in memory, a simulated PeopleSoft
-// ledger, the journal on disk, the jobs and the webhook listener.
+// ledger (package pstest), the journal on disk, the jobs and the webhook listener.
 type district struct {
 	t       *testing.T
 	clock   *almatest.ManualClock
@@ -200,7 +200,7 @@ func TestWeekEndsWithAlmaAndPeopleSoftAgreeing(t *testing.T) {
 	_, err = a.AddFee("S3", almatest.FeeSpec{Type: fees.TypeDamagedItemFine, Amount: usd("40.00"), Barcode: "B4"})
 	d.must(err)
 	d.evening(ctx)
-	if got := len(d.ps.charges); got != 6 {
+	if got := d.ps.items(); got != 6 {
 		t.Fatalf("PeopleSoft holds %d charges after Monday, want 6", got)
 	}
 
@@ -264,6 +264,16 @@ func TestWeekEndsWithAlmaAndPeopleSoftAgreeing(t *testing.T) {
 	// Alma and PeopleSoft agree to the cent for every student.
 	if diff := cmp.Diff(d.almaOwed(students...), d.ps.owed()); diff != "" {
 		t.Errorf("Alma and PeopleSoft disagree (-alma +peoplesoft):\n%s", diff)
+	}
+	// Every payment PeopleSoft wrote was forwarded to Alma, to the cent.
+	fwd, err := d.journal.Records(ctx, reconcile.KindPayment, reconcile.OutcomeForwarded)
+	d.must(err)
+	sum := fees.Zero(fees.USD)
+	for _, r := range fwd {
+		sum, _ = sum.Add(r.Amount)
+	}
+	if tot := d.ps.l.Totals(); !tot.PaidWritten.Equal(sum) || tot.Exceptions != 0 {
+		t.Errorf("PeopleSoft wrote %s in payments (exceptions %d); feebridge forwarded %s", tot.PaidWritten, tot.Exceptions, sum)
 	}
 	rec, err := d.jobs.Reconcile(ctx, nil)
 	d.must(err)
