@@ -190,12 +190,12 @@ func (d *district) open(ctx context.Context) error {
 	cfg.Drop = &transport.DropOptions{Logger: d.log.With("drop", "library"),
 		Retry: &transport.Retry{Attempts: 8, Backoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Jitter: 0.5}}
 	if d.faults != nil {
-		if cfg, err = d.faults.ftp(cfg); err != nil {
-			return err
-		}
+		d.library, err = d.faults.library(ctx, d.ftp, cfg)
 		d.onClose(d.faults.close)
+	} else {
+		d.library, err = ftpdrop.Open(ctx, cfg)
 	}
-	if d.library, err = ftpdrop.Open(ctx, cfg); err != nil {
+	if err != nil {
 		return err
 	}
 	d.onClose(d.library.Close)
@@ -304,9 +304,6 @@ func (d *district) run(ctx context.Context, name string, fn func(ctx context.Con
 			d.faults.beforeJob()
 		}
 		err := fn(ctx, d.currentJobs())
-		if d.faults != nil {
-			d.faults.afterJob()
-		}
 		if err == nil || d.faults == nil || ctx.Err() != nil {
 			if err != nil {
 				return fmt.Errorf("%s job: %w", name, err)

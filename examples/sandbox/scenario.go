@@ -46,6 +46,7 @@ type loan struct {
 type plan struct {
 	ref, user, feeID string
 	agreed, rest     fees.Money
+	paidBefore       fees.Money // what Alma showed as paid before the agreed payment
 	paidAt           time.Time
 	done             bool
 }
@@ -407,9 +408,10 @@ func (d *district) settle(f fees.Fee, left fees.Money) error {
 	if _, err := d.ledger.pay(f.TransactionID, p.Steps[0].Amount, fees.ChannelCashier, fees.MethodCash); err != nil {
 		return err
 	}
-	d.plans = append(d.plans, &plan{ref: f.TransactionID, user: f.UserID, feeID: f.ID, agreed: agreed, rest: rest, paidAt: d.clock.Now()})
+	d.plans = append(d.plans, &plan{ref: f.TransactionID, user: f.UserID, feeID: f.ID, agreed: agreed, rest: rest,
+		paidBefore: f.Paid, paidAt: d.clock.Now()})
 	d.stats.refused++
-	d.today.note("R5", d.clock.Now(), fmt.Sprintf("staff   partial waiver of %s on fee %s (%s left) refused by rule R5; plan: %s at the cashier, wait for Alma, waive %s",
+	d.today.note("partial-waiver settlements", "staff", d.clock.Now(), fmt.Sprintf("partial waiver of %s on fee %s (%s left) refused by rule R5; plan: %s at the cashier, wait for Alma, waive %s",
 		rest.Amount(), f.ID, f.Balance.Amount(), agreed.Amount(), rest.Amount()))
 	return nil
 }
@@ -425,7 +427,7 @@ func (d *district) followPlans(context.Context) error {
 		if !ok {
 			return fmt.Errorf("plan for fee %s: the fee is gone", p.feeID)
 		}
-		if c, _ := f.Paid.Cmp(p.agreed); c < 0 {
+		if c, _ := f.Paid.Cmp(add(p.paidBefore, p.agreed)); c < 0 {
 			continue // Alma has not imported the payment yet
 		}
 		if !f.Balance.Equal(p.rest) {
@@ -439,7 +441,7 @@ func (d *district) followPlans(context.Context) error {
 		d.stats.settledPaid = add(d.stats.settledPaid, p.agreed)
 		d.stats.settledWaived = add(d.stats.settledWaived, p.rest)
 		d.awaitCredit(p.ref, d.clock.Now())
-		d.today.note("R5", d.clock.Now(), fmt.Sprintf("staff   fee %s: Alma shows the %s paid at %s; the rest (%s) waived in full",
+		d.today.note("partial-waiver settlements", "staff", d.clock.Now(), fmt.Sprintf("fee %s: Alma shows the %s paid at %s; the rest (%s) waived in full",
 			f.ID, p.agreed.Amount(), p.paidAt.Format("15:04"), p.rest.Amount()))
 	}
 	return nil

@@ -2,8 +2,8 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,6 +57,7 @@ type day struct {
 // note is one notable event, printed on its own line.
 type note struct {
 	kind string
+	who  string
 	at   time.Time
 	text string
 }
@@ -65,8 +66,8 @@ type note struct {
 // sums the rest up.
 const notesPerKind = 2
 
-func (t *day) note(kind string, at time.Time, text string) {
-	t.notes = append(t.notes, note{kind: kind, at: at, text: text})
+func (t *day) note(kind, who string, at time.Time, text string) {
+	t.notes = append(t.notes, note{kind: kind, who: who, at: at, text: text})
 }
 
 // stats are the week's totals, for the table per flow.
@@ -121,9 +122,28 @@ func (d *district) endDay() {
 		label = "Next morning"
 	}
 	fmt.Fprintf(w, "\n%s, %s %s\n", label, t.date.Format("Monday 2 January 2006"), strings.Repeat("─", max(0, 44-len(label)-len(t.date.Format("Monday 2 January 2006")))))
-	line := func(when, who, format string, args ...any) {
-		fmt.Fprintf(w, "  %-6s %-10s %s\n", when, who, fmt.Sprintf(format, args...))
+	type entry struct {
+		sort      string
+		when, who string
+		text      string
 	}
+	var entries []entry
+	line := func(when, who, format string, args ...any) {
+		key := when
+		switch when {
+		case "9-17":
+			key = "09:00"
+		case "hourly":
+			key = "99:99"
+		}
+		entries = append(entries, entry{sort: key, when: when, who: who, text: fmt.Sprintf(format, args...)})
+	}
+	defer func() {
+		slices.SortStableFunc(entries, func(a, b entry) int { return strings.Compare(a.sort, b.sort) })
+		for _, e := range entries {
+			fmt.Fprintf(w, "  %-6s %-10s %s\n", e.when, e.who, e.text)
+		}
+	}()
 	if t.reconciled {
 		r := t.reconciliation
 		if r.Agree() {
@@ -145,7 +165,7 @@ func (d *district) endDay() {
 		}
 	}
 	if t.returns > 0 || t.damaged > 0 {
-		s := fmt.Sprintf("%d loans returned", t.returns)
+		s := plural(t.returns, "loan", "loans") + " returned"
 		if t.late > 0 {
 			s += fmt.Sprintf(" (%d late: %s in overdue fines", t.late, amount(t.lateSum))
 			if t.deskPaid > 0 {
@@ -154,22 +174,23 @@ func (d *district) endDay() {
 			s += ")"
 		}
 		if t.damaged > 0 {
-			s += fmt.Sprintf("; %d damaged-item fines (%s)", t.damaged, amount(t.damagedSum))
+			s += fmt.Sprintf("; %s (%s)", plural(t.damaged, "damaged-item fine", "damaged-item fines"), amount(t.damagedSum))
 		}
 		line("9-17", "desk", "%s", s)
 	}
 	if t.declared > 0 {
-		line("9-17", "staff", "%d loans declared lost", t.declared)
+		line("9-17", "staff", "%s declared lost", plural(t.declared, "loan", "loans"))
 	}
 	if t.online+t.cashFull+t.cashPart > 0 {
 		line("9-17", "students", "eServices: %d paid in full (%s); cashier: %d in full (%s), %d in part (%s)",
 			t.online, amount(t.onlineSum), t.cashFull, amount(t.cashFullSum), t.cashPart, amount(t.cashPartSum))
 	}
 	if t.waived > 0 {
-		line("9-17", "staff", "%d transferred fees waived in full (%s)", t.waived, amount(t.waivedSum))
+		line("9-17", "staff", "%s waived in full (%s)", plural(t.waived, "transferred fee", "transferred fees"), amount(t.waivedSum))
 	}
 	if t.found > 0 {
-		s := fmt.Sprintf("%d lost items returned: the webhook had %d lost-item fees waived (%s) and blocks lifted", t.found, t.foundWaived, amount(t.foundSum))
+		s := fmt.Sprintf("%s returned: the webhook had %s waived (%s) and the blocks lifted",
+			plural(t.found, "lost item", "lost items"), plural(t.foundWaived, "lost-item fee", "lost-item fees"), amount(t.foundSum))
 		if t.webhookPending > 0 {
 			s += fmt.Sprintf("; %d fees wait for a redelivery", t.webhookPending)
 		}
@@ -179,42 +200,57 @@ func (d *district) endDay() {
 	for _, nt := range t.notes {
 		printed[nt.kind]++
 		if printed[nt.kind] <= notesPerKind {
-			line(nt.at.Format("15:04"), "", "%s", nt.text)
+			line(nt.at.Format("15:04"), nt.who, "%s", nt.text)
 		}
 	}
 	for kind, c := range printed {
 		if c > notesPerKind {
-			line("", "", "… and %d more %s events", c-notesPerKind, kind)
+			line("9-17", "", "… and %d more %s", c-notesPerKind, kind)
 		}
 	}
 	if t.lostLoans > 0 {
-		line("16:00", "Alma", "lost-item job: %d loans turned lost, %d fees assessed (%s with the staff's)", t.lostLoans, t.lostFees, amount(t.lostSum))
-	} else if t.lostFees > 0 {
-		line("16:00", "Alma", "lost-item fees assessed today: %d (%s)", t.lostFees, amount(t.lostSum))
+		line("16:00", "Alma", "lost-item job: %s turned lost; lost-item fees assessed today: %d (%s)",
+			plural(t.lostLoans, "loan", "loans"), t.lostFees, amount(t.lostSum))
 	}
 	if t.exported > 0 {
-		line("18:00", "Alma", "export to bursar: %d fees (%s) → %s", t.exported, amount(t.exportedSum), strings.Join(t.exportFiles, ", "))
+		line("18:00", "Alma", "export to bursar: %s (%s) → %s", plural(t.exported, "fee", "fees"), amount(t.exportedSum), strings.Join(t.exportFiles, ", "))
 	}
 	if t.charged > 0 || len(t.chargeFiles) > 0 {
-		line("18:30", "feesync", "charges: %d lines (%s) → %s", t.charged, amount(t.chargedSum), strings.Join(t.chargeFiles, ", "))
+		line("18:30", "feesync", "charges job: %s (%s) → %s", plural(t.charged, "line", "lines"), amount(t.chargedSum), strings.Join(t.chargeFiles, ", "))
 	}
 	if t.psCharges > 0 {
-		line("18:45", "PeopleSoft", "file load: %d charges on student accounts", t.psCharges)
+		line("18:45", "PeopleSoft", "file load: %s on student accounts", plural(t.psCharges, "charge", "charges"))
 	}
 	if t.psFiles > 0 || t.forwarded > 0 {
-		line("hourly", "PeopleSoft", "%d payment files with %d payments", t.psFiles, t.psPayments)
-		line("hourly", "feesync", "payments: %d forwarded to Alma (%s); Alma imported %d (%s)", t.forwarded, amount(t.forwardedSum), t.imported, amount(t.importedSum))
+		line("hourly", "PeopleSoft", "%s with %s", plural(t.psFiles, "payment file", "payment files"), plural(t.psPayments, "payment", "payments"))
+		line("hourly", "feesync", "payments job: %d forwarded to Alma (%s); Alma's import applied %d (%s)", t.forwarded, amount(t.forwardedSum), t.imported, amount(t.importedSum))
 	}
 	if t.creditExports > 0 || t.credited > 0 {
-		s := fmt.Sprintf("credits: Alma exported %d waivers, feesync sent %d credit lines (%s), PeopleSoft applied %d", t.creditExports, t.credited, amount(t.creditedSum), t.psCredits)
+		s := fmt.Sprintf("credits job: Alma exported %s, feesync sent %s (%s), PeopleSoft applied %d",
+			plural(t.creditExports, "waiver", "waivers"), plural(t.credited, "credit line", "credit lines"), amount(t.creditedSum), t.psCredits)
 		if t.creditDelay > 0 {
-			s += fmt.Sprintf(" (slowest %s after the waiver)", t.creditDelay.Round(time.Minute))
+			s += fmt.Sprintf(", the slowest %s after its waiver", minutes(t.creditDelay))
 		}
 		line("hourly", "feesync", "%s", s)
 	}
 	if t.restarts > 0 {
-		line("", "faults", "%d job runs failed and feesync was restarted", t.restarts)
+		line("hourly", "faults", "%s failed; feesync restarted, the journal reopened, and the job ran again", plural(t.restarts, "job run", "job runs"))
 	}
 }
 
-var _ io.Writer
+// plural writes n and the noun in the right number.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// minutes writes a duration in minutes, or hours and minutes.
+func minutes(d time.Duration) string {
+	m := int(d.Round(time.Minute) / time.Minute)
+	if m < 60 {
+		return fmt.Sprintf("%d min", m)
+	}
+	return fmt.Sprintf("%d h %02d min", m/60, m%60)
+}
