@@ -278,7 +278,7 @@ func (d *decoder) next() error {
 		return d.err
 	}
 	for {
-		err, fatal := d.rr.next()
+		fatal, err := d.rr.next()
 		if err != nil {
 			if fatal {
 				d.err = err

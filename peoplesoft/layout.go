@@ -56,28 +56,28 @@ const (
 // decoders validate it again and refuse an invalid one.
 type Layout struct {
 	// Name is a label for messages, such as "reference charges".
-	Name string `toml:"name"`
+	Name string `toml:"name,omitempty"`
 	// Kind is what the file carries: "charges" or "payments".
-	Kind string `toml:"kind"`
+	Kind string `toml:"kind,omitempty"`
 	// Format is "fixed" or "csv".
-	Format string `toml:"format"`
+	Format string `toml:"format,omitempty"`
 	// Delimiter separates CSV fields; the default is ",".
-	Delimiter string `toml:"delimiter"`
+	Delimiter string `toml:"delimiter,omitempty"`
 	// LineEnd ends every record written: "\n" (the default) or "\r\n".
 	// Decoders accept both.
-	LineEnd string `toml:"line_end"`
+	LineEnd string `toml:"line_end,omitempty"`
 	// Currency of the amounts; the default is USD.
-	Currency string `toml:"currency"`
+	Currency string `toml:"currency,omitempty"`
 	// ColumnNames, for CSV, means the first row holds the detail fields'
 	// names. Decoders match columns by name, in any order; extra columns
 	// are ignored.
-	ColumnNames bool `toml:"column_names"`
+	ColumnNames bool `toml:"column_names,omitempty"`
 	// Header, Detail and Trailer are the record specifications. Detail is
 	// required; a file has at most one header (its first record) and one
 	// trailer (its last record).
-	Header  *Record `toml:"header"`
-	Detail  Record  `toml:"detail"`
-	Trailer *Record `toml:"trailer"`
+	Header  *Record `toml:"header,omitempty"`
+	Detail  Record  `toml:"detail,omitempty"`
+	Trailer *Record `toml:"trailer,omitempty"`
 }
 
 // Record is one record type of a layout: its fields, in order.
@@ -89,8 +89,8 @@ type Layout struct {
 type Record struct {
 	// Length, when set, is the record's width in a fixed-width layout; it
 	// must equal the end of the last field.
-	Length int     `toml:"length"`
-	Fields []Field `toml:"fields"`
+	Length int     `toml:"length,omitzero"`
+	Fields []Field `toml:"fields,omitempty"`
 }
 
 // Field is one field of a record.
@@ -113,37 +113,37 @@ type Record struct {
 //     and any name at all for a field with a Const value.
 type Field struct {
 	// Name says what the field holds; see the list above.
-	Name string `toml:"name"`
+	Name string `toml:"name,omitempty"`
 	// Start is the 1-based column where a fixed-width field begins.
-	Start int `toml:"start"`
+	Start int `toml:"start,omitzero"`
 	// Length is a fixed-width field's width. In CSV it is the longest
 	// value allowed (0: no limit).
-	Length int `toml:"length"`
+	Length int `toml:"length,omitzero"`
 	// Justify is "left" or "right". Text defaults to left, numbers to
 	// right.
-	Justify string `toml:"justify"`
+	Justify string `toml:"justify,omitempty"`
 	// Pad is the one character that fills the rest of a fixed-width
 	// field. Text defaults to " ", numbers to "0".
-	Pad string `toml:"pad"`
+	Pad string `toml:"pad,omitempty"`
 	// Const, when set, is the field's literal value: written as is and
 	// required when read. Record types are told apart by their Const
 	// fields (such as "H", "D", "T" in column 1).
-	Const string `toml:"const"`
+	Const string `toml:"const,omitempty"`
 	// Format is the Go time layout of a date or time field, such as
 	// "20060102", "2006-01-02" or "150405".
-	Format string `toml:"format"`
+	Format string `toml:"format,omitempty"`
 	// Decimals is the number of digits after the decimal point of an
 	// amount; the default is the currency's minor units (2 for USD).
-	Decimals *int `toml:"decimals"`
+	Decimals *int `toml:"decimals,omitempty"`
 	// ImpliedDecimal writes amounts without a point: 12.50 is "1250" and
 	// the last Decimals digits are the fraction.
-	ImpliedDecimal bool `toml:"implied_decimal"`
+	ImpliedDecimal bool `toml:"implied_decimal,omitempty"`
 	// Sign is how an amount carries its sign: "minus" (the default),
 	// "always", "none" or "separate".
-	Sign string `toml:"sign"`
+	Sign string `toml:"sign,omitempty"`
 	// Truncate lets a text field that is not a key (DESCR only) be cut
 	// to Length instead of refusing the record. Keys are never cut.
-	Truncate bool `toml:"truncate"`
+	Truncate bool `toml:"truncate,omitempty"`
 }
 
 // LoadLayout reads a layout written in TOML from r and validates it.

@@ -208,3 +208,24 @@ func startAfter(fields string) string {
 	}
 	return "2"
 }
+
+// The reference layouts encode to TOML that loads back the same, so a
+// campus can start its own layout from them.
+func TestReferenceLayoutsEncode(t *testing.T) {
+	for _, l := range []*peoplesoft.Layout{peoplesoft.ReferenceChargeLayout(), peoplesoft.ReferencePaymentLayout()} {
+		var buf strings.Builder
+		if err := toml.NewEncoder(&buf).Encode(l); err != nil {
+			t.Fatal(err)
+		}
+		got, err := peoplesoft.LoadLayout(strings.NewReader(buf.String()))
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", l.Name, err, buf.String())
+		}
+		if diff := cmp.Diff(l, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", l.Name, diff)
+		}
+		if strings.Contains(buf.String(), "start = 0") {
+			t.Errorf("zero values written:\n%s", buf.String())
+		}
+	}
+}

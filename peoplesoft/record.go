@@ -229,10 +229,8 @@ type recordReader struct {
 	br       *bufio.Reader
 	raw      []string // the fields of the current CSV record
 	qbuf     []byte   // a quoted CSV record being gathered
-	lastLine int      // the last line of the current CSV record
-	lim      *limitReader
 
-	lineNo     int
+	lineNo     int // lines read so far
 	started    bool
 	sawTrailer bool
 	colIdx     []int // CSV with column names: detail field → column
@@ -241,7 +239,7 @@ type recordReader struct {
 	which int
 	rec   *crecord
 	vals  []string // trimmed values, one per field of rec
-	line  int
+	line  int      // the line the record starts on
 }
 
 type limitReader struct {
@@ -260,9 +258,8 @@ func (l *limitReader) Read(p []byte) (int, error) {
 }
 
 func newRecordReader(r io.Reader, c *compiled, file string, maxBytes int64) *recordReader {
-	lim := &limitReader{r: r, max: maxBytes}
-	br := bufio.NewReaderSize(lim, 64<<10)
-	rr := &recordReader{c: c, file: file, br: br, lim: lim}
+	br := bufio.NewReaderSize(&limitReader{r: r, max: maxBytes}, 64<<10)
+	rr := &recordReader{c: c, file: file, br: br}
 	if b, err := br.Peek(3); err == nil && string(b) == "\uFEFF" {
 		br.Discard(3)
 	}
@@ -274,83 +271,79 @@ func (r *recordReader) perr(line int, field string, err error) *ParseError {
 }
 
 // next reads the next record into r.which, r.rec, r.vals and r.line. It
-// returns io.EOF at the end, a *ParseError for a bad record (the caller
-// may go on), or a fatal error wrapped in a *ParseError with fatal true.
-func (r *recordReader) next() (err error, fatal bool) {
+// returns io.EOF at the end, or a *ParseError: for one bad record (the
+// caller may go on), or for the whole file when fatal is set.
+func (r *recordReader) next() (fatal bool, err error) {
 	for {
 		var raw []string
 		var line string
 		if r.c.fixed {
 			b, err := r.readLine()
 			if err != nil {
-				if err == io.EOF {
-					return r.atEOF(), true
-				}
-				var pe *ParseError
-				if errors.As(err, &pe) {
-					return err, false
-				}
-				return r.perr(r.lineNo, "", err), true
+				return r.readError(err)
 			}
 			line = string(b)
+			r.line = r.lineNo
 		} else {
 			rec, start, err := r.readCSV()
 			if err != nil {
-				if err == io.EOF {
-					return r.atEOF(), true
-				}
-				var pe *ParseError
-				if errors.As(err, &pe) && !errors.Is(err, ErrTooLarge) {
-					return err, false
-				}
-				return r.perr(r.lineNo, "", err), true
+				return r.readError(err)
 			}
 			raw = rec
-			r.lineNo = start
-		}
-		r.line = r.lineNo
-		if !r.c.fixed {
-			r.lineNo = r.lastLine
+			r.line = start
 		}
 
 		if !r.started {
 			r.started = true
 			if r.c.l.ColumnNames {
 				if err := r.readNames(raw); err != nil {
-					return err, true
+					return true, err
 				}
 				continue
 			}
 			if r.c.header != nil {
 				r.which, r.rec = recHeader, r.c.header
 				if !r.isRecord(r.c.header, line, raw) {
-					return r.perr(r.line, "", fmt.Errorf("%w: the first record is not a header", ErrHeader)), true
+					return true, r.perr(r.line, "", fmt.Errorf("%w: the first record is not a header", ErrHeader))
 				}
 				if err := r.split(line, raw); err != nil {
 					err.Err = fmt.Errorf("%w: %w", ErrHeader, err.Err)
-					return err, true
+					return true, err
 				}
-				return nil, false
+				return false, nil
 			}
 		}
 		if r.sawTrailer {
-			return r.perr(r.line, "", fmt.Errorf("%w: a record follows the trailer", ErrTrailer)), true
+			return true, r.perr(r.line, "", fmt.Errorf("%w: a record follows the trailer", ErrTrailer))
 		}
 		if r.c.trailer != nil && r.isRecord(r.c.trailer, line, raw) {
 			r.sawTrailer = true
 			r.which, r.rec = recTrailer, r.c.trailer
 			if err := r.split(line, raw); err != nil {
 				err.Err = fmt.Errorf("%w: %w", ErrTrailer, err.Err)
-				return err, true
+				return true, err
 			}
-			return nil, false
+			return false, nil
 		}
 		r.which, r.rec = recDetail, r.c.detail
 		if err := r.split(line, raw); err != nil {
-			return err, false
+			return false, err
 		}
-		return nil, false
+		return false, nil
 	}
+}
+
+// readError sorts an error from reading a line: the end of the file, a
+// bad line (a *ParseError already), or a read error that ends the file.
+func (r *recordReader) readError(err error) (fatal bool, _ error) {
+	if err == io.EOF {
+		return true, r.atEOF()
+	}
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		return false, err
+	}
+	return true, r.perr(r.lineNo, "", err)
 }
 
 func (r *recordReader) atEOF() error {
@@ -411,7 +404,6 @@ func (r *recordReader) readCSV() ([]string, int, error) {
 		b := bytes.TrimSuffix(raw, []byte{'\n'})
 		b = bytes.TrimSuffix(b, []byte{'\r'})
 		start := r.lineNo
-		r.lastLine = start
 		if len(b) == 0 {
 			continue
 		}
@@ -434,7 +426,6 @@ func (r *recordReader) readCSV() ([]string, int, error) {
 			b = bytes.TrimSuffix(b, []byte{'\r'})
 		}
 		r.qbuf = rec
-		r.lastLine = r.lineNo
 		cr := csv.NewReader(bytes.NewReader(rec))
 		cr.Comma = r.c.delim
 		cr.FieldsPerRecord = -1
