@@ -224,11 +224,11 @@ const (
 
 // recordReader splits a file into records of a compiled layout.
 type recordReader struct {
-	c        *compiled
-	file     string
-	br       *bufio.Reader
-	raw      []string // the fields of the current CSV record
-	qbuf     []byte   // a quoted CSV record being gathered
+	c    *compiled
+	file string
+	br   *bufio.Reader
+	raw  []string // the fields of the current CSV record
+	qbuf []byte   // a quoted CSV record being gathered
 
 	lineNo     int // lines read so far
 	started    bool
