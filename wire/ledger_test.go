@@ -92,3 +92,13 @@ func (p *ledger) owed() map[string]string {
 	}
 	return out
 }
+
+// Balances states what each student owes, as a campus's balance file
+// would: the ledger is a reconcile.BursarBalances.
+func (p *ledger) Balances(context.Context) (map[string]fees.Money, error) {
+	out := map[string]fees.Money{}
+	for _, s := range p.l.Students() {
+		out[s] = p.l.Balance(s)
+	}
+	return out, nil
+}

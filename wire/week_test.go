@@ -275,7 +275,7 @@ func TestWeekEndsWithAlmaAndPeopleSoftAgreeing(t *testing.T) {
 	if tot := d.ps.l.Totals(); !tot.PaidWritten.Equal(sum) || tot.Exceptions != 0 {
 		t.Errorf("PeopleSoft wrote %s in payments (exceptions %d); feebridge forwarded %s", tot.PaidWritten, tot.Exceptions, sum)
 	}
-	rec, err := d.jobs.Reconcile(ctx, nil)
+	rec, err := d.jobs.Reconcile(ctx, d.ps)
 	d.must(err)
 	if !rec.Agree() || rec.Students != 4 || rec.Fees != 6 {
 		t.Errorf("reconciliation: %+v", rec)

@@ -1,0 +1,81 @@
+package reconcile_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/reconcile"
+)
+
+var _ reconcile.BursarBalances = statedBalances(nil)
+
+type statedBalances map[string]fees.Money
+
+func (s statedBalances) Balances(context.Context) (map[string]fees.Money, error) { return s, nil }
+
+func TestReconcileListsEveryDisagreement(t *testing.T) {
+	e := newEnv(t)
+	a := newFakeAlma()
+	e.alma = a
+	charged(t, e) // T1 120.00 and T2 15.00 for S001, T3 0.82 for S002
+	a.add("S001", "F1", "T1", fees.TypeLostItemReplacementFee, "B100", "120.00")
+	a.add("S001", "F2", "T2", fees.TypeLostItemProcessFee, "B100", "15.00")
+	a.add("S001", "F8", "T8", fees.TypeOverdueFine, "B800", "4.00") // transferred in Alma, never sent
+	// S002's fine is unknown to Alma; S001's T1 was partly paid in Alma
+	// without the bursar knowing.
+	a.pay("S001", "F1", "20.00")
+
+	rec, err := e.jobs(nil).Reconcile(t.Context(), statedBalances{"S001": usd("135.00"), "S002": usd("0.00")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Agree() || rec.Students != 2 || rec.Fees != 3 {
+		t.Fatalf("reconciliation = %+v", rec)
+	}
+	var got []string
+	for _, d := range rec.Disagreements {
+		got = append(got, d.UserID+" "+d.TransactionID+": "+d.Problem)
+	}
+	want := []string{
+		"S001 T1: Alma shows 100.00 USD left, the bursar holds 120.00 USD",
+		"S001 T8: transferred in Alma, never sent to the bursar",
+		"S002 T3: charged to the bursar, unknown to Alma",
+		"S002 : the bursar states 0.00 USD owed, the journal expects 0.82 USD",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("disagreements:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if d := rec.Disagreements[0]; !d.Alma.Equal(usd("100.00")) || !d.Bursar.Equal(usd("120.00")) || d.AlmaStatus != fees.StatusTransferred {
+		t.Errorf("first disagreement = %+v", d)
+	}
+}
+
+func TestReconcileAgreesAfterPaymentsAndCredits(t *testing.T) {
+	e := newEnv(t)
+	a := newFakeAlma()
+	e.alma = a
+	charged(t, e)
+	a.add("S001", "F1", "T1", fees.TypeLostItemReplacementFee, "B100", "120.00")
+	a.add("S001", "F2", "T2", fees.TypeLostItemProcessFee, "B100", "15.00")
+	a.add("S002", "F3", "T3", fees.TypeOverdueFine, "B200", "0.82")
+	e.put(e.bursar, "outbound/p.csv", "R1|T1|S001|50.00|CASHIER|CASH", "R2|T3|S002|0.82|ESERVICES|CREDIT_CARD", "end|2")
+	if res, err := e.jobs(nil).Payments(t.Context()); err != nil || !res.Clean() {
+		t.Fatal(res, err)
+	}
+	a.pay("S001", "F1", "50.00")
+	a.pay("S002", "F3", "0.82")
+	f2, _ := a.GetFee(t.Context(), "S001", "F2")
+	if _, err := a.Waive(t.Context(), "S001", "F2", f2.Balance, "FOUND", ""); err != nil {
+		t.Fatal(err)
+	}
+	e.put(e.library, "credits/c.xml", "credit|T2|S001|F2|LOSTITEMPROCESSFEE|15.00", "end|1")
+	if res, err := e.jobs(nil).Credits(t.Context()); err != nil || !res.Clean() {
+		t.Fatal(res, err)
+	}
+	rec, err := e.jobs(nil).Reconcile(t.Context(), statedBalances{"S001": usd("70.00"), "S002": usd("0.00")})
+	if err != nil || !rec.Agree() {
+		t.Errorf("reconciliation = %+v, %v", rec, err)
+	}
+}
