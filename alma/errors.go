@@ -26,7 +26,23 @@ const (
 	// CodeUserNotFound: Alma's code for "User with identifier X was not
 	// found", sent with HTTP 400.
 	CodeUserNotFound = "401861"
+	// CodeIdentifierNotFound: "Identifier not found", Alma's answer (HTTP
+	// 400) for an unknown user on the fees and loans calls.
+	CodeIdentifierNotFound = "401651"
+	// CodeFeeNotFound: "Fine not found" (HTTP 400).
+	CodeFeeNotFound = "401665"
+	// CodeItemNotFound: "No items found for barcode X" (HTTP 400).
+	CodeItemNotFound = "401689"
 )
+
+// notFoundCodes are the Alma error codes that mean the thing asked for
+// does not exist, although Alma sends them with HTTP 400.
+var notFoundCodes = map[string]bool{
+	CodeUserNotFound:       true,
+	CodeIdentifierNotFound: true,
+	CodeFeeNotFound:        true,
+	CodeItemNotFound:       true,
+}
 
 // maxErrorBody is how much of an error response the client reads. Alma's
 // error documents are a few hundred bytes; anything longer is cut.
@@ -135,11 +151,12 @@ func IsQuotaExhausted(err error) bool {
 }
 
 // IsNotFound reports whether err says the user, fee, loan or item asked
-// for does not exist: HTTP 404, or Alma's "user not found" code
-// ([CodeUserNotFound]), which Alma sends with HTTP 400.
+// for does not exist: HTTP 404, or one of Alma's "not found" codes
+// ([CodeUserNotFound], [CodeIdentifierNotFound], [CodeFeeNotFound],
+// [CodeItemNotFound]), which Alma sends with HTTP 400.
 func IsNotFound(err error) bool {
 	var e *Error
-	return errors.As(err, &e) && (e.Status == http.StatusNotFound || e.Code == CodeUserNotFound)
+	return errors.As(err, &e) && (e.Status == http.StatusNotFound || notFoundCodes[e.Code])
 }
 
 // retryable reports whether a call that failed with e may be tried again,

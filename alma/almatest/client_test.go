@@ -196,11 +196,11 @@ func TestClientSeesTheFakesErrors(t *testing.T) {
 		{"unknown user on GET users", func() error { _, err := c.GetUser(ctx, "nobody"); return err },
 			http.StatusBadRequest, almatest.CodeUserNotFound, true},
 		{"unknown user on fees", func() error { _, err := c.ListFees(ctx, "nobody", fees.StatusActive); return err },
-			http.StatusBadRequest, almatest.CodeIdentifierNotFound, false},
+			http.StatusBadRequest, almatest.CodeIdentifierNotFound, true},
 		{"unknown fee", func() error { _, err := c.GetFee(ctx, ana, "999"); return err },
-			http.StatusBadRequest, almatest.CodeFeeNotFound, false},
+			http.StatusBadRequest, almatest.CodeFeeNotFound, true},
 		{"another user's fee", func() error { _, err := c.GetFee(ctx, "0987654", repl.ID); return err },
-			http.StatusBadRequest, almatest.CodeFeeNotFound, false},
+			http.StatusBadRequest, almatest.CodeFeeNotFound, true},
 		{"payment above the balance", func() error {
 			_, err := c.Pay(ctx, ana, repl.ID, alma.PayRequest{Amount: usd("100.01"), Method: "CASH", ExternalTransactionID: "X1"})
 			return err
@@ -222,7 +222,7 @@ func TestClientSeesTheFakesErrors(t *testing.T) {
 		{"unknown loan", func() error { _, err := c.GetLoan(ctx, ana, "42"); return err },
 			http.StatusBadRequest, almatest.CodeLoanNotFound, false},
 		{"unknown barcode", func() error { _, err := c.GetItemByBarcode(ctx, "nope"); return err },
-			http.StatusBadRequest, almatest.CodeItemNotFound, false},
+			http.StatusBadRequest, almatest.CodeItemNotFound, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := w.srv.AllFees()
