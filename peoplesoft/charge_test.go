@@ -372,3 +372,15 @@ func TestChargeDecoderMaxBytes(t *testing.T) {
 		t.Errorf("got %v, want ErrTooLarge", err)
 	}
 }
+
+func TestChargeDecoderCreatedCSV(t *testing.T) {
+	l := loadLayout(t, "csv-charges.toml")
+	data := encodeCharges(t, l, mitCharges(t)[:1])
+	dec := peoplesoft.NewChargeDecoder(bytes.NewReader(data), l, nil)
+	if _, err := dec.Decode(); err != nil {
+		t.Fatal(err)
+	}
+	if got := dec.Created(); !got.Equal(created) {
+		t.Errorf("Created() = %v, want %v", got, created)
+	}
+}

@@ -308,3 +308,20 @@ func TestPaymentFeesPayment(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestPaymentDecoderCurrency(t *testing.T) {
+	data := payFile(goodRow)
+	got, errs := decodeAllPayments(t, peoplesoft.ReferencePaymentLayout(), data, &peoplesoft.DecodeOptions{Currency: "EUR"})
+	if len(errs) > 0 || len(got) != 1 || !got[0].PaidAmt.Equal(fees.MustParseMoney("40.00", "EUR")) {
+		t.Fatalf("got %+v, %v", got, errs)
+	}
+	_, errs = decodeAllPayments(t, peoplesoft.ReferencePaymentLayout(), data, &peoplesoft.DecodeOptions{Currency: "XYZ"})
+	if len(errs) == 0 || !errors.Is(errs[0], peoplesoft.ErrLayout) {
+		t.Errorf("unknown currency: %v", errs)
+	}
+	// Yen have no minor units: "40.00" is refused.
+	_, errs = decodeAllPayments(t, peoplesoft.ReferencePaymentLayout(), data, &peoplesoft.DecodeOptions{Currency: "JPY"})
+	if len(errs) == 0 || !errors.Is(errs[0], peoplesoft.ErrAmount) {
+		t.Errorf("JPY: %v", errs)
+	}
+}
