@@ -384,3 +384,36 @@ func TestChargeDecoderCreatedCSV(t *testing.T) {
 		t.Errorf("Created() = %v, want %v", got, created)
 	}
 }
+
+// Two date fields in the same place of different records, with different
+// formats, each keep their own.
+func TestChargeEncoderDateFormatsPerRecord(t *testing.T) {
+	l, err := peoplesoft.LoadLayout(strings.NewReader(`
+kind = "charges"
+format = "csv"
+[header]
+fields = [{ name = "T", const = "H" }, { name = "CREATED_DATE", format = "20060102" }]
+[detail]
+fields = [
+  { name = "T", const = "D" }, { name = "DUE_DT", format = "01/02/06" },
+  { name = "EMPLID" }, { name = "ITEM_TYPE" }, { name = "AMOUNT" }, { name = "REF1_DESCR" },
+]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := mitCharges(t)[0]
+	ch.DueDate = created
+	var buf bytes.Buffer
+	enc := peoplesoft.NewChargeEncoder(&buf, l, created)
+	if err := enc.Encode(ch); err != nil {
+		t.Fatal(err)
+	}
+	if err := enc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := "H,20261128\nD,11/28/26,12345678,300000000001,123.45,15216075630006761\n"
+	if buf.String() != want {
+		t.Errorf("got %q, want %q", buf.String(), want)
+	}
+}

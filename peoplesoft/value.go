@@ -194,20 +194,21 @@ func parseCount(s string) (int64, error) {
 // dates repeat (every charge of a run has the same due date, and payments
 // fall on a few days).
 type dateCache struct {
-	t   time.Time
-	s   []byte
-	ok  bool
+	t      time.Time
+	layout string
+	s      []byte
+	ok     bool
 	in  [4]string // parsed: the last few texts and their times
 	out [4]time.Time
 	n   int
 }
 
 func (c *dateCache) format(dst []byte, t time.Time, layout string) []byte {
-	if c.ok && t.Equal(c.t) && t.Location() == c.t.Location() {
+	if c.ok && t.Equal(c.t) && t.Location() == c.t.Location() && layout == c.layout {
 		return append(dst, c.s...)
 	}
 	c.s = t.AppendFormat(c.s[:0], layout)
-	c.t, c.ok = t, true
+	c.t, c.layout, c.ok = t, layout, true
 	return append(dst, c.s...)
 }
 
@@ -294,21 +295,22 @@ func addUnits(a, b int64) (int64, error) {
 
 // moneyCache hands out fees.Money values by minor units. Amounts repeat
 // in a file (fines are charged at a few rates), and building a Money
-// allocates, so a decoder keeps the last few thousand it built. Money is
-// immutable, so sharing one value is safe.
+// allocates, so a decoder keeps the values it built in a small
+// direct-mapped table. Money is immutable, so sharing one value is safe.
 type moneyCache struct {
-	cur fees.Currency
-	m   map[int64]fees.Money
+	cur   fees.Currency
+	slots [1024]struct {
+		units int64
+		m     fees.Money
+		ok    bool
+	}
 }
 
 func (c *moneyCache) get(units int64) fees.Money {
-	if v, ok := c.m[units]; ok {
-		return v
+	s := &c.slots[(uint64(units)*0x9E3779B97F4A7C15)>>54]
+	if s.ok && s.units == units {
+		return s.m
 	}
-	if c.m == nil || len(c.m) >= 4096 {
-		c.m = make(map[int64]fees.Money, 256)
-	}
-	v := fees.FromMinor(units, c.cur)
-	c.m[units] = v
-	return v
+	s.units, s.m, s.ok = units, fees.FromMinor(units, c.cur), true
+	return s.m
 }
