@@ -198,9 +198,9 @@ type dateCache struct {
 	layout string
 	s      []byte
 	ok     bool
-	in  [4]string // parsed: the last few texts and their times
-	out [4]time.Time
-	n   int
+	in     [4]string // parsed: the last few texts and their times
+	out    [4]time.Time
+	n      int
 }
 
 func (c *dateCache) format(dst []byte, t time.Time, layout string) []byte {
