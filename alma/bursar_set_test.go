@@ -48,3 +48,16 @@ func TestMixInverse(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkBursarNumSet adds a million Alma-like transaction ids.
+func BenchmarkBursarNumSet(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		var s bursarNumSet
+		for i := range uint64(1_000_000) {
+			if s.add(15216075630006761 + i*10000) {
+				b.Fatal("false duplicate")
+			}
+		}
+	}
+}

@@ -4,7 +4,7 @@
 // /usr/bin/time -v) against other converters on the same file:
 //
 //	go build -o /tmp/convert ./alma/testdata/bursar/convert
-//	/usr/bin/time -v /tmp/convert export.xml out.csv
+//	/usr/bin/time -v /tmp/convert [-allow-duplicates] export.xml out.csv
 //
 // It lives under testdata so that `go test ./...` and `go build ./...`
 // leave it alone.
@@ -14,6 +14,7 @@ import (
 	"bufio"
 	"encoding/csv"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -22,17 +23,19 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: convert export.xml out.csv")
+	allow := flag.Bool("allow-duplicates", false, "do not check that transaction ids are unique")
+	flag.Parse()
+	if flag.NArg() != 2 {
+		fmt.Fprintln(os.Stderr, "usage: convert [-allow-duplicates] export.xml out.csv")
 		os.Exit(2)
 	}
-	if err := run(os.Args[1], os.Args[2]); err != nil {
+	if err := run(flag.Arg(0), flag.Arg(1), *allow); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-func run(in, out string) error {
+func run(in, out string, allow bool) error {
 	f, err := os.Open(in)
 	if err != nil {
 		return err
@@ -44,7 +47,7 @@ func run(in, out string) error {
 	}
 	bw := bufio.NewWriter(o)
 	w := csv.NewWriter(bw)
-	d := alma.NewExportDecoder(f, &alma.DecoderOptions{File: in})
+	d := alma.NewExportDecoder(f, &alma.DecoderOptions{File: in, AllowDuplicates: allow})
 	var fees, refused int
 	for {
 		r, err := d.Decode()
