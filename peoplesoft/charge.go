@@ -282,7 +282,8 @@ func (d *decoder) next() error {
 		if err != nil {
 			if fatal {
 				d.err = err
-			} else if d.rr.which == recDetail {
+			} else {
+				// Only detail lines fail alone; the trailer counts them.
 				d.ctl.count++
 			}
 			return err

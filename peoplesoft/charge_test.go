@@ -417,3 +417,13 @@ fields = [
 		t.Errorf("got %q, want %q", buf.String(), want)
 	}
 }
+
+// A bad line right after the header still counts as a record, so the
+// trailer's count agrees and only the bad line is reported.
+func TestChargeDecoderCountsBadLines(t *testing.T) {
+	file := reference(d1+strings.Repeat("x", 70000), d2, "T000000002-0000000100.00")
+	got, errs := decodeAllCharges(t, peoplesoft.ReferenceChargeLayout(), []byte(file))
+	if len(got) != 1 || len(errs) != 1 || !errors.Is(errs[0], peoplesoft.ErrLongLine) {
+		t.Errorf("got %d charges, errors %v; want 1 and one ErrLongLine", len(got), errs)
+	}
+}
