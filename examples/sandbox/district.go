@@ -54,7 +54,8 @@ type district struct {
 	ledger   *bursar
 	hook     *http.Server
 
-	secrets secrets
+	secrets    secrets
+	webhookURL string
 
 	mu      sync.Mutex // guards journal and jobs, which a restart replaces
 	journal *reconcile.Journal
@@ -137,6 +138,7 @@ func (d *district) open(ctx context.Context) error {
 		return err
 	}
 	webhookURL := "http://" + ln.Addr().String() + webhookPath
+	d.webhookURL = webhookURL
 
 	// Alma, with its API key and webhook secret.
 	almaFaults := almatest.Faults{PerSecond: -1} // a week of calls in seconds would break any per-second limit
@@ -323,4 +325,25 @@ func (d *district) run(ctx context.Context, name string, fn func(ctx context.Con
 			return err
 		}
 	}
+}
+
+// intro prints what runs where.
+func (d *district) intro() {
+	w := d.s.Stdout
+	dir := d.s.dir
+	if d.s.tempDir {
+		dir = "a temporary folder"
+	}
+	fmt.Fprintf(w, "A simulated week at a district: %d students, %d days from %s, seed %d",
+		d.s.Students, d.s.Days, d.s.Start.Format("Monday 2 January 2006"), d.s.Seed)
+	if d.faults != nil {
+		fmt.Fprintf(w, ", faults at rate %g", d.s.Faults)
+	}
+	fmt.Fprintf(w, ".\n")
+	fmt.Fprintf(w, "  Alma (fake)      %s  REST API, daily and hourly jobs, webhooks\n", d.alma.URL())
+	fmt.Fprintf(w, "  library FTP      ftp://%s/  where Alma exports and imports; feesync uses the FTP client\n", d.ftp.Addr)
+	fmt.Fprintf(w, "  PeopleSoft       inbound/ and outbound/ folders and a simulated student ledger\n")
+	fmt.Fprintf(w, "  feesync          its jobs on their default schedules, journal.db, webhooks on %s\n", d.webhookURL)
+	fmt.Fprintf(w, "  files            in %s\n", dir)
+	fmt.Fprintf(w, "Times are those of the simulated clock; amounts are in %s.\n", d.cur)
 }

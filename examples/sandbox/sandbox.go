@@ -123,6 +123,7 @@ func (s *Sandbox) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	d.intro()
 	if err := d.week(ctx); err != nil {
 		return err
 	}

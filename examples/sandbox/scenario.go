@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/feebridge/feebridge/alma/almatest"
@@ -297,6 +298,8 @@ func (d *district) lostReturned(ctx context.Context, l *loan) error {
 	d.alma.RunDue(ctx)
 	d.today.found++
 	d.stats.found++
+	var n int
+	sum := fees.Zero(d.cur)
 	for _, f := range before {
 		if f.Status == fees.StatusClosed {
 			continue
@@ -306,6 +309,8 @@ func (d *district) lostReturned(ctx context.Context, l *loan) error {
 			d.today.webhookPending++
 			continue
 		}
+		n++
+		sum = add(sum, f.Balance)
 		d.today.foundWaived++
 		d.today.foundSum = add(d.today.foundSum, f.Balance)
 		d.stats.foundWaived++
@@ -314,7 +319,28 @@ func (d *district) lostReturned(ctx context.Context, l *loan) error {
 			d.awaitCredit(f.TransactionID, d.clock.Now())
 		}
 	}
+	title := ""
+	if it, ok := d.alma.Item(l.barcode); ok {
+		title = " (" + it.Title + ")"
+	}
+	blocked := "block lifted"
+	for _, b := range d.alma.Blocks(l.user) {
+		if b.Status == "ACTIVE" {
+			blocked = "block still on"
+		}
+	}
+	d.today.note("lost-item returns", "returns", d.clock.Now(), fmt.Sprintf("lost item %s%s back from student %s: the webhook had %s waived (%s), %s",
+		l.barcode, title, mask(l.user), plural(n, "fee", "fees"), amount(sum), blocked))
 	return nil
+}
+
+// mask hides all but the last three digits of a student id, as feesync's
+// logs do.
+func mask(id string) string {
+	if len(id) <= 3 {
+		return id
+	}
+	return strings.Repeat("*", len(id)-3) + id[len(id)-3:]
 }
 
 // act carries out one of the day's planned actions, if it still makes

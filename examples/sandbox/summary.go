@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"text/tabwriter"
+	"strings"
 
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/reconcile"
@@ -33,28 +33,25 @@ func (d *district) summary(ctx context.Context) (bool, error) {
 	problems = append(problems, more...)
 
 	st := d.stats
-	w := tabwriter.NewWriter(d.s.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(d.s.Stdout, "\nThe week, flow by flow %s\n", "─────────────────────────────────────────────────────────")
-	row := func(flow, what string, n int, sum fees.Money) {
-		fmt.Fprintf(w, "%s\t %s\t%d\t%s USD\t\n", flow, what, n, amount(sum))
+	w := d.s.Stdout
+	fmt.Fprintf(w, "\nThe week, flow by flow %s\n", strings.Repeat("─", 56))
+	row := func(flow, what string, n int, sum string) {
+		fmt.Fprintf(w, "  %-3s %-52s %7d %12s\n", flow, what, n, sum)
 	}
-	fmt.Fprintf(w, "flow\t what\trecords\tamount\t\n")
-	row("F1", "lost-item fees assessed (16:00 job and staff)", st.lostFees, st.lostSum)
-	row("F2", "fees exported at 18:00 and charged in PeopleSoft", st.exported, st.exportedSum)
-	row("F3", "eServices payments, in full", st.online, st.onlineSum)
-	row("F3", "cashier payments, in full", st.cashFull, st.cashFullSum)
-	row("F3", "cashier payments, in part", st.cashPart, st.cashPartSum)
-	row("F3", "all bursar payments imported into Alma", counts.imported, counts.importedSum)
-	row("", "overdue fines paid at the library desk, never sent", st.deskPaid, st.deskPaidSum)
-	row("F4", "transferred fees waived in full by staff", st.waived, st.waivedSum)
-	row("R5", "partial waivers refused, then paid at the cashier", st.settled, st.settledPaid)
-	row("R5", "… and the rest waived in full once Alma showed it", st.settled, st.settledWaived)
-	row("F5", "lost items returned: fees waived by the webhook", st.foundWaived, st.foundSum)
-	row("F4", "credits applied in PeopleSoft (every waiver above)", d.ledger.loadedCredits, d.ledger.creditedTotal)
-	fmt.Fprintf(w, "F6\t daily reports (exceptions listed: %d)\t%d\t\t\n", st.exceptions, st.reports)
-	if err := w.Flush(); err != nil {
-		return false, err
-	}
+	fmt.Fprintf(w, "  %-3s %-52s %7s %12s\n", "", "", "records", "amount")
+	row("F1", "lost-item fees assessed (16:00 job and staff)", st.lostFees, amount(st.lostSum))
+	row("F2", "fees exported at 18:00 and charged in PeopleSoft", st.exported, amount(st.exportedSum))
+	row("F3", "eServices payments, in full", st.online, amount(st.onlineSum))
+	row("F3", "cashier payments, in full", st.cashFull, amount(st.cashFullSum))
+	row("F3", "cashier payments, in part", st.cashPart, amount(st.cashPartSum))
+	row("F3", "all bursar payments imported into Alma", counts.imported, amount(counts.importedSum))
+	row("", "overdue fines paid at the library desk, never sent", st.deskPaid, amount(st.deskPaidSum))
+	row("F4", "transferred fees waived in full by staff", st.waived, amount(st.waivedSum))
+	row("R5", "partial waivers refused, then paid at the cashier", st.settled, amount(st.settledPaid))
+	row("R5", "… and the rest waived in full once Alma showed it", st.settled, amount(st.settledWaived))
+	row("F5", "lost items returned: fees waived by the webhook", st.foundWaived, amount(st.foundSum))
+	row("F4", "credits applied in PeopleSoft (every waiver above)", d.ledger.loadedCredits, amount(d.ledger.creditedTotal))
+	row("F6", fmt.Sprintf("daily reports (exceptions listed: %d)", st.exceptions), st.reports, "")
 	fmt.Fprintf(d.s.Stdout, "\nJournal: %d charges, %d payments forwarded, %d credits, %d webhook events handled; %d records held, %d files failed.\n",
 		counts.charges, counts.payments, counts.credits, counts.events, counts.held, counts.failedFiles)
 	fmt.Fprintf(d.s.Stdout, "Webhooks: %d delivered (%d on a retry), %d failed for good; %d fees waived by hand from the report.\n",
@@ -64,10 +61,10 @@ func (d *district) summary(ctx context.Context) (bool, error) {
 			d.s.Faults, d.faults.summary(d.alma), st.restarts, st.kills)
 	}
 	if d.stats.creditDelay > 0 {
-		fmt.Fprintf(d.s.Stdout, "Waivers reached PeopleSoft as credits within %s.\n", d.stats.creditDelay.Round(1e9*60))
+		fmt.Fprintf(d.s.Stdout, "Every waiver of a transferred fee reached PeopleSoft as a credit within %s.\n", minutes(d.stats.creditDelay))
 	}
 
-	fmt.Fprintf(d.s.Stdout, "\nReconciliation %s\n", "──────────────────────────────────────────────────────────────────")
+	fmt.Fprintf(d.s.Stdout, "\nReconciliation %s\n", strings.Repeat("─", 64))
 	if len(problems) == 0 {
 		fmt.Fprintf(d.s.Stdout, "Alma and PeopleSoft agree to the cent for all %d students (%d fees charged); PeopleSoft holds %s USD\n"+
 			"on %d open charges, exactly the balance of Alma's transferred fees. Every fee exported reached PeopleSoft once,\n"+

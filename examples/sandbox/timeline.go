@@ -131,6 +131,8 @@ func (d *district) endDay() {
 	line := func(when, who, format string, args ...any) {
 		key := when
 		switch when {
+		case "16:59":
+			when = ""
 		case "9-17":
 			key = "09:00"
 		case "hourly":
@@ -205,7 +207,7 @@ func (d *district) endDay() {
 	}
 	for kind, c := range printed {
 		if c > notesPerKind {
-			line("9-17", "", "… and %d more %s", c-notesPerKind, kind)
+			line("16:59", "", "… and %d more %s", c-notesPerKind, kind)
 		}
 	}
 	if t.lostLoans > 0 {
