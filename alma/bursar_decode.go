@@ -212,8 +212,9 @@ type ExportDecoder struct {
 	inFee bool
 	fee   feeDraft
 
-	seen bursarTxSet
-	err  error // sticky: a syntax or read error
+	seen         bursarTxSet
+	sharedValues map[string]string
+	err          error // sticky: a syntax or read error
 
 	// onAmount, when set by a test, sees each amount accepted, with its
 	// text as written.
@@ -376,7 +377,15 @@ func (d *ExportDecoder) start(tok xmlToken) {
 
 // setField stores the text of the field that just ended.
 func (d *ExportDecoder) setField(role bursarRole, line int) {
-	v := collapseSpace(d.value)
+	var v string
+	switch role {
+	case roleFeeType, roleLibraryCode, roleLibraryID, roleItemLibrary, roleItemLocation, roleCurrency, roleUserType:
+		// Values that repeat from fee to fee are shared, not allocated
+		// again for every fee.
+		v = d.shared(collapseSpaceInPlace(d.value))
+	default:
+		v = collapseSpace(d.value)
+	}
 	f := &d.fee
 	switch role {
 	case roleExportNumber:
@@ -485,6 +494,43 @@ func (d *ExportDecoder) amount(f *feeDraft) {
 		d.onAmount(f.amount, m)
 	}
 	f.rec.Amount = m
+}
+
+// shared returns b as a string, the same string for the same bytes as
+// long as fewer than bursarMaxShared values were seen.
+func (d *ExportDecoder) shared(b []byte) string {
+	if v, ok := d.sharedValues[string(b)]; ok {
+		return v
+	}
+	v := string(b)
+	if len(d.sharedValues) < bursarMaxShared && len(v) <= 64 {
+		if d.sharedValues == nil {
+			d.sharedValues = make(map[string]string)
+		}
+		d.sharedValues[v] = v
+	}
+	return v
+}
+
+const bursarMaxShared = 1024
+
+// collapseSpaceInPlace collapses the white space of b as collapseSpace
+// does, in b's own memory.
+func collapseSpaceInPlace(b []byte) []byte {
+	out := b[:0]
+	space := false
+	for _, c := range b {
+		if isXMLSpace(c) {
+			space = len(out) > 0
+			continue
+		}
+		if space {
+			out = append(out, ' ')
+			space = false
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // collapseSpace returns b with leading and trailing white space removed

@@ -211,3 +211,16 @@ func FuzzExportDecoder(f *testing.F) {
 		checkAgainstEncodingXML(t, data)
 	})
 }
+
+// FuzzCollapseSpace checks that both ways of collapsing white space agree.
+func FuzzCollapseSpace(f *testing.F) {
+	for _, s := range []string{"", " ", "a", " a ", "a  b", "\ta\r\n b\n", "Case studies\n\t\t: travel /"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want := collapseSpace(b)
+		if got := string(collapseSpaceInPlace(bytes.Clone(b))); got != want {
+			t.Fatalf("collapseSpaceInPlace(%q) = %q, collapseSpace gives %q", b, got, want)
+		}
+	})
+}

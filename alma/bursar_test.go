@@ -257,14 +257,19 @@ func TestDecodeMITFixtureAgainstMITConverter(t *testing.T) {
 // out one byte, or half the asked bytes, at a time: every token then
 // crosses a buffer boundary somewhere.
 func TestDecodeChunkBoundaries(t *testing.T) {
-	src := openFixture(t)
+	for file, src := range map[string][]byte{"fixture": openFixture(t), "generated": generateExport(t, 300)} {
+		checkChunkBoundaries(t, file, src)
+	}
+}
+
+func checkChunkBoundaries(t *testing.T, file string, src []byte) {
 	want := decodeAll(t, bytes.NewReader(src), nil)
 	for name, r := range map[string]io.Reader{
 		"one byte": iotest.OneByteReader(bytes.NewReader(src)),
 		"half":     iotest.HalfReader(bytes.NewReader(src)),
 		"data+err": iotest.DataErrReader(bytes.NewReader(src)),
 	} {
-		t.Run(name, func(t *testing.T) {
+		t.Run(file+"/"+name, func(t *testing.T) {
 			got := decodeAll(t, r, nil)
 			if diff := cmp.Diff(want.recs, got.recs); diff != "" {
 				t.Errorf("records (-whole +%s):\n%s", name, diff)
