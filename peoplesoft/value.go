@@ -299,15 +299,26 @@ func addUnits(a, b int64) (int64, error) {
 // direct-mapped table. Money is immutable, so sharing one value is safe.
 type moneyCache struct {
 	cur   fees.Currency
-	slots [1024]struct {
-		units int64
-		m     fees.Money
-		ok    bool
-	}
+	slots *[4096]moneySlot // allocated on first use
+}
+
+type moneySlot struct {
+	units int64
+	m     fees.Money
+	ok    bool
 }
 
 func (c *moneyCache) get(units int64) fees.Money {
-	s := &c.slots[(uint64(units)*0x9E3779B97F4A7C15)>>54]
+	if c.slots == nil {
+		c.slots = new([4096]moneySlot)
+	}
+	x := uint64(units) // mixed as in MurmurHash3's finalizer
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	x ^= x >> 33
+	s := &c.slots[x>>52]
 	if s.ok && s.units == units {
 		return s.m
 	}
