@@ -3,63 +3,39 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
 	"path"
-	"slices"
 	"time"
 
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/peoplesoft"
+	"github.com/feebridge/feebridge/peoplesoft/pstest"
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/transport"
 )
 
-// bursar plays PeopleSoft's side: the External File Load that reads the
-// charge files feebridge leaves in inbound/ (checking their control
-// totals), the student ledger, eServices and the cashier taking payments
-// by the rules (R4), and the query report that drops payment files in
+// bursar plays PeopleSoft's side around the simulated ledger
+// (peoplesoft/pstest): its External File Load picks up the charge files
+// feebridge leaves in inbound/ and moves each one to inbound/loaded/, and
+// its query report drops the payments taken since the last one in
 // outbound/.
-//
-// Each charge is kept by its reference (the Alma bursar transaction id in
-// REF1_DESCR). A file is loaded once: by name, and by content.
 type bursar struct {
-	drop     *transport.Drop
-	now      func() time.Time
-	currency fees.Currency
+	drop   *transport.Drop
+	now    func() time.Time
+	cur    fees.Currency
+	ledger *pstest.Ledger
 
-	charges map[string]*account
-	order   []string // references in the order they were charged
-	seen    map[string]bool
-	pending []peoplesoft.Payment
-	receipt int
-
-	// What the ledger has done, for the timeline and the tables.
-	loadedFiles, loadedCharges, loadedCredits int
-	chargedTotal, creditedTotal               fees.Money
-	paid                                      map[fees.Channel][]peoplesoft.Payment
-}
-
-type account struct {
-	emplID, itemType string
-	charged          fees.Money
-	credited         fees.Money // positive
-	paid             fees.Money
-	left             fees.Money
+	// problems are what the bursar could not take: a file delivered
+	// twice, a line the ledger held as an exception.
+	problems []string
 }
 
 var _ reconcile.BursarBalances = (*bursar)(nil)
 
-func newBursar(drop *transport.Drop, now func() time.Time, c fees.Currency) *bursar {
-	return &bursar{drop: drop, now: now, currency: c, charges: map[string]*account{}, seen: map[string]bool{},
-		chargedTotal: fees.Zero(c), creditedTotal: fees.Zero(c), paid: map[fees.Channel][]peoplesoft.Payment{}}
+func newBursar(drop *transport.Drop, now func() time.Time, c fees.Currency, seed int64) *bursar {
+	return &bursar{drop: drop, now: now, cur: c,
+		ledger: pstest.NewLedger(pstest.Options{Seed: seed, Now: now, Currency: c})}
 }
-
-// errRefused is a payment that eServices or the cashier would not take.
-var errRefused = errors.New("payment refused")
 
 // loadResult is what one run of the file load did.
 type loadResult struct {
@@ -68,9 +44,9 @@ type loadResult struct {
 }
 
 // load runs PeopleSoft's External File Load on every charge file in
-// inbound/ and moves each one to inbound/loaded/ once applied.
+// inbound/ and moves each one to inbound/loaded/ once loaded.
 func (b *bursar) load(ctx context.Context) (loadResult, error) {
-	res := loadResult{chargeTotal: fees.Zero(b.currency), creditTotal: fees.Zero(b.currency)}
+	res := loadResult{chargeTotal: fees.Zero(b.cur), creditTotal: fees.Zero(b.cur)}
 	list, err := b.drop.List(ctx, "inbound")
 	if err != nil {
 		return res, err
@@ -84,138 +60,60 @@ func (b *bursar) load(ctx context.Context) (loadResult, error) {
 		if err != nil {
 			return res, err
 		}
-		sum := sha256.Sum256(data)
-		key := hex.EncodeToString(sum[:])
-		if b.seen[fi.Name] || b.seen[key] {
-			return res, fmt.Errorf("peoplesoft: %s: loaded before (by name or content); a file must reach PeopleSoft once", fi.Name)
-		}
-		lines, err := b.decode(fi.Name, data)
+		lr, err := b.ledger.LoadChargeFile(fi.Name, bytes.NewReader(data))
 		if err != nil {
-			return res, err
+			return res, fmt.Errorf("PeopleSoft refused %s: %w", fi.Name, err)
 		}
-		for _, ch := range lines {
-			if err := b.apply(fi.Name, ch); err != nil {
-				return res, err
-			}
-			if ch.Amount.IsPositive() {
-				res.charges++
-				res.chargeTotal, _ = res.chargeTotal.Add(ch.Amount)
-			} else {
-				res.credits++
-				res.creditTotal, _ = res.creditTotal.Add(ch.Amount.Neg())
-			}
+		if lr.AlreadyLoaded {
+			b.problems = append(b.problems, fmt.Sprintf("PeopleSoft received %s twice (loaded before as %s)", fi.Name, lr.LoadedAs))
+		}
+		for _, e := range lr.Exceptions {
+			b.problems = append(b.problems, fmt.Sprintf("PeopleSoft held %s:%d (%s, %s): %s", e.File, e.Line, e.Ref, e.Amount, e.Reason))
 		}
 		if err := b.drop.Rename(ctx, name, path.Join("inbound", "loaded", fi.Name)); err != nil {
 			return res, err
 		}
-		b.seen[fi.Name], b.seen[key] = true, true
 		res.files++
+		res.charges += lr.Charges
+		res.credits += lr.Credits
+		res.chargeTotal = add(res.chargeTotal, lr.Charged)
+		res.creditTotal = add(res.creditTotal, lr.Credited)
 	}
-	b.loadedFiles += res.files
-	b.loadedCharges += res.charges
-	b.loadedCredits += res.credits
-	b.chargedTotal, _ = b.chargedTotal.Add(res.chargeTotal)
-	b.creditedTotal, _ = b.creditedTotal.Add(res.creditTotal)
 	return res, nil
 }
 
-// decode reads a whole charge file; its trailer is checked before any
-// line is applied.
-func (b *bursar) decode(name string, data []byte) ([]peoplesoft.Charge, error) {
-	dec := peoplesoft.NewChargeDecoder(bytes.NewReader(data), peoplesoft.ReferenceChargeLayout(),
-		&peoplesoft.DecodeOptions{File: name, Currency: b.currency})
-	var lines []peoplesoft.Charge
-	for {
-		ch, err := dec.Decode()
-		if err == io.EOF {
-			return lines, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		lines = append(lines, ch)
-	}
-}
-
-func (b *bursar) apply(file string, ch peoplesoft.Charge) error {
-	a := b.charges[ch.Ref]
-	switch {
-	case ch.Amount.IsPositive() && a == nil:
-		b.charges[ch.Ref] = &account{emplID: ch.EmplID, itemType: ch.ItemType, charged: ch.Amount, left: ch.Amount,
-			credited: fees.Zero(b.currency), paid: fees.Zero(b.currency)}
-		b.order = append(b.order, ch.Ref)
-	case ch.Amount.IsPositive():
-		return fmt.Errorf("peoplesoft: %s: charge %s loaded twice", file, ch.Ref)
-	case a == nil:
-		return fmt.Errorf("peoplesoft: %s: credit for unknown charge %s", file, ch.Ref)
-	default:
-		left, _ := a.left.Add(ch.Amount)
-		if left.IsNegative() {
-			return fmt.Errorf("peoplesoft: %s: credit of %s on charge %s leaves %s", file, ch.Amount.Neg(), ch.Ref, left)
-		}
-		a.left = left
-		a.credited, _ = a.credited.Add(ch.Amount.Neg())
-	}
-	return nil
-}
+// item returns the ledger's item for the charge ref.
+func (b *bursar) item(ref string) (pstest.Item, bool) { return b.ledger.Item(ref) }
 
 // balance returns what is left to pay on the charge ref, and whether the
 // ledger knows it.
 func (b *bursar) balance(ref string) (fees.Money, bool) {
-	a := b.charges[ref]
-	if a == nil {
-		return fees.Money{}, false
-	}
-	return a.left, true
+	it, ok := b.ledger.Item(ref)
+	return it.Balance, ok
 }
 
-// pay takes a payment on the charge ref: eServices only in full, the
-// cashier any positive amount up to what is left.
+// pay takes a payment on the charge ref, by the rules of the channel.
 func (b *bursar) pay(ref string, amount fees.Money, ch fees.Channel, m fees.Method) (peoplesoft.Payment, error) {
-	a := b.charges[ref]
-	if a == nil {
-		return peoplesoft.Payment{}, fmt.Errorf("peoplesoft: charge %s: %w: unknown charge", ref, errRefused)
+	it, ok := b.ledger.Item(ref)
+	if !ok {
+		return peoplesoft.Payment{}, fmt.Errorf("PeopleSoft has no charge %s", ref)
 	}
-	c, _ := amount.Cmp(a.left)
-	switch {
-	case !amount.IsPositive() || c > 0:
-		return peoplesoft.Payment{}, fmt.Errorf("peoplesoft: charge %s: %w: %s with %s left", ref, errRefused, amount, a.left)
-	case ch == fees.ChannelEServices && c != 0:
-		return peoplesoft.Payment{}, fmt.Errorf("peoplesoft: charge %s: %w: eServices pays %s in full, not %s", ref, errRefused, a.left, amount)
-	}
-	a.left, _ = a.left.Sub(amount)
-	a.paid, _ = a.paid.Add(amount)
-	b.receipt++
-	p := peoplesoft.Payment{EmplID: a.emplID, Ref: ref, ItemType: a.itemType, ChargeAmt: a.charged,
-		PaidAmt: amount, PaidDate: b.now(), Channel: ch, Method: m, Receipt: fmt.Sprintf("R%08d", b.receipt)}
-	b.pending = append(b.pending, p)
-	b.paid[ch] = append(b.paid[ch], p)
-	return p, nil
+	return b.ledger.Pay(it.EmplID, ref, amount, ch, m, time.Time{})
 }
 
 // flush writes the payments taken since the last file to outbound/, as
 // PeopleSoft's query report does, and returns the file name and the
 // number of payments ("" and 0 when there were none).
 func (b *bursar) flush(ctx context.Context) (string, int, error) {
-	if len(b.pending) == 0 {
-		return "", 0, nil
-	}
 	var buf bytes.Buffer
-	enc := peoplesoft.NewPaymentEncoder(&buf, peoplesoft.ReferencePaymentLayout(), b.now())
-	for _, p := range b.pending {
-		if err := enc.Encode(p); err != nil {
-			return "", 0, err
-		}
-	}
-	if err := enc.Close(); err != nil {
+	n, err := b.ledger.WritePayments(&buf)
+	if err != nil || n == 0 {
 		return "", 0, err
 	}
 	name := path.Join("outbound", "library-payments-"+b.now().Format("20060102-1504")+".csv")
 	if err := b.drop.WriteFile(ctx, name, buf.Bytes()); err != nil {
 		return "", 0, err
 	}
-	n := len(b.pending)
-	b.pending = nil
 	return name, n, nil
 }
 
@@ -223,19 +121,28 @@ func (b *bursar) flush(ctx context.Context) (string, int, error) {
 // library charges, for the reconciliation.
 func (b *bursar) Balances(context.Context) (map[string]fees.Money, error) {
 	out := map[string]fees.Money{}
-	for _, ref := range b.order {
-		a := b.charges[ref]
-		if s, ok := out[a.emplID]; ok {
-			out[a.emplID], _ = s.Add(a.left)
-		} else {
-			out[a.emplID] = a.left
-		}
+	for _, s := range b.ledger.Students() {
+		out[s] = b.ledger.Balance(s)
 	}
 	return out, nil
 }
 
-// refs returns the references of the student's charges with something
-// left to pay, in the order they were charged.
+// items returns every item of the ledger, student by student.
+func (b *bursar) items() []pstest.Item {
+	var all []pstest.Item
+	for _, s := range b.ledger.Students() {
+		all = append(all, b.ledger.Items(s)...)
+	}
+	return all
+}
+
+// open returns the references of the charges with something left to pay.
 func (b *bursar) open() []string {
-	return slices.DeleteFunc(slices.Clone(b.order), func(ref string) bool { return !b.charges[ref].left.IsPositive() })
+	var refs []string
+	for _, it := range b.items() {
+		if it.Balance.IsPositive() {
+			refs = append(refs, it.Ref)
+		}
+	}
+	return refs
 }

@@ -208,7 +208,7 @@ func (d *district) open(ctx context.Context) error {
 		return err
 	}
 	d.onClose(d.bursar.Close)
-	d.ledger = newBursar(d.bursar, d.clock.Now, d.cur)
+	d.ledger = newBursar(d.bursar, d.clock.Now, d.cur, d.s.Seed)
 
 	// The journal and the jobs.
 	if err := d.start(ctx); err != nil {

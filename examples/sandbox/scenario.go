@@ -487,7 +487,7 @@ func (d *district) awaitCredit(ref string, at time.Time) {
 func (d *district) creditsArrived() {
 	now := d.clock.Now()
 	for ref, at := range d.credits {
-		if a := d.ledger.charges[ref]; a != nil && a.credited.IsPositive() {
+		if it, ok := d.ledger.item(ref); ok && it.Credited.IsPositive() {
 			delay := now.Sub(at)
 			d.today.creditDelay = max(d.today.creditDelay, delay)
 			d.stats.creditDelay = max(d.stats.creditDelay, delay)

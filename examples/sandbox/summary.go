@@ -22,7 +22,7 @@ func (d *district) summary(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	problems := slices.Clone(d.stats.problems)
+	problems := slices.Concat(d.stats.problems, d.ledger.problems)
 	for _, dis := range rec.Disagreements {
 		problems = append(problems, fmt.Sprintf("student %s, fee %s (%s): %s", dis.UserID, dis.FeeID, dis.TransactionID, dis.Problem))
 	}
@@ -50,7 +50,7 @@ func (d *district) summary(ctx context.Context) (bool, error) {
 	row("R5", "partial waivers refused, then paid at the cashier", st.settled, amount(st.settledPaid))
 	row("R5", "… and the rest waived in full once Alma showed it", st.settled, amount(st.settledWaived))
 	row("F5", "lost items returned: fees waived by the webhook", st.foundWaived, amount(st.foundSum))
-	row("F4", "credits applied in PeopleSoft (every waiver above)", d.ledger.loadedCredits, amount(d.ledger.creditedTotal))
+	row("F4", "credits applied in PeopleSoft (every waiver above)", st.psCredits, amount(st.psCreditSum))
 	row("F6", fmt.Sprintf("daily reports (exceptions listed: %d)", st.exceptions), st.reports, "")
 	fmt.Fprintf(d.s.Stdout, "\nJournal: %d charges, %d payments forwarded, %d credits, %d webhook events handled; %d records held, %d files failed.\n",
 		counts.charges, counts.payments, counts.credits, counts.events, counts.held, counts.failedFiles)
@@ -148,27 +148,26 @@ func (d *district) audit(ctx context.Context) (counts, []string, error) {
 			exported[r.TransactionID] = r.Amount
 		}
 	}
-	for ref, amt := range exported {
-		a := d.ledger.charges[ref]
-		if a == nil {
-			problems = append(problems, fmt.Sprintf("fee %s exported by Alma never reached PeopleSoft", ref))
-		} else if !a.charged.Equal(amt) {
-			problems = append(problems, fmt.Sprintf("fee %s: exported for %s, charged %s", ref, amt, a.charged))
+	items := d.ledger.items()
+	charged := map[string]bool{}
+	for _, it := range items {
+		charged[it.Ref] = true
+		amt, ok := exported[it.Ref]
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("PeopleSoft holds charge %s that Alma never exported", it.Ref))
+		case !it.Original.Equal(amt):
+			problems = append(problems, fmt.Sprintf("fee %s: exported for %s, charged %s", it.Ref, amt, it.Original))
 		}
-	}
-	for ref, a := range d.ledger.charges {
-		if _, ok := exported[ref]; !ok {
-			problems = append(problems, fmt.Sprintf("PeopleSoft holds charge %s that Alma never exported", ref))
-		}
-		want := creditsOut[ref]
+		want := creditsOut[it.Ref]
 		if !want.Valid() {
 			want = fees.Zero(d.cur)
 		}
-		if !a.credited.Equal(want) {
-			problems = append(problems, fmt.Sprintf("charge %s: Alma exported %s of credits, PeopleSoft applied %s", ref, want, a.credited))
+		if !it.Credited.Equal(want) {
+			problems = append(problems, fmt.Sprintf("charge %s: Alma exported %s of credits, PeopleSoft applied %s", it.Ref, want, it.Credited))
 		}
 		// Payments: what PeopleSoft took is what Alma imported.
-		f, ok := d.feeOf(ref)
+		f, ok := d.feeOf(it.Ref)
 		if !ok {
 			continue
 		}
@@ -180,29 +179,34 @@ func (d *district) audit(ctx context.Context) (counts, []string, error) {
 				c.importedSum = add(c.importedSum, t.Amount)
 			}
 		}
-		if !imported.Equal(a.paid) {
-			problems = append(problems, fmt.Sprintf("charge %s: PeopleSoft took %s, Alma imported %s", ref, a.paid, imported))
+		if !imported.Equal(it.Paid) {
+			problems = append(problems, fmt.Sprintf("charge %s: PeopleSoft took %s, Alma imported %s", it.Ref, it.Paid, imported))
+		}
+		if it.Balance.IsPositive() {
+			c.openCharges++
 		}
 	}
-	for ch, ps := range d.ledger.paid {
-		for _, p := range ps {
-			r, ok, err := jr.Get(ctx, reconcile.KindPayment, p.Key())
-			if err != nil {
-				return c, nil, err
-			}
-			if !ok || r.Outcome != reconcile.OutcomeForwarded {
-				problems = append(problems, fmt.Sprintf("%s payment %s never forwarded to Alma", ch, p.Key()))
-			}
+	for ref := range exported {
+		if !charged[ref] {
+			problems = append(problems, fmt.Sprintf("fee %s exported by Alma never reached PeopleSoft", ref))
 		}
+	}
+	for _, p := range d.ledger.ledger.Payments() {
+		r, ok, err := jr.Get(ctx, reconcile.KindPayment, p.Key())
+		if err != nil {
+			return c, nil, err
+		}
+		if !ok || r.Outcome != reconcile.OutcomeForwarded {
+			problems = append(problems, fmt.Sprintf("%s payment %s never forwarded to Alma", p.Channel, p.Key()))
+		}
+	}
+	if t := d.ledger.ledger.Totals(); t.Paid.Valid() && !t.Paid.Equal(t.PaidWritten) {
+		problems = append(problems, fmt.Sprintf("PeopleSoft took %s but wrote %s in payment files", t.Paid, t.PaidWritten))
 	}
 
 	// Each student: Alma's transferred balances against PeopleSoft.
 	owed, _ := d.ledger.Balances(ctx)
 	c.owed = fees.Zero(d.cur)
-	for _, ref := range d.ledger.open() {
-		_ = ref
-		c.openCharges++
-	}
 	for _, u := range d.students {
 		alma := fees.Zero(d.cur)
 		for _, f := range d.alma.Fees(u.id) {

@@ -88,6 +88,8 @@ type stats struct {
 	found, foundWaived         int
 	foundSum                   fees.Money
 	creditExported             int
+	psCredits                  int
+	psCreditSum                fees.Money
 	creditExportedSum          fees.Money
 	creditDelay                time.Duration
 	reports, exceptions        int

@@ -294,6 +294,8 @@ func (d *district) psLoad(ctx context.Context) error {
 	d.today.psCharges += res.charges
 	d.today.psCredits += res.credits
 	d.today.psCreditSum = add(d.today.psCreditSum, res.creditTotal)
+	d.stats.psCredits += res.credits
+	d.stats.psCreditSum = add(d.stats.psCreditSum, res.creditTotal)
 	if res.credits > 0 {
 		d.creditsArrived()
 	}
