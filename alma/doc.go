@@ -61,20 +61,26 @@
 // # Performance
 //
 // Measured on the project's machine (Intel Xeon, 2 cores shared with
-// other work, Go 1.26) on generated exports laid out like Alma's (about
-// 1.4 kB a fee, as in the real files):
+// other work, so figures vary by a fifth from run to run; Go 1.26) on
+// generated exports laid out like Alma's real files, about 1.4 kB a fee:
 //
-//   - decoding 100,000 fees (140 MB) from memory on one core: about
-//     200 MB/s, 150,000 fees a second (BenchmarkExportDecoder); encoding/xml
-//     only tokenizing the same kind of file reaches about 43 MB/s;
-//   - decoding a stream written through a pipe as it is read: the Go
-//     runtime's peak memory is 9 MB at 10,000 and at 100,000 fees, and
-//     27 MB at 1,000,000 fees, of which about 10 MB is the set of
-//     transaction ids kept to catch duplicates (BenchmarkExportDecoderStream);
-//   - a whole conversion of the 100,000-fee file to CSV by a small
-//     program (testdata/bursar/convert): 0.9 s of CPU and 11 MB resident,
-//     against 10.5 s and 840 MB for a Python ElementTree converter doing
-//     the same on the same file.
+//   - Decoding 100,000 fees (140 MB) held in memory, on one core
+//     (BenchmarkExportDecoder, -cpu 1): 200 to 235 MB/s, 145,000 to
+//     170,000 fees a second, 10 allocations a fee. encoding/xml only
+//     tokenizing the same kind of file runs at 42 MB/s.
+//   - Decoding a stream written through a pipe as it is read
+//     (BenchmarkExportDecoderStream): the Go runtime's peak memory is
+//     9 MB at 10,000 and at 100,000 fees and 26 MB at 1,000,000 fees, of
+//     which 9.5 MB is the set of transaction ids kept for the duplicate
+//     check; with DecoderOptions.AllowDuplicates it stays at 10 to 15 MB.
+//   - A whole conversion to CSV by a small program
+//     (testdata/bursar/convert, GOMAXPROCS=1, /usr/bin/time -v): 100,000
+//     fees in 0.8 s of CPU and 11 MB resident; 1,000,000 fees (1.4 GB) in
+//     9.5 s and 28 MB resident (11 MB without the duplicate check). A
+//     Python ElementTree converter doing the same with the 100,000-fee
+//     file takes 10 s of CPU and 840 MB.
+//   - Encoding 100,000 fees (BenchmarkExportEncoder): 230 MB/s, 235,000
+//     fees a second.
 //
 // # REST API and webhooks
 //
