@@ -44,6 +44,10 @@ type Sandbox struct {
 	// Verbose sends the log lines to standard error too (-v).
 	Verbose bool
 
+	// tamper, in tests, runs before each task of the week: a way to lose
+	// a file on purpose and see the run fail.
+	tamper func(ctx context.Context, d *district, task string) error
+
 	dir     string
 	tempDir bool
 	d       *district

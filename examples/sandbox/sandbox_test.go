@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -248,6 +249,57 @@ func TestLongRuns(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("students %d days %d seed %d faults %g", tc.students, tc.days, tc.seed, tc.faults), func(t *testing.T) {
 			runSandbox(t, &Sandbox{Students: tc.students, Days: tc.days, Seed: tc.seed, Faults: tc.faults})
+		})
+	}
+}
+
+// TestLostRecordsAreCaught loses records on purpose and checks that the
+// week then does not end reconciled: the checks are not vacuous.
+func TestLostRecordsAreCaught(t *testing.T) {
+	tests := []struct {
+		name   string
+		task   string // lose the first file of the folder before this task
+		folder string // in the PeopleSoft or library folder
+		want   string
+	}{
+		{"payment file lost", "payments", "peoplesoft/outbound", "never forwarded to Alma"},
+		{"charge file lost", "ps-load", "peoplesoft/inbound", "never reached PeopleSoft"},
+		{"credit export lost", "credits", "library/credits", "PeopleSoft applied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := small(1, 0)
+			var out bytes.Buffer
+			s.Stdout = &out
+			lost := ""
+			s.tamper = func(ctx context.Context, d *district, task string) error {
+				if lost != "" || task != tt.task {
+					return nil
+				}
+				dir := filepath.Join(s.dir, tt.folder)
+				entries, err := os.ReadDir(dir)
+				if err != nil {
+					return err
+				}
+				for _, e := range entries {
+					if !e.IsDir() {
+						lost = e.Name()
+						return os.Remove(filepath.Join(dir, lost))
+					}
+				}
+				return nil
+			}
+			err := s.Run(t.Context())
+			s.Close()
+			if lost == "" {
+				t.Fatal("no file was there to lose")
+			}
+			if !errors.Is(err, ErrNotReconciled) {
+				t.Fatalf("Run after losing %s = %v, want ErrNotReconciled\n%s", lost, err, out.String())
+			}
+			if !strings.Contains(out.String(), "NOT RECONCILED") || !strings.Contains(out.String(), tt.want) {
+				t.Errorf("the output does not name the problem %q:\n%s", tt.want, out.String())
+			}
 		})
 	}
 }

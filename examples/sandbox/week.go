@@ -100,6 +100,11 @@ func (d *district) week(ctx context.Context) error {
 		d.clock.Set(next)
 		for _, t := range tasks {
 			if t.next.Equal(next) {
+				if d.s.tamper != nil {
+					if err := d.s.tamper(ctx, d, t.name); err != nil {
+						return err
+					}
+				}
 				if err := t.run(ctx); err != nil {
 					return fmt.Errorf("%s at %s: %w", t.name, next.Format("Mon 15:04"), err)
 				}
