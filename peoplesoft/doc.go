@@ -141,16 +141,22 @@
 // # Performance
 //
 // Encoders and decoders stream: memory does not grow with the file, except
-// for the payment decoder's set of keys seen (16 bytes a payment, to find
-// duplicates). Measured with GOMAXPROCS=1 on a shared two-core Intel Xeon
-// (go test -run '^$' -bench . -benchtime 2x ./peoplesoft), in lines per
-// second of CPU time:
+// for the payment decoder's set of keys seen (16 to 32 bytes a payment, to
+// find duplicates). The benchmarks write and read 1,000,000 lines per
+// iteration (go test -run '^$' -bench . -benchtime 3x ./peoplesoft, with
+// GOMAXPROCS=1 for one core). On a two-core Intel Xeon shared with other
+// jobs, in lines per second (wall clock in a quiet moment; per second of
+// CPU time, which holds up when the machine is busy):
 //
-//	writing 1,000,000 reference charge lines    about 2.3–2.7 million/s, no allocation per line
-//	reading 1,000,000 reference payment lines   about 1.0 million/s (fines at ~100 distinct amounts);
-//	                                            about 0.6 million/s when every amount differs
-//	reading 1,000,000 reference charge lines    about 2.6 million/s
+//	                                         wall     CPU time   allocations per line
+//	writing reference charge lines           3.2 M    2.1–3.2 M  0
+//	reading reference payment lines, fines   1.6 M    1.0–1.65 M 1 (the line)
+//	  … every amount different               1.4 M    1.3–1.45 M 3 (the line, two amounts)
+//	reading reference charge lines           3.0 M    2.7–3.1 M  1–2
 //
-// The live heap stays under 1 MB while writing, and at about 32 MB (the
-// key set) after reading a million payments.
+// The "fines" file draws its amounts from about a hundred values, as
+// library fines are; decoders keep the amounts they built, since building
+// a [fees.Money] allocates. The live heap stays under 0.5 MB while
+// writing, and is about 32 MB (the key set) after reading a million
+// payments.
 package peoplesoft
