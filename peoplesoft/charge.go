@@ -281,7 +281,7 @@ func (d *decoder) next() error {
 		fatal, err := d.rr.next()
 		if err != nil {
 			if fatal {
-				d.err = err
+				d.fail(err)
 			} else {
 				// Only detail lines fail alone; the trailer counts them.
 				d.ctl.count++
@@ -291,12 +291,12 @@ func (d *decoder) next() error {
 		switch d.rr.which {
 		case recHeader:
 			if err := d.header(); err != nil {
-				d.err = err
+				d.fail(err)
 				return err
 			}
 		case recTrailer:
 			if err := d.trailer(); err != nil {
-				d.err = err
+				d.fail(err)
 				return err
 			}
 		default:
@@ -304,6 +304,15 @@ func (d *decoder) next() error {
 			return nil
 		}
 	}
+}
+
+// fail makes err sticky and marks it as concerning the whole file.
+func (d *decoder) fail(err error) {
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		pe.whole = true
+	}
+	d.err = err
 }
 
 func (d *decoder) header() error {

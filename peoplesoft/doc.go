@@ -79,7 +79,8 @@
 // [ErrAmount], [ErrDate], [ErrChannel], [ErrMethod] or [ErrDuplicate] for
 // a key — receipt and reference — seen before in the same file) and
 // decoding goes on with the next record. A problem with the whole file (a
-// bad header, a trailer that disagrees, a file above MaxBytes) is sticky.
+// bad header, a trailer that disagrees, a file above MaxBytes) is sticky;
+// [IsFileError] tells the two kinds apart.
 // A UTF-8 byte-order mark and "\r\n" line ends are accepted. Because the
 // trailer comes last, a caller that must not act on a file whose trailer
 // disagrees reads it to the end first.

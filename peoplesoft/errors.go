@@ -69,6 +69,22 @@ type ParseError struct {
 	Line  int    // 1-based line number
 	Field string // the field's name, when one field is at fault
 	Err   error
+
+	whole bool // the error concerns the whole file; see IsFileError
+}
+
+// IsFileError reports whether err, returned by a decoder, concerns the
+// whole file rather than one record: a missing or bad header, a trailer
+// that disagrees or is missing, a file above MaxBytes, a read error, an
+// invalid layout. Decoding cannot go on after such an error (the decoder
+// returns it again on every call); after any other error it goes on with
+// the next record.
+func IsFileError(err error) bool {
+	if errors.Is(err, ErrLayout) {
+		return true
+	}
+	var pe *ParseError
+	return errors.As(err, &pe) && pe.whole
 }
 
 func (e *ParseError) Error() string {

@@ -3,6 +3,7 @@ package peoplesoft_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -323,5 +324,26 @@ func TestPaymentDecoderCurrency(t *testing.T) {
 	_, errs = decodeAllPayments(t, peoplesoft.ReferencePaymentLayout(), data, &peoplesoft.DecodeOptions{Currency: "JPY"})
 	if len(errs) == 0 || !errors.Is(errs[0], peoplesoft.ErrAmount) {
 		t.Errorf("JPY: %v", errs)
+	}
+}
+
+func TestIsFileError(t *testing.T) {
+	fixed, err := peoplesoft.LoadLayout(strings.NewReader(fixedPayments))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := encodePayments(t, fixed, samplePayments())
+	bad := bytes.Replace(data, []byte("000000224.27"), []byte("000000224.28"), 1)
+	bad = bytes.Replace(bad, []byte("CASHIER  CASH"), []byte("KIOSK    CASH"), 1)
+	_, errs := decodeAllPayments(t, fixed, bad, nil)
+	if len(errs) != 2 || peoplesoft.IsFileError(errs[0]) || !peoplesoft.IsFileError(errs[1]) {
+		t.Errorf("errors %v: want a record error, then a file error", errs)
+	}
+	enc := peoplesoft.NewPaymentDecoder(bytes.NewReader(data), &peoplesoft.Layout{}, nil)
+	if _, err := enc.Decode(); !peoplesoft.IsFileError(err) {
+		t.Errorf("invalid layout: %v is not a file error", err)
+	}
+	if peoplesoft.IsFileError(io.EOF) || peoplesoft.IsFileError(nil) {
+		t.Error("io.EOF or nil taken for a file error")
 	}
 }
