@@ -167,9 +167,9 @@ func BenchmarkExportDecoderStream(b *testing.B) {
 		n     int
 		allow bool
 	}{{10_000, false}, {100_000, false}, {1_000_000, false}, {10_000, true}, {1_000_000, true}} {
-		name := fmt.Sprintf("fees=%d", bc.n)
+		name := fmt.Sprintf("fees=%d/dupcheck=on", bc.n)
 		if bc.allow {
-			name += "/dupcheck=off"
+			name = fmt.Sprintf("fees=%d/dupcheck=off", bc.n)
 		}
 		n := bc.n
 		b.Run(name, func(b *testing.B) {
