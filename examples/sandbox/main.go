@@ -30,8 +30,13 @@ func main() {
 	if cerr := s.Close(); err == nil {
 		err = cerr
 	}
+	interrupted := ctx.Err() != nil
 	stop()
-	if err != nil {
+	switch {
+	case err != nil && interrupted:
+		fmt.Fprintln(os.Stderr, "sandbox: interrupted")
+		os.Exit(1)
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "sandbox:", err)
 		os.Exit(1)
 	}
