@@ -89,7 +89,7 @@ func (e *ChargeEncoder) begin() error {
 		return nil
 	}
 	e.began = true
-	if e.c.l.ColumnNames {
+	if e.c.columnNames {
 		return e.rw.writeNames()
 	}
 	if e.c.header != nil {

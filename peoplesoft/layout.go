@@ -304,22 +304,22 @@ func (r *crecord) has(ro role) bool { _, ok := r.index[ro]; return ok }
 
 // compiled is a validated layout.
 type compiled struct {
-	l        *Layout
-	fixed    bool
-	delim    rune
-	lineEnd  string
-	currency fees.Currency
-	minor    int
-	header   *crecord
-	detail   *crecord
-	trailer  *crecord
+	fixed       bool
+	columnNames bool
+	delim       rune
+	lineEnd     string
+	currency    fees.Currency
+	minor       int
+	header      *crecord
+	detail      *crecord
+	trailer     *crecord
 }
 
 func compile(l *Layout) (*compiled, error) {
 	if l == nil {
 		return nil, errors.New("no layout")
 	}
-	c := &compiled{l: l}
+	c := &compiled{columnNames: l.ColumnNames}
 	switch l.Format {
 	case FormatFixed:
 		c.fixed = true

@@ -262,7 +262,7 @@ func (e *PaymentEncoder) begin() error {
 		return nil
 	}
 	e.began = true
-	if e.c.l.ColumnNames {
+	if e.c.columnNames {
 		return e.rw.writeNames()
 	}
 	if e.c.header != nil {

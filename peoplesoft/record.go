@@ -295,7 +295,7 @@ func (r *recordReader) next() (fatal bool, err error) {
 
 		if !r.started {
 			r.started = true
-			if r.c.l.ColumnNames {
+			if r.c.columnNames {
 				if err := r.readNames(raw); err != nil {
 					return true, err
 				}
@@ -348,7 +348,7 @@ func (r *recordReader) readError(err error) (fatal bool, _ error) {
 
 func (r *recordReader) atEOF() error {
 	switch {
-	case !r.started && (r.c.header != nil || r.c.l.ColumnNames):
+	case !r.started && (r.c.header != nil || r.c.columnNames):
 		return r.perr(0, "", fmt.Errorf("%w: the file is empty", ErrHeader))
 	case r.c.trailer != nil && !r.sawTrailer:
 		return r.perr(r.lineNo, "", fmt.Errorf("%w: no trailer at the end of the file (was it cut short?)", ErrTrailer))
