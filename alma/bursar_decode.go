@@ -287,7 +287,7 @@ func (d *ExportDecoder) Decode() (ExportRecord, error) {
 			role := d.roles[len(d.roles)-1]
 			d.roles = d.roles[:len(d.roles)-1]
 			if role > roleText {
-				d.setField(role, tok.line)
+				d.setField(role)
 				continue
 			}
 			switch role {
@@ -376,7 +376,7 @@ func (d *ExportDecoder) start(tok xmlToken) {
 }
 
 // setField stores the text of the field that just ended.
-func (d *ExportDecoder) setField(role bursarRole, line int) {
+func (d *ExportDecoder) setField(role bursarRole) {
 	var v string
 	switch role {
 	case roleFeeType, roleLibraryCode, roleLibraryID, roleItemLibrary, roleItemLocation, roleCurrency, roleUserType:

@@ -50,9 +50,8 @@ type xmlName struct {
 type xmlToken struct {
 	kind xmlTokKind
 	name *xmlName
-	nil  bool // the start tag carries xsi:nil="true"
 	text []byte
-	line int // line of the token's first byte
+	line int // line of a start tag
 }
 
 // xmlSyntaxError is a well-formedness error at a line.
@@ -452,7 +451,6 @@ func (s *xmlScanner) scanStart(data []byte, tok *xmlToken) (int, error) {
 		return 0, err
 	}
 	nameBytes := data[1:end]
-	isNil := false
 	i := end
 	for {
 		j := skipSpace(data, i)
@@ -506,12 +504,10 @@ func (s *xmlScanner) scanStart(data []byte, tok *xmlToken) (int, error) {
 		if bytes.IndexByte(raw, '<') >= 0 {
 			return 0, s.fail(s.pos+k, "attribute %s in <%s>: '<' in the value", safeSnippet(attr), safeSnippet(nameBytes))
 		}
-		val, err := s.decodeText(raw, s.pos+k+1)
-		if err != nil {
+		// Attribute values are checked, not kept: the decoder reads an
+		// element with xsi:nil="true" as empty text, which it is anyway.
+		if _, err := s.decodeText(raw, s.pos+k+1); err != nil {
 			return 0, err
-		}
-		if bytes.HasSuffix(attr, []byte(":nil")) && (bytes.Equal(val, []byte("true")) || bytes.Equal(val, []byte("1"))) {
-			isNil = true
 		}
 		i = k + 1 + vend + 1
 	}
@@ -529,7 +525,7 @@ done:
 	s.stack = append(s.stack, name)
 	s.stackLines = append(s.stackLines, line)
 	s.rootSeen = true
-	*tok = xmlToken{kind: xmlTokStart, name: name, nil: isNil, line: line}
+	*tok = xmlToken{kind: xmlTokStart, name: name, line: line}
 	return i, nil
 }
 
@@ -554,7 +550,6 @@ func (s *xmlScanner) scanEnd(data []byte, tok *xmlToken) (int, error) {
 		return 0, s.fail(s.pos, "end tag </%s> does not match <%s> opened on line %d", safeSnippet(name), top.qname, s.stackLines[len(s.stackLines)-1])
 	}
 	*tok = s.pop()
-	tok.line = s.lineAt(s.pos)
 	return i + 1, nil
 }
 
