@@ -823,3 +823,5 @@ func (c *Config) layout(key, path, kind string) (*peoplesoft.Layout, error) {
 	}
 	return l, nil
 }
+
+func (d Duration) d() time.Duration { return time.Duration(d) }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/feebridge/feebridge/transport"
 	"github.com/feebridge/feebridge/transport/ftpdrop"
@@ -36,7 +35,7 @@ func (m *Main) openDrop(ctx context.Context, key string, d DropConfig) (*transpo
 			Password:  pw.Reveal(),
 			TLS:       mode,
 			Root:      d.Root,
-			IOTimeout: time.Duration(d.Timeout),
+			IOTimeout: d.Timeout.d(),
 			Location:  m.config.Location(),
 			Logger:    m.logger.With("drop", key),
 			Drop:      opts,

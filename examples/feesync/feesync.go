@@ -76,19 +76,25 @@ func usagef(format string, args ...any) error {
 	return &UsageError{Msg: fmt.Sprintf(format, args...)}
 }
 
-// RejectedError reports a command that finished but rejected some records
-// (exit code 3); each was already listed on stderr as FILE:LINE: KEY: reason.
+// RejectedError reports a command that finished but held records back
+// (exit code 3); each was already listed on stderr as FILE:LINE: KEY:
+// reason. For reconcile, Rejected counts the disagreements instead.
 type RejectedError struct {
 	Command  string
 	Rejected int
+	// What names what was counted, when not rejected records.
+	What string
 }
 
 func (e *RejectedError) Error() string {
-	noun := "records"
-	if e.Rejected == 1 {
-		noun = "record"
+	what := e.What
+	if what == "" {
+		what = "records rejected"
+		if e.Rejected == 1 {
+			what = "record rejected"
+		}
 	}
-	return fmt.Sprintf("%s: done, %d %s rejected (listed above)", e.Command, e.Rejected, noun)
+	return fmt.Sprintf("%s: done, %d %s (listed above)", e.Command, e.Rejected, what)
 }
 
 // errNotAvailable marks a command whose parts are not in this build yet.

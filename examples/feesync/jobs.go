@@ -3,16 +3,55 @@ package main
 import (
 	"fmt"
 
+	"github.com/feebridge/feebridge/alma"
 	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/wire"
 )
 
 // adapters fills deps with the file formats: Alma's export and import,
-// PeopleSoft's charge and payment files.
+// PeopleSoft's charge and payment files, in the configured layouts,
+// mapping and time zone.
 func (m *Main) adapters(deps *reconcile.Deps) error {
-	return fmt.Errorf("the adapters between the file formats and the jobs: %w", errNotAvailable)
+	c := m.config
+	charges, err := c.chargeLayout()
+	if err != nil {
+		return err
+	}
+	payments, err := c.paymentLayout()
+	if err != nil {
+		return err
+	}
+	deps.Export = wire.ExportFormat{Options: &alma.DecoderOptions{Location: c.Location()}}
+	deps.Charges = wire.ChargeFormat{Mapping: c.mapping(), Layout: charges}
+	deps.Payments = wire.PaymentFormat{Layout: payments}
+	deps.Import = wire.ImportFormat{Options: &alma.EncoderOptions{Location: c.Location()}}
+	return nil
 }
 
-// almaAPI is the Alma REST client, as the jobs use it.
+// almaAPI is the Alma REST client, as the jobs use it. It needs the API key.
 func (m *Main) almaAPI() (reconcile.AlmaAPI, error) {
-	return nil, fmt.Errorf("the Alma API adapter for the jobs: %w", errNotAvailable)
+	c := m.config
+	key, err := m.loadSecret(secretRef{key: "alma.api_key", env: c.Alma.APIKeyEnv, file: c.Alma.APIKeyFile})
+	if err != nil {
+		return nil, err
+	}
+	base := c.Alma.BaseURL
+	if base == "" {
+		if base, err = alma.RegionURL(c.Alma.Region); err != nil {
+			return nil, fmt.Errorf("alma.region: %w", err)
+		}
+	} else {
+		base = base + "/almaws/v1"
+	}
+	client, err := alma.NewClient(base, key.Reveal(), &alma.ClientOptions{
+		Timeout:       c.Alma.Timeout.d(),
+		RatePerSecond: float64(c.Alma.RatePerSecond),
+		Currency:      c.cur,
+		Logger:        m.logger,
+		Now:           m.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("alma: %w", err)
+	}
+	return wire.AlmaAPI{Client: client}, nil
 }

@@ -165,9 +165,12 @@ func (m *Main) report(r *jobRun) {
 		fmt.Fprintf(m.Stdout, "%s\t%s\t%s\talma=%s\tbursar=%s\t%s\n",
 			maskIf(d.UserID, !m.config.Log.ShowStudentIDs), d.FeeID, d.TransactionID, d.Alma, d.Bursar, d.Problem)
 	}
-	attrs := []any{"job", r.Job, "dry_run", r.DryRun, "files", r.Files, "records", r.Records,
-		"skipped", r.Skipped, "total", r.Total, "rejected", len(r.Rejected), "failed_files", len(r.Failed),
-		"duration", r.Duration.Round(time.Millisecond).String()}
+	attrs := []any{"job", r.Job, "dry_run", r.DryRun, "files", r.Files, "records", r.Records, "skipped", r.Skipped}
+	if r.Total != "" {
+		attrs = append(attrs, "total", r.Total)
+	}
+	attrs = append(attrs, "rejected", len(r.Rejected), "failed_files", len(r.Failed),
+		"duration", r.Duration.Round(time.Millisecond).String())
 	switch r.Job {
 	case jobReport:
 		attrs = append(attrs, "exceptions", r.Exceptions)
@@ -196,7 +199,7 @@ func (r *jobRun) exitErr() error {
 	case r.Held() > 0:
 		return &RejectedError{Command: "run " + r.Job, Rejected: r.Held()}
 	case len(r.Disagreements) > 0:
-		return &RejectedError{Command: r.Job, Rejected: len(r.Disagreements)}
+		return &RejectedError{Command: r.Job, Rejected: len(r.Disagreements), What: "disagreements between Alma and the bursar"}
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/feebridge/feebridge/alma"
 	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/wire"
 )
 
 // serve runs the jobs on their schedules and, when webhook.listen is set,
@@ -118,25 +119,17 @@ type scheduledJob struct {
 	id        cron.EntryID
 }
 
-// loanReturned is the webhook callback: a loan event goes to the
-// lost-returns handler; a failure a later delivery may overcome asks Alma
-// to deliver the event again.
+// loanReturned is the webhook callback: wire's, which hands loan events to
+// the lost-returns handler and asks Alma to deliver again a failure that a
+// later delivery may overcome, plus a line on the status page.
 func (m *Main) loanReturned(jobs *reconcile.Jobs, board *statusBoard) func(context.Context, alma.Event) error {
+	next := wire.WebhookCallback(jobs)
 	return func(ctx context.Context, ev alma.Event) error {
-		if ev.Loan == nil {
-			return nil
-		}
-		r := &jobRun{Job: "webhook " + ev.Type, Start: m.Now()}
-		err := jobs.LoanReturned(ctx, reconcile.LoanEvent{
-			ID: ev.ID, Type: ev.Type, LoanID: ev.Loan.LoanID, UserID: ev.Loan.UserID, ItemBarcode: ev.Loan.ItemBarcode,
-		})
-		r.Duration, r.Err = m.Now().Sub(r.Start), err
-		if ev.Type == alma.EventLoanReturned {
-			board.add(r)
+		start := m.Now()
+		err := next(ctx, ev)
+		if ev.Type == alma.EventLoanReturned && ev.Loan != nil {
+			board.add(&jobRun{Job: "webhook " + ev.Type, Start: start, Duration: m.Now().Sub(start), Records: 1, Err: err})
 			m.logger.Info("loan returned", "event", ev.ID, "user", ev.Loan.UserID, "item", ev.Loan.ItemBarcode, errAttr(err))
-		}
-		if errors.Is(err, reconcile.ErrRedeliver) {
-			return alma.RetryLater(err)
 		}
 		return err
 	}
