@@ -29,7 +29,8 @@ var ErrRecord = errors.New("alma: bursar record cannot be written")
 // matches on bursarTransactionId and records the sum as a payment.
 //
 // Records of one patron that follow each other share one user element.
-// Nothing is written to the underlying writer's end until Close.
+// Output is buffered: the file is complete only once Close has written
+// its end tags and flushed.
 type ImportEncoder struct{ w bursarWriter }
 
 // NewImportEncoder returns an encoder that writes an import file to w.
