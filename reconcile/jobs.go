@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/feebridge/feebridge/fees"
@@ -127,6 +128,8 @@ type Jobs struct {
 	deps Deps
 	opts Options
 	log  *slog.Logger
+
+	returns sync.Mutex // one lost return handled at a time
 }
 
 // New returns the jobs over deps. It fails if deps has no journal.

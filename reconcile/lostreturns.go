@@ -39,6 +39,11 @@ func (j *Jobs) LoanReturned(ctx context.Context, ev LoanEvent) error {
 	if ev.ID == "" {
 		return fmt.Errorf("reconcile: lost returns: event without an id (loan %s)", ev.LoanID)
 	}
+	// Alma may deliver an event again while the first delivery is still
+	// being handled; taking returns one at a time keeps the re-read of
+	// each fee and its waiver together.
+	j.returns.Lock()
+	defer j.returns.Unlock()
 	jr := j.deps.Journal
 	if old, ok, err := jr.Get(ctx, KindEvent, ev.ID); err != nil {
 		return err
