@@ -37,63 +37,63 @@ func FuzzChargesAccountForEveryRecord(f *testing.F) {
 	f.Fuzz(checkCharges)
 }
 
+// checkCharges runs the charges job on data and checks that it accounts
+// for every record.
 func checkCharges(t *testing.T, data []byte) {
-	{ // the decoder's own count
-		// What the decoder makes of the file, on its own.
-		dec := alma.NewExportDecoder(bytes.NewReader(data), nil)
-		records, fatal := 0, false
-		for {
-			_, err := dec.Decode()
-			if err == io.EOF {
-				break
-			}
-			var pe *alma.ParseError
-			if err != nil && (!asParseError(err, &pe) || isSyntax(err)) {
-				fatal = true
-				break
-			}
-			records++
+	// What the decoder makes of the file, on its own.
+	dec := alma.NewExportDecoder(bytes.NewReader(data), nil)
+	records, fatal := 0, false
+	for {
+		_, err := dec.Decode()
+		if err == io.EOF {
+			break
 		}
+		var pe *alma.ParseError
+		if err != nil && (!asParseError(err, &pe) || isSyntax(err)) {
+			fatal = true
+			break
+		}
+		records++
+	}
 
-		ctx := context.Background()
-		dir := t.TempDir()
-		journal, err := reconcile.OpenJournal(ctx, filepath.Join(dir, "j.db"), nil)
-		if err != nil {
-			t.Fatal(err)
+	ctx := context.Background()
+	dir := t.TempDir()
+	journal, err := reconcile.OpenJournal(ctx, filepath.Join(dir, "j.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer journal.Close()
+	library, bursar := memdrop.New(), memdrop.New()
+	if err := library.MkdirAll(ctx, "exports"); err != nil {
+		t.Fatal(err)
+	}
+	if err := bursar.MkdirAll(ctx, "inbound"); err != nil {
+		t.Fatal(err)
+	}
+	if err := library.WriteFile(ctx, "exports/x.xml", data); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := reconcile.New(reconcile.Deps{Journal: journal, Library: library, Bursar: bursar,
+		Export: wire.ExportFormat{}, Charges: wire.ChargeFormat{Mapping: peoplesoft.DefaultMapping()}},
+		&reconcile.Options{Now: func() time.Time { return time.Date(2026, 3, 2, 18, 0, 0, 0, time.UTC) }, TempDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := jobs.Charges(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fatal {
+		if len(res.Failed) != 1 {
+			t.Fatalf("an unreadable file was not failed: %+v", res)
 		}
-		defer journal.Close()
-		library, bursar := memdrop.New(), memdrop.New()
-		if err := library.MkdirAll(ctx, "exports"); err != nil {
-			t.Fatal(err)
-		}
-		if err := bursar.MkdirAll(ctx, "inbound"); err != nil {
-			t.Fatal(err)
-		}
-		if err := library.WriteFile(ctx, "exports/x.xml", data); err != nil {
-			t.Fatal(err)
-		}
-		jobs, err := reconcile.New(reconcile.Deps{Journal: journal, Library: library, Bursar: bursar,
-			Export: wire.ExportFormat{}, Charges: wire.ChargeFormat{Mapping: peoplesoft.DefaultMapping()}},
-			&reconcile.Options{Now: func() time.Time { return time.Date(2026, 3, 2, 18, 0, 0, 0, time.UTC) }, TempDir: dir})
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := jobs.Charges(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fatal {
-			if len(res.Failed) != 1 {
-				t.Fatalf("an unreadable file was not failed: %+v", res)
-			}
-			return
-		}
-		if len(res.Failed) != 0 {
-			t.Fatalf("a readable file was failed: %+v", res.Failed)
-		}
-		if got := res.Records + len(res.Rejected) + res.Skipped; got != records {
-			t.Fatalf("%d records decoded, %d sent + %d held + %d skipped", records, res.Records, len(res.Rejected), res.Skipped)
-		}
+		return
+	}
+	if len(res.Failed) != 0 {
+		t.Fatalf("a readable file was failed: %+v", res.Failed)
+	}
+	if got := res.Records + len(res.Rejected) + res.Skipped; got != records {
+		t.Fatalf("%d records decoded, %d sent + %d held + %d skipped", records, res.Records, len(res.Rejected), res.Skipped)
 	}
 }
 
