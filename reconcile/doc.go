@@ -33,6 +33,26 @@
 // output under the same name, and keys already decided into another file
 // are skipped. The same content dropped under two names is handled once.
 //
+// What a rerun may repeat is the put of an output file that was already
+// put: same name, same content. The readers of those files (PeopleSoft's
+// file load, Alma's bursar import) load a name once, so that is harmless.
+//
+// # Held records
+//
+// A record that cannot be sent (an unmapped fee type, a value too long, a
+// payment above what is left, an unlinked credit) is held in the journal
+// with its reason, listed in [RunResult].Rejected and in the daily report,
+// and the rest of its file goes on. [Jobs.Redrive] sends held records
+// again once the cause is fixed. A record that could not even be read is
+// held under its file and line and needs a corrected file.
+//
+// # Locks
+//
+// Each job takes a lease in the journal ([Journal.Lock]) for
+// [Options].LockTTL, so that two runs of one job never overlap. A process
+// that is killed keeps its lease until it expires; an operator who knows
+// the process is gone may delete the row from the locks table.
+//
 // # Journal
 //
 // [Journal] is a SQLite database (pure Go, WAL) with the tables files,

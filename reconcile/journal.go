@@ -97,7 +97,9 @@ func OpenJournal(ctx context.Context, path string, opts *JournalOptions) (*Journ
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "synchronous(NORMAL)")
+	// FULL: a commit is on disk before the jobs go on (publish, move), even
+	// across a power cut. Commits are per file, not per record.
+	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
 	// The name is a URI: escape what would end its path.
