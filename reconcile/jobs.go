@@ -36,6 +36,10 @@ type Deps struct {
 	Payments PaymentFormat // the bursar's payment file, for the payments job
 	Import   ImportFormat  // Alma's bursar import, for the payments job
 	Alma     AlmaAPI       // for the lost-returns handler, the report and reconciliation
+
+	// Reports is where the daily report is written (its Folders.Reports
+	// folder); nil means Library.
+	Reports *transport.Drop
 }
 
 // Folders says where each job reads and writes, relative to each drop's
@@ -46,7 +50,7 @@ type Folders struct {
 	Imports  string // on Library: payment files for Alma to import ("imports")
 	Charges  string // on Bursar: charge and credit files for PeopleSoft ("inbound")
 	Payments string // on Bursar: PeopleSoft's payment files ("outbound")
-	Reports  string // on Library: the daily reports ("reports")
+	Reports  string // on Deps.Reports: the daily reports ("reports")
 }
 
 func (f Folders) withDefaults() Folders {

@@ -244,8 +244,8 @@ type ReportResult struct {
 }
 
 // Report runs the daily report (F6) for the day of the jobs' clock: it
-// writes the report as CSV and HTML to the report folder of the library
-// drop and, when a Mailer is configured, mails it to staff. In dry-run
+// writes the report as CSV and HTML to the report folder of the reports
+// drop (the library drop by default) and, when a Mailer is configured, mails it to staff. In dry-run
 // mode it only builds it.
 func (j *Jobs) Report(ctx context.Context) (ReportResult, error) {
 	now := j.opts.Now()
@@ -265,7 +265,11 @@ func (j *Jobs) Report(ctx context.Context) (ReportResult, error) {
 		return res, nil
 	}
 	base := "feebridge-report-" + rep.Date.Format("2006-01-02")
-	if drop := j.deps.Library; drop != nil {
+	drop := j.deps.Reports
+	if drop == nil {
+		drop = j.deps.Library
+	}
+	if drop != nil {
 		dir := j.opts.Folders.Reports
 		if err := drop.MkdirAll(ctx, dir); err != nil {
 			return res, fmt.Errorf("reconcile: report: %w", err)
