@@ -814,6 +814,11 @@ func (c *Config) layout(key, path, kind string) (*peoplesoft.Layout, error) {
 	if kind == "" {
 		kind = strings.TrimPrefix(key, "layout.")
 	}
+	if st, err := os.Stat(path); err != nil {
+		return nil, c.errorf(key, "layout file: %v", err)
+	} else if !st.Mode().IsRegular() {
+		return nil, c.errorf(key, "layout file %s is not a regular file", path)
+	}
 	l, err := peoplesoft.LoadLayoutFile(path)
 	if err != nil {
 		return nil, c.errorf(key, "%v", err)

@@ -146,3 +146,29 @@ func TestKeyLines(t *testing.T) {
 		t.Errorf("keyLines (-want +got):\n%s", d)
 	}
 }
+
+// FuzzParseConfig checks that any text gives a config or a *ConfigError,
+// never a panic, and that an accepted config's calendar is sound.
+func FuzzParseConfig(f *testing.F) {
+	example, err := os.ReadFile("feesync.example.toml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(example))
+	f.Add(minimalConfig)
+	f.Add(minimalConfig + "[[terms]]\ncode = \"A\"\nstart = 2026-01-01\nend = 2026-05-31\n")
+	f.Add(minimalConfig + "[alma]\napi_key = \"x\"\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		c, err := ParseConfig("f.toml", []byte(text))
+		if err != nil {
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %T: %v", err, err)
+			}
+			return
+		}
+		if err := c.mapping().Validate(); err != nil {
+			t.Fatalf("accepted a config whose mapping is invalid: %v", err)
+		}
+	})
+}

@@ -306,3 +306,42 @@ func TestHashSet(t *testing.T) {
 		t.Errorf("n=%d slots=%d", s.n, len(s.slots))
 	}
 }
+
+// TestConvertCustomLayout names a layout file in the config, by a path
+// relative to the config file.
+func TestConvertCustomLayout(t *testing.T) {
+	dir := t.TempDir()
+	layout, err := os.ReadFile("testdata/csv-charges.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "campus.toml"), layout, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "feesync.toml")
+	if err := os.WriteFile(cfg, []byte(minimalConfig+"[layout]\ncharges = \"campus.toml\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "charges.csv")
+	r := runFeesync(t, nil, "convert", "alma-export", "-config", cfg, "-in", mitExport, "-out", out, "-as-of", "2026-03-02")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+	}
+	l, err := peoplesoft.LoadLayoutFile(filepath.Join(dir, "campus.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chs := readCharges(t, out, l)
+	if len(chs) != 10 || !sumCharges(t, chs).Equal(fees.MustParseMoney("579.72", fees.USD)) {
+		t.Errorf("%d lines, total %s", len(chs), sumCharges(t, chs))
+	}
+
+	// A layout file that is not there is named with its key and line.
+	if err := os.WriteFile(cfg, []byte(minimalConfig+"[layout]\n\ncharges = \"../missing.toml\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = runFeesync(t, nil, "convert", "alma-export", "-config", cfg, "-in", mitExport, "-out", out)
+	if want := cfg + ":10: layout.charges: layout file: "; r.code != ExitFailure || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d, stderr:\n%s\nwant %s", r.code, r.stderr, want)
+	}
+}

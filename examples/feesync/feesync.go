@@ -97,9 +97,6 @@ func (e *RejectedError) Error() string {
 	return fmt.Sprintf("%s: done, %d %s (listed above)", e.Command, e.Rejected, what)
 }
 
-// errNotAvailable marks a command whose parts are not in this build yet.
-var errNotAvailable = errors.New("not available yet")
-
 const usageText = `feesync keeps library fines and fees in step between Alma and PeopleSoft.
 
 Usage:

@@ -16,6 +16,7 @@ import (
 	"github.com/feebridge/feebridge/alma/almatest"
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/transport"
+	"github.com/feebridge/feebridge/transport/ftpdrop/ftptest"
 	"github.com/feebridge/feebridge/transport/localdrop"
 )
 
@@ -345,5 +346,46 @@ func TestServe(t *testing.T) {
 	}
 	if strings.Contains(stderr.String(), "10012345") {
 		t.Errorf("a student id reached the log:\n%s", stderr.String())
+	}
+}
+
+// TestRunOverFTP reads Alma's export from an FTP server, with the password
+// from the environment; plain FTP is warned about and the password never
+// shows.
+func TestRunOverFTP(t *testing.T) {
+	s := newSite(t)
+	srv := ftptest.NewServer(t, nil)
+	for _, d := range []string{"exports", "credits", "imports"} {
+		s.must(os.MkdirAll(filepath.Join(srv.Dir, d), 0o755))
+	}
+	ftpLib, err := localdrop.Open(srv.Dir, nil)
+	s.must(err)
+	t.Cleanup(func() { ftpLib.Close() })
+	cfg, err := os.ReadFile(s.config)
+	s.must(err)
+	text := strings.Replace(string(cfg), fmt.Sprintf("[library]\ntype = \"dir\"\npath = %q\n", s.libDir),
+		fmt.Sprintf("[library]\ntype = \"ftp\"\naddress = %q\nuser = %q\ntls = \"none\"\n", srv.Addr, srv.User), 1)
+	if text == string(cfg) {
+		t.Fatal("library section not replaced")
+	}
+	s.must(os.WriteFile(s.config, []byte(text), 0o600))
+
+	s.must(s.alma.AddUser(almatest.User{ID: "10012345", FirstName: "Ada", LastName: "Lovelace"}))
+	_, err = s.alma.AddFee("10012345", almatest.FeeSpec{Type: fees.TypeOverdueFine, Amount: usd("7.50")})
+	s.must(err)
+	_, err = s.alma.RunExport(t.Context(), ftpLib, "exports", "BURSAR")
+	s.must(err)
+
+	r := s.run("run", "charges")
+	wantRun(t, r, ExitFailure, "library.password: secret not set: set FEEBRIDGE_FTP_PASSWORD")
+
+	s.env["FEEBRIDGE_FTP_PASSWORD"] = srv.Password
+	r = s.run("run", "charges")
+	wantRun(t, r, ExitOK, "plain FTP", "records=1", `total="7.50 USD"`)
+	if strings.Contains(r.stdout+r.stderr, srv.Password) {
+		t.Errorf("the FTP password reached the output:\n%s", r.stderr)
+	}
+	if got := s.files(filepath.Join(srv.Dir, "exports", "done")); len(got) != 1 {
+		t.Errorf("exports/done on the FTP server holds %v", got)
 	}
 }
