@@ -50,6 +50,11 @@
 //	              journal reopened; the week must still end reconciled
 //	-v            print the jobs' log lines to standard error
 //
+// A run without -faults is repeatable: the same flags print the same week.
+// With -faults, the failures are drawn from the seed too, but a timeout
+// depends on the machine's speed, so two runs may retry in different
+// places; both must end reconciled.
+//
 // The journal is a SQLite file: with -out, read it with
 //
 //	sqlite3 DIR/journal.db "SELECT kind, outcome, count(*) FROM records GROUP BY 1, 2"

@@ -216,6 +216,6 @@ func (r *faultyReader) Read(p []byte) (int, error) {
 
 func (f *faults) summary(a *almatest.Server) string {
 	calls := a.APICalls()[""]
-	return fmt.Sprintf("%d Alma API calls with 429s, 5xx, dropped, lost and slow answers injected; FTP sessions cut %d times before an operation and %d times in a transfer, %d slow transfers, the FTP server restarted %d times",
-		calls, f.ftpCuts, f.ftpMidCuts, f.ftpSlow, f.ftpRestarts)
+	return fmt.Sprintf("of %d Alma API calls, about %g%% met a 429, a 5xx, a dropped, lost or slow answer; FTP sessions cut %d times before an operation and %d times in a transfer, %d slow transfers, the FTP server restarted %d times",
+		calls, 100*f.rate,		calls, f.ftpCuts, f.ftpMidCuts, f.ftpSlow, f.ftpRestarts)
 }

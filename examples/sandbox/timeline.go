@@ -237,6 +237,23 @@ func (d *district) endDay() {
 		}
 		line("hourly", "feesync", "%s", s)
 	}
+	var refused, redelivered int
+	for _, wh := range d.alma.Webhooks() {
+		for i, a := range wh.Attempts {
+			if !sameDay(a.At, t.date) {
+				continue
+			}
+			if a.Status < 200 || a.Status > 299 {
+				refused++
+			} else if i > 0 {
+				redelivered++
+			}
+		}
+	}
+	if refused+redelivered > 0 {
+		line("hourly", "webhooks", "%s refused by feesync (Alma delivers again after 1 h, 3 h, 6 h); %s delivered on a retry",
+			plural(refused, "delivery", "deliveries"), plural(redelivered, "event", "events"))
+	}
 	if t.restarts > 0 {
 		line("hourly", "faults", "%s failed; feesync restarted, the journal reopened, and the job ran again", plural(t.restarts, "job run", "job runs"))
 	}

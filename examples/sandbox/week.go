@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/feebridge/feebridge/alma/almatest"
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/robfig/cron/v3"
@@ -337,11 +336,9 @@ func add(a, b fees.Money) fees.Money {
 // feeOf returns Alma's fee with the bursar transaction id.
 func (d *district) feeOf(txn string) (fees.Fee, bool) { return d.alma.FeeByTransactionID(txn) }
 
-// sortedFees returns the user's fees of types in Alma, oldest first.
+// lostFees returns the user's lost-item fees for the item, oldest first.
 func (d *district) lostFees(user, barcode string) []fees.Fee {
 	return slices.DeleteFunc(d.alma.Fees(user), func(f fees.Fee) bool {
 		return !f.Type.IsLostItem() || f.Item.Barcode != barcode
 	})
 }
-
-var _ = almatest.BlockLostItem
