@@ -65,6 +65,8 @@ type command struct {
 	run   func(m *Main, ctx context.Context) error
 	// needsConfig: the command cannot run on the built-in defaults.
 	needsConfig bool
+	// noConfig: the command reads no config, not even FEEBRIDGE_CONFIG.
+	noConfig bool
 }
 
 // UsageError is a mistake on the command line (exit code 2).
@@ -151,7 +153,7 @@ func commands() map[string]command {
 		{name: "redrive", usage: "[-config F] [-dry-run] [charge|credit|payment...]", flags: runFlags, run: (*Main).redrive, needsConfig: true},
 		{name: "serve", usage: "[-config F]", flags: configFlag, run: (*Main).serve, needsConfig: true},
 		{name: "check-config", usage: "[-config F]", flags: configFlag, run: (*Main).checkConfig, needsConfig: true},
-		{name: "version", usage: "", flags: func(*Main, *flag.FlagSet) {}, run: (*Main).version},
+		{name: "version", usage: "", flags: func(*Main, *flag.FlagSet) {}, run: (*Main).version, noConfig: true},
 	}
 	byName := make(map[string]command, len(cs))
 	for _, c := range cs {
@@ -202,6 +204,9 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	if name != "redrive" && len(m.args) > 0 {
 		return usagef("%s: unexpected argument %q", name, m.args[0])
 	}
+	if cmd.noConfig {
+		return nil
+	}
 	if m.configPath == "" && m.Getenv != nil {
 		m.configPath = m.Getenv("FEEBRIDGE_CONFIG")
 	}
@@ -236,7 +241,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Now == nil {
 		m.Now = time.Now
 	}
-	if m.configPath != "" {
+	if m.configPath != "" && !m.cmd.noConfig {
 		c, err := LoadConfig(m.configPath)
 		if err != nil {
 			return err

@@ -19,6 +19,11 @@ func TestVersion(t *testing.T) {
 	if !strings.HasPrefix(r.stdout, "feesync ") || !strings.Contains(r.stdout, runtime.Version()) {
 		t.Errorf("version printed %q", r.stdout)
 	}
+	// version reads no config, even a broken one named in the environment.
+	r = runFeesync(t, map[string]string{"FEEBRIDGE_CONFIG": writeFile(t, "bad.toml", "nonsense")}, "version")
+	if r.code != ExitOK {
+		t.Errorf("with a broken FEEBRIDGE_CONFIG: exit %d: %s", r.code, r.stderr)
+	}
 }
 
 func TestHelpAndUsage(t *testing.T) {
