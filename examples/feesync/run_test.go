@@ -389,3 +389,15 @@ func TestRunOverFTP(t *testing.T) {
 		t.Errorf("exports/done on the FTP server holds %v", got)
 	}
 }
+
+// TestRunFailedFile: an export that cannot be read goes to failed/ with a
+// reason, is listed on stderr, and the run exits 3.
+func TestRunFailedFile(t *testing.T) {
+	s := newSite(t)
+	s.must(os.WriteFile(filepath.Join(s.libDir, "exports", "BURSAR-1-1772474400000.xml"), []byte("<xb:xml-fragment><oops"), 0o644))
+	r := s.run("run", "charges")
+	wantRun(t, r, ExitRejected, "BURSAR-1-1772474400000.xml: failed: ", "failed_files=1")
+	if got := s.files(filepath.Join(s.libDir, "exports", "failed")); len(got) != 2 {
+		t.Errorf("exports/failed holds %v, want the file and its reason", got)
+	}
+}
