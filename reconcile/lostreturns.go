@@ -23,7 +23,8 @@ const EventLoanReturned = "LOAN_RETURNED"
 // webhook. On LOAN_RETURNED it checks that the loan is really returned,
 // waives the remaining balance of every open lost-item fee of that loan's
 // item (by barcode) with the configured reason, and lifts the user's
-// fee-related blocks. Other event types are ignored.
+// fee-related blocks, unless the student still owes for another lost item.
+// Other event types are ignored.
 //
 // It is idempotent by event id (an event handled once is not handled
 // again) and by re-reading each fee before waiving it (a fee already
@@ -146,6 +147,18 @@ func (j *Jobs) loanReturned(ctx context.Context, ev LoanEvent) error {
 		// Nothing was waived for this return: the user's blocks, if any,
 		// are for other fees and stay.
 		return nil
+	}
+	// The blocks stay while the student still owes for another lost item.
+	after, err := api.ListFees(ctx, user, fees.StatusActive, fees.StatusTransferred)
+	if err != nil {
+		return fmt.Errorf("fees of the user: %w", err)
+	}
+	for _, f := range after {
+		if slices.Contains(j.opts.LostTypes, f.Type) && f.Balance.IsPositive() {
+			j.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: blocks kept: another lost-item fee is open",
+				slog.String("event", ev.ID), slog.String("user", j.mask(user)), slog.String("fee", f.ID))
+			return nil
+		}
 	}
 	if err := j.hook(StepBlocks); err != nil {
 		return err

@@ -117,3 +117,18 @@ func TestLoanReturnedFailureAsksForRedeliveryAndConverges(t *testing.T) {
 		})
 	}
 }
+
+func TestLoanReturnedKeepsBlocksWhileAnotherLostItemIsOwed(t *testing.T) {
+	e := newEnv(t)
+	a := lostSetup(e)
+	a.add("S001", "F5", "T5", fees.TypeLostItemReplacementFee, "B500", "60.00")
+	if err := e.jobs(nil).LoanReturned(t.Context(), returned); err != nil {
+		t.Fatal(err)
+	}
+	if a.waives != 2 || a.blocks["S001"] != 0 {
+		t.Errorf("waives %d, block removals %d; want 2 and 0", a.waives, a.blocks["S001"])
+	}
+	if f, _ := a.GetFee(t.Context(), "S001", "F5"); f.Status != fees.StatusTransferred {
+		t.Errorf("the other lost item's fee was touched: %s", f.Status)
+	}
+}
