@@ -217,5 +217,5 @@ func (r *faultyReader) Read(p []byte) (int, error) {
 func (f *faults) summary(a *almatest.Server) string {
 	calls := a.APICalls()[""]
 	return fmt.Sprintf("of %d Alma API calls, about %g%% met a 429, a 5xx, a dropped, lost or slow answer; FTP sessions cut %d times before an operation and %d times in a transfer, %d slow transfers, the FTP server restarted %d times",
-		calls, 100*f.rate,		calls, f.ftpCuts, f.ftpMidCuts, f.ftpSlow, f.ftpRestarts)
+		calls, 100*f.rate, f.ftpCuts, f.ftpMidCuts, f.ftpSlow, f.ftpRestarts)
 }
