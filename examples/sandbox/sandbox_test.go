@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -44,7 +45,13 @@ func small(seed int64, faults float64) *Sandbox {
 func TestWeekReconciles(t *testing.T) {
 	for _, seed := range []int64{1, 2, 3} {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
-			out := runSandbox(t, small(seed, 0))
+			s := small(seed, 0)
+			out := runSandbox(t, s)
+			// F5: the credit of a returned lost item is in PeopleSoft
+			// within the hour.
+			if d := s.d.stats.creditDelay; d <= 0 || d > time.Hour {
+				t.Errorf("waivers reached PeopleSoft %s after the waiver, want within the hour", d)
+			}
 			// Every flow shows in the table with at least one record.
 			for _, flow := range []string{
 				"lost-item fees assessed", "fees exported at 18:00", "eServices payments, in full",
