@@ -79,7 +79,8 @@ func allDigits(s string) bool {
 // ChargeFor returns the charge line for fee f, transferred on asOf: the
 // fee's remaining balance, charged to its user under the item type mapped
 // for its type, in the term that holds asOf's date, due DueDays later,
-// with the fee's bursar transaction id as the reference.
+// with the fee's bursar transaction id as the reference. It does not look
+// at the fee's status: which fees to send is the charges job's decision.
 //
 // A fee that cannot be charged returns a *[RejectError] naming the fee and
 // the reason: [ErrUnmapped] for a fee type with no item type, [ErrNoTerm]

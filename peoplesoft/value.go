@@ -298,8 +298,9 @@ func addUnits(a, b int64) (int64, error) {
 // allocates, so a decoder keeps the values it built in a small
 // direct-mapped table. Money is immutable, so sharing one value is safe.
 type moneyCache struct {
-	cur   fees.Currency
-	slots *[4096]moneySlot // allocated on first use
+	cur    fees.Currency
+	slots  []moneySlot // len is a power of two, 256 to 4096
+	misses int
 }
 
 type moneySlot struct {
@@ -310,7 +311,7 @@ type moneySlot struct {
 
 func (c *moneyCache) get(units int64) fees.Money {
 	if c.slots == nil {
-		c.slots = new([4096]moneySlot)
+		c.slots = make([]moneySlot, 256)
 	}
 	x := uint64(units) // mixed as in MurmurHash3's finalizer
 	x ^= x >> 33
@@ -318,9 +319,15 @@ func (c *moneyCache) get(units int64) fees.Money {
 	x ^= x >> 33
 	x *= 0xc4ceb9fe1a85ec53
 	x ^= x >> 33
-	s := &c.slots[x>>52]
+	s := &c.slots[x&uint64(len(c.slots)-1)]
 	if s.ok && s.units == units {
 		return s.m
+	}
+	// A small file needs a small table; a file whose amounts keep
+	// missing gets a larger one, up to 4096 amounts.
+	if c.misses++; c.misses > 2*len(c.slots) && len(c.slots) < 4096 {
+		c.slots, c.misses = make([]moneySlot, 4*len(c.slots)), 0
+		s = &c.slots[x&uint64(len(c.slots)-1)]
 	}
 	s.units, s.m, s.ok = units, fees.FromMinor(units, c.cur), true
 	return s.m
