@@ -149,8 +149,14 @@ func (c *ioConn) Close() error {
 // reads into the session's listing capture.
 type teeConn struct {
 	net.Conn
-	st *connState
+	raw *ioConn // the TCP connection under TLS
+	st  *connState
 }
+
+// drainWait bounds the reading after close_notify: what must be read (the
+// session tickets) arrived long before, and some servers (goftp) only
+// close their side after the next command.
+const drainWait = 20 * time.Millisecond
 
 // Close ends a TLS data connection politely: close_notify, then reading
 // what the server still sends (TLS 1.3 session tickets) until it closes.
@@ -163,6 +169,9 @@ func (c *teeConn) Close() error {
 		return c.Conn.Close()
 	}
 	if err := tc.CloseWrite(); err == nil {
+		if c.raw != nil {
+			c.raw.timeout = min(c.raw.timeout, drainWait)
+		}
 		_, _ = io.Copy(io.Discard, io.LimitReader(tc, 1<<20))
 	}
 	return tc.Close()

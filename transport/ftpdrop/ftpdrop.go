@@ -254,10 +254,11 @@ func (d *Driver) dial(ctx context.Context) (*conn, error) {
 			if err != nil {
 				return nil, err
 			}
+			tc := &teeConn{Conn: raw, raw: raw.(*ioConn), st: st}
 			if d.tls != nil {
-				raw = tls.Client(raw, d.tls)
+				tc.Conn = tls.Client(raw, d.tls)
 			}
-			return &teeConn{Conn: raw, st: st}, nil
+			return tc, nil
 		}),
 	}
 	switch d.cfg.TLS {
@@ -412,6 +413,12 @@ func (d *Driver) list(c *conn, dir string) ([]transport.FileInfo, error) {
 	entries, err := c.sc.List(p)
 	raw := c.st.stopCapture()
 	if err != nil {
+		if !isBroken(err) && classify(err) == transport.NotFound && c.sc.ChangeDir(p) == nil {
+			// The folder is there: the server failed to list it, as goftp
+			// does when a file vanishes while it lists. Try again.
+			return nil, &transport.Error{Code: transport.Transient, Op: "list", Path: dir,
+				Err: fmt.Errorf("the server could not list an existing folder: %w", d.redact(err))}
+		}
 		return nil, err
 	}
 	if err := checkListing(raw, entries); err != nil {
