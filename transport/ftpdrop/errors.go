@@ -38,7 +38,7 @@ func classify(err error) transport.Code {
 	if errors.Is(err, errClosed) {
 		return transport.Unknown
 	}
-	var ne *notEmptyError
+	var ne *listingError
 	if errors.As(err, &ne) {
 		return transport.Protocol
 	}

@@ -392,7 +392,7 @@ func isBroken(err error) bool {
 	if errors.As(err, &tp) {
 		return tp.Code == ftp.StatusNotAvailable // 421: closing
 	}
-	var ne *notEmptyError
+	var ne *listingError
 	return !errors.As(err, &ne)
 }
 
@@ -455,13 +455,13 @@ func (d *Driver) info(e *ftp.Entry, name string, precise bool) transport.FileInf
 	return fi
 }
 
-// notEmptyError is a listing the library could not fully read.
-type notEmptyError struct {
+// listingError is a listing the library could not fully read.
+type listingError struct {
 	unread, total int
 	example       string
 }
 
-func (e *notEmptyError) Error() string {
+func (e *listingError) Error() string {
 	return fmt.Sprintf("the server's directory listing is in a format this client cannot read (%d of %d lines), for example %q",
 		e.unread, e.total, e.example)
 }
@@ -506,11 +506,11 @@ func checkListing(raw []byte, entries []*ftp.Entry) error {
 	if len(example) > 120 {
 		example = example[:120] + "..."
 	}
-	return &notEmptyError{unread: len(lines) - len(entries), total: len(lines), example: example}
+	return &listingError{unread: len(lines) - len(entries), total: len(lines), example: example}
 }
 
-// Stat implements [transport.Stater]: MLST where the server has it, else
-// a listing of the folder.
+// Stat implements [transport.Stater] with a listing of the folder, on one
+// session (MLST is not offered by every server, vsftpd among them).
 func (d *Driver) Stat(ctx context.Context, name string) (transport.FileInfo, error) {
 	var fi transport.FileInfo
 	err := d.with(ctx, "stat", name, func(c *conn) error {

@@ -1,0 +1,68 @@
+package ftpdrop_test
+
+import (
+	"io"
+	"testing"
+
+	"github.com/feebridge/feebridge/transport/ftpdrop"
+	"github.com/feebridge/feebridge/transport/ftpdrop/ftptest"
+)
+
+// sized reads size zero bytes without allocating.
+type sized struct{ left int64 }
+
+func (s *sized) Read(p []byte) (int, error) {
+	if s.left <= 0 {
+		return 0, io.EOF
+	}
+	n := int(min(int64(len(p)), s.left))
+	clear(p[:n])
+	s.left -= int64(n)
+	return n, nil
+}
+
+// BenchmarkTransfer100MB uploads (Put: temporary name, then rename) and
+// downloads (Open) a 100 MB file over the embedded FTP server on loopback.
+//
+//	go test -run '^$' -bench Transfer100MB -benchtime 5x -benchmem ./transport/ftpdrop/
+func BenchmarkTransfer100MB(b *testing.B) {
+	const size = 100 << 20
+	for _, tlsOn := range []bool{false, true} {
+		name := "plain"
+		if tlsOn {
+			name = "explicitTLS"
+		}
+		b.Run(name, func(b *testing.B) {
+			srv := ftptest.NewServer(b, &ftptest.Options{TLS: tlsOn})
+			d, err := ftpdrop.Open(b.Context(), srv.Config())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer d.Close()
+			b.Run("upload", func(b *testing.B) {
+				b.SetBytes(size)
+				for b.Loop() {
+					if err := d.Put(b.Context(), "big.dat", &sized{left: size}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("download", func(b *testing.B) {
+				b.SetBytes(size)
+				for b.Loop() {
+					rc, err := d.Open(b.Context(), "big.dat")
+					if err != nil {
+						b.Fatal(err)
+					}
+					n, err := io.Copy(io.Discard, rc)
+					if err == nil {
+						err = rc.Close()
+					}
+					if err != nil || n != size {
+						b.Fatalf("read %d bytes: %v", n, err)
+					}
+				}
+			})
+		})
+	}
+}
