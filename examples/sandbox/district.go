@@ -312,7 +312,7 @@ func (d *district) run(ctx context.Context, name string, fn func(ctx context.Con
 			}
 			return nil
 		}
-		if attempt >= 60 {
+		if attempt >= 200 {
 			return fmt.Errorf("%s job: still failing after %d restarts: %w", name, attempt, err)
 		}
 		d.stats.restarts++

@@ -39,7 +39,7 @@ func runSandbox(t *testing.T, s *Sandbox) string {
 }
 
 func small(seed int64, faults float64) *Sandbox {
-	return &Sandbox{Students: 30, Days: 4, Seed: seed, Faults: faults}
+	return &Sandbox{Students: 25, Days: 3, Seed: seed, Faults: faults}
 }
 
 func TestWeekReconciles(t *testing.T) {
@@ -78,6 +78,7 @@ func TestWeekReconcilesUnderFaults(t *testing.T) {
 	for _, rate := range []float64{0.05, 0.2} {
 		for _, seed := range seeds {
 			t.Run(fmt.Sprintf("rate %g seed %d", rate, seed), func(t *testing.T) {
+				t.Parallel()
 				s := small(seed, rate)
 				s.Students, s.Days = 20, 3
 				out := runSandbox(t, s)
