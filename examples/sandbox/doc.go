@@ -62,6 +62,6 @@
 // # Secrets
 //
 // The Alma API key, the FTP password and the webhook secret are real,
-// random secrets drawn from the seed, as a district's would be; none of
-// them is ever written to the log.
+// random secrets, drawn afresh for each run as a district's administrator
+// would draw them; none of them is ever written to the log or the output.
 package main
