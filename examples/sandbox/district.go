@@ -1,8 +1,8 @@
 package main
 
 import (
-	crand "crypto/rand"
 	"context"
+	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
