@@ -320,8 +320,8 @@ func (d *decision) batchInsert() string {
 		return d.batchSQL
 	}
 	quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-	row := fmt.Sprintf("(%s,%s,%d,%s,%s,%s,?,?,?,?,?,?,?,?)", quote(KindCharge), quote(OutcomeCharged), d.file.ID,
-		quote(d.output), quote(formatTime(d.now)), quote(formatTime(d.now)))
+	row := fmt.Sprintf("(%s,%s,%d,'',%s,%s,?,?,?,?,?,?,?,?)", quote(KindCharge), quote(OutcomeCharged), d.file.ID,
+		quote(formatTime(d.now)), quote(formatTime(d.now)))
 	var b strings.Builder
 	b.WriteString(`INSERT INTO records(kind, outcome, file_id, output, created_at, updated_at,
 		key, user_id, fee_id, fee_type, barcode, amount, currency, line) VALUES `)
