@@ -149,11 +149,11 @@
 // jobs, in lines per second (wall clock in a quiet moment; per second of
 // CPU time, which holds up when the machine is busy):
 //
-//	                                         wall     CPU time   allocations per line
-//	writing reference charge lines           3.2 M    2.1–3.2 M  0
-//	reading reference payment lines, fines   1.6 M    1.0–1.65 M 1 (the line)
-//	  … every amount different               1.4 M    1.3–1.45 M 3 (the line, two amounts)
-//	reading reference charge lines           3.0 M    2.7–3.1 M  1–2
+//	                                          wall    CPU time      allocations a line
+//	writing reference charge lines            3.2 M   2.1–3.2 M     0
+//	reading reference payment lines, fines    1.6 M   1.0–1.65 M    1 (the line)
+//	  … every amount different                1.4 M   1.05–1.45 M   3 (the line, two amounts)
+//	reading reference charge lines            3.0 M   2.5–3.1 M     1–2
 //
 // The "fines" file draws its amounts from about a hundred values, as
 // library fines are; decoders keep the amounts they built, since building
