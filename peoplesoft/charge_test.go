@@ -427,3 +427,13 @@ func TestChargeDecoderCountsBadLines(t *testing.T) {
 		t.Errorf("got %d charges, errors %v; want 1 and one ErrLongLine", len(got), errs)
 	}
 }
+
+func TestChargeDecoderSignMarks(t *testing.T) {
+	l := loadLayout(t, "csv-charges.toml")
+	data := encodeCharges(t, l, withCredit(t))
+	bad := bytes.Replace(data, []byte(",C,300.00,"), []byte(",X,300.00,"), 1)
+	got, errs := decodeAllCharges(t, l, bad)
+	if len(got) != 10 || len(errs) == 0 || !errors.Is(errs[0], peoplesoft.ErrAmount) || !strings.Contains(errs[0].Error(), `sign "X": want 'D' or 'C'`) {
+		t.Errorf("got %d charges, errors %v", len(got), errs)
+	}
+}

@@ -25,7 +25,9 @@
 // Amounts carry explicit decimals ("00000012.50") or implied ones
 // ("0000001250", ImpliedDecimal), and their sign leads the value
 // ([SignMinus], [SignAlways]), is left out ([SignNone]), or sits in a field of
-// its own named after the amount with "_SIGN" appended ([SignSeparate]).
+// its own named after the amount with "_SIGN" appended ([SignSeparate]),
+// whose marks are "+" and "-" unless its Signs say otherwise (such as
+// "DC" for debit and credit).
 // Dates and times use any Go time layout. The trailer's control values
 // (RECORD_COUNT, TOTAL, DEBIT_TOTAL, CREDIT_TOTAL) are written by the
 // encoders and checked by the decoders.
@@ -134,8 +136,8 @@
 // # Other layouts
 //
 // The package's testdata/layouts holds two more: csv-charges.toml, a CSV
-// charge file with a header record and a trailer that gives the debit and
-// credit totals apart; and implied-charges.toml, a fixed-width file with
+// charge file with a header record, a "D"/"C" column for the sign, and a
+// trailer that gives the debit and credit totals apart; and implied-charges.toml, a fixed-width file with
 // implied decimals ("000001250" is 12.50), the sign leading the amount,
 // and two-digit record types.
 //

@@ -141,6 +141,10 @@ type Field struct {
 	// Sign is how an amount carries its sign: "minus" (the default),
 	// "always", "none" or "separate".
 	Sign string `toml:"sign,omitempty"`
+	// Signs, for a sign field (AMOUNT_SIGN, TOTAL_SIGN, …), are the two
+	// characters it writes for a positive and for a negative amount, such
+	// as "DC" (debit, credit) or " -"; the default is "+-".
+	Signs string `toml:"signs,omitempty"`
 	// Truncate lets a text field that is not a key (DESCR only) be cut
 	// to Length instead of refusing the record. Keys are never cut.
 	Truncate bool `toml:"truncate,omitempty"`
@@ -289,6 +293,8 @@ type cfield struct {
 	implied  bool
 	sign     string
 	truncate bool
+	plus     byte // a sign field's marks
+	minus    byte
 	signOf   int // for a sign field: index of its amount field; for an amount with a separate sign: index of the sign field
 }
 
@@ -620,8 +626,19 @@ func (c *compiled) field(f Field, names map[string]role) (cfield, error) {
 	} else if f.Decimals != nil || f.ImpliedDecimal || f.Sign != "" {
 		return cf, errors.New("decimals, implied_decimal and sign: only for amount fields")
 	}
-	if cf.kind == kindSign && c.fixed && f.Length != 1 {
-		return cf, fmt.Errorf("length %d: a sign field is 1 character", f.Length)
+	if cf.kind == kindSign {
+		if c.fixed && f.Length != 1 {
+			return cf, fmt.Errorf("length %d: a sign field is 1 character", f.Length)
+		}
+		cf.plus, cf.minus = '+', '-'
+		if f.Signs != "" {
+			if len(f.Signs) != 2 || !printableASCII(f.Signs) || f.Signs[0] == f.Signs[1] {
+				return cf, fmt.Errorf("signs %q: want two different printable ASCII characters, for positive and negative", f.Signs)
+			}
+			cf.plus, cf.minus = f.Signs[0], f.Signs[1]
+		}
+	} else if f.Signs != "" {
+		return cf, errors.New("signs: only for sign fields")
 	}
 	if f.Truncate {
 		if cf.role != roleDescr {

@@ -80,6 +80,9 @@ func TestLoadLayoutErrors(t *testing.T) {
 		{"column names in fixed", "column_names = true\n" + detail(okFields), "column_names: only for CSV"},
 		{"unknown currency", "currency = \"XYZ\"\n" + detail(okFields), "currency"},
 		{"bad line end", "line_end = \"\\r\"\n" + detail(okFields), "line_end"},
+		{"signs on an amount", detail(strings.Replace(okFields, "start = 24, length = 11 }", `start = 24, length = 11, signs = "DC" }`, 1)), "signs: only for sign fields"},
+		{"signs of one character", detail(strings.Replace(okFields, "start = 24, length = 11 }", `start = 24, length = 10, sign = "separate" }, { name = "AMOUNT_SIGN", start = 34, length = 1, signs = "D" }`, 1)), `signs "D"`},
+		{"signs the same", detail(strings.Replace(okFields, "start = 24, length = 11 }", `start = 24, length = 10, sign = "separate" }, { name = "AMOUNT_SIGN", start = 34, length = 1, signs = "DD" }`, 1)), `signs "DD"`},
 		{"const too long", detail(okFields + `{ name = "X", start = 65, length = 1, const = "AB" },`), "longer than the field"},
 	}
 	for _, tt := range tests {

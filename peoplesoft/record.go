@@ -101,9 +101,9 @@ func (w *recordWriter) encode(r *crecord, src source) (field string, err error) 
 			tmp = appendAmount(tmp, u, f, c.minor)
 		case kindSign:
 			if src.amount(&r.fields[f.signOf]) < 0 {
-				tmp = append(tmp, '-')
+				tmp = append(tmp, f.minus)
 			} else {
-				tmp = append(tmp, '+')
+				tmp = append(tmp, f.plus)
 			}
 		case kindDate:
 			if t := src.date(f); !t.IsZero() {
@@ -635,8 +635,14 @@ func (r *recordReader) amountOf(i int) (int64, error) {
 	f := &r.rec.fields[i]
 	var sep byte
 	if f.sign == SignSeparate {
-		if s := r.vals[f.signOf]; len(s) == 1 {
-			sep = s[0]
+		sf := &r.rec.fields[f.signOf]
+		switch s := r.vals[f.signOf]; {
+		case s == string(sf.plus) || (s == "" && sf.plus == sf.pad):
+			sep = '+'
+		case s == string(sf.minus) || (s == "" && sf.minus == sf.pad):
+			sep = '-'
+		default:
+			return 0, fmt.Errorf("%w: sign %q: want %q or %q", ErrAmount, s, sf.plus, sf.minus)
 		}
 	}
 	return parseAmount(r.vals[i], f, r.c.minor, sep)
