@@ -32,12 +32,14 @@ type faults struct {
 	kills int
 
 	srv                                       *ftptest.Server
+	proxy                                     *ftptest.Proxy
+	ftpTimeout                                time.Duration
 	ftpCuts, ftpMidCuts, ftpSlow, ftpRestarts int
 	restartErr                                error
 }
 
 func newFaults(rate float64, seed int64) *faults {
-	return &faults{rate: rate, almaTimeout: 100 * time.Millisecond, rng: rand.New(rand.NewPCG(uint64(seed), 0xfa17))}
+	return &faults{rate: rate, almaTimeout: 100 * time.Millisecond, ftpTimeout: 250 * time.Millisecond, rng: rand.New(rand.NewPCG(uint64(seed), 0xfa17))}
 }
 
 func (f *faults) chance() bool {
@@ -70,12 +72,21 @@ func (f *faults) kill(step string) error {
 	return nil
 }
 
-// library opens feesync's drop on the library's FTP server with FTP
-// faults between the drop and the FTP driver: at the rate, an operation
-// finds every session cut just before it starts, a transfer has its
-// sessions cut in the middle, or a transfer runs slowly.
+// library opens feesync's drop on the library's FTP server through a
+// cutting proxy (ftptest.Proxy), with faults between the drop and the FTP
+// driver: at the rate, an operation finds every connection cut just before
+// it starts, a transfer has its connections cut part way through, or the
+// data connections stall for a while (a slow transfer, or one that runs
+// past the client's I/O timeout and is tried again).
 func (f *faults) library(ctx context.Context, srv *ftptest.Server, cfg ftpdrop.Config) (*transport.Drop, error) {
 	f.srv = srv
+	proxy, err := ftptest.NewProxy(srv.Addr)
+	if err != nil {
+		return nil, err
+	}
+	f.proxy = proxy
+	cfg.Addr = proxy.Addr
+	cfg.IOTimeout = f.ftpTimeout
 	drv, err := ftpdrop.NewDriver(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -94,7 +105,13 @@ func (f *faults) beforeJob() {
 	}
 }
 
-func (f *faults) close() error { return f.restartErr }
+func (f *faults) close() error {
+	var err error
+	if f.proxy != nil {
+		err = f.proxy.Close()
+	}
+	return errors.Join(f.restartErr, err)
+}
 
 func (f *faults) count(n *int) {
 	f.mu.Lock()
@@ -120,27 +137,30 @@ var (
 	_ transport.Stater = (*faultyFTP)(nil)
 )
 
-// cut drops every FTP session at the rate, so that the next command meets
-// a dead connection.
+// cut cuts every connection through the proxy at the rate, so that the
+// next command meets a dead session.
 func (d *faultyFTP) cut() {
 	if d.f.chance() {
 		d.f.count(&d.f.ftpCuts)
-		d.f.srv.DropSessions()
+		d.f.proxy.CutAll()
 	}
 }
 
-// transfer wraps the data of a transfer: at the rate, the sessions are cut
-// after a few hundred bytes; at the rate again, the transfer is slowed.
-func (d *faultyFTP) transfer(r io.Reader) io.Reader {
-	switch {
-	case d.f.chance():
+// transfer arms the faults of one transfer: at the rate, the connections
+// are cut once the data connections have carried a few hundred more bytes;
+// at the rate again, the data connections stall for up to twice the
+// client's I/O timeout.
+func (d *faultyFTP) transfer() {
+	if d.f.chance() {
 		d.f.count(&d.f.ftpMidCuts)
-		return &faultyReader{r: r, cutAt: int64(1 + d.f.intN(600)), cut: d.f.srv.DropSessions}
-	case d.f.chance():
-		d.f.count(&d.f.ftpSlow)
-		return &faultyReader{r: r, cutAt: -1, delay: time.Duration(5+d.f.intN(20)) * time.Millisecond}
+		d.f.proxy.CutAfter(int64(1 + d.f.intN(600)))
 	}
-	return r
+	if d.f.chance() {
+		d.f.count(&d.f.ftpSlow)
+		d.f.proxy.Stall(true)
+		stall := time.Duration(1+d.f.intN(20)) * d.f.ftpTimeout / 10
+		time.AfterFunc(stall, func() { d.f.proxy.Stall(false) })
+	}
 }
 
 func (d *faultyFTP) List(ctx context.Context, dir string) ([]transport.FileInfo, error) {
@@ -155,19 +175,14 @@ func (d *faultyFTP) Stat(ctx context.Context, name string) (transport.FileInfo, 
 
 func (d *faultyFTP) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	d.cut()
-	rc, err := d.inner.Open(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	return struct {
-		io.Reader
-		io.Closer
-	}{d.transfer(rc), rc}, nil
+	d.transfer()
+	return d.inner.Open(ctx, name)
 }
 
 func (d *faultyFTP) Create(ctx context.Context, name string, r io.Reader) error {
 	d.cut()
-	return d.inner.Create(ctx, name, d.transfer(r))
+	d.transfer()
+	return d.inner.Create(ctx, name, r)
 }
 
 func (d *faultyFTP) Rename(ctx context.Context, from, to string) error {
@@ -187,35 +202,8 @@ func (d *faultyFTP) Mkdir(ctx context.Context, dir string) error {
 
 func (d *faultyFTP) Close() error { return d.inner.Close() }
 
-// faultyReader cuts the FTP sessions once cutAt bytes have passed (never
-// when cutAt is negative), and waits delay before each read.
-type faultyReader struct {
-	r     io.Reader
-	n     int64
-	cutAt int64
-	cut   func()
-	delay time.Duration
-}
-
-func (r *faultyReader) Read(p []byte) (int, error) {
-	if r.delay > 0 {
-		time.Sleep(r.delay)
-	}
-	if r.cutAt >= 0 && r.n+int64(len(p)) > r.cutAt {
-		if r.n < r.cutAt {
-			p = p[:r.cutAt-r.n]
-		} else {
-			r.cut()
-			r.cutAt = -1
-		}
-	}
-	n, err := r.r.Read(p)
-	r.n += int64(n)
-	return n, err
-}
-
 func (f *faults) summary(a *almatest.Server) string {
 	calls := a.APICalls()[""]
-	return fmt.Sprintf("of %d Alma API calls, about %g%% met a 429, a 5xx, a dropped, lost or slow answer; FTP sessions cut %d times before an operation and %d times in a transfer, %d slow transfers, the FTP server restarted %d times",
+	return fmt.Sprintf("of %d Alma API calls, about %g%% met a 429, a 5xx, a dropped, lost or slow answer; FTP connections cut %d times before an operation and %d times in a transfer, %d stalls of the data connections, the FTP server restarted %d times",
 		calls, 100*f.rate, f.ftpCuts, f.ftpMidCuts, f.ftpSlow, f.ftpRestarts)
 }
