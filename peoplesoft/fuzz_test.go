@@ -84,17 +84,26 @@ func FuzzPaymentDecoder(f *testing.F) {
 	})
 }
 
-// FuzzChargeDecoder does the same for charge files in the reference layout.
+// FuzzChargeDecoder does the same for charge files in the reference
+// layout and the two layouts of testdata/layouts.
 func FuzzChargeDecoder(f *testing.F) {
-	for _, name := range []string{"reference-charges.dat", "reference-charges-credit.dat"} {
+	layouts := []*peoplesoft.Layout{peoplesoft.ReferenceChargeLayout()}
+	for _, name := range []string{"csv-charges.toml", "implied-charges.toml"} {
+		l, err := peoplesoft.LoadLayoutFile(filepath.Join("testdata", "layouts", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		layouts = append(layouts, l)
+	}
+	for i, name := range []string{"reference-charges-credit.dat", "csv-charges.dat", "implied-charges.dat"} {
 		data, err := os.ReadFile(filepath.Join("testdata", "golden", name))
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(data)
+		f.Add(data, uint8(i))
 	}
-	l := peoplesoft.ReferenceChargeLayout()
-	f.Fuzz(func(t *testing.T, data []byte) {
+	f.Fuzz(func(t *testing.T, data []byte, which uint8) {
+		l := layouts[int(which)%len(layouts)]
 		dec := peoplesoft.NewChargeDecoder(bytes.NewReader(data), l, nil)
 		var last error
 		for i := 0; ; i++ {
@@ -117,6 +126,10 @@ func FuzzChargeDecoder(f *testing.F) {
 			}
 			if ch.Amount.IsZero() || ch.EmplID == "" || ch.Ref == "" {
 				t.Fatalf("decoded an invalid charge %+v", ch)
+			}
+			// What was read can be written again in the same layout.
+			if err := peoplesoft.NewChargeEncoder(io.Discard, l, created).Encode(ch); err != nil {
+				t.Fatalf("decoded charge %+v does not encode: %v", ch, err)
 			}
 		}
 	})

@@ -64,7 +64,7 @@ type keyEntry struct {
 }
 
 func newKeySet() *keySet {
-	return &keySet{sr: maphash.MakeSeed(), sf: maphash.MakeSeed(), slots: make([]keyEntry, 1<<12)}
+	return &keySet{sr: maphash.MakeSeed(), sf: maphash.MakeSeed(), slots: make([]keyEntry, 1<<8)}
 }
 
 // add records the key at line and returns the line where it was first
