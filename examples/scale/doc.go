@@ -1,0 +1,52 @@
+// Command scale measures how feebridge's jobs hold up at the size of a
+// large district: the time and the peak memory of the charges and payments
+// paths for a million fees and a million payments, and the call rate and
+// the waivers of the lost-returns path against a fake Alma that answers
+// some calls with HTTP 429.
+//
+// # Usage
+//
+//	go run ./examples/scale -path charges -n 1000000
+//	go run ./examples/scale -path payments -sizes 10000,100000,1000000
+//	go run ./examples/scale -path lost-returns -n 300 -rate 25 -429 0.1
+//
+// It prints one line per size. The figures are measured, never asserted:
+// it exits 1 only when a job fails or a result is wrong (records missing,
+// totals off, a waiver lost or made twice).
+//
+// # Paths
+//
+//   - charges: an Alma bursar export of N fees is generated into a library
+//     drop on disk (a folder in a temporary directory), streamed through
+//     package alma's encoder and never held in memory; then the real
+//     charges job ([reconcile.Jobs.Charges] over package wire, with the
+//     journal in SQLite on disk) turns it into a PeopleSoft charge file.
+//   - payments: the charges path runs first for N fees, so that the
+//     payments are for references the journal knows; then a PeopleSoft
+//     payment file of N payments (eServices in full, cashier in part, by
+//     cash and by check) is generated, and the real payments job
+//     ([reconcile.Jobs.Payments]) turns it into an Alma bursar import file.
+//   - lost-returns: package almatest plays Alma with N returned lost items
+//     whose lost-item fees were transferred to the bursar, injects 429s
+//     (a share of calls, plus Alma's real per-second threshold of 25), and
+//     the lost-returns handler ([reconcile.Jobs.LoanReturned]) takes every
+//     return event through an alma.Client limited to the configured rate.
+//     It reports the calls per second achieved against the rate configured
+//     and checks that every lost-item fee was waived exactly once.
+//
+// # Memory
+//
+// Each phase (generating the input, running the job) runs in a child
+// process, the command started again with -phase, so that the peak
+// resident set size the kernel reports (VmHWM in /proc/self/status) is that
+// phase's alone. The Go heap's peak is sampled every 10 ms from
+// runtime/metrics (heap objects, live and not yet swept). With -inprocess
+// the phases run in the command's own process; the peak resident size is
+// then reset before each phase through /proc/self/clear_refs where Linux
+// allows it.
+//
+// Time: "gen" is the generation of the input, "job" the wall time of the
+// job alone, "cpu" the CPU time (user and system) of the job's process.
+// "load" is the machine's one-minute load average when the job started: on
+// a shared machine, a high load explains a slow wall time.
+package main

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/feebridge/feebridge/alma"
+	"github.com/feebridge/feebridge/alma/almatest"
+	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/transport/memdrop"
+	"github.com/feebridge/feebridge/wire"
+)
+
+// countingTransport counts the HTTP calls the Alma client makes, and how
+// many of them were answered 429.
+type countingTransport struct {
+	next           http.RoundTripper
+	calls, tooMany atomic.Int64
+}
+
+func (t *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.calls.Add(1)
+	resp, err := t.next.RoundTrip(r)
+	if err == nil && resp.StatusCode == http.StatusTooManyRequests {
+		t.tooMany.Add(1)
+	}
+	return resp, err
+}
+
+// runLostReturns plays n returned lost items at a fake Alma that answers
+// cfg.rate429 of the calls with 429 and enforces its per-second threshold,
+// hands every return event to the lost-returns handler through a client
+// limited to cfg.rate calls per second, and checks that every lost-item
+// fee was waived exactly once.
+func runLostReturns(ctx context.Context, cfg config, n int) (result, error) {
+	res := result{Rate: cfg.rate, Events: n}
+	if err := workDirs(cfg.dir); err != nil {
+		return res, err
+	}
+	clock := almatest.NewManualClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	srv := almatest.NewServer(&almatest.Options{Clock: clock, Seed: 11})
+	defer srv.Close()
+
+	// n students each lose a book; the lost-item fees go to the bursar in
+	// the evening export; the next morning every book comes back.
+	var lost []fees.Fee
+	loans := make([]string, n)
+	for i := range n {
+		user, barcode := fmt.Sprintf("S%07d", i), fmt.Sprintf("LB%07d", i)
+		if err := srv.AddUser(almatest.User{ID: user, FirstName: "Student", LastName: "Number " + fmt.Sprint(i)}); err != nil {
+			return res, err
+		}
+		if err := srv.AddItem(almatest.Item{Barcode: barcode, Title: "Lost book " + fmt.Sprint(i)}); err != nil {
+			return res, err
+		}
+		loan, err := srv.CheckOut(user, barcode, clock.Now().AddDate(0, 0, 14))
+		if err != nil {
+			return res, err
+		}
+		fs, err := srv.DeclareLost(loan)
+		if err != nil {
+			return res, err
+		}
+		lost = append(lost, fs...)
+		loans[i] = loan
+	}
+	clock.Set(exportAt)
+	if _, err := srv.RunExport(ctx, memdrop.New(), "exports", "BURSAR"); err != nil {
+		return res, err
+	}
+	clock.Set(exportAt.Add(15 * time.Hour))
+	events := make([]reconcile.LoanEvent, n)
+	for i := range n {
+		barcode := fmt.Sprintf("LB%07d", i)
+		loan, err := srv.Return(barcode)
+		if err != nil {
+			return res, err
+		}
+		events[i] = reconcile.LoanEvent{ID: "return-" + loan, Type: reconcile.EventLoanReturned, LoanID: loan,
+			UserID: fmt.Sprintf("S%07d", i), ItemBarcode: barcode}
+	}
+	res.LostFees = len(lost)
+
+	srv.SetFaults(almatest.Faults{RateLimit429: cfg.rate429, PerSecond: cfg.perSecond})
+	httpClient := srv.Client()
+	counter := &countingTransport{next: httpClient.Transport}
+	if counter.next == nil {
+		counter.next = http.DefaultTransport
+	}
+	client, err := alma.NewClient(srv.URL(), srv.APIKey(), &alma.ClientOptions{
+		HTTPClient:    &http.Client{Transport: counter, Timeout: 30 * time.Second},
+		RatePerSecond: cfg.rate,
+		Burst:         1,
+	})
+	if err != nil {
+		return res, err
+	}
+	journal, err := reconcile.OpenJournal(ctx, filepath.Join(cfg.dir, journalDB), &reconcile.JournalOptions{Now: clock.Now})
+	if err != nil {
+		return res, err
+	}
+	defer journal.Close()
+	jobs, err := reconcile.New(reconcile.Deps{Journal: journal, Alma: wire.AlmaAPI{Client: client}},
+		&reconcile.Options{Now: clock.Now, WaiveReason: "LOST_ITEM_FOUND", WaiveComment: "Lost item was found"})
+	if err != nil {
+		return res, err
+	}
+
+	m, err := startMeter(cfg.cpuProfile)
+	if err != nil {
+		return res, err
+	}
+	// Events are handed in by cfg.workers at once, as webhook deliveries
+	// arrive; an event whose handling failed (ErrRedeliver) is handed in
+	// again at the end, as Alma delivers it again.
+	var (
+		mu    sync.Mutex
+		again []reconcile.LoanEvent
+	)
+	handle := func(evs []reconcile.LoanEvent) error {
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(cfg.workers)
+		for _, ev := range evs {
+			g.Go(func() error {
+				err := jobs.LoanReturned(gctx, ev)
+				if errors.Is(err, reconcile.ErrRedeliver) {
+					mu.Lock()
+					again = append(again, ev)
+					mu.Unlock()
+					return nil
+				}
+				return err
+			})
+		}
+		return g.Wait()
+	}
+	err = handle(events)
+	for round := 0; err == nil && len(again) > 0 && round < 3; round++ {
+		evs := again
+		again = nil
+		res.Retried += len(evs)
+		err = handle(evs)
+	}
+	if merr := m.done(&res, cfg.memProfile); err == nil {
+		err = merr
+	}
+	if err != nil {
+		return res, err
+	}
+	res.Calls, res.Calls429 = int(counter.calls.Load()), int(counter.tooMany.Load())
+	if len(again) > 0 {
+		res.Problems = append(res.Problems, fmt.Sprintf("%d events still failing after 3 redeliveries", len(again)))
+	}
+
+	// Every lost-item fee: closed, nothing left, and exactly one waiver.
+	for _, f := range lost {
+		got, ok := srv.Fee(f.ID)
+		if !ok {
+			res.Problems = append(res.Problems, fmt.Sprintf("fee %s is gone", f.ID))
+			continue
+		}
+		waivers := 0
+		for _, t := range srv.Transactions(f.ID) {
+			if t.Type == "WAIVE" {
+				waivers++
+			}
+		}
+		switch {
+		case waivers == 1 && got.Status == fees.StatusClosed && got.Balance.IsZero():
+			res.WaivedOnce++
+		case waivers == 0:
+			res.Problems = append(res.Problems, fmt.Sprintf("fee %s (%s of %s) was not waived: %s, balance %s",
+				f.ID, f.Type, f.UserID, got.Status, got.Balance))
+		default:
+			res.Problems = append(res.Problems, fmt.Sprintf("fee %s (%s of %s) has %d waivers, status %s, balance %s",
+				f.ID, f.Type, f.UserID, waivers, got.Status, got.Balance))
+		}
+	}
+	if len(res.Problems) > 10 {
+		k := len(res.Problems)
+		res.Problems = append(res.Problems[:10], fmt.Sprintf("and %d more", k-10))
+	}
+	return res, nil
+}
