@@ -39,7 +39,7 @@ type faults struct {
 }
 
 func newFaults(rate float64, seed int64) *faults {
-	return &faults{rate: rate, almaTimeout: 100 * time.Millisecond, ftpTimeout: 250 * time.Millisecond, rng: rand.New(rand.NewPCG(uint64(seed), 0xfa17))}
+	return &faults{rate: rate, almaTimeout: 100 * time.Millisecond, ftpTimeout: 150 * time.Millisecond, rng: rand.New(rand.NewPCG(uint64(seed), 0xfa17))}
 }
 
 func (f *faults) chance() bool {
