@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/feebridge/feebridge/fees"
 )
@@ -59,11 +60,72 @@ func (j *Jobs) needExport() error {
 	return nil
 }
 
+// decoded is one record of an export, read and (for a fee) mapped ahead
+// of its decision.
+type decoded struct {
+	rec    ExportRecord
+	mapped *mapping
+	err    error // the reader's error: io.EOF or a fatal one
+}
+
+// mapping is the result of ChargeFormat.MapCharge for a fee.
+type mapping struct {
+	line ChargeLine
+	err  error
+}
+
+// readAhead decodes and maps the records of an export in a goroutine of
+// its own, so that decoding and mapping (the adapters' work) overlap with
+// journaling (SQLite's). Records come out in order, in slices (one
+// hand-over per slice, not per record); the last item carries io.EOF or
+// the error that ended the file. stop ends the goroutine early and waits
+// for it.
+func (j *Jobs) readAhead(rd ExportReader, asOf time.Time) (items <-chan []decoded, stop func()) {
+	const chunk = 256
+	ch := make(chan []decoded, 4)
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(ch)
+		buf := make([]decoded, 0, chunk)
+		for {
+			rec, err := rd.Next()
+			it := decoded{rec: rec, err: err}
+			if err == nil && rec.Err == nil && rec.Fee != nil && rec.Fee.TransactionID != "" && rec.Fee.Balance.IsPositive() {
+				f := *rec.Fee
+				if f.UserID == "" {
+					f.UserID = rec.UserID
+				}
+				line, merr := j.deps.Charges.MapCharge(f, asOf)
+				it.mapped = &mapping{line, merr}
+			}
+			buf = append(buf, it)
+			if len(buf) == chunk || err != nil {
+				select {
+				case ch <- buf:
+				case <-quit:
+					return
+				}
+				buf = make([]decoded, 0, chunk)
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return ch, func() {
+		close(quit)
+		<-done
+	}
+}
+
 func (j *Jobs) decideExport(ctx context.Context, d *decision) error {
-	rd := j.deps.Export.NewExportReader(d.src)
+	items, stop := j.readAhead(j.deps.Export.NewExportReader(d.src), d.asOf)
+	defer stop()
 	w := j.deps.Charges.NewChargeWriter(d.out, d.asOf)
-	for {
-		rec, err := rd.Next()
+	for it := range each(items) {
+		rec, err := it.rec, it.err
 		if err == io.EOF {
 			break
 		}
@@ -78,7 +140,7 @@ func (j *Jobs) decideExport(ctx context.Context, d *decision) error {
 			err = d.reject(ctx, Record{Kind: KindCharge, Key: d.file.SHA256[:16] + ":" + strconv.Itoa(rec.Line),
 				Ref: rec.Key, UserID: rec.UserID, Line: rec.Line, Reason: rec.Err.Error()})
 		case rec.Fee != nil:
-			err = j.decideCharge(ctx, d, rec, w)
+			err = j.decideCharge(ctx, d, rec, it.mapped, w)
 		case rec.Credit != nil:
 			err = j.decideCredit(ctx, d, rec, w)
 		default:
@@ -96,6 +158,19 @@ func (j *Jobs) decideExport(ctx context.Context, d *decision) error {
 		return fmt.Errorf("reconcile: write charge file for %s: %w", d.file.Name, err)
 	}
 	return nil
+}
+
+// each ranges over the items of the slices received from ch.
+func each(ch <-chan []decoded) func(yield func(decoded) bool) {
+	return func(yield func(decoded) bool) {
+		for items := range ch {
+			for _, it := range items {
+				if !yield(it) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // chargeRecord is the journal row of a fee.
@@ -121,7 +196,8 @@ func (d *decision) writeLine(ctx context.Context, w ChargeWriter, r Record, line
 }
 
 // decideCharge writes the line for a fee, or skips or holds it.
-func (j *Jobs) decideCharge(ctx context.Context, d *decision, rec ExportRecord, w ChargeWriter) error {
+// m is the fee's mapping when it was made ahead, else nil.
+func (j *Jobs) decideCharge(ctx context.Context, d *decision, rec ExportRecord, m *mapping, w ChargeWriter) error {
 	f := rec.Fee
 	if f.UserID == "" {
 		f.UserID = rec.UserID
@@ -136,7 +212,11 @@ func (j *Jobs) decideCharge(ctx context.Context, d *decision, rec ExportRecord, 
 		r.Reason = fmt.Sprintf("fee %s: balance %s is not positive", f.ID, f.Balance)
 		return d.reject(ctx, r)
 	}
-	line, err := j.deps.Charges.MapCharge(*f, d.asOf)
+	if m == nil {
+		line, err := j.deps.Charges.MapCharge(*f, d.asOf)
+		m = &mapping{line, err}
+	}
+	line, err := m.line, m.err
 	if err != nil {
 		r.Reason = err.Error()
 		r.Payload = payload(rec)

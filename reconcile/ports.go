@@ -60,6 +60,8 @@ type ChargeFormat interface {
 	// cannot be sent as configured (an unmapped fee type, a bad student
 	// id, a value too long for its field): the record is held with that
 	// reason until the configuration is fixed and it is re-driven.
+	// MapCharge may be called from another goroutine than the writer's
+	// (the charges job maps ahead while it journals).
 	MapCharge(f fees.Fee, asOf time.Time) (ChargeLine, error)
 	// MapCredit returns the line that reverses the credited part of a
 	// charge, with the same meaning of errors as MapCharge.

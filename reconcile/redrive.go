@@ -132,7 +132,7 @@ func (j *Jobs) decideHeldExports(ctx context.Context, d *decision) error {
 		fmt.Sscan(h[2], &rec.Line)
 		switch {
 		case rec.Fee != nil:
-			err = j.decideCharge(ctx, d, rec, w)
+			err = j.decideCharge(ctx, d, rec, nil, w)
 		case rec.Credit != nil:
 			err = j.decideCredit(ctx, d, rec, w)
 		}
