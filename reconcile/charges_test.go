@@ -291,3 +291,28 @@ func TestRedriveCrashAtEachStep(t *testing.T) {
 		})
 	}
 }
+
+func TestChargesWriterRefusalHoldsTheRecord(t *testing.T) {
+	e := newEnv(t)
+	e.put(e.library, "exports/x.xml",
+		"fee|T1|S001|F1|OVERDUEFINE|B1|1.00",
+		"fee|T2|S0000000000002|F2|OVERDUEFINE|B2|2.00",
+		"fee|T3|S003|F3|OVERDUEFINE|B3|3.00",
+		"end|3")
+	res, err := e.jobs(nil).Charges(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Records != 2 || !res.Total.Equal(usd("4.00")) || len(res.Rejected) != 1 || res.Rejected[0].Key != "T2" ||
+		!strings.Contains(res.Rejected[0].Reason, "longer than 8") {
+		t.Fatalf("result = %+v", res)
+	}
+	want := "H|2026-03-02T12:00:00Z\nC|T1|S001|OVERDUEFINE|1.00\nC|T3|S003|OVERDUEFINE|3.00\nT|2|4.00\n"
+	if diff := cmp.Diff(want, files(t, e.bursar)[res.Outputs[0]]); diff != "" {
+		t.Errorf("charge file (-want +got):\n%s", diff)
+	}
+	r, _, _ := e.journal.Get(t.Context(), reconcile.KindCharge, "T2")
+	if r.Outcome != reconcile.OutcomeRejected || r.Payload == "" {
+		t.Errorf("T2 = %+v", r)
+	}
+}

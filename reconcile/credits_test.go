@@ -161,3 +161,27 @@ func TestDryRunWritesNothing(t *testing.T) {
 		t.Errorf("dry runs changed the state:\n%s", diff)
 	}
 }
+
+func TestCreditRedriveAfterItsChargeIsSent(t *testing.T) {
+	e := newEnv(t)
+	e.put(e.library, "credits/c.xml", "credit|T4|S003|F4|OVERDUEFINE|2.00", "end|1")
+	res, err := e.jobs(nil).Credits(t.Context())
+	if err != nil || len(res.Rejected) != 1 || !strings.Contains(res.Rejected[0].Reason, "unlinked") {
+		t.Fatalf("res = %+v, %v", res, err)
+	}
+	e.put(e.library, "exports/x.xml", "fee|T4|S003|F4|OVERDUEFINE|B4|2.00", "end|1")
+	if _, err := e.jobs(nil).Charges(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	rd, err := e.jobs(nil).Redrive(t.Context(), reconcile.KindCredit)
+	if err != nil || rd.Records != 1 || !rd.Total.Equal(usd("-2.00")) || !rd.Clean() {
+		t.Fatalf("redrive = %+v, %v", rd, err)
+	}
+	if !strings.HasPrefix(rd.Outputs[0], "inbound/feebridge-credits-redrive-") {
+		t.Errorf("output = %s", rd.Outputs[0])
+	}
+	r, _, _ := e.journal.Get(t.Context(), reconcile.KindCredit, "T4")
+	if r.Outcome != reconcile.OutcomeCredited || r.Ref != "T4" {
+		t.Errorf("T4 credit = %+v", r)
+	}
+}

@@ -129,6 +129,11 @@ type lineWriter struct {
 }
 
 func (w *lineWriter) Write(l reconcile.ChargeLine) error {
+	// Like a fixed-width layout, the writer refuses a student id longer
+	// than its field, and writes nothing of that line.
+	if f := strings.Split(l.Value.(string), "|"); len(f[2]) > 8 {
+		return fmt.Errorf("%w: EMPLID %q is longer than 8", reconcile.ErrReject, f[2])
+	}
 	if w.n == 0 {
 		w.printf("%s\n", w.head)
 		w.total = fees.Zero(fees.USD)
