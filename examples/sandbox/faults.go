@@ -21,15 +21,15 @@ var errKilled = errors.New("feesync killed")
 
 // faults injects failures at a rate: jobs killed at a random step (then
 // restarted with the journal reopened), Alma answering 429, 5xx, slowly
-// (past the client's timeout) or not at all, and, once the FTP fault proxy
-// is in place, FTP connections cut and stalled.
+// (past the client's timeout) or not at all, FTP connections cut or
+// stalled by a proxy, and the FTP server restarting. The draws come from
+// the seed; timeouts depend on the machine's speed.
 type faults struct {
 	rate        float64
 	almaTimeout time.Duration
 
-	mu    sync.Mutex
-	rng   *rand.Rand
-	kills int
+	mu  sync.Mutex
+	rng *rand.Rand
 
 	srv                                       *ftptest.Server
 	proxy                                     *ftptest.Proxy
@@ -64,9 +64,6 @@ func (f *faults) alma() almatest.Faults {
 // kill is the jobs' fault hook: at each step, a job is killed at the rate.
 func (f *faults) kill(step string) error {
 	if f.chance() {
-		f.mu.Lock()
-		f.kills++
-		f.mu.Unlock()
 		return fmt.Errorf("%w before step %s", errKilled, step)
 	}
 	return nil

@@ -115,10 +115,7 @@ func amount(m fees.Money) string {
 func (d *district) endDay() {
 	t := d.today
 	w := d.s.Stdout
-	n := d.dayNumber()
-	if !d.active() || sameDay(d.clock.Now(), d.s.Start.AddDate(0, 0, d.s.Days)) {
-		n = d.s.Days + 1
-	}
+	n := int(t.date.Sub(d.s.Start)/(24*time.Hour)) + 1
 	label := fmt.Sprintf("Day %d", n)
 	if n > d.s.Days {
 		label = "Next morning"
