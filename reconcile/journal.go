@@ -498,9 +498,13 @@ func insertFile(ctx context.Context, q querier, f FileRecord, now time.Time) (in
 
 func updateFile(ctx context.Context, q querier, f FileRecord, now time.Time) error {
 	total, cur := minor(f.Total)
+	decided := f.Decided
+	if decided.IsZero() {
+		decided = now
+	}
 	_, err := q.ExecContext(ctx, `UPDATE files SET status = ?, output = ?, records = ?, rejected = ?, total = ?,
-			currency = ?, reason = ?, updated_at = ? WHERE id = ?`,
-		f.Status, f.Output, f.Records, f.Rejected, total, cur, f.Reason, formatTime(now), f.ID)
+			currency = ?, reason = ?, decided_at = ?, updated_at = ? WHERE id = ?`,
+		f.Status, f.Output, f.Records, f.Rejected, total, cur, f.Reason, formatTime(decided), formatTime(now), f.ID)
 	if err != nil {
 		return fmt.Errorf("reconcile: journal: file %s: %w", f.Name, err)
 	}
