@@ -160,6 +160,19 @@ type AlmaAPI interface {
 	ItemLost(ctx context.Context, barcode string) (bool, error)
 }
 
+// ReturnedLostItems is an optional ability of an [AlmaAPI]: the library's
+// own report of open lost-item fees whose item is no longer lost (an Alma
+// Analytics report). When the AlmaAPI has it, the daily report uses it
+// instead of asking about every student the journal knows. It returns
+// [ErrUnsupported] when it is not configured.
+type ReturnedLostItems interface {
+	ReturnedLostItemFees(ctx context.Context) ([]fees.Fee, error)
+}
+
+// ErrUnsupported is returned by an optional ability that an adapter has
+// but was not configured for.
+var ErrUnsupported = errors.New("reconcile: not supported by this adapter")
+
 // LoanEvent is a loan webhook delivered by the library system.
 type LoanEvent struct {
 	ID          string // the delivery's event id, the key of idempotency

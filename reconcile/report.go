@@ -150,10 +150,22 @@ func (j *Jobs) totals(ctx context.Context, from, to time.Time) (Totals, error) {
 	return t, rows.Err()
 }
 
-// returnedWithFees asks Alma, for every student the journal knows a
-// lost-item fee of, which of those fees still have a balance while their
-// item is no longer lost.
+// returnedWithFees lists the lost-item fees that still have a balance while
+// their item is no longer lost: from Alma's own report when the AlmaAPI
+// offers one (ReturnedLostItems), else by asking Alma about every student
+// the journal knows.
 func (j *Jobs) returnedWithFees(ctx context.Context) ([]fees.Fee, error) {
+	if r, ok := j.deps.Alma.(ReturnedLostItems); ok {
+		list, err := r.ReturnedLostItemFees(ctx)
+		if !errors.Is(err, ErrUnsupported) {
+			if err != nil {
+				return nil, fmt.Errorf("reconcile: report: returned lost items: %w", err)
+			}
+			return slices.DeleteFunc(list, func(f fees.Fee) bool {
+				return !slices.Contains(j.opts.LostTypes, f.Type) || !f.Balance.IsPositive()
+			}), nil
+		}
+	}
 	rows, err := j.deps.Journal.db.QueryContext(ctx, `SELECT DISTINCT user_id FROM records
 		WHERE kind IN ('charge', 'waiver', 'event') AND user_id != '' ORDER BY user_id`)
 	if err != nil {

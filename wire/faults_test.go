@@ -182,6 +182,15 @@ func TestWebhookFailureIsRedelivered(t *testing.T) {
 	if len(rep.FailedEvents) != 1 || len(rep.ReturnedWithFees) != 2 {
 		t.Errorf("report after the failure: %d failed events, %d returned items with fees", len(rep.FailedEvents), len(rep.ReturnedWithFees))
 	}
+	analytics := 0
+	for route, n := range a.APICalls() {
+		if strings.Contains(route, "analytics") {
+			analytics += n
+		}
+	}
+	if analytics == 0 {
+		t.Errorf("the report did not use Alma's lost items report: %v", a.APICalls())
+	}
 
 	d.clock.Advance(61 * time.Minute)
 	if n := a.RunDue(ctx); n != 1 {

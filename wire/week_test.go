@@ -73,7 +73,7 @@ func newDistrict(t *testing.T) *district {
 		Journal: d.journal, Library: d.library, Bursar: d.bursar,
 		Export: wire.ExportFormat{}, Charges: wire.ChargeFormat{Mapping: peoplesoft.DefaultMapping()},
 		Payments: wire.PaymentFormat{}, Import: wire.ImportFormat{},
-		Alma: wire.AlmaAPI{Client: client},
+		Alma: wire.AlmaAPI{Client: client, LostItemsReport: "/shared/Library/Reports/Lost items returned with fees"},
 	}
 	d.jobs, err = reconcile.New(d.deps, &reconcile.Options{Now: d.clock.Now, TempDir: t.TempDir(), WaiveReason: "LOST_ITEM_FOUND"})
 	if err != nil {

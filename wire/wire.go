@@ -246,6 +246,55 @@ type AlmaAPI struct {
 	// IsFeeBlock chooses the blocks lifted after a lost item is returned;
 	// nil means alma.DefaultFeeBlock.
 	IsFeeBlock func(alma.Block) bool
+	// LostItemsReport is the path of the Analytics report of open
+	// lost-item fees whose item is no longer lost, with the columns of
+	// [LostItemsColumns]; empty means the daily report asks about each
+	// student instead.
+	LostItemsReport string
+	// Currency of the report's amounts; empty means USD.
+	Currency fees.Currency
+}
+
+// LostItemsColumns are the column headings AlmaAPI reads in the lost items
+// report: the student's primary id, the fee id, its type, the item's
+// barcode and title, the remaining amount, the fee status and the bursar
+// transaction id.
+var LostItemsColumns = struct {
+	UserID, FeeID, Type, Barcode, Title, Remaining, Status, TransactionID string
+}{"Primary Identifier", "Fine Fee Id", "Fine Fee Type", "Barcode", "Title", "Remaining Amount", "Fine Fee Status",
+	"Bursar Transaction Id"}
+
+var _ reconcile.ReturnedLostItems = AlmaAPI{}
+
+// ReturnedLostItemFees runs the lost items report. It returns
+// reconcile.ErrUnsupported when LostItemsReport is empty.
+func (a AlmaAPI) ReturnedLostItemFees(ctx context.Context) ([]fees.Fee, error) {
+	if a.LostItemsReport == "" {
+		return nil, reconcile.ErrUnsupported
+	}
+	cur := a.Currency
+	if cur == "" {
+		cur = fees.USD
+	}
+	c := LostItemsColumns
+	var out []fees.Fee
+	n := 0
+	err := a.Client.RunReport(ctx, a.LostItemsReport, func(row map[string]string) error {
+		n++
+		amount, err := fees.ParseMoney(row[c.Remaining], cur)
+		if err != nil {
+			return fmt.Errorf("lost items report, row %d: %w", n, err)
+		}
+		status, err := fees.ParseAlmaStatus(row[c.Status])
+		if err != nil {
+			return fmt.Errorf("lost items report, row %d: %w", n, err)
+		}
+		out = append(out, fees.Fee{ID: row[c.FeeID], TransactionID: row[c.TransactionID], UserID: row[c.UserID],
+			Type: fees.Type(row[c.Type]), Status: status, Balance: amount,
+			Item: fees.Item{Barcode: row[c.Barcode], Title: row[c.Title]}})
+		return nil
+	})
+	return out, err
 }
 
 var allStatuses = []fees.Status{fees.StatusActive, fees.StatusTransferred, fees.StatusInDispute, fees.StatusClosed}
