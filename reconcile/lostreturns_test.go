@@ -1,7 +1,9 @@
 package reconcile_test
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -130,5 +132,20 @@ func TestLoanReturnedKeepsBlocksWhileAnotherLostItemIsOwed(t *testing.T) {
 	}
 	if f, _ := a.GetFee(t.Context(), "S001", "F5"); f.Status != fees.StatusTransferred {
 		t.Errorf("the other lost item's fee was touched: %s", f.Status)
+	}
+}
+
+func TestLogsMaskStudentIDs(t *testing.T) {
+	e := newEnv(t)
+	lostSetup(e)
+	var buf bytes.Buffer
+	e.opts.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	charged(t, e)
+	if err := e.jobs(nil).LoanReturned(t.Context(), returned); err != nil {
+		t.Fatal(err)
+	}
+	logs := buf.String()
+	if strings.Contains(logs, "S001") || !strings.Contains(logs, "user=*001") {
+		t.Errorf("logs show a student id, or no masked one:\n%s", logs)
 	}
 }
