@@ -17,6 +17,14 @@ import (
 // collections.
 const heapMetric = "/memory/classes/heap/objects:bytes"
 
+// The Go runtime's memory mapped from the system, less what it returned:
+// its part of the resident size. The rest is the program text and the
+// memory SQLite allocates outside the Go heap.
+const (
+	totalMetric    = "/memory/classes/total:bytes"
+	releasedMetric = "/memory/classes/heap/released:bytes"
+)
+
 // meter measures one phase: wall and CPU time, the peak of the Go heap
 // (sampled every 10 ms) and the peak resident set size of the process.
 type meter struct {
@@ -26,6 +34,7 @@ type meter struct {
 	stop  chan struct{}
 	wg    sync.WaitGroup
 	peak  uint64
+	goMem uint64
 
 	cpuProf *os.File
 }
@@ -48,12 +57,16 @@ func startMeter(cpuProfile string) (*meter, error) {
 		}
 		m.cpuProf = f
 	}
-	sample := []metrics.Sample{{Name: heapMetric}}
+	sample := []metrics.Sample{{Name: heapMetric}, {Name: totalMetric}, {Name: releasedMetric}}
 	read := func() {
 		metrics.Read(sample)
-		if sample[0].Value.Kind() == metrics.KindUint64 {
-			m.peak = max(m.peak, sample[0].Value.Uint64())
+		for _, s := range sample {
+			if s.Value.Kind() != metrics.KindUint64 {
+				return
+			}
 		}
+		m.peak = max(m.peak, sample[0].Value.Uint64())
+		m.goMem = max(m.goMem, sample[1].Value.Uint64()-sample[2].Value.Uint64())
 	}
 	read()
 	m.wg.Go(func() {
@@ -79,7 +92,7 @@ func (m *meter) done(res *result, memProfile string) error {
 	res.Wall, res.CPU = time.Since(m.start), cpuTime()-m.cpu
 	close(m.stop)
 	m.wg.Wait()
-	res.HeapPeak, res.VmHWM, res.Load = m.peak, vmHWM(), m.load
+	res.HeapPeak, res.GoMem, res.VmHWM, res.Load = m.peak, m.goMem, vmHWM(), m.load
 	if m.cpuProf != nil {
 		pprof.StopCPUProfile()
 		if err := m.cpuProf.Close(); err != nil {

@@ -274,9 +274,10 @@ type result struct {
 	CPU      time.Duration // user and system time of the process during Wall
 	Records  int
 	Total    string
-	Lines    int   // lines of the output file(s)
-	VmHWM    int64 // peak resident set size of the phase, bytes; -1 if unknown
-	HeapPeak uint64
+	Lines    int     // lines of the output file(s)
+	VmHWM    int64   // peak resident set size of the phase, bytes; -1 if unknown
+	HeapPeak uint64  // peak of the Go heap's objects
+	GoMem    uint64  // peak of the Go runtime's memory (heap, stacks, metadata)
 	Load     float64 // one-minute load average when the phase started
 
 	// lost-returns
@@ -316,7 +317,7 @@ func summary(path string, n int, gen, job result) string {
 			path, n, job.Events, job.LostFees, job.WaivedOnce, job.Calls, job.Calls429, secs(job.Wall),
 			achieved, 100*achieved/job.Rate, job.Rate, ok, job.Retried, mb(int64(job.HeapPeak)), mb(job.VmHWM), job.Load)
 	}
-	return fmt.Sprintf("%s n=%d gen=%s job=%s cpu=%s records=%d total=%s lines=%d vmhwm=%s heap=%s load=%.2f",
+	return fmt.Sprintf("%s n=%d gen=%s job=%s cpu=%s records=%d total=%s lines=%d vmhwm=%s heap=%s gomem=%s load=%.2f",
 		path, n, secs(gen.Wall), secs(job.Wall), secs(job.CPU), job.Records, job.Total, job.Lines,
-		mb(job.VmHWM), mb(int64(job.HeapPeak)), job.Load)
+		mb(job.VmHWM), mb(int64(job.HeapPeak)), mb(int64(job.GoMem)), job.Load)
 }
