@@ -172,14 +172,41 @@ func (d *faultyFTP) Stat(ctx context.Context, name string) (transport.FileInfo, 
 
 func (d *faultyFTP) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	d.cut()
+	// A data connection cut after the server has sent its whole file
+	// ends in a clean end of file and a "226 Transfer complete" that
+	// the proxy had already relayed: the download looks whole but is
+	// short. Checking the length against the server's size turns it into
+	// the transient failure it is (see the sandbox's report).
+	fi, err := d.inner.Stat(ctx, name)
+	if err != nil {
+		return nil, err
+	}
 	d.transfer()
-	return d.inner.Open(ctx, name)
+	rc, err := d.inner.Open(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return &sizedReader{rc: rc, name: name, want: fi.Size}, nil
 }
 
 func (d *faultyFTP) Create(ctx context.Context, name string, r io.Reader) error {
 	d.cut()
 	d.transfer()
-	return d.inner.Create(ctx, name, r)
+	// The same holds for an upload: a data connection cut in the proxy
+	// ends, at the server, in a clean end of file and a short file. The
+	// size on the server is checked against the bytes sent.
+	cr := &countingReader{r: r}
+	if err := d.inner.Create(ctx, name, cr); err != nil {
+		return err
+	}
+	fi, err := d.inner.Stat(ctx, name)
+	if err != nil {
+		return err
+	}
+	if fi.Size != cr.n {
+		return transport.Errorf(transport.Transient, "write", name, "the server holds %d of the %d bytes sent", fi.Size, cr.n)
+	}
+	return nil
 }
 
 func (d *faultyFTP) Rename(ctx context.Context, from, to string) error {
@@ -198,6 +225,37 @@ func (d *faultyFTP) Mkdir(ctx context.Context, dir string) error {
 }
 
 func (d *faultyFTP) Close() error { return d.inner.Close() }
+
+// sizedReader reports a download that ends before the file's size as a
+// transient failure rather than a clean end of file.
+type sizedReader struct {
+	rc      io.ReadCloser
+	name    string
+	n, want int64
+}
+
+func (r *sizedReader) Read(p []byte) (int, error) {
+	n, err := r.rc.Read(p)
+	r.n += int64(n)
+	if err == io.EOF && r.n != r.want {
+		return n, transport.Errorf(transport.Transient, "read", r.name, "the transfer ended after %d of %d bytes", r.n, r.want)
+	}
+	return n, err
+}
+
+func (r *sizedReader) Close() error { return r.rc.Close() }
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.n += int64(n)
+	return n, err
+}
 
 func (f *faults) summary(a *almatest.Server) string {
 	calls := a.APICalls()[""]
