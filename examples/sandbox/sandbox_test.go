@@ -252,7 +252,7 @@ func TestLongRuns(t *testing.T) {
 		faults         float64
 	}{
 		{200, 7, 1, 0}, {200, 7, 2, 0}, {200, 7, 3, 0},
-		{200, 7, 1, 0.05}, {200, 7, 2, 0.2},
+		{200, 7, 1, 0.05}, {200, 7, 4, 0.05}, {200, 7, 2, 0.2}, {200, 7, 3, 0.2},
 		{2000, 10, 1, 0},
 	} {
 		t.Run(fmt.Sprintf("students %d days %d seed %d faults %g", tc.students, tc.days, tc.seed, tc.faults), func(t *testing.T) {
