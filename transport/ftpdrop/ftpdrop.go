@@ -45,6 +45,7 @@ import (
 	"net"
 	"net/textproto"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -433,13 +434,41 @@ func (d *Driver) list(c *conn, dir string) ([]transport.FileInfo, error) {
 	precise := c.sc.IsTimePreciseInList()
 	list := make([]transport.FileInfo, 0, len(entries))
 	for _, e := range entries {
-		name := path.Base(e.Name)
-		if name == "." || name == ".." || e.Type == ftp.EntryTypeLink {
+		if e.Name == "." || e.Name == ".." || e.Type == ftp.EntryTypeLink {
+			continue
+		}
+		name, ok := entryName(e.Name, p)
+		if !ok {
+			d.log.Warn("ftpdrop: skipped a listing entry that is not a usable name in the folder listed",
+				"dir", dir, "name", strconv.Quote(e.Name))
 			continue
 		}
 		list = append(list, d.info(e, name, precise))
 	}
 	return list, nil
+}
+
+// entryName returns the name in folder p of a listing entry: the entry
+// itself, or the last element of a path in p, as some servers list them.
+// A path elsewhere ("../evil", "/etc/passwd") or a name the drop refuses
+// (a control character, a backslash) is not a name in p: false.
+func entryName(raw, p string) (string, bool) {
+	name := raw
+	if strings.Contains(raw, "/") {
+		dir, base := path.Split(raw)
+		in := path.Clean(dir) == path.Clean(p) || path.Clean(dir) == strings.TrimPrefix(path.Clean(p), "/")
+		if path.Clean(raw) != raw || !in {
+			return "", false
+		}
+		name = base
+	}
+	if name == "." || name == ".." {
+		return "", false
+	}
+	if transport.IsTempName(name) {
+		return name, true // an upload in progress; the drop leaves it out
+	}
+	return name, transport.ValidName(name) == nil
 }
 
 func (d *Driver) info(e *ftp.Entry, name string, precise bool) transport.FileInfo {
