@@ -235,3 +235,39 @@ func TestListingPathInFolder(t *testing.T) {
 		t.Errorf("List = %q, want %q", names, want)
 	}
 }
+
+// FuzzListing feeds LIST answers to the driver: whatever the server says,
+// List fails or gives only names the drop accepts, in the folder listed.
+func FuzzListing(f *testing.F) {
+	for _, s := range []string{
+		listLine("ok.csv"),
+		listLine("../evil") + listLine("ok.csv"),
+		listLine("/etc/passwd"),
+		listLine("/in/pay.csv"),
+		listLine("ctl\x01name.csv"),
+		"drwxr-xr-x    2 ftp      ftp          4096 Mar 05 10:00 done\r\n" + listLine("a b.csv"),
+		"total 0\r\n",
+		"type=file;size=12;modify=20240305100000; x.csv\r\n",
+		"03-05-24  10:00AM                   12 dos.csv\r\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, listing string) {
+		h := startHostile(t, listing)
+		d, err := ftpdrop.Open(t.Context(), ftpdrop.Config{Addr: h.addr, User: "u", Password: "p", DialTimeout: 5 * time.Second, IOTimeout: 5 * time.Second,
+			Drop: &transport.DropOptions{Retry: &transport.NoRetry}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		list, err := d.List(t.Context(), "in")
+		if err != nil {
+			return
+		}
+		for _, fi := range list {
+			if verr := transport.ValidName(fi.Name); verr != nil || strings.Contains(fi.Name, "/") {
+				t.Errorf("List gave %q from the listing %q", fi.Name, listing)
+			}
+		}
+	})
+}
