@@ -10,7 +10,9 @@ import (
 var (
 	// ErrShortLine: a fixed-width record shorter than its layout.
 	ErrShortLine = errors.New("line too short")
-	// ErrLongLine: a fixed-width record longer than its layout.
+	// ErrLongLine: a fixed-width record longer than its layout, or a CSV
+	// record whose quoted fields run over more than 1 MiB (a quote not
+	// closed), which ends the file.
 	ErrLongLine = errors.New("line too long")
 	// ErrFieldCount: a CSV record with the wrong number of fields.
 	ErrFieldCount = errors.New("wrong number of fields")

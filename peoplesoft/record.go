@@ -390,6 +390,10 @@ func (r *recordReader) readRaw() ([]byte, error) {
 	return b, nil
 }
 
+// maxQuotedRecord bounds a CSV record whose quoted fields run over several
+// lines; a longer one ends the file with ErrLongLine.
+const maxQuotedRecord = 1 << 20
+
 // readCSV returns the next CSV record and the line it starts on. A line
 // without a quote, nearly every line, is split here; a record with quotes,
 // which may run over several lines, is gathered whole and parsed by
@@ -420,6 +424,12 @@ func (r *recordReader) readCSV() ([]string, int, error) {
 			}
 			if err != nil {
 				return nil, start, err
+			}
+			if len(rec)+len(more) > maxQuotedRecord {
+				// Most likely a quote never closed: the rest of the file
+				// would be gathered into this one record.
+				return nil, start, fmt.Errorf("%w: a quoted record from line %d runs over more than %d bytes (a quote not closed?)",
+					ErrLongLine, start, maxQuotedRecord)
 			}
 			rec = append(rec, more...)
 			b = bytes.TrimSuffix(more, []byte{'\n'})
