@@ -167,11 +167,8 @@ func TestHostilePaymentFileHuge(t *testing.T) {
 // TestHostilePaymentUnterminatedQuote: a quoted field that never closes
 // runs on over every later line. The decoder must not gather the rest of
 // the file into one record: memory must stay bounded by a record limit,
-// not by the file's size.
+// not by the file's size, even with no MaxBytes.
 func TestHostilePaymentUnterminatedQuote(t *testing.T) {
-	if os.Getenv("FEEBRIDGE_KNOWN_BUGS") != "1" {
-		t.Skip("known: the decoder gathers a quoted record whole (60 MiB of heap under a 64 MiB MaxBytes, unbounded without one); set FEEBRIDGE_KNOWN_BUGS=1 to run")
-	}
 	const size = 96 << 20
 	s := &payStream{size: size, body: func(row int64) string {
 		if row == 1 {
@@ -180,14 +177,17 @@ func TestHostilePaymentUnterminatedQuote(t *testing.T) {
 		return strings.Repeat("a", 100)
 	}}
 	base := liveHeap()
-	good, bad, err := decodeStream(s, &peoplesoft.DecodeOptions{File: "quote.csv", MaxBytes: 64 << 20})
+	good, bad, err := decodeStream(s, &peoplesoft.DecodeOptions{File: "quote.csv"})
 	grew := int64(s.peak) - int64(base)
-	t.Logf("unterminated quote, limit 64 MiB: %d good, %d bad, err %v after %d bytes; live heap grew by %s at most", good, bad, err, s.read, mib(uint64(max(grew, 0))))
-	if err == nil && bad == 0 {
-		t.Errorf("an unterminated quote over %d bytes was accepted", s.read)
+	t.Logf("unterminated quote, no MaxBytes: %d good, %d bad, err %v after %d bytes; live heap grew by %s at most", good, bad, err, s.read, mib(uint64(max(grew, 0))))
+	if !errors.Is(err, peoplesoft.ErrLongLine) || !strings.Contains(err.Error(), "quote.csv") {
+		t.Errorf("got %v, want ErrLongLine naming quote.csv", err)
+	}
+	if s.read > 4<<20 {
+		t.Errorf("read %d bytes before refusing the record", s.read)
 	}
 	if grew > 16<<20 {
-		t.Errorf("the live heap grew by %s while one quoted field ran on: the record is gathered whole, bounded only by MaxBytes (or not at all without it)", mib(uint64(grew)))
+		t.Errorf("the live heap grew by %s while one quoted field ran on", mib(uint64(grew)))
 	}
 }
 
