@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -426,6 +427,15 @@ func (j *Jobs) runFiles(ctx context.Context, fj fileJob) (RunResult, error) {
 	}
 	for _, fi := range pending {
 		if fi.IsDir {
+			continue
+		}
+		if err := transport.ValidName(fi.Name); err != nil || strings.Contains(fi.Name, "/") {
+			// It cannot be claimed, moved or read; stopping here would
+			// hold back every file after it, run after run.
+			reason := fmt.Sprintf("the name %q cannot be used (%v); the file is left where it is: rename or remove it", fi.Name, err)
+			j.log.LogAttrs(ctx, slog.LevelWarn, "reconcile: skipped an inbound file", slog.String("job", fj.job), slog.String("reason", reason))
+			res.Files++
+			res.Failed = append(res.Failed, FileFailure{File: strconv.Quote(fi.Name), Reason: reason})
 			continue
 		}
 		r, err := j.runFile(ctx, fj, inbox, fi.Name)
