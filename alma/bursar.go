@@ -120,7 +120,8 @@ var (
 	// ErrMissingTransactionID: the record has no bursarTransactionId.
 	ErrMissingTransactionID = errors.New("missing bursarTransactionId")
 	// ErrDuplicateTransactionID: the bursarTransactionId was already used
-	// by an earlier record of the same file.
+	// with the same fee type by an earlier record of the same file. One id
+	// shared by fees of different types is normal (see [fees.ChargeKey]).
 	ErrDuplicateTransactionID = errors.New("duplicate bursarTransactionId")
 	// ErrMissingUser: the record is not inside a user, or the user has no
 	// identifier value.

@@ -24,8 +24,10 @@ type DecoderOptions struct {
 	// offsets such as "+0530".
 	Zones map[string]*time.Location
 	// AllowDuplicates accepts several records with one
-	// bursarTransactionId, as in an import file where two payments pay
-	// one fee. Export files never repeat one, so by default a repeat is an
+	// bursarTransactionId and fee type, as in an import file where two
+	// payments pay one fee. An export may give one id to several fees of
+	// different types (their charge key, [fees.ChargeKey], differs), but
+	// never repeats a pair, so by default a repeated pair is an
 	// [ErrDuplicateTransactionID].
 	AllowDuplicates bool
 }
@@ -197,8 +199,9 @@ func roleOf(parent bursarRole, kind bursarElem) bursarRole {
 
 // ExportDecoder reads an Alma bursar file (an export, or an import written
 // by [ImportEncoder]) one fine or fee at a time. Its memory does not grow
-// with the file, but for about 9.5 bytes a fee to remember transaction ids
-// (none with [DecoderOptions.AllowDuplicates]).
+// with the file, but for about 9.5 bytes a fee to remember its charge key,
+// the pair of transaction id and fee type (none with
+// [DecoderOptions.AllowDuplicates]).
 type ExportDecoder struct {
 	s    *xmlScanner
 	opts DecoderOptions
@@ -444,8 +447,8 @@ func (d *ExportDecoder) finish() (ExportRecord, error) {
 	}
 	if rec.TransactionID == "" {
 		f.fail(rec.Line, ErrMissingTransactionID)
-	} else if !d.opts.AllowDuplicates && d.seen.add(rec.TransactionID) {
-		f.fail(f.txLine, fmt.Errorf("%w: %s was used by an earlier record", ErrDuplicateTransactionID, rec.TransactionID))
+	} else if !d.opts.AllowDuplicates && rec.Type != "" && d.seen.add(rec.TransactionID, rec.Type) {
+		f.fail(f.txLine, fmt.Errorf("%w: %s with fee type %s was used by an earlier record", ErrDuplicateTransactionID, rec.TransactionID, rec.Type))
 	}
 	if rec.Type == "" {
 		f.fail(rec.Line, ErrFeeType)
@@ -572,28 +575,44 @@ func collapseSpace(b []byte) string {
 	return string(out)
 }
 
-// bursarTxSet remembers the transaction ids of a file. Alma's ids are
-// numbers of up to 19 digits, kept as integers in a bursarNumSet (about 9.5
-// bytes each); any other id is kept as a string.
+// bursarTxSet remembers the charges of a file: pairs of transaction id
+// and fee type (see [fees.ChargeKey]), since Alma gives one id to several
+// fees of different types. Alma's ids are numbers of up to 19 digits, kept
+// as integers in one bursarNumSet per fee type (about 9.5 bytes each; a
+// file has a few dozen types at most); any other id, and the pairs of
+// types past bursarMaxTypeSets, are kept as strings.
 type bursarTxSet struct {
-	nums bursarNumSet
+	nums map[fees.Type]*bursarNumSet
 	strs map[string]struct{}
 }
 
-// add records id and reports whether it was already there.
-func (s *bursarTxSet) add(id string) bool {
+const bursarMaxTypeSets = 64
+
+// add records the pair (id, t) and reports whether it was already there.
+func (s *bursarTxSet) add(id string, t fees.Type) bool {
 	if len(id) <= 19 && (id[0] != '0' || len(id) == 1) {
 		if n, err := strconv.ParseUint(id, 10, 64); err == nil {
-			return s.nums.add(n)
+			set := s.nums[t]
+			if set == nil && len(s.nums) < bursarMaxTypeSets {
+				if s.nums == nil {
+					s.nums = make(map[fees.Type]*bursarNumSet)
+				}
+				set = new(bursarNumSet)
+				s.nums[t] = set
+			}
+			if set != nil {
+				return set.add(n)
+			}
 		}
 	}
 	if s.strs == nil {
 		s.strs = make(map[string]struct{})
 	}
-	if _, ok := s.strs[id]; ok {
+	key := fees.ChargeKey(id, t)
+	if _, ok := s.strs[key]; ok {
 		return true
 	}
-	s.strs[id] = struct{}{}
+	s.strs[key] = struct{}{}
 	return false
 }
 

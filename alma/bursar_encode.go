@@ -25,8 +25,9 @@ var ErrRecord = errors.New("alma: bursar record cannot be written")
 
 // ImportEncoder writes a bursar import file: the payments Alma imports
 // into its fees, one userFineFee per payment, with compositeSum the
-// amount paid and bursarTransactionId the id of the fee it pays. Alma
-// matches on bursarTransactionId and records the sum as a payment.
+// amount paid, and bursarTransactionId and fineFeeType the fee it pays.
+// Alma matches on the pair (one id may be shared by fees of different
+// types, see [fees.ChargeKey]) and records the sum as a payment.
 //
 // Records of one patron that follow each other share one user element.
 // Output is buffered: the file is complete only once Close has written

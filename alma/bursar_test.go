@@ -191,8 +191,8 @@ func TestDecodeMITFixture(t *testing.T) {
 		LastTransaction: time.Date(2023, 9, 12, 15, 22, 6, 0, time.UTC),
 		Line:            18,
 	}
-	if len(got.recs) != 6 {
-		t.Fatalf("got %d records, want 6 (and 4 duplicates)", len(got.recs))
+	if len(got.recs) != 10 || len(got.errs) != 0 {
+		t.Fatalf("got %d records and errors %v, want 10 and none", len(got.recs), got.errs)
 	}
 	if diff := cmp.Diff(first, got.recs[0]); diff != "" {
 		t.Errorf("first record (-want +got):\n%s", diff)
@@ -200,19 +200,64 @@ func TestDecodeMITFixture(t *testing.T) {
 	if title := got.recs[4].Item.Title; title != "Case studies of child play areas and child support facilities : travel and field research report /" {
 		t.Errorf("wrapped title read as %q", title)
 	}
-	// Five fees of the second user share one bursarTransactionId: the
-	// first is taken, the other four are reported, each on its own line.
-	if len(got.errs) != 4 {
-		t.Fatalf("got %d errors, want 4: %v", len(got.errs), got.errs)
+	// Five fees of the second user share one bursarTransactionId, each
+	// with its own fee type: five charge keys, all taken.
+	var shared []string
+	for _, r := range got.recs {
+		if r.TransactionID == "15216075690006761" {
+			if r.Patron.ID != "09876" {
+				t.Errorf("shared id on user %q", r.Patron.ID)
+			}
+			shared = append(shared, fees.ChargeKey(r.TransactionID, r.Type))
+		}
+	}
+	want := []string{
+		"15216075690006761/OVERDUEFINE",
+		"15216075690006761/OTHER",
+		"15216075690006761/DAMAGEDITEMFINE",
+		"15216075690006761/RECALLEDOVERDUEFINE",
+		"15216075690006761/LOSTITEMPROCESSFEE",
+	}
+	if diff := cmp.Diff(want, shared); diff != "" {
+		t.Errorf("charge keys of the shared id (-want +got):\n%s", diff)
+	}
+}
+
+// TestDecodeSharedTransactionID checks that one id on fees of different
+// types is taken, and that the same id and type twice is refused.
+func TestDecodeSharedTransactionID(t *testing.T) {
+	src := exportFile(user("U1", "One, A",
+		fee("tx", "5", "type", "OVERDUEFINE"),
+		fee("tx", "5", "type", "LOSTITEMPROCESSFEE"),
+		fee("tx", "5", "type", "OVERDUEFINE"),
+		fee("tx", "05", "type", "OVERDUEFINE"),
+		fee("tx", "A5", "type", "OVERDUEFINE"),
+		fee("tx", "A5", "type", "OTHER"),
+		fee("tx", "A5", "type", "OTHER"),
+	))
+	got := decodeString(t, src, &alma.DecoderOptions{File: "x.xml"})
+	if got.fatal != nil {
+		t.Fatal(got.fatal)
+	}
+	var keys []string
+	for _, r := range got.recs {
+		keys = append(keys, fees.ChargeKey(r.TransactionID, r.Type))
+	}
+	want := []string{"5/OVERDUEFINE", "5/LOSTITEMPROCESSFEE", "05/OVERDUEFINE", "A5/OVERDUEFINE", "A5/OTHER"}
+	if diff := cmp.Diff(want, keys); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+	if len(got.errs) != 2 {
+		t.Fatalf("errors: %v", got.errs)
 	}
 	for i, err := range got.errs {
-		var pe *alma.ParseError
-		if !errors.As(err, &pe) || !errors.Is(err, alma.ErrDuplicateTransactionID) {
-			t.Fatalf("error %d = %v, want a duplicate transaction id", i, err)
+		if !errors.Is(err, alma.ErrDuplicateTransactionID) {
+			t.Errorf("error %d = %v, want a duplicate", i, err)
 		}
-		if pe.File != "mit.xml" || pe.User != "09876" || pe.TransactionID != "15216075690006761" || pe.Line != 213+27*i {
-			t.Errorf("error %d = %+v", i, pe)
-		}
+	}
+	got = decodeString(t, src, &alma.DecoderOptions{AllowDuplicates: true})
+	if len(got.recs) != 7 || len(got.errs) != 0 {
+		t.Errorf("AllowDuplicates: %d records, errors %v", len(got.recs), got.errs)
 	}
 }
 

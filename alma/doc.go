@@ -9,7 +9,7 @@
 // file (flow F2), and every hour the waivers, as credits (F4). An
 // [ExportDecoder] reads such a file one fine or fee at a time, as an
 // [ExportRecord]: the patron ([Patron]), the fee type, the signed amount,
-// the bursarTransactionId that keys the record, the item, the owning
+// the bursarTransactionId that, with the fee type, keys the record, the item, the owning
 // library, the comment and the date of the last transaction. It never
 // holds the file in memory, so a file of a million fees is read in the
 // same few megabytes as a file of ten (plus 9.5 bytes a fee for the
@@ -28,13 +28,20 @@
 // Money is exact (see [fees.Money]). A record whose amount is missing,
 // zero, malformed or has more decimals than its currency, whose currency
 // is unknown, whose bursarTransactionId is missing or was already used in
-// the file, or that lacks a user or a fee type, comes back as a
+// the file with the same fee type, or that lacks a user or a fee type, comes back as a
 // [*ParseError] that names the file, the line, the user and the
 // transaction, and wraps a cause such as [ErrAmount] or
 // [ErrDuplicateTransactionID]. The next call to [ExportDecoder.Decode]
 // goes on with the next record: the caller collects the refusals for the
 // exceptions report, or stops at the first. Helpers [ExportRecord.Fee]
 // and [ExportRecord.Credit] turn a record into the domain's types.
+//
+// A bursarTransactionId is not one fee's alone: Alma gives one id to the
+// fees of a user and item that differ in fine/fee type (MIT's real export
+// has one id on an overdue fine, a damaged-item fine, a recalled-overdue
+// fine, a lost-item processing fee and an OTHER fee). A fee's identity on
+// the bursar side, its charge key ([fees.ChargeKey]), is the pair (id,
+// type); the decoder refuses a pair seen twice, not an id.
 //
 // The file must be well-formed XML; if not, Decode returns a *ParseError
 // wrapping [ErrSyntax] with the line, and stops for good. The decoder
@@ -49,8 +56,9 @@
 // When the bursar (PeopleSoft) reports payments, feebridge writes them for
 // Alma's hourly import (F3) with an [ImportEncoder]: one userFineFee a
 // payment, in the export's own structure, with compositeSum the amount
-// paid and bursarTransactionId the fee it pays. Alma matches on that id
-// and records a "Payment Imported". An [ExportEncoder] writes export files
+// paid, and bursarTransactionId and fineFeeType the fee it pays (its
+// charge key, as one id may be shared by fees of different types). Alma
+// matches on them and records a "Payment Imported". An [ExportEncoder] writes export files
 // the same way, with their export number; feebridge's fake Alma uses it.
 // Decoding what either encoder wrote gives back the same records.
 //
@@ -71,7 +79,7 @@
 //   - Decoding a stream written through a pipe as it is read
 //     (BenchmarkExportDecoderStream): the Go runtime's peak memory is
 //     9 MB at 10,000 and at 100,000 fees and 26 MB at 1,000,000 fees, of
-//     which 9.5 MB is the set of transaction ids kept for the duplicate
+//     which 9.5 MB is the set of charge keys kept for the duplicate
 //     check; with DecoderOptions.AllowDuplicates it stays at 9 to 10 MB
 //     from 10,000 to 1,000,000 fees.
 //   - A whole conversion to CSV by a small program
