@@ -352,6 +352,7 @@ type ImportedFile struct {
 type ImportedPayment struct {
 	Record        int // 1-based position of the userFineFee in the file
 	TransactionID string
+	Type          fees.Type // the type of the fee paid
 	FeeID         string
 	UserID        string
 	Amount        fees.Money
@@ -362,12 +363,14 @@ type ImportedPayment struct {
 }
 
 // RejectedRecord is a record the import refused: unknown
-// bursarTransactionId, another user's fee, a bad amount, a payment above
+// bursarTransactionId, one shared by fees of several types without a
+// fineFeeType naming one of them, another user's fee, a bad amount, a payment above
 // the balance, a fee closed or never transferred. Nothing is guessed.
 type RejectedRecord struct {
 	Record        int
 	Line          int
 	TransactionID string
+	Type          fees.Type // fineFeeType as written, if any
 	UserID        string
 	Sum           string // compositeSum/sum as written
 	Reason        string
@@ -395,7 +398,8 @@ func (r ImportResult) Rejected() []RejectedRecord {
 
 // RunImport is Alma's hourly bursar import (flow F3): it reads every .xml
 // file in dir, in name order, and applies each userFineFee as a payment of
-// compositeSum on the fee with that bursarTransactionId, as the bursar's
+// compositeSum on the fee with that bursarTransactionId and fineFeeType
+// (the fee type may be left out when the id is one fee's alone), as the bursar's
 // cashier takes it: a partial payment lowers the (transferred) balance, a
 // full one closes the fee. Records it cannot apply are reported in the
 // result, never guessed. A file is imported once: a file whose name or
@@ -478,16 +482,16 @@ func (s *Server) importedSHA(name string) string {
 func (s *Server) applyImportLocked(rec importRecord) (ImportedPayment, *RejectedRecord) {
 	reject := func(err error, format string, args ...any) (ImportedPayment, *RejectedRecord) {
 		return ImportedPayment{}, &RejectedRecord{
-			Record: rec.index, Line: rec.line, TransactionID: rec.TxnID, UserID: rec.user,
+			Record: rec.index, Line: rec.line, TransactionID: rec.TxnID, Type: fees.Type(rec.Type), UserID: rec.user,
 			Sum: rec.Sum.Sum, Reason: fmt.Sprintf(format, args...), Err: err,
 		}
 	}
 	if rec.TxnID == "" {
 		return reject(nil, "record %d (line %d) has no bursarTransactionId", rec.index, rec.line)
 	}
-	r, ok := s.feeByTxn[rec.TxnID]
-	if !ok {
-		return reject(nil, "no fee has bursarTransactionId %s", rec.TxnID)
+	r, why := s.importMatchLocked(rec)
+	if r == nil {
+		return reject(nil, "%s", why)
 	}
 	if rec.user != "" && rec.user != r.f.UserID {
 		return reject(nil, "bursarTransactionId %s is fee %s of another user, not of %s", rec.TxnID, r.f.ID, rec.user)
@@ -516,9 +520,34 @@ func (s *Server) applyImportLocked(rec importRecord) (ImportedPayment, *Rejected
 		Comment: "Payment imported", Time: now, CreatedBy: "Bursar import", Transferred: true,
 	})
 	return ImportedPayment{
-		Record: rec.index, TransactionID: rec.TxnID, FeeID: r.f.ID, UserID: r.f.UserID,
+		Record: rec.index, TransactionID: rec.TxnID, Type: r.f.Type, FeeID: r.f.ID, UserID: r.f.UserID,
 		Amount: amount, Balance: r.f.Balance, Status: r.f.Status,
 	}, nil
+}
+
+// importMatchLocked finds the fee an import record pays, by its charge key
+// (bursarTransactionId and fineFeeType, see [fees.ChargeKey]). When the id
+// is one fee's alone, the id is enough; when fees of several types share
+// it, the record must name one of their types, or it is not matched: the
+// fake never guesses which fee a payment was for. It returns nil and why
+// when nothing matches.
+func (s *Server) importMatchLocked(rec importRecord) (*feeRec, string) {
+	rs := s.feeByTxn[rec.TxnID]
+	typ := fees.Type(rec.Type)
+	switch {
+	case len(rs) == 0:
+		return nil, fmt.Sprintf("no fee has bursarTransactionId %s", rec.TxnID)
+	case len(rs) == 1:
+		return rs[0], ""
+	case typ == "":
+		return nil, fmt.Sprintf("bursarTransactionId %s is shared by %d fees and the record has no fineFeeType", rec.TxnID, len(rs))
+	}
+	for _, r := range rs {
+		if r.f.Type == typ {
+			return r, ""
+		}
+	}
+	return nil, fmt.Sprintf("no fee has bursarTransactionId %s and fineFeeType %s (%d fees of other types share the id)", rec.TxnID, typ, len(rs))
 }
 
 type importRecord struct {
@@ -578,6 +607,7 @@ func parseImport(data []byte) ([]importRecord, error) {
 			}
 			r.index, r.line, r.user = len(recs)+1, line, user
 			r.TxnID = strings.TrimSpace(r.TxnID)
+			r.Type = strings.TrimSpace(r.Type)
 			r.Sum.Sum = strings.TrimSpace(r.Sum.Sum)
 			r.Sum.Currency = strings.TrimSpace(r.Sum.Currency)
 			recs = append(recs, r)

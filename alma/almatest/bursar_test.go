@@ -424,3 +424,131 @@ func TestExportDatesWithZone(t *testing.T) {
 		}
 	}
 }
+
+// TestImportSharedTransactionID gives one bursar transaction id to three
+// fees of one student and item, of different types, as Alma does (MIT's
+// real export has such an id), and follows them through the export and
+// back through the import: each payment lands on the fee of its type,
+// and a payment on the shared id without a type, or with a type none of
+// them has, is reported, never guessed.
+func TestImportSharedTransactionID(t *testing.T) {
+	w := newWorld(t, nil)
+	ctx := t.Context()
+	drop := memdrop.New()
+	const ana, ben = "0123456", "0987654"
+	const shared = "15216075690006761"
+	specs := []almatest.FeeSpec{
+		{Type: fees.TypeOverdueFine, Amount: usd("14.00")},
+		{Type: fees.TypeDamagedItemFine, Amount: usd("10.00")},
+		{Type: fees.TypeLostItemProcessFee, Amount: usd("10.00")},
+	}
+	var made []fees.Fee
+	for _, sp := range specs {
+		sp.Barcode, sp.TransactionID = "31234000111222", shared
+		f, err := w.srv.AddFee(ana, sp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.TransactionID != shared {
+			t.Fatalf("fee %s has transaction id %s, want %s", f.ID, f.TransactionID, shared)
+		}
+		made = append(made, f)
+	}
+	// The same pair twice, or the id on another student's fee, is refused.
+	if _, err := w.srv.AddFee(ana, almatest.FeeSpec{Type: fees.TypeOverdueFine, Amount: usd("1.00"), TransactionID: shared}); err == nil {
+		t.Error("AddFee took a second OVERDUEFINE on the shared id")
+	}
+	if _, err := w.srv.AddFee(ben, almatest.FeeSpec{Type: fees.TypeOther, Amount: usd("1.00"), TransactionID: shared}); err == nil {
+		t.Error("AddFee took the shared id for another student")
+	}
+
+	res, err := w.srv.RunExport(ctx, drop, "out", "BURSAR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := decodeAll(t, readDrop(t, drop, res.File), res.File)
+	var keys []string
+	for _, r := range recs {
+		keys = append(keys, fees.ChargeKey(r.TransactionID, r.Type))
+	}
+	wantKeys := []string{shared + "/OVERDUEFINE", shared + "/DAMAGEDITEMFINE", shared + "/LOSTITEMPROCESSFEE"}
+	if d := cmp.Diff(wantKeys, keys); d != "" {
+		t.Fatalf("exported charge keys (-want +got):\n%s", d)
+	}
+
+	// The bursar pays part of each, in an order of its own, then two
+	// records that name no fee of the shared id.
+	pays := []struct {
+		typ    fees.Type
+		amount string
+	}{
+		{fees.TypeLostItemProcessFee, "10.00"}, // 1 closes the process fee
+		{fees.TypeOverdueFine, "4.00"},         // 2 partial
+		{fees.TypeDamagedItemFine, "3.00"},     // 3 partial
+		{"", "1.00"},                           // 4 no type: which fee?
+		{fees.TypeOther, "1.00"},               // 5 a type none of them has
+	}
+	var buf bytes.Buffer
+	enc := alma.NewImportEncoder(&buf, nil)
+	for _, p := range pays {
+		rec := alma.ExportRecord{
+			Patron: alma.Patron{ID: ana, IDType: "02", Name: "Reyes, Ana"}, Type: p.typ,
+			Amount: usd(p.amount), TransactionID: shared, LastTransaction: w.clock.Now(),
+		}
+		if p.typ == "" {
+			// The encoder insists on a type; write one and take it out.
+			rec.Type = "NOTYPE"
+		}
+		if err := enc.Encode(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := enc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Replace(buf.Bytes(), []byte("<xb:fineFeeType>NOTYPE</xb:fineFeeType>"), nil, 1)
+	if err := drop.MkdirAll(ctx, "in"); err != nil {
+		t.Fatal(err)
+	}
+	if err := drop.WriteFile(ctx, "in/PAYMENTS-1-1760000000000.xml", data); err != nil {
+		t.Fatal(err)
+	}
+	imp, err := w.srv.RunImport(ctx, drop, "in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type applied struct {
+		Record int
+		FeeID  string
+		Type   fees.Type
+		Status fees.Status
+	}
+	var got []applied
+	for _, a := range imp.Applied() {
+		got = append(got, applied{a.Record, a.FeeID, a.Type, a.Status})
+	}
+	want := []applied{
+		{1, made[2].ID, fees.TypeLostItemProcessFee, fees.StatusClosed},
+		{2, made[0].ID, fees.TypeOverdueFine, fees.StatusTransferred},
+		{3, made[1].ID, fees.TypeDamagedItemFine, fees.StatusTransferred},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("applied (-want +got):\n%s", d)
+	}
+	var rejected []int
+	for _, r := range imp.Rejected() {
+		rejected = append(rejected, r.Record)
+		if r.Err != nil || !strings.Contains(r.Reason, shared) {
+			t.Errorf("record %d: %q (%v), want an unmatched record naming the id", r.Record, r.Reason, r.Err)
+		}
+	}
+	if d := cmp.Diff([]int{4, 5}, rejected); d != "" {
+		t.Errorf("rejected records (-want +got):\n%s", d)
+	}
+	for i, wantBal := range []string{"10.00", "7.00", "0.00"} {
+		f, ok := w.srv.FeeByChargeKey(shared, made[i].Type)
+		if !ok || f.ID != made[i].ID || !f.Balance.Equal(usd(wantBal)) {
+			t.Errorf("fee %s (%s): balance %s, want %s", made[i].ID, made[i].Type, f.Balance, wantBal)
+		}
+	}
+}

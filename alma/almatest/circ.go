@@ -3,6 +3,7 @@ package almatest
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/feebridge/feebridge/fees"
@@ -202,6 +203,12 @@ type FeeSpec struct {
 	// Owner is the owning library; empty means the item's library or
 	// Options.Library.
 	Owner string
+	// TransactionID is the bursar transaction id to give the fee; empty
+	// means a new one. Alma gives one id to fees of a user and item that
+	// differ in type (see [fees.ChargeKey]); set it to build such fees.
+	// A fee of the same id and type as another, or the id of another
+	// user's fee, is refused.
+	TransactionID string
 }
 
 // AddFee creates an Active fee for the user, as staff do in Alma.
@@ -218,9 +225,22 @@ func (s *Server) AddFee(userID string, spec FeeSpec) (fees.Fee, error) {
 			return fees.Fee{}, errorf(http.StatusBadRequest, "4019993", "User item barcode invalid entry: %s.", spec.Barcode)
 		}
 	}
+	if id := spec.TransactionID; id != "" {
+		for _, o := range s.feeByTxn[id] {
+			if o.f.UserID != userID {
+				return fees.Fee{}, errParam("bursar transaction id %s is fee %s of another user", id, o.f.ID)
+			}
+			if o.f.Type == spec.Type {
+				return fees.Fee{}, errParam("bursar transaction id %s already has a fee of type %s (fee %s)", id, spec.Type, o.f.ID)
+			}
+		}
+	}
 	r, err := s.newFeeLocked(userID, spec.Type, spec.Amount, it, "", spec.Comment, spec.Owner)
 	if err != nil {
 		return fees.Fee{}, err
+	}
+	if id := spec.TransactionID; id != "" {
+		s.setTransactionIDLocked(r, id)
 	}
 	return r.f, nil
 }
@@ -252,9 +272,21 @@ func (s *Server) newFeeLocked(userID string, typ fees.Type, amount fees.Money, i
 	}
 	r := &feeRec{f: *f, loanID: loanID, credited: map[string]bool{}}
 	s.feeByID[f.ID] = r
-	s.feeByTxn[f.TransactionID] = r
+	s.feeByTxn[f.TransactionID] = append(s.feeByTxn[f.TransactionID], r)
 	s.feeOrder = append(s.feeOrder, f.ID)
 	return r, nil
+}
+
+// setTransactionIDLocked gives r's fee the bursar transaction id, in place
+// of the one it was made with.
+func (s *Server) setTransactionIDLocked(r *feeRec, id string) {
+	old := r.f.TransactionID
+	s.feeByTxn[old] = slices.DeleteFunc(s.feeByTxn[old], func(o *feeRec) bool { return o == r })
+	if len(s.feeByTxn[old]) == 0 {
+		delete(s.feeByTxn, old)
+	}
+	r.f.TransactionID = id
+	s.feeByTxn[id] = append(s.feeByTxn[id], r)
 }
 
 // userFeeLocked finds the user's fee, with the error forms of the fees

@@ -75,7 +75,10 @@
 // # Bursar jobs
 //
 // Every fee gets its bursarTransactionId when it is created (a numeric id
-// like Alma's). [Server.RunExport] writes every Active fee that the
+// like Alma's, its own). Real Alma may give one id to several fees of a
+// user and item that differ in type; [FeeSpec.TransactionID] builds such
+// fees, and [Server.FeeByChargeKey] finds a fee by the pair (id, type),
+// its charge key ([fees.ChargeKey]). [Server.RunExport] writes every Active fee that the
 // profile selects into one file <profile>-<jobid>-<millis>.xml, in the
 // structure of Alma's real export (namespace, exportNumber element, user
 // groups, the misspelt itemCallNumebr, xsi:nil for empty fields, amounts
@@ -90,9 +93,12 @@
 //
 // [Server.RunImport] reads the .xml files of a folder, in name order, and
 // treats each record with a positive compositeSum as a payment of that
-// sum on the fee with that bursarTransactionId, taken at the bursar's
-// cashier ([fees.ChannelCashier]): partial payments lower the balance, a
-// full payment closes the fee. A payment above the balance, an unknown id,
+// sum on the fee with that bursarTransactionId and fineFeeType, taken at
+// the bursar's cashier ([fees.ChannelCashier]): partial payments lower the
+// balance, a full payment closes the fee. When the id is one fee's alone
+// the id is enough; when it is shared, a record without a type, or with a
+// type none of its fees has, is unmatched. A payment above the balance, an
+// unknown id,
 // another user's fee, a closed fee or one never transferred is reported in
 // the [ImportResult] and nothing is guessed. A file is imported once: one
 // whose name, or whose content's SHA-256, was imported before is skipped.

@@ -254,7 +254,7 @@ type Server struct {
 	loans     map[string]*Loan
 	loanOrder []string
 	feeByID   map[string]*feeRec
-	feeByTxn  map[string]*feeRec
+	feeByTxn  map[string][]*feeRec // by bursar transaction id; several fees of different types may share one
 	feeOrder  []string
 	counters  map[idKind]int64
 	imported  map[string]string // file name -> SHA-256
@@ -337,7 +337,7 @@ func NewServer(opts *Options) *Server {
 		items:     map[string]*Item{},
 		loans:     map[string]*Loan{},
 		feeByID:   map[string]*feeRec{},
-		feeByTxn:  map[string]*feeRec{},
+		feeByTxn:  map[string][]*feeRec{},
 		counters:  map[idKind]int64{},
 		imported:  map[string]string{},
 		importSHA: map[string]string{},
@@ -548,15 +548,29 @@ func (s *Server) Fee(feeID string) (fees.Fee, bool) {
 }
 
 // FeeByTransactionID returns a copy of the fee with the bursar
-// transaction id.
+// transaction id. When fees of different types share the id, it returns
+// the first made; use [Server.FeeByChargeKey] to tell them apart.
 func (s *Server) FeeByTransactionID(txnID string) (fees.Fee, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.feeByTxn[txnID]
-	if !ok {
+	rs := s.feeByTxn[txnID]
+	if len(rs) == 0 {
 		return fees.Fee{}, false
 	}
-	return r.f, true
+	return rs[0].f, true
+}
+
+// FeeByChargeKey returns a copy of the fee with the bursar transaction id
+// and type: its charge key (see [fees.ChargeKey]).
+func (s *Server) FeeByChargeKey(txnID string, typ fees.Type) (fees.Fee, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.feeByTxn[txnID] {
+		if r.f.Type == typ {
+			return r.f, true
+		}
+	}
+	return fees.Fee{}, false
 }
 
 // Transactions returns the actions taken on the fee, oldest first.
