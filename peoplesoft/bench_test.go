@@ -27,8 +27,7 @@ func benchCharges() []peoplesoft.Charge {
 			Description: "Overdue fine: Ecology of the saguaro /",
 		}
 		if i%10 == 9 {
-			out[i].Amount = out[i].Amount.Neg()
-			out[i].ItemType = "300000000099"
+			out[i].Amount = out[i].Amount.Neg() // a credit: same item type as its charge
 		}
 	}
 	return out

@@ -18,7 +18,7 @@ type Charge struct {
 	Amount      fees.Money // signed: negative is a credit
 	Term        string     // ITEM_TERM, such as "2268"
 	DueDate     time.Time  // a date; the zero time is written blank
-	Ref         string     // REF1_DESCR: the Alma bursar transaction id
+	Ref         string     // REF1_DESCR: the Alma bursar transaction id; with ItemType it names the charge
 	Description string
 }
 

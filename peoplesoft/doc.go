@@ -79,7 +79,7 @@
 // A [PaymentDecoder] returns one [Payment] per record. A bad record
 // returns a *[ParseError] (file, line, field, and a cause such as
 // [ErrAmount], [ErrDate], [ErrChannel], [ErrMethod] or [ErrDuplicate] for
-// a key — receipt and reference — seen before in the same file) and
+// a key — receipt, reference and item type — seen before in the same file) and
 // decoding goes on with the next record. A problem with the whole file (a
 // bad header, a trailer that disagrees, a file above MaxBytes) is sticky;
 // [IsFileError] tells the two kinds apart.

@@ -32,7 +32,7 @@ var (
 	ErrMissing = errors.New("missing value")
 	// ErrConst: a field that must hold a fixed value holds another.
 	ErrConst = errors.New("unexpected value")
-	// ErrDuplicate: a payment whose key (receipt and reference) appeared
+	// ErrDuplicate: a payment whose key (receipt, reference and item type) appeared
 	// earlier in the same file.
 	ErrDuplicate = errors.New("duplicate payment")
 	// ErrHeader: the file's first record is not the header its layout

@@ -51,7 +51,7 @@ func ExampleChargeEncoder() {
 	// H20261128180500LIBRARY   |
 	// D12345678   300000000001+00000123.4522682026122815216075630006761             Overdue fine: Ecology of the s|
 	// D12345678   300000000002+00000300.0022682026122815216075490006761             Lost item replacement fee: The|
-	// D12345678   300000000099-00000300.0022682026122815216075490006761             Credit: Lost item replacement |
+	// D12345678   300000000002-00000300.0022682026122815216075490006761             Credit: Lost item replacement |
 	// T000000003+0000000123.45|
 	// 3 123.45 USD
 }
@@ -81,9 +81,9 @@ func ExamplePaymentDecoder() {
 		fmt.Println(p.Key(), p.PaidAmt, p.Channel, p.Method, p.PaidDate.Format("2006-01-02"))
 	}
 	// Output:
-	// E000104233/15216075630006761 123.45 USD ESERVICES CREDIT_CARD 2026-12-01
+	// E000104233/15216075630006761/300000000001 123.45 USD ESERVICES CREDIT_CARD 2026-12-01
 	// exception: peoplesoft: payments-20261209.csv:3: CHANNEL: unknown channel: "KIOSK": want ESERVICES or CASHIER
-	// C0002,00145/15216075700006761 60.00 USD CASHIER CHECK 2026-12-09
+	// C0002,00145/15216075700006761/300000000002 60.00 USD CASHIER CHECK 2026-12-09
 }
 
 // A campus layout in TOML: a fixed-width file with implied decimals.
@@ -117,7 +117,7 @@ fields = [
 	var buf bytes.Buffer
 	enc := peoplesoft.NewChargeEncoder(&buf, l, time.Now())
 	enc.Encode(peoplesoft.Charge{EmplID: "W1234567", ItemType: "300000000001", Amount: fees.MustParseMoney("12.50", fees.USD), Ref: "TX-1"})
-	enc.Encode(peoplesoft.Charge{EmplID: "W1234567", ItemType: "300000000099", Amount: fees.MustParseMoney("-2.50", fees.USD), Ref: "TX-1"})
+	enc.Encode(peoplesoft.Charge{EmplID: "W1234567", ItemType: "300000000001", Amount: fees.MustParseMoney("-2.50", fees.USD), Ref: "TX-1"})
 	enc.Close()
 	fmt.Print(buf.String())
 
@@ -126,7 +126,7 @@ fields = [
 	fmt.Println(err)
 	// Output:
 	// DTLW1234567 300000000001TX-1    000001250
-	// DTLW1234567 300000000099TX-1    -00000250
+	// DTLW1234567 300000000001TX-1    -00000250
 	// TRL00000200000001000
 	// peoplesoft: layout: detail.fields[4] (AMOUNT): starts at column 31 and overlaps REF1_DESCR, which ends at column 32
 }

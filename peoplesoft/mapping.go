@@ -14,8 +14,10 @@ import (
 // in, and when it is due. It decodes from TOML.
 type Mapping struct {
 	// ItemTypes maps Alma fee types to 12-digit PeopleSoft item types.
-	// The entry for CREDIT, when there is one, is the item type of every
-	// credit line (see [Mapping.CreditFor]).
+	// A credit line carries the item type of the charge it lowers (see
+	// [Mapping.CreditFor]); the entry for CREDIT names the item type of
+	// Alma's CREDIT records that are linked to no charge, which feebridge
+	// does not send (the reconciliation reports them).
 	ItemTypes map[fees.Type]string `toml:"item_types"`
 	// Calendar gives the term code of a date.
 	Calendar Calendar `toml:"calendar"`
@@ -122,19 +124,22 @@ func (m Mapping) ChargeFor(f fees.Fee, asOf time.Time) (Charge, error) {
 }
 
 // CreditFor returns the credit line for c, sent on asOf: a negative amount
-// whose reference is the bursar transaction id of the charge it lowers
-// (c.TransactionID), so that PeopleSoft, and the simulated ledger, apply
-// it to that charge.
+// that identifies the charge it lowers as PeopleSoft knows it, by the pair
+// (REF1_DESCR, ITEM_TYPE): its reference is the charge's bursar
+// transaction id (c.TransactionID) and its item type the one mapped for
+// the reversed fee's type (c.Type), so that PeopleSoft, and the simulated
+// ledger, apply it to that charge even when fees of other types share the
+// transaction id (see [fees.ChargeKey]).
 //
-// Its item type is the one mapped for CREDIT when the mapping has one (the
-// reference mapping does: 300000000099); otherwise it is the item type of
-// the reversed fee's type, so that the credit nets against the charge's
-// own item type.
+// A credit must therefore name its charge whole. Alma's CREDIT records
+// that are linked to no charge are not sent: the item type mapped for
+// CREDIT (300000000099 in the reference mapping) is never written by
+// CreditFor, and the reconciliation reports such credits for staff.
 //
 // A credit that cannot be sent returns a *[RejectError]: [ErrFee] for an
-// invalid credit or one that names no charge, [ErrUnmapped] when neither
-// CREDIT nor the fee's type is mapped, [ErrNoTerm] for a date outside
-// every term.
+// invalid credit, or one that names no charge (no transaction id, or a
+// type that is empty or CREDIT), [ErrUnmapped] when the fee's type is not
+// mapped, [ErrNoTerm] for a date outside every term.
 func (m Mapping) CreditFor(c fees.Credit, asOf time.Time) (Charge, error) {
 	reject := func(cause error, format string, args ...any) error {
 		return &RejectError{Fee: c.Key, Ref: c.TransactionID, Reason: fmt.Sprintf(format, args...), Err: cause}
@@ -145,11 +150,12 @@ func (m Mapping) CreditFor(c fees.Credit, asOf time.Time) (Charge, error) {
 	if c.TransactionID == "" {
 		return Charge{}, reject(ErrFee, "the credit does not name the bursar transaction id of the charge it lowers")
 	}
-	it, ok := m.ItemTypes[fees.TypeCredit]
+	if c.Type == "" || c.Type == fees.TypeCredit {
+		return Charge{}, reject(ErrFee, "the credit does not name the fee type of the charge it lowers (it has %q)", c.Type)
+	}
+	it, ok := m.ItemTypes[c.Type]
 	if !ok {
-		if it, ok = m.ItemTypes[c.Type]; !ok {
-			return Charge{}, reject(ErrUnmapped, "no PeopleSoft item type for CREDIT or for fee type %s", c.Type)
-		}
+		return Charge{}, reject(ErrUnmapped, "no PeopleSoft item type for fee type %s", c.Type)
 	}
 	term, err := m.Calendar.TermFor(asOf)
 	if err != nil {

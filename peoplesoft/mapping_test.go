@@ -143,13 +143,14 @@ func TestCreditFor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := peoplesoft.Charge{EmplID: "0012345", ItemType: "300000000099", Amount: usd("-45.50"), Term: "2268",
+	want := peoplesoft.Charge{EmplID: "0012345", ItemType: "300000000002", Amount: usd("-45.50"), Term: "2268",
 		DueDate: day(2026, 12, 28), Ref: "TXN-1", Description: "Credit: Lost item replacement fee"}
 	if diff := cmp.Diff(want, got, cmp.Comparer(fees.Money.Equal)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 
-	// Without a CREDIT item type, the credit takes the fee's own.
+	// The credit names its charge by (REF1_DESCR, ITEM_TYPE), whether or
+	// not CREDIT is mapped.
 	m := peoplesoft.DefaultMapping()
 	delete(m.ItemTypes, fees.TypeCredit)
 	if got, err := m.CreditFor(c, asOf); err != nil || got.ItemType != "300000000002" {
@@ -159,6 +160,14 @@ func TestCreditFor(t *testing.T) {
 	c2.Type = fees.TypePhotocopyFee
 	if _, err := m.CreditFor(c2, asOf); !errors.Is(err, peoplesoft.ErrUnmapped) {
 		t.Errorf("CreditFor of an unmapped type = %v, want ErrUnmapped", err)
+	}
+	// A credit that does not name its charge's type is not sent.
+	for _, typ := range []fees.Type{"", fees.TypeCredit} {
+		c5 := c
+		c5.Type = typ
+		if _, err := peoplesoft.DefaultMapping().CreditFor(c5, asOf); !errors.Is(err, peoplesoft.ErrFee) {
+			t.Errorf("CreditFor of type %q = %v, want ErrFee", typ, err)
+		}
 	}
 	c3 := c
 	c3.TransactionID = ""

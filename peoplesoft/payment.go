@@ -25,12 +25,16 @@ type Payment struct {
 	Line      int    // the line it was read from (set by the decoder)
 }
 
-// Key identifies the payment (R6): RECEIPT_NBR + "/" + REF1_DESCR. One
+// Key identifies the payment (R6): RECEIPT_NBR + "/" + REF1_DESCR + "/" +
+// ITEM_TYPE. The rule's key is the receipt and the reference; it is
+// qualified by the item type because Alma may give one bursar transaction
+// id to several fees of different types (see [fees.ChargeKey]), and
+// PeopleSoft tells their charges apart by (REF1_DESCR, ITEM_TYPE). One
 // receipt may pay several charges, one line each.
-func (p Payment) Key() string { return p.Receipt + "/" + p.Ref }
+func (p Payment) Key() string { return p.Receipt + "/" + p.Ref + "/" + p.ItemType }
 
 // FeesPayment returns p as a domain payment for the charge with
-// bursar transaction id p.Ref.
+// bursar transaction id p.Ref (and item type p.ItemType).
 func (p Payment) FeesPayment() fees.Payment {
 	return fees.Payment{
 		Key:           p.Key(),
@@ -46,15 +50,15 @@ func (p Payment) FeesPayment() fees.Payment {
 
 // keySet remembers the payment keys of one file by hash, so that a file
 // of a million payments needs 16 or 32 MB rather than the keys themselves.
-// The receipt and the reference are hashed apart under independent seeds,
-// and an entry keeps 96 bits mixed from the two hashes: two different keys
+// The receipt, the reference and the item type are hashed apart under
+// independent seeds, and an entry keeps 96 bits mixed from the hashes: two different keys
 // pass for one with a probability near 2⁻⁹⁶. It is an open-addressing
 // table with linear probing, which costs one cache miss per key where a Go
 // map costs several.
 type keySet struct {
-	sr, sf maphash.Seed
-	slots  []keyEntry // len is a power of two; mix 0 means empty
-	n      int
+	sr, sf, si maphash.Seed
+	slots      []keyEntry // len is a power of two; mix 0 means empty
+	n          int
 }
 
 type keyEntry struct {
@@ -64,14 +68,14 @@ type keyEntry struct {
 }
 
 func newKeySet() *keySet {
-	return &keySet{sr: maphash.MakeSeed(), sf: maphash.MakeSeed(), slots: make([]keyEntry, 1<<8)}
+	return &keySet{sr: maphash.MakeSeed(), sf: maphash.MakeSeed(), si: maphash.MakeSeed(), slots: make([]keyEntry, 1<<8)}
 }
 
 // add records the key at line and returns the line where it was first
 // seen, or 0 if it is new.
-func (k *keySet) add(receipt, ref string, line int) int {
+func (k *keySet) add(receipt, ref, itemType string, line int) int {
 	a := maphash.String(k.sr, receipt)
-	b := maphash.String(k.sf, ref)
+	b := maphash.String(k.sf, ref) ^ maphash.String(k.si, itemType)*0xFF51AFD7ED558CCD
 	mix := a*0x9E3779B97F4A7C15 ^ b
 	check := uint32((b*0xC2B2AE3D27D4EB4F ^ a) >> 32)
 	if mix == 0 {
@@ -209,8 +213,8 @@ func (pd *PaymentDecoder) Decode() (Payment, error) {
 	if err := d.ctl.sum(paid); err != nil {
 		return Payment{}, rr.perr(rr.line, "PAID_AMT", err)
 	}
-	if first := pd.keys.add(p.Receipt, p.Ref, rr.line); first != 0 {
-		return Payment{}, rr.perr(rr.line, "RECEIPT_NBR", fmt.Errorf("%w: receipt %s for %s is also on line %d", ErrDuplicate, p.Receipt, p.Ref, first))
+	if first := pd.keys.add(p.Receipt, p.Ref, p.ItemType, rr.line); first != 0 {
+		return Payment{}, rr.perr(rr.line, "RECEIPT_NBR", fmt.Errorf("%w: receipt %s for %s item type %s is also on line %d", ErrDuplicate, p.Receipt, p.Ref, p.ItemType, first))
 	}
 	p.PaidAmt = d.money.get(paid)
 	if charged >= 0 {

@@ -200,6 +200,25 @@ func TestPaymentDecoderBadInput(t *testing.T) {
 	}
 }
 
+// TestPaymentSharedReference pays, on one receipt, two charges that share
+// a REF1_DESCR but not an ITEM_TYPE (Alma gave their fees one bursar
+// transaction id): both are payments with keys of their own. The same
+// receipt, reference and item type twice is still a duplicate.
+func TestPaymentSharedReference(t *testing.T) {
+	other := strings.Replace(goodRow, "300000000002", "300000000003", 1)
+	got, errs := decodeAllPayments(t, peoplesoft.ReferencePaymentLayout(), payFile(goodRow, other, goodRow), nil)
+	var keys []string
+	for _, p := range got {
+		keys = append(keys, p.Key())
+	}
+	if diff := cmp.Diff([]string{"C1/TX1/300000000002", "C1/TX1/300000000003"}, keys); diff != "" {
+		t.Errorf("keys (-want +got):\n%s", diff)
+	}
+	if len(errs) != 1 || !errors.Is(errs[0], peoplesoft.ErrDuplicate) {
+		t.Errorf("errors %v, want one duplicate", errs)
+	}
+}
+
 func TestPaymentDecoderFixedTrailer(t *testing.T) {
 	fixed, err := peoplesoft.LoadLayout(strings.NewReader(fixedPayments))
 	if err != nil {
@@ -301,7 +320,7 @@ func TestPaymentEncoderRejects(t *testing.T) {
 func TestPaymentFeesPayment(t *testing.T) {
 	p := samplePayments()[2]
 	got := p.FeesPayment()
-	want := fees.Payment{Key: "C000200017/15216075700006761", TransactionID: "15216075700006761", UserID: "09876",
+	want := fees.Payment{Key: "C000200017/15216075700006761/300000000002", TransactionID: "15216075700006761", UserID: "09876",
 		Amount: usd("40.00"), Channel: fees.ChannelCashier, Method: fees.MethodCash, Receipt: "C000200017", Date: day(2026, 12, 2)}
 	if diff := cmp.Diff(want, got, cmp.Comparer(fees.Money.Equal)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
