@@ -19,8 +19,13 @@
 //
 // # Credits
 //
-// A credit line (a negative amount) lowers the item whose REF1_DESCR it
-// carries. A credit for a reference the ledger does not hold, for another
+// Items are keyed as PeopleSoft keys them, by REF1_DESCR and ITEM_TYPE:
+// the library may give one reference to charges of different types (see
+// [fees.ChargeKey]), and each is an item of its own; only the same pair
+// twice is an exception. A credit line (a negative amount) lowers the item
+// whose REF1_DESCR and ITEM_TYPE it carries, and every payment written
+// carries its item's ITEM_TYPE. A credit for an item the ledger does not
+// hold, for another
 // student's item, or above the balance, is not applied: it is held as an
 // [Exception], listed by [Ledger.Exceptions], and the rest of the file is
 // loaded.

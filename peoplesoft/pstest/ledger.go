@@ -50,12 +50,13 @@ type Item struct {
 
 // Exception is a charge-file line the ledger did not apply, and why.
 type Exception struct {
-	File   string
-	Line   int
-	EmplID string
-	Ref    string
-	Amount fees.Money // signed, as in the file
-	Reason string
+	File     string
+	Line     int
+	EmplID   string
+	Ref      string
+	ItemType string
+	Amount   fees.Money // signed, as in the file
+	Reason   string
 }
 
 // LoadResult reports what [Ledger.LoadChargeFile] did with a file.
@@ -103,7 +104,8 @@ type Ledger struct {
 
 	byName   map[string]string // file name → sha256
 	bySum    map[string]string // sha256 → file name
-	items    map[string]*Item  // by Ref
+	items    map[itemKey]*Item // by (Ref, ItemType)
+	byRef    map[string][]*Item
 	students map[string][]*Item
 	payments []peoplesoft.Payment
 	written  int // payments[:written] are in a file
@@ -123,7 +125,8 @@ func NewLedger(opts Options) *Ledger {
 		rng:      rand.New(rand.NewPCG(uint64(opts.Seed), 0x6665656272696467)),
 		byName:   make(map[string]string),
 		bySum:    make(map[string]string),
-		items:    make(map[string]*Item),
+		items:    make(map[itemKey]*Item),
+		byRef:    make(map[string][]*Item),
 		students: make(map[string][]*Item),
 	}
 	if l.now == nil {
@@ -158,13 +161,18 @@ func NewLedger(opts Options) *Ledger {
 // applied, and the file may be sent again once corrected.
 //
 // In a good file, each debit line becomes an item, and each credit line
-// lowers the item whose REF1_DESCR it carries. Lines that cannot be applied
-// are held as exceptions (listed in the result and by [Ledger.Exceptions])
-// and the rest of the file is applied:
-//   - a debit whose reference the ledger already holds (payments are keyed
-//     by receipt and reference, so two items may not share one);
-//   - a credit for a reference the ledger does not hold; it is not kept
-//     for a later charge, since PeopleSoft has nothing to apply it to;
+// lowers the item whose REF1_DESCR and ITEM_TYPE it carries: the pair
+// names an item, since the library may give one reference to charges of
+// different item types (see [fees.ChargeKey]); such lines are items of
+// their own. Lines that cannot be applied are held as exceptions (listed
+// in the result and by [Ledger.Exceptions]) and the rest of the file is
+// applied:
+//   - a debit whose reference and item type the ledger already holds
+//     (payments are keyed by receipt, reference and item type, so two
+//     items may not share a pair);
+//   - a credit for a reference and item type the ledger does not hold; it
+//     is not kept for a later charge, since PeopleSoft has nothing to
+//     apply it to;
 //   - a credit for another student's item, or above the item's balance.
 func (l *Ledger) LoadChargeFile(name string, r io.Reader) (LoadResult, error) {
 	data, err := io.ReadAll(io.LimitReader(r, l.maxBytes+1))
@@ -208,14 +216,15 @@ func (l *Ledger) LoadChargeFile(name string, r io.Reader) (LoadResult, error) {
 	for _, ln := range lines {
 		ch := ln.ch
 		hold := func(format string, args ...any) {
-			e := Exception{File: name, Line: ln.line, EmplID: ch.EmplID, Ref: ch.Ref, Amount: ch.Amount, Reason: fmt.Sprintf(format, args...)}
+			e := Exception{File: name, Line: ln.line, EmplID: ch.EmplID, Ref: ch.Ref, ItemType: ch.ItemType, Amount: ch.Amount, Reason: fmt.Sprintf(format, args...)}
 			res.Exceptions = append(res.Exceptions, e)
 			l.except = append(l.except, e)
 		}
-		it, known := l.items[ch.Ref]
+		key := itemKey{ch.Ref, ch.ItemType}
+		it, known := l.items[key]
 		if ch.Amount.IsPositive() {
 			if known {
-				hold("reference %s is already charged (file %s, line %d)", ch.Ref, it.File, it.Line)
+				hold("reference %s item type %s is already charged (file %s, line %d)", ch.Ref, ch.ItemType, it.File, it.Line)
 				continue
 			}
 			it := &Item{
@@ -223,7 +232,8 @@ func (l *Ledger) LoadChargeFile(name string, r io.Reader) (LoadResult, error) {
 				Description: ch.Description, Original: ch.Amount, Balance: ch.Amount,
 				Paid: fees.Zero(l.cur), Credited: fees.Zero(l.cur), File: name, Line: ln.line,
 			}
-			l.items[ch.Ref] = it
+			l.items[key] = it
+			l.byRef[ch.Ref] = append(l.byRef[ch.Ref], it)
 			l.students[ch.EmplID] = append(l.students[ch.EmplID], it)
 			l.t.Items++
 			res.Charges++
@@ -235,13 +245,13 @@ func (l *Ledger) LoadChargeFile(name string, r io.Reader) (LoadResult, error) {
 		credit := ch.Amount.Neg()
 		switch {
 		case !known:
-			hold("credit for reference %s, which the ledger does not hold", ch.Ref)
+			hold("credit for reference %s item type %s, which the ledger does not hold", ch.Ref, ch.ItemType)
 			continue
 		case it.EmplID != ch.EmplID:
-			hold("credit for reference %s, which belongs to another student", ch.Ref)
+			hold("credit for reference %s item type %s, which belongs to another student", ch.Ref, ch.ItemType)
 			continue
 		case must(credit.Cmp(it.Balance)) > 0:
-			hold("credit of %s is above the balance of %s on reference %s", credit, it.Balance, ch.Ref)
+			hold("credit of %s is above the balance of %s on reference %s item type %s", credit, it.Balance, ch.Ref, ch.ItemType)
 			continue
 		}
 		it.Balance = must(it.Balance.Sub(credit))
@@ -275,13 +285,43 @@ func must[T any](v T, err error) T {
 // whole balance, EINVALID for a channel other than ESERVICES or CASHIER, a
 // method the channel does not take, or an amount that is not positive.
 // at is the payment's date; the zero time means the ledger's clock.
+//
+// When the student has several items with reference ref (of different
+// item types), ref alone does not say which to pay: Pay returns EINVALID
+// and the caller uses [Ledger.PayItem].
 func (l *Ledger) Pay(emplid, ref string, amount fees.Money, ch fees.Channel, m fees.Method, at time.Time) (peoplesoft.Payment, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if at.IsZero() {
 		at = l.now()
 	}
-	return l.pay(emplid, ref, amount, ch, m, at, "")
+	var mine []*Item
+	for _, it := range l.byRef[ref] {
+		if it.EmplID == emplid {
+			mine = append(mine, it)
+		}
+	}
+	itemType := ""
+	switch len(mine) {
+	case 0:
+	case 1:
+		itemType = mine[0].ItemType
+	default:
+		return peoplesoft.Payment{}, &fees.Error{Code: fees.EINVALID, Fee: ref, Amount: amount,
+			Message: fmt.Sprintf("student has %d items with reference %s; name the item type", len(mine), ref)}
+	}
+	return l.pay(emplid, ref, itemType, amount, ch, m, at, "")
+}
+
+// PayItem is [Ledger.Pay] on the item with reference ref and item type
+// itemType: the pair names one item even when the reference is shared.
+func (l *Ledger) PayItem(emplid, ref, itemType string, amount fees.Money, ch fees.Channel, m fees.Method, at time.Time) (peoplesoft.Payment, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if at.IsZero() {
+		at = l.now()
+	}
+	return l.pay(emplid, ref, itemType, amount, ch, m, at, "")
 }
 
 func (l *Ledger) nextReceipt(prefix string) string {
@@ -291,7 +331,7 @@ func (l *Ledger) nextReceipt(prefix string) string {
 
 // pay applies one payment. An empty receipt means a new receipt number,
 // drawn only once the payment is accepted.
-func (l *Ledger) pay(emplid, ref string, amount fees.Money, ch fees.Channel, m fees.Method, at time.Time, receipt string) (peoplesoft.Payment, error) {
+func (l *Ledger) pay(emplid, ref, itemType string, amount fees.Money, ch fees.Channel, m fees.Method, at time.Time, receipt string) (peoplesoft.Payment, error) {
 	fp := fees.Payment{TransactionID: ref, UserID: emplid, Amount: amount, Channel: ch, Method: m, Date: at}
 	if err := fp.Validate(); err != nil {
 		return peoplesoft.Payment{}, err
@@ -304,10 +344,10 @@ func (l *Ledger) pay(emplid, ref string, amount fees.Money, ch fees.Channel, m f
 		return peoplesoft.Payment{}, &fees.Error{Code: fees.ECURRENCY, Fee: ref, Amount: amount,
 			Message: fmt.Sprintf("payment of %s: the ledger keeps %s", amount, l.cur)}
 	}
-	it, ok := l.items[ref]
+	it, ok := l.items[itemKey{ref, itemType}]
 	if !ok || it.EmplID != emplid {
 		return peoplesoft.Payment{}, &fees.Error{Code: fees.ENOTFOUND, Fee: ref, Amount: amount,
-			Message: fmt.Sprintf("student has no item with reference %s", ref)}
+			Message: fmt.Sprintf("student has no item with reference %s and item type %q", ref, itemType)}
 	}
 	switch c := must(amount.Cmp(it.Balance)); {
 	case it.Balance.IsZero():
@@ -362,7 +402,7 @@ func (l *Ledger) PayEServices(emplid string, at time.Time) ([]peoplesoft.Payment
 	receipt := l.nextReceipt("E")
 	out := make([]peoplesoft.Payment, 0, len(open))
 	for _, it := range open {
-		p, err := l.pay(emplid, it.Ref, it.Balance, fees.ChannelEServices, fees.MethodCreditCard, at, receipt)
+		p, err := l.pay(emplid, it.Ref, it.ItemType, it.Balance, fees.ChannelEServices, fees.MethodCreditCard, at, receipt)
 		if err != nil {
 			return out, err // cannot happen: the balance is open and paid whole
 		}
@@ -416,16 +456,31 @@ func (l *Ledger) Items(emplid string) []Item {
 	return out
 }
 
-// Item returns the item with reference ref.
+// Item returns the item with reference ref; when items of several item
+// types share ref, the first charged. [Ledger.ItemOf] names one.
 func (l *Ledger) Item(ref string) (Item, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	it, ok := l.items[ref]
+	its := l.byRef[ref]
+	if len(its) == 0 {
+		return Item{}, false
+	}
+	return *its[0], true
+}
+
+// ItemOf returns the item with reference ref and item type itemType.
+func (l *Ledger) ItemOf(ref, itemType string) (Item, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	it, ok := l.items[itemKey{ref, itemType}]
 	if !ok {
 		return Item{}, false
 	}
 	return *it, true
 }
+
+// itemKey names an item as PeopleSoft does: REF1_DESCR and ITEM_TYPE.
+type itemKey struct{ ref, itemType string }
 
 // Students returns the EMPLIDs of every student with an item, sorted.
 func (l *Ledger) Students() []string {
@@ -511,7 +566,7 @@ func (l *Ledger) SimulateDay(at time.Time, b Behavior) ([]peoplesoft.Payment, er
 			}
 			out = append(out, ps...)
 		case roll < b.EServices+b.Cashier:
-			p, err := l.PayCashier(id, open[pick].Ref, fees.FromMinor(cents, l.cur), method, at)
+			p, err := l.PayItem(id, open[pick].Ref, open[pick].ItemType, fees.FromMinor(cents, l.cur), fees.ChannelCashier, method, at)
 			if err != nil {
 				return out, err
 			}

@@ -36,8 +36,13 @@ func charge(emplid, ref, amount string) peoplesoft.Charge {
 
 func credit(emplid, ref, amount string) peoplesoft.Charge {
 	c := charge(emplid, ref, amount)
-	c.Amount = c.Amount.Neg()
-	c.ItemType = "300000000099"
+	c.Amount = c.Amount.Neg() // the item type of the charge it lowers
+	return c
+}
+
+// withType returns c with another item type.
+func withType(c peoplesoft.Charge, itemType string) peoplesoft.Charge {
+	c.ItemType = itemType
 	return c
 }
 
@@ -160,6 +165,59 @@ func TestCredits(t *testing.T) {
 	}
 	if _, err := l.PayCashier("A1", "R1", usd("1.00"), fees.MethodCash, t0); fees.ErrorCode(err) != fees.ECLOSED {
 		t.Errorf("payment on a credited item = %v, want ECLOSED", err)
+	}
+	checkTotals(t, l)
+}
+
+// TestSharedReference loads charges that share a REF1_DESCR but not an
+// ITEM_TYPE, as Alma's shared bursar transaction ids make them: they are
+// items of their own, a credit lowers the one of its item type, payments
+// carry the item's type, and the same pair twice is still an exception.
+func TestSharedReference(t *testing.T) {
+	const lost = "300000000003"
+	l := newLedger(1)
+	res := load(t, l, "c1.dat", chargeFile(t,
+		charge("A1", "R1", "14.00"),
+		withType(charge("A1", "R1", "10.00"), lost),
+		withType(charge("A1", "R1", "9.00"), lost), // the same pair again
+	))
+	if res.Charges != 2 || len(res.Exceptions) != 1 || res.Exceptions[0].ItemType != lost || !strings.Contains(res.Exceptions[0].Reason, "already charged") {
+		t.Fatalf("result %+v", res)
+	}
+	res = load(t, l, "c2.dat", chargeFile(t,
+		withType(credit("A1", "R1", "4.00"), lost),
+		withType(credit("A1", "R1", "1.00"), "300000000099"), // no such item
+	))
+	if res.Credits != 1 || len(res.Exceptions) != 1 || !strings.Contains(res.Exceptions[0].Reason, "does not hold") {
+		t.Fatalf("credits: %+v", res)
+	}
+	fine, _ := l.ItemOf("R1", "300000000001")
+	proc, _ := l.ItemOf("R1", lost)
+	if !fine.Balance.Equal(usd("14.00")) || !proc.Balance.Equal(usd("6.00")) {
+		t.Errorf("balances after the credit: fine %s, process fee %s", fine.Balance, proc.Balance)
+	}
+	// Pay by reference alone is ambiguous; PayItem names the item.
+	if _, err := l.PayCashier("A1", "R1", usd("1.00"), fees.MethodCash, t0); fees.ErrorCode(err) != fees.EINVALID {
+		t.Errorf("PayCashier on a shared reference = %v, want EINVALID", err)
+	}
+	p, err := l.PayItem("A1", "R1", lost, usd("6.00"), fees.ChannelCashier, fees.MethodCash, t0)
+	if err != nil || p.ItemType != lost {
+		t.Fatalf("PayItem = %+v, %v", p, err)
+	}
+	ps, err := l.PayEServices("A1", t0)
+	if err != nil || len(ps) != 1 || ps[0].ItemType != "300000000001" || !ps[0].PaidAmt.Equal(usd("14.00")) {
+		t.Fatalf("PayEServices = %+v, %v", ps, err)
+	}
+	var buf bytes.Buffer
+	if n, err := l.WritePayments(&buf); err != nil || n != 2 {
+		t.Fatalf("WritePayments = %d, %v", n, err)
+	}
+	var keys []string
+	for _, p := range readPayments(t, buf.Bytes()) {
+		keys = append(keys, p.Ref+"/"+p.ItemType)
+	}
+	if diff := cmp.Diff([]string{"R1/" + lost, "R1/300000000001"}, keys); diff != "" {
+		t.Errorf("payments written (-want +got):\n%s", diff)
 	}
 	checkTotals(t, l)
 }
