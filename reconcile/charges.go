@@ -175,7 +175,7 @@ func each(ch <-chan []decoded) func(yield func(decoded) bool) {
 
 // chargeRecord is the journal row of a fee.
 func chargeRecord(f *fees.Fee, line int) Record {
-	return Record{Kind: KindCharge, Key: f.TransactionID, UserID: f.UserID, FeeID: f.ID, FeeType: f.Type,
+	return Record{Kind: KindCharge, Key: f.ChargeKey(), UserID: f.UserID, FeeID: f.ID, FeeType: f.Type,
 		Barcode: f.Item.Barcode, Amount: f.Balance, Line: line}
 }
 
@@ -239,9 +239,15 @@ func (j *Jobs) decideCredit(ctx context.Context, d *decision, rec ExportRecord, 
 	if c.UserID == "" {
 		c.UserID = rec.UserID
 	}
+	// The credit's key is the charge key of the charge it reverses, when
+	// the record names it whole; else the transaction id (or Alma's key
+	// of the credit record) until it is linked.
 	key := c.TransactionID
 	if key == "" {
 		key = c.Key
+	}
+	if c.TransactionID != "" && c.Type != "" && c.Type != fees.TypeCredit {
+		key = fees.ChargeKey(c.TransactionID, c.Type)
 	}
 	r := Record{Kind: KindCredit, Key: key, UserID: c.UserID, FeeID: c.FeeID, FeeType: c.Type, Amount: c.Amount,
 		Line: rec.Line, Payload: payload(rec)}
@@ -263,9 +269,14 @@ func (j *Jobs) decideCredit(ctx context.Context, d *decision, rec ExportRecord, 
 		return nil
 	}
 
-	charge, left, linked, err := j.linkCredit(ctx, d, c, key, rec.Barcode)
+	charge, left, linked, shared, err := j.linkCredit(ctx, d, c, key, rec.Barcode)
 	if err != nil {
 		return err
+	}
+	if shared > 1 {
+		r.Reason = fmt.Sprintf("unlinked credit: transaction %s was sent as %d charges of different fee types and the credit (type %s) does not say which it reverses",
+			c.TransactionID, shared, c.Type)
+		return d.reject(ctx, r)
 	}
 	if !linked {
 		r.Reason = fmt.Sprintf("unlinked credit: no charge sent for transaction %s, nor for this student's item %q of type %s",
@@ -276,7 +287,7 @@ func (j *Jobs) decideCredit(ctx context.Context, d *decision, rec ExportRecord, 
 	if r.FeeType == "" || r.FeeType == fees.TypeCredit {
 		r.FeeType = charge.FeeType
 	}
-	c.TransactionID, c.FeeID, c.Type = charge.Key, charge.FeeID, r.FeeType
+	c.TransactionID, c.FeeID, c.Type = chargeTxID(charge), charge.FeeID, r.FeeType
 	if cmp, err := c.Amount.Cmp(left); err != nil {
 		r.Reason = err.Error()
 		return d.reject(ctx, r)
@@ -302,15 +313,20 @@ func (j *Jobs) decideCredit(ctx context.Context, d *decision, rec ExportRecord, 
 	return d.writeLine(ctx, w, r, line, rec)
 }
 
-// linkCredit finds the charge a credit reverses: by transaction id, else
-// by student, item and fee type.
-func (j *Jobs) linkCredit(ctx context.Context, d *decision, c fees.Credit, key, barcode string) (Record, fees.Money, bool, error) {
-	charge, left, ok, err := outstanding(ctx, d.tx, key, KindCredit, key)
-	if err != nil || ok {
-		return charge, left, ok, err
+// linkCredit finds the charge a credit reverses: by charge key
+// (transaction id and fee type; the id alone when one charge was sent for
+// it), else by student, item and fee type. shared is the number of charges
+// sent for the credit's transaction id when it names no fee type and
+// there are several: then nothing is linked.
+func (j *Jobs) linkCredit(ctx context.Context, d *decision, c fees.Credit, key, barcode string) (charge Record, left fees.Money, linked bool, shared int, err error) {
+	if c.TransactionID != "" {
+		charge, left, ok, ambiguous, err := findCharge(ctx, d.tx, c.TransactionID, c.Type, KindCredit, key)
+		if err != nil || ok || ambiguous > 0 {
+			return charge, left, ok, ambiguous, err
+		}
 	}
 	if c.UserID == "" {
-		return Record{}, fees.Money{}, false, nil
+		return Record{}, fees.Money{}, false, 0, nil
 	}
 	typ := string(c.Type)
 	if c.Type == fees.TypeCredit {
@@ -320,18 +336,18 @@ func (j *Jobs) linkCredit(ctx context.Context, d *decision, c fees.Credit, key, 
 		AND ((? != '' AND r.fee_id = ?) OR (? != '' AND r.barcode = ? AND (? = '' OR r.fee_type = ?)))
 		ORDER BY r.created_at, r.key`, c.UserID, c.FeeID, c.FeeID, barcode, barcode, typ, typ)
 	if err != nil {
-		return Record{}, fees.Money{}, false, err
+		return Record{}, fees.Money{}, false, 0, err
 	}
 	for _, cand := range rows {
 		charge, left, ok, err := outstanding(ctx, d.tx, cand.Key, KindCredit, key)
 		if err != nil {
-			return Record{}, fees.Money{}, false, err
+			return Record{}, fees.Money{}, false, 0, err
 		}
 		if ok && left.IsPositive() {
-			return charge, left, true, nil
+			return charge, left, true, 0, nil
 		}
 	}
-	return Record{}, fees.Money{}, false, nil
+	return Record{}, fees.Money{}, false, 0, nil
 }
 
 // partialWaiveReason explains a refused partial waiver of a transferred fee

@@ -39,7 +39,7 @@ func TestChargesPublishesOneFilePerExport(t *testing.T) {
 	if _, ok := lib["exports/done/alma-1-0301.xml"]; !ok {
 		t.Errorf("export not moved to done/: %v", keys(lib))
 	}
-	r, ok, err := e.journal.Get(t.Context(), reconcile.KindCharge, "T1")
+	r, ok, err := e.journal.Get(t.Context(), reconcile.KindCharge, "T1/LOSTITEMREPLACEMENTFEE")
 	if err != nil || !ok {
 		t.Fatalf("journal has no T1: %v", err)
 	}
@@ -144,7 +144,7 @@ func TestChargesBadInput(t *testing.T) {
 	for _, r := range res.Rejected {
 		got = append(got, r.Key)
 	}
-	if len(got) != 3 || got[0] != "T2" || !strings.HasSuffix(got[1], ":3") || !strings.HasSuffix(got[2], ":4") {
+	if len(got) != 3 || got[0] != "T2/DAMAGEDITEMFINE" || !strings.HasSuffix(got[1], ":3") || !strings.HasSuffix(got[2], ":4") {
 		t.Errorf("rejected keys = %q, want T2 and two held under their file and line", got)
 	}
 	if r, _, _ := e.journal.Get(t.Context(), reconcile.KindCharge, got[1]); r.Ref != "T3" || !strings.Contains(r.Reason, "too many decimal") {
@@ -163,7 +163,7 @@ func TestChargesBadInput(t *testing.T) {
 	if rd.Records != 1 || !rd.Total.Equal(usd("30.00")) || len(rd.Outputs) != 1 {
 		t.Errorf("redrive = %+v", rd)
 	}
-	if r, _, _ := e.journal.Get(t.Context(), reconcile.KindCharge, "T2"); r.Outcome != reconcile.OutcomeCharged || r.Output != rd.Outputs[0] {
+	if r, _, _ := e.journal.Get(t.Context(), reconcile.KindCharge, "T2/DAMAGEDITEMFINE"); r.Outcome != reconcile.OutcomeCharged || r.Output != rd.Outputs[0] {
 		t.Errorf("T2 after redrive = %+v", r)
 	}
 	again, err := e.jobs(nil).Redrive(t.Context(), reconcile.KindCharge)
@@ -303,7 +303,7 @@ func TestChargesWriterRefusalHoldsTheRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Records != 2 || !res.Total.Equal(usd("4.00")) || len(res.Rejected) != 1 || res.Rejected[0].Key != "T2" ||
+	if res.Records != 2 || !res.Total.Equal(usd("4.00")) || len(res.Rejected) != 1 || res.Rejected[0].Key != "T2/OVERDUEFINE" ||
 		!strings.Contains(res.Rejected[0].Reason, "longer than 8") {
 		t.Fatalf("result = %+v", res)
 	}
@@ -311,7 +311,7 @@ func TestChargesWriterRefusalHoldsTheRecord(t *testing.T) {
 	if diff := cmp.Diff(want, files(t, e.bursar)[res.Outputs[0]]); diff != "" {
 		t.Errorf("charge file (-want +got):\n%s", diff)
 	}
-	r, _, _ := e.journal.Get(t.Context(), reconcile.KindCharge, "T2")
+	r, _, _ := e.journal.Get(t.Context(), reconcile.KindCharge, "T2/OVERDUEFINE")
 	if r.Outcome != reconcile.OutcomeRejected || r.Payload == "" {
 		t.Errorf("T2 = %+v", r)
 	}

@@ -39,14 +39,14 @@ func TestCreditsLinkEachCreditToItsCharge(t *testing.T) {
 	if len(res.Rejected) != 2 {
 		t.Fatalf("rejected = %+v", res.Rejected)
 	}
-	if r := res.Rejected[0]; r.Key != "X78" || !strings.Contains(r.Reason, "R5") || !strings.Contains(r.Reason, "cashier") {
+	if r := res.Rejected[0]; r.Key != "X78/OVERDUEFINE" || !strings.Contains(r.Reason, "R5") || !strings.Contains(r.Reason, "cashier") {
 		t.Errorf("partial waiver rejection = %+v", r)
 	}
-	if r := res.Rejected[1]; r.Key != "X79" || !strings.Contains(r.Reason, "unlinked") {
+	if r := res.Rejected[1]; r.Key != "X79/OVERDUEFINE" || !strings.Contains(r.Reason, "unlinked") {
 		t.Errorf("unlinked rejection = %+v", r)
 	}
-	x77, _, _ := e.journal.Get(t.Context(), reconcile.KindCredit, "X77")
-	if x77.Ref != "T2" || x77.Outcome != reconcile.OutcomeCredited {
+	x77, _, _ := e.journal.Get(t.Context(), reconcile.KindCredit, "X77/LOSTITEMPROCESSFEE")
+	if x77.Ref != "T2/LOSTITEMPROCESSFEE" || x77.Outcome != reconcile.OutcomeCredited {
 		t.Errorf("X77 = %+v", x77)
 	}
 	// A payment on the credited charge now finds nothing left.
@@ -180,8 +180,8 @@ func TestCreditRedriveAfterItsChargeIsSent(t *testing.T) {
 	if !strings.HasPrefix(rd.Outputs[0], "inbound/feebridge-credits-redrive-") {
 		t.Errorf("output = %s", rd.Outputs[0])
 	}
-	r, _, _ := e.journal.Get(t.Context(), reconcile.KindCredit, "T4")
-	if r.Outcome != reconcile.OutcomeCredited || r.Ref != "T4" {
+	r, _, _ := e.journal.Get(t.Context(), reconcile.KindCredit, "T4/OVERDUEFINE")
+	if r.Outcome != reconcile.OutcomeCredited || r.Ref != "T4/OVERDUEFINE" {
 		t.Errorf("T4 credit = %+v", r)
 	}
 }

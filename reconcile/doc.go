@@ -22,6 +22,18 @@
 // Every job has a dry-run mode ([Options].DryRun) that decides and reports
 // but writes nothing.
 //
+// # Record keys
+//
+// A charge, and the credit that reverses it, is journaled under its charge
+// key, [fees.ChargeKey] (bursar transaction id and fee type): Alma gives one
+// transaction id to several fees of different types, and only the pair tells
+// them apart. A payment is matched to its charge by transaction id and the
+// fee type of the charge paid, which the payment adapter maps back from the
+// bursar's own type ([PaymentRecord].FeeType); without a type, the id alone
+// names the charge only when one charge was sent for it, and the payment is
+// held otherwise. The payment written for the library carries the fee type
+// ([Charge].Type), so the library's import can tell the fees apart too.
+//
 // # Crash safety
 //
 // Each inbound file is claimed (moved to processing/), decoded, and every

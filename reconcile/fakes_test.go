@@ -157,7 +157,8 @@ func (w *lineWriter) Close() error {
 	return w.err
 }
 
-// Payment lines: "receipt|ref|user|amount|channel|method"; "end|count".
+// Payment lines: "receipt|ref|user|amount|channel|method[|feetype]";
+// "end|count".
 type linePayments struct{}
 
 func (linePayments) NewPaymentReader(r io.Reader) reconcile.PaymentReader {
@@ -183,9 +184,13 @@ func (r *linePaymentReader) Next() (reconcile.PaymentRecord, error) {
 			}
 			r.ended = true
 			continue
-		case len(f) == 6:
+		case len(f) == 6 || len(f) == 7:
 			p := fees.Payment{Receipt: f[0], TransactionID: f[1], UserID: f[2], Date: day(1)}
 			p.Key = p.Receipt + "/" + p.TransactionID
+			if len(f) == 7 { // the fee type of the charge paid
+				rec.FeeType = fees.Type(f[6])
+				p.Key += "/" + f[6]
+			}
 			var err error
 			p.Amount, err = fees.ParseMoney(f[3], fees.USD)
 			if err == nil {

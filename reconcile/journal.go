@@ -35,9 +35,9 @@ const (
 
 // The kinds of record key.
 const (
-	KindCharge  = "charge"  // key: the fee's bursar transaction id
-	KindCredit  = "credit"  // key: the bursar transaction id of the fee credited
-	KindPayment = "payment" // key: receipt + "/" + reference
+	KindCharge  = "charge"  // key: the fee's charge key, fees.ChargeKey(transaction id, fee type)
+	KindCredit  = "credit"  // key: the charge key of the fee credited
+	KindPayment = "payment" // key: the payment's key (PeopleSoft: receipt/reference/item type)
 	KindWaiver  = "waiver"  // key: webhook event id + "/" + fee id
 	KindEvent   = "event"   // key: webhook event id
 )
@@ -189,6 +189,15 @@ var migrations = []string{
 	`DROP INDEX records_outcome;
 	DROP INDEX records_file;
 	CREATE INDEX records_held ON records(kind) WHERE outcome IN ('rejected', 'failed');`,
+	// 4: charges and credits are keyed by charge key (transaction id "/"
+	// fee type), since Alma shares one transaction id between fees of
+	// different types; payments and credits name their charge so in ref.
+	// Keys of held records without a known type are left as they were.
+	`UPDATE records SET ref = ref || '/' || (SELECT c.fee_type FROM records c WHERE c.kind = 'charge' AND c.key = records.ref)
+		WHERE kind IN ('payment', 'credit') AND ref != '' AND instr(ref, '/') = 0
+		AND EXISTS (SELECT 1 FROM records c WHERE c.kind = 'charge' AND c.key = records.ref AND c.fee_type != '');
+	UPDATE records SET key = key || '/' || fee_type
+		WHERE kind IN ('charge', 'credit') AND fee_type NOT IN ('', 'CREDIT') AND instr(key, '/') = 0 AND instr(key, ':') = 0;`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {
@@ -284,7 +293,7 @@ type Record struct {
 	FeeType   fees.Type
 	Barcode   string
 	Amount    fees.Money
-	Ref       string // the charge (bursar transaction id) a payment or credit is for
+	Ref       string // the charge a payment or credit is for: its charge key (see fees.ChargeKey)
 	Channel   string
 	Reason    string
 	Line      int

@@ -32,8 +32,9 @@ func (j *Jobs) Payments(ctx context.Context) (RunResult, error) {
 	})
 }
 
-// PaymentKey is the journal key of a bursar payment: its receipt and the
-// reference (bursar transaction id) it pays.
+// PaymentKey is the journal key of a bursar payment: p.Key when the
+// adapter set it (PeopleSoft's is receipt, reference and item type), else
+// its receipt and the reference (bursar transaction id) it pays.
 func PaymentKey(p fees.Payment) string {
 	if p.Key != "" {
 		return p.Key
@@ -65,7 +66,8 @@ func (j *Jobs) decidePaymentsFrom(ctx context.Context, d *decision, rd PaymentRe
 		if p.Channel != 0 {
 			r.Channel = p.Channel.String()
 		}
-		if b, err := json.Marshal(p); err == nil {
+		r.FeeType = rec.FeeType
+		if b, err := json.Marshal(heldPayment{p, rec.FeeType}); err == nil {
 			r.Payload = string(b)
 		}
 		if rec.Err != nil {
@@ -84,8 +86,17 @@ func (j *Jobs) decidePaymentsFrom(ctx context.Context, d *decision, rd PaymentRe
 		} else if ok && old.Outcome == OutcomeForwarded && !d.same(old, rec.Line) {
 			d.result.Skipped++
 			continue
+		} else if !ok && p.Receipt != "" && key != p.Receipt+"/"+p.TransactionID {
+			// A journal from before charge keys has the payment under
+			// receipt and reference alone.
+			if old, ok, err := getRecord(ctx, d.tx, KindPayment, p.Receipt+"/"+p.TransactionID); err != nil {
+				return err
+			} else if ok && old.Outcome == OutcomeForwarded {
+				d.result.Skipped++
+				continue
+			}
 		}
-		charge, reason, err := checkPayment(ctx, d, p, key)
+		charge, reason, err := checkPayment(ctx, d, p, rec.FeeType, key)
 		if err != nil {
 			return err
 		}
@@ -96,7 +107,7 @@ func (j *Jobs) decidePaymentsFrom(ctx context.Context, d *decision, rd PaymentRe
 			}
 			continue
 		}
-		r.FeeID, r.FeeType, r.Barcode = charge.FeeID, charge.FeeType, charge.Barcode
+		r.Ref, r.FeeID, r.FeeType, r.Barcode = charge.Key, charge.FeeID, charge.FeeType, charge.Barcode
 		if r.UserID == "" {
 			r.UserID = charge.UserID
 		}
@@ -113,11 +124,11 @@ func (j *Jobs) decidePaymentsFrom(ctx context.Context, d *decision, rd PaymentRe
 		if !ok {
 			continue
 		}
-		c := Charge{TransactionID: charge.Key, FeeID: charge.FeeID, UserID: charge.UserID, Type: charge.FeeType,
+		c := Charge{TransactionID: chargeTxID(charge), FeeID: charge.FeeID, UserID: charge.UserID, Type: charge.FeeType,
 			Barcode: charge.Barcode, Amount: charge.Amount}
 		if err := w.Write(p, c); errors.Is(err, ErrReject) {
 			r.Reason = err.Error()
-			if b, err := json.Marshal(rec.Payment); err == nil {
+			if b, err := json.Marshal(heldPayment{rec.Payment, rec.FeeType}); err == nil {
 				r.Payload = string(b)
 			}
 			if err := d.reject(ctx, r); err != nil {
@@ -140,20 +151,28 @@ func (j *Jobs) decidePaymentsFrom(ctx context.Context, d *decision, rd PaymentRe
 
 // checkPayment applies R4 against the journal's view of the charge and
 // returns the reason to hold the payment, or "".
-func checkPayment(ctx context.Context, d *decision, p fees.Payment, key string) (Record, string, error) {
+func checkPayment(ctx context.Context, d *decision, p fees.Payment, typ fees.Type, key string) (Record, string, error) {
 	if err := p.Validate(); err != nil {
 		return Record{}, err.Error(), nil
 	}
 	if p.TransactionID == "" {
 		return Record{}, fees.Errorf(fees.ENOTFOUND, "payment %s has no reference", key).Error(), nil
 	}
-	charge, left, ok, err := outstanding(ctx, d.tx, p.TransactionID, KindPayment, key)
+	charge, left, ok, shared, err := findCharge(ctx, d.tx, p.TransactionID, typ, KindPayment, key)
 	if err != nil {
 		return Record{}, "", err
 	}
+	if shared > 0 {
+		return Record{}, fees.Errorf(fees.ENOTFOUND, "payment %s: reference %s was sent as %d charges of different fee types and the payment does not say which it pays",
+			key, p.TransactionID, shared).Error(), nil
+	}
 	if !ok {
-		return Record{}, fees.Errorf(fees.ENOTFOUND, "payment %s: reference %s is not a charge that was sent",
-			key, p.TransactionID).Error(), nil
+		what := "reference " + p.TransactionID
+		if typ != "" {
+			what += " with fee type " + string(typ)
+		}
+		return Record{}, fees.Errorf(fees.ENOTFOUND, "payment %s: %s is not a charge that was sent",
+			key, what).Error(), nil
 	}
 	if p.UserID != "" && charge.UserID != "" && p.UserID != charge.UserID {
 		return charge, fees.Errorf(fees.EINVALID, "payment %s: reference %s belongs to another student",

@@ -89,6 +89,13 @@ var ErrReject = errors.New("record refused")
 type PaymentRecord struct {
 	Line    int
 	Payment fees.Payment // Key, TransactionID (the reference sent), Amount, Channel...
+	// FeeType is the fee type of the charge paid, as the adapter maps the
+	// bursar's own type of the line (PeopleSoft's ITEM_TYPE) back through
+	// its charge mapping. With Payment.TransactionID it is the charge key
+	// ([fees.ChargeKey]) of the charge paid. Empty when the adapter cannot
+	// tell: the transaction id alone then names the charge if one charge
+	// was sent for it, and the payment is held if several were.
+	FeeType fees.Type
 	// Err, when not nil, is why this record could not be read although the
 	// file as a whole could; the record is held with that reason.
 	Err error
@@ -106,7 +113,9 @@ type PaymentFormat interface {
 }
 
 // Charge is what the journal knows of a fee sent to the bursar: enough for
-// an adapter to write a payment back to the library system.
+// an adapter to write a payment back to the library system. The library
+// matches a payment by TransactionID and Type together (its charge key),
+// so an import record must carry both.
 type Charge struct {
 	TransactionID string
 	FeeID         string

@@ -78,10 +78,10 @@ func (j *Jobs) Reconcile(ctx context.Context, balances BursarBalances) (Reconcil
 		if err != nil {
 			return res, fmt.Errorf("reconcile: fees of a student: %w", err)
 		}
-		byTx := map[string]fees.Fee{}
+		byTx := map[string]fees.Fee{} // by charge key
 		for _, f := range almaFees {
 			if f.TransactionID != "" {
-				byTx[f.TransactionID] = f
+				byTx[f.ChargeKey()] = f
 			}
 		}
 		var total fees.Money
@@ -101,19 +101,19 @@ func (j *Jobs) Reconcile(ctx context.Context, balances BursarBalances) (Reconcil
 				}
 			}
 			if !ok {
-				res.Disagreements = append(res.Disagreements, Disagreement{UserID: u, FeeID: c.FeeID, TransactionID: c.Key,
+				res.Disagreements = append(res.Disagreements, Disagreement{UserID: u, FeeID: c.FeeID, TransactionID: chargeTxID(c),
 					Bursar: held, Problem: "charged to the bursar, unknown to Alma"})
 				continue
 			}
-			delete(byTx, f.TransactionID)
+			delete(byTx, f.ChargeKey())
 			if !f.Balance.Equal(held) {
-				res.Disagreements = append(res.Disagreements, Disagreement{UserID: u, FeeID: f.ID, TransactionID: c.Key,
+				res.Disagreements = append(res.Disagreements, Disagreement{UserID: u, FeeID: f.ID, TransactionID: chargeTxID(c),
 					AlmaStatus: f.Status, Alma: f.Balance, Bursar: held,
 					Problem: fmt.Sprintf("Alma shows %s left, the bursar holds %s", f.Balance, held)})
 			}
 		}
 		for _, f := range almaFees {
-			if _, left := byTx[f.TransactionID]; left && f.Status == fees.StatusTransferred {
+			if _, left := byTx[f.ChargeKey()]; left && f.Status == fees.StatusTransferred {
 				res.Disagreements = append(res.Disagreements, Disagreement{UserID: u, FeeID: f.ID, TransactionID: f.TransactionID,
 					AlmaStatus: f.Status, Alma: f.Balance, Problem: "transferred in Alma, never sent to the bursar"})
 			}

@@ -167,10 +167,17 @@ type jsonPayments struct {
 }
 
 func (r *jsonPayments) Next() (PaymentRecord, error) {
-	var p fees.Payment
+	var p heldPayment
 	if err := r.dec.Decode(&p); err != nil {
 		return PaymentRecord{}, err
 	}
 	r.line++
-	return PaymentRecord{Line: r.line, Payment: p}, nil
+	return PaymentRecord{Line: r.line, Payment: p.Payment, FeeType: p.FeeType}, nil
+}
+
+// heldPayment is the JSON a held payment is kept as: the payment and the
+// fee type of the charge it pays, when the bursar's file told it.
+type heldPayment struct {
+	fees.Payment
+	FeeType fees.Type `json:"fee_type,omitempty"`
 }

@@ -1,0 +1,68 @@
+package reconcile
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestMigrationToChargeKeys opens a journal written before charge keys
+// (schema 3: charges and credits keyed by bare transaction id) and checks
+// that the migration keys them by charge key and points the payments and
+// credits at them, leaving held records without a type alone.
+func TestMigrationToChargeKeys(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "journal.db")
+	j, err := OpenJournal(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.db.ExecContext(ctx, `PRAGMA user_version = 3`); err != nil {
+		t.Fatal(err)
+	}
+	old := []struct{ kind, key, outcome, typ, ref string }{
+		{"charge", "T1", "charged", "OVERDUEFINE", ""},
+		{"charge", "abcdef:3", "rejected", "", ""},
+		{"credit", "T1", "credited", "OVERDUEFINE", "T1"},
+		{"credit", "X5", "rejected", "CREDIT", ""},
+		{"payment", "R1/T1", "forwarded", "OVERDUEFINE", "T1"},
+		{"payment", "R2/T404", "rejected", "", "T404"},
+	}
+	for _, r := range old {
+		if _, err := j.db.ExecContext(ctx, `INSERT INTO records(kind, key, outcome, fee_type, ref, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, '', '')`, r.kind, r.key, r.outcome, r.typ, r.ref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j.Close()
+
+	j, err = OpenJournal(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	rows, err := j.Records(ctx, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][2]string
+	for _, r := range rows {
+		got = append(got, [2]string{r.Kind + " " + r.Key, r.Ref})
+	}
+	want := [][2]string{
+		{"charge T1/OVERDUEFINE", ""},
+		{"charge abcdef:3", ""},
+		{"credit T1/OVERDUEFINE", "T1/OVERDUEFINE"},
+		{"credit X5", ""},
+		{"payment R1/T1", "T1/OVERDUEFINE"},
+		{"payment R2/T404", "T404"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("records after the migration (-want +got):\n%s", diff)
+	}
+	var version int
+	if err := j.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil || version != len(migrations) {
+		t.Errorf("schema version %d (%v), want %d", version, err, len(migrations))
+	}
+}
