@@ -176,6 +176,23 @@ func (m Mapping) CreditFor(c fees.Credit, asOf time.Time) (Charge, error) {
 	}, nil
 }
 
+// FeeTypeOf maps a PeopleSoft item type back to the fee type whose
+// charges are written with it, so that a payment line (REF1_DESCR,
+// ITEM_TYPE) names its fee by charge key ([fees.ChargeKey]). It reports
+// false when no fee type maps to itemType, or when several do (the
+// mapping then cannot tell them apart). The CREDIT entry is not a fee's.
+func (m Mapping) FeeTypeOf(itemType string) (fees.Type, bool) {
+	var found fees.Type
+	n := 0
+	for t, it := range m.ItemTypes {
+		if it == itemType && t != fees.TypeCredit {
+			found = t
+			n++
+		}
+	}
+	return found, n == 1
+}
+
 func (m Mapping) dueDate(asOf time.Time) time.Time {
 	y, mo, d := asOf.Date()
 	return time.Date(y, mo, d+m.DueDays, 0, 0, 0, 0, time.UTC)

@@ -193,3 +193,19 @@ func TestMappingValidate(t *testing.T) {
 		t.Error("Validate accepted negative due_days")
 	}
 }
+
+func TestFeeTypeOf(t *testing.T) {
+	m := peoplesoft.DefaultMapping()
+	if typ, ok := m.FeeTypeOf("300000000003"); !ok || typ != fees.TypeLostItemProcessFee {
+		t.Errorf("FeeTypeOf(300000000003) = %q, %v", typ, ok)
+	}
+	for _, it := range []string{"300000000099", "999999999999", ""} {
+		if typ, ok := m.FeeTypeOf(it); ok {
+			t.Errorf("FeeTypeOf(%q) = %q, want none", it, typ)
+		}
+	}
+	m.ItemTypes[fees.TypeRecalledOverdueFine] = "300000000001" // two fee types, one item type
+	if typ, ok := m.FeeTypeOf("300000000001"); ok {
+		t.Errorf("FeeTypeOf of a shared item type = %q, want none", typ)
+	}
+}

@@ -126,7 +126,7 @@ func (j *Jobs) loanReturned(ctx context.Context, ev LoanEvent) error {
 		waived++
 		if err := putRecord(ctx, j.deps.Journal.db, Record{Kind: KindWaiver, Key: key, Outcome: OutcomeWaived,
 			UserID: user, FeeID: cur.ID, FeeType: cur.Type, Barcode: barcode, Amount: cur.Balance,
-			Ref: cur.TransactionID, Reason: j.opts.WaiveReason}, j.opts.Now()); err != nil {
+			Ref: waivedRef(cur), Reason: j.opts.WaiveReason}, j.opts.Now()); err != nil {
 			return err
 		}
 		j.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: lost item returned, fee waived", slog.String("event", ev.ID),
@@ -167,4 +167,13 @@ func (j *Jobs) loanReturned(ctx context.Context, ev LoanEvent) error {
 		return fmt.Errorf("remove fee blocks: %w", err)
 	}
 	return nil
+}
+
+// waivedRef is the charge a waiver concerns: the fee's charge key, when the
+// fee has a bursar transaction id.
+func waivedRef(f fees.Fee) string {
+	if f.TransactionID == "" {
+		return ""
+	}
+	return f.ChargeKey()
 }

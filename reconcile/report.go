@@ -211,29 +211,32 @@ func (j *Jobs) returnedWithFees(ctx context.Context) ([]fees.Fee, error) {
 // delay that Alma does not show as paid.
 func (j *Jobs) paymentsNotInAlma(ctx context.Context, at time.Time) ([]PendingPayment, error) {
 	cutoff := formatTime(at.Add(-j.opts.PaymentDelay))
-	rows, err := j.deps.Journal.db.QueryContext(ctx, `SELECT p.ref, c.user_id, c.fee_id, p.currency, SUM(p.amount), MIN(p.created_at)
+	rows, err := j.deps.Journal.db.QueryContext(ctx, `SELECT p.ref, c.fee_type, c.user_id, c.fee_id, p.currency, SUM(p.amount), MIN(p.created_at)
 		FROM records p JOIN records c ON c.kind = 'charge' AND c.key = p.ref
 		WHERE p.kind = 'payment' AND p.outcome = 'forwarded'
-		GROUP BY p.ref, c.user_id, c.fee_id, p.currency HAVING MIN(p.created_at) <= ? ORDER BY p.ref`, cutoff)
+		GROUP BY p.ref, c.fee_type, c.user_id, c.fee_id, p.currency HAVING MIN(p.created_at) <= ? ORDER BY p.ref`, cutoff)
 	if err != nil {
 		return nil, fmt.Errorf("reconcile: report: %w", err)
 	}
 	var pend []PendingPayment
+	var types []fees.Type
 	for rows.Next() {
 		var p PendingPayment
-		var cur, since string
+		var ref, typ, cur, since string
 		var sum int64
-		if err := rows.Scan(&p.TransactionID, &p.UserID, &p.FeeID, &cur, &sum, &since); err != nil {
+		if err := rows.Scan(&ref, &typ, &p.UserID, &p.FeeID, &cur, &sum, &since); err != nil {
 			rows.Close()
 			return nil, err
 		}
+		p.TransactionID = chargeTxID(Record{Key: ref, FeeType: fees.Type(typ)})
+		types = append(types, fees.Type(typ))
 		p.Forwarded, p.Since = fees.FromMinor(sum, fees.Currency(cur)), parseTime(since)
 		pend = append(pend, p)
 	}
 	rows.Close()
 	var out []PendingPayment
-	for _, p := range pend {
-		f, err := j.findFee(ctx, p.UserID, p.FeeID, p.TransactionID)
+	for i, p := range pend {
+		f, err := j.findFee(ctx, p.UserID, p.FeeID, p.TransactionID, types[i])
 		if err != nil {
 			return out, fmt.Errorf("reconcile: report: fee %s: %w", p.FeeID, err)
 		}
@@ -351,7 +354,7 @@ func (r Report) rows() []reportRow {
 		if c.Outcome != OutcomeRejected {
 			reason = "decided into " + c.Output + " but not yet published"
 		}
-		out = append(out, reportRow{"fee not sent", c.UserID, c.FeeID, c.Key, string(c.FeeType), c.Barcode, amount(c.Amount),
+		out = append(out, reportRow{"fee not sent", c.UserID, c.FeeID, chargeTxID(c), string(c.FeeType), c.Barcode, amount(c.Amount),
 			c.File, line(c.Line), reason})
 	}
 	for _, p := range r.PaymentsNotInAlma {
@@ -446,16 +449,16 @@ func (r Report) WriteHTML(w io.Writer) error {
 	return nil
 }
 
-// findFee finds a student's fee in Alma by its bursar transaction id or its
-// fee id: an export file carries only the former, so the journal may know
-// no other.
-func (j *Jobs) findFee(ctx context.Context, user, feeID, txid string) (fees.Fee, error) {
+// findFee finds a student's fee in Alma by its charge key (bursar
+// transaction id and fee type; see fees.ChargeKey) or its fee id: an export
+// file carries only the former, so the journal may know no other.
+func (j *Jobs) findFee(ctx context.Context, user, feeID, txid string, typ fees.Type) (fees.Fee, error) {
 	all, err := j.deps.Alma.ListFees(ctx, user)
 	if err != nil {
 		return fees.Fee{}, err
 	}
 	for _, f := range all {
-		if (txid != "" && f.TransactionID == txid) || f.ID == feeID {
+		if (txid != "" && f.TransactionID == txid && (typ == "" || f.Type == typ)) || (feeID != "" && f.ID == feeID) {
 			return f, nil
 		}
 	}

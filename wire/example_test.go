@@ -18,9 +18,10 @@ import (
 
 // Example runs the charges job on a real Alma export with the reference
 // PeopleSoft mapping, from which LOSTITEMREPLACEMENTFEE was left out: those
-// fees are held with the reason, as are the records that reuse a bursar
-// transaction id already used in the file. Once the mapping is fixed,
-// Redrive sends the held fees; the others need a corrected export.
+// fees are held with the reason. The five fees of one student that share a
+// bursar transaction id, each of its own type, are sent, each as its own
+// charge (REF1_DESCR and ITEM_TYPE). Once the mapping is fixed, Redrive
+// sends the held fees: all ten reach the bursar.
 func Example() {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "feebridge-example-")
@@ -69,7 +70,7 @@ func Example() {
 	}
 	fmt.Printf("sent %d fees, %s, in %s\n", res.Records, res.Total, res.Outputs[0])
 	for _, r := range res.Rejected {
-		reason := "transaction id used twice"
+		reason := r.Reason
 		if strings.Contains(r.Reason, "no PeopleSoft item type") {
 			reason = "fee type not mapped"
 		}
@@ -83,12 +84,8 @@ func Example() {
 	}
 	fmt.Printf("re-driven: %d fee, %s\n", res.Records, res.Total)
 	// Output:
-	// sent 4 fees, 139.72 USD, in inbound/feebridge-charges-8623008022a8de6f.dat
+	// sent 8 fees, 179.72 USD, in inbound/feebridge-charges-8623008022a8de6f.dat
 	// held: line 70: fee type not mapped
 	// held: line 134: fee type not mapped
-	// held: line 213: transaction id used twice
-	// held: line 240: transaction id used twice
-	// held: line 267: transaction id used twice
-	// held: line 294: transaction id used twice
 	// re-driven: 2 fee, 400.00 USD
 }

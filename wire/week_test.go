@@ -72,7 +72,7 @@ func newDistrict(t *testing.T) *district {
 	d.deps = reconcile.Deps{
 		Journal: d.journal, Library: d.library, Bursar: d.bursar,
 		Export: wire.ExportFormat{}, Charges: wire.ChargeFormat{Mapping: peoplesoft.DefaultMapping()},
-		Payments: wire.PaymentFormat{}, Import: wire.ImportFormat{},
+		Payments: wire.PaymentFormat{Mapping: defaultMapping()}, Import: wire.ImportFormat{},
 		Alma: wire.AlmaAPI{Client: client, LostItemsReport: "/shared/Library/Reports/Lost items returned with fees"},
 	}
 	d.jobs, err = reconcile.New(d.deps, &reconcile.Options{Now: d.clock.Now, TempDir: t.TempDir(), WaiveReason: "LOST_ITEM_FOUND"})
@@ -306,4 +306,11 @@ func TestWeekEndsWithAlmaAndPeopleSoftAgreeing(t *testing.T) {
 	if len(after) != len(files) || cmp.Diff(before, d.ps.owed()) != "" {
 		t.Errorf("a second run changed something")
 	}
+}
+
+// defaultMapping is the reference mapping, for the payment reader to map
+// item types back to fee types.
+func defaultMapping() *peoplesoft.Mapping {
+	m := peoplesoft.DefaultMapping()
+	return &m
 }

@@ -152,9 +152,21 @@ func (w chargeWriter) Write(line reconcile.ChargeLine) error {
 func (w chargeWriter) Close() error { return w.enc.Close() }
 
 // PaymentFormat reads PeopleSoft payment files in Layout.
+//
+// PeopleSoft names the charge a payment is for by REF1_DESCR (the bursar
+// transaction id) and ITEM_TYPE together, since Alma gives one transaction
+// id to fees of different types. Mapping, the same one the [ChargeFormat]
+// writes charges with, maps ITEM_TYPE back to the fee type
+// ([peoplesoft.Mapping.FeeTypeOf]), which the reader passes on as
+// reconcile.PaymentRecord.FeeType, so that the payment is matched to its
+// charge by charge key. With a nil Mapping (or an item type that maps to
+// no fee type, or to several) the fee type is left empty, and the charges
+// job matches by transaction id alone, holding a payment whose id was
+// sent as several charges.
 type PaymentFormat struct {
 	Layout  *peoplesoft.Layout // nil means peoplesoft.ReferencePaymentLayout()
 	Options *peoplesoft.DecodeOptions
+	Mapping *peoplesoft.Mapping
 }
 
 // NewPaymentReader returns a reader of one payment file.
@@ -163,10 +175,23 @@ func (f PaymentFormat) NewPaymentReader(r io.Reader) reconcile.PaymentReader {
 	if l == nil {
 		l = peoplesoft.ReferencePaymentLayout()
 	}
-	return &paymentReader{dec: peoplesoft.NewPaymentDecoder(r, l, f.Options)}
+	return &paymentReader{dec: peoplesoft.NewPaymentDecoder(r, l, f.Options), mapping: f.Mapping}
 }
 
-type paymentReader struct{ dec *peoplesoft.PaymentDecoder }
+type paymentReader struct {
+	dec     *peoplesoft.PaymentDecoder
+	mapping *peoplesoft.Mapping
+}
+
+// feeType is the fee type of the charge a payment of item type itemType
+// pays, or "" when the mapping cannot tell.
+func (r *paymentReader) feeType(itemType string) fees.Type {
+	if r.mapping == nil {
+		return ""
+	}
+	t, _ := r.mapping.FeeTypeOf(itemType)
+	return t
+}
 
 // fileLevel are the causes that condemn a whole payment file.
 var fileLevel = []error{peoplesoft.ErrHeader, peoplesoft.ErrTrailer, peoplesoft.ErrTrailerCount,
@@ -189,11 +214,11 @@ func (r *paymentReader) Next() (reconcile.PaymentRecord, error) {
 		}
 		fp := p.FeesPayment()
 		fp.Key = p.Key()
-		return reconcile.PaymentRecord{Line: pe.Line, Payment: fp, Err: err}, nil
+		return reconcile.PaymentRecord{Line: pe.Line, Payment: fp, FeeType: r.feeType(p.ItemType), Err: err}, nil
 	}
 	fp := p.FeesPayment()
 	fp.Key = p.Key()
-	return reconcile.PaymentRecord{Line: p.Line, Payment: fp}, nil
+	return reconcile.PaymentRecord{Line: p.Line, Payment: fp, FeeType: r.feeType(p.ItemType)}, nil
 }
 
 // ImportFormat writes Alma bursar import files, named

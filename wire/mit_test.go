@@ -1,0 +1,126 @@
+package wire_test
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/feebridge/feebridge/alma"
+	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/peoplesoft"
+	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/transport/memdrop"
+	"github.com/feebridge/feebridge/wire"
+)
+
+// TestMITExportEndToEnd takes MIT's real export, whose five fees of one
+// student share one bursar transaction id, through the whole path: the
+// charges job sends all ten (none held), the simulated PeopleSoft ledger
+// takes them as ten items (no exception), the students pay everything in
+// eServices, and the payments job forwards every payment to an Alma import
+// file in which each fee of the shared id is named by its own fee type.
+func TestMITExportEndToEnd(t *testing.T) {
+	ctx := t.Context()
+	now := func() time.Time { return time.Date(2026, 3, 2, 18, 10, 0, 0, time.UTC) }
+	journal, err := reconcile.OpenJournal(ctx, filepath.Join(t.TempDir(), "journal.db"), &reconcile.JournalOptions{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { journal.Close() })
+	library, bursar := memdrop.New(), memdrop.New()
+	export, err := os.ReadFile("testdata/mit-bursar-export.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{"exports", "imports"} {
+		if err := library.MkdirAll(ctx, dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, dir := range []string{"inbound", "outbound"} {
+		if err := bursar.MkdirAll(ctx, dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := library.WriteFile(ctx, "exports/MIT-1234-1700000000000.xml", export); err != nil {
+		t.Fatal(err)
+	}
+	mapping := peoplesoft.DefaultMapping()
+	jobs, err := reconcile.New(reconcile.Deps{
+		Journal: journal, Library: library, Bursar: bursar,
+		Export: wire.ExportFormat{}, Charges: wire.ChargeFormat{Mapping: mapping},
+		Payments: wire.PaymentFormat{Mapping: &mapping}, Import: wire.ImportFormat{},
+	}, &reconcile.Options{Now: now, TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	res, err := jobs.Charges(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Records != 10 || len(res.Rejected) != 0 || !res.Total.Equal(fees.MustParseMoney("579.72", fees.USD)) {
+		t.Fatalf("charges = %+v", res)
+	}
+
+	ps := newLedger(bursar, now)
+	if err := ps.load(ctx); err != nil { // exceptions are an error
+		t.Fatal(err)
+	}
+	if ps.items() != 10 {
+		t.Fatalf("ledger holds %d items, want 10", ps.items())
+	}
+	for _, s := range ps.l.Students() {
+		if _, err := ps.l.PayEServices(s, now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ps.flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := jobs.Payments(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr.Records != 10 || len(pr.Rejected) != 0 || !pr.Total.Equal(fees.MustParseMoney("579.72", fees.USD)) {
+		t.Fatalf("payments = %+v", pr)
+	}
+	if len(pr.Outputs) != 1 {
+		t.Fatalf("outputs %v", pr.Outputs)
+	}
+	data, err := library.ReadFile(ctx, pr.Outputs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := alma.NewExportDecoder(bytes.NewReader(data), nil)
+	var shared []string
+	for {
+		rec, err := dec.Decode()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.TransactionID == "15216075690006761" {
+			shared = append(shared, string(rec.Type)+" "+rec.Amount.String())
+		}
+	}
+	want := []string{"OVERDUEFINE 14.00 USD", "OTHER 10.00 USD", "DAMAGEDITEMFINE 10.00 USD",
+		"RECALLEDOVERDUEFINE 10.00 USD", "LOSTITEMPROCESSFEE 10.00 USD"}
+	slices.Sort(want)
+	slices.Sort(shared)
+	if diff := cmp.Diff(want, shared); diff != "" {
+		t.Errorf("import records of the shared id (-want +got):\n%s", diff)
+	}
+	if !strings.HasPrefix(pr.Outputs[0], "imports/") {
+		t.Errorf("output %s", pr.Outputs[0])
+	}
+}
