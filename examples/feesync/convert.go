@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"os"
 	"path/filepath"
@@ -26,8 +25,12 @@ const progressEvery = 5 * time.Second
 
 // convertAlmaExport turns an Alma bursar export into a PeopleSoft charge
 // file, one record at a time: decoder → mapping → encoder, with nothing
-// kept per record but the transaction ids the decoder keeps to refuse a
-// repeated one. Bad records are listed and left out; the rest is written.
+// kept per record but the charge keys (transaction id and fee type) the
+// decoder keeps to refuse a repeated one. Real exports give one
+// bursarTransactionId to fees of different types (the MIT file in
+// testdata does, on five fees); each is its own charge, told apart by
+// PeopleSoft through REF1_DESCR and ITEM_TYPE together. Bad records are
+// listed and left out; the rest is written.
 func (m *Main) convertAlmaExport(ctx context.Context) error {
 	const cmd = "convert alma-export"
 	if m.in == "" || m.out == "" {
@@ -50,19 +53,12 @@ func (m *Main) convertAlmaExport(ctx context.Context) error {
 	defer in.Close()
 	if m.Getenv("GOMEMLIMIT") == "" {
 		// What stays in memory is the decoder's and encoder's buffers and
-		// one hash per fee; a soft limit makes the collector keep the
+		// its set of charge keys; a soft limit makes the collector keep the
 		// heap near that rather than let it double between collections.
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(convertMemoryLimit))
 	}
-	// Real exports do repeat a bursarTransactionId on different fees (the
-	// MIT file in testdata does, five times): such a record is still a fee
-	// owed, so it is written, and a warning says that payments on that
-	// reference cannot be told apart. Only a hash of each id is kept.
 	dec := alma.NewExportDecoder(bufio.NewReaderSize(in, 64<<10), &alma.DecoderOptions{
-		File: m.in, Location: m.config.Location(), AllowDuplicates: true})
-	var seen hashSet
-	seed := maphash.MakeSeed()
-	repeated := 0
+		File: m.in, Location: m.config.Location()})
 
 	rej := &rejections{w: m.Stderr}
 	var enc *peoplesoft.ChargeEncoder
@@ -88,12 +84,6 @@ func (m *Main) convertAlmaExport(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			h := maphash.String(seed, rec.TransactionID)
-			if seen.add(h) {
-				repeated++
-				m.logger.Warn("repeated bursarTransactionId: the fee is charged, but payments on this reference cannot be told apart",
-					"file", m.in, "line", rec.Line, "transaction", rec.TransactionID)
-			}
 			ch, err := chargeFor(mapping, rec, asOf)
 			if err != nil {
 				rej.add(m.in, rec.Line, rec.TransactionID, reason(err))
@@ -113,7 +103,7 @@ func (m *Main) convertAlmaExport(ctx context.Context) error {
 		return fmt.Errorf("%s: %w", cmd, err)
 	}
 	m.logger.Info("convert done", "command", cmd, "in", m.in, "out", m.out, "files", 1,
-		"records", enc.Count(), "total", enc.Total().String(), "rejected", rej.n, "repeated_ids", repeated, "as_of", asOf.Format(time.DateOnly))
+		"records", enc.Count(), "total", enc.Total().String(), "rejected", rej.n, "as_of", asOf.Format(time.DateOnly))
 	return rej.result(cmd)
 }
 
@@ -145,7 +135,7 @@ func reason(err error) string {
 
 // convertPSPayments turns a PeopleSoft payment file into an Alma bursar
 // import file. Beyond what the decoder checks (syntax, amounts, channel,
-// method, a repeated receipt and reference), it applies the rules that need
+// method, a repeated receipt, reference and item type), it applies the rules that need
 // no Alma: a payment is positive, not above the amount charged, and an
 // eServices payment pays the charge in full.
 func (m *Main) convertPSPayments(ctx context.Context) error {
@@ -203,7 +193,7 @@ func (m *Main) convertPSPayments(ctx context.Context) error {
 			typ, ok := types[p.ItemType]
 			if !ok {
 				typ = fees.TypeOther
-				m.logger.Warn("payment item type maps to no Alma fee type; sent as OTHER (Alma matches on the transaction id)",
+				m.logger.Warn("payment item type maps to no Alma fee type; sent as OTHER (Alma matches it by transaction id only if no other fee shares the id)",
 					"file", m.in, "line", p.Line, "item_type", p.ItemType)
 			}
 			rec := alma.ExportRecord{

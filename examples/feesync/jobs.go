@@ -22,8 +22,11 @@ func (m *Main) adapters(deps *reconcile.Deps) error {
 		return err
 	}
 	deps.Export = wire.ExportFormat{Options: &alma.DecoderOptions{Location: c.Location()}}
-	deps.Charges = wire.ChargeFormat{Mapping: c.mapping(), Layout: charges}
-	deps.Payments = wire.PaymentFormat{Layout: payments}
+	mapping := c.mapping()
+	deps.Charges = wire.ChargeFormat{Mapping: mapping, Layout: charges}
+	// The same mapping reads each payment's ITEM_TYPE back to the fee
+	// type, so that a payment finds its charge by charge key.
+	deps.Payments = wire.PaymentFormat{Layout: payments, Mapping: &mapping}
 	deps.Import = wire.ImportFormat{Options: &alma.EncoderOptions{Location: c.Location()}}
 	return nil
 }
