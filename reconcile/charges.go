@@ -242,11 +242,13 @@ func (j *Jobs) decideCredit(ctx context.Context, d *decision, rec ExportRecord, 
 	// The credit's key is the charge key of the charge it reverses, when
 	// the record names it whole; else the transaction id (or Alma's key
 	// of the credit record) until it is linked.
-	key := c.TransactionID
-	if key == "" {
-		key = c.Key
+	// Alma's credit record carries the bursarTransactionId of the fee it
+	// reverses: its own key is the charge's id when no other is given.
+	if c.TransactionID == "" {
+		c.TransactionID = c.Key
 	}
-	if c.TransactionID != "" && c.Type != "" && c.Type != fees.TypeCredit {
+	key := c.TransactionID
+	if key != "" && c.Type != "" && c.Type != fees.TypeCredit {
 		key = fees.ChargeKey(c.TransactionID, c.Type)
 	}
 	r := Record{Kind: KindCredit, Key: key, UserID: c.UserID, FeeID: c.FeeID, FeeType: c.Type, Amount: c.Amount,
