@@ -94,3 +94,23 @@ func TestSharedTransactionID(t *testing.T) {
 		t.Errorf("import lines (-want +got):\n%s", diff)
 	}
 }
+
+// TestPaymentForwardedBeforeChargeKeys: a journal from before charge keys
+// has a forwarded payment under receipt and reference alone; the same
+// payment read again, now keyed with its item type, is a duplicate.
+func TestPaymentForwardedBeforeChargeKeys(t *testing.T) {
+	e := newEnv(t)
+	e.put(e.library, "exports/x.xml", "fee|T1|S001|F1|OVERDUEFINE|B1|5.00", "end|1")
+	if _, err := e.jobs(nil).Charges(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.journal.DB().ExecContext(t.Context(), `INSERT INTO records(kind, key, outcome, ref, amount, currency, created_at, updated_at)
+		VALUES ('payment', 'R1/T1', 'forwarded', 'T1/OVERDUEFINE', 500, 'USD', '', '')`); err != nil {
+		t.Fatal(err)
+	}
+	e.put(e.bursar, "outbound/pay.csv", "R1|T1|S001|5.00|ESERVICES|CREDIT_CARD|OVERDUEFINE", "end|1")
+	pr, err := e.jobs(nil).Payments(t.Context())
+	if err != nil || pr.Records != 0 || pr.Skipped != 1 || len(pr.Rejected) != 0 {
+		t.Errorf("payments = %+v, %v; want the payment skipped", pr, err)
+	}
+}
