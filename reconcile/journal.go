@@ -539,8 +539,10 @@ func outstanding(ctx context.Context, q querier, txid, exceptKind, exceptKey str
 		return charge, fees.Money{}, false, err
 	}
 	var taken int64
+	// "ref != ''" lets SQLite use the partial index records_ref; without
+	// it every payment scanned the whole table.
 	err = q.QueryRowContext(ctx, `SELECT COALESCE(SUM(amount), 0) FROM records
-		WHERE ref = ? AND outcome IN ('forwarded', 'credited') AND currency = ? AND NOT (kind = ? AND key = ?)`,
+		WHERE ref = ? AND ref != '' AND outcome IN ('forwarded', 'credited') AND currency = ? AND NOT (kind = ? AND key = ?)`,
 		txid, string(charge.Amount.Currency()), exceptKind, exceptKey).Scan(&taken)
 	if err != nil {
 		return charge, fees.Money{}, false, fmt.Errorf("reconcile: journal: balance of %s: %w", txid, err)
