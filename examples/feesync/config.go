@@ -137,7 +137,14 @@ type PeopleSoftConfig struct {
 	// OutboundFolder is where PeopleSoft leaves its payment files; the
 	// default is "outbound".
 	OutboundFolder string `toml:"outbound_folder"`
+	// MaxPaymentFileMiB is the largest payment file read, in MiB; a
+	// larger one is refused with a clear error and moved to failed/. The
+	// default is 512.
+	MaxPaymentFileMiB int64 `toml:"max_payment_file_mib"`
 }
+
+// maxPaymentFileBytes is the payment file size limit in bytes.
+func (c *Config) maxPaymentFileBytes() int64 { return c.PeopleSoft.MaxPaymentFileMiB << 20 }
 
 // LayoutConfig names the PeopleSoft file layouts: "reference" for the
 // built-in ones, or the path of a layout TOML file.
@@ -347,6 +354,9 @@ func (c *Config) setDefaults() {
 	if !c.defined("due_days") {
 		c.DueDays = 30
 	}
+	if c.PeopleSoft.MaxPaymentFileMiB == 0 {
+		c.PeopleSoft.MaxPaymentFileMiB = 512
+	}
 	def(&c.Layout.Charges, "reference")
 	def(&c.Layout.Payments, "reference")
 	defCron := func(s *CronSpec, key, v string) {
@@ -384,6 +394,9 @@ func (c *Config) errorf(key, format string, args ...any) error {
 
 // validate checks the values and that the drops the jobs need are there.
 func (c *Config) validate() error {
+	if n := c.PeopleSoft.MaxPaymentFileMiB; n < 0 || n > 1<<20 {
+		return c.errorf("peoplesoft.max_payment_file_mib", "%d is not a size in MiB from 1 to 1048576", n)
+	}
 	if err := c.validateValues(); err != nil {
 		return err
 	}

@@ -155,7 +155,7 @@ func (m *Main) convertPSPayments(ctx context.Context) error {
 	}
 	defer in.Close()
 	dec := peoplesoft.NewPaymentDecoder(bufio.NewReaderSize(in, 64<<10), layout,
-		&peoplesoft.DecodeOptions{File: m.in, Currency: m.config.cur})
+		&peoplesoft.DecodeOptions{File: m.in, Currency: m.config.cur, MaxBytes: m.config.maxPaymentFileBytes()})
 
 	rej := &rejections{w: m.Stderr}
 	records := 0

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/feebridge/feebridge/alma"
+	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/wire"
 )
@@ -26,7 +27,8 @@ func (m *Main) adapters(deps *reconcile.Deps) error {
 	deps.Charges = wire.ChargeFormat{Mapping: mapping, Layout: charges}
 	// The same mapping reads each payment's ITEM_TYPE back to the fee
 	// type, so that a payment finds its charge by charge key.
-	deps.Payments = wire.PaymentFormat{Layout: payments, Mapping: &mapping}
+	deps.Payments = wire.PaymentFormat{Layout: payments, Mapping: &mapping,
+		Options: &peoplesoft.DecodeOptions{MaxBytes: c.maxPaymentFileBytes(), Currency: c.cur}}
 	deps.Import = wire.ImportFormat{Options: &alma.EncoderOptions{Location: c.Location()}}
 	return nil
 }
