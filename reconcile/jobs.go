@@ -285,7 +285,7 @@ type fileJob struct {
 
 // decision is the state of deciding one file.
 type decision struct {
-	tx     *sql.Tx
+	tx     *cachedTx
 	file   FileRecord
 	src    io.Reader
 	out    io.Writer
@@ -560,7 +560,7 @@ func (j *Jobs) process(ctx context.Context, fj fileJob, name, sha string, src io
 	}
 	output := path.Join(fj.outDir, fj.outName(sha))
 	bw := bufio.NewWriterSize(out, 1<<16)
-	d := &decision{tx: tx, file: file, src: src, out: bw, output: output, asOf: file.Decided, now: now}
+	d := &decision{tx: newCachedTx(tx), file: file, src: src, out: bw, output: output, asOf: file.Decided, now: now}
 	d.result.Files = 1
 	err = fj.decide(ctx, d)
 	var fe *fileError
