@@ -101,9 +101,10 @@ func OpenJournal(ctx context.Context, path string, opts *JournalOptions) (*Journ
 	// across a power cut. Commits are per file, not per record.
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
-	// 16 MiB of page cache: a big file's decision spills less to the WAL
-	// before its commit.
-	q.Add("_pragma", "cache_size(-16384)")
+	// 4 MiB of page cache: enough that a big file's decision spills little
+	// to the WAL before its commit, small enough to keep a million-fee run
+	// within the jobs' memory budget.
+	q.Add("_pragma", "cache_size(-4096)")
 	q.Set("_txlock", "immediate")
 	// The name is a URI: escape what would end its path.
 	name := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
