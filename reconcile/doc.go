@@ -61,9 +61,12 @@
 // # Locks
 //
 // Each job takes a lease in the journal ([Journal.Lock]) for
-// [Options].LockTTL, so that two runs of one job never overlap. A process
-// that is killed keeps its lease until it expires; an operator who knows
-// the process is gone may delete the row from the locks table.
+// [Options].LockTTL, so that two runs of one job never overlap. The lease
+// names its owner's host and process id: a run that finds the lease of a
+// process on the same host that no longer runs (it was killed) takes it
+// over at once. A lease of another host, or of a process that still runs,
+// is waited out; an operator who knows that process is gone may delete the
+// row from the locks table.
 //
 // # Journal
 //

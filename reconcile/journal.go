@@ -249,7 +249,9 @@ func newOwner() string {
 
 // Lock takes the lock called name for ttl and returns the function that
 // releases it. It returns [ErrLocked] if another owner holds an unexpired
-// lease on it.
+// lease on it, unless that owner was a process on this host that no longer
+// runs (killed, say): its lease is then taken over at once, in the same
+// transaction.
 func (j *Journal) Lock(ctx context.Context, name string, ttl time.Duration) (release func(), err error) {
 	owner := newOwner()
 	now := j.now()
@@ -264,7 +266,7 @@ func (j *Journal) Lock(ctx context.Context, name string, ttl time.Duration) (rel
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		return nil, fmt.Errorf("reconcile: lock %s: %w", name, err)
-	case parseTime(expires).After(now):
+	case parseTime(expires).After(now) && !ownerIsGone(holder):
 		return nil, fmt.Errorf("%w %s (held by %s until %s)", ErrLocked, name, holder, expires)
 	}
 	if _, err := tx.ExecContext(ctx,
