@@ -662,6 +662,27 @@ func (j *Jobs) failFile(ctx context.Context, fj fileJob, file FileRecord, fe *fi
 // fetch copies a file of the drop to a local temporary file and returns it,
 // rewound, with the hex SHA-256 of its content.
 func (j *Jobs) fetch(ctx context.Context, drop *transport.Drop, name string) (*os.File, string, error) {
+	// A transfer cut halfway (a dropped FTP data connection) fails with a
+	// Transient error after Open succeeded, which the drop cannot retry for
+	// a stream: read the whole file again, a few times, before giving up
+	// the run. The file stays claimed for the next run either way.
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		f, sum, err := j.fetchOnce(ctx, drop, name)
+		if err == nil || attempt == attempts || transport.ErrorCode(err) != transport.Transient {
+			return f, sum, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, "", ctx.Err()
+		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
+		}
+	}
+}
+
+// fetchOnce copies file name of drop to a temporary file and returns it,
+// rewound, with the SHA-256 of its content.
+func (j *Jobs) fetchOnce(ctx context.Context, drop *transport.Drop, name string) (*os.File, string, error) {
 	rc, err := drop.Open(ctx, name)
 	if err != nil {
 		return nil, "", err

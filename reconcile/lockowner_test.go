@@ -46,7 +46,7 @@ func TestLockOfKilledProcessIsTakenOver(t *testing.T) {
 			e := newEnv(t)
 			if _, err := e.journal.DB().ExecContext(t.Context(),
 				`INSERT INTO locks(name, owner, expires) VALUES ('job:charges', ?, ?)`,
-				tc.owner, time.Now().Add(time.Hour).UTC().Format(time.RFC3339Nano)); err != nil {
+				tc.owner, e.clock().Add(time.Hour).UTC().Format("2006-01-02T15:04:05.000000000Z")); err != nil {
 				t.Fatal(err)
 			}
 			release, err := e.journal.Lock(t.Context(), "job:charges", time.Hour)
