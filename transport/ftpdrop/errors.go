@@ -42,6 +42,10 @@ func classify(err error) transport.Code {
 	if errors.As(err, &ne) {
 		return transport.Protocol
 	}
+	var se *sizeError
+	if errors.As(err, &se) {
+		return transport.Transient
+	}
 	var tp *textproto.Error
 	if errors.As(err, &tp) {
 		msg := strings.ToLower(tp.Msg)

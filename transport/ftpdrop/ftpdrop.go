@@ -26,6 +26,21 @@
 // lines cannot all be read is an error with code [transport.Protocol]
 // rather than a short or empty listing.
 //
+// # Transfers
+//
+// A data connection cut after the server has sent its final reply ends
+// like a whole transfer, with no error on either connection. The driver
+// therefore asks the file's size (SIZE, or MLST where SIZE is refused)
+// before a download and compares it with the bytes read: a short or long
+// read fails with [transport.Transient] instead of ending cleanly, so
+// [transport.Drop.ReadFile] reads the whole file again. After an upload it
+// asks the size of the stored file: if it is not the number of bytes
+// sent, it removes the file and fails with [transport.Transient], so
+// [transport.Drop.Put] uploads again and never renames a short file into
+// place. A server that gives neither SIZE nor MLST sizes leaves such a cut
+// unnoticed (logged at debug level for uploads). A file replaced between
+// the size and the transfer fails the same way and is read again.
+//
 // # Errors and secrets
 //
 // Server replies and network errors are mapped to [transport.Code]s:
@@ -394,7 +409,8 @@ func isBroken(err error) bool {
 		return tp.Code == ftp.StatusNotAvailable // 421: closing
 	}
 	var ne *listingError
-	return !errors.As(err, &ne)
+	var se *sizeError
+	return !errors.As(err, &ne) && !errors.As(err, &se)
 }
 
 // List implements [transport.Driver].
@@ -571,7 +587,11 @@ func (d *Driver) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 			return nil, d.mapErr(ctx, "open", name, err)
 		}
 		stop := context.AfterFunc(ctx, c.st.abort)
-		resp, err := c.sc.Retr(d.abs(name))
+		size, err := d.size(c, d.abs(name))
+		var resp *ftp.Response
+		if err == nil {
+			resp, err = c.sc.Retr(d.abs(name))
+		}
 		if err != nil {
 			stop()
 			broken := isBroken(err)
@@ -581,13 +601,59 @@ func (d *Driver) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 			}
 			return nil, d.mapErr(ctx, "open", name, err)
 		}
-		return &download{d: d, c: c, resp: resp, stop: stop, ctx: ctx, name: name}, nil
+		return &download{d: d, c: c, resp: resp, stop: stop, ctx: ctx, name: name, size: size}, nil
 	}
 }
 
+// size returns the size of file p on the server from SIZE, or else from
+// MLST where the server offers it, or -1 when the server gives neither.
+// Only a failure of the connection itself is an error.
+func (d *Driver) size(c *conn, p string) (int64, error) {
+	n, err := c.sc.FileSize(p)
+	switch {
+	case err == nil && n >= 0:
+		return n, nil
+	case err != nil && onWire(err):
+		return 0, err
+	}
+	e, err := c.sc.GetEntry(p) // no command sent when MLST is not offered
+	switch {
+	case err == nil && e.Type == ftp.EntryTypeFile && e.Size > 0:
+		return int64(e.Size), nil
+	case err != nil && onWire(err):
+		return 0, err
+	}
+	// An empty file by MLST may also be a missing size fact: unknown.
+	return -1, nil
+}
+
+// onWire reports whether err is a failure of the connection (a reset, a
+// timeout, a close) rather than a reply the session could read.
+func onWire(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
+}
+
+// sizeError is a transfer that the server confirmed with its final reply
+// although the bytes that passed are not the whole file: a data connection
+// cut after the server had sent everything. It leaves the session in step.
+type sizeError struct {
+	upload    bool
+	got, want int64
+}
+
+func (e *sizeError) Error() string {
+	if e.upload {
+		return fmt.Sprintf("the server stored %d bytes of the %d sent: the data connection was cut", e.got, e.want)
+	}
+	return fmt.Sprintf("the transfer ended after %d bytes but the server says the file has %d: the data connection was cut",
+		e.got, e.want)
+}
+
 // download reads a file and gives its session back at the end. At the end
-// of the data it reads the server's final reply, so a transfer cut short
-// is an error, not a clean end of file.
+// of the data it reads the server's final reply and compares the bytes
+// read with the size the server gave before the transfer, so a transfer
+// cut short is an error, not a clean end of file.
 type download struct {
 	d    *Driver
 	c    *conn
@@ -595,6 +661,8 @@ type download struct {
 	stop func() bool
 	ctx  context.Context
 	name string
+	size int64 // -1 when the server did not say
+	n    int64 // bytes read so far
 
 	done bool
 	err  error
@@ -608,9 +676,14 @@ func (r *download) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	n, err := r.resp.Read(p)
+	r.n += int64(n)
 	switch {
 	case err == io.EOF:
-		r.finish(r.resp.Close(), false)
+		err = r.resp.Close()
+		if err == nil && r.size >= 0 && r.n != r.size {
+			err = &sizeError{got: r.n, want: r.size}
+		}
+		r.finish(err, false)
 		if r.err != nil {
 			return n, r.err
 		}
@@ -644,7 +717,11 @@ func (r *download) Close() error {
 func (d *Driver) Create(ctx context.Context, name string, r io.Reader) error {
 	src := &source{ctx: ctx, r: r}
 	err := d.with(ctx, "create", name, func(c *conn) error {
-		return c.sc.Stor(d.abs(name), src)
+		p := d.abs(name)
+		if err := c.sc.Stor(p, src); err != nil {
+			return err
+		}
+		return d.checkStored(c, p, src.n)
 	}, func() bool { return src.n == 0 })
 	if err != nil && ctx.Err() == nil && hasReply(err) {
 		// Servers refuse a write into a missing folder with a reply that
@@ -654,6 +731,26 @@ func (d *Driver) Create(ctx context.Context, name string, r io.Reader) error {
 		}
 	}
 	return err
+}
+
+// checkStored compares the size of the file the server stored at p with
+// the sent bytes it should hold, and removes a short or long file.
+func (d *Driver) checkStored(c *conn, p string, sent int64) error {
+	size, err := d.size(c, p)
+	if err != nil {
+		return err
+	}
+	if size < 0 {
+		d.log.Debug("ftpdrop: the server gives no file sizes; an upload cut after its final reply goes unnoticed", "path", p)
+		return nil
+	}
+	if size == sent {
+		return nil
+	}
+	if err := c.sc.Delete(p); err != nil && isBroken(err) {
+		return errors.Join(&sizeError{upload: true, got: size, want: sent}, err)
+	}
+	return &sizeError{upload: true, got: size, want: sent}
 }
 
 // hasReply reports whether err holds a server reply.

@@ -16,7 +16,9 @@ import (
 // Proxy relays plain FTP between clients and a server on 127.0.0.1 and
 // breaks things on demand: it cuts every connection at once, or once the
 // data connections have carried a number of bytes (halfway through an
-// upload or a download), or stalls the data connections.
+// upload or a download), or ends a data connection early while the
+// control connection carries on ([Proxy.TruncateAfter]), or stalls the
+// data connections.
 //
 // Passive data connections go through the proxy too: it rewrites the
 // server's PASV (227) and EPSV (229) replies to point at a port of its
@@ -31,6 +33,9 @@ type Proxy struct {
 	mu       sync.Mutex
 	conns    map[net.Conn]bool
 	cutAt    int64 // cut when carried reaches it; 0 when not armed
+	truncAt  int64 // end a data connection when carried reaches it
+	truncOn  bool  // truncAt is armed
+	truncs   int
 	carried  int64 // bytes carried by data connections
 	closed   bool
 	cuts     int
@@ -79,6 +84,28 @@ func (p *Proxy) CutAfter(n int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cutAt = p.carried + n
+}
+
+// TruncateAfter arms a single early end of a data connection: once data
+// connections have carried n more bytes, the one carrying them ends there
+// for its receiver, cleanly, as though the sender had sent everything; the
+// rest of what the sender sends is swallowed. The control connection is
+// left alone, so the server's final reply (226) still reaches the client:
+// a download is read short, or an upload is stored short, with no error
+// on either connection.
+func (p *Proxy) TruncateAfter(n int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.truncAt = p.carried + max(n, 0)
+	p.truncOn = true
+}
+
+// Truncations returns how many data connections [Proxy.TruncateAfter]
+// ended early.
+func (p *Proxy) Truncations() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.truncs
 }
 
 // Cuts returns how many times connections were cut.
@@ -255,8 +282,8 @@ func (p *Proxy) relay(addr string) int {
 }
 
 // pump copies a data connection one way, counting bytes for CutAfter and
-// waiting while stalled. At the end it half-closes dst so that the end of
-// an upload or download passes through.
+// TruncateAfter and waiting while stalled. At the end it half-closes dst
+// so that the end of an upload or download passes through.
 func (p *Proxy) pump(dst, src net.Conn) {
 	buf := make([]byte, 32<<10)
 	for {
@@ -271,11 +298,19 @@ func (p *Proxy) pump(dst, src net.Conn) {
 					return
 				}
 			}
-			if _, werr := dst.Write(buf[:n]); werr != nil {
+			keep, act := p.count(int64(n))
+			if _, werr := dst.Write(buf[:keep]); werr != nil {
 				return
 			}
-			if p.count(int64(n)) {
+			switch act {
+			case cut:
 				p.CutAll()
+				return
+			case truncate:
+				if tc, ok := dst.(*net.TCPConn); ok {
+					_ = tc.CloseWrite()
+				}
+				_, _ = io.Copy(io.Discard, src)
 				return
 			}
 		}
@@ -288,14 +323,30 @@ func (p *Proxy) pump(dst, src net.Conn) {
 	}
 }
 
-// count adds n carried bytes and reports whether an armed cut is due.
-func (p *Proxy) count(n int64) bool {
+type action int
+
+const (
+	pass action = iota
+	cut
+	truncate
+)
+
+// count adds n carried bytes and returns how many of them to pass on and
+// whether an armed cut or early end is due.
+func (p *Proxy) count(n int64) (keep int64, act action) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	before := p.carried
 	p.carried += n
+	if p.truncOn && p.carried >= p.truncAt {
+		keep = p.truncAt - before
+		p.truncOn = false
+		p.truncs++
+		return keep, truncate
+	}
 	if p.cutAt > 0 && p.carried >= p.cutAt {
 		p.cutAt = 0
-		return true
+		return n, cut
 	}
-	return false
+	return n, pass
 }
