@@ -230,6 +230,13 @@ type DecodeOptions struct {
 	MaxBytes int64
 	// Currency overrides the layout's currency.
 	Currency fees.Currency
+	// AllowDuplicates turns off the payment decoder's check that no
+	// payment key (receipt, reference and item type) repeats in a file,
+	// and with it the set of keys seen (16 to 32 bytes a payment). It is
+	// for a caller that finds repeats itself: the payments job of package
+	// reconcile does, through its journal, and holds a repeated payment
+	// with the line it repeats.
+	AllowDuplicates bool
 }
 
 // decoder is what both decoders share: the records, the header's creation

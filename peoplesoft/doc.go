@@ -145,11 +145,12 @@
 //
 // Encoders and decoders stream: memory does not grow with the file, except
 // for the payment decoder's set of keys seen (16 to 32 bytes a payment, to
-// find duplicates). The benchmarks write and read 1,000,000 lines per
-// iteration (go test -run '^$' -bench . -benchtime 3x ./peoplesoft, with
-// GOMAXPROCS=1 for one core). On a two-core Intel Xeon shared with other
-// jobs, in lines per second (wall clock in a quiet moment; per second of
-// CPU time, which holds up when the machine is busy):
+// find duplicates; [DecodeOptions.AllowDuplicates] turns it off). The
+// benchmarks write and read 1,000,000 lines per iteration (go test -run
+// '^$' -bench . -benchtime 3x ./peoplesoft, with GOMAXPROCS=1 for one
+// core). On a two-core Intel Xeon shared with other jobs, in lines per
+// second (wall clock in a quiet moment; per second of CPU time, which
+// holds up when the machine is busy):
 //
 //	                                          wall    CPU time      allocations a line
 //	writing reference charge lines            3.2 M   2.1–3.2 M     0

@@ -128,7 +128,11 @@ type PaymentDecoder struct {
 // NewPaymentDecoder returns a decoder that reads a payment file in layout
 // l from r. opts may be nil.
 func NewPaymentDecoder(r io.Reader, l *Layout, opts *DecodeOptions) *PaymentDecoder {
-	return &PaymentDecoder{d: newDecoder(r, l, KindPayments, opts), keys: newKeySet()}
+	pd := &PaymentDecoder{d: newDecoder(r, l, KindPayments, opts)}
+	if opts == nil || !opts.AllowDuplicates {
+		pd.keys = newKeySet()
+	}
+	return pd
 }
 
 // Decode returns the next payment, or io.EOF after the last one (once the
@@ -213,8 +217,10 @@ func (pd *PaymentDecoder) Decode() (Payment, error) {
 	if err := d.ctl.sum(paid); err != nil {
 		return Payment{}, rr.perr(rr.line, "PAID_AMT", err)
 	}
-	if first := pd.keys.add(p.Receipt, p.Ref, p.ItemType, rr.line); first != 0 {
-		return Payment{}, rr.perr(rr.line, "RECEIPT_NBR", fmt.Errorf("%w: receipt %s for %s item type %s is also on line %d", ErrDuplicate, p.Receipt, p.Ref, p.ItemType, first))
+	if pd.keys != nil { // nil with AllowDuplicates
+		if first := pd.keys.add(p.Receipt, p.Ref, p.ItemType, rr.line); first != 0 {
+			return Payment{}, rr.perr(rr.line, "RECEIPT_NBR", fmt.Errorf("%w: receipt %s for %s item type %s is also on line %d", ErrDuplicate, p.Receipt, p.Ref, p.ItemType, first))
+		}
 	}
 	p.PaidAmt = d.money.get(paid)
 	if charged >= 0 {

@@ -217,6 +217,12 @@ func TestPaymentSharedReference(t *testing.T) {
 	if len(errs) != 1 || !errors.Is(errs[0], peoplesoft.ErrDuplicate) {
 		t.Errorf("errors %v, want one duplicate", errs)
 	}
+	// AllowDuplicates leaves repeats to the caller: all three are read.
+	got, errs = decodeAllPayments(t, peoplesoft.ReferencePaymentLayout(), payFile(goodRow, other, goodRow),
+		&peoplesoft.DecodeOptions{AllowDuplicates: true})
+	if len(got) != 3 || len(errs) != 0 || got[0].Key() != got[2].Key() {
+		t.Errorf("AllowDuplicates: %d payments, errors %v", len(got), errs)
+	}
 }
 
 func TestPaymentDecoderFixedTrailer(t *testing.T) {

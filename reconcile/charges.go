@@ -60,12 +60,11 @@ func (j *Jobs) needExport() error {
 	return nil
 }
 
-// decoded is one record of an export, read and (for a fee) mapped ahead
+// exportItem is one record of an export, read and (for a fee) mapped ahead
 // of its decision.
-type decoded struct {
+type exportItem struct {
 	rec    ExportRecord
 	mapped *mapping
-	err    error // the reader's error: io.EOF or a fatal one
 }
 
 // mapping is the result of ChargeFormat.MapCharge for a fee.
@@ -74,40 +73,37 @@ type mapping struct {
 	err  error
 }
 
-// readAhead decodes and maps the records of an export in a goroutine of
-// its own, so that decoding and mapping (the adapters' work) overlap with
-// journaling (SQLite's). Records come out in order, in slices (one
-// hand-over per slice, not per record); the last item carries io.EOF or
-// the error that ended the file. stop ends the goroutine early and waits
-// for it.
-func (j *Jobs) readAhead(rd ExportReader, asOf time.Time) (items <-chan []decoded, stop func()) {
-	const chunk = 256
-	ch := make(chan []decoded, 4)
+// ahead is one item read ahead of its decision, or the error that ended
+// the input: io.EOF at its end, or a fatal one.
+type ahead[T any] struct {
+	item T
+	err  error
+}
+
+// readAhead calls next in a goroutine of its own until it returns an
+// error, so that reading (the adapters' work: decoding, mapping) overlaps
+// with deciding (the journal's). Items come out in order, in slices of up
+// to chunk (one hand-over per slice, not per item); the last item carries
+// io.EOF or the error that ended the input. stop ends the goroutine early
+// and waits for it.
+func readAhead[T any](chunk int, next func() (T, error)) (items <-chan []ahead[T], stop func()) {
+	ch := make(chan []ahead[T], 4)
 	quit := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		defer close(ch)
-		buf := make([]decoded, 0, chunk)
+		buf := make([]ahead[T], 0, chunk)
 		for {
-			rec, err := rd.Next()
-			it := decoded{rec: rec, err: err}
-			if err == nil && rec.Err == nil && rec.Fee != nil && rec.Fee.TransactionID != "" && rec.Fee.Balance.IsPositive() {
-				f := *rec.Fee
-				if f.UserID == "" {
-					f.UserID = rec.UserID
-				}
-				line, merr := j.deps.Charges.MapCharge(f, asOf)
-				it.mapped = &mapping{line, merr}
-			}
-			buf = append(buf, it)
+			it, err := next()
+			buf = append(buf, ahead[T]{it, err})
 			if len(buf) == chunk || err != nil {
 				select {
 				case ch <- buf:
 				case <-quit:
 					return
 				}
-				buf = make([]decoded, 0, chunk)
+				buf = make([]ahead[T], 0, chunk)
 			}
 			if err != nil {
 				return
@@ -120,12 +116,30 @@ func (j *Jobs) readAhead(rd ExportReader, asOf time.Time) (items <-chan []decode
 	}
 }
 
+// readExportAhead reads the records of an export ahead, mapping each fee
+// to its charge line on the way.
+func (j *Jobs) readExportAhead(rd ExportReader, asOf time.Time) (<-chan []ahead[exportItem], func()) {
+	return readAhead(256, func() (exportItem, error) {
+		rec, err := rd.Next()
+		it := exportItem{rec: rec}
+		if err == nil && rec.Err == nil && rec.Fee != nil && rec.Fee.TransactionID != "" && rec.Fee.Balance.IsPositive() {
+			f := *rec.Fee
+			if f.UserID == "" {
+				f.UserID = rec.UserID
+			}
+			line, merr := j.deps.Charges.MapCharge(f, asOf)
+			it.mapped = &mapping{line, merr}
+		}
+		return it, err
+	})
+}
+
 func (j *Jobs) decideExport(ctx context.Context, d *decision) error {
-	items, stop := j.readAhead(j.deps.Export.NewExportReader(d.src), d.asOf)
+	items, stop := j.readExportAhead(j.deps.Export.NewExportReader(d.src), d.asOf)
 	defer stop()
 	w := j.deps.Charges.NewChargeWriter(d.out, d.asOf)
 	for it := range each(items) {
-		rec, err := it.rec, it.err
+		rec, err := it.item.rec, it.err
 		if err == io.EOF {
 			break
 		}
@@ -140,7 +154,7 @@ func (j *Jobs) decideExport(ctx context.Context, d *decision) error {
 			err = d.reject(ctx, Record{Kind: KindCharge, Key: d.file.SHA256[:16] + ":" + strconv.Itoa(rec.Line),
 				Ref: rec.Key, UserID: rec.UserID, Line: rec.Line, Reason: rec.Err.Error()})
 		case rec.Fee != nil:
-			err = j.decideCharge(ctx, d, rec, it.mapped, w)
+			err = j.decideCharge(ctx, d, rec, it.item.mapped, w)
 		case rec.Credit != nil:
 			err = j.decideCredit(ctx, d, rec, w)
 		default:
@@ -161,8 +175,8 @@ func (j *Jobs) decideExport(ctx context.Context, d *decision) error {
 }
 
 // each ranges over the items of the slices received from ch.
-func each(ch <-chan []decoded) func(yield func(decoded) bool) {
-	return func(yield func(decoded) bool) {
+func each[T any](ch <-chan []ahead[T]) func(yield func(ahead[T]) bool) {
+	return func(yield func(ahead[T]) bool) {
 		for items := range ch {
 			for _, it := range items {
 				if !yield(it) {

@@ -722,8 +722,7 @@ func (d *decision) reject(ctx context.Context, r Record) error {
 	if err != nil {
 		return err
 	}
-	if ok && old.Outcome != OutcomeRejected && !d.same(old, r.Line) {
-		// Already handled through another file: a duplicate, not a new problem.
+	if d.handledElsewhere(old, ok, r.Line) {
 		d.result.Skipped++
 		return nil
 	}
@@ -732,8 +731,28 @@ func (d *decision) reject(ctx context.Context, r Record) error {
 	if err := putRecord(ctx, d.tx, r, d.now); err != nil {
 		return err
 	}
-	d.result.Rejected = append(d.result.Rejected, Rejection{File: d.file.Name, Line: r.Line, Kind: r.Kind, Key: r.Key, Reason: r.Reason})
+	d.held(r)
 	return nil
+}
+
+// handledElsewhere reports whether old, the journal's record (if ok) under
+// the key of a record to hold at line, was handled through another file
+// or line: the record is then a duplicate, not a new problem.
+func (d *decision) handledElsewhere(old Record, ok bool, line int) bool {
+	return ok && old.Outcome != OutcomeRejected && !d.same(old, line)
+}
+
+// held adds the held record r to the result.
+func (d *decision) held(r Record) {
+	d.result.Rejected = append(d.result.Rejected, Rejection{File: d.file.Name, Line: r.Line, Kind: r.Kind, Key: r.Key, Reason: r.Reason})
+}
+
+// claimable reports whether a record at line belongs in this file's output
+// given old, the journal's record (if ok) under its key: when the key is
+// new, held before (it is retried), or was decided into this same file and
+// line (a rerun after a crash); not when it was decided elsewhere.
+func (d *decision) claimable(old Record, ok bool, line int) bool {
+	return !ok || old.Outcome == OutcomeRejected || d.same(old, line)
 }
 
 // claimKey decides whether the record kind/key belongs in this file's
@@ -763,19 +782,15 @@ func (d *decision) claimKey(ctx context.Context, r Record) (bool, error) {
 	if n, _ := res.RowsAffected(); n == 1 {
 		return true, nil
 	}
-	old, _, err := getRecord(ctx, d.tx, r.Kind, r.Key)
+	old, ok, err := getRecord(ctx, d.tx, r.Kind, r.Key)
 	if err != nil {
 		return false, err
 	}
-	switch {
-	case old.Outcome == OutcomeRejected:
-		return true, putRecord(ctx, d.tx, r, d.now)
-	case d.same(old, r.Line):
-		return true, putRecord(ctx, d.tx, r, d.now)
-	default:
+	if !d.claimable(old, ok, r.Line) {
 		d.result.Skipped++
 		return false, nil
 	}
+	return true, putRecord(ctx, d.tx, r, d.now)
 }
 
 // same reports whether old is the journal row of the record at line of

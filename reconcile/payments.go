@@ -19,7 +19,14 @@ import (
 // folder, and journals every decision.
 //
 // A refused payment is held in the journal with the reason and listed in
-// the result and the report: the money is never silently lost.
+// the result and the report: the money is never silently lost. So is a
+// payment whose key repeats an earlier line of the same file, under a key
+// of its own (the file and line), with the line it repeats.
+//
+// Payments are decided in batches (see [paymentView]): the journal is
+// read for a whole batch in a few queries and written once per batch,
+// within the file's one transaction, so the cost per payment stays flat as
+// the journal grows.
 func (j *Jobs) Payments(ctx context.Context) (RunResult, error) {
 	if j.deps.Payments == nil || j.deps.Import == nil {
 		return RunResult{}, errors.New("reconcile: the payment and import formats are not configured")
@@ -42,106 +49,37 @@ func PaymentKey(p fees.Payment) string {
 	return p.Receipt + "/" + p.TransactionID
 }
 
+// paymentBatch is how many payments are decided together. A variable so
+// that tests can show that the batch size changes no decision.
+var paymentBatch = 256
+
 func (j *Jobs) decidePayments(ctx context.Context, d *decision) error {
 	return j.decidePaymentsFrom(ctx, d, j.deps.Payments.NewPaymentReader(d.src))
 }
 
 func (j *Jobs) decidePaymentsFrom(ctx context.Context, d *decision, rd PaymentReader) error {
+	batches, stop := readAhead(paymentBatch, rd.Next)
+	defer stop()
 	w := j.deps.Import.NewImportWriter(d.out, d.asOf)
-	for {
-		rec, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return &fileError{fmt.Errorf("%s: %w", d.file.Name, err)}
-		}
-		p := rec.Payment
-		key := PaymentKey(p)
-		if key == "/" {
-			key = d.file.SHA256[:16] + ":" + strconv.Itoa(rec.Line)
-		}
-		r := Record{Kind: KindPayment, Key: key, UserID: p.UserID, Ref: p.TransactionID, Amount: p.Amount,
-			Line: rec.Line}
-		if p.Channel != 0 {
-			r.Channel = p.Channel.String()
-		}
-		r.FeeType = rec.FeeType
-		if b, err := json.Marshal(heldPayment{p, rec.FeeType}); err == nil {
-			r.Payload = string(b)
-		}
-		if rec.Err != nil {
-			// Held under a key of its own, as unreadable export records are.
-			r.Key = d.file.SHA256[:16] + ":" + strconv.Itoa(rec.Line)
-			r.Reason, r.Payload = rec.Err.Error(), "" // it needs a corrected file, not a re-drive
-			if err := d.reject(ctx, r); err != nil {
-				return err
-			}
-			continue
-		}
-		// A payment forwarded through another file is a duplicate: skip
-		// it before judging it against a balance it already lowered.
-		if old, ok, err := getRecord(ctx, d.tx, KindPayment, key); err != nil {
-			return err
-		} else if ok && old.Outcome == OutcomeForwarded && !d.same(old, rec.Line) {
-			d.result.Skipped++
-			continue
-		} else if !ok && p.Receipt != "" && key != p.Receipt+"/"+p.TransactionID {
-			// A journal from before charge keys has the payment under
-			// receipt and reference alone.
-			if old, ok, err := getRecord(ctx, d.tx, KindPayment, p.Receipt+"/"+p.TransactionID); err != nil {
-				return err
-			} else if ok && old.Outcome == OutcomeForwarded {
-				d.result.Skipped++
-				continue
-			}
-		}
-		charge, reason, err := checkPayment(ctx, d, p, rec.FeeType, key)
-		if err != nil {
+	v := newPaymentView(d)
+	for batch := range batches {
+		if err := v.load(ctx, batch); err != nil {
 			return err
 		}
-		if reason != "" {
-			r.Reason = reason
-			if err := d.reject(ctx, r); err != nil {
+		for _, it := range batch {
+			if it.err == io.EOF {
+				break
+			}
+			if it.err != nil {
+				return &fileError{fmt.Errorf("%s: %w", d.file.Name, it.err)}
+			}
+			if err := v.decide(ctx, it.item, w); err != nil {
 				return err
 			}
-			continue
 		}
-		r.Ref, r.FeeID, r.FeeType, r.Barcode = charge.Key, charge.FeeID, charge.FeeType, charge.Barcode
-		if r.UserID == "" {
-			r.UserID = charge.UserID
-		}
-		if p.UserID == "" {
-			p.UserID = charge.UserID
-		}
-		p.FeeID = charge.FeeID
-		r.Outcome = OutcomeForwarded
-		r.Payload = ""
-		ok, err := d.claimKey(ctx, r)
-		if err != nil {
+		if err := v.flush(ctx); err != nil {
 			return err
 		}
-		if !ok {
-			continue
-		}
-		c := Charge{TransactionID: chargeTxID(charge), FeeID: charge.FeeID, UserID: charge.UserID, Type: charge.FeeType,
-			Barcode: charge.Barcode, Amount: charge.Amount}
-		if err := w.Write(p, c); errors.Is(err, ErrReject) {
-			r.Reason = err.Error()
-			if b, err := json.Marshal(heldPayment{rec.Payment, rec.FeeType}); err == nil {
-				r.Payload = string(b)
-			}
-			if err := d.reject(ctx, r); err != nil {
-				return err
-			}
-			continue
-		} else if err != nil {
-			return fmt.Errorf("reconcile: write import file for %s: %w", d.file.Name, err)
-		}
-		d.written(p.Amount)
-	}
-	if err := d.flush(ctx); err != nil {
-		return err
 	}
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("reconcile: write import file for %s: %w", d.file.Name, err)
@@ -149,16 +87,113 @@ func (j *Jobs) decidePaymentsFrom(ctx context.Context, d *decision, rd PaymentRe
 	return nil
 }
 
-// checkPayment applies R4 against the journal's view of the charge and
-// returns the reason to hold the payment, or "".
-func checkPayment(ctx context.Context, d *decision, p fees.Payment, typ fees.Type, key string) (Record, string, error) {
+// lineKey is the key of a record held for its place in the file alone:
+// an unreadable record, or one that repeats an earlier line.
+func (d *decision) lineKey(line int) string { return d.file.SHA256[:16] + ":" + strconv.Itoa(line) }
+
+// paymentKeys returns the journal key of the payment rec and, for a
+// journal from before charge keys, the key the same payment was forwarded
+// under then (receipt and reference alone), or "".
+func (d *decision) paymentKeys(rec PaymentRecord) (key, legacy string) {
+	p := rec.Payment
+	key = PaymentKey(p)
+	if key == "/" || rec.Err != nil {
+		return d.lineKey(rec.Line), ""
+	}
+	if p.Receipt != "" && key != p.Receipt+"/"+p.TransactionID {
+		legacy = p.Receipt + "/" + p.TransactionID
+	}
+	return key, legacy
+}
+
+// decide decides one payment against the view: forwarded into the import
+// file, held with a reason, or skipped as already forwarded.
+func (v *paymentView) decide(ctx context.Context, rec PaymentRecord, w ImportWriter) error {
+	d := v.d
+	p := rec.Payment
+	key, legacy := d.paymentKeys(rec)
+	r := Record{Kind: KindPayment, Key: key, UserID: p.UserID, Ref: p.TransactionID, Amount: p.Amount,
+		Line: rec.Line, FeeType: rec.FeeType}
+	if p.Channel != 0 {
+		r.Channel = p.Channel.String()
+	}
+	held := func(reason string) error {
+		r.Reason = reason
+		if b, err := json.Marshal(heldPayment{rec.Payment, rec.FeeType}); err == nil {
+			r.Payload = string(b)
+		}
+		return v.reject(ctx, r)
+	}
+	if rec.Err != nil {
+		// Held under a key of its own, as unreadable export records are;
+		// it needs a corrected file, not a re-drive.
+		r.Reason = rec.Err.Error()
+		return v.reject(ctx, r)
+	}
+	old, ok, err := v.record(ctx, key)
+	if err != nil {
+		return err
+	}
+	switch {
+	case ok && old.FileID == d.file.ID && old.Line != rec.Line:
+		// The same payment twice in one file: the first is decided, this
+		// one is held for a person to look at, under its own line.
+		r.Key = d.lineKey(rec.Line)
+		r.Reason = fmt.Sprintf("payment %s repeats line %d of this file", key, old.Line)
+		return v.reject(ctx, r)
+	case ok && old.Outcome == OutcomeForwarded && !d.same(old, rec.Line):
+		// Forwarded through another file: a duplicate, skipped before it is
+		// judged against a balance it already lowered.
+		d.result.Skipped++
+		return nil
+	case !ok && legacy != "":
+		if old, ok, err := v.record(ctx, legacy); err != nil {
+			return err
+		} else if ok && old.Outcome == OutcomeForwarded {
+			d.result.Skipped++
+			return nil
+		}
+	}
+	charge, reason, err := v.check(ctx, p, rec.FeeType, key)
+	if err != nil {
+		return err
+	}
+	if reason != "" {
+		return held(reason)
+	}
+	r.Ref, r.FeeID, r.FeeType, r.Barcode = charge.Key, charge.FeeID, charge.FeeType, charge.Barcode
+	if r.UserID == "" {
+		r.UserID = charge.UserID
+	}
+	if p.UserID == "" {
+		p.UserID = charge.UserID
+	}
+	p.FeeID = charge.FeeID
+	r.Outcome = OutcomeForwarded
+	if ok, err := v.claim(ctx, r); err != nil || !ok {
+		return err
+	}
+	c := Charge{TransactionID: chargeTxID(charge), FeeID: charge.FeeID, UserID: charge.UserID, Type: charge.FeeType,
+		Barcode: charge.Barcode, Amount: charge.Amount}
+	if err := w.Write(p, c); errors.Is(err, ErrReject) {
+		return held(err.Error())
+	} else if err != nil {
+		return fmt.Errorf("reconcile: write import file for %s: %w", d.file.Name, err)
+	}
+	d.written(p.Amount)
+	return nil
+}
+
+// check applies R4 against the journal's view of the charge and returns
+// the reason to hold the payment, or "".
+func (v *paymentView) check(ctx context.Context, p fees.Payment, typ fees.Type, key string) (Record, string, error) {
 	if err := p.Validate(); err != nil {
 		return Record{}, err.Error(), nil
 	}
 	if p.TransactionID == "" {
 		return Record{}, fees.Errorf(fees.ENOTFOUND, "payment %s has no reference", key).Error(), nil
 	}
-	charge, left, ok, shared, err := findCharge(ctx, d.tx, p.TransactionID, typ, KindPayment, key)
+	charge, left, ok, shared, err := v.findCharge(ctx, p.TransactionID, typ, key)
 	if err != nil {
 		return Record{}, "", err
 	}

@@ -82,15 +82,29 @@ func TestMITExportEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := ps.flush(ctx); err != nil {
+	name, err := ps.flush(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// PeopleSoft repeats the first payment at the end of the file: it is
+	// held, naming the line it repeats, and the rest goes through.
+	paid, err := bursar.ReadFile(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(paid), "\n")
+	if err := bursar.WriteFile(ctx, name, []byte(string(paid)+lines[1])); err != nil {
 		t.Fatal(err)
 	}
 	pr, err := jobs.Payments(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pr.Records != 10 || len(pr.Rejected) != 0 || !pr.Total.Equal(fees.MustParseMoney("579.72", fees.USD)) {
+	if pr.Records != 10 || len(pr.Rejected) != 1 || !pr.Total.Equal(fees.MustParseMoney("579.72", fees.USD)) {
 		t.Fatalf("payments = %+v", pr)
+	}
+	if r := pr.Rejected[0]; r.Line != len(lines) || !strings.Contains(r.Reason, "repeats line 2 of this file") {
+		t.Errorf("held %+v, want line %d as a repeat of line 2", r, len(lines))
 	}
 	if len(pr.Outputs) != 1 {
 		t.Fatalf("outputs %v", pr.Outputs)

@@ -175,7 +175,15 @@ func (f PaymentFormat) NewPaymentReader(r io.Reader) reconcile.PaymentReader {
 	if l == nil {
 		l = peoplesoft.ReferencePaymentLayout()
 	}
-	return &paymentReader{dec: peoplesoft.NewPaymentDecoder(r, l, f.Options), mapping: f.Mapping}
+	// The payments job finds a payment repeated in a file through its
+	// journal (and holds it, naming the line it repeats), so the decoder
+	// keeps no set of the file's keys.
+	var opts peoplesoft.DecodeOptions
+	if f.Options != nil {
+		opts = *f.Options
+	}
+	opts.AllowDuplicates = true
+	return &paymentReader{dec: peoplesoft.NewPaymentDecoder(r, l, &opts), mapping: f.Mapping}
 }
 
 type paymentReader struct {

@@ -242,13 +242,17 @@ func (d *district) start(ctx context.Context) error {
 	if d.faults != nil {
 		opts = reconcile.WithFaultHook(opts, d.faults.kill)
 	}
+	// As feesync does: the mapping that writes each charge's ITEM_TYPE
+	// reads it back from the payments, which then find their charge by
+	// charge key.
+	mapping := peoplesoft.DefaultMapping()
 	jobs, err := reconcile.New(reconcile.Deps{
 		Journal:  j,
 		Library:  d.library,
 		Bursar:   d.bursar,
 		Export:   wire.ExportFormat{},
-		Charges:  wire.ChargeFormat{Mapping: peoplesoft.DefaultMapping()},
-		Payments: wire.PaymentFormat{},
+		Charges:  wire.ChargeFormat{Mapping: mapping},
+		Payments: wire.PaymentFormat{Mapping: &mapping},
 		Import:   wire.ImportFormat{},
 		Alma:     wire.AlmaAPI{Client: d.client},
 	}, &opts)

@@ -177,11 +177,15 @@ func openJobs(ctx context.Context, dir string, now time.Time) (*reconcile.Jobs, 
 	if err != nil {
 		return nil, nil, err
 	}
+	// As feesync does: the mapping that writes each charge's ITEM_TYPE
+	// reads it back from the payments, which then find their charge by
+	// charge key.
+	mapping := peoplesoft.DefaultMapping()
 	jobs, err := reconcile.New(reconcile.Deps{
 		Journal: j, Library: lib, Bursar: bur,
 		Export:   wire.ExportFormat{},
-		Charges:  wire.ChargeFormat{Mapping: peoplesoft.DefaultMapping()},
-		Payments: wire.PaymentFormat{},
+		Charges:  wire.ChargeFormat{Mapping: mapping},
+		Payments: wire.PaymentFormat{Mapping: &mapping},
 		Import:   wire.ImportFormat{},
 	}, &reconcile.Options{Now: clock, TempDir: filepath.Join(dir, tmpDir)})
 	if err != nil {
