@@ -19,7 +19,8 @@ type fakeAlma struct {
 	lost     map[string]bool // by barcode
 	blocks   map[string]int  // removals by user
 	waives   int
-	failNext error // returned by the next Waive
+	failNext error  // returned by the next Waive
+	onLoan   func() // when set, called as GetLoan starts
 }
 
 func newFakeAlma() *fakeAlma {
@@ -108,6 +109,9 @@ func (a *fakeAlma) RemoveFeeBlocks(ctx context.Context, user string) error {
 }
 
 func (a *fakeAlma) GetLoan(ctx context.Context, user, loan string) (reconcile.Loan, error) {
+	if a.onLoan != nil {
+		a.onLoan()
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	l, ok := a.loans[loan]

@@ -14,7 +14,6 @@ import (
 	"path"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/feebridge/feebridge/fees"
@@ -134,7 +133,7 @@ type Jobs struct {
 	opts Options
 	log  *slog.Logger
 
-	returns sync.Mutex // one lost return handled at a time
+	returns keyedMutex // one lost return of a student at a time
 }
 
 // New returns the jobs over deps. It fails if deps has no journal.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 
 	"github.com/feebridge/feebridge/fees"
 )
@@ -27,8 +28,8 @@ const EventLoanReturned = "LOAN_RETURNED"
 // Other event types are ignored.
 //
 // It is idempotent by event id (an event handled once is not handled
-// again) and by re-reading each fee before waiving it (a fee already
-// closed is left alone). A failure is journaled, shows in the report, and
+// again), by the journal's record of each waiver, and by reading the
+// user's open fees afresh (a fee already closed is left alone). A failure is journaled, shows in the report, and
 // is returned wrapping [ErrRedeliver].
 func (j *Jobs) LoanReturned(ctx context.Context, ev LoanEvent) error {
 	if ev.Type != EventLoanReturned {
@@ -41,10 +42,13 @@ func (j *Jobs) LoanReturned(ctx context.Context, ev LoanEvent) error {
 		return fmt.Errorf("reconcile: lost returns: event without an id (loan %s)", ev.LoanID)
 	}
 	// Alma may deliver an event again while the first delivery is still
-	// being handled; taking returns one at a time keeps the re-read of
-	// each fee and its waiver together.
-	j.returns.Lock()
-	defer j.returns.Unlock()
+	// being handled, and one student may return two lost items at once:
+	// the returns of one student are handled one at a time, so that the
+	// read of the fees, the waivers and the blocks go together. Returns of
+	// different students run side by side, so that one waiting out a 429
+	// leaves the call rate to the others.
+	unlock := j.returns.lock(ev.UserID)
+	defer unlock()
 	jr := j.deps.Journal
 	if old, ok, err := jr.Get(ctx, KindEvent, ev.ID); err != nil {
 		return err
@@ -93,8 +97,13 @@ func (j *Jobs) loanReturned(ctx context.Context, ev LoanEvent) error {
 		return fmt.Errorf("fees of the user: %w", err)
 	}
 	waived := 0
+	owed := false // another lost-item fee of the student stays open
 	for _, f := range open {
-		if f.Item.Barcode != barcode || !slices.Contains(j.opts.LostTypes, f.Type) {
+		if !slices.Contains(j.opts.LostTypes, f.Type) {
+			continue
+		}
+		if f.Item.Barcode != barcode {
+			owed = owed || f.Balance.IsPositive()
 			continue
 		}
 		key := ev.ID + "/" + f.ID
@@ -104,12 +113,11 @@ func (j *Jobs) loanReturned(ctx context.Context, ev LoanEvent) error {
 			waived++
 			continue
 		}
-		// Re-read: a redelivery after a crash may find the fee closed.
-		cur, err := api.GetFee(ctx, user, f.ID)
-		if err != nil {
-			return fmt.Errorf("fee %s: %w", f.ID, err)
-		}
-		if cur.Status == fees.StatusClosed || !cur.Balance.IsPositive() {
+		// The list was read just now, with this student's returns held
+		// back: a redelivery after a crash finds a fee it waived closed,
+		// and not in the list. (Alma's client reads the fee again before
+		// it waives, and again before it retries.)
+		if f.Status == fees.StatusClosed || !f.Balance.IsPositive() {
 			continue
 		}
 		if j.opts.DryRun {
@@ -119,18 +127,18 @@ func (j *Jobs) loanReturned(ctx context.Context, ev LoanEvent) error {
 		if err := j.hook(StepWaive); err != nil {
 			return err
 		}
-		after, err := api.Waive(ctx, user, cur.ID, cur.Balance, j.opts.WaiveReason, j.opts.WaiveComment)
+		after, err := api.Waive(ctx, user, f.ID, f.Balance, j.opts.WaiveReason, j.opts.WaiveComment)
 		if err != nil {
-			return fmt.Errorf("waive fee %s of %s: %w", cur.ID, cur.Balance, err)
+			return fmt.Errorf("waive fee %s of %s: %w", f.ID, f.Balance, err)
 		}
 		waived++
 		if err := putRecord(ctx, j.deps.Journal.db, Record{Kind: KindWaiver, Key: key, Outcome: OutcomeWaived,
-			UserID: user, FeeID: cur.ID, FeeType: cur.Type, Barcode: barcode, Amount: cur.Balance,
-			Ref: waivedRef(cur), Reason: j.opts.WaiveReason}, j.opts.Now()); err != nil {
+			UserID: user, FeeID: f.ID, FeeType: f.Type, Barcode: barcode, Amount: f.Balance,
+			Ref: waivedRef(f), Reason: j.opts.WaiveReason}, j.opts.Now()); err != nil {
 			return err
 		}
 		j.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: lost item returned, fee waived", slog.String("event", ev.ID),
-			slog.String("user", j.mask(user)), slog.String("fee", cur.ID), slog.String("amount", cur.Balance.String()),
+			slog.String("user", j.mask(user)), slog.String("fee", f.ID), slog.String("amount", f.Balance.String()),
 			slog.String("status_after", after.Status.String()))
 	}
 	if waived == 0 {
@@ -149,16 +157,10 @@ func (j *Jobs) loanReturned(ctx context.Context, ev LoanEvent) error {
 		return nil
 	}
 	// The blocks stay while the student still owes for another lost item.
-	after, err := api.ListFees(ctx, user, fees.StatusActive, fees.StatusTransferred)
-	if err != nil {
-		return fmt.Errorf("fees of the user: %w", err)
-	}
-	for _, f := range after {
-		if slices.Contains(j.opts.LostTypes, f.Type) && f.Balance.IsPositive() {
-			j.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: blocks kept: another lost-item fee is open",
-				slog.String("event", ev.ID), slog.String("user", j.mask(user)), slog.String("fee", f.ID))
-			return nil
-		}
+	if owed {
+		j.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: blocks kept: another lost-item fee is open",
+			slog.String("event", ev.ID), slog.String("user", j.mask(user)))
+		return nil
 	}
 	if err := j.hook(StepBlocks); err != nil {
 		return err
@@ -176,4 +178,39 @@ func waivedRef(f fees.Fee) string {
 		return ""
 	}
 	return f.ChargeKey()
+}
+
+// keyedMutex is a set of mutexes by key, each there only while in use.
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]*keyedLock
+}
+
+type keyedLock struct {
+	sync.Mutex
+	users int // holders and waiters
+}
+
+// lock locks key and returns the function that unlocks it.
+func (k *keyedMutex) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]*keyedLock{}
+	}
+	l := k.locks[key]
+	if l == nil {
+		l = &keyedLock{}
+		k.locks[key] = l
+	}
+	l.users++
+	k.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		k.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(k.locks, key)
+		}
+		k.mu.Unlock()
+	}
 }

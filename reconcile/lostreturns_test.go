@@ -5,7 +5,11 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/reconcile"
@@ -147,5 +151,62 @@ func TestLogsMaskStudentIDs(t *testing.T) {
 	logs := buf.String()
 	if strings.Contains(logs, "S001") || !strings.Contains(logs, "user=*001") {
 		t.Errorf("logs show a student id, or no masked one:\n%s", logs)
+	}
+}
+
+// TestLoanReturnedStudentsSideBySide hands in two returns at once: of two
+// students, both are handled side by side (one waiting out a 429 leaves
+// the call rate to the other); of one student (Alma delivering an event
+// again while the first delivery runs), one after the other, and the fees
+// are waived once.
+func TestLoanReturnedStudentsSideBySide(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		second reconcile.LoanEvent
+		inside int // the most returns inside GetLoan at once
+		waives int
+	}{
+		{"two students", reconcile.LoanEvent{ID: "E2", Type: reconcile.EventLoanReturned, LoanID: "L2", UserID: "S002", ItemBarcode: "B200"}, 2, 3},
+		{"one event twice", returned, 1, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			a := lostSetup(e)
+			a.add("S002", "F3", "T3", fees.TypeLostItemReplacementFee, "B200", "60.00")
+			a.loans["L2"] = reconcile.Loan{ID: "L2", UserID: "S002", ItemBarcode: "B200", Returned: true}
+			var (
+				mu           sync.Mutex
+				inside, most int
+			)
+			both := make(chan struct{})
+			a.onLoan = func() {
+				mu.Lock()
+				inside++
+				most = max(most, inside)
+				if inside == 2 {
+					close(both)
+				}
+				mu.Unlock()
+				// Wait for the other return to come in too, if it can.
+				select {
+				case <-both:
+				case <-time.After(300 * time.Millisecond):
+				}
+				mu.Lock()
+				inside--
+				mu.Unlock()
+			}
+			jobs := e.jobs(nil)
+			var g errgroup.Group
+			for _, ev := range []reconcile.LoanEvent{returned, tt.second} {
+				g.Go(func() error { return jobs.LoanReturned(t.Context(), ev) })
+			}
+			if err := g.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			if most != tt.inside || a.waives != tt.waives {
+				t.Errorf("%d returns handled at once, %d waivers; want %d and %d", most, a.waives, tt.inside, tt.waives)
+			}
+		})
 	}
 }
