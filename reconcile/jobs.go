@@ -98,7 +98,8 @@ type Options struct {
 	// LockTTL is the lease of a job's lock (1 hour).
 	LockTTL time.Duration
 	// TempDir holds the files being built before they are published
-	// (os.TempDir()).
+	// (os.TempDir()). It must be on this host: a run removes the files
+	// that a process of this host killed in the middle left there.
 	TempDir string
 	// Mailer and MailTo, when set, send the daily report.
 	Mailer Mailer
@@ -416,6 +417,7 @@ func (j *Jobs) runFiles(ctx context.Context, fj fileJob) (RunResult, error) {
 		return res, err
 	}
 	defer release()
+	j.removeStaleTemps(ctx)
 	inbox := &transport.Inbox{Drop: fj.in, Dir: fj.inDir}
 	pending, err := inbox.Pending(ctx)
 	if transport.ErrorCode(err) == transport.NotFound {
@@ -465,7 +467,7 @@ func (j *Jobs) runFile(ctx context.Context, fj fileJob, inbox *transport.Inbox, 
 		src = claim.Path
 	}
 
-	tmp, sha, err := j.fetch(ctx, fj.in, src)
+	tmp, sha, err := j.fetch(ctx, fj.job, fj.in, src)
 	if err != nil {
 		return res, fmt.Errorf("reconcile: %s: read %s: %w", fj.job, src, err)
 	}
@@ -539,7 +541,7 @@ func (j *Jobs) process(ctx context.Context, fj fileJob, name, sha string, src io
 		}
 	}
 
-	out, err := os.CreateTemp(j.opts.TempDir, "feebridge-"+fj.job+"-*")
+	out, err := j.createTemp(fj.job, "out")
 	if err != nil {
 		return res, fmt.Errorf("reconcile: %s: %w", fj.job, err)
 	}
@@ -660,14 +662,14 @@ func (j *Jobs) failFile(ctx context.Context, fj fileJob, file FileRecord, fe *fi
 
 // fetch copies a file of the drop to a local temporary file and returns it,
 // rewound, with the hex SHA-256 of its content.
-func (j *Jobs) fetch(ctx context.Context, drop *transport.Drop, name string) (*os.File, string, error) {
+func (j *Jobs) fetch(ctx context.Context, job string, drop *transport.Drop, name string) (*os.File, string, error) {
 	// A transfer cut halfway (a dropped FTP data connection) fails with a
 	// Transient error after Open succeeded, which the drop cannot retry for
 	// a stream: read the whole file again, a few times, before giving up
 	// the run. The file stays claimed for the next run either way.
 	const attempts = 3
 	for attempt := 1; ; attempt++ {
-		f, sum, err := j.fetchOnce(ctx, drop, name)
+		f, sum, err := j.fetchOnce(ctx, job, drop, name)
 		if err == nil || attempt == attempts || transport.ErrorCode(err) != transport.Transient {
 			return f, sum, err
 		}
@@ -681,13 +683,13 @@ func (j *Jobs) fetch(ctx context.Context, drop *transport.Drop, name string) (*o
 
 // fetchOnce copies file name of drop to a temporary file and returns it,
 // rewound, with the SHA-256 of its content.
-func (j *Jobs) fetchOnce(ctx context.Context, drop *transport.Drop, name string) (*os.File, string, error) {
+func (j *Jobs) fetchOnce(ctx context.Context, job string, drop *transport.Drop, name string) (*os.File, string, error) {
 	rc, err := drop.Open(ctx, name)
 	if err != nil {
 		return nil, "", err
 	}
 	defer rc.Close()
-	tmp, err := os.CreateTemp(j.opts.TempDir, "feebridge-in-*")
+	tmp, err := j.createTemp(job, "in")
 	if err != nil {
 		return nil, "", err
 	}

@@ -51,6 +51,7 @@ func (j *Jobs) Redrive(ctx context.Context, kind string) (RunResult, error) {
 		return RunResult{}, err
 	}
 	defer release()
+	j.removeStaleTemps(ctx)
 
 	noop := func() error { return nil }
 	// A re-drive that stopped after its decision was journaled is finished
