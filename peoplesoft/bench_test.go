@@ -109,11 +109,15 @@ func (f *paymentFile) Read(p []byte) (int, error) {
 // BenchmarkPaymentDecoder reads 1,000,000 payment lines in the reference
 // layout per iteration.
 func BenchmarkPaymentDecoder(b *testing.B) {
-	b.Run("fines", func(b *testing.B) { benchPaymentDecoder(b, false) })
-	b.Run("distinct-amounts", func(b *testing.B) { benchPaymentDecoder(b, true) })
+	b.Run("fines", func(b *testing.B) { benchPaymentDecoder(b, false, nil) })
+	b.Run("distinct-amounts", func(b *testing.B) { benchPaymentDecoder(b, true, nil) })
+	// As the payments job reads: it finds repeated keys itself.
+	b.Run("allow-duplicates", func(b *testing.B) {
+		benchPaymentDecoder(b, false, &peoplesoft.DecodeOptions{AllowDuplicates: true})
+	})
 }
 
-func benchPaymentDecoder(b *testing.B, distinct bool) {
+func benchPaymentDecoder(b *testing.B, distinct bool, opts *peoplesoft.DecodeOptions) {
 	// Build the file once (about 90 MB) and read it from memory, so the
 	// figures are the decoder's alone.
 	file, err := io.ReadAll(&paymentFile{n: benchLines, distinct: distinct})
@@ -127,7 +131,7 @@ func benchPaymentDecoder(b *testing.B, distinct bool) {
 	var peak uint64
 	cpu0 := cpuTime()
 	for b.Loop() {
-		dec := peoplesoft.NewPaymentDecoder(&byteReader{b: file}, l, nil)
+		dec := peoplesoft.NewPaymentDecoder(&byteReader{b: file}, l, opts)
 		n := 0
 		for {
 			_, err := dec.Decode()

@@ -148,19 +148,20 @@
 // find duplicates; [DecodeOptions.AllowDuplicates] turns it off). The
 // benchmarks write and read 1,000,000 lines per iteration (go test -run
 // '^$' -bench . -benchtime 3x ./peoplesoft, with GOMAXPROCS=1 for one
-// core). On a two-core Intel Xeon shared with other jobs, in lines per
-// second (wall clock in a quiet moment; per second of CPU time, which
-// holds up when the machine is busy):
+// core). On a two-core AMD EPYC, in a quiet moment, in lines per second
+// (wall clock, and per second of CPU time, which holds up when the machine
+// is busy):
 //
-//	                                          wall    CPU time      allocations a line
-//	writing reference charge lines            3.2 M   2.1–3.2 M     0
-//	reading reference payment lines, fines    1.6 M   1.0–1.65 M    1 (the line)
-//	  … every amount different                1.4 M   1.05–1.45 M   3 (the line, two amounts)
-//	reading reference charge lines            3.0 M   2.5–3.1 M     1–2
+//	                                          wall    CPU time   allocations a line
+//	writing reference charge lines            4.1 M   4.1 M      0
+//	reading reference payment lines, fines    2.1 M   2.1 M      1 (the line)
+//	  … every amount different                1.8 M   1.8 M      3 (the line, two amounts)
+//	  … with AllowDuplicates                  3.1 M   3.1 M      1
+//	reading reference charge lines            4.2 M   4.1 M      1–2
 //
 // The "fines" file draws its amounts from about a hundred values, as
 // library fines are; decoders keep the amounts they built, since building
 // a [fees.Money] allocates. The live heap stays under 0.5 MB while
 // writing, and is about 32 MB (the key set) after reading a million
-// payments.
+// payments, or 0.3 MB with AllowDuplicates.
 package peoplesoft

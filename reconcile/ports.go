@@ -157,9 +157,9 @@ type AlmaAPI interface {
 	// ListFees returns the user's fees in any of the given statuses (all
 	// statuses when none is given).
 	ListFees(ctx context.Context, userID string, statuses ...fees.Status) ([]fees.Fee, error)
-	// GetFee returns one fee of the user.
-	GetFee(ctx context.Context, userID, feeID string) (fees.Fee, error)
-	// Waive waives amount of the fee with reason and returns the fee after.
+	// Waive waives amount of the fee with reason and returns the fee
+	// after. It must never record a waiver twice, even when it retries
+	// (Alma's client reads the fee before and between attempts).
 	Waive(ctx context.Context, userID, feeID string, amount fees.Money, reason, comment string) (fees.Fee, error)
 	// RemoveFeeBlocks lifts the user's blocks that were set for fees.
 	RemoveFeeBlocks(ctx context.Context, userID string) error

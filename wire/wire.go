@@ -348,15 +348,6 @@ func (a AlmaAPI) ListFees(ctx context.Context, userID string, statuses ...fees.S
 	return out, nil
 }
 
-// GetFee returns one fee.
-func (a AlmaAPI) GetFee(ctx context.Context, userID, feeID string) (fees.Fee, error) {
-	f, err := a.Client.GetFee(ctx, userID, feeID)
-	if err != nil {
-		return fees.Fee{}, err
-	}
-	return *f, nil
-}
-
 // Waive waives amount of a fee.
 func (a AlmaAPI) Waive(ctx context.Context, userID, feeID string, amount fees.Money, reason, comment string) (fees.Fee, error) {
 	f, err := a.Client.Waive(ctx, userID, feeID, alma.WaiveRequest{Amount: amount, Reason: reason, Comment: comment})
