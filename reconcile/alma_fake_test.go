@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/reconcile"
@@ -21,6 +22,41 @@ type fakeAlma struct {
 	waives   int
 	failNext error  // returned by the next Waive
 	onLoan   func() // when set, called as GetLoan starts
+	onList   func() // when set, called as ListFees starts
+}
+
+// concurrency returns a hook for onLoan or onList that holds each call
+// until want calls are in at once (or a moment has passed: fewer may come),
+// and the function that tells the most calls that were in at once.
+func concurrency(want int) (hook func(), most func() int) {
+	var (
+		mu         sync.Mutex
+		inside, mx int
+		closed     bool
+	)
+	all := make(chan struct{})
+	hook = func() {
+		mu.Lock()
+		inside++
+		mx = max(mx, inside)
+		if inside == want && !closed {
+			close(all)
+			closed = true
+		}
+		mu.Unlock()
+		select {
+		case <-all:
+		case <-time.After(300 * time.Millisecond):
+		}
+		mu.Lock()
+		inside--
+		mu.Unlock()
+	}
+	return hook, func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return mx
+	}
 }
 
 func newFakeAlma() *fakeAlma {
@@ -51,6 +87,9 @@ func (a *fakeAlma) find(user, id string) (*fees.Fee, error) {
 }
 
 func (a *fakeAlma) ListFees(ctx context.Context, user string, st ...fees.Status) ([]fees.Fee, error) {
+	if a.onList != nil {
+		a.onList()
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var out []fees.Fee

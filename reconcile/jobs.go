@@ -104,6 +104,10 @@ type Options struct {
 	// Mailer and MailTo, when set, send the daily report.
 	Mailer Mailer
 	MailTo []string
+	// AlmaWorkers is how many students the reconciliation and the daily
+	// report ask Alma about at once (4). The Alma client's rate limit
+	// still bounds the calls; more workers hide each call's latency.
+	AlmaWorkers int
 
 	faultHook func(step string) error
 }
@@ -176,6 +180,9 @@ func New(deps Deps, opts *Options) (*Jobs, error) {
 	}
 	if o.LockTTL == 0 {
 		o.LockTTL = time.Hour
+	}
+	if o.AlmaWorkers <= 0 {
+		o.AlmaWorkers = 4
 	}
 	return &Jobs{deps: deps, opts: o, log: o.Logger}, nil
 }

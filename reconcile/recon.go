@@ -2,8 +2,12 @@ package reconcile
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
+	"slices"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/feebridge/feebridge/fees"
 )
@@ -43,23 +47,19 @@ func (r Reconciliation) Agree() bool { return len(r.Disagreements) == 0 }
 // a charge Alma does not know, a fee Alma shows as transferred that was
 // never sent. When balances is not nil, each student's total is also
 // compared with the bursar's own statement.
+//
+// Students are taken one by one, [Options].AlmaWorkers at a time (Alma's
+// client keeps to its call rate), so that memory holds one student's
+// charges per worker, however many the journal has. Disagreements come in
+// the order of the students' ids.
 func (j *Jobs) Reconcile(ctx context.Context, balances BursarBalances) (Reconciliation, error) {
 	var res Reconciliation
 	if j.deps.Alma == nil {
 		return res, fmt.Errorf("reconcile: no Alma API configured")
 	}
-	jr := j.deps.Journal
-	charges, err := queryRecords(ctx, jr.db, `WHERE r.kind = 'charge' AND r.outcome = 'charged' ORDER BY r.user_id, r.key`)
+	users, err := distinctUsers(ctx, j.deps.Journal.db, `WHERE kind = 'charge' AND outcome = 'charged'`)
 	if err != nil {
 		return res, err
-	}
-	byUser := map[string][]Record{}
-	var users []string
-	for _, c := range charges {
-		if _, ok := byUser[c.UserID]; !ok {
-			users = append(users, c.UserID)
-		}
-		byUser[c.UserID] = append(byUser[c.UserID], c)
 	}
 	var stated map[string]fees.Money
 	if balances != nil {
@@ -67,66 +67,153 @@ func (j *Jobs) Reconcile(ctx context.Context, balances BursarBalances) (Reconcil
 			return res, fmt.Errorf("reconcile: bursar balances: %w", err)
 		}
 		for u := range stated {
-			if _, ok := byUser[u]; !ok {
+			if _, found := slices.BinarySearch(users, u); !found {
 				users = append(users, u)
 			}
 		}
+		slices.Sort(users)
 	}
 	res.Students = len(users)
-	for _, u := range users {
-		almaFees, err := j.deps.Alma.ListFees(ctx, u)
-		if err != nil {
-			return res, fmt.Errorf("reconcile: fees of a student: %w", err)
-		}
-		byTx := map[string]fees.Fee{} // by charge key
-		for _, f := range almaFees {
-			if f.TransactionID != "" {
-				byTx[f.ChargeKey()] = f
-			}
-		}
-		var total fees.Money
-		for _, c := range byUser[u] {
-			res.Fees++
-			_, held, _, err := outstanding(ctx, jr.db, c.Key, "", "")
-			if err != nil {
-				return res, err
-			}
-			total = addMoney(total, held)
-			f, ok := byTx[c.Key]
-			if !ok {
-				for _, g := range almaFees {
-					if g.ID == c.FeeID {
-						f, ok = g, true
-					}
-				}
-			}
-			if !ok {
-				res.Disagreements = append(res.Disagreements, Disagreement{UserID: u, FeeID: c.FeeID, TransactionID: chargeTxID(c),
-					Bursar: held, Problem: "charged to the bursar, unknown to Alma"})
-				continue
-			}
-			delete(byTx, f.ChargeKey())
-			if !f.Balance.Equal(held) {
-				res.Disagreements = append(res.Disagreements, Disagreement{UserID: u, FeeID: f.ID, TransactionID: chargeTxID(c),
-					AlmaStatus: f.Status, Alma: f.Balance, Bursar: held,
-					Problem: fmt.Sprintf("Alma shows %s left, the bursar holds %s", f.Balance, held)})
-			}
-		}
-		for _, f := range almaFees {
-			if _, left := byTx[f.ChargeKey()]; left && f.Status == fees.StatusTransferred {
-				res.Disagreements = append(res.Disagreements, Disagreement{UserID: u, FeeID: f.ID, TransactionID: f.TransactionID,
-					AlmaStatus: f.Status, Alma: f.Balance, Problem: "transferred in Alma, never sent to the bursar"})
-			}
-		}
-		if s, ok := stated[u]; ok && !total.Valid() {
-			total = fees.Zero(s.Currency())
-		}
-		if s, ok := stated[u]; ok && !s.Equal(total) {
-			res.Disagreements = append(res.Disagreements, Disagreement{UserID: u, Alma: total, Bursar: s,
-				Problem: fmt.Sprintf("the bursar states %s owed, the journal expects %s", s, total)})
-		}
+	each := make([]Reconciliation, len(users))
+	err = j.forEachStudent(ctx, users, func(ctx context.Context, i int, u string) error {
+		s, ok := stated[u]
+		var err error
+		each[i], err = j.reconcileStudent(ctx, u, s, ok)
+		return err
+	})
+	if err != nil {
+		return res, err
+	}
+	for _, r := range each {
+		res.Fees += r.Fees
+		res.Disagreements = append(res.Disagreements, r.Disagreements...)
 	}
 	j.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: reconciliation", slog.Int("students", res.Students),
 		slog.Int("fees", res.Fees), slog.Int("disagreements", len(res.Disagreements)))
 	return res, nil
+}
+
+// reconcileStudent reconciles one student: the fees and disagreements of
+// the result are the student's. stated is the bursar's statement of the
+// student's total, when hasStated.
+func (j *Jobs) reconcileStudent(ctx context.Context, u string, stated fees.Money, hasStated bool) (Reconciliation, error) {
+	var res Reconciliation
+	charges, err := j.chargesHeld(ctx, u)
+	if err != nil {
+		return res, err
+	}
+	almaFees, err := j.deps.Alma.ListFees(ctx, u)
+	if err != nil {
+		return res, fmt.Errorf("reconcile: fees of a student: %w", err)
+	}
+	byTx := map[string]fees.Fee{} // by charge key
+	for _, f := range almaFees {
+		if f.TransactionID != "" {
+			byTx[f.ChargeKey()] = f
+		}
+	}
+	var total fees.Money
+	for _, ch := range charges {
+		c, held := ch.rec, ch.held
+		res.Fees++
+		total = addMoney(total, held)
+		f, ok := byTx[c.Key]
+		if !ok {
+			for _, g := range almaFees {
+				if g.ID == c.FeeID {
+					f, ok = g, true
+				}
+			}
+		}
+		if !ok {
+			res.Disagreements = append(res.Disagreements, Disagreement{UserID: u, FeeID: c.FeeID, TransactionID: chargeTxID(c),
+				Bursar: held, Problem: "charged to the bursar, unknown to Alma"})
+			continue
+		}
+		delete(byTx, f.ChargeKey())
+		if !f.Balance.Equal(held) {
+			res.Disagreements = append(res.Disagreements, Disagreement{UserID: u, FeeID: f.ID, TransactionID: chargeTxID(c),
+				AlmaStatus: f.Status, Alma: f.Balance, Bursar: held,
+				Problem: fmt.Sprintf("Alma shows %s left, the bursar holds %s", f.Balance, held)})
+		}
+	}
+	for _, f := range almaFees {
+		if _, left := byTx[f.ChargeKey()]; left && f.Status == fees.StatusTransferred {
+			res.Disagreements = append(res.Disagreements, Disagreement{UserID: u, FeeID: f.ID, TransactionID: f.TransactionID,
+				AlmaStatus: f.Status, Alma: f.Balance, Problem: "transferred in Alma, never sent to the bursar"})
+		}
+	}
+	if hasStated && !total.Valid() {
+		total = fees.Zero(stated.Currency())
+	}
+	if hasStated && !stated.Equal(total) {
+		res.Disagreements = append(res.Disagreements, Disagreement{UserID: u, Alma: total, Bursar: stated,
+			Problem: fmt.Sprintf("the bursar states %s owed, the journal expects %s", stated, total)})
+	}
+	return res, nil
+}
+
+// heldCharge is a charge sent to the bursar and what the bursar still
+// holds of it.
+type heldCharge struct {
+	rec  Record
+	held fees.Money
+}
+
+// chargesHeld returns the charges sent for student u, in key order, each
+// with what the bursar still holds of it (see [outstanding]), in one query.
+func (j *Jobs) chargesHeld(ctx context.Context, u string) ([]heldCharge, error) {
+	// "p.ref != ''" lets SQLite use the partial index records_ref.
+	rows, err := j.deps.Journal.db.QueryContext(ctx, `SELECT c.key, c.fee_id, c.fee_type, c.amount, c.currency,
+		(SELECT COALESCE(SUM(p.amount), 0) FROM records p
+			WHERE p.ref = c.key AND p.ref != '' AND p.outcome IN ('forwarded', 'credited') AND p.currency = c.currency)
+		FROM records c WHERE c.kind = 'charge' AND c.outcome = 'charged' AND c.user_id = ? ORDER BY c.key`, u)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile: journal: %w", err)
+	}
+	defer rows.Close()
+	var out []heldCharge
+	for rows.Next() {
+		c := heldCharge{rec: Record{Kind: KindCharge, Outcome: OutcomeCharged, UserID: u}}
+		var typ, cur string
+		var amount, taken int64
+		if err := rows.Scan(&c.rec.Key, &c.rec.FeeID, &typ, &amount, &cur, &taken); err != nil {
+			return nil, fmt.Errorf("reconcile: journal: %w", err)
+		}
+		c.rec.FeeType, c.rec.Amount = fees.Type(typ), amountOf(amount, cur)
+		c.held = amountOf(amount-taken, cur)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// distinctUsers returns, sorted, the distinct non-empty student ids of
+// the records that where (a WHERE clause over the records table) selects.
+func distinctUsers(ctx context.Context, db *sql.DB, where string) ([]string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT DISTINCT user_id FROM records `+where+` AND user_id != '' ORDER BY user_id`)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile: journal: %w", err)
+	}
+	defer rows.Close()
+	var users []string
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return nil, fmt.Errorf("reconcile: journal: %w", err)
+		}
+		users = append(users, u)
+	}
+	return users, rows.Err()
+}
+
+// forEachStudent calls fn for each of users, [Options].AlmaWorkers at a
+// time, with the user's index, and returns the first error, which stops
+// the rest.
+func (j *Jobs) forEachStudent(ctx context.Context, users []string, fn func(ctx context.Context, i int, user string) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(j.opts.AlmaWorkers)
+	for i, u := range users {
+		g.Go(func() error { return fn(gctx, i, u) })
+	}
+	return g.Wait()
 }

@@ -2,8 +2,11 @@ package reconcile_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/reconcile"
@@ -77,5 +80,45 @@ func TestReconcileAgreesAfterPaymentsAndCredits(t *testing.T) {
 	rec, err := e.jobs(nil).Reconcile(t.Context(), statedBalances{"S001": usd("70.00"), "S002": usd("0.00")})
 	if err != nil || !rec.Agree() {
 		t.Errorf("reconciliation = %+v, %v", rec, err)
+	}
+}
+
+// TestReconcileAsksAboutStudentsSideBySide: the reconciliation asks Alma
+// about Options.AlmaWorkers students at once, and its result does not
+// depend on how many.
+func TestReconcileAsksAboutStudentsSideBySide(t *testing.T) {
+	var want []reconcile.Disagreement
+	for _, workers := range []int{1, 3} {
+		e := newEnv(t)
+		a := newFakeAlma()
+		e.alma = a
+		e.put(e.library, "exports/alma-1-0301.xml",
+			"fee|T1|S001|F1|OVERDUEFINE|B1|1.00", "fee|T2|S002|F2|OVERDUEFINE|B2|2.00",
+			"fee|T3|S003|F3|OVERDUEFINE|B3|3.00", "fee|T4|S004|F4|OVERDUEFINE|B4|4.00", "end|4")
+		if _, err := e.jobs(nil).Charges(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		a.add("S002", "F2", "T2", fees.TypeOverdueFine, "B2", "2.50") // disagrees
+		a.add("S004", "F4", "T4", fees.TypeOverdueFine, "B4", "4.00")
+		hook, most := concurrency(workers)
+		a.onList = hook
+		e.opts.AlmaWorkers = workers
+		rec, err := e.jobs(nil).Reconcile(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if most() != workers || rec.Students != 4 || rec.Fees != 4 {
+			t.Errorf("%d workers: %d students asked about at once; %+v", workers, most(), rec)
+		}
+		if want == nil {
+			want = rec.Disagreements
+			if len(want) != 3 { // S001 and S003 unknown to Alma, S002 differs
+				t.Fatalf("disagreements %+v", want)
+			}
+			continue
+		}
+		if diff := cmp.Diff(fmt.Sprint(want), fmt.Sprint(rec.Disagreements)); diff != "" {
+			t.Errorf("%d workers: disagreements differ from 1 (-want +got):\n%s", workers, diff)
+		}
 	}
 }

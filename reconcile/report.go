@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/feebridge/feebridge/fees"
@@ -166,45 +167,40 @@ func (j *Jobs) returnedWithFees(ctx context.Context) ([]fees.Fee, error) {
 			}), nil
 		}
 	}
-	rows, err := j.deps.Journal.db.QueryContext(ctx, `SELECT DISTINCT user_id FROM records
-		WHERE kind IN ('charge', 'waiver', 'event') AND user_id != '' ORDER BY user_id`)
+	users, err := distinctUsers(ctx, j.deps.Journal.db, `WHERE kind IN ('charge', 'waiver', 'event')`)
 	if err != nil {
 		return nil, err
 	}
-	var users []string
-	for rows.Next() {
-		var u string
-		if err := rows.Scan(&u); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		users = append(users, u)
-	}
-	rows.Close()
-	lost := map[string]bool{}
-	var out []fees.Fee
-	for _, u := range users {
+	var mu sync.Mutex
+	lost := map[string]bool{} // by barcode: still lost
+	each := make([][]fees.Fee, len(users))
+	err = j.forEachStudent(ctx, users, func(ctx context.Context, i int, u string) error {
 		open, err := j.deps.Alma.ListFees(ctx, u, fees.StatusActive, fees.StatusTransferred)
 		if err != nil {
-			return out, fmt.Errorf("reconcile: report: fees of a student: %w", err)
+			return fmt.Errorf("reconcile: report: fees of a student: %w", err)
 		}
 		for _, f := range open {
 			if !slices.Contains(j.opts.LostTypes, f.Type) || !f.Balance.IsPositive() || f.Item.Barcode == "" {
 				continue
 			}
+			mu.Lock()
 			still, ok := lost[f.Item.Barcode]
+			mu.Unlock()
 			if !ok {
 				if still, err = j.deps.Alma.ItemLost(ctx, f.Item.Barcode); err != nil {
-					return out, fmt.Errorf("reconcile: report: item %s: %w", f.Item.Barcode, err)
+					return fmt.Errorf("reconcile: report: item %s: %w", f.Item.Barcode, err)
 				}
+				mu.Lock()
 				lost[f.Item.Barcode] = still
+				mu.Unlock()
 			}
 			if !still {
-				out = append(out, f)
+				each[i] = append(each[i], f)
 			}
 		}
-	}
-	return out, nil
+		return nil
+	})
+	return slices.Concat(each...), err
 }
 
 // paymentsNotInAlma lists fees with payments forwarded before at minus the
@@ -234,21 +230,44 @@ func (j *Jobs) paymentsNotInAlma(ctx context.Context, at time.Time) ([]PendingPa
 		pend = append(pend, p)
 	}
 	rows.Close()
+	// One call per student, for all of the student's fees with payments.
+	var users []string
+	byUser := map[string][]int{}
+	for i, p := range pend {
+		if _, ok := byUser[p.UserID]; !ok {
+			users = append(users, p.UserID)
+		}
+		byUser[p.UserID] = append(byUser[p.UserID], i)
+	}
+	late := make([]bool, len(pend))
+	err = j.forEachStudent(ctx, users, func(ctx context.Context, _ int, u string) error {
+		all, err := j.deps.Alma.ListFees(ctx, u)
+		if err != nil {
+			return fmt.Errorf("reconcile: report: fees of a student: %w", err)
+		}
+		for _, i := range byUser[u] {
+			p := &pend[i]
+			f, err := findFee(all, p.FeeID, p.TransactionID, types[i])
+			if err != nil {
+				return fmt.Errorf("reconcile: report: fee %s: %w", p.FeeID, err)
+			}
+			p.AlmaPaid = f.Paid
+			if !f.Paid.Valid() {
+				p.AlmaPaid = fees.Zero(p.Forwarded.Currency())
+			}
+			if c, err := p.AlmaPaid.Cmp(p.Forwarded); err != nil || c < 0 {
+				late[i] = true
+			}
+		}
+		return nil
+	})
 	var out []PendingPayment
 	for i, p := range pend {
-		f, err := j.findFee(ctx, p.UserID, p.FeeID, p.TransactionID, types[i])
-		if err != nil {
-			return out, fmt.Errorf("reconcile: report: fee %s: %w", p.FeeID, err)
-		}
-		p.AlmaPaid = f.Paid
-		if !f.Paid.Valid() {
-			p.AlmaPaid = fees.Zero(p.Forwarded.Currency())
-		}
-		if c, err := p.AlmaPaid.Cmp(p.Forwarded); err != nil || c < 0 {
+		if late[i] {
 			out = append(out, p)
 		}
 	}
-	return out, nil
+	return out, err
 }
 
 // ReportResult is what [Jobs.Report] wrote.
@@ -449,14 +468,11 @@ func (r Report) WriteHTML(w io.Writer) error {
 	return nil
 }
 
-// findFee finds a student's fee in Alma by its charge key (bursar
-// transaction id and fee type; see fees.ChargeKey) or its fee id: an export
-// file carries only the former, so the journal may know no other.
-func (j *Jobs) findFee(ctx context.Context, user, feeID, txid string, typ fees.Type) (fees.Fee, error) {
-	all, err := j.deps.Alma.ListFees(ctx, user)
-	if err != nil {
-		return fees.Fee{}, err
-	}
+// findFee finds a student's fee among all, the student's fees in Alma, by
+// its charge key (bursar transaction id and fee type; see fees.ChargeKey)
+// or its fee id: an export file carries only the former, so the journal
+// may know no other.
+func findFee(all []fees.Fee, feeID, txid string, typ fees.Type) (fees.Fee, error) {
 	for _, f := range all {
 		if (txid != "" && f.TransactionID == txid && (typ == "" || f.Type == typ)) || (feeID != "" && f.ID == feeID) {
 			return f, nil

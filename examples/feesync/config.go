@@ -82,6 +82,9 @@ type AlmaConfig struct {
 	APIKeyFile string `toml:"api_key_file"`
 	// RatePerSecond bounds the API calls; Alma refuses more than 25/s.
 	RatePerSecond int `toml:"rate_per_second"`
+	// Workers is how many students the reconciliation and the report ask
+	// Alma about at once, within RatePerSecond.
+	Workers int `toml:"workers"`
 	// Timeout of one API call.
 	Timeout Duration `toml:"timeout"`
 }
@@ -339,6 +342,9 @@ func (c *Config) setDefaults() {
 	if c.Alma.RatePerSecond == 0 {
 		c.Alma.RatePerSecond = 20
 	}
+	if c.Alma.Workers == 0 {
+		c.Alma.Workers = 4
+	}
 	if c.Alma.Timeout == 0 {
 		c.Alma.Timeout = Duration(30 * time.Second)
 	}
@@ -438,6 +444,9 @@ func (c *Config) validateValues() error {
 	}
 	if c.Alma.RatePerSecond < 1 || c.Alma.RatePerSecond > 25 {
 		return c.errorf("alma.rate_per_second", "%d is outside 1..25 (Alma refuses more than 25 calls a second)", c.Alma.RatePerSecond)
+	}
+	if c.Alma.Workers < 1 || c.Alma.Workers > 16 {
+		return c.errorf("alma.workers", "%d is outside 1..16", c.Alma.Workers)
 	}
 	if err := c.checkSecretRef("alma.api_key", c.Alma.APIKeyEnv, c.Alma.APIKeyFile); err != nil {
 		return err

@@ -42,7 +42,7 @@ func TestExampleConfigDocumentsEveryKey(t *testing.T) {
 	lines := keyLines(data)
 	for _, key := range []string{
 		"timezone", "currency", "journal",
-		"alma.region", "alma.base_url", "alma.api_key_env", "alma.api_key_file", "alma.rate_per_second", "alma.timeout",
+		"alma.region", "alma.base_url", "alma.api_key_env", "alma.api_key_file", "alma.rate_per_second", "alma.workers", "alma.timeout",
 		"library.type", "library.address", "library.user", "library.tls", "library.password_env", "library.password_file",
 		"library.timeout", "library.root", "library.export_folder", "library.credit_folder", "library.import_folder",
 		"peoplesoft.type", "peoplesoft.path", "peoplesoft.inbound_folder", "peoplesoft.outbound_folder",
@@ -111,6 +111,8 @@ func TestConfigErrors(t *testing.T) {
 			"f.toml:12: terms.strat: unknown key"},
 		{"rate", minimalConfig + "[alma]\nrate_per_second = 100\n",
 			"f.toml:9: alma.rate_per_second: 100 is outside 1..25 (Alma refuses more than 25 calls a second)"},
+		{"workers", minimalConfig + "[alma]\nworkers = 40\n",
+			"f.toml:9: alma.workers: 40 is outside 1..16"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseConfig("f.toml", []byte(tc.text))

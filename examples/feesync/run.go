@@ -261,6 +261,7 @@ func (m *Main) openJobs(ctx context.Context, withAlma bool) (*reconcile.Jobs, er
 		WaiveReason:  c.Waive.Reason,
 		WaiveComment: c.Waive.Comment,
 		LostTypes:    lost,
+		AlmaWorkers:  c.Alma.Workers,
 	})
 }
 
