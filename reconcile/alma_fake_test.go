@@ -20,9 +20,9 @@ type fakeAlma struct {
 	lost     map[string]bool // by barcode
 	blocks   map[string]int  // removals by user
 	waives   int
-	failNext error  // returned by the next Waive
-	onLoan   func() // when set, called as GetLoan starts
-	onList   func() // when set, called as ListFees starts
+	failNext error                        // returned by the next Waive
+	onLoan   func()                       // when set, called as GetLoan starts
+	onList   func(statuses []fees.Status) // when set, called as ListFees starts
 }
 
 // concurrency returns a hook for onLoan or onList that holds each call
@@ -88,7 +88,7 @@ func (a *fakeAlma) find(user, id string) (*fees.Fee, error) {
 
 func (a *fakeAlma) ListFees(ctx context.Context, user string, st ...fees.Status) ([]fees.Fee, error) {
 	if a.onList != nil {
-		a.onList()
+		a.onList(st)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -67,7 +67,9 @@ const (
 //     forwarded, waived, rejected, done, failed), the input file (file_id),
 //     the output file, the student, the fee, its type and item barcode, the
 //     amount in minor units, the charge it refers to (ref), the channel of a
-//     payment, the reason of a rejection and the source line. A record whose
+//     payment, the reason of a rejection, the source line, and (seen_at)
+//     when the library system was first seen to show a forwarded payment.
+//     A record whose
 //     output file is not yet published (files.status = 'publishing') has been
 //     decided but is not yet delivered.
 //   - locks: one row per job lock: owner and lease expiry.
@@ -207,6 +209,9 @@ var migrations = []string{
 	// that journaling a payment updates one index fewer.
 	`DROP INDEX records_user;
 	CREATE INDEX records_user ON records(user_id) WHERE kind = 'charge';`,
+	// 6: when the library system was first seen to show a forwarded
+	// payment, so that the daily report stops asking about it.
+	`ALTER TABLE records ADD COLUMN seen_at TEXT NOT NULL DEFAULT '';`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {

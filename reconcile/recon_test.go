@@ -101,7 +101,7 @@ func TestReconcileAsksAboutStudentsSideBySide(t *testing.T) {
 		a.add("S002", "F2", "T2", fees.TypeOverdueFine, "B2", "2.50") // disagrees
 		a.add("S004", "F4", "T4", fees.TypeOverdueFine, "B4", "4.00")
 		hook, most := concurrency(workers)
-		a.onList = hook
+		a.onList = func([]fees.Status) { hook() }
 		e.opts.AlmaWorkers = workers
 		rec, err := e.jobs(nil).Reconcile(t.Context(), nil)
 		if err != nil {

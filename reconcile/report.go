@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -71,7 +72,9 @@ func (r Report) Exceptions() int {
 
 // BuildReport gathers the report for the day that contains at, from the
 // journal and (when configured) Alma. Without an Alma API the lists that
-// need it are empty.
+// need it are empty. The journal notes which forwarded payments Alma was
+// seen to show (except in a dry run), so that a later report does not ask
+// about them again.
 func (j *Jobs) BuildReport(ctx context.Context, at time.Time) (Report, error) {
 	jr := j.deps.Journal
 	start := time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, at.Location())
@@ -204,18 +207,23 @@ func (j *Jobs) returnedWithFees(ctx context.Context) ([]fees.Fee, error) {
 }
 
 // paymentsNotInAlma lists fees with payments forwarded before at minus the
-// delay that Alma does not show as paid.
+// delay that Alma does not show as paid. A fee whose payments Alma shows
+// is marked so in the journal (seen_at, but not in a dry run), and is not
+// asked about again until another payment is forwarded for it.
 func (j *Jobs) paymentsNotInAlma(ctx context.Context, at time.Time) ([]PendingPayment, error) {
 	cutoff := formatTime(at.Add(-j.opts.PaymentDelay))
-	rows, err := j.deps.Journal.db.QueryContext(ctx, `SELECT p.ref, c.fee_type, c.user_id, c.fee_id, p.currency, SUM(p.amount), MIN(p.created_at)
+	// A payment's updated_at is when it was forwarded (decided into an
+	// import file), also for one held first and re-driven later.
+	rows, err := j.deps.Journal.db.QueryContext(ctx, `SELECT p.ref, c.fee_type, c.user_id, c.fee_id, p.currency, SUM(p.amount), MIN(p.updated_at)
 		FROM records p JOIN records c ON c.kind = 'charge' AND c.key = p.ref
-		WHERE p.kind = 'payment' AND p.outcome = 'forwarded'
-		GROUP BY p.ref, c.fee_type, c.user_id, c.fee_id, p.currency HAVING MIN(p.created_at) <= ? ORDER BY p.ref`, cutoff)
+		WHERE p.kind = 'payment' AND p.outcome = 'forwarded' AND p.updated_at <= ?
+		GROUP BY p.ref, c.fee_type, c.user_id, c.fee_id, p.currency HAVING MAX(p.seen_at = '') = 1 ORDER BY p.ref`, cutoff)
 	if err != nil {
 		return nil, fmt.Errorf("reconcile: report: %w", err)
 	}
 	var pend []PendingPayment
 	var types []fees.Type
+	var refs []string
 	for rows.Next() {
 		var p PendingPayment
 		var ref, typ, cur, since string
@@ -226,6 +234,7 @@ func (j *Jobs) paymentsNotInAlma(ctx context.Context, at time.Time) ([]PendingPa
 		}
 		p.TransactionID = chargeTxID(Record{Key: ref, FeeType: fees.Type(typ)})
 		types = append(types, fees.Type(typ))
+		refs = append(refs, ref)
 		p.Forwarded, p.Since = fees.FromMinor(sum, fees.Currency(cur)), parseTime(since)
 		pend = append(pend, p)
 	}
@@ -261,13 +270,38 @@ func (j *Jobs) paymentsNotInAlma(ctx context.Context, at time.Time) ([]PendingPa
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
 	var out []PendingPayment
+	var seen []string
 	for i, p := range pend {
 		if late[i] {
 			out = append(out, p)
+		} else {
+			seen = append(seen, refs[i])
 		}
 	}
-	return out, err
+	return out, j.markSeen(ctx, seen, cutoff)
+}
+
+// markSeen marks the payments forwarded for the charges refs up to cutoff
+// as shown by Alma.
+func (j *Jobs) markSeen(ctx context.Context, refs []string, cutoff string) error {
+	if len(refs) == 0 || j.opts.DryRun {
+		return nil
+	}
+	list, err := json.Marshal(refs)
+	if err != nil {
+		return err
+	}
+	_, err = j.deps.Journal.db.ExecContext(ctx, `UPDATE records SET seen_at = ?
+		WHERE kind = 'payment' AND outcome = 'forwarded' AND seen_at = '' AND updated_at <= ?
+		AND ref IN (SELECT value FROM json_each(?))`, formatTime(j.opts.Now()), cutoff, string(list))
+	if err != nil {
+		return fmt.Errorf("reconcile: report: journal: %w", err)
+	}
+	return nil
 }
 
 // ReportResult is what [Jobs.Report] wrote.

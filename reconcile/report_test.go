@@ -15,6 +15,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -186,5 +187,62 @@ func TestReportCSVNeutralisesFormulas(t *testing.T) {
 	want := []string{"held payment", "'@SUM(A1)", "", "'=1+1", "", "", "-5.00", "", "", "'+cmd|' /C calc'!A0"}
 	if strings.Join(got, "\x00") != strings.Join(want, "\x00") {
 		t.Errorf("row = %q, want %q", got, want)
+	}
+}
+
+// TestReportAsksAboutEachPaymentUntilAlmaShowsIt: the report lists a fee
+// whose payments Alma does not show once PaymentDelay has passed since
+// each was forwarded (a payment forwarded later does not make an earlier
+// one late), and stops asking Alma about a fee once it shows them all.
+func TestReportAsksAboutEachPaymentUntilAlmaShowsIt(t *testing.T) {
+	e := newEnv(t)
+	a := newFakeAlma()
+	e.alma = a
+	charged(t, e) // T1: 120.00 for S001
+	a.add("S001", "F1", "T1", fees.TypeLostItemReplacementFee, "B100", "120.00")
+	var lists atomic.Int32 // of all of a student's fees: the check of payments
+	a.onList = func(st []fees.Status) {
+		if len(st) == 0 {
+			lists.Add(1)
+		}
+	}
+	t0 := e.now
+	pay := func(name, line string) {
+		t.Helper()
+		e.put(e.bursar, "outbound/"+name, line, "end|1")
+		if res, err := e.jobs(nil).Payments(t.Context()); err != nil || res.Records != 1 {
+			t.Fatalf("payments %s: %+v, %v", name, res, err)
+		}
+	}
+	late := func(at time.Duration) []reconcile.PendingPayment {
+		t.Helper()
+		e.now = t0.Add(at)
+		rep, err := e.jobs(nil).BuildReport(t.Context(), e.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep.PaymentsNotInAlma
+	}
+	pay("a.csv", "R1|T1|S001|50.00|CASHIER|CASH")
+	a.pay("S001", "F1", "50.00") // Alma's hourly import
+	if got := late(4 * time.Hour); len(got) != 0 {
+		t.Errorf("Alma shows R1: listed %+v", got)
+	}
+	e.now = t0.Add(5 * time.Hour)
+	pay("b.csv", "R7|T1|S001|20.00|CASHIER|CASH")
+	lists.Store(0)
+	if got := late(6 * time.Hour); len(got) != 0 || lists.Load() != 0 {
+		t.Errorf("R7 is an hour old and R1 was seen: listed %+v after %d calls", got, lists.Load())
+	}
+	if got := late(9 * time.Hour); len(got) != 1 || !got[0].Forwarded.Equal(usd("70.00")) || !got[0].AlmaPaid.Equal(usd("50.00")) {
+		t.Errorf("R7 is four hours old and Alma does not show it: listed %+v", got)
+	}
+	a.pay("S001", "F1", "20.00")
+	if got := late(10 * time.Hour); len(got) != 0 {
+		t.Errorf("Alma shows both: listed %+v", got)
+	}
+	lists.Store(0)
+	if got := late(11 * time.Hour); len(got) != 0 || lists.Load() != 0 {
+		t.Errorf("a fee Alma was seen to show is asked about again: %d calls, listed %+v", lists.Load(), got)
 	}
 }
