@@ -54,6 +54,15 @@ type DropOptions struct {
 	Retry *Retry
 	// Logger receives a warning for each retried failure. Nil discards.
 	Logger *slog.Logger
+	// StaleTemps is how long a temporary upload file ([TempName]) may stay
+	// untouched before a Put into its folder removes it, as left by an
+	// upload that never finished (a process killed in the middle of one).
+	// Zero means 24 hours; a negative value keeps them.
+	StaleTemps time.Duration
+	// Now is the clock that the age of those files is read against; nil
+	// means time.Now. A driver whose files carry another clock's times
+	// (a simulated one) passes it.
+	Now func() time.Time
 }
 
 // Drop is a file drop: a folder tree on a local disk, an FTP server or in
@@ -67,9 +76,11 @@ type DropOptions struct {
 //
 // A Drop is safe for concurrent use.
 type Drop struct {
-	drv   Driver
-	retry Retry
-	log   *slog.Logger
+	drv        Driver
+	retry      Retry
+	log        *slog.Logger
+	staleTemps time.Duration
+	now        func() time.Time
 }
 
 // NewDrop returns a Drop over the driver d. Driver packages call it from
@@ -78,7 +89,13 @@ func NewDrop(d Driver, opts *DropOptions) *Drop {
 	if opts == nil {
 		opts = &DropOptions{}
 	}
-	drop := &Drop{drv: d, retry: DefaultRetry, log: opts.Logger}
+	drop := &Drop{drv: d, retry: DefaultRetry, log: opts.Logger, staleTemps: opts.StaleTemps, now: opts.Now}
+	if drop.staleTemps == 0 {
+		drop.staleTemps = 24 * time.Hour
+	}
+	if drop.now == nil {
+		drop.now = time.Now
+	}
 	if opts.Retry != nil {
 		drop.retry = *opts.Retry
 	}
@@ -267,6 +284,10 @@ func (d *Drop) WriteFile(ctx context.Context, name string, data []byte) error {
 // r is an [io.Seeker] (such as *os.File or *bytes.Reader) that can be
 // rewound. The folder must exist: Put returns NotFound otherwise (see
 // [Drop.MkdirAll]).
+//
+// Once name is in place, Put removes the temporary files of its folder
+// that no upload has touched for [DropOptions].StaleTemps (a day): a
+// process killed in the middle of an upload cannot remove its own.
 func (d *Drop) Put(ctx context.Context, name string, r io.Reader) error {
 	return d.put(ctx, "put", name, r)
 }
@@ -277,7 +298,7 @@ func (d *Drop) put(ctx context.Context, op, name string, r io.Reader) error {
 	}
 	src := newReplay(r)
 	var last error
-	return d.do(ctx, op, name, func(attempt int) error {
+	err := d.do(ctx, op, name, func(attempt int) error {
 		if attempt > 1 && !src.rewind() {
 			// Part of the input is gone: the caller must start again.
 			return &finalError{last}
@@ -285,6 +306,40 @@ func (d *Drop) put(ctx context.Context, op, name string, r io.Reader) error {
 		last = d.putOnce(ctx, name, src)
 		return last
 	})
+	if err == nil {
+		d.removeStaleTemps(ctx, path.Dir(name))
+	}
+	return err
+}
+
+// removeStaleTemps removes the temporary files of dir untouched for
+// d.staleTemps. It tries once: what it cannot list or remove stays hidden
+// until the next Put into dir.
+func (d *Drop) removeStaleTemps(ctx context.Context, dir string) {
+	if d.staleTemps < 0 {
+		return
+	}
+	if dir == "." {
+		dir = ""
+	}
+	list, err := d.drv.List(ctx, dir)
+	if err != nil {
+		return
+	}
+	before := d.now().Add(-d.staleTemps)
+	for _, fi := range list {
+		if fi.IsDir || !IsTempName(fi.Name) || fi.ModTime.IsZero() || !fi.ModTime.Before(before) {
+			continue
+		}
+		p := join(dir, fi.Name)
+		if err := d.drv.Remove(ctx, p); err != nil && ErrorCode(err) != NotFound {
+			d.log.LogAttrs(ctx, slog.LevelWarn, "transport: could not remove a stale temporary file",
+				slog.String("path", p), slog.String("error", cause(err).Error()))
+			continue
+		}
+		d.log.LogAttrs(ctx, slog.LevelInfo, "transport: removed a temporary file an unfinished upload left",
+			slog.String("path", p), slog.Time("modified", fi.ModTime))
+	}
 }
 
 func (d *Drop) putOnce(ctx context.Context, name string, src io.Reader) error {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -365,4 +366,60 @@ func contents(t *testing.T, d *transport.Drop, dir string) map[string]string {
 		out[name] = string(data)
 	}
 	return out
+}
+
+// TestPutRemovesStaleTemps: a Put removes the temporary files of its
+// folder that no upload touched for a day (left by a process killed in
+// the middle of an upload), and leaves the recent ones, the other
+// folders' and any other file alone.
+func TestPutRemovesStaleTemps(t *testing.T) {
+	ctx := t.Context()
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	mem := memdrop.NewDriver(&memdrop.Options{Now: clock})
+	d := transport.NewDrop(mem, &transport.DropOptions{Now: clock})
+	if err := d.MkdirAll(ctx, "out/sub"); err != nil {
+		t.Fatal(err)
+	}
+	raw := func(name string) {
+		if err := mem.Create(ctx, name, strings.NewReader("part")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw("out/.a.csv.tmp-0123456789abcdef")     // two days old by the Put
+	raw("out/sub/.b.csv.tmp-0123456789abcdef") // another folder
+	raw("out/.a.csv.tmp")                      // not a temporary name
+	now = now.Add(47 * time.Hour)
+	raw("out/.c.csv.tmp-fedcba9876543210") // an hour old by the Put: may still be written
+	now = now.Add(time.Hour)
+	if err := d.WriteFile(ctx, "out/x.csv", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, dir := range []string{"out", "out/sub"} {
+		list, err := mem.List(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fi := range list {
+			if !fi.IsDir {
+				got = append(got, dir+"/"+fi.Name)
+			}
+		}
+	}
+	slices.Sort(got)
+	want := []string{"out/.a.csv.tmp", "out/.c.csv.tmp-fedcba9876543210", "out/sub/.b.csv.tmp-0123456789abcdef", "out/x.csv"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("files after the Put (-want +got):\n%s", diff)
+	}
+	// StaleTemps < 0 keeps them all.
+	raw("out/.d.csv.tmp-0123456789abcdef")
+	now = now.Add(72 * time.Hour)
+	keep := transport.NewDrop(mem, &transport.DropOptions{Now: clock, StaleTemps: -1})
+	if err := keep.WriteFile(ctx, "out/y.csv", []byte("y")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mem.Stat(ctx, "out/.d.csv.tmp-0123456789abcdef"); err != nil {
+		t.Errorf("StaleTemps -1 removed a temporary file: %v", err)
+	}
 }

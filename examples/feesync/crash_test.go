@@ -585,7 +585,7 @@ func TestCrashKill(t *testing.T) {
 	chargeStats.HiddenOutput = len(hidden(crash.files("peoplesoft/inbound")))
 	paymentStats.HiddenOutput = len(hidden(crash.files("library/imports")))
 	for _, h := range append(hidden(crash.files("peoplesoft/inbound")), hidden(crash.files("library/imports"))...) {
-		t.Logf("a killed run left the temporary file %s in an output folder", h)
+		t.Logf("a killed run left the temporary file %s in an output folder (hidden; a put into the folder removes it once a day old)", h)
 	}
 
 	// Each run removes what killed runs left in TMPDIR (reconcile's

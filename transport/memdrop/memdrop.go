@@ -38,7 +38,14 @@ func NewWithOptions(opts *Options) *transport.Drop {
 	if opts == nil {
 		opts = &Options{}
 	}
-	return transport.NewDrop(NewDriver(opts), opts.Drop)
+	dopts := transport.DropOptions{}
+	if opts.Drop != nil {
+		dopts = *opts.Drop
+	}
+	if dopts.Now == nil {
+		dopts.Now = opts.Now // the files' own clock, for their age
+	}
+	return transport.NewDrop(NewDriver(opts), &dopts)
 }
 
 // Driver is the memory driver. It is safe for concurrent use.
