@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"time"
 
 	"github.com/feebridge/feebridge/fees"
@@ -151,14 +150,14 @@ func (j *Jobs) decideExport(ctx context.Context, d *decision) error {
 			// An unreadable record is held under a key of its own (file and
 			// line), so that it can never pass for the record whose
 			// transaction id it may share; that id is kept in ref.
-			err = d.reject(ctx, Record{Kind: KindCharge, Key: d.file.SHA256[:16] + ":" + strconv.Itoa(rec.Line),
+			err = d.reject(ctx, Record{Kind: KindCharge, Key: d.lineKey(rec.Line),
 				Ref: rec.Key, UserID: rec.UserID, Line: rec.Line, Reason: rec.Err.Error()})
 		case rec.Fee != nil:
 			err = j.decideCharge(ctx, d, rec, it.item.mapped, w)
 		case rec.Credit != nil:
 			err = j.decideCredit(ctx, d, rec, w)
 		default:
-			err = d.reject(ctx, Record{Kind: KindCharge, Key: d.file.SHA256[:16] + ":" + strconv.Itoa(rec.Line),
+			err = d.reject(ctx, Record{Kind: KindCharge, Key: d.lineKey(rec.Line),
 				UserID: rec.UserID, Line: rec.Line, Reason: "record holds neither a fee nor a credit"})
 		}
 		if err != nil {
@@ -218,7 +217,7 @@ func (j *Jobs) decideCharge(ctx context.Context, d *decision, rec ExportRecord, 
 	}
 	r := chargeRecord(f, rec.Line)
 	if f.TransactionID == "" {
-		r.Key = d.file.SHA256[:16] + ":" + strconv.Itoa(rec.Line)
+		r.Key = d.lineKey(rec.Line)
 		r.Reason = fmt.Sprintf("fee %s has no bursar transaction id", f.ID)
 		return d.reject(ctx, r)
 	}
@@ -268,7 +267,7 @@ func (j *Jobs) decideCredit(ctx context.Context, d *decision, rec ExportRecord, 
 	r := Record{Kind: KindCredit, Key: key, UserID: c.UserID, FeeID: c.FeeID, FeeType: c.Type, Amount: c.Amount,
 		Line: rec.Line, Payload: payload(rec)}
 	if key == "" {
-		r.Key = d.file.SHA256[:16] + ":" + strconv.Itoa(rec.Line)
+		r.Key = d.lineKey(rec.Line)
 		r.Reason = "credit has no bursar transaction id"
 		return d.reject(ctx, r)
 	}

@@ -408,6 +408,11 @@ func (d *decision) flush(ctx context.Context) error {
 	return nil
 }
 
+// lineKey is the key of a record held for its place in the file alone:
+// an unreadable record, one without a key of its own, or one that repeats
+// an earlier line.
+func (d *decision) lineKey(line int) string { return d.file.SHA256[:16] + ":" + strconv.Itoa(line) }
+
 // fileError marks a file that cannot be read at all.
 type fileError struct{ err error }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 
 	"github.com/feebridge/feebridge/fees"
 )
@@ -86,10 +85,6 @@ func (j *Jobs) decidePaymentsFrom(ctx context.Context, d *decision, rd PaymentRe
 	}
 	return nil
 }
-
-// lineKey is the key of a record held for its place in the file alone:
-// an unreadable record, or one that repeats an earlier line.
-func (d *decision) lineKey(line int) string { return d.file.SHA256[:16] + ":" + strconv.Itoa(line) }
 
 // paymentKeys returns the journal key of the payment rec and, for a
 // journal from before charge keys, the key the same payment was forwarded
