@@ -118,7 +118,9 @@ func mib(b uint64) string { return strconv.FormatFloat(float64(b)/(1<<20), 'f', 
 // the live heap stays flat; with unique receipts and
 // a limit of half the file, decoding stops with ErrTooLarge naming the
 // file, having read no more than the limit and a buffer, and the heap grew
-// only by the set of receipts seen.
+// only by the set of receipts seen; with unique receipts, no limit and
+// AllowDuplicates (as the payments job reads), the whole file is read and
+// the heap stays flat.
 func TestHostilePaymentFileHuge(t *testing.T) {
 	size := hostileSize()
 	t.Run("no limit, repeated receipts", func(t *testing.T) {
@@ -160,6 +162,22 @@ func TestHostilePaymentFileHuge(t *testing.T) {
 			limit>>20, err, s.read, good, mib(uint64(max(grew, 0))), perRow)
 		if grew > int64(good)*64+16<<20 {
 			t.Errorf("the live heap grew by %s for %d payments: more than the set of receipts", mib(uint64(grew)), good)
+		}
+	})
+	t.Run("no limit, unique receipts, AllowDuplicates", func(t *testing.T) {
+		// As the payments job reads: it finds repeats through its journal,
+		// so nothing grows with the file.
+		s := &payStream{size: size}
+		base := liveHeap()
+		good, bad, err := decodeStream(s, &peoplesoft.DecodeOptions{File: "huge.csv", AllowDuplicates: true})
+		// The stream ends at size bytes, in the middle of its last row.
+		if err != nil || s.read != size || bad > 1 || int64(good) < s.row-1 {
+			t.Fatalf("read %d of %d bytes, %d payments of %d rows, %d refused, %v", s.read, size, good, s.row, bad, err)
+		}
+		grew := int64(s.peak) - int64(base)
+		t.Logf("%d MB streamed, %d payments: live heap %s before, peak %s", size>>20, good, mib(base), mib(s.peak))
+		if grew > 16<<20 {
+			t.Errorf("the live heap grew by %s reading %d payments; want it flat (under 16 MiB)", mib(uint64(grew)), good)
 		}
 	})
 }
