@@ -27,16 +27,119 @@ type Charge struct {
 // [ChargeEncoder.Encode], then the trailer with the control values on
 // [ChargeEncoder.Close]. It buffers its output.
 type ChargeEncoder struct {
+	encoder
+	cur   *Charge
+	ch    Charge // the charge being written; cur points here
+	units int64
+}
+
+// encoder is what the charge and payment encoders share: the compiled
+// layout and its writer, the sticky error, the running control values,
+// and the header and trailer around the detail records.
+type encoder struct {
 	c       *compiled
 	rw      *recordWriter
 	created time.Time
 	err     error // sticky: a bad layout or a write error
 	began   bool
 	closed  bool
-	cur     *Charge
-	ch      Charge // the charge being written; cur points here
-	units   int64
 	ctl     controls
+}
+
+// open compiles l, which must be of kind, to write to w.
+func (e *encoder) open(w io.Writer, l *Layout, kind string, created time.Time) {
+	e.created = created
+	c, err := compile(l)
+	if err == nil && l.Kind != kind {
+		err = fmt.Errorf("kind %q: want %q", l.Kind, kind)
+	}
+	if err != nil {
+		e.err = fmt.Errorf("peoplesoft: %w: %w", ErrLayout, err)
+		return
+	}
+	e.c = c
+	e.rw = newRecordWriter(w, c)
+}
+
+// start readies the encoder for a detail record: it returns the sticky
+// error, refuses a record after close, and writes the header (or the
+// column names) before the first record, with its values from src.
+func (e *encoder) start(src source) error {
+	if e.err != nil {
+		return e.err
+	}
+	if e.closed {
+		return errors.New("peoplesoft: Encode after Close")
+	}
+	if err := e.begin(src); err != nil {
+		e.err = err
+		return err
+	}
+	return nil
+}
+
+func (e *encoder) begin(src source) error {
+	if e.began {
+		return nil
+	}
+	e.began = true
+	if e.c.columnNames {
+		return e.rw.writeNames()
+	}
+	if e.c.header != nil {
+		if _, err := e.rw.encode(e.c.header, src); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// close writes the header if no record did, then the trailer with its
+// values from src, flushes, and returns the first error met.
+func (e *encoder) close(src source) error {
+	if e.closed {
+		return e.err
+	}
+	e.closed = true
+	if e.err != nil {
+		return e.err
+	}
+	if err := e.begin(src); err != nil {
+		e.err = err
+		return err
+	}
+	if e.c.trailer != nil {
+		if field, err := e.rw.encode(e.c.trailer, src); err != nil {
+			e.err = fmt.Errorf("peoplesoft: trailer: %s: %w", field, err)
+			return e.err
+		}
+	}
+	e.err = e.rw.flush()
+	return e.err
+}
+
+// total is the control total so far, in the layout's currency.
+func (e *encoder) total() fees.Money {
+	if e.c == nil {
+		return fees.Money{}
+	}
+	return fees.FromMinor(e.ctl.total, e.c.currency)
+}
+
+func (e *encoder) count(*cfield) int64 { return e.ctl.count }
+
+// control is the value of a control-total field of the header or
+// trailer, in minor units; 0 for any other field.
+func (e *encoder) control(f *cfield) int64 {
+	switch f.role {
+	case roleTotal:
+		return e.ctl.total
+	case roleDebitTotal:
+		return e.ctl.debits
+	case roleCreditTotal:
+		return e.ctl.credits
+	}
+	return 0
 }
 
 // controls are a file's running control values.
@@ -70,34 +173,9 @@ func (t *controls) sum(units int64) error {
 // created as the file's creation time in its header. If l is not a valid
 // charge layout, every call returns an error wrapping [ErrLayout].
 func NewChargeEncoder(w io.Writer, l *Layout, created time.Time) *ChargeEncoder {
-	e := &ChargeEncoder{created: created}
-	c, err := compile(l)
-	if err == nil && l.Kind != KindCharges {
-		err = fmt.Errorf("kind %q: want %q", l.Kind, KindCharges)
-	}
-	if err != nil {
-		e.err = fmt.Errorf("peoplesoft: %w: %w", ErrLayout, err)
-		return e
-	}
-	e.c = c
-	e.rw = newRecordWriter(w, c)
+	e := &ChargeEncoder{}
+	e.open(w, l, KindCharges, created)
 	return e
-}
-
-func (e *ChargeEncoder) begin() error {
-	if e.began {
-		return nil
-	}
-	e.began = true
-	if e.c.columnNames {
-		return e.rw.writeNames()
-	}
-	if e.c.header != nil {
-		if _, err := e.rw.encode(e.c.header, e); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Encode writes one charge. A charge that cannot be written as the layout
@@ -105,14 +183,7 @@ func (e *ChargeEncoder) begin() error {
 // amount in another currency) returns an *[EncodeError], writes nothing
 // and leaves the file good; a write error is returned by every later call.
 func (e *ChargeEncoder) Encode(ch Charge) error {
-	if e.err != nil {
-		return e.err
-	}
-	if e.closed {
-		return errors.New("peoplesoft: Encode after Close")
-	}
-	if err := e.begin(); err != nil {
-		e.err = err
+	if err := e.start(e); err != nil {
 		return err
 	}
 	units, err := minorOf(ch.Amount, e.c.currency)
@@ -148,36 +219,11 @@ func (e *ChargeEncoder) Encode(ch Charge) error {
 func (e *ChargeEncoder) Count() int { return int(e.ctl.count) }
 
 // Total returns the signed sum of the charges written so far.
-func (e *ChargeEncoder) Total() fees.Money {
-	if e.c == nil {
-		return fees.Money{}
-	}
-	return fees.FromMinor(e.ctl.total, e.c.currency)
-}
+func (e *ChargeEncoder) Total() fees.Money { return e.total() }
 
 // Close writes the trailer, flushes, and returns the first error met. It
 // does not close the underlying writer.
-func (e *ChargeEncoder) Close() error {
-	if e.closed {
-		return e.err
-	}
-	e.closed = true
-	if e.err != nil {
-		return e.err
-	}
-	if err := e.begin(); err != nil {
-		e.err = err
-		return err
-	}
-	if e.c.trailer != nil {
-		if field, err := e.rw.encode(e.c.trailer, e); err != nil {
-			e.err = fmt.Errorf("peoplesoft: trailer: %s: %w", field, err)
-			return e.err
-		}
-	}
-	e.err = e.rw.flush()
-	return e.err
-}
+func (e *ChargeEncoder) Close() error { return e.close(e) }
 
 // source, for detail, header and trailer records.
 
@@ -199,17 +245,10 @@ func (e *ChargeEncoder) text(f *cfield) string {
 }
 
 func (e *ChargeEncoder) amount(f *cfield) int64 {
-	switch f.role {
-	case roleAmount:
+	if f.role == roleAmount {
 		return e.units
-	case roleTotal:
-		return e.ctl.total
-	case roleDebitTotal:
-		return e.ctl.debits
-	case roleCreditTotal:
-		return e.ctl.credits
 	}
-	return 0
+	return e.control(f)
 }
 
 func (e *ChargeEncoder) date(f *cfield) time.Time {
@@ -218,8 +257,6 @@ func (e *ChargeEncoder) date(f *cfield) time.Time {
 	}
 	return e.created
 }
-
-func (e *ChargeEncoder) count(*cfield) int64 { return e.ctl.count }
 
 // DecodeOptions tune a decoder. The zero value (or nil) means defaults.
 type DecodeOptions struct {

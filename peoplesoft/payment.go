@@ -1,7 +1,6 @@
 package peoplesoft
 
 import (
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -236,64 +235,26 @@ func (pd *PaymentDecoder) Created() time.Time { return pd.d.created }
 // PaymentEncoder writes a payment file in a layout; the simulated ledger
 // uses it. It refuses a payment whose key it already wrote.
 type PaymentEncoder struct {
-	c       *compiled
-	rw      *recordWriter
-	created time.Time
-	err     error
-	began   bool
-	closed  bool
+	encoder
 	cur     *Payment
 	p       Payment // the payment being written; cur points here
 	paid    int64
 	charged int64
-	ctl     controls
 	keys    map[string]bool
 }
 
 // NewPaymentEncoder returns an encoder that writes to w in layout l, with
 // created as the file's creation time in its header, if it has one.
 func NewPaymentEncoder(w io.Writer, l *Layout, created time.Time) *PaymentEncoder {
-	e := &PaymentEncoder{created: created, keys: make(map[string]bool)}
-	c, err := compile(l)
-	if err == nil && l.Kind != KindPayments {
-		err = fmt.Errorf("kind %q: want %q", l.Kind, KindPayments)
-	}
-	if err != nil {
-		e.err = fmt.Errorf("peoplesoft: %w: %w", ErrLayout, err)
-		return e
-	}
-	e.c = c
-	e.rw = newRecordWriter(w, c)
+	e := &PaymentEncoder{keys: make(map[string]bool)}
+	e.open(w, l, KindPayments, created)
 	return e
-}
-
-func (e *PaymentEncoder) begin() error {
-	if e.began {
-		return nil
-	}
-	e.began = true
-	if e.c.columnNames {
-		return e.rw.writeNames()
-	}
-	if e.c.header != nil {
-		if _, err := e.rw.encode(e.c.header, e); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Encode writes one payment. A payment that cannot be written returns an
 // *[EncodeError] and writes nothing.
 func (e *PaymentEncoder) Encode(p Payment) error {
-	if e.err != nil {
-		return e.err
-	}
-	if e.closed {
-		return errors.New("peoplesoft: Encode after Close")
-	}
-	if err := e.begin(); err != nil {
-		e.err = err
+	if err := e.start(e); err != nil {
 		return err
 	}
 	fail := func(field string, err error) error { return &EncodeError{Ref: p.Ref, Field: field, Err: err} }
@@ -345,36 +306,11 @@ func (e *PaymentEncoder) Encode(p Payment) error {
 func (e *PaymentEncoder) Count() int { return int(e.ctl.count) }
 
 // Total returns the sum of PAID_AMT written so far.
-func (e *PaymentEncoder) Total() fees.Money {
-	if e.c == nil {
-		return fees.Money{}
-	}
-	return fees.FromMinor(e.ctl.total, e.c.currency)
-}
+func (e *PaymentEncoder) Total() fees.Money { return e.total() }
 
 // Close writes the trailer, if the layout has one, flushes, and returns
 // the first error met. It does not close the underlying writer.
-func (e *PaymentEncoder) Close() error {
-	if e.closed {
-		return e.err
-	}
-	e.closed = true
-	if e.err != nil {
-		return e.err
-	}
-	if err := e.begin(); err != nil {
-		e.err = err
-		return err
-	}
-	if e.c.trailer != nil {
-		if field, err := e.rw.encode(e.c.trailer, e); err != nil {
-			e.err = fmt.Errorf("peoplesoft: trailer: %s: %w", field, err)
-			return e.err
-		}
-	}
-	e.err = e.rw.flush()
-	return e.err
-}
+func (e *PaymentEncoder) Close() error { return e.close(e) }
 
 func (e *PaymentEncoder) text(f *cfield) string {
 	p := e.cur
@@ -401,14 +337,8 @@ func (e *PaymentEncoder) amount(f *cfield) int64 {
 		return e.paid
 	case roleChargeAmt:
 		return e.charged
-	case roleTotal:
-		return e.ctl.total
-	case roleDebitTotal:
-		return e.ctl.debits
-	case roleCreditTotal:
-		return e.ctl.credits
 	}
-	return 0
+	return e.control(f)
 }
 
 func (e *PaymentEncoder) date(f *cfield) time.Time {
@@ -417,5 +347,3 @@ func (e *PaymentEncoder) date(f *cfield) time.Time {
 	}
 	return e.created
 }
-
-func (e *PaymentEncoder) count(*cfield) int64 { return e.ctl.count }
