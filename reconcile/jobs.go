@@ -108,6 +108,15 @@ type Options struct {
 	// report ask Alma about at once (4). The Alma client's rate limit
 	// still bounds the calls; more workers hide each call's latency.
 	AlmaWorkers int
+	// QuietAfter bounds the students the reconciliation (and the report,
+	// when it has no Alma report of returned lost items) asks Alma about:
+	// those the bursar still holds something of, per the journal, and
+	// those whose charges, or a payment, credit or waiver of them,
+	// changed in the last QuietAfter (30 days). A student settled and
+	// quiet for longer agreed when last asked; asking about every student
+	// ever charged, every night, would make the calls grow with the
+	// journal's age. Negative asks about every student.
+	QuietAfter time.Duration
 
 	faultHook func(step string) error
 }
@@ -183,6 +192,9 @@ func New(deps Deps, opts *Options) (*Jobs, error) {
 	}
 	if o.AlmaWorkers <= 0 {
 		o.AlmaWorkers = 4
+	}
+	if o.QuietAfter == 0 {
+		o.QuietAfter = 30 * 24 * time.Hour
 	}
 	return &Jobs{deps: deps, opts: o, log: o.Logger}, nil
 }

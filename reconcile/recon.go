@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -32,8 +31,9 @@ type Disagreement struct {
 
 // Reconciliation is the outcome of [Jobs.Reconcile].
 type Reconciliation struct {
-	Students      int
-	Fees          int
+	Students      int // students compared
+	Fees          int // their charges compared
+	Quiet         int // students settled and quiet, not asked about (see [Options].QuietAfter)
 	Disagreements []Disagreement
 }
 
@@ -48,16 +48,19 @@ func (r Reconciliation) Agree() bool { return len(r.Disagreements) == 0 }
 // never sent. When balances is not nil, each student's total is also
 // compared with the bursar's own statement.
 //
-// Students are taken one by one, [Options].AlmaWorkers at a time (Alma's
-// client keeps to its call rate), so that memory holds one student's
-// charges per worker, however many the journal has. Disagreements come in
-// the order of the students' ids.
+// The students compared are those the bursar still holds something of,
+// those with a change in the last [Options].QuietAfter, and those of the
+// bursar's statement; the others are counted as Quiet. They are taken one
+// by one, [Options].AlmaWorkers at a time (Alma's client keeps to its
+// call rate), so that memory holds one student's charges per worker,
+// however many the journal has. Disagreements come in the order of the
+// students' ids.
 func (j *Jobs) Reconcile(ctx context.Context, balances BursarBalances) (Reconciliation, error) {
 	var res Reconciliation
 	if j.deps.Alma == nil {
 		return res, fmt.Errorf("reconcile: no Alma API configured")
 	}
-	users, err := distinctUsers(ctx, j.deps.Journal.db, `WHERE kind = 'charge' AND outcome = 'charged'`)
+	users, quiet, err := j.activeStudents(ctx, false)
 	if err != nil {
 		return res, err
 	}
@@ -68,11 +71,13 @@ func (j *Jobs) Reconcile(ctx context.Context, balances BursarBalances) (Reconcil
 		}
 		for u := range stated {
 			if _, found := slices.BinarySearch(users, u); !found {
-				users = append(users, u)
+				users = append(users, u) // sorted below
 			}
 		}
 		slices.Sort(users)
+		quiet = slices.DeleteFunc(quiet, func(u string) bool { _, ok := stated[u]; return ok })
 	}
+	res.Quiet = len(quiet)
 	res.Students = len(users)
 	each := make([]Reconciliation, len(users))
 	err = j.forEachStudent(ctx, users, func(ctx context.Context, i int, u string) error {
@@ -89,7 +94,7 @@ func (j *Jobs) Reconcile(ctx context.Context, balances BursarBalances) (Reconcil
 		res.Disagreements = append(res.Disagreements, r.Disagreements...)
 	}
 	j.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: reconciliation", slog.Int("students", res.Students),
-		slog.Int("fees", res.Fees), slog.Int("disagreements", len(res.Disagreements)))
+		slog.Int("fees", res.Fees), slog.Int("quiet", res.Quiet), slog.Int("disagreements", len(res.Disagreements)))
 	return res, nil
 }
 
@@ -187,23 +192,53 @@ func (j *Jobs) chargesHeld(ctx context.Context, u string) ([]heldCharge, error) 
 	return out, rows.Err()
 }
 
-// distinctUsers returns, sorted, the distinct non-empty student ids of
-// the records that where (a WHERE clause over the records table) selects.
-func distinctUsers(ctx context.Context, db *sql.DB, where string) ([]string, error) {
-	rows, err := db.QueryContext(ctx, `SELECT DISTINCT user_id FROM records `+where+` AND user_id != '' ORDER BY user_id`)
+// activeStudents returns, sorted, the students with charges sent to the
+// bursar that are active (the bursar still holds something of one of
+// them, or one of them, or a payment, credit or waiver of it, changed in
+// the last QuietAfter), and those that are quiet. With returns, the
+// students of lost returns handled in that time (webhook events and
+// waivers) are active too, charged or not.
+func (j *Jobs) activeStudents(ctx context.Context, returns bool) (active, quiet []string, err error) {
+	since := "" // every time is after it: all are active
+	if j.opts.QuietAfter > 0 {
+		since = formatTime(j.opts.Now().Add(-j.opts.QuietAfter))
+	}
+	// "p.ref != ''" lets SQLite use the partial index records_ref.
+	rows, err := j.deps.Journal.db.QueryContext(ctx, `SELECT c.user_id, MAX(c.updated_at >= ?
+			OR c.amount != (SELECT COALESCE(SUM(p.amount), 0) FROM records p
+				WHERE p.ref = c.key AND p.ref != '' AND p.outcome IN ('forwarded', 'credited') AND p.currency = c.currency)
+			OR EXISTS (SELECT 1 FROM records p WHERE p.ref = c.key AND p.ref != '' AND p.updated_at >= ?))
+		FROM records c WHERE c.kind = 'charge' AND c.outcome = 'charged' AND c.user_id != ''
+		GROUP BY c.user_id
+		UNION ALL SELECT r.user_id, 1 FROM records r
+		WHERE ? AND r.kind IN ('event', 'waiver') AND r.user_id != '' AND r.updated_at >= ?`,
+		since, since, returns, since)
 	if err != nil {
-		return nil, fmt.Errorf("reconcile: journal: %w", err)
+		return nil, nil, fmt.Errorf("reconcile: journal: %w", err)
 	}
 	defer rows.Close()
-	var users []string
+	on := map[string]bool{}
 	for rows.Next() {
 		var u string
-		if err := rows.Scan(&u); err != nil {
-			return nil, fmt.Errorf("reconcile: journal: %w", err)
+		var a bool
+		if err := rows.Scan(&u, &a); err != nil {
+			return nil, nil, fmt.Errorf("reconcile: journal: %w", err)
 		}
-		users = append(users, u)
+		on[u] = on[u] || a
 	}
-	return users, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("reconcile: journal: %w", err)
+	}
+	for u, a := range on {
+		if a {
+			active = append(active, u)
+		} else {
+			quiet = append(quiet, u)
+		}
+	}
+	slices.Sort(active)
+	slices.Sort(quiet)
+	return active, quiet, nil
 }
 
 // forEachStudent calls fn for each of users, [Options].AlmaWorkers at a

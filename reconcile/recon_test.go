@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -119,6 +120,48 @@ func TestReconcileAsksAboutStudentsSideBySide(t *testing.T) {
 		}
 		if diff := cmp.Diff(fmt.Sprint(want), fmt.Sprint(rec.Disagreements)); diff != "" {
 			t.Errorf("%d workers: disagreements differ from 1 (-want +got):\n%s", workers, diff)
+		}
+	}
+}
+
+// TestReconcileLeavesQuietStudentsOut: a student the bursar holds nothing
+// of any more, with no change for QuietAfter, is not asked about (and is
+// counted as quiet), unless the bursar's statement names the student or
+// QuietAfter is negative.
+func TestReconcileLeavesQuietStudentsOut(t *testing.T) {
+	e := newEnv(t)
+	a := newFakeAlma()
+	e.alma = a
+	charged(t, e) // day 0: T1 120.00 and T2 15.00 for S001, T3 0.82 for S002
+	a.add("S001", "F1", "T1", fees.TypeLostItemReplacementFee, "B100", "120.00")
+	a.add("S001", "F2", "T2", fees.TypeLostItemProcessFee, "B100", "15.00")
+	a.add("S002", "F3", "T3", fees.TypeOverdueFine, "B200", "0.82")
+	e.now = day(1)
+	e.put(e.bursar, "outbound/p.csv", "R2|T3|S002|0.82|ESERVICES|CREDIT_CARD", "end|1")
+	if res, err := e.jobs(nil).Payments(t.Context()); err != nil || res.Records != 1 {
+		t.Fatal(res, err)
+	}
+	a.pay("S002", "F3", "0.82")
+	for _, tt := range []struct {
+		name          string
+		at            int // day
+		quietAfter    time.Duration
+		stated        reconcile.BursarBalances
+		students, fee int
+		quiet         int
+	}{
+		{"S002 paid 9 days ago", 10, 0, nil, 2, 3, 0},
+		{"S002 quiet for 39 days", 40, 0, nil, 1, 2, 1},
+		{"the bursar states S002", 40, 0, statedBalances{"S002": usd("0.00")}, 2, 3, 0},
+		{"everyone", 40, -1, nil, 2, 3, 0},
+	} {
+		e.now, e.opts.QuietAfter = day(tt.at), tt.quietAfter
+		rec, err := e.jobs(nil).Reconcile(t.Context(), tt.stated)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Students != tt.students || rec.Fees != tt.fee || rec.Quiet != tt.quiet || !rec.Agree() {
+			t.Errorf("%s: %+v; want %d students, %d fees, %d quiet, agreeing", tt.name, rec, tt.students, tt.fee, tt.quiet)
 		}
 	}
 }

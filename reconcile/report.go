@@ -156,8 +156,9 @@ func (j *Jobs) totals(ctx context.Context, from, to time.Time) (Totals, error) {
 
 // returnedWithFees lists the lost-item fees that still have a balance while
 // their item is no longer lost: from Alma's own report when the AlmaAPI
-// offers one (ReturnedLostItems), else by asking Alma about every student
-// the journal knows.
+// offers one (ReturnedLostItems), else by asking Alma about the students
+// the journal shows active (see Options.QuietAfter), lost returns
+// included.
 func (j *Jobs) returnedWithFees(ctx context.Context) ([]fees.Fee, error) {
 	if r, ok := j.deps.Alma.(ReturnedLostItems); ok {
 		list, err := r.ReturnedLostItemFees(ctx)
@@ -170,7 +171,7 @@ func (j *Jobs) returnedWithFees(ctx context.Context) ([]fees.Fee, error) {
 			}), nil
 		}
 	}
-	users, err := distinctUsers(ctx, j.deps.Journal.db, `WHERE kind IN ('charge', 'waiver', 'event')`)
+	users, _, err := j.activeStudents(ctx, true)
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,7 @@
 //	feesync convert alma-export -in FILE.xml -out FILE.dat [-config F] [-as-of YYYY-MM-DD]
 //	feesync convert ps-payments -in FILE.csv -out FILE.xml [-config F]
 //	feesync run charges|payments|credits|report [-config F] [-dry-run]
-//	feesync reconcile [-config F]
+//	feesync reconcile [-config F] [-all]
 //	feesync redrive [-config F] [-dry-run] [charge|credit|payment...]
 //	feesync serve [-config F]
 //	feesync check-config [-config F]
@@ -45,7 +45,11 @@
 // library drop. -dry-run decides and reports but writes nothing.
 //
 // reconcile compares Alma's balance of every fee the journal knows with
-// what the bursar holds and prints each disagreement, tab-separated.
+// what the bursar holds and prints each disagreement, tab-separated. It
+// asks Alma about the students the bursar still holds something of and
+// those with a change in the last 30 days; -all asks about every student
+// (the scheduled run leaves the settled and quiet ones out, so that its
+// calls do not grow with the journal's age).
 //
 // redrive sends again the records the journal holds as rejected, once
 // their cause is fixed (a fee type mapped, a term added).

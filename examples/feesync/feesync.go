@@ -35,6 +35,7 @@ type Main struct {
 	in, out    string
 	asOf       string
 	dryRun     bool
+	all        bool     // reconcile: every student, quiet ones too
 	args       []string // positional arguments left after the flags
 
 	config  *Config
@@ -106,7 +107,7 @@ Usage:
 	feesync convert alma-export -in FILE.xml -out FILE.dat [-config F] [-as-of YYYY-MM-DD]
 	feesync convert ps-payments -in FILE.csv -out FILE.xml [-config F]
 	feesync run charges|payments|credits|report [-config F] [-dry-run]
-	feesync reconcile [-config F]
+	feesync reconcile [-config F] [-all]
 	feesync redrive [-config F] [-dry-run] [charge|credit|payment...]
 	feesync serve [-config F]
 	feesync check-config [-config F]
@@ -149,7 +150,12 @@ func commands() map[string]command {
 		{name: "run payments", usage: "[-config F] [-dry-run]", flags: runFlags, run: runJob("payments"), needsConfig: true},
 		{name: "run credits", usage: "[-config F] [-dry-run]", flags: runFlags, run: runJob("credits"), needsConfig: true},
 		{name: "run report", usage: "[-config F] [-dry-run]", flags: runFlags, run: runJob("report"), needsConfig: true},
-		{name: "reconcile", usage: "[-config F]", flags: configFlag, run: runJob("reconcile"), needsConfig: true},
+		{name: "reconcile", usage: "[-config F] [-all]",
+			flags: func(m *Main, fs *flag.FlagSet) {
+				configFlag(m, fs)
+				fs.BoolVar(&m.all, "all", false, "compare every student the journal knows, also those settled and quiet for 30 days")
+			},
+			run: runJob("reconcile"), needsConfig: true},
 		{name: "redrive", usage: "[-config F] [-dry-run] [charge|credit|payment...]", flags: runFlags, run: (*Main).redrive, needsConfig: true},
 		{name: "serve", usage: "[-config F]", flags: configFlag, run: (*Main).serve, needsConfig: true},
 		{name: "check-config", usage: "[-config F]", flags: configFlag, run: (*Main).checkConfig, needsConfig: true},

@@ -41,6 +41,8 @@ type jobRun struct {
 	Failed   []reconcile.FileFailure
 
 	Exceptions    int // the report's
+	Students      int // the reconciliation's: compared, and left out as quiet
+	Quiet         int
 	Disagreements []reconcile.Disagreement
 	Err           error
 }
@@ -87,6 +89,7 @@ func (m *Main) runOnce(ctx context.Context, jobs *reconcile.Jobs, name string) *
 		var rec reconcile.Reconciliation
 		rec, err = jobs.Reconcile(ctx, nil)
 		r.Records = rec.Fees
+		r.Students, r.Quiet = rec.Students, rec.Quiet
 		r.Disagreements = rec.Disagreements
 	default:
 		err = fmt.Errorf("unknown job %q", name)
@@ -175,7 +178,7 @@ func (m *Main) report(r *jobRun) {
 	case jobReport:
 		attrs = append(attrs, "exceptions", r.Exceptions)
 	case jobReconcile:
-		attrs = append(attrs, "disagreements", len(r.Disagreements))
+		attrs = append(attrs, "students", r.Students, "quiet", r.Quiet, "disagreements", len(r.Disagreements))
 	}
 	if len(r.Outputs) > 0 {
 		attrs = append(attrs, "outputs", strings.Join(r.Outputs, ","))
@@ -245,6 +248,10 @@ func (m *Main) openJobs(ctx context.Context, withAlma bool) (*reconcile.Jobs, er
 	for i, t := range c.Waive.Types {
 		lost[i] = fees.Type(t)
 	}
+	var quietAfter time.Duration // reconcile's default
+	if m.all {
+		quietAfter = -1
+	}
 	return reconcile.New(deps, &reconcile.Options{
 		Now:            m.Now,
 		Logger:         m.logger,
@@ -262,6 +269,7 @@ func (m *Main) openJobs(ctx context.Context, withAlma bool) (*reconcile.Jobs, er
 		WaiveComment: c.Waive.Comment,
 		LostTypes:    lost,
 		AlmaWorkers:  c.Alma.Workers,
+		QuietAfter:   quietAfter,
 	})
 }
 

@@ -205,10 +205,12 @@ func TestRunJobs(t *testing.T) {
 	// Alma and the bursar agree on every fee sent; the unmapped one shows
 	// as transferred in Alma and never sent.
 	r = s.run("reconcile")
-	wantRun(t, r, ExitRejected, "job=reconcile", "disagreements=1", "1 disagreements between Alma and the bursar")
+	wantRun(t, r, ExitRejected, "job=reconcile", "disagreements=1", "1 disagreements between Alma and the bursar", "quiet=0")
 	if !strings.Contains(r.stdout, "never sent to the bursar") || strings.Contains(r.stdout, "10067890") {
 		t.Errorf("reconcile printed:\n%s", r.stdout)
 	}
+	r = s.run("reconcile", "-all")
+	wantRun(t, r, ExitRejected, "job=reconcile", "disagreements=1", "quiet=0")
 
 	// The unmapped fee is still unmapped: re-driving holds it again.
 	r = s.run("redrive", "charge")

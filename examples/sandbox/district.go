@@ -238,6 +238,9 @@ func (d *district) start(ctx context.Context) error {
 		TempDir:      filepath.Join(d.s.dir, "tmp"),
 		WaiveReason:  waiveReason,
 		WaiveComment: waiveComment,
+		// The sandbox's reconciliation is its proof: it compares every
+		// student, also those settled and quiet for 30 days (-days 40).
+		QuietAfter: -1,
 	}
 	if d.faults != nil {
 		opts = reconcile.WithFaultHook(opts, d.faults.kill)
