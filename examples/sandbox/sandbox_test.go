@@ -242,6 +242,22 @@ func TestOutMustBeEmpty(t *testing.T) {
 
 // TestLongRuns are the big weeks: the default size for several seeds, with
 // and without faults, and 2000 students over 10 days.
+// TestMonthReconciles runs five weeks with few students: ordinary loans
+// then stay out long enough to turn lost at 16:00 before the day they
+// were to come back (or to be declared lost by staff), which a week never
+// shows, and students settled early go quiet for the reconciliation's
+// default of 30 days.
+func TestMonthReconciles(t *testing.T) {
+	for _, seed := range []int64{2, 3} {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			out := runSandbox(t, &Sandbox{Students: 30, Days: 35, Seed: seed})
+			if !strings.Contains(out, "Simulated 35 days") {
+				t.Errorf("output:\n%s", out)
+			}
+		})
+	}
+}
+
 func TestLongRuns(t *testing.T) {
 	if !long() {
 		t.Skip("set FEEBRIDGE_LONG=1 for the big weeks")
@@ -253,7 +269,7 @@ func TestLongRuns(t *testing.T) {
 	}{
 		{200, 7, 1, 0}, {200, 7, 2, 0}, {200, 7, 3, 0},
 		{200, 7, 1, 0.05}, {200, 7, 4, 0.05}, {200, 7, 2, 0.2}, {200, 7, 3, 0.2},
-		{2000, 10, 1, 0},
+		{2000, 10, 1, 0}, {200, 40, 1, 0}, {200, 40, 2, 0.2},
 	} {
 		t.Run(fmt.Sprintf("students %d days %d seed %d faults %g", tc.students, tc.days, tc.seed, tc.faults), func(t *testing.T) {
 			runSandbox(t, &Sandbox{Students: tc.students, Days: tc.days, Seed: tc.seed, Faults: tc.faults})

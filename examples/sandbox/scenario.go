@@ -142,6 +142,10 @@ func (d *district) lostAssessed(assessed []fees.Fee, byStaff bool) {
 		}
 		seen[l.barcode] = true
 		l.lost = true
+		// A loan planned to come back as an ordinary return, or to be
+		// declared lost by staff, that turned lost first (in a run of more
+		// than three weeks) comes back, if it does, as a found lost item.
+		l.returnAt, l.declareAt = time.Time{}, time.Time{}
 		if byStaff {
 			d.today.declared++
 		} else {
