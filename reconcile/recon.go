@@ -69,9 +69,10 @@ func (j *Jobs) Reconcile(ctx context.Context, balances BursarBalances) (Reconcil
 		if stated, err = balances.Balances(ctx); err != nil {
 			return res, fmt.Errorf("reconcile: bursar balances: %w", err)
 		}
+		known := users // sorted; what is appended is sorted in below
 		for u := range stated {
-			if _, found := slices.BinarySearch(users, u); !found {
-				users = append(users, u) // sorted below
+			if _, found := slices.BinarySearch(known, u); !found {
+				users = append(users, u)
 			}
 		}
 		slices.Sort(users)

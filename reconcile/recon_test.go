@@ -154,6 +154,8 @@ func TestReconcileLeavesQuietStudentsOut(t *testing.T) {
 		{"S002 quiet for 39 days", 40, 0, nil, 1, 2, 1},
 		{"the bursar states S002", 40, 0, statedBalances{"S002": usd("0.00")}, 2, 3, 0},
 		{"everyone", 40, -1, nil, 2, 3, 0},
+		{"students known to the bursar alone", 40, 0, statedBalances{"S000": usd("0.00"), "S001": usd("135.00"),
+			"S003": usd("0.00"), "S004": usd("0.00"), "S005": usd("0.00"), "S009": usd("0.00")}, 6, 2, 1},
 	} {
 		e.now, e.opts.QuietAfter = day(tt.at), tt.quietAfter
 		rec, err := e.jobs(nil).Reconcile(t.Context(), tt.stated)
