@@ -29,8 +29,9 @@ const EventLoanReturned = "LOAN_RETURNED"
 //
 // It is idempotent by event id (an event handled once is not handled
 // again), by the journal's record of each waiver, and by reading the
-// user's open fees afresh (a fee already closed is left alone). A failure is journaled, shows in the report, and
-// is returned wrapping [ErrRedeliver].
+// user's open fees afresh (a fee already closed is left alone). A failure
+// is journaled, shows in the report, and is returned wrapping
+// [ErrRedeliver].
 func (j *Jobs) LoanReturned(ctx context.Context, ev LoanEvent) error {
 	if ev.Type != EventLoanReturned {
 		return nil
@@ -97,7 +98,7 @@ func (j *Jobs) loanReturned(ctx context.Context, ev LoanEvent) error {
 		return fmt.Errorf("fees of the user: %w", err)
 	}
 	waived := 0
-	owed := false // another lost-item fee of the student stays open
+	owed := false // a lost-item fee of the student stays open: the blocks stay
 	for _, f := range open {
 		if !slices.Contains(j.opts.LostTypes, f.Type) {
 			continue
@@ -110,7 +111,10 @@ func (j *Jobs) loanReturned(ctx context.Context, ev LoanEvent) error {
 		if old, ok, err := j.deps.Journal.Get(ctx, KindWaiver, key); err != nil {
 			return err
 		} else if ok && old.Outcome == OutcomeWaived {
+			// Waived by an earlier delivery; still open means someone
+			// restored it, and the student owes it again.
 			waived++
+			owed = owed || f.Balance.IsPositive()
 			continue
 		}
 		// The list was read just now, with this student's returns held

@@ -188,3 +188,37 @@ func TestLoanReturnedStudentsSideBySide(t *testing.T) {
 		})
 	}
 }
+
+// TestLoanReturnedKeepsBlocksForARestoredFee: the first delivery waived
+// the fees and stopped before the blocks; staff then restored one of them
+// in Alma. The redelivery waives nothing twice and keeps the blocks, since
+// the student owes that fee again.
+func TestLoanReturnedKeepsBlocksForARestoredFee(t *testing.T) {
+	e := newEnv(t)
+	a := lostSetup(e)
+	crash := func(s string) error {
+		if s == reconcile.StepBlocks {
+			return errors.New("crash")
+		}
+		return nil
+	}
+	if err := e.jobs(crash).LoanReturned(t.Context(), returned); err == nil {
+		t.Fatal("no error")
+	}
+	f1, err := a.find("S001", "F1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored, err := fees.NewFee("F1", f1.Type, "S001", usd("120.00"), day(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored.TransactionID, restored.Item = f1.TransactionID, f1.Item
+	*f1 = *restored // Active again, with its whole balance
+	if err := e.jobs(nil).LoanReturned(t.Context(), returned); err != nil {
+		t.Fatal(err)
+	}
+	if a.waives != 2 || a.blocks["S001"] != 0 {
+		t.Errorf("after redelivery: waives %d, block removals %d; want 2 and 0", a.waives, a.blocks["S001"])
+	}
+}
