@@ -68,6 +68,18 @@
 // is waited out; an operator who knows that process is gone may delete the
 // row from the locks table.
 //
+// # Calls to Alma
+//
+// The Alma client keeps to its call rate; the jobs keep it busy. Lost
+// returns of different students are handled side by side (those of one
+// student one at a time), so that one waiting out a 429 leaves the rate to
+// the others. The reconciliation and the daily report ask about
+// [Options].AlmaWorkers students at a time, and only about those the
+// bursar still holds something of or with a change in the last
+// [Options].QuietAfter, so that their calls do not grow with the
+// journal's age; the report stops asking about a payment once Alma was
+// seen to show it.
+//
 // # Journal
 //
 // [Journal] is a SQLite database (pure Go, WAL) with the tables files,
