@@ -631,10 +631,16 @@ func TestCrashKill(t *testing.T) {
 			t.Errorf("%s: file names differ (-want +got):\n%s", c.what, diff)
 		}
 	}
-	// Every input ended in done/, and nothing is left claimed.
+	// Every input ended in done/ (or failed/, with its reason: an empty
+	// payment file of a day without payments), and nothing is left
+	// claimed. A run killed while it wrote a reason file leaves a hidden
+	// temporary file beside it, as a killed put does in an output folder.
 	for _, in := range []string{"library/exports", "peoplesoft/outbound"} {
-		if diff := cmp.Diff(ref.files(in), crash.files(in)); diff != "" {
+		if diff := cmp.Diff(ref.files(in), visible(crash.files(in))); diff != "" {
 			t.Errorf("%s differs from the reference (-want +got):\n%s", in, diff)
+		}
+		for _, h := range hidden(crash.files(in)) {
+			t.Logf("a killed run left the temporary file %s in an input folder (hidden)", h)
 		}
 	}
 
