@@ -69,9 +69,8 @@ const (
 //     amount in minor units, the charge it refers to (ref), the channel of a
 //     payment, the reason of a rejection, the source line, and (seen_at)
 //     when the library system was first seen to show a forwarded payment.
-//     A record whose
-//     output file is not yet published (files.status = 'publishing') has been
-//     decided but is not yet delivered.
+//     A record whose output file is not yet published (files.status =
+//     'publishing') has been decided but is not yet delivered.
 //   - locks: one row per job lock: owner and lease expiry.
 //
 // # Locking
