@@ -3,6 +3,7 @@ package alma
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -173,3 +174,17 @@ func (e *ParseError) Error() string {
 
 // Unwrap returns the cause.
 func (e *ParseError) Unwrap() error { return e.Err }
+
+// IsFileError reports whether err, returned by an [ExportDecoder], concerns
+// the whole file rather than one record: malformed XML (a *ParseError
+// wrapping [ErrSyntax], which includes a DOCTYPE and nesting too deep) or
+// a read error. Decoding cannot go on after such an error (the decoder
+// returns it again on every call); after any other error it goes on with
+// the next record. Neither nil nor io.EOF is a file error.
+func IsFileError(err error) bool {
+	if err == nil || err == io.EOF {
+		return false
+	}
+	var pe *ParseError
+	return !errors.As(err, &pe) || errors.Is(err, ErrSyntax)
+}

@@ -859,3 +859,29 @@ func TestExportEncoderBadExportNumber(t *testing.T) {
 		t.Errorf("Close: %v, want ErrRecord", err)
 	}
 }
+
+func TestIsFileError(t *testing.T) {
+	f, err := os.Open("testdata/bursar/bad-records.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got := decodeAll(t, f, nil)
+	for _, err := range got.errs {
+		if alma.IsFileError(err) {
+			t.Errorf("record error %v taken for a file error", err)
+		}
+	}
+	syntax := decodeString(t, "<a></b>", nil)
+	if !alma.IsFileError(syntax.fatal) {
+		t.Errorf("malformed XML: %v is not a file error", syntax.fatal)
+	}
+	boom := errors.New("connection reset")
+	read := decodeAll(t, io.MultiReader(bytes.NewReader(openFixture(t)[:5000]), iotest.ErrReader(boom)), nil)
+	if !alma.IsFileError(read.fatal) {
+		t.Errorf("read error: %v is not a file error", read.fatal)
+	}
+	if alma.IsFileError(io.EOF) || alma.IsFileError(nil) {
+		t.Error("io.EOF or nil taken for a file error")
+	}
+}
