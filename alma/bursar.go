@@ -23,7 +23,10 @@ type Patron struct {
 	Name   string // patronName, "Last, First"
 }
 
-// ExportRecord is one userFineFee of an export (or import) file.
+// ExportRecord is one userFineFee of an export file: a fine or fee
+// transferred to the bursar, or a credit. ([ExportDecoder] reads import
+// files too, as ExportRecords whose Amount is the amount paid; the
+// [ImportEncoder] writes [ImportRecord]s.)
 //
 // Text fields hold the element's text with its white space collapsed:
 // leading and trailing white space removed and every inner run of white
@@ -34,7 +37,6 @@ type ExportRecord struct {
 	// Type is fineFeeType, such as OVERDUEFINE or CREDIT.
 	Type fees.Type
 	// Amount is compositeSum: signed, as written (negative for credits).
-	// In an import file it is the amount paid.
 	Amount fees.Money
 	// TransactionID is bursarTransactionId, the key of the record.
 	TransactionID string
@@ -51,6 +53,33 @@ type ExportRecord struct {
 	LastTransaction time.Time
 	// Line is the line of the userFineFee start tag. Encoders ignore it.
 	Line int
+}
+
+// ImportRecord is one userFineFee of an import file: a payment that Alma
+// records on the transferred fee with the same TransactionID and Type (its
+// charge key, see [fees.ChargeKey]). Text fields are written as given;
+// the [ImportEncoder] refuses text that XML cannot carry.
+type ImportRecord struct {
+	Patron Patron
+	// Type is fineFeeType, the type of the fee paid.
+	Type fees.Type
+	// Amount is compositeSum: the amount paid, positive.
+	Amount fees.Money
+	// TransactionID is bursarTransactionId, the fee's id at the bursar.
+	TransactionID string
+	// Item is the item of the fee paid (itemBarcode, itemTitle, …), for
+	// the staff who read the file.
+	Item    fees.Item
+	Owner   string // the owneredEntity's libraryCode
+	Comment string // fineFeeComment, such as the bursar's receipt
+	// LastTransaction is lastTransactionDate: when the payment was made.
+	LastTransaction time.Time
+}
+
+// exportRecord is r in the shape the bursar writer takes.
+func (r ImportRecord) exportRecord() ExportRecord {
+	return ExportRecord{Patron: r.Patron, Type: r.Type, Amount: r.Amount, TransactionID: r.TransactionID,
+		Item: r.Item, Owner: r.Owner, Comment: r.Comment, LastTransaction: r.LastTransaction}
 }
 
 // IsCredit reports whether r is a credit: of type CREDIT or with a

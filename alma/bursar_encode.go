@@ -46,7 +46,7 @@ func NewImportEncoder(w io.Writer, opts *EncoderOptions) *ImportEncoder {
 // [ErrRecord] and writing nothing, a record without patron id, fee type or
 // transaction id, with an amount that is not positive, or with text that
 // XML cannot carry. After a write error it returns that error.
-func (e *ImportEncoder) Encode(rec ExportRecord) error { return e.w.encode(rec) }
+func (e *ImportEncoder) Encode(rec ImportRecord) error { return e.w.encode(rec.exportRecord()) }
 
 // Close writes the end of the file and flushes it. It returns the first
 // write error met, if any. It does not close the underlying writer.

@@ -77,7 +77,7 @@ func ExampleExportDecoder() {
 func ExampleImportEncoder() {
 	paid := time.Date(2024, 1, 16, 9, 30, 0, 0, time.UTC)
 	e := alma.NewImportEncoder(os.Stdout, nil)
-	e.Encode(alma.ExportRecord{
+	e.Encode(alma.ImportRecord{
 		Patron:          alma.Patron{ID: "W1234567", IDType: "02", Name: "Ávila, Zoë"},
 		Type:            fees.TypeLostItemReplacementFee,
 		Amount:          fees.MustParseMoney("120.00", fees.USD), // a partial payment at the cashier

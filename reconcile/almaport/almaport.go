@@ -121,7 +121,7 @@ func (f ImportFormat) FileName(sha string) string {
 type importWriter struct{ enc *alma.ImportEncoder }
 
 func (w importWriter) Write(p fees.Payment, c reconcile.Charge) error {
-	err := w.enc.Encode(alma.ExportRecord{
+	err := w.enc.Encode(alma.ImportRecord{
 		Patron:          alma.Patron{ID: c.UserID},
 		Type:            c.Type,
 		Amount:          p.Amount,
