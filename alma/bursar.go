@@ -170,7 +170,7 @@ var (
 // of the Err… causes above (and, for amounts, the *fees.Error behind it).
 //
 // User holds the patron's identifier whole, for the exceptions report; the
-// message shows only its first two characters, so that student ids do not
+// message shows it masked by [fees.MaskID], so that student ids do not
 // reach logs.
 type ParseError struct {
 	File          string // as given in DecoderOptions.File
@@ -180,7 +180,7 @@ type ParseError struct {
 	Err           error
 }
 
-// Error describes the error as `alma: bursar file F, line N, user 12***,
+// Error describes the error as `alma: bursar file F, line N, user *****678,
 // transaction T: cause`.
 func (e *ParseError) Error() string {
 	var b strings.Builder
@@ -191,7 +191,7 @@ func (e *ParseError) Error() string {
 	}
 	fmt.Fprintf(&b, ", line %d", e.Line)
 	if e.User != "" {
-		fmt.Fprintf(&b, ", user %s", maskID(e.User))
+		fmt.Fprintf(&b, ", user %s", fees.MaskID(e.User))
 	}
 	if e.TransactionID != "" {
 		fmt.Fprintf(&b, ", transaction %s", e.TransactionID)

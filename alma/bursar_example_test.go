@@ -69,7 +69,7 @@ func ExampleExportDecoder() {
 	fmt.Println("export", d.ExportNumber())
 	// Output:
 	// fee 15216075490006761 for W1234567 (Ávila, Zoë): LOSTITEMREPLACEMENTFEE 300.00 USD, Transferred
-	// refused: alma: bursar file BURSAR-7210493750006761-1705341603000.xml, line 17, user W1***, transaction 15216075640006761: bad amount: amount "0.825": more than 2 decimal places
+	// refused: alma: bursar file BURSAR-7210493750006761-1705341603000.xml, line 17, user *****567, transaction 15216075640006761: bad amount: amount "0.825": more than 2 decimal places
 	// credit 15216075650006761 for W1234567: 1.45 USD
 	// export 15216075870006761
 }

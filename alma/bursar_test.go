@@ -887,3 +887,11 @@ func TestIsFileError(t *testing.T) {
 		t.Error("io.EOF or nil taken for a file error")
 	}
 }
+
+func TestParseErrorMasksUser(t *testing.T) {
+	err := &alma.ParseError{File: "f.xml", Line: 3, User: "12345678", TransactionID: "T1", Err: alma.ErrAmount}
+	want := "alma: bursar file f.xml, line 3, user *****678, transaction T1: bad amount"
+	if got := err.Error(); got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}

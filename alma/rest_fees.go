@@ -252,7 +252,7 @@ func (c *Client) listFeeRecords(ctx context.Context, userID string, status fees.
 		if l.CurrencyRaw != "" {
 			got, err := fees.ParseCurrency(l.CurrencyRaw)
 			if err != nil {
-				return nil, "", fmt.Errorf("alma: fees of user %s: %w", maskID(userID), err)
+				return nil, "", fmt.Errorf("alma: fees of user %s: %w", fees.MaskID(userID), err)
 			}
 			cur = got
 		}
@@ -300,7 +300,7 @@ func (c *Client) ListFees(ctx context.Context, userID string, status fees.Status
 		}
 		f, err := recs[i].toFee(userID, cur)
 		if err != nil {
-			return nil, fmt.Errorf("alma: fees of user %s: %w", maskID(userID), err)
+			return nil, fmt.Errorf("alma: fees of user %s: %w", fees.MaskID(userID), err)
 		}
 		out = append(out, *f)
 	}
@@ -322,7 +322,7 @@ func (c *Client) ListCredits(ctx context.Context, userID string, status fees.Sta
 		}
 		cr, err := recs[i].toCredit(userID, cur)
 		if err != nil {
-			return nil, fmt.Errorf("alma: credits of user %s: %w", maskID(userID), err)
+			return nil, fmt.Errorf("alma: credits of user %s: %w", fees.MaskID(userID), err)
 		}
 		out = append(out, cr)
 	}
