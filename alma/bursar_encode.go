@@ -7,6 +7,8 @@ import (
 	"io"
 	"time"
 	"unicode/utf8"
+
+	"github.com/feebridge/feebridge/alma/internal/xmlscan"
 )
 
 // EncoderOptions tune an [ImportEncoder] or [ExportEncoder]. The zero
@@ -139,7 +141,7 @@ func xmlText(s string) bool {
 		return false
 	}
 	for _, r := range s {
-		if !isXMLChar(r) {
+		if !xmlscan.IsChar(r) {
 			return false
 		}
 	}
