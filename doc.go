@@ -45,6 +45,10 @@
 //   - github.com/feebridge/feebridge/reconcile: the jobs, the journal
 //     that makes them idempotent and crash-safe, the report and the
 //     reconciliation of Alma against PeopleSoft.
+//   - github.com/feebridge/feebridge/reconcile/almaport: Alma's side of
+//     the jobs, package alma adapted to reconcile's ports.
+//   - github.com/feebridge/feebridge/reconcile/psport: PeopleSoft's side
+//     of the jobs, package peoplesoft adapted to reconcile's ports.
 //
 // # Getting started
 //

@@ -3,6 +3,7 @@ package alma
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -22,7 +23,10 @@ type Patron struct {
 	Name   string // patronName, "Last, First"
 }
 
-// ExportRecord is one userFineFee of an export (or import) file.
+// ExportRecord is one userFineFee of an export file: a fine or fee
+// transferred to the bursar, or a credit. ([ExportDecoder] reads import
+// files too, as ExportRecords whose Amount is the amount paid; the
+// [ImportEncoder] writes [ImportRecord]s.)
 //
 // Text fields hold the element's text with its white space collapsed:
 // leading and trailing white space removed and every inner run of white
@@ -33,7 +37,6 @@ type ExportRecord struct {
 	// Type is fineFeeType, such as OVERDUEFINE or CREDIT.
 	Type fees.Type
 	// Amount is compositeSum: signed, as written (negative for credits).
-	// In an import file it is the amount paid.
 	Amount fees.Money
 	// TransactionID is bursarTransactionId, the key of the record.
 	TransactionID string
@@ -50,6 +53,33 @@ type ExportRecord struct {
 	LastTransaction time.Time
 	// Line is the line of the userFineFee start tag. Encoders ignore it.
 	Line int
+}
+
+// ImportRecord is one userFineFee of an import file: a payment that Alma
+// records on the transferred fee with the same TransactionID and Type (its
+// charge key, see [fees.ChargeKey]). Text fields are written as given;
+// the [ImportEncoder] refuses text that XML cannot carry.
+type ImportRecord struct {
+	Patron Patron
+	// Type is fineFeeType, the type of the fee paid.
+	Type fees.Type
+	// Amount is compositeSum: the amount paid, positive.
+	Amount fees.Money
+	// TransactionID is bursarTransactionId, the fee's id at the bursar.
+	TransactionID string
+	// Item is the item of the fee paid (itemBarcode, itemTitle, …), for
+	// the staff who read the file.
+	Item    fees.Item
+	Owner   string // the owneredEntity's libraryCode
+	Comment string // fineFeeComment, such as the bursar's receipt
+	// LastTransaction is lastTransactionDate: when the payment was made.
+	LastTransaction time.Time
+}
+
+// exportRecord is r in the shape the bursar writer takes.
+func (r ImportRecord) exportRecord() ExportRecord {
+	return ExportRecord{Patron: r.Patron, Type: r.Type, Amount: r.Amount, TransactionID: r.TransactionID,
+		Item: r.Item, Owner: r.Owner, Comment: r.Comment, LastTransaction: r.LastTransaction}
 }
 
 // IsCredit reports whether r is a credit: of type CREDIT or with a
@@ -140,7 +170,7 @@ var (
 // of the Err… causes above (and, for amounts, the *fees.Error behind it).
 //
 // User holds the patron's identifier whole, for the exceptions report; the
-// message shows only its first two characters, so that student ids do not
+// message shows it masked by [fees.MaskID], so that student ids do not
 // reach logs.
 type ParseError struct {
 	File          string // as given in DecoderOptions.File
@@ -150,7 +180,7 @@ type ParseError struct {
 	Err           error
 }
 
-// Error describes the error as `alma: bursar file F, line N, user 12***,
+// Error describes the error as `alma: bursar file F, line N, user *****678,
 // transaction T: cause`.
 func (e *ParseError) Error() string {
 	var b strings.Builder
@@ -161,7 +191,7 @@ func (e *ParseError) Error() string {
 	}
 	fmt.Fprintf(&b, ", line %d", e.Line)
 	if e.User != "" {
-		fmt.Fprintf(&b, ", user %s", maskID(e.User))
+		fmt.Fprintf(&b, ", user %s", fees.MaskID(e.User))
 	}
 	if e.TransactionID != "" {
 		fmt.Fprintf(&b, ", transaction %s", e.TransactionID)
@@ -173,3 +203,17 @@ func (e *ParseError) Error() string {
 
 // Unwrap returns the cause.
 func (e *ParseError) Unwrap() error { return e.Err }
+
+// IsFileError reports whether err, returned by an [ExportDecoder], concerns
+// the whole file rather than one record: malformed XML (a *ParseError
+// wrapping [ErrSyntax], which includes a DOCTYPE and nesting too deep) or
+// a read error. Decoding cannot go on after such an error (the decoder
+// returns it again on every call); after any other error it goes on with
+// the next record. Neither nil nor io.EOF is a file error.
+func IsFileError(err error) bool {
+	if err == nil || err == io.EOF {
+		return false
+	}
+	var pe *ParseError
+	return !errors.As(err, &pe) || errors.Is(err, ErrSyntax)
+}

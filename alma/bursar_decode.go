@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/feebridge/feebridge/alma/internal/xmlscan"
 	"github.com/feebridge/feebridge/fees"
 )
 
@@ -90,7 +91,8 @@ var bursarElems = map[string]bursarElem{
 	"bursarTransactionId":      elemTransactionID,
 }
 
-func bursarElemKind(local string) bursarElem { return bursarElems[local] }
+// bursarElemKind classifies element names for the scanner.
+func bursarElemKind(local string) uint8 { return uint8(bursarElems[local]) }
 
 type bursarRole uint8
 
@@ -203,7 +205,7 @@ func roleOf(parent bursarRole, kind bursarElem) bursarRole {
 // the pair of transaction id and fee type (none with
 // [DecoderOptions.AllowDuplicates]).
 type ExportDecoder struct {
-	s    *xmlScanner
+	s    *xmlscan.Scanner
 	opts DecoderOptions
 	loc  *time.Location
 
@@ -248,7 +250,7 @@ func (f *feeDraft) fail(line int, err error) {
 
 // NewExportDecoder returns a decoder that reads r. opts may be nil.
 func NewExportDecoder(r io.Reader, opts *DecoderOptions) *ExportDecoder {
-	d := &ExportDecoder{s: newXMLScanner(r), roles: make([]bursarRole, 0, xmlMaxDepth)}
+	d := &ExportDecoder{s: xmlscan.New(r, bursarElemKind), roles: make([]bursarRole, 0, xmlscan.MaxDepth)}
 	if opts != nil {
 		d.opts = *opts
 	}
@@ -277,18 +279,18 @@ func (d *ExportDecoder) Decode() (ExportRecord, error) {
 		return ExportRecord{}, d.err
 	}
 	for {
-		tok, err := d.s.next()
+		tok, err := d.s.Next()
 		if err != nil {
 			return ExportRecord{}, d.fatal(err)
 		}
-		switch tok.kind {
-		case xmlTokStart:
+		switch tok.Kind {
+		case xmlscan.Start:
 			d.start(tok)
-		case xmlTokText:
+		case xmlscan.Text:
 			if len(d.roles) > 0 && d.roles[len(d.roles)-1] > roleText {
-				d.value = append(d.value, tok.text...)
+				d.value = append(d.value, tok.Text...)
 			}
-		case xmlTokEnd:
+		case xmlscan.End:
 			role := d.roles[len(d.roles)-1]
 			d.roles = d.roles[:len(d.roles)-1]
 			if role > roleText {
@@ -308,12 +310,12 @@ func (d *ExportDecoder) Decode() (ExportRecord, error) {
 
 // fatal turns a scanner error into the sticky error.
 func (d *ExportDecoder) fatal(err error) error {
-	var se *xmlSyntaxError
+	var se *xmlscan.SyntaxError
 	switch {
 	case err == io.EOF:
 		d.err = io.EOF
 	case errors.As(err, &se):
-		pe := &ParseError{File: d.opts.File, Line: se.line, Err: fmt.Errorf("%w: %s", ErrSyntax, se.msg)}
+		pe := &ParseError{File: d.opts.File, Line: se.Line, Err: fmt.Errorf("%w: %s", ErrSyntax, se.Msg)}
 		if d.inPatron {
 			pe.User = d.patron.ID
 		}
@@ -330,16 +332,16 @@ func (d *ExportDecoder) fatal(err error) error {
 	return d.err
 }
 
-func (d *ExportDecoder) start(tok xmlToken) {
+func (d *ExportDecoder) start(tok xmlscan.Token) {
 	parent := roleNone
 	if len(d.roles) > 0 {
 		parent = d.roles[len(d.roles)-1]
 	}
-	role := roleOf(parent, tok.name.kind)
+	role := roleOf(parent, bursarElem(tok.Name.Tag))
 	if parent > roleText {
 		// An element inside a text field: the field is not plain text.
 		if d.inFee {
-			d.fee.fail(tok.line, fmt.Errorf("%w: <%s> inside a text field", ErrStructure, tok.name.qname))
+			d.fee.fail(tok.Line, fmt.Errorf("%w: <%s> inside a text field", ErrStructure, tok.Name.QName))
 		}
 		role = roleNone
 	}
@@ -350,20 +352,20 @@ func (d *ExportDecoder) start(tok xmlToken) {
 		if d.inFee && role != roleExportNumber {
 			bit := uint64(1) << role
 			if d.fee.seen&bit != 0 {
-				d.fee.fail(tok.line, fmt.Errorf("%w: <%s> twice in one userFineFee", ErrStructure, tok.name.qname))
+				d.fee.fail(tok.Line, fmt.Errorf("%w: <%s> twice in one userFineFee", ErrStructure, tok.Name.QName))
 			}
 			d.fee.seen |= bit
 			switch role {
 			case roleAmount:
-				d.fee.amountLine = tok.line
+				d.fee.amountLine = tok.Line
 			case roleCurrency:
-				d.fee.currencyLine = tok.line
+				d.fee.currencyLine = tok.Line
 			case roleLastTransaction:
-				d.fee.dateLine = tok.line
+				d.fee.dateLine = tok.Line
 			case roleItemDueDate:
-				d.fee.dueLine = tok.line
+				d.fee.dueLine = tok.Line
 			case roleTransactionID:
-				d.fee.txLine = tok.line
+				d.fee.txLine = tok.Line
 			}
 		}
 	case role == rolePatron:
@@ -371,12 +373,12 @@ func (d *ExportDecoder) start(tok xmlToken) {
 		d.patron = Patron{}
 	case role == roleFee:
 		if d.inFee {
-			d.fee.fail(tok.line, fmt.Errorf("%w: userFineFee inside userFineFee", ErrStructure))
+			d.fee.fail(tok.Line, fmt.Errorf("%w: userFineFee inside userFineFee", ErrStructure))
 			d.roles[len(d.roles)-1] = roleNone
 			return
 		}
 		d.inFee = true
-		d.fee = feeDraft{rec: ExportRecord{Line: tok.line}}
+		d.fee = feeDraft{rec: ExportRecord{Line: tok.Line}}
 	}
 }
 
@@ -525,7 +527,7 @@ func collapseSpaceInPlace(b []byte) []byte {
 	out := b[:0]
 	space := false
 	for _, c := range b {
-		if isXMLSpace(c) {
+		if xmlscan.IsSpace(c) {
 			space = len(out) > 0
 			continue
 		}
@@ -543,10 +545,10 @@ func collapseSpaceInPlace(b []byte) []byte {
 func collapseSpace(b []byte) string {
 	clean := true
 	start, end := 0, len(b)
-	for start < end && isXMLSpace(b[start]) {
+	for start < end && xmlscan.IsSpace(b[start]) {
 		start++
 	}
-	for end > start && isXMLSpace(b[end-1]) {
+	for end > start && xmlscan.IsSpace(b[end-1]) {
 		end--
 	}
 	b = b[start:end]
@@ -562,7 +564,7 @@ func collapseSpace(b []byte) string {
 	out := make([]byte, 0, len(b))
 	space := false
 	for _, c := range b {
-		if isXMLSpace(c) {
+		if xmlscan.IsSpace(c) {
 			space = true
 			continue
 		}

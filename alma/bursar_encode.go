@@ -7,6 +7,8 @@ import (
 	"io"
 	"time"
 	"unicode/utf8"
+
+	"github.com/feebridge/feebridge/alma/internal/xmlscan"
 )
 
 // EncoderOptions tune an [ImportEncoder] or [ExportEncoder]. The zero
@@ -46,7 +48,7 @@ func NewImportEncoder(w io.Writer, opts *EncoderOptions) *ImportEncoder {
 // [ErrRecord] and writing nothing, a record without patron id, fee type or
 // transaction id, with an amount that is not positive, or with text that
 // XML cannot carry. After a write error it returns that error.
-func (e *ImportEncoder) Encode(rec ExportRecord) error { return e.w.encode(rec) }
+func (e *ImportEncoder) Encode(rec ImportRecord) error { return e.w.encode(rec.exportRecord()) }
 
 // Close writes the end of the file and flushes it. It returns the first
 // write error met, if any. It does not close the underlying writer.
@@ -139,7 +141,7 @@ func xmlText(s string) bool {
 		return false
 	}
 	for _, r := range s {
-		if !isXMLChar(r) {
+		if !xmlscan.IsChar(r) {
 			return false
 		}
 	}

@@ -69,7 +69,7 @@ func ExampleExportDecoder() {
 	fmt.Println("export", d.ExportNumber())
 	// Output:
 	// fee 15216075490006761 for W1234567 (Ávila, Zoë): LOSTITEMREPLACEMENTFEE 300.00 USD, Transferred
-	// refused: alma: bursar file BURSAR-7210493750006761-1705341603000.xml, line 17, user W1***, transaction 15216075640006761: bad amount: amount "0.825": more than 2 decimal places
+	// refused: alma: bursar file BURSAR-7210493750006761-1705341603000.xml, line 17, user *****567, transaction 15216075640006761: bad amount: amount "0.825": more than 2 decimal places
 	// credit 15216075650006761 for W1234567: 1.45 USD
 	// export 15216075870006761
 }
@@ -77,7 +77,7 @@ func ExampleExportDecoder() {
 func ExampleImportEncoder() {
 	paid := time.Date(2024, 1, 16, 9, 30, 0, 0, time.UTC)
 	e := alma.NewImportEncoder(os.Stdout, nil)
-	e.Encode(alma.ExportRecord{
+	e.Encode(alma.ImportRecord{
 		Patron:          alma.Patron{ID: "W1234567", IDType: "02", Name: "Ávila, Zoë"},
 		Type:            fees.TypeLostItemReplacementFee,
 		Amount:          fees.MustParseMoney("120.00", fees.USD), // a partial payment at the cashier

@@ -685,7 +685,9 @@ func TestExportEncoderRoundTrip(t *testing.T) {
 
 func TestEncoderLocation(t *testing.T) {
 	pst := time.FixedZone("PST", -8*3600)
-	rec := sampleRecords()[0]
+	r := sampleRecords()[0]
+	rec := alma.ImportRecord{Patron: r.Patron, Type: r.Type, Amount: r.Amount, TransactionID: r.TransactionID,
+		LastTransaction: r.LastTransaction}
 	var buf bytes.Buffer
 	e := alma.NewImportEncoder(&buf, &alma.EncoderOptions{Location: pst})
 	if err := e.Encode(rec); err != nil {
@@ -704,17 +706,17 @@ func TestEncoderLocation(t *testing.T) {
 }
 
 func TestImportEncoder(t *testing.T) {
-	pay := func(user, tx, amount string) alma.ExportRecord {
-		return alma.ExportRecord{Patron: alma.Patron{ID: user, IDType: "02"}, Type: fees.TypeOverdueFine, Amount: usd(amount), TransactionID: tx}
+	pay := func(user, tx, amount string) alma.ImportRecord {
+		return alma.ImportRecord{Patron: alma.Patron{ID: user, IDType: "02"}, Type: fees.TypeOverdueFine, Amount: usd(amount), TransactionID: tx}
 	}
 	var buf bytes.Buffer
 	e := alma.NewImportEncoder(&buf, nil)
-	for _, r := range []alma.ExportRecord{pay("W1", "100", "5.00"), pay("W1", "100", "2.50"), pay("W2", "200", "10")} {
+	for _, r := range []alma.ImportRecord{pay("W1", "100", "5.00"), pay("W1", "100", "2.50"), pay("W2", "200", "10")} {
 		if err := e.Encode(r); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, bad := range []alma.ExportRecord{pay("W1", "100", "-1.00"), pay("", "100", "1"), pay("W1", "", "1"),
+	for _, bad := range []alma.ImportRecord{pay("W1", "100", "-1.00"), pay("", "100", "1"), pay("W1", "", "1"),
 		{Patron: alma.Patron{ID: "W1"}, TransactionID: "1", Amount: usd("1")},
 		{Patron: alma.Patron{ID: "W1"}, TransactionID: "1", Type: "X"},
 		{Patron: alma.Patron{ID: "W1\x00"}, TransactionID: "1", Type: "X", Amount: usd("1")},
@@ -857,5 +859,39 @@ func TestExportEncoderBadExportNumber(t *testing.T) {
 	}
 	if err := e.Close(); !errors.Is(err, alma.ErrRecord) {
 		t.Errorf("Close: %v, want ErrRecord", err)
+	}
+}
+
+func TestIsFileError(t *testing.T) {
+	f, err := os.Open("testdata/bursar/bad-records.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got := decodeAll(t, f, nil)
+	for _, err := range got.errs {
+		if alma.IsFileError(err) {
+			t.Errorf("record error %v taken for a file error", err)
+		}
+	}
+	syntax := decodeString(t, "<a></b>", nil)
+	if !alma.IsFileError(syntax.fatal) {
+		t.Errorf("malformed XML: %v is not a file error", syntax.fatal)
+	}
+	boom := errors.New("connection reset")
+	read := decodeAll(t, io.MultiReader(bytes.NewReader(openFixture(t)[:5000]), iotest.ErrReader(boom)), nil)
+	if !alma.IsFileError(read.fatal) {
+		t.Errorf("read error: %v is not a file error", read.fatal)
+	}
+	if alma.IsFileError(io.EOF) || alma.IsFileError(nil) {
+		t.Error("io.EOF or nil taken for a file error")
+	}
+}
+
+func TestParseErrorMasksUser(t *testing.T) {
+	err := &alma.ParseError{File: "f.xml", Line: 3, User: "12345678", TransactionID: "T1", Err: alma.ErrAmount}
+	want := "alma: bursar file f.xml, line 3, user *****678, transaction T1: bad amount"
+	if got := err.Error(); got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }

@@ -339,24 +339,49 @@ func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
 
 // once sends one attempt of r.
 func (c *Client) once(ctx context.Context, r *request) error {
-	p := r.pathString()
-	fail := func(status int, err error) *Error {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			// Its text names the URL, with the user id in it.
-			err = &url.Error{Op: ue.Op, URL: maskPath(ue.URL), Err: ue.Err}
-		}
-		return &Error{Status: status, Method: r.method, Path: maskPath(p), Err: c.redact.Error(err)}
-	}
 	if err := c.limiter.Wait(ctx); err != nil {
 		// The context ends before this call's turn: nothing was sent.
-		e := fail(0, err)
+		e := c.callError(r, 0, err)
 		e.final = true
 		return e
 	}
+	req, err := c.newRequest(ctx, r)
+	if err != nil {
+		return c.callError(r, 0, err)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return c.callError(r, 0, err)
+	}
+	defer resp.Body.Close()
+	if h := resp.Header.Get("X-Exl-Api-Remaining"); h != "" {
+		if n, err := strconv.ParseInt(strings.TrimSpace(h), 10, 64); err == nil && n >= 0 {
+			c.remaining.Store(n)
+		}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return c.answerError(r, resp)
+	}
+	return c.readAnswer(r, resp)
+}
+
+// callError is the *Error of a failed attempt of r, its path masked and
+// secrets redacted.
+func (c *Client) callError(r *request, status int, err error) *Error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		// Its text names the URL, with the user id in it.
+		err = &url.Error{Op: ue.Op, URL: maskPath(ue.URL), Err: ue.Err}
+	}
+	return &Error{Status: status, Method: r.method, Path: maskPath(r.pathString()), Err: c.redact.Error(err)}
+}
+
+// newRequest builds the HTTP request of r: its URL under the client's
+// base, its query (format=json unless r asks for XML) and its headers.
+func (c *Client) newRequest(ctx context.Context, r *request) (*http.Request, error) {
 	u := *c.base
 	u.Path = c.base.Path + "/" + strings.Join(r.path, "/")
-	u.RawPath = c.base.EscapedPath() + "/" + p
+	u.RawPath = c.base.EscapedPath() + "/" + r.pathString()
 	q := url.Values{}
 	for k, v := range r.query {
 		q[k] = v
@@ -375,42 +400,41 @@ func (c *Client) once(ctx context.Context, r *request) error {
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
 	if err != nil {
-		return fail(0, err)
+		return nil, err
 	}
 	req.Header.Set("Authorization", "apikey "+c.apiKey)
 	req.Header.Set("Accept", accept)
 	if r.body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.hc.Do(req)
+	return req, nil
+}
+
+// answerError is the *Error of an answer outside 2xx: Alma's code,
+// message and tracking id from its body (read through a size limit, with
+// secrets redacted), and the time to wait from Retry-After.
+func (c *Client) answerError(r *request, resp *http.Response) *Error {
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	e := c.callError(r, resp.StatusCode, nil)
 	if err != nil {
-		return fail(0, err)
+		e.Err = c.redact.Error(err)
 	}
-	defer resp.Body.Close()
-	if h := resp.Header.Get("X-Exl-Api-Remaining"); h != "" {
-		if n, err := strconv.ParseInt(strings.TrimSpace(h), 10, 64); err == nil && n >= 0 {
-			c.remaining.Store(n)
-		}
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		b, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		e := fail(resp.StatusCode, nil)
-		if err != nil {
-			e.Err = c.redact.Error(err)
-		}
-		e.parseErrorBody(b)
-		e.Message = c.redact.String(e.Message)
-		e.Code = c.redact.String(e.Code)
-		e.TrackingID = c.redact.String(e.TrackingID)
-		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
-		return e
-	}
+	e.parseErrorBody(b)
+	e.Message = c.redact.String(e.Message)
+	e.Code = c.redact.String(e.Code)
+	e.TrackingID = c.redact.String(e.TrackingID)
+	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
+	return e
+}
+
+// readAnswer reads a 2xx answer into r.raw or r.out.
+func (c *Client) readAnswer(r *request, resp *http.Response) error {
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return fail(0, err)
+		return c.callError(r, 0, err)
 	}
 	if len(b) > maxBody {
-		return fail(resp.StatusCode, fmt.Errorf("answer larger than %d bytes", maxBody))
+		return c.callError(r, resp.StatusCode, fmt.Errorf("answer larger than %d bytes", maxBody))
 	}
 	if r.raw != nil {
 		*r.raw = b
@@ -427,7 +451,7 @@ func (c *Client) once(ctx context.Context, r *request) error {
 	if err != nil {
 		// A 200 with a body that does not decode: not retried, since
 		// sending the same call again gives the same answer.
-		e := fail(resp.StatusCode, fmt.Errorf("decoding the answer: %w", err))
+		e := c.callError(r, resp.StatusCode, fmt.Errorf("decoding the answer: %w", err))
 		e.Message = "malformed answer: " + c.redact.String(snippet(b))
 		return e
 	}

@@ -729,6 +729,9 @@ func TestAPIKeyNeverInErrorsOrLogs(t *testing.T) {
 			t.Errorf("patronID id not masked: %s", s)
 		}
 	}
+	if want := fees.MaskID(patronID); !strings.Contains(err.Error(), "users/"+want+"/") {
+		t.Errorf("err = %v, want the user shown as %s (fees.MaskID)", err, want)
+	}
 	if logs.Len() == 0 {
 		t.Error("nothing logged")
 	}

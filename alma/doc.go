@@ -68,28 +68,13 @@
 //
 // # Performance
 //
-// Measured on the project's machine (Intel Xeon, 2 cores shared with
-// other work, so figures vary by a fifth from run to run; Go 1.26) on
-// generated exports laid out like Alma's real files, about 1.4 kB a fee:
-//
-//   - Decoding 100,000 fees (140 MB) held in memory, on one core
-//     (BenchmarkExportDecoder, -cpu 1): 200 to 235 MB/s, 145,000 to
-//     170,000 fees a second, 10 allocations a fee. encoding/xml only
-//     tokenizing the same kind of file runs at 42 MB/s.
-//   - Decoding a stream written through a pipe as it is read
-//     (BenchmarkExportDecoderStream): the Go runtime's peak memory is
-//     9 MB at 10,000 and at 100,000 fees and 26 MB at 1,000,000 fees, of
-//     which 9.5 MB is the set of charge keys kept for the duplicate
-//     check; with DecoderOptions.AllowDuplicates it stays at 9 to 10 MB
-//     from 10,000 to 1,000,000 fees.
-//   - A whole conversion to CSV by a small program
-//     (testdata/bursar/convert, GOMAXPROCS=1, /usr/bin/time -v): 100,000
-//     fees in 0.8 s of CPU and 11 MB resident; 1,000,000 fees (1.4 GB) in
-//     9.5 s and 28 MB resident (11 MB without the duplicate check). A
-//     Python ElementTree converter doing the same with the 100,000-fee
-//     file takes 10 s of CPU and 840 MB.
-//   - Encoding 100,000 fees (BenchmarkExportEncoder): 230 MB/s, 235,000
-//     fees a second.
+// The decoder streams: its memory does not grow with the file, except for
+// the set of charge keys it keeps for the duplicate check, which
+// [DecoderOptions.AllowDuplicates] turns off. BenchmarkExportDecoder,
+// BenchmarkExportDecoderStream and BenchmarkExportEncoder measure the
+// codecs, and the test-only program testdata/bursar/convert times a whole
+// conversion; the README's "Performance and reliability" section gives
+// the figures with their commands.
 //
 // # REST API and webhooks
 //

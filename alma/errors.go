@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/feebridge/feebridge/fees"
 )
 
 // Alma error codes that feebridge acts on. Alma sends many more; they are
@@ -82,7 +84,7 @@ type Error struct {
 }
 
 // Error describes the failed call, such as
-// `alma: GET users/ab***/fees: 400 401861: User with identifier ab12 was
+// `alma: GET users/****/fees: 400 401861: User with identifier ab12 was
 // not found. (tracking E01-…)`.
 func (e *Error) Error() string {
 	var b strings.Builder
@@ -308,23 +310,15 @@ type redactedError struct {
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
-// maskPath masks the user id in an API path ("users/12345/fees" →
-// "users/12***/fees"), so that student ids do not reach logs or error
-// strings.
+// maskPath masks the user id in an API path with [fees.MaskID]
+// ("users/12345678/fees" → "users/*****678/fees"), so that student ids do
+// not reach logs or error strings.
 func maskPath(p string) string {
 	parts := strings.Split(p, "/")
 	for i := 0; i+1 < len(parts); i++ {
 		if parts[i] == "users" {
-			parts[i+1] = maskID(parts[i+1])
+			parts[i+1] = fees.MaskID(parts[i+1])
 		}
 	}
 	return strings.Join(parts, "/")
-}
-
-// maskID keeps the first two characters of an id and hides the rest.
-func maskID(id string) string {
-	if len(id) <= 2 {
-		return "***"
-	}
-	return id[:2] + "***"
 }

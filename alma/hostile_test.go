@@ -140,7 +140,7 @@ func TestHostileExportManyNames(t *testing.T) {
 	}
 	if errors.Is(err, io.EOF) {
 		// Accepted: then the names must not have been kept; the package
-		// interns at most xmlMaxNames and treats the rest as plain text.
+		// interns at most xmlscan.MaxNames and treats the rest as plain text.
 		t.Logf("20,000 distinct element names decoded to the end")
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/feebridge/feebridge/fees"
 )
@@ -95,70 +96,28 @@ func (f *feeJSON) isCredit() bool {
 // [Client.ListFees] says.
 func (f *feeJSON) toFee(userID string, cur fees.Currency) (*fees.Fee, error) {
 	id := string(f.ID)
-	bad := func(format string, args ...any) error {
-		e := fees.Errorf(fees.EINVALID, format, args...)
-		e.Fee = id
-		return e
-	}
 	if id == "" {
 		return nil, fees.Errorf(fees.EINVALID, "Alma sent a fee with no id")
 	}
 	typ, err := fees.ParseType(f.Type.Value)
 	if err != nil {
-		return nil, bad("type: %v", err)
+		return nil, badFee(id, "type: %v", err)
 	}
 	status, err := fees.ParseAlmaStatus(f.Status.Value)
 	if err != nil {
-		return nil, bad("status: %v", err)
+		return nil, badFee(id, "status: %v", err)
 	}
-	original, err := money(f.OriginalAmount, cur)
+	original, balance, err := f.amounts(cur)
 	if err != nil {
-		return nil, bad("original_amount: %v", err)
+		return nil, err
 	}
-	if original.IsNegative() {
-		return nil, bad("original_amount %s is a credit, not a fee", original)
-	}
-	balance, err := money(f.Balance, cur)
+	paid, waived, err := f.settled(cur, original, balance)
 	if err != nil {
-		return nil, bad("balance: %v", err)
+		return nil, err
 	}
-	paid, waived := fees.Zero(cur), fees.Zero(cur)
-	for i, t := range f.Transactions {
-		var sum *fees.Money
-		switch t.Type.Value {
-		case TransactionPayment:
-			sum = &paid
-		case TransactionWaive:
-			sum = &waived
-		default:
-			continue
-		}
-		a, err := money(t.Amount, cur)
-		if err != nil {
-			return nil, bad("transaction %d (%s): %v", i+1, t.Type.Value, err)
-		}
-		if *sum, err = sum.Add(a); err != nil {
-			return nil, bad("transaction %d: %v", i+1, err)
-		}
-	}
-	moved, _ := original.Sub(balance)
-	listed, _ := paid.Add(waived)
-	gap, _ := moved.Sub(listed)
-	switch {
-	case gap.IsPositive():
-		paid, _ = paid.Add(gap)
-	case gap.IsNegative():
-		e := fees.Errorf(fees.ESTATE, "Alma lists payments %s and waivers %s, more than the %s taken off the original %s", paid, waived, moved, original)
-		e.Fee, e.Amount, e.Balance = id, listed, balance
-		return nil, e
-	}
-	created, err := almaTime(f.CreationTime)
+	created, updated, err := f.times()
 	if err != nil {
-		return nil, bad("creation_time: %v", err)
-	}
-	updated, err := almaTime(f.StatusTime)
-	if err != nil {
-		return nil, bad("status_time: %v", err)
+		return nil, err
 	}
 	fee := &fees.Fee{
 		ID:            id,
@@ -187,6 +146,79 @@ func (f *feeJSON) toFee(userID string, cur fees.Currency) (*fees.Fee, error) {
 		return nil, err
 	}
 	return fee, nil
+}
+
+// badFee is the EINVALID error of a fee Alma sent that cannot be read.
+func badFee(id, format string, args ...any) error {
+	e := fees.Errorf(fees.EINVALID, format, args...)
+	e.Fee = id
+	return e
+}
+
+// amounts reads the fee's original amount, which must not be a credit,
+// and its balance.
+func (f *feeJSON) amounts(cur fees.Currency) (original, balance fees.Money, err error) {
+	id := string(f.ID)
+	if original, err = money(f.OriginalAmount, cur); err != nil {
+		return original, balance, badFee(id, "original_amount: %v", err)
+	}
+	if original.IsNegative() {
+		return original, balance, badFee(id, "original_amount %s is a credit, not a fee", original)
+	}
+	if balance, err = money(f.Balance, cur); err != nil {
+		return original, balance, badFee(id, "balance: %v", err)
+	}
+	return original, balance, nil
+}
+
+// settled adds up the payments and waivers Alma lists on the fee. What
+// was taken off the original beyond them counts as paid (Alma leaves the
+// transaction list out of some answers); more listed than taken off is an
+// ESTATE error.
+func (f *feeJSON) settled(cur fees.Currency, original, balance fees.Money) (paid, waived fees.Money, err error) {
+	id := string(f.ID)
+	paid, waived = fees.Zero(cur), fees.Zero(cur)
+	for i, t := range f.Transactions {
+		var sum *fees.Money
+		switch t.Type.Value {
+		case TransactionPayment:
+			sum = &paid
+		case TransactionWaive:
+			sum = &waived
+		default:
+			continue
+		}
+		a, err := money(t.Amount, cur)
+		if err != nil {
+			return paid, waived, badFee(id, "transaction %d (%s): %v", i+1, t.Type.Value, err)
+		}
+		if *sum, err = sum.Add(a); err != nil {
+			return paid, waived, badFee(id, "transaction %d: %v", i+1, err)
+		}
+	}
+	moved, _ := original.Sub(balance)
+	listed, _ := paid.Add(waived)
+	gap, _ := moved.Sub(listed)
+	switch {
+	case gap.IsPositive():
+		paid, _ = paid.Add(gap)
+	case gap.IsNegative():
+		e := fees.Errorf(fees.ESTATE, "Alma lists payments %s and waivers %s, more than the %s taken off the original %s", paid, waived, moved, original)
+		e.Fee, e.Amount, e.Balance = id, listed, balance
+		return paid, waived, e
+	}
+	return paid, waived, nil
+}
+
+// times reads the fee's creation and status times.
+func (f *feeJSON) times() (created, updated time.Time, err error) {
+	if created, err = almaTime(f.CreationTime); err != nil {
+		return created, updated, badFee(string(f.ID), "creation_time: %v", err)
+	}
+	if updated, err = almaTime(f.StatusTime); err != nil {
+		return created, updated, badFee(string(f.ID), "status_time: %v", err)
+	}
+	return created, updated, nil
 }
 
 // toCredit maps a credit record (negative original_amount or type CREDIT)
@@ -252,7 +284,7 @@ func (c *Client) listFeeRecords(ctx context.Context, userID string, status fees.
 		if l.CurrencyRaw != "" {
 			got, err := fees.ParseCurrency(l.CurrencyRaw)
 			if err != nil {
-				return nil, "", fmt.Errorf("alma: fees of user %s: %w", maskID(userID), err)
+				return nil, "", fmt.Errorf("alma: fees of user %s: %w", fees.MaskID(userID), err)
 			}
 			cur = got
 		}
@@ -300,7 +332,7 @@ func (c *Client) ListFees(ctx context.Context, userID string, status fees.Status
 		}
 		f, err := recs[i].toFee(userID, cur)
 		if err != nil {
-			return nil, fmt.Errorf("alma: fees of user %s: %w", maskID(userID), err)
+			return nil, fmt.Errorf("alma: fees of user %s: %w", fees.MaskID(userID), err)
 		}
 		out = append(out, *f)
 	}
@@ -322,7 +354,7 @@ func (c *Client) ListCredits(ctx context.Context, userID string, status fees.Sta
 		}
 		cr, err := recs[i].toCredit(userID, cur)
 		if err != nil {
-			return nil, fmt.Errorf("alma: credits of user %s: %w", maskID(userID), err)
+			return nil, fmt.Errorf("alma: credits of user %s: %w", fees.MaskID(userID), err)
 		}
 		out = append(out, cr)
 	}

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/feebridge/feebridge/fees"
 )
 
 // loanPage is how many loans ListLoans asks for per call (Alma's maximum).
@@ -114,7 +116,7 @@ func (c *Client) ListLoans(ctx context.Context, userID string) ([]Loan, error) {
 		for i := range page.Loans {
 			l, err := page.Loans[i].loan()
 			if err != nil {
-				return nil, fmt.Errorf("alma: loans of user %s: %w", maskID(userID), err)
+				return nil, fmt.Errorf("alma: loans of user %s: %w", fees.MaskID(userID), err)
 			}
 			out = append(out, l)
 		}

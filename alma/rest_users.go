@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/feebridge/feebridge/fees"
 )
 
 // User is an Alma user record. The named fields are read from it; Raw
@@ -121,7 +123,7 @@ func (c *Client) GetUser(ctx context.Context, userID string) (*User, error) {
 	}
 	u, err := decodeUser(raw)
 	if err != nil {
-		return nil, fmt.Errorf("alma: user %s: %w", maskID(userID), err)
+		return nil, fmt.Errorf("alma: user %s: %w", fees.MaskID(userID), err)
 	}
 	return u, nil
 }
@@ -141,19 +143,19 @@ func (c *Client) RemoveFeeBlocks(ctx context.Context, userID string, isFeeBlock 
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil {
-		return nil, fmt.Errorf("alma: user %s: %w", maskID(userID), err)
+		return nil, fmt.Errorf("alma: user %s: %w", fees.MaskID(userID), err)
 	}
 	var blocks []json.RawMessage
 	if b, ok := fields["user_block"]; ok && string(b) != "null" {
 		if err := json.Unmarshal(b, &blocks); err != nil {
-			return nil, fmt.Errorf("alma: user %s: user_block: %w", maskID(userID), err)
+			return nil, fmt.Errorf("alma: user %s: user_block: %w", fees.MaskID(userID), err)
 		}
 	}
 	kept := make([]json.RawMessage, 0, len(blocks))
 	for _, b := range blocks {
 		var bj blockJSON
 		if err := json.Unmarshal(b, &bj); err != nil {
-			return nil, fmt.Errorf("alma: user %s: user_block: %w", maskID(userID), err)
+			return nil, fmt.Errorf("alma: user %s: user_block: %w", fees.MaskID(userID), err)
 		}
 		if blk := bj.block(); isFeeBlock(blk) {
 			removed = append(removed, blk)

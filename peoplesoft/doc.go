@@ -145,23 +145,10 @@
 //
 // Encoders and decoders stream: memory does not grow with the file, except
 // for the payment decoder's set of keys seen (16 to 32 bytes a payment, to
-// find duplicates; [DecodeOptions.AllowDuplicates] turns it off). The
-// benchmarks write and read 1,000,000 lines per iteration (go test -run
-// '^$' -bench . -benchtime 3x ./peoplesoft, with GOMAXPROCS=1 for one
-// core). On a two-core AMD EPYC, in a quiet moment, in lines per second
-// (wall clock, and per second of CPU time, which holds up when the machine
-// is busy):
-//
-//	                                          wall    CPU time   allocations a line
-//	writing reference charge lines            4.1 M   4.1 M      0
-//	reading reference payment lines, fines    2.1 M   2.1 M      1 (the line)
-//	  … every amount different                1.8 M   1.8 M      3 (the line, two amounts)
-//	  … with AllowDuplicates                  3.1 M   3.1 M      1
-//	reading reference charge lines            4.2 M   4.1 M      1–2
-//
-// The "fines" file draws its amounts from about a hundred values, as
-// library fines are; decoders keep the amounts they built, since building
-// a [fees.Money] allocates. The live heap stays under 0.5 MB while
-// writing, and is about 32 MB (the key set) after reading a million
-// payments, or 0.3 MB with AllowDuplicates.
+// find duplicates; [DecodeOptions.AllowDuplicates] turns it off). Decoders
+// keep the amounts they built, since building a [fees.Money] allocates and
+// library fines repeat a few values. The benchmarks write and read
+// 1,000,000 lines per iteration (go test -run '^$' -bench . -benchtime 3x
+// ./peoplesoft, with GOMAXPROCS=1 for one core); the README's "Performance
+// and reliability" section gives the figures.
 package peoplesoft

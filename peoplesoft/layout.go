@@ -321,33 +321,41 @@ type compiled struct {
 	trailer     *crecord
 }
 
+// compile validates l: first its file-wide settings, then its records.
 func compile(l *Layout) (*compiled, error) {
 	if l == nil {
 		return nil, errors.New("no layout")
 	}
 	c := &compiled{columnNames: l.ColumnNames}
+	if err := c.settings(l); err != nil {
+		return nil, err
+	}
+	if err := c.records(l); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// settings checks and keeps the file-wide settings of l: format,
+// delimiter, line end, currency and the row of column names.
+func (c *compiled) settings(l *Layout) error {
 	switch l.Format {
 	case FormatFixed:
 		c.fixed = true
 	case FormatCSV:
 	default:
-		return nil, fmt.Errorf("format: %q: want %q or %q", l.Format, FormatFixed, FormatCSV)
+		return fmt.Errorf("format: %q: want %q or %q", l.Format, FormatFixed, FormatCSV)
 	}
-	var detailNames map[string]role
-	var required []string
 	switch l.Kind {
-	case KindCharges:
-		detailNames, required = chargeDetailNames, requiredCharge
-	case KindPayments:
-		detailNames, required = paymentDetailNames, requiredPayment
+	case KindCharges, KindPayments:
 	default:
-		return nil, fmt.Errorf("kind: %q: want %q or %q", l.Kind, KindCharges, KindPayments)
+		return fmt.Errorf("kind: %q: want %q or %q", l.Kind, KindCharges, KindPayments)
 	}
 	c.delim = ','
 	if l.Delimiter != "" {
 		r, n := utf8.DecodeRuneInString(l.Delimiter)
 		if c.fixed || n != len(l.Delimiter) || r == '"' || r == '\r' || r == '\n' || r == utf8.RuneError {
-			return nil, fmt.Errorf("delimiter: %q: want one character other than a quote or line end, in a CSV layout", l.Delimiter)
+			return fmt.Errorf("delimiter: %q: want one character other than a quote or line end, in a CSV layout", l.Delimiter)
 		}
 		c.delim = r
 	}
@@ -357,53 +365,62 @@ func compile(l *Layout) (*compiled, error) {
 	case "\r\n":
 		c.lineEnd = "\r\n"
 	default:
-		return nil, fmt.Errorf("line_end: %q: want \"\\n\" or \"\\r\\n\"", l.LineEnd)
+		return fmt.Errorf("line_end: %q: want \"\\n\" or \"\\r\\n\"", l.LineEnd)
 	}
 	c.currency = fees.USD
 	if l.Currency != "" {
 		cur, err := fees.ParseCurrency(l.Currency)
 		if err != nil {
-			return nil, fmt.Errorf("currency: %w", err)
+			return fmt.Errorf("currency: %w", err)
 		}
 		c.currency = cur
 	}
 	c.minor, _ = c.currency.MinorUnits()
 	if l.ColumnNames && c.fixed {
-		return nil, errors.New("column_names: only for CSV layouts")
+		return errors.New("column_names: only for CSV layouts")
 	}
 	if l.ColumnNames && l.Header != nil {
-		return nil, errors.New("column_names: a CSV layout has either a row of column names or a header record, not both")
+		return errors.New("column_names: a CSV layout has either a row of column names or a header record, not both")
 	}
+	return nil
+}
 
+// records compiles the detail record, with the fields its kind requires,
+// and the header and trailer when l has them.
+func (c *compiled) records(l *Layout) error {
+	detailNames, required := chargeDetailNames, requiredCharge
+	if l.Kind == KindPayments {
+		detailNames, required = paymentDetailNames, requiredPayment
+	}
 	var err error
 	if c.detail, err = c.record("detail", &l.Detail, detailNames); err != nil {
-		return nil, err
+		return err
 	}
 	for _, name := range required {
 		if !slices.ContainsFunc(c.detail.fields, func(f cfield) bool { return f.name == name }) {
-			return nil, fmt.Errorf("detail: no %s field (a %s file needs %s)", name, l.Kind, strings.Join(required, ", "))
+			return fmt.Errorf("detail: no %s field (a %s file needs %s)", name, l.Kind, strings.Join(required, ", "))
 		}
 	}
 	if l.Header != nil {
 		if c.header, err = c.record("header", l.Header, headerNames); err != nil {
-			return nil, err
+			return err
 		}
 		if len(c.header.consts) == 0 {
-			return nil, errors.New("header: needs a field with a const value that identifies it")
+			return errors.New("header: needs a field with a const value that identifies it")
 		}
 	}
 	if l.Trailer != nil {
 		if c.trailer, err = c.record("trailer", l.Trailer, trailerNames); err != nil {
-			return nil, err
+			return err
 		}
 		if len(c.trailer.consts) == 0 {
-			return nil, errors.New("trailer: needs a field with a const value that tells it from a detail record")
+			return errors.New("trailer: needs a field with a const value that tells it from a detail record")
 		}
 		if c.detail.matches(c.trailer, c.fixed) {
-			return nil, errors.New("trailer: its const fields do not tell it from a detail record")
+			return errors.New("trailer: its const fields do not tell it from a detail record")
 		}
 	}
-	return c, nil
+	return nil
 }
 
 // matches reports whether a record made by r could also pass as other:
@@ -528,37 +545,67 @@ func (c *compiled) record(where string, r *Record, names map[string]role) (*crec
 	return cr, nil
 }
 
+// field compiles one field: its role, then its place in the record, its
+// alignment and padding, and what its kind allows (a const value, a date
+// format, an amount's decimals and sign, a sign's characters, truncation),
+// in that order, so that the first problem is the one reported.
 func (c *compiled) field(f Field, names map[string]role) (cfield, error) {
 	cf := cfield{name: f.Name, length: f.Length}
-	switch {
-	case f.Name == "":
-		return cf, errors.New("no name")
-	case f.Const != "":
-		cf.role = roleConst
-	case f.Name == "FILLER":
-		cf.role = roleFiller
-	default:
-		r, ok := names[f.Name]
-		if !ok {
-			known := make([]string, 0, len(names))
-			for n := range names {
-				known = append(known, n)
-			}
-			slices.Sort(known)
-			return cf, fmt.Errorf("unknown field name (want one of %s, FILLER, or a const field)", strings.Join(known, ", "))
-		}
-		cf.role = r
+	var err error
+	if cf.role, err = fieldRole(f, names); err != nil {
+		return cf, err
 	}
 	cf.kind = kindOf(cf.role)
+	for _, step := range []func(*cfield, Field) error{
+		c.fieldPlace, fieldAlign, fieldConst, fieldFormat, c.fieldAmount, c.fieldSign, c.fieldTruncate,
+	} {
+		if err := step(&cf, f); err != nil {
+			return cf, err
+		}
+	}
+	return cf, nil
+}
+
+// fieldRole is what a field named f.Name stands for in a record whose
+// field names are names.
+func fieldRole(f Field, names map[string]role) (role, error) {
+	switch {
+	case f.Name == "":
+		return 0, errors.New("no name")
+	case f.Const != "":
+		return roleConst, nil
+	case f.Name == "FILLER":
+		return roleFiller, nil
+	}
+	r, ok := names[f.Name]
+	if !ok {
+		known := make([]string, 0, len(names))
+		for n := range names {
+			known = append(known, n)
+		}
+		slices.Sort(known)
+		return 0, fmt.Errorf("unknown field name (want one of %s, FILLER, or a const field)", strings.Join(known, ", "))
+	}
+	return r, nil
+}
+
+// fieldPlace checks the field's start and length.
+func (c *compiled) fieldPlace(_ *cfield, f Field) error {
 	if c.fixed && f.Length <= 0 {
-		return cf, fmt.Errorf("length %d: must be positive", f.Length)
+		return fmt.Errorf("length %d: must be positive", f.Length)
 	}
 	if !c.fixed && f.Length < 0 {
-		return cf, fmt.Errorf("length %d: must not be negative", f.Length)
+		return fmt.Errorf("length %d: must not be negative", f.Length)
 	}
 	if c.fixed && f.Start <= 0 {
-		return cf, fmt.Errorf("start %d: columns count from 1", f.Start)
+		return fmt.Errorf("start %d: columns count from 1", f.Start)
 	}
+	return nil
+}
+
+// fieldAlign sets the field's justification and padding: numbers are
+// right-justified and zero-padded unless told otherwise.
+func fieldAlign(cf *cfield, f Field) error {
 	numeric := cf.kind == kindAmount || cf.kind == kindCount
 	switch f.Justify {
 	case "":
@@ -567,7 +614,7 @@ func (c *compiled) field(f Field, names map[string]role) (cfield, error) {
 	case JustifyRight:
 		cf.right = true
 	default:
-		return cf, fmt.Errorf("justify %q: want %q or %q", f.Justify, JustifyLeft, JustifyRight)
+		return fmt.Errorf("justify %q: want %q or %q", f.Justify, JustifyLeft, JustifyRight)
 	}
 	switch {
 	case f.Pad == "" && numeric:
@@ -577,79 +624,113 @@ func (c *compiled) field(f Field, names map[string]role) (cfield, error) {
 	case len(f.Pad) == 1 && f.Pad[0] >= 0x20 && f.Pad[0] < 0x7f:
 		cf.pad = f.Pad[0]
 	default:
-		return cf, fmt.Errorf("pad %q: want one printable ASCII character", f.Pad)
+		return fmt.Errorf("pad %q: want one printable ASCII character", f.Pad)
 	}
 	if numeric && cf.pad == '0' && !cf.right {
-		return cf, errors.New(`pad "0" on a left-justified number would change its value`)
+		return errors.New(`pad "0" on a left-justified number would change its value`)
 	}
-	if cf.role == roleConst {
-		cf.konst = f.Const
-		if !printableASCII(f.Const) {
-			return cf, fmt.Errorf("const %q: want printable ASCII", f.Const)
-		}
-		if f.Length > 0 && len(f.Const) > f.Length {
-			return cf, fmt.Errorf("const %q is longer than the field's %d characters", f.Const, f.Length)
-		}
+	return nil
+}
+
+// fieldConst keeps the value of a const field.
+func fieldConst(cf *cfield, f Field) error {
+	if cf.role != roleConst {
+		return nil
 	}
-	if cf.kind == kindDate {
-		if f.Format == "" {
-			return cf, errors.New("a date or time field needs a format (a Go time layout such as \"20060102\")")
-		}
-		cf.format = f.Format
-	} else if f.Format != "" {
-		return cf, errors.New("format: only for date and time fields")
+	cf.konst = f.Const
+	if !printableASCII(f.Const) {
+		return fmt.Errorf("const %q: want printable ASCII", f.Const)
 	}
-	if cf.kind == kindAmount {
-		cf.decimals = c.minor
-		if f.Decimals != nil {
-			cf.decimals = *f.Decimals
-		}
-		if cf.decimals < c.minor || cf.decimals > 6 {
-			return cf, fmt.Errorf("decimals %d: want %d to 6 for %s", cf.decimals, c.minor, c.currency)
-		}
-		cf.scale = cf.decimals - c.minor
-		cf.implied = f.ImpliedDecimal
-		cf.sign = f.Sign
-		switch f.Sign {
-		case "":
-			cf.sign = SignMinus
-		case SignMinus, SignAlways, SignNone, SignSeparate:
-		default:
-			return cf, fmt.Errorf("sign %q: want %q, %q, %q or %q", f.Sign, SignMinus, SignAlways, SignNone, SignSeparate)
-		}
-		if (cf.role == roleDebitTotal || cf.role == roleCreditTotal) && cf.sign != SignNone {
-			return cf, fmt.Errorf("sign %q: %s is written without a sign (use sign = %q)", f.Sign, f.Name, SignNone)
-		}
-		if c.fixed && f.Length < cf.decimals+2 {
-			return cf, fmt.Errorf("length %d: too short for an amount with %d decimals", f.Length, cf.decimals)
-		}
-	} else if f.Decimals != nil || f.ImpliedDecimal || f.Sign != "" {
-		return cf, errors.New("decimals, implied_decimal and sign: only for amount fields")
+	if f.Length > 0 && len(f.Const) > f.Length {
+		return fmt.Errorf("const %q is longer than the field's %d characters", f.Const, f.Length)
 	}
-	if cf.kind == kindSign {
-		if c.fixed && f.Length != 1 {
-			return cf, fmt.Errorf("length %d: a sign field is 1 character", f.Length)
+	return nil
+}
+
+// fieldFormat keeps the Go time layout of a date or time field.
+func fieldFormat(cf *cfield, f Field) error {
+	if cf.kind != kindDate {
+		if f.Format != "" {
+			return errors.New("format: only for date and time fields")
 		}
-		cf.plus, cf.minus = '+', '-'
+		return nil
+	}
+	if f.Format == "" {
+		return errors.New("a date or time field needs a format (a Go time layout such as \"20060102\")")
+	}
+	cf.format = f.Format
+	return nil
+}
+
+// fieldAmount sets an amount field's decimals, implied decimal point and
+// sign, within what the layout's currency allows.
+func (c *compiled) fieldAmount(cf *cfield, f Field) error {
+	if cf.kind != kindAmount {
+		if f.Decimals != nil || f.ImpliedDecimal || f.Sign != "" {
+			return errors.New("decimals, implied_decimal and sign: only for amount fields")
+		}
+		return nil
+	}
+	cf.decimals = c.minor
+	if f.Decimals != nil {
+		cf.decimals = *f.Decimals
+	}
+	if cf.decimals < c.minor || cf.decimals > 6 {
+		return fmt.Errorf("decimals %d: want %d to 6 for %s", cf.decimals, c.minor, c.currency)
+	}
+	cf.scale = cf.decimals - c.minor
+	cf.implied = f.ImpliedDecimal
+	cf.sign = f.Sign
+	switch f.Sign {
+	case "":
+		cf.sign = SignMinus
+	case SignMinus, SignAlways, SignNone, SignSeparate:
+	default:
+		return fmt.Errorf("sign %q: want %q, %q, %q or %q", f.Sign, SignMinus, SignAlways, SignNone, SignSeparate)
+	}
+	if (cf.role == roleDebitTotal || cf.role == roleCreditTotal) && cf.sign != SignNone {
+		return fmt.Errorf("sign %q: %s is written without a sign (use sign = %q)", f.Sign, f.Name, SignNone)
+	}
+	if c.fixed && f.Length < cf.decimals+2 {
+		return fmt.Errorf("length %d: too short for an amount with %d decimals", f.Length, cf.decimals)
+	}
+	return nil
+}
+
+// fieldSign sets the two characters of a separate sign field.
+func (c *compiled) fieldSign(cf *cfield, f Field) error {
+	if cf.kind != kindSign {
 		if f.Signs != "" {
-			if len(f.Signs) != 2 || !printableASCII(f.Signs) || f.Signs[0] == f.Signs[1] {
-				return cf, fmt.Errorf("signs %q: want two different printable ASCII characters, for positive and negative", f.Signs)
-			}
-			cf.plus, cf.minus = f.Signs[0], f.Signs[1]
+			return errors.New("signs: only for sign fields")
 		}
-	} else if f.Signs != "" {
-		return cf, errors.New("signs: only for sign fields")
+		return nil
 	}
-	if f.Truncate {
-		if cf.role != roleDescr {
-			return cf, errors.New("truncate: only DESCR may be cut; keys and amounts never are")
-		}
-		if !c.fixed && f.Length == 0 {
-			return cf, errors.New("truncate: needs a length")
-		}
-		cf.truncate = true
+	if c.fixed && f.Length != 1 {
+		return fmt.Errorf("length %d: a sign field is 1 character", f.Length)
 	}
-	return cf, nil
+	cf.plus, cf.minus = '+', '-'
+	if f.Signs != "" {
+		if len(f.Signs) != 2 || !printableASCII(f.Signs) || f.Signs[0] == f.Signs[1] {
+			return fmt.Errorf("signs %q: want two different printable ASCII characters, for positive and negative", f.Signs)
+		}
+		cf.plus, cf.minus = f.Signs[0], f.Signs[1]
+	}
+	return nil
+}
+
+// fieldTruncate allows DESCR, and only DESCR, to be cut to its length.
+func (c *compiled) fieldTruncate(cf *cfield, f Field) error {
+	if !f.Truncate {
+		return nil
+	}
+	if cf.role != roleDescr {
+		return errors.New("truncate: only DESCR may be cut; keys and amounts never are")
+	}
+	if !c.fixed && f.Length == 0 {
+		return errors.New("truncate: needs a length")
+	}
+	cf.truncate = true
+	return nil
 }
 
 func printableASCII(s string) bool {

@@ -141,9 +141,28 @@ func (pd *PaymentDecoder) Decode() (Payment, error) {
 	if err := d.next(); err != nil {
 		return Payment{}, err
 	}
+	p := Payment{Line: d.rr.line}
+	paid, charged, err := pd.read(&p)
+	if err != nil {
+		return Payment{}, err
+	}
+	if err := pd.check(&p, paid, charged); err != nil {
+		return Payment{}, err
+	}
+	p.PaidAmt = d.money.get(paid)
+	if charged >= 0 {
+		p.ChargeAmt = d.money.get(charged)
+	}
+	return p, nil
+}
+
+// read fills p from the fields of the record just read, and returns the
+// amounts paid and charged in minor units (charged is -1 when the layout
+// has no CHARGE_AMT).
+func (pd *PaymentDecoder) read(p *Payment) (paid, charged int64, err error) {
+	d := pd.d
 	rr := d.rr
-	p := Payment{Line: rr.line}
-	var paid, charged int64 = 0, -1
+	charged = -1
 	for i := range rr.rec.fields {
 		f := &rr.rec.fields[i]
 		v := rr.vals[i]
@@ -159,10 +178,10 @@ func (pd *PaymentDecoder) Decode() (Payment, error) {
 		case roleChargeAmt, rolePaidAmt:
 			u, err := rr.amountOf(i)
 			if err != nil {
-				return Payment{}, rr.perr(rr.line, f.name, err)
+				return 0, 0, rr.perr(rr.line, f.name, err)
 			}
 			if u <= 0 {
-				return Payment{}, rr.perr(rr.line, f.name, fmt.Errorf("%w: %q: must be positive", ErrAmount, v))
+				return 0, 0, rr.perr(rr.line, f.name, fmt.Errorf("%w: %q: must be positive", ErrAmount, v))
 			}
 			if f.role == rolePaidAmt {
 				paid = u
@@ -171,61 +190,77 @@ func (pd *PaymentDecoder) Decode() (Payment, error) {
 			}
 		case rolePaidDate:
 			if v == "" {
-				return Payment{}, rr.perr(rr.line, f.name, ErrMissing)
+				return 0, 0, rr.perr(rr.line, f.name, ErrMissing)
 			}
 			t, err := d.dates[i].parse(v, f.format)
 			if err != nil {
-				return Payment{}, rr.perr(rr.line, f.name, err)
+				return 0, 0, rr.perr(rr.line, f.name, err)
 			}
 			p.PaidDate = t
 		case roleChannel:
-			switch v {
-			case "ESERVICES":
-				p.Channel = fees.ChannelEServices
-			case "CASHIER":
-				p.Channel = fees.ChannelCashier
-			default:
-				return Payment{}, rr.perr(rr.line, f.name, fmt.Errorf("%w: %q: want ESERVICES or CASHIER", ErrChannel, v))
+			if p.Channel, err = parseChannel(v); err != nil {
+				return 0, 0, rr.perr(rr.line, f.name, err)
 			}
 		case roleMethod:
-			switch v {
-			case "CREDIT_CARD":
-				p.Method = fees.MethodCreditCard
-			case "CASH":
-				p.Method = fees.MethodCash
-			case "CHECK":
-				p.Method = fees.MethodCheck
-			default:
-				return Payment{}, rr.perr(rr.line, f.name, fmt.Errorf("%w: %q: want CREDIT_CARD, CASH or CHECK", ErrMethod, v))
+			if p.Method, err = parseMethod(v); err != nil {
+				return 0, 0, rr.perr(rr.line, f.name, err)
 			}
 		}
 	}
+	return paid, charged, nil
+}
+
+func parseChannel(v string) (fees.Channel, error) {
+	switch v {
+	case "ESERVICES":
+		return fees.ChannelEServices, nil
+	case "CASHIER":
+		return fees.ChannelCashier, nil
+	}
+	return 0, fmt.Errorf("%w: %q: want ESERVICES or CASHIER", ErrChannel, v)
+}
+
+func parseMethod(v string) (fees.Method, error) {
+	switch v {
+	case "CREDIT_CARD":
+		return fees.MethodCreditCard, nil
+	case "CASH":
+		return fees.MethodCash, nil
+	case "CHECK":
+		return fees.MethodCheck, nil
+	}
+	return 0, fmt.Errorf("%w: %q: want CREDIT_CARD, CASH or CHECK", ErrMethod, v)
+}
+
+// check applies the rules of a payment record as a whole: the keys are
+// there, eServices takes cards only, no more is paid than charged, the
+// file's totals still add up, and (unless duplicates are allowed) the
+// payment's key is new in the file. It adds the payment to the totals.
+func (pd *PaymentDecoder) check(p *Payment, paid, charged int64) error {
+	d := pd.d
+	rr := d.rr
 	for _, req := range [...]struct{ name, v string }{{"EMPLID", p.EmplID}, {"REF1_DESCR", p.Ref}, {"RECEIPT_NBR", p.Receipt}} {
 		if req.v == "" {
-			return Payment{}, rr.perr(rr.line, req.name, ErrMissing)
+			return rr.perr(rr.line, req.name, ErrMissing)
 		}
 	}
 	if p.Channel == fees.ChannelEServices && p.Method != fees.MethodCreditCard {
-		return Payment{}, rr.perr(rr.line, "METHOD", fmt.Errorf("%w: eServices takes credit cards only, not %s", ErrMethod, p.Method))
+		return rr.perr(rr.line, "METHOD", fmt.Errorf("%w: eServices takes credit cards only, not %s", ErrMethod, p.Method))
 	}
 	cur := d.c.currency
 	if charged >= 0 && paid > charged {
-		return Payment{}, rr.perr(rr.line, "PAID_AMT", fmt.Errorf("%w: paid %s is more than the charge of %s", ErrAmount,
+		return rr.perr(rr.line, "PAID_AMT", fmt.Errorf("%w: paid %s is more than the charge of %s", ErrAmount,
 			fees.FromMinor(paid, cur).Amount(), fees.FromMinor(charged, cur).Amount()))
 	}
 	if err := d.ctl.sum(paid); err != nil {
-		return Payment{}, rr.perr(rr.line, "PAID_AMT", err)
+		return rr.perr(rr.line, "PAID_AMT", err)
 	}
 	if pd.keys != nil { // nil with AllowDuplicates
 		if first := pd.keys.add(p.Receipt, p.Ref, p.ItemType, rr.line); first != 0 {
-			return Payment{}, rr.perr(rr.line, "RECEIPT_NBR", fmt.Errorf("%w: receipt %s for %s item type %s is also on line %d", ErrDuplicate, p.Receipt, p.Ref, p.ItemType, first))
+			return rr.perr(rr.line, "RECEIPT_NBR", fmt.Errorf("%w: receipt %s for %s item type %s is also on line %d", ErrDuplicate, p.Receipt, p.Ref, p.ItemType, first))
 		}
 	}
-	p.PaidAmt = d.money.get(paid)
-	if charged >= 0 {
-		p.ChargeAmt = d.money.get(charged)
-	}
-	return p, nil
+	return nil
 }
 
 // Created returns the creation time in the file's header, if its layout

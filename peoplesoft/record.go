@@ -62,104 +62,19 @@ func (w *recordWriter) encode(r *crecord, src source) (field string, err error) 
 	line := w.line[:0]
 	for i := range r.fields {
 		f := &r.fields[i]
-		tmp := w.tmp[:0]
-		var prefix byte
-		switch f.kind {
-		case kindKey, kindText:
-			switch f.role {
-			case roleConst:
-				tmp = append(tmp, f.konst...)
-			case roleFiller:
-			default:
-				s := src.text(f)
-				if f.kind == kindKey {
-					if err := checkKey(s, c.fixed); err != nil {
-						return f.name, err
-					}
-				} else {
-					s = cleanText(s, c.fixed)
-				}
-				tmp = append(tmp, s...)
-			}
-		case kindAmount:
-			u := src.amount(f)
-			switch f.sign {
-			case SignNone:
-				if u < 0 {
-					return f.name, fmt.Errorf("%w: negative amount in a field without a sign", ErrAmount)
-				}
-			case SignMinus:
-				if u < 0 {
-					prefix = '-'
-				}
-			case SignAlways:
-				prefix = '+'
-				if u < 0 {
-					prefix = '-'
-				}
-			}
-			tmp = appendAmount(tmp, u, f, c.minor)
-		case kindSign:
-			if src.amount(&r.fields[f.signOf]) < 0 {
-				tmp = append(tmp, f.minus)
-			} else {
-				tmp = append(tmp, f.plus)
-			}
-		case kindDate:
-			if t := src.date(f); !t.IsZero() {
-				tmp = w.dates[i].format(tmp, t, f.format)
-			}
-		case kindCount:
-			tmp = appendCount(tmp, src.count(f))
+		tmp, prefix, err := w.value(r, i, src)
+		if err != nil {
+			return f.name, err
 		}
 		w.tmp = tmp
-		n := len(tmp)
-		if prefix != 0 {
-			n++
-		}
 		if c.fixed {
-			if n > f.length {
-				if !f.truncate {
-					return f.name, fmt.Errorf("%w: %d characters in a %d-character field", ErrFieldTooLong, n, f.length)
-				}
-				tmp, n = tmp[:f.length], f.length
-			}
-			pad := f.length - n
-			switch {
-			case !f.right:
-				if prefix != 0 {
-					line = append(line, prefix)
-				}
-				line = append(line, tmp...)
-				line = appendPad(line, f.pad, pad)
-			case prefix != 0 && f.pad == '0':
-				line = append(line, prefix)
-				line = appendPad(line, f.pad, pad)
-				line = append(line, tmp...)
-			default:
-				line = appendPad(line, f.pad, pad)
-				if prefix != 0 {
-					line = append(line, prefix)
-				}
-				line = append(line, tmp...)
-			}
-			continue
+			line, err = appendFixed(line, tmp, prefix, f)
+		} else {
+			line, err = w.appendDelimited(line, tmp, prefix, f, i > 0)
 		}
-		if f.length > 0 {
-			if rn := utf8.RuneCount(tmp) + n - len(tmp); rn > f.length {
-				if !f.truncate {
-					return f.name, fmt.Errorf("%w: %d characters in a %d-character field", ErrFieldTooLong, rn, f.length)
-				}
-				tmp = truncateRunes(tmp, f.length)
-			}
+		if err != nil {
+			return f.name, err
 		}
-		if i > 0 {
-			line = utf8.AppendRune(line, c.delim)
-		}
-		if prefix != 0 {
-			line = append(line, prefix)
-		}
-		line = w.appendCSV(line, tmp)
 	}
 	line = append(line, c.lineEnd...)
 	w.line = line
@@ -167,6 +82,133 @@ func (w *recordWriter) encode(r *crecord, src source) (field string, err error) 
 		return "", err
 	}
 	return "", nil
+}
+
+// value formats field i of r from src, in w.tmp's space, without padding.
+// prefix is the sign to write before an amount (0 for none).
+func (w *recordWriter) value(r *crecord, i int, src source) (tmp []byte, prefix byte, err error) {
+	c := w.c
+	f := &r.fields[i]
+	tmp = w.tmp[:0]
+	switch f.kind {
+	case kindKey, kindText:
+		switch f.role {
+		case roleConst:
+			tmp = append(tmp, f.konst...)
+		case roleFiller:
+		default:
+			s := src.text(f)
+			if f.kind == kindKey {
+				if err := checkKey(s, c.fixed); err != nil {
+					return nil, 0, err
+				}
+			} else {
+				s = cleanText(s, c.fixed)
+			}
+			tmp = append(tmp, s...)
+		}
+	case kindAmount:
+		u := src.amount(f)
+		if prefix, err = amountPrefix(u, f.sign); err != nil {
+			return nil, 0, err
+		}
+		tmp = appendAmount(tmp, u, f, c.minor)
+	case kindSign:
+		if src.amount(&r.fields[f.signOf]) < 0 {
+			tmp = append(tmp, f.minus)
+		} else {
+			tmp = append(tmp, f.plus)
+		}
+	case kindDate:
+		if t := src.date(f); !t.IsZero() {
+			tmp = w.dates[i].format(tmp, t, f.format)
+		}
+	case kindCount:
+		tmp = appendCount(tmp, src.count(f))
+	}
+	return tmp, prefix, nil
+}
+
+// amountPrefix is the sign written before an amount of u minor units
+// under the field's sign rule (0 for none).
+func amountPrefix(u int64, sign string) (byte, error) {
+	switch sign {
+	case SignNone:
+		if u < 0 {
+			return 0, fmt.Errorf("%w: negative amount in a field without a sign", ErrAmount)
+		}
+	case SignMinus:
+		if u < 0 {
+			return '-', nil
+		}
+	case SignAlways:
+		if u < 0 {
+			return '-', nil
+		}
+		return '+', nil
+	}
+	return 0, nil
+}
+
+// appendFixed appends a value to a fixed-width line: justified and padded
+// to the field's length, a sign before zero padding, cut only where the
+// field allows truncation.
+func appendFixed(line, tmp []byte, prefix byte, f *cfield) ([]byte, error) {
+	n := len(tmp)
+	if prefix != 0 {
+		n++
+	}
+	if n > f.length {
+		if !f.truncate {
+			return line, fmt.Errorf("%w: %d characters in a %d-character field", ErrFieldTooLong, n, f.length)
+		}
+		tmp, n = tmp[:f.length], f.length
+	}
+	pad := f.length - n
+	switch {
+	case !f.right:
+		if prefix != 0 {
+			line = append(line, prefix)
+		}
+		line = append(line, tmp...)
+		line = appendPad(line, f.pad, pad)
+	case prefix != 0 && f.pad == '0':
+		line = append(line, prefix)
+		line = appendPad(line, f.pad, pad)
+		line = append(line, tmp...)
+	default:
+		line = appendPad(line, f.pad, pad)
+		if prefix != 0 {
+			line = append(line, prefix)
+		}
+		line = append(line, tmp...)
+	}
+	return line, nil
+}
+
+// appendDelimited appends a value to a CSV line, after a delimiter unless
+// it is the first, quoted as needed and within the field's length in
+// characters when it has one.
+func (w *recordWriter) appendDelimited(line, tmp []byte, prefix byte, f *cfield, delim bool) ([]byte, error) {
+	if f.length > 0 {
+		n := len(tmp)
+		if prefix != 0 {
+			n++
+		}
+		if rn := utf8.RuneCount(tmp) + n - len(tmp); rn > f.length {
+			if !f.truncate {
+				return line, fmt.Errorf("%w: %d characters in a %d-character field", ErrFieldTooLong, rn, f.length)
+			}
+			tmp = truncateRunes(tmp, f.length)
+		}
+	}
+	if delim {
+		line = utf8.AppendRune(line, w.c.delim)
+	}
+	if prefix != 0 {
+		line = append(line, prefix)
+	}
+	return w.appendCSV(line, tmp), nil
 }
 
 func appendPad(dst []byte, pad byte, n int) []byte {

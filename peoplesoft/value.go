@@ -73,73 +73,104 @@ func appendAmount(dst []byte, units int64, f *cfield, minor int) []byte {
 // field (0 when there is none).
 func parseAmount(s string, f *cfield, minor int, sep byte) (int64, error) {
 	raw := s
-	neg := false
-	switch f.sign {
+	neg, s, err := amountSign(s, f.sign, sep)
+	if err != nil {
+		return 0, err
+	}
+	var whole, frac int64
+	var fracDigits int
+	if f.implied {
+		whole, frac, fracDigits, err = impliedDigits(s, raw, f.decimals)
+	} else {
+		whole, frac, fracDigits, err = pointedDigits(s, raw, f.decimals)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return minorUnits(whole, frac, fracDigits, minor, neg, raw)
+}
+
+// amountSign reads the sign of an amount as the field's sign rule says:
+// from s, or from sep, the separate sign field. It returns s without its
+// sign.
+func amountSign(s string, rule string, sep byte) (neg bool, rest string, err error) {
+	switch rule {
 	case SignMinus:
 		if len(s) > 0 && s[0] == '-' {
-			neg, s = true, s[1:]
+			return true, s[1:], nil
 		}
 	case SignAlways:
 		if len(s) == 0 || (s[0] != '+' && s[0] != '-') {
-			return 0, fmt.Errorf("%w: %q: want a leading + or -", ErrAmount, raw)
+			return false, s, fmt.Errorf("%w: %q: want a leading + or -", ErrAmount, s)
 		}
-		neg, s = s[0] == '-', s[1:]
+		return s[0] == '-', s[1:], nil
 	case SignSeparate:
 		switch sep {
 		case '+':
 		case '-':
-			neg = true
+			return true, s, nil
 		default:
-			return 0, fmt.Errorf("%w: sign %q: want + or -", ErrAmount, sep)
+			return false, s, fmt.Errorf("%w: sign %q: want + or -", ErrAmount, sep)
 		}
 	}
-	var whole, frac int64
-	fracDigits := 0
+	return false, s, nil
+}
+
+// impliedDigits reads digits with an implied decimal point: "1250" with 2
+// decimals is 12.50; "50" is 0.50. raw is the field as written, for
+// errors.
+func impliedDigits(s, raw string, decimals int) (whole, frac int64, fracDigits int, err error) {
+	if max := min(18, 15+decimals); len(s) == 0 || len(s) > max {
+		return 0, 0, 0, fmt.Errorf("%w: %q: want 1 to %d digits", ErrAmount, raw, max)
+	}
+	var v int64
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, 0, 0, fmt.Errorf("%w: %q: want digits only", ErrAmount, raw)
+		}
+		v = v*10 + int64(s[i]-'0')
+	}
+	return v / pow10[decimals], v % pow10[decimals], decimals, nil
+}
+
+// pointedDigits reads digits with an optional decimal point and at most
+// decimals digits after it. raw is the field as written, for errors.
+func pointedDigits(s, raw string, decimals int) (whole, frac int64, fracDigits int, err error) {
 	i := 0
-	if f.implied {
-		// "1250" with 2 decimals is 12.50; "50" is 0.50.
-		if max := min(18, 15+f.decimals); len(s) == 0 || len(s) > max {
-			return 0, fmt.Errorf("%w: %q: want 1 to %d digits", ErrAmount, raw, max)
-		}
-		var v int64
-		for ; i < len(s); i++ {
-			if s[i] < '0' || s[i] > '9' {
-				return 0, fmt.Errorf("%w: %q: want digits only", ErrAmount, raw)
-			}
-			v = v*10 + int64(s[i]-'0')
-		}
-		whole, frac, fracDigits = v/pow10[f.decimals], v%pow10[f.decimals], f.decimals
-	} else {
-		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-			whole = whole*10 + int64(s[i]-'0')
-		}
-		if i == 0 {
-			return 0, fmt.Errorf("%w: %q: want digits", ErrAmount, raw)
-		}
-		if i > 15 {
-			return 0, fmt.Errorf("%w: %q: too many digits", ErrAmount, raw)
-		}
-		if i < len(s) {
-			if s[i] != '.' {
-				return 0, fmt.Errorf("%w: %q: unexpected %q", ErrAmount, raw, s[i])
-			}
-			i++
-			for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-				frac = frac*10 + int64(s[i]-'0')
-				fracDigits++
-			}
-			if i < len(s) {
-				return 0, fmt.Errorf("%w: %q: unexpected %q", ErrAmount, raw, s[i])
-			}
-			if fracDigits == 0 {
-				return 0, fmt.Errorf("%w: %q: no digits after the point", ErrAmount, raw)
-			}
-			if fracDigits > f.decimals {
-				return 0, fmt.Errorf("%w: %q: more than %d decimals", ErrAmount, raw, f.decimals)
-			}
-		}
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		whole = whole*10 + int64(s[i]-'0')
 	}
-	// Bring the fraction to exactly minor digits; extra digits must be 0.
+	if i == 0 {
+		return 0, 0, 0, fmt.Errorf("%w: %q: want digits", ErrAmount, raw)
+	}
+	if i > 15 {
+		return 0, 0, 0, fmt.Errorf("%w: %q: too many digits", ErrAmount, raw)
+	}
+	if i == len(s) {
+		return whole, 0, 0, nil
+	}
+	if s[i] != '.' {
+		return 0, 0, 0, fmt.Errorf("%w: %q: unexpected %q", ErrAmount, raw, s[i])
+	}
+	i++
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		frac = frac*10 + int64(s[i]-'0')
+		fracDigits++
+	}
+	switch {
+	case i < len(s):
+		return 0, 0, 0, fmt.Errorf("%w: %q: unexpected %q", ErrAmount, raw, s[i])
+	case fracDigits == 0:
+		return 0, 0, 0, fmt.Errorf("%w: %q: no digits after the point", ErrAmount, raw)
+	case fracDigits > decimals:
+		return 0, 0, 0, fmt.Errorf("%w: %q: more than %d decimals", ErrAmount, raw, decimals)
+	}
+	return whole, frac, fracDigits, nil
+}
+
+// minorUnits brings the fraction to exactly minor digits (extra digits
+// must be 0) and returns the signed amount in minor units.
+func minorUnits(whole, frac int64, fracDigits, minor int, neg bool, raw string) (int64, error) {
 	for fracDigits < minor {
 		frac *= 10
 		fracDigits++

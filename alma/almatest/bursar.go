@@ -197,8 +197,23 @@ func (s *Server) writeExportLocked(ctx context.Context, drop *transport.Drop, di
 	if dir != "" && dir != "." {
 		name = path.Join(dir, name)
 	}
+	data := s.exportXMLLocked(lines, &res)
+	if dir != "" && dir != "." {
+		if err := drop.MkdirAll(ctx, dir); err != nil {
+			return ExportResult{}, fmt.Errorf("almatest: export %s: %w", name, err)
+		}
+	}
+	if err := drop.WriteFile(ctx, name, data); err != nil {
+		return ExportResult{}, fmt.Errorf("almatest: export %s: %w", name, err)
+	}
+	res.File = name
+	return res, nil
+}
 
-	// Group by user, users in the order of their first line.
+// exportXMLLocked writes the export file of lines as Alma lays it out,
+// one user element per user in the order of their first line, and adds
+// each record to res.
+func (s *Server) exportXMLLocked(lines []exportLine, res *ExportResult) []byte {
 	var order []string
 	byUser := map[string][]exportLine{}
 	for _, l := range lines {
@@ -215,45 +230,11 @@ func (s *Server) writeExportLocked(ctx context.Context, drop *transport.Drop, di
 	w.field(2, "exportNumber", res.ExportNumber)
 	b.WriteString("\t</xb:userExportedFineFees>\n\t<xb:userExportedFineFees>\n\t\t<xb:userExportedList>\n")
 	for _, uid := range order {
-		u := s.users[uid].u
-		b.WriteString("\t\t\t<xb:userExportedFineFeesList>\n\t\t\t\t<xb:user>\n")
-		w.field(5, "type", u.IDType)
-		w.field(5, "value", u.ID)
-		w.open(5, "owneredEntity")
-		w.field(6, "InstitutionId", s.opts.InstitutionID)
-		w.close(5, "owneredEntity")
-		b.WriteString("\t\t\t\t</xb:user>\n")
-		w.field(4, "patronName", u.patronName())
+		s.writeUserLocked(w, uid)
 		w.open(4, "finefeeList")
 		for _, l := range byUser[uid] {
+			s.writeFineFee(w, l)
 			f := l.fee
-			w.open(5, "userFineFee")
-			w.field(6, "fineFeeComment", f.Comment)
-			w.field(6, "fineFeeType", string(f.Type))
-			w.open(6, "owneredEntity")
-			w.field(7, "InstitutionId", s.opts.InstitutionID)
-			w.field(7, "libraryId", libraryID(f.Owner, s.opts.InstitutionID))
-			w.field(7, "libraryCode", f.Owner)
-			w.close(6, "owneredEntity")
-			w.field(6, "lastTransactionDate", s.bursarTime(l.when))
-			w.field(6, "itemTitle", f.Item.Title)
-			w.field(6, "itemCallNumebr", f.Item.CallNumber) // sic, as Alma spells it
-			w.field(6, "itemLibrary", f.Item.Library)
-			w.field(6, "itemLocation", f.Item.Location)
-			w.field(6, "itemInternalLocation", f.Item.Location)
-			due := ""
-			if !f.Item.DueDate.IsZero() {
-				due = s.bursarTime(f.Item.DueDate)
-			}
-			w.field(6, "itemDueDate", due)
-			w.field(6, "itemBarcode", f.Item.Barcode)
-			w.open(6, "compositeSum")
-			w.field(7, "currency", string(l.amount.Currency()))
-			w.field(7, "sum", l.amount.Decimal().String())
-			w.field(7, "vat", "")
-			w.close(6, "compositeSum")
-			w.field(6, "bursarTransactionId", f.TransactionID)
-			w.close(5, "userFineFee")
 			res.Records = append(res.Records, ExportedRecord{
 				FeeID: f.ID, TransactionID: f.TransactionID, UserID: f.UserID,
 				Type: f.Type, Amount: l.amount, WaiverID: l.waiverID,
@@ -264,17 +245,53 @@ func (s *Server) writeExportLocked(ctx context.Context, drop *transport.Drop, di
 		b.WriteString("\t\t\t</xb:userExportedFineFeesList>\n")
 	}
 	b.WriteString("\t\t</xb:userExportedList>\n\t</xb:userExportedFineFees>\n</xb:xml-fragment>\n")
+	return b.Bytes()
+}
 
-	if dir != "" && dir != "." {
-		if err := drop.MkdirAll(ctx, dir); err != nil {
-			return ExportResult{}, fmt.Errorf("almatest: export %s: %w", name, err)
-		}
+// writeUserLocked opens a user's list of fees with the user and the
+// patron's name.
+func (s *Server) writeUserLocked(w *xmlWriter, uid string) {
+	u := s.users[uid].u
+	w.b.WriteString("\t\t\t<xb:userExportedFineFeesList>\n\t\t\t\t<xb:user>\n")
+	w.field(5, "type", u.IDType)
+	w.field(5, "value", u.ID)
+	w.open(5, "owneredEntity")
+	w.field(6, "InstitutionId", s.opts.InstitutionID)
+	w.close(5, "owneredEntity")
+	w.b.WriteString("\t\t\t\t</xb:user>\n")
+	w.field(4, "patronName", u.patronName())
+}
+
+// writeFineFee writes one userFineFee, with every element Alma writes.
+func (s *Server) writeFineFee(w *xmlWriter, l exportLine) {
+	f := l.fee
+	w.open(5, "userFineFee")
+	w.field(6, "fineFeeComment", f.Comment)
+	w.field(6, "fineFeeType", string(f.Type))
+	w.open(6, "owneredEntity")
+	w.field(7, "InstitutionId", s.opts.InstitutionID)
+	w.field(7, "libraryId", libraryID(f.Owner, s.opts.InstitutionID))
+	w.field(7, "libraryCode", f.Owner)
+	w.close(6, "owneredEntity")
+	w.field(6, "lastTransactionDate", s.bursarTime(l.when))
+	w.field(6, "itemTitle", f.Item.Title)
+	w.field(6, "itemCallNumebr", f.Item.CallNumber) // sic, as Alma spells it
+	w.field(6, "itemLibrary", f.Item.Library)
+	w.field(6, "itemLocation", f.Item.Location)
+	w.field(6, "itemInternalLocation", f.Item.Location)
+	due := ""
+	if !f.Item.DueDate.IsZero() {
+		due = s.bursarTime(f.Item.DueDate)
 	}
-	if err := drop.WriteFile(ctx, name, b.Bytes()); err != nil {
-		return ExportResult{}, fmt.Errorf("almatest: export %s: %w", name, err)
-	}
-	res.File = name
-	return res, nil
+	w.field(6, "itemDueDate", due)
+	w.field(6, "itemBarcode", f.Item.Barcode)
+	w.open(6, "compositeSum")
+	w.field(7, "currency", string(l.amount.Currency()))
+	w.field(7, "sum", l.amount.Decimal().String())
+	w.field(7, "vat", "")
+	w.close(6, "compositeSum")
+	w.field(6, "bursarTransactionId", f.TransactionID)
+	w.close(5, "userFineFee")
 }
 
 // libraryID makes a numeric library id from a library code, stable for

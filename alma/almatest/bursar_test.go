@@ -256,7 +256,7 @@ func TestImportOfAlmaEncodedFile(t *testing.T) {
 	var buf bytes.Buffer
 	enc := alma.NewImportEncoder(&buf, nil)
 	for _, p := range pays {
-		err := enc.Encode(alma.ExportRecord{
+		err := enc.Encode(alma.ImportRecord{
 			Patron: alma.Patron{ID: p.user, IDType: "02", Name: "Student"}, Type: fees.TypeLostItemReplacementFee,
 			Amount: usd(p.amount), TransactionID: p.txn, LastTransaction: w.clock.Now(),
 		})
@@ -491,7 +491,7 @@ func TestImportSharedTransactionID(t *testing.T) {
 	var buf bytes.Buffer
 	enc := alma.NewImportEncoder(&buf, nil)
 	for _, p := range pays {
-		rec := alma.ExportRecord{
+		rec := alma.ImportRecord{
 			Patron: alma.Patron{ID: ana, IDType: "02", Name: "Reyes, Ana"}, Type: p.typ,
 			Amount: usd(p.amount), TransactionID: shared, LastTransaction: w.clock.Now(),
 		}

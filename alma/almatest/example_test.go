@@ -41,7 +41,7 @@ func Example() {
 	repl := lost[0]
 	var file bytes.Buffer
 	enc := alma.NewImportEncoder(&file, nil)
-	enc.Encode(alma.ExportRecord{
+	enc.Encode(alma.ImportRecord{
 		Patron: alma.Patron{ID: repl.UserID, IDType: "02"}, Type: repl.Type,
 		Amount: fees.MustParseMoney("40.00", fees.USD), TransactionID: repl.TransactionID,
 	})

@@ -21,7 +21,7 @@ func importPayment(t *testing.T, drop *transport.Drop, name string, f fees.Fee, 
 	t.Helper()
 	var buf bytes.Buffer
 	enc := alma.NewImportEncoder(&buf, nil)
-	err := enc.Encode(alma.ExportRecord{
+	err := enc.Encode(alma.ImportRecord{
 		Patron: alma.Patron{ID: f.UserID, IDType: "02"}, Type: f.Type, Amount: amount,
 		TransactionID: f.TransactionID, Item: f.Item, LastTransaction: at,
 	})

@@ -196,7 +196,7 @@ func (m *Main) convertPSPayments(ctx context.Context) error {
 				m.logger.Warn("payment item type maps to no Alma fee type; sent as OTHER (Alma matches it by transaction id only if no other fee shares the id)",
 					"file", m.in, "line", p.Line, "item_type", p.ItemType)
 			}
-			rec := alma.ExportRecord{
+			rec := alma.ImportRecord{
 				Patron:          alma.Patron{ID: p.EmplID},
 				Type:            typ,
 				Amount:          p.PaidAmt,

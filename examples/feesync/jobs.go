@@ -6,7 +6,8 @@ import (
 	"github.com/feebridge/feebridge/alma"
 	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile"
-	"github.com/feebridge/feebridge/wire"
+	"github.com/feebridge/feebridge/reconcile/almaport"
+	"github.com/feebridge/feebridge/reconcile/psport"
 )
 
 // adapters fills deps with the file formats: Alma's export and import,
@@ -22,14 +23,14 @@ func (m *Main) adapters(deps *reconcile.Deps) error {
 	if err != nil {
 		return err
 	}
-	deps.Export = wire.ExportFormat{Options: &alma.DecoderOptions{Location: c.Location()}}
+	deps.Export = almaport.ExportFormat{Options: &alma.DecoderOptions{Location: c.Location()}}
 	mapping := c.mapping()
-	deps.Charges = wire.ChargeFormat{Mapping: mapping, Layout: charges}
+	deps.Charges = psport.ChargeFormat{Mapping: mapping, Layout: charges}
 	// The same mapping reads each payment's ITEM_TYPE back to the fee
 	// type, so that a payment finds its charge by charge key.
-	deps.Payments = wire.PaymentFormat{Layout: payments, Mapping: &mapping,
+	deps.Payments = psport.PaymentFormat{Layout: payments, Mapping: &mapping,
 		Options: &peoplesoft.DecodeOptions{MaxBytes: c.maxPaymentFileBytes(), Currency: c.cur}}
-	deps.Import = wire.ImportFormat{Options: &alma.EncoderOptions{Location: c.Location()}}
+	deps.Import = almaport.ImportFormat{Options: &alma.EncoderOptions{Location: c.Location()}}
 	return nil
 }
 
@@ -58,5 +59,5 @@ func (m *Main) almaAPI() (reconcile.AlmaAPI, error) {
 	if err != nil {
 		return nil, fmt.Errorf("alma: %w", err)
 	}
-	return wire.AlmaAPI{Client: client}, nil
+	return almaport.AlmaAPI{Client: client}, nil
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/feebridge/feebridge/alma"
 	"github.com/feebridge/feebridge/reconcile"
-	"github.com/feebridge/feebridge/wire"
+	"github.com/feebridge/feebridge/reconcile/almaport"
 )
 
 // serve runs the jobs on their schedules and, when webhook.listen is set,
@@ -119,11 +119,11 @@ type scheduledJob struct {
 	id        cron.EntryID
 }
 
-// loanReturned is the webhook callback: wire's, which hands loan events to
+// loanReturned is the webhook callback: almaport's, which hands loan events to
 // the lost-returns handler and asks Alma to deliver again a failure that a
 // later delivery may overcome, plus a line on the status page.
 func (m *Main) loanReturned(jobs *reconcile.Jobs, board *statusBoard) func(context.Context, alma.Event) error {
-	next := wire.WebhookCallback(jobs)
+	next := almaport.WebhookCallback(jobs)
 	return func(ctx context.Context, ev alma.Event) error {
 		start := m.Now()
 		err := next(ctx, ev)

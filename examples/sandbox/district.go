@@ -20,11 +20,12 @@ import (
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/reconcile/almaport"
+	"github.com/feebridge/feebridge/reconcile/psport"
 	"github.com/feebridge/feebridge/transport"
 	"github.com/feebridge/feebridge/transport/ftpdrop"
 	"github.com/feebridge/feebridge/transport/ftpdrop/ftptest"
 	"github.com/feebridge/feebridge/transport/localdrop"
-	"github.com/feebridge/feebridge/wire"
 )
 
 // The names the sandbox gives to Alma's side and PeopleSoft's side.
@@ -253,11 +254,11 @@ func (d *district) start(ctx context.Context) error {
 		Journal:  j,
 		Library:  d.library,
 		Bursar:   d.bursar,
-		Export:   wire.ExportFormat{},
-		Charges:  wire.ChargeFormat{Mapping: mapping},
-		Payments: wire.PaymentFormat{Mapping: &mapping},
-		Import:   wire.ImportFormat{},
-		Alma:     wire.AlmaAPI{Client: d.client},
+		Export:   almaport.ExportFormat{},
+		Charges:  psport.ChargeFormat{Mapping: mapping},
+		Payments: psport.PaymentFormat{Mapping: &mapping},
+		Import:   almaport.ImportFormat{},
+		Alma:     almaport.AlmaAPI{Client: d.client},
 	}, &opts)
 	if err != nil {
 		j.Close()
@@ -295,7 +296,7 @@ func (d *district) currentJournal() *reconcile.Journal {
 // webhook is the callback of the webhook listener: loan returns go to the
 // lost-returns handler of the jobs running now.
 func (d *district) webhook(ctx context.Context, ev alma.Event) error {
-	return wire.WebhookCallback(d.currentJobs())(ctx, ev)
+	return almaport.WebhookCallback(d.currentJobs())(ctx, ev)
 }
 
 // run runs one of feesync's jobs. Under -faults a run that fails (a job

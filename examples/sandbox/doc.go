@@ -10,7 +10,7 @@
 // feesync's jobs reach it through the real FTP client; PeopleSoft's inbound
 // and outbound folders are local folders, and a simulated student ledger
 // plays the bursar. The jobs are those of the production binary
-// (examples/feesync), built from package reconcile and package wire the
+// (examples/feesync), built from package reconcile and its ports almaport and psport the
 // same way, on feesync's default schedules; Alma's webhooks reach a
 // listener like the one `feesync serve` mounts.
 //

@@ -19,7 +19,7 @@
 //   - charges: an Alma bursar export of N fees is generated into a library
 //     drop on disk (a folder in a temporary directory), streamed through
 //     package alma's encoder and never held in memory; then the real
-//     charges job ([reconcile.Jobs.Charges] over package wire, with the
+//     charges job ([reconcile.Jobs.Charges] over packages almaport and psport, with the
 //     journal in SQLite on disk) turns it into a PeopleSoft charge file.
 //   - payments: the charges path runs first for N fees, so that the
 //     payments are for references the journal knows; then a PeopleSoft

@@ -15,8 +15,9 @@ import (
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/reconcile/almaport"
+	"github.com/feebridge/feebridge/reconcile/psport"
 	"github.com/feebridge/feebridge/transport/localdrop"
-	"github.com/feebridge/feebridge/wire"
 )
 
 // The simulated days: Alma's export at 18:00, the charges job after it,
@@ -183,10 +184,10 @@ func openJobs(ctx context.Context, dir string, now time.Time) (*reconcile.Jobs, 
 	mapping := peoplesoft.DefaultMapping()
 	jobs, err := reconcile.New(reconcile.Deps{
 		Journal: j, Library: lib, Bursar: bur,
-		Export:   wire.ExportFormat{},
-		Charges:  wire.ChargeFormat{Mapping: mapping},
-		Payments: wire.PaymentFormat{Mapping: &mapping},
-		Import:   wire.ImportFormat{},
+		Export:   almaport.ExportFormat{},
+		Charges:  psport.ChargeFormat{Mapping: mapping},
+		Payments: psport.PaymentFormat{Mapping: &mapping},
+		Import:   almaport.ImportFormat{},
 	}, &reconcile.Options{Now: clock, TempDir: filepath.Join(dir, tmpDir)})
 	if err != nil {
 		j.Close()

@@ -16,8 +16,8 @@ import (
 	"github.com/feebridge/feebridge/alma/almatest"
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/reconcile/almaport"
 	"github.com/feebridge/feebridge/transport/memdrop"
-	"github.com/feebridge/feebridge/wire"
 )
 
 // countingTransport counts the HTTP calls the Alma client makes, and how
@@ -109,7 +109,7 @@ func runLostReturns(ctx context.Context, cfg config, n int) (result, error) {
 		return res, err
 	}
 	defer journal.Close()
-	jobs, err := reconcile.New(reconcile.Deps{Journal: journal, Alma: wire.AlmaAPI{Client: client}},
+	jobs, err := reconcile.New(reconcile.Deps{Journal: journal, Alma: almaport.AlmaAPI{Client: client}},
 		&reconcile.Options{Now: clock.Now, WaiveReason: "LOST_ITEM_FOUND", WaiveComment: "Lost item was found"})
 	if err != nil {
 		return res, err

@@ -195,77 +195,103 @@ func (l *Ledger) LoadChargeFile(name string, r io.Reader) (LoadResult, error) {
 		res.AlreadyLoaded, res.LoadedAs = true, first
 		return res, nil
 	}
-
-	dec := peoplesoft.NewChargeDecoder(bytes.NewReader(data), l.charge, &peoplesoft.DecodeOptions{File: name, Currency: l.cur})
-	type line struct {
-		ch   peoplesoft.Charge
-		line int
+	lines, err := l.decodeChargeFile(name, data)
+	if err != nil {
+		return LoadResult{}, err
 	}
-	var lines []line
-	for {
-		ch, err := dec.Decode()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return LoadResult{}, fmt.Errorf("pstest: file rejected: %w", err)
-		}
-		lines = append(lines, line{ch, dec.Line()})
-	}
-
 	for _, ln := range lines {
-		ch := ln.ch
-		hold := func(format string, args ...any) {
-			e := Exception{File: name, Line: ln.line, EmplID: ch.EmplID, Ref: ch.Ref, ItemType: ch.ItemType, Amount: ch.Amount, Reason: fmt.Sprintf(format, args...)}
-			res.Exceptions = append(res.Exceptions, e)
-			l.except = append(l.except, e)
+		if ln.ch.Amount.IsPositive() {
+			l.applyDebit(&res, name, ln)
+		} else {
+			l.applyCredit(&res, name, ln)
 		}
-		key := itemKey{ch.Ref, ch.ItemType}
-		it, known := l.items[key]
-		if ch.Amount.IsPositive() {
-			if known {
-				hold("reference %s item type %s is already charged (file %s, line %d)", ch.Ref, ch.ItemType, it.File, it.Line)
-				continue
-			}
-			it := &Item{
-				EmplID: ch.EmplID, Ref: ch.Ref, ItemType: ch.ItemType, Term: ch.Term, DueDate: ch.DueDate,
-				Description: ch.Description, Original: ch.Amount, Balance: ch.Amount,
-				Paid: fees.Zero(l.cur), Credited: fees.Zero(l.cur), File: name, Line: ln.line,
-			}
-			l.items[key] = it
-			l.byRef[ch.Ref] = append(l.byRef[ch.Ref], it)
-			l.students[ch.EmplID] = append(l.students[ch.EmplID], it)
-			l.t.Items++
-			res.Charges++
-			res.Charged = must(res.Charged.Add(ch.Amount))
-			l.t.Charged = must(l.t.Charged.Add(ch.Amount))
-			l.t.Outstanding = must(l.t.Outstanding.Add(ch.Amount))
-			continue
-		}
-		credit := ch.Amount.Neg()
-		switch {
-		case !known:
-			hold("credit for reference %s item type %s, which the ledger does not hold", ch.Ref, ch.ItemType)
-			continue
-		case it.EmplID != ch.EmplID:
-			hold("credit for reference %s item type %s, which belongs to another student", ch.Ref, ch.ItemType)
-			continue
-		case must(credit.Cmp(it.Balance)) > 0:
-			hold("credit of %s is above the balance of %s on reference %s item type %s", credit, it.Balance, ch.Ref, ch.ItemType)
-			continue
-		}
-		it.Balance = must(it.Balance.Sub(credit))
-		it.Credited = must(it.Credited.Add(credit))
-		res.Credits++
-		res.Credited = must(res.Credited.Add(credit))
-		l.t.Credited = must(l.t.Credited.Add(credit))
-		l.t.Outstanding = must(l.t.Outstanding.Sub(credit))
 	}
 	l.byName[name] = res.SHA256
 	l.bySum[res.SHA256] = name
 	l.t.Files++
 	l.t.Exceptions = len(l.except)
 	return res, nil
+}
+
+// chargeLine is one line of a charge file being loaded.
+type chargeLine struct {
+	ch   peoplesoft.Charge
+	line int
+}
+
+// decodeChargeFile reads every line of a charge file, or rejects the
+// whole file at its first bad line, header or trailer.
+func (l *Ledger) decodeChargeFile(name string, data []byte) ([]chargeLine, error) {
+	dec := peoplesoft.NewChargeDecoder(bytes.NewReader(data), l.charge, &peoplesoft.DecodeOptions{File: name, Currency: l.cur})
+	var lines []chargeLine
+	for {
+		ch, err := dec.Decode()
+		if err == io.EOF {
+			return lines, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("pstest: file rejected: %w", err)
+		}
+		lines = append(lines, chargeLine{ch, dec.Line()})
+	}
+}
+
+// hold keeps a line that cannot be applied as an exception, in res and in
+// the ledger.
+func (l *Ledger) hold(res *LoadResult, file string, ln chargeLine, format string, args ...any) {
+	ch := ln.ch
+	e := Exception{File: file, Line: ln.line, EmplID: ch.EmplID, Ref: ch.Ref, ItemType: ch.ItemType, Amount: ch.Amount, Reason: fmt.Sprintf(format, args...)}
+	res.Exceptions = append(res.Exceptions, e)
+	l.except = append(l.except, e)
+}
+
+// applyDebit makes a debit line a new item, unless its reference and
+// item type are already charged.
+func (l *Ledger) applyDebit(res *LoadResult, file string, ln chargeLine) {
+	ch := ln.ch
+	key := itemKey{ch.Ref, ch.ItemType}
+	if it, known := l.items[key]; known {
+		l.hold(res, file, ln, "reference %s item type %s is already charged (file %s, line %d)", ch.Ref, ch.ItemType, it.File, it.Line)
+		return
+	}
+	it := &Item{
+		EmplID: ch.EmplID, Ref: ch.Ref, ItemType: ch.ItemType, Term: ch.Term, DueDate: ch.DueDate,
+		Description: ch.Description, Original: ch.Amount, Balance: ch.Amount,
+		Paid: fees.Zero(l.cur), Credited: fees.Zero(l.cur), File: file, Line: ln.line,
+	}
+	l.items[key] = it
+	l.byRef[ch.Ref] = append(l.byRef[ch.Ref], it)
+	l.students[ch.EmplID] = append(l.students[ch.EmplID], it)
+	l.t.Items++
+	res.Charges++
+	res.Charged = must(res.Charged.Add(ch.Amount))
+	l.t.Charged = must(l.t.Charged.Add(ch.Amount))
+	l.t.Outstanding = must(l.t.Outstanding.Add(ch.Amount))
+}
+
+// applyCredit lowers the student's item with the line's reference and
+// item type, by no more than its balance.
+func (l *Ledger) applyCredit(res *LoadResult, file string, ln chargeLine) {
+	ch := ln.ch
+	credit := ch.Amount.Neg()
+	it, known := l.items[itemKey{ch.Ref, ch.ItemType}]
+	switch {
+	case !known:
+		l.hold(res, file, ln, "credit for reference %s item type %s, which the ledger does not hold", ch.Ref, ch.ItemType)
+		return
+	case it.EmplID != ch.EmplID:
+		l.hold(res, file, ln, "credit for reference %s item type %s, which belongs to another student", ch.Ref, ch.ItemType)
+		return
+	case must(credit.Cmp(it.Balance)) > 0:
+		l.hold(res, file, ln, "credit of %s is above the balance of %s on reference %s item type %s", credit, it.Balance, ch.Ref, ch.ItemType)
+		return
+	}
+	it.Balance = must(it.Balance.Sub(credit))
+	it.Credited = must(it.Credited.Add(credit))
+	res.Credits++
+	res.Credited = must(res.Credited.Add(credit))
+	l.t.Credited = must(l.t.Credited.Add(credit))
+	l.t.Outstanding = must(l.t.Outstanding.Sub(credit))
 }
 
 // must unwraps money arithmetic, which cannot fail inside one ledger:

@@ -1,4 +1,4 @@
-package wire_test
+package almaport_test
 
 import (
 	"bufio"
@@ -13,8 +13,9 @@ import (
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/reconcile/almaport"
+	"github.com/feebridge/feebridge/reconcile/psport"
 	"github.com/feebridge/feebridge/transport/localdrop"
-	"github.com/feebridge/feebridge/wire"
 )
 
 // writeAlmaExport writes an Alma bursar export of n fees, numbered from
@@ -75,8 +76,8 @@ func BenchmarkChargesRealFormats(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer j.Close()
-	jobs, err := reconcile.New(reconcile.Deps{Journal: j, Library: lib, Bursar: bur, Export: wire.ExportFormat{},
-		Charges: wire.ChargeFormat{Mapping: peoplesoft.DefaultMapping()}},
+	jobs, err := reconcile.New(reconcile.Deps{Journal: j, Library: lib, Bursar: bur, Export: almaport.ExportFormat{},
+		Charges: psport.ChargeFormat{Mapping: peoplesoft.DefaultMapping()}},
 		&reconcile.Options{TempDir: filepath.Join(dir, "tmp"), Now: func() time.Time { return time.Date(2026, 3, 2, 18, 0, 0, 0, time.UTC) }})
 	if err != nil {
 		b.Fatal(err)

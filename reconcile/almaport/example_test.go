@@ -1,4 +1,4 @@
-package wire_test
+package almaport_test
 
 import (
 	"context"
@@ -12,8 +12,9 @@ import (
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/reconcile/almaport"
+	"github.com/feebridge/feebridge/reconcile/psport"
 	"github.com/feebridge/feebridge/transport/memdrop"
-	"github.com/feebridge/feebridge/wire"
 )
 
 // Example runs the charges job on a real Alma export with the reference
@@ -52,10 +53,10 @@ func Example() {
 
 	mapping := peoplesoft.DefaultMapping()
 	delete(mapping.ItemTypes, fees.TypeLostItemReplacementFee)
-	charges := &wire.ChargeFormat{Mapping: mapping}
+	charges := &psport.ChargeFormat{Mapping: mapping}
 	jobs, err := reconcile.New(reconcile.Deps{
 		Journal: journal, Library: library, Bursar: bursar,
-		Export: wire.ExportFormat{}, Charges: charges,
+		Export: almaport.ExportFormat{}, Charges: charges,
 	}, &reconcile.Options{
 		Now:     func() time.Time { return time.Date(2026, 3, 2, 18, 10, 0, 0, time.UTC) },
 		TempDir: dir,

@@ -1,4 +1,4 @@
-package wire_test
+package almaport_test
 
 import (
 	"bytes"

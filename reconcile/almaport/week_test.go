@@ -1,4 +1,4 @@
-package wire_test
+package almaport_test
 
 import (
 	"context"
@@ -12,11 +12,12 @@ import (
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/reconcile/almaport"
+	"github.com/feebridge/feebridge/reconcile/psport"
 	"github.com/feebridge/feebridge/transport"
 	"github.com/feebridge/feebridge/transport/ftpdrop"
 	"github.com/feebridge/feebridge/transport/ftpdrop/ftptest"
 	"github.com/feebridge/feebridge/transport/memdrop"
-	"github.com/feebridge/feebridge/wire"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -71,15 +72,15 @@ func newDistrict(t *testing.T) *district {
 	t.Cleanup(func() { d.journal.Close() })
 	d.deps = reconcile.Deps{
 		Journal: d.journal, Library: d.library, Bursar: d.bursar,
-		Export: wire.ExportFormat{}, Charges: wire.ChargeFormat{Mapping: peoplesoft.DefaultMapping()},
-		Payments: wire.PaymentFormat{Mapping: defaultMapping()}, Import: wire.ImportFormat{},
-		Alma: wire.AlmaAPI{Client: client, LostItemsReport: "/shared/Library/Reports/Lost items returned with fees"},
+		Export: almaport.ExportFormat{}, Charges: psport.ChargeFormat{Mapping: peoplesoft.DefaultMapping()},
+		Payments: psport.PaymentFormat{Mapping: defaultMapping()}, Import: almaport.ImportFormat{},
+		Alma: almaport.AlmaAPI{Client: client, LostItemsReport: "/shared/Library/Reports/Lost items returned with fees"},
 	}
 	d.jobs, err = reconcile.New(d.deps, &reconcile.Options{Now: d.clock.Now, TempDir: t.TempDir(), WaiveReason: "LOST_ITEM_FOUND"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hook := httptest.NewServer(alma.NewWebhookHandler(secret, wire.WebhookCallback(d.jobs), nil))
+	hook := httptest.NewServer(alma.NewWebhookHandler(secret, almaport.WebhookCallback(d.jobs), nil))
 	t.Cleanup(hook.Close)
 	d.alma.SetWebhook(hook.URL, secret)
 	return d

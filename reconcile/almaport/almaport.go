@@ -1,27 +1,23 @@
-// Package wire connects the reference adapters (package alma for Alma,
-// package peoplesoft for PeopleSoft) to the interfaces of package
-// reconcile, so that feesync, the sandbox and the end-to-end tests can run
-// the jobs against them.
+// Package almaport is Alma's side of the jobs: it adapts package alma's
+// bursar files, REST client and webhooks to the interfaces of package
+// reconcile.
 //
-// Package reconcile never imports an adapter; this package is the only
-// place where both sides meet. Each adapter type here asserts at compile
-// time the interface it stands for. A district with other systems writes
+// Package reconcile never imports an adapter, and this package imports
+// only alma on the vendor side; PeopleSoft's side is package
+// reconcile/psport. Each adapter type here asserts at compile time the
+// interface it stands for. A district with another library system writes
 // its own small package like this one.
 //
 // # Adapters
 //
 //   - [ExportFormat]: Alma's bursar export (alma.ExportDecoder) as a
 //     reconcile.ExportFormat.
-//   - [ChargeFormat]: a peoplesoft.Mapping and charge Layout as a
-//     reconcile.ChargeFormat.
-//   - [PaymentFormat]: a peoplesoft payment Layout as a
-//     reconcile.PaymentFormat.
 //   - [ImportFormat]: Alma's bursar import (alma.ImportEncoder) as a
 //     reconcile.ImportFormat.
 //   - [AlmaAPI]: an *alma.Client as a reconcile.AlmaAPI.
 //   - [WebhookCallback]: the callback of alma.NewWebhookHandler that hands
 //     loan returns to reconcile.Jobs.LoanReturned.
-package wire
+package almaport
 
 import (
 	"context"
@@ -32,17 +28,15 @@ import (
 
 	"github.com/feebridge/feebridge/alma"
 	"github.com/feebridge/feebridge/fees"
-	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile"
 )
 
 // Compile-time checks that the adapters fit reconcile's interfaces.
 var (
-	_ reconcile.ExportFormat  = ExportFormat{}
-	_ reconcile.ChargeFormat  = ChargeFormat{}
-	_ reconcile.PaymentFormat = PaymentFormat{}
-	_ reconcile.ImportFormat  = ImportFormat{}
-	_ reconcile.AlmaAPI       = AlmaAPI{}
+	_ reconcile.ExportFormat      = ExportFormat{}
+	_ reconcile.ImportFormat      = ImportFormat{}
+	_ reconcile.AlmaAPI           = AlmaAPI{}
+	_ reconcile.ReturnedLostItems = AlmaAPI{}
 )
 
 // ExportFormat reads Alma's bursar export files (fees and credits).
@@ -59,20 +53,20 @@ func (f ExportFormat) NewExportReader(r io.Reader) reconcile.ExportReader {
 
 type exportReader struct{ dec *alma.ExportDecoder }
 
-// Next returns the next record. A bad record (a *alma.ParseError that is
-// not a syntax error) comes back as a held record; malformed XML and read
-// errors end the file.
+// Next returns the next record. A bad record comes back as a held record;
+// an error that concerns the whole file ([alma.IsFileError]: malformed XML,
+// a read error) ends the file.
 func (r *exportReader) Next() (reconcile.ExportRecord, error) {
 	rec, err := r.dec.Decode()
 	if err == io.EOF {
 		return reconcile.ExportRecord{}, io.EOF
 	}
-	var pe *alma.ParseError
 	if err != nil {
-		if errors.As(err, &pe) && !errors.Is(err, alma.ErrSyntax) {
-			return reconcile.ExportRecord{Line: pe.Line, UserID: pe.User, Key: pe.TransactionID, Err: err}, nil
+		var pe *alma.ParseError
+		if alma.IsFileError(err) || !errors.As(err, &pe) {
+			return reconcile.ExportRecord{}, err
 		}
-		return reconcile.ExportRecord{}, err
+		return reconcile.ExportRecord{Line: pe.Line, UserID: pe.User, Key: pe.TransactionID, Err: err}, nil
 	}
 	out := reconcile.ExportRecord{Line: rec.Line, UserID: rec.Patron.ID, PatronName: rec.Patron.Name,
 		Key: rec.TransactionID, Barcode: rec.Item.Barcode}
@@ -98,135 +92,6 @@ func (r *exportReader) Next() (reconcile.ExportRecord, error) {
 	}
 	out.Fee = f
 	return out, nil
-}
-
-// ChargeFormat writes PeopleSoft charge files: Mapping turns fees and
-// credits into charge lines, Layout says how they are written.
-type ChargeFormat struct {
-	Mapping peoplesoft.Mapping
-	Layout  *peoplesoft.Layout // nil means peoplesoft.ReferenceChargeLayout()
-}
-
-// MapCharge maps a fee; a *peoplesoft.RejectError holds the fee.
-func (f ChargeFormat) MapCharge(fee fees.Fee, asOf time.Time) (reconcile.ChargeLine, error) {
-	ch, err := f.Mapping.ChargeFor(fee, asOf)
-	if err != nil {
-		return reconcile.ChargeLine{}, err
-	}
-	return reconcile.ChargeLine{Amount: ch.Amount, Value: ch}, nil
-}
-
-// MapCredit maps a credit to a (negative) charge line.
-func (f ChargeFormat) MapCredit(c fees.Credit, asOf time.Time) (reconcile.ChargeLine, error) {
-	ch, err := f.Mapping.CreditFor(c, asOf)
-	if err != nil {
-		return reconcile.ChargeLine{}, err
-	}
-	return reconcile.ChargeLine{Amount: ch.Amount, Value: ch}, nil
-}
-
-// NewChargeWriter starts a charge file created at asOf.
-func (f ChargeFormat) NewChargeWriter(w io.Writer, asOf time.Time) reconcile.ChargeWriter {
-	l := f.Layout
-	if l == nil {
-		l = peoplesoft.ReferenceChargeLayout()
-	}
-	return chargeWriter{peoplesoft.NewChargeEncoder(w, l, asOf)}
-}
-
-type chargeWriter struct{ enc *peoplesoft.ChargeEncoder }
-
-func (w chargeWriter) Write(line reconcile.ChargeLine) error {
-	ch, ok := line.Value.(peoplesoft.Charge)
-	if !ok {
-		return fmt.Errorf("wire: a charge line holds %T, not a peoplesoft.Charge", line.Value)
-	}
-	err := w.enc.Encode(ch)
-	var ee *peoplesoft.EncodeError
-	if errors.As(err, &ee) {
-		return fmt.Errorf("%w: %w", reconcile.ErrReject, err)
-	}
-	return err
-}
-
-func (w chargeWriter) Close() error { return w.enc.Close() }
-
-// PaymentFormat reads PeopleSoft payment files in Layout.
-//
-// PeopleSoft names the charge a payment is for by REF1_DESCR (the bursar
-// transaction id) and ITEM_TYPE together, since Alma gives one transaction
-// id to fees of different types. Mapping, the same one the [ChargeFormat]
-// writes charges with, maps ITEM_TYPE back to the fee type
-// ([peoplesoft.Mapping.FeeTypeOf]), which the reader passes on as
-// reconcile.PaymentRecord.FeeType, so that the payment is matched to its
-// charge by charge key. With a nil Mapping (or an item type that maps to
-// no fee type, or to several) the fee type is left empty, and the charges
-// job matches by transaction id alone, holding a payment whose id was
-// sent as several charges.
-type PaymentFormat struct {
-	Layout  *peoplesoft.Layout // nil means peoplesoft.ReferencePaymentLayout()
-	Options *peoplesoft.DecodeOptions
-	Mapping *peoplesoft.Mapping
-}
-
-// NewPaymentReader returns a reader of one payment file.
-func (f PaymentFormat) NewPaymentReader(r io.Reader) reconcile.PaymentReader {
-	l := f.Layout
-	if l == nil {
-		l = peoplesoft.ReferencePaymentLayout()
-	}
-	// The payments job finds a payment repeated in a file through its
-	// journal (and holds it, naming the line it repeats), so the decoder
-	// keeps no set of the file's keys.
-	var opts peoplesoft.DecodeOptions
-	if f.Options != nil {
-		opts = *f.Options
-	}
-	opts.AllowDuplicates = true
-	return &paymentReader{dec: peoplesoft.NewPaymentDecoder(r, l, &opts), mapping: f.Mapping}
-}
-
-type paymentReader struct {
-	dec     *peoplesoft.PaymentDecoder
-	mapping *peoplesoft.Mapping
-}
-
-// feeType is the fee type of the charge a payment of item type itemType
-// pays, or "" when the mapping cannot tell.
-func (r *paymentReader) feeType(itemType string) fees.Type {
-	if r.mapping == nil {
-		return ""
-	}
-	t, _ := r.mapping.FeeTypeOf(itemType)
-	return t
-}
-
-// fileLevel are the causes that condemn a whole payment file.
-var fileLevel = []error{peoplesoft.ErrHeader, peoplesoft.ErrTrailer, peoplesoft.ErrTrailerCount,
-	peoplesoft.ErrTrailerTotal, peoplesoft.ErrTooLarge, peoplesoft.ErrLayout}
-
-func (r *paymentReader) Next() (reconcile.PaymentRecord, error) {
-	p, err := r.dec.Decode()
-	if err == io.EOF {
-		return reconcile.PaymentRecord{}, io.EOF
-	}
-	if err != nil {
-		var pe *peoplesoft.ParseError
-		if !errors.As(err, &pe) {
-			return reconcile.PaymentRecord{}, err
-		}
-		for _, cause := range fileLevel {
-			if errors.Is(err, cause) {
-				return reconcile.PaymentRecord{}, err
-			}
-		}
-		fp := p.FeesPayment()
-		fp.Key = p.Key()
-		return reconcile.PaymentRecord{Line: pe.Line, Payment: fp, FeeType: r.feeType(p.ItemType), Err: err}, nil
-	}
-	fp := p.FeesPayment()
-	fp.Key = p.Key()
-	return reconcile.PaymentRecord{Line: p.Line, Payment: fp, FeeType: r.feeType(p.ItemType)}, nil
 }
 
 // ImportFormat writes Alma bursar import files, named
@@ -256,7 +121,7 @@ func (f ImportFormat) FileName(sha string) string {
 type importWriter struct{ enc *alma.ImportEncoder }
 
 func (w importWriter) Write(p fees.Payment, c reconcile.Charge) error {
-	err := w.enc.Encode(alma.ExportRecord{
+	err := w.enc.Encode(alma.ImportRecord{
 		Patron:          alma.Patron{ID: c.UserID},
 		Type:            c.Type,
 		Amount:          p.Amount,
@@ -296,8 +161,6 @@ var LostItemsColumns = struct {
 	UserID, FeeID, Type, Barcode, Title, Remaining, Status, TransactionID string
 }{"Primary Identifier", "Fine Fee Id", "Fine Fee Type", "Barcode", "Title", "Remaining Amount", "Fine Fee Status",
 	"Bursar Transaction Id"}
-
-var _ reconcile.ReturnedLostItems = AlmaAPI{}
 
 // ReturnedLostItemFees runs the lost items report. It returns
 // reconcile.ErrUnsupported when LostItemsReport is empty.

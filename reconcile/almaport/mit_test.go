@@ -1,4 +1,4 @@
-package wire_test
+package almaport_test
 
 import (
 	"bytes"
@@ -16,8 +16,9 @@ import (
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/reconcile/almaport"
+	"github.com/feebridge/feebridge/reconcile/psport"
 	"github.com/feebridge/feebridge/transport/memdrop"
-	"github.com/feebridge/feebridge/wire"
 )
 
 // TestMITExportEndToEnd takes MIT's real export, whose five fees of one
@@ -55,8 +56,8 @@ func TestMITExportEndToEnd(t *testing.T) {
 	mapping := peoplesoft.DefaultMapping()
 	jobs, err := reconcile.New(reconcile.Deps{
 		Journal: journal, Library: library, Bursar: bursar,
-		Export: wire.ExportFormat{}, Charges: wire.ChargeFormat{Mapping: mapping},
-		Payments: wire.PaymentFormat{Mapping: &mapping}, Import: wire.ImportFormat{},
+		Export: almaport.ExportFormat{}, Charges: psport.ChargeFormat{Mapping: mapping},
+		Payments: psport.PaymentFormat{Mapping: &mapping}, Import: almaport.ImportFormat{},
 	}, &reconcile.Options{Now: now, TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)

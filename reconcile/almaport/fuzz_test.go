@@ -1,4 +1,4 @@
-package wire_test
+package almaport_test
 
 import (
 	"bytes"
@@ -13,8 +13,9 @@ import (
 	"github.com/feebridge/feebridge/alma"
 	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/reconcile/almaport"
+	"github.com/feebridge/feebridge/reconcile/psport"
 	"github.com/feebridge/feebridge/transport/memdrop"
-	"github.com/feebridge/feebridge/wire"
 )
 
 // FuzzChargesAccountForEveryRecord feeds arbitrary export files to the
@@ -74,7 +75,7 @@ func checkCharges(t *testing.T, data []byte) {
 		t.Fatal(err)
 	}
 	jobs, err := reconcile.New(reconcile.Deps{Journal: journal, Library: library, Bursar: bursar,
-		Export: wire.ExportFormat{}, Charges: wire.ChargeFormat{Mapping: peoplesoft.DefaultMapping()}},
+		Export: almaport.ExportFormat{}, Charges: psport.ChargeFormat{Mapping: peoplesoft.DefaultMapping()}},
 		&reconcile.Options{Now: func() time.Time { return time.Date(2026, 3, 2, 18, 0, 0, 0, time.UTC) }, TempDir: dir})
 	if err != nil {
 		t.Fatal(err)

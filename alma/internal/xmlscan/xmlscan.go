@@ -1,4 +1,35 @@
-package alma
+// Package xmlscan is the streaming XML tokenizer under alma.ExportDecoder,
+// made for the flat, element-only XML of Alma's bursar files.
+//
+// # Why not encoding/xml
+//
+// Speed and hostile input. encoding/xml reads a bursar file several times
+// slower: this scanner works on one large buffer, finds tags with
+// bytes.IndexByte, hands out text without copying whenever it holds no
+// entity, and interns element names instead of allocating them (the
+// README's "Performance and reliability" section has the figures). And a
+// bursar file comes from a file server that others write to, so the
+// scanner refuses what an attacker would use, with limits that hold
+// whatever the input: no DOCTYPE (so no entity is ever expanded), elements
+// nested no deeper than [MaxDepth] (32), no tag, comment or run of text
+// longer than [MaxToken] (1 MiB), at most [MaxNames] element names kept.
+//
+// It still checks what makes XML well formed: matching start and end tags,
+// a single root element, names, attribute syntax, the five predefined
+// entities and numeric character references (to legal characters only),
+// comments, CDATA sections, processing instructions, legal characters and
+// valid UTF-8; an XML declaration must come first and declare UTF-8.
+//
+// # How it is fuzzed
+//
+// FuzzScanner (go test -fuzz FuzzScanner ./alma/internal/xmlscan), seeded
+// with every real bursar file in alma/testdata/bursar and a few hand-made
+// documents, requires that the scanner never panics, stays within its
+// limits, and, wherever encoding/xml also accepts the input, reads the same
+// elements and text. alma's FuzzExportDecoder fuzzes the decoder above it
+// with the same fixtures, and alma's hostile_test.go tries the attacks
+// named above.
+package xmlscan
 
 import (
 	"bytes"
@@ -9,64 +40,57 @@ import (
 	"unicode/utf8"
 )
 
-// This file holds the XML scanner under ExportDecoder: a streaming
-// tokenizer made for the flat, element-only XML of Alma's bursar files.
-// encoding/xml reads such a file at a few tens of MB/s; this scanner reads
-// it several times faster because it works on one large buffer, finds tags
-// with bytes.IndexByte, hands out text without copying whenever it holds
-// no entity, and interns element names instead of allocating them.
-//
-// It still checks what makes XML well formed: matching start and end tags,
-// a single root element, names, attribute syntax, the five predefined
-// entities and numeric character references (to legal characters only),
-// comments, CDATA sections, processing instructions, legal characters and
-// valid UTF-8. It refuses a DOCTYPE (so no entity can ever be expanded),
-// nesting deeper than xmlMaxDepth and any token longer than xmlMaxToken.
-
+// Limits of what the scanner accepts.
 const (
-	xmlMaxDepth = 32
-	xmlMaxToken = 1 << 20 // longest tag, comment or run of text
-	xmlReadSize = 64 << 10
-	xmlMaxNames = 4096 // distinct element names interned
+	MaxDepth = 32      // deepest nesting of elements
+	MaxToken = 1 << 20 // longest tag, comment or run of text (1 MiB)
+	MaxNames = 4096    // distinct element names interned; the rest are not cached
+	readSize = 64 << 10
 )
 
-type xmlTokKind uint8
+// Kind is the kind of a [Token].
+type Kind uint8
+
+// The kinds of token. EOF is also the scanner's internal "nothing to hand
+// out" (a comment, a processing instruction).
 
 const (
-	xmlTokEOF xmlTokKind = iota
-	xmlTokStart
-	xmlTokEnd
-	xmlTokText
+	EOF Kind = iota
+	Start
+	End
+	Text
 )
 
-// xmlName is an interned element name.
-type xmlName struct {
-	qname string // as written, with its prefix
-	local string // without the prefix
-	kind  bursarElem
+// Name is an interned element name.
+type Name struct {
+	QName string // as written, with its prefix
+	Local string // without the prefix
+	Tag   uint8  // what the Scanner's classify function said of Local
 }
 
-// xmlToken is one token. Text is only valid until the next call to next.
-type xmlToken struct {
-	kind xmlTokKind
-	name *xmlName
-	text []byte
-	line int // line of a start tag
+// Token is one token. Text is only valid until the next call to Next.
+type Token struct {
+	Kind Kind
+	Name *Name // of a start or end tag
+	Text []byte
+	Line int // line of a start tag
 }
 
-// xmlSyntaxError is a well-formedness error at a line.
-type xmlSyntaxError struct {
-	line int
-	msg  string
+// SyntaxError is a well-formedness error (or a limit passed) at a line.
+type SyntaxError struct {
+	Line int
+	Msg  string
 }
 
-func (e *xmlSyntaxError) Error() string { return e.msg }
+func (e *SyntaxError) Error() string { return e.Msg }
 
-// errXMLIncomplete tells the scanner that a token runs past the buffered
+// errIncomplete tells the scanner that a token runs past the buffered
 // bytes: it reads more and tries again.
-var errXMLIncomplete = errors.New("incomplete token")
+var errIncomplete = errors.New("incomplete token")
 
-type xmlScanner struct {
+// Scanner reads the tokens of one XML document. It is not safe for
+// concurrent use.
+type Scanner struct {
 	r        io.Reader
 	buf      []byte
 	pos, end int  // buf[pos:end] is read but not yet scanned
@@ -76,10 +100,10 @@ type xmlScanner struct {
 	line int // line number at buf[mark]
 	mark int
 
-	stack      []*xmlName
+	stack      []*Name
 	stackLines []int
-	names      map[string]*xmlName
-	recent     [256]*xmlName // a cache in front of names
+	names      map[string]*Name
+	recent     [256]*Name // a cache in front of names
 
 	started    bool // some token was scanned (the XML declaration must come first)
 	rootSeen   bool
@@ -87,21 +111,28 @@ type xmlScanner struct {
 	pendingEnd bool // the last start tag was self-closing
 	text       []byte
 	err        error
+
+	classify func(local string) uint8
 }
 
-func newXMLScanner(r io.Reader) *xmlScanner {
-	return &xmlScanner{
+// New returns a scanner that reads r. classify, when not nil, is called
+// once for each distinct element name (without its prefix) and its answer
+// kept as the name's Tag, so that a caller can switch on a small number
+// instead of comparing strings.
+func New(r io.Reader, classify func(local string) uint8) *Scanner {
+	return &Scanner{
 		r:          r,
-		buf:        make([]byte, xmlReadSize),
+		classify:   classify,
+		buf:        make([]byte, readSize),
 		line:       1,
-		names:      make(map[string]*xmlName),
-		stack:      make([]*xmlName, 0, xmlMaxDepth),
-		stackLines: make([]int, 0, xmlMaxDepth),
+		names:      make(map[string]*Name),
+		stack:      make([]*Name, 0, MaxDepth),
+		stackLines: make([]int, 0, MaxDepth),
 	}
 }
 
 // lineAt returns the line of buf[p]. Calls must not go backwards.
-func (s *xmlScanner) lineAt(p int) int {
+func (s *Scanner) lineAt(p int) int {
 	if p > s.mark {
 		s.line += bytes.Count(s.buf[s.mark:p], []byte{'\n'})
 		s.mark = p
@@ -109,14 +140,14 @@ func (s *xmlScanner) lineAt(p int) int {
 	return s.line
 }
 
-func (s *xmlScanner) fail(p int, format string, args ...any) error {
-	s.err = &xmlSyntaxError{line: s.lineAt(p), msg: fmt.Sprintf(format, args...)}
+func (s *Scanner) fail(p int, format string, args ...any) error {
+	s.err = &SyntaxError{Line: s.lineAt(p), Msg: fmt.Sprintf(format, args...)}
 	return s.err
 }
 
 // fill reads more bytes, keeping buf[pos:end]. It reports false when
 // nothing more can be read.
-func (s *xmlScanner) fill() bool {
+func (s *Scanner) fill() bool {
 	if s.eof {
 		return false
 	}
@@ -128,7 +159,7 @@ func (s *xmlScanner) fill() bool {
 		s.pos = 0
 	}
 	if s.end == len(s.buf) {
-		if len(s.buf) >= xmlMaxToken {
+		if len(s.buf) >= MaxToken {
 			return false
 		}
 		nb := make([]byte, 2*len(s.buf))
@@ -154,10 +185,15 @@ func (s *xmlScanner) fill() bool {
 	return false
 }
 
-// next returns the next token. Errors are sticky.
-func (s *xmlScanner) next() (xmlToken, error) {
+// Next returns the next start tag, end tag or run of text (comments and
+// processing instructions are checked and skipped; a self-closing tag
+// comes back as a start and an end). At the end of a well-formed document
+// it returns io.EOF; a document that is not well formed, or passes a
+// limit, gives a *[SyntaxError]; a read error is returned as it is.
+// Errors are sticky.
+func (s *Scanner) Next() (Token, error) {
 	if s.err != nil {
-		return xmlToken{}, s.err
+		return Token{}, s.err
 	}
 	if s.pendingEnd {
 		s.pendingEnd = false
@@ -175,19 +211,19 @@ func (s *xmlScanner) next() (xmlToken, error) {
 		if s.pos >= s.end && !s.fill() {
 			return s.atEOF()
 		}
-		var tok xmlToken
+		var tok Token
 		n, err := s.scan(s.buf[s.pos:s.end], &tok)
-		if err == errXMLIncomplete {
-			if s.end-s.pos >= xmlMaxToken {
-				return xmlToken{}, s.fail(s.pos, "token longer than %d bytes", xmlMaxToken)
+		if err == errIncomplete {
+			if s.end-s.pos >= MaxToken {
+				return Token{}, s.fail(s.pos, "token longer than %d bytes", MaxToken)
 			}
 			if !s.fill() {
 				if s.rerr != nil {
 					s.err = s.rerr
-					return xmlToken{}, s.err
+					return Token{}, s.err
 				}
-				if s.end-s.pos >= xmlMaxToken {
-					return xmlToken{}, s.fail(s.pos, "token longer than %d bytes", xmlMaxToken)
+				if s.end-s.pos >= MaxToken {
+					return Token{}, s.fail(s.pos, "token longer than %d bytes", MaxToken)
 				}
 				// At the end of the input: only text may end there.
 				n, err = s.scanFinal(s.buf[s.pos:s.end], &tok)
@@ -196,45 +232,45 @@ func (s *xmlScanner) next() (xmlToken, error) {
 			}
 		}
 		if err != nil {
-			return xmlToken{}, err
+			return Token{}, err
 		}
 		s.pos += n
 		s.started = true
-		if tok.kind != xmlTokEOF {
+		if tok.Kind != EOF {
 			return tok, nil
 		}
 	}
 }
 
-func (s *xmlScanner) atEOF() (xmlToken, error) {
+func (s *Scanner) atEOF() (Token, error) {
 	if s.rerr != nil {
 		s.err = s.rerr
-		return xmlToken{}, s.err
+		return Token{}, s.err
 	}
 	switch {
 	case len(s.stack) > 0:
 		top := s.stack[len(s.stack)-1]
-		return xmlToken{}, s.fail(s.end, "unexpected end of file: <%s> opened on line %d is not closed", top.qname, s.stackLines[len(s.stackLines)-1])
+		return Token{}, s.fail(s.end, "unexpected end of file: <%s> opened on line %d is not closed", top.QName, s.stackLines[len(s.stackLines)-1])
 	case !s.rootSeen:
-		return xmlToken{}, s.fail(s.end, "no root element")
+		return Token{}, s.fail(s.end, "no root element")
 	}
 	s.err = io.EOF
-	return xmlToken{kind: xmlTokEOF}, io.EOF
+	return Token{Kind: EOF}, io.EOF
 }
 
-func (s *xmlScanner) pop() xmlToken {
+func (s *Scanner) pop() Token {
 	top := s.stack[len(s.stack)-1]
 	s.stack = s.stack[:len(s.stack)-1]
 	s.stackLines = s.stackLines[:len(s.stackLines)-1]
 	if len(s.stack) == 0 {
 		s.rootClosed = true
 	}
-	return xmlToken{kind: xmlTokEnd, name: top}
+	return Token{Kind: End, Name: top}
 }
 
 // scanFinal handles the bytes left at the end of the input, which can only
 // be text (anything else is unterminated).
-func (s *xmlScanner) scanFinal(data []byte, tok *xmlToken) (int, error) {
+func (s *Scanner) scanFinal(data []byte, tok *Token) (int, error) {
 	if data[0] == '<' {
 		return 0, s.fail(s.pos, "unexpected end of file inside markup")
 	}
@@ -242,18 +278,18 @@ func (s *xmlScanner) scanFinal(data []byte, tok *xmlToken) (int, error) {
 }
 
 // scan reads one token from data, which is not empty. A token of kind
-// xmlTokEOF means "nothing to hand out" (a comment, a processing
+// EOF means "nothing to hand out" (a comment, a processing
 // instruction): the caller goes on.
-func (s *xmlScanner) scan(data []byte, tok *xmlToken) (int, error) {
+func (s *Scanner) scan(data []byte, tok *Token) (int, error) {
 	if data[0] != '<' {
 		i := bytes.IndexByte(data, '<')
 		if i < 0 {
-			return 0, errXMLIncomplete
+			return 0, errIncomplete
 		}
 		return s.scanText(data, i, tok)
 	}
 	if len(data) < 2 {
-		return 0, errXMLIncomplete
+		return 0, errIncomplete
 	}
 	switch data[1] {
 	case '/':
@@ -266,15 +302,16 @@ func (s *xmlScanner) scan(data []byte, tok *xmlToken) (int, error) {
 	return s.scanStart(data, tok)
 }
 
-func isXMLSpace(b byte) bool { return b == ' ' || b == '\n' || b == '\t' || b == '\r' }
+// IsSpace reports whether b is XML white space.
+func IsSpace(b byte) bool { return b == ' ' || b == '\n' || b == '\t' || b == '\r' }
 
 // scanText reads the character data data[:n].
-func (s *xmlScanner) scanText(data []byte, n int, tok *xmlToken) (int, error) {
+func (s *Scanner) scanText(data []byte, n int, tok *Token) (int, error) {
 	raw := data[:n]
 	if len(s.stack) == 0 {
 		// Outside the root element only white space may appear.
 		for i, b := range raw {
-			if !isXMLSpace(b) {
+			if !IsSpace(b) {
 				return 0, s.fail(s.pos+i, "text outside the root element")
 			}
 		}
@@ -284,14 +321,14 @@ func (s *xmlScanner) scanText(data []byte, n int, tok *xmlToken) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	*tok = xmlToken{kind: xmlTokText, text: text}
+	*tok = Token{Kind: Text, Text: text}
 	return n, nil
 }
 
 // decodeText checks the characters of raw and expands its references. It
 // returns raw itself when there is nothing to expand. base is raw's offset
 // in buf, for error lines.
-func (s *xmlScanner) decodeText(raw []byte, base int) ([]byte, error) {
+func (s *Scanner) decodeText(raw []byte, base int) ([]byte, error) {
 	amp, err := s.checkChars(raw, base)
 	if err != nil {
 		return nil, err
@@ -328,7 +365,7 @@ func (s *xmlScanner) decodeText(raw []byte, base int) ([]byte, error) {
 }
 
 // entity resolves the reference between '&' and ';'.
-func (s *xmlScanner) entity(name []byte, at int) (rune, error) {
+func (s *Scanner) entity(name []byte, at int) (rune, error) {
 	switch string(name) {
 	case "amp":
 		return '&', nil
@@ -366,14 +403,14 @@ func (s *xmlScanner) entity(name []byte, at int) (rune, error) {
 		}
 		n = n*rune(base) + d
 	}
-	if !isXMLChar(n) {
+	if !IsChar(n) {
 		return 0, s.fail(at, "character reference &%s; is not a legal XML character", safeSnippet(name))
 	}
 	return n, nil
 }
 
-// isXMLChar reports whether r is a Char of XML 1.0.
-func isXMLChar(r rune) bool {
+// IsChar reports whether r is a Char of XML 1.0.
+func IsChar(r rune) bool {
 	return r == 0x09 || r == 0x0A || r == 0x0D ||
 		r >= 0x20 && r <= 0xD7FF ||
 		r >= 0xE000 && r <= 0xFFFD ||
@@ -388,8 +425,8 @@ func safeSnippet(b []byte) string {
 }
 
 // scanName reads an XML name at data[i:]. It returns the end of the name,
-// or errXMLIncomplete when the name may go on past data.
-func (s *xmlScanner) scanName(data []byte, i int) (int, error) {
+// or errIncomplete when the name may go on past data.
+func (s *Scanner) scanName(data []byte, i int) (int, error) {
 	start := i
 	ascii := true
 	for i < len(data) {
@@ -413,13 +450,13 @@ func (s *xmlScanner) scanName(data []byte, i int) (int, error) {
 		}
 		i++
 	}
-	return 0, errXMLIncomplete
+	return 0, errIncomplete
 }
 
 // intern returns the interned name for b.
-func (s *xmlScanner) intern(b []byte) *xmlName {
+func (s *Scanner) intern(b []byte) *Name {
 	h := (len(b)*31 + int(b[len(b)-1])*7 + int(b[len(b)/2])) & (len(s.recent) - 1)
-	if n := s.recent[h]; n != nil && n.qname == string(b) {
+	if n := s.recent[h]; n != nil && n.QName == string(b) {
 		return n
 	}
 	if n, ok := s.names[string(b)]; ok {
@@ -431,105 +468,124 @@ func (s *xmlScanner) intern(b []byte) *xmlName {
 	if prefix, l, ok := strings.Cut(q, ":"); ok && prefix != "" && l != "" {
 		local = l
 	}
-	n := &xmlName{qname: q, local: local, kind: bursarElemKind(local)}
-	if len(s.names) < xmlMaxNames {
+	n := &Name{QName: q, Local: local}
+	if s.classify != nil {
+		n.Tag = s.classify(local)
+	}
+	if len(s.names) < MaxNames {
 		s.names[q] = n
 	}
 	return n
 }
 
 func skipSpace(data []byte, i int) int {
-	for i < len(data) && isXMLSpace(data[i]) {
+	for i < len(data) && IsSpace(data[i]) {
 		i++
 	}
 	return i
 }
 
-func (s *xmlScanner) scanStart(data []byte, tok *xmlToken) (int, error) {
+// scanStart reads a start tag, or an empty-element tag, which it hands out
+// as a start tag followed (on the next call) by its end tag.
+func (s *Scanner) scanStart(data []byte, tok *Token) (int, error) {
 	end, err := s.scanName(data, 1)
 	if err != nil {
 		return 0, err
 	}
 	nameBytes := data[1:end]
-	i := end
-	for {
-		j := skipSpace(data, i)
-		if j >= len(data) {
-			return 0, errXMLIncomplete
-		}
-		switch data[j] {
-		case '>':
-			i = j + 1
-			goto done
-		case '/':
-			if j+1 >= len(data) {
-				return 0, errXMLIncomplete
-			}
-			if data[j+1] != '>' {
-				return 0, s.fail(s.pos+j, "expected /> in the tag <%s>", safeSnippet(nameBytes))
-			}
-			i = j + 2
-			s.pendingEnd = true
-			goto done
-		}
-		if j == i {
-			return 0, s.fail(s.pos+j, "expected white space before an attribute in <%s>", safeSnippet(nameBytes))
-		}
-		// An attribute: name, '=', quoted value.
-		aend, err := s.scanName(data, j)
-		if err != nil {
-			return 0, err
-		}
-		attr := data[j:aend]
-		k := skipSpace(data, aend)
-		if k >= len(data) {
-			return 0, errXMLIncomplete
-		}
-		if data[k] != '=' {
-			return 0, s.fail(s.pos+k, "attribute %s in <%s> has no value", safeSnippet(attr), safeSnippet(nameBytes))
-		}
-		k = skipSpace(data, k+1)
-		if k >= len(data) {
-			return 0, errXMLIncomplete
-		}
-		q := data[k]
-		if q != '"' && q != '\'' {
-			return 0, s.fail(s.pos+k, "attribute %s in <%s>: value is not quoted", safeSnippet(attr), safeSnippet(nameBytes))
-		}
-		vend := bytes.IndexByte(data[k+1:], q)
-		if vend < 0 {
-			return 0, errXMLIncomplete
-		}
-		raw := data[k+1 : k+1+vend]
-		if bytes.IndexByte(raw, '<') >= 0 {
-			return 0, s.fail(s.pos+k, "attribute %s in <%s>: '<' in the value", safeSnippet(attr), safeSnippet(nameBytes))
-		}
-		// Attribute values are checked, not kept: the decoder reads an
-		// element with xsi:nil="true" as empty text, which it is anyway.
-		if _, err := s.decodeText(raw, s.pos+k+1); err != nil {
-			return 0, err
-		}
-		i = k + 1 + vend + 1
+	i, err := s.scanAttrs(data, end, nameBytes)
+	if err != nil {
+		return 0, err
 	}
-done:
 	if s.rootClosed {
 		s.pendingEnd = false
 		return 0, s.fail(s.pos, "a second root element <%s>", safeSnippet(nameBytes))
 	}
-	if len(s.stack) >= xmlMaxDepth {
+	if len(s.stack) >= MaxDepth {
 		s.pendingEnd = false
-		return 0, s.fail(s.pos, "elements nested deeper than %d", xmlMaxDepth)
+		return 0, s.fail(s.pos, "elements nested deeper than %d", MaxDepth)
 	}
 	name := s.intern(nameBytes)
 	line := s.lineAt(s.pos)
 	s.stack = append(s.stack, name)
 	s.stackLines = append(s.stackLines, line)
 	s.rootSeen = true
-	*tok = xmlToken{kind: xmlTokStart, name: name, line: line}
+	*tok = Token{Kind: Start, Name: name, Line: line}
 	return i, nil
 }
 
-func (s *xmlScanner) scanEnd(data []byte, tok *xmlToken) (int, error) {
+// scanAttrs reads the attributes of the tag <elem from data[i:] up to the
+// tag's end, and returns the index just past it. An empty-element tag
+// ("/>") sets pendingEnd.
+func (s *Scanner) scanAttrs(data []byte, i int, elem []byte) (int, error) {
+	for {
+		j := skipSpace(data, i)
+		if j >= len(data) {
+			return 0, errIncomplete
+		}
+		switch data[j] {
+		case '>':
+			return j + 1, nil
+		case '/':
+			if j+1 >= len(data) {
+				return 0, errIncomplete
+			}
+			if data[j+1] != '>' {
+				return 0, s.fail(s.pos+j, "expected /> in the tag <%s>", safeSnippet(elem))
+			}
+			s.pendingEnd = true
+			return j + 2, nil
+		}
+		if j == i {
+			return 0, s.fail(s.pos+j, "expected white space before an attribute in <%s>", safeSnippet(elem))
+		}
+		var err error
+		if i, err = s.scanAttr(data, j, elem); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// scanAttr reads one attribute (name, '=', quoted value) at data[j:] and
+// returns the index just past it. Values are checked, not kept: the
+// decoder reads an element with xsi:nil="true" as empty text, which it is
+// anyway.
+func (s *Scanner) scanAttr(data []byte, j int, elem []byte) (int, error) {
+	aend, err := s.scanName(data, j)
+	if err != nil {
+		return 0, err
+	}
+	attr := data[j:aend]
+	k := skipSpace(data, aend)
+	if k >= len(data) {
+		return 0, errIncomplete
+	}
+	if data[k] != '=' {
+		return 0, s.fail(s.pos+k, "attribute %s in <%s> has no value", safeSnippet(attr), safeSnippet(elem))
+	}
+	k = skipSpace(data, k+1)
+	if k >= len(data) {
+		return 0, errIncomplete
+	}
+	q := data[k]
+	if q != '"' && q != '\'' {
+		return 0, s.fail(s.pos+k, "attribute %s in <%s>: value is not quoted", safeSnippet(attr), safeSnippet(elem))
+	}
+	vend := bytes.IndexByte(data[k+1:], q)
+	if vend < 0 {
+		return 0, errIncomplete
+	}
+	raw := data[k+1 : k+1+vend]
+	if bytes.IndexByte(raw, '<') >= 0 {
+		return 0, s.fail(s.pos+k, "attribute %s in <%s>: '<' in the value", safeSnippet(attr), safeSnippet(elem))
+	}
+	if _, err := s.decodeText(raw, s.pos+k+1); err != nil {
+		return 0, err
+	}
+	return k + 1 + vend + 1, nil
+}
+
+func (s *Scanner) scanEnd(data []byte, tok *Token) (int, error) {
 	end, err := s.scanName(data, 2)
 	if err != nil {
 		return 0, err
@@ -537,7 +593,7 @@ func (s *xmlScanner) scanEnd(data []byte, tok *xmlToken) (int, error) {
 	name := data[2:end]
 	i := skipSpace(data, end)
 	if i >= len(data) {
-		return 0, errXMLIncomplete
+		return 0, errIncomplete
 	}
 	if data[i] != '>' {
 		return 0, s.fail(s.pos+i, "expected > to end </%s>", safeSnippet(name))
@@ -546,8 +602,8 @@ func (s *xmlScanner) scanEnd(data []byte, tok *xmlToken) (int, error) {
 		return 0, s.fail(s.pos, "end tag </%s> without a start tag", safeSnippet(name))
 	}
 	top := s.stack[len(s.stack)-1]
-	if string(name) != top.qname {
-		return 0, s.fail(s.pos, "end tag </%s> does not match <%s> opened on line %d", safeSnippet(name), top.qname, s.stackLines[len(s.stackLines)-1])
+	if string(name) != top.QName {
+		return 0, s.fail(s.pos, "end tag </%s> does not match <%s> opened on line %d", safeSnippet(name), top.QName, s.stackLines[len(s.stackLines)-1])
 	}
 	*tok = s.pop()
 	return i + 1, nil
@@ -555,7 +611,7 @@ func (s *xmlScanner) scanEnd(data []byte, tok *xmlToken) (int, error) {
 
 // scanPI reads a processing instruction, which is skipped. The XML
 // declaration must come first and declare UTF-8, if any encoding.
-func (s *xmlScanner) scanPI(data []byte) (int, error) {
+func (s *Scanner) scanPI(data []byte) (int, error) {
 	end, err := s.scanName(data, 2)
 	if err != nil {
 		return 0, err
@@ -563,10 +619,10 @@ func (s *xmlScanner) scanPI(data []byte) (int, error) {
 	target := data[2:end]
 	close := bytes.Index(data[end:], []byte("?>"))
 	if close < 0 {
-		return 0, errXMLIncomplete
+		return 0, errIncomplete
 	}
 	body := data[end : end+close]
-	if len(body) > 0 && !isXMLSpace(body[0]) {
+	if len(body) > 0 && !IsSpace(body[0]) {
 		return 0, s.fail(s.pos+end, "expected white space after <?%s", safeSnippet(target))
 	}
 	if _, err := s.decodeText(body, s.pos+end); err != nil {
@@ -576,15 +632,15 @@ func (s *xmlScanner) scanPI(data []byte) (int, error) {
 		if s.started || string(target) != "xml" {
 			return 0, s.fail(s.pos, "the XML declaration must come first, in lower case")
 		}
-		if enc := xmlDeclEncoding(body); enc != "" && !strings.EqualFold(enc, "utf-8") {
+		if enc := declEncoding(body); enc != "" && !strings.EqualFold(enc, "utf-8") {
 			return 0, s.fail(s.pos, "unsupported encoding %q (want UTF-8)", enc)
 		}
 	}
 	return end + close + 2, nil
 }
 
-// xmlDeclEncoding returns the encoding named in an XML declaration.
-func xmlDeclEncoding(body []byte) string {
+// declEncoding returns the encoding named in an XML declaration.
+func declEncoding(body []byte) string {
 	i := bytes.Index(body, []byte("encoding"))
 	if i < 0 {
 		return ""
@@ -605,22 +661,22 @@ func xmlDeclEncoding(body []byte) string {
 }
 
 var (
-	xmlCommentOpen = []byte("<!--")
-	xmlCDATAOpen   = []byte("<![CDATA[")
+	commentOpen = []byte("<!--")
+	cdataOpen   = []byte("<![CDATA[")
 )
 
 // scanBang reads a comment or a CDATA section, and refuses everything else
 // that starts with "<!", DOCTYPE first of all.
-func (s *xmlScanner) scanBang(data []byte, tok *xmlToken) (int, error) {
+func (s *Scanner) scanBang(data []byte, tok *Token) (int, error) {
 	switch {
-	case bytes.HasPrefix(data, xmlCommentOpen):
+	case bytes.HasPrefix(data, commentOpen):
 		close := bytes.Index(data[4:], []byte("--"))
 		if close < 0 {
-			return 0, errXMLIncomplete
+			return 0, errIncomplete
 		}
 		close += 4
 		if close+2 >= len(data) {
-			return 0, errXMLIncomplete
+			return 0, errIncomplete
 		}
 		if data[close+2] != '>' {
 			return 0, s.fail(s.pos+close, `"--" inside a comment`)
@@ -629,34 +685,34 @@ func (s *xmlScanner) scanBang(data []byte, tok *xmlToken) (int, error) {
 			return 0, err
 		}
 		return close + 3, nil
-	case bytes.HasPrefix(data, xmlCDATAOpen):
-		close := bytes.Index(data[len(xmlCDATAOpen):], []byte("]]>"))
+	case bytes.HasPrefix(data, cdataOpen):
+		close := bytes.Index(data[len(cdataOpen):], []byte("]]>"))
 		if close < 0 {
-			return 0, errXMLIncomplete
+			return 0, errIncomplete
 		}
-		close += len(xmlCDATAOpen)
+		close += len(cdataOpen)
 		if len(s.stack) == 0 {
 			return 0, s.fail(s.pos, "CDATA section outside the root element")
 		}
-		raw := data[len(xmlCDATAOpen):close]
-		if _, err := s.checkChars(raw, s.pos+len(xmlCDATAOpen)); err != nil {
+		raw := data[len(cdataOpen):close]
+		if _, err := s.checkChars(raw, s.pos+len(cdataOpen)); err != nil {
 			return 0, err
 		}
-		*tok = xmlToken{kind: xmlTokText, text: raw}
+		*tok = Token{Kind: Text, Text: raw}
 		return close + 3, nil
-	case len(data) < len(xmlCDATAOpen) && (bytes.HasPrefix(xmlCDATAOpen, data) || bytes.HasPrefix(xmlCommentOpen, data)):
-		return 0, errXMLIncomplete
+	case len(data) < len(cdataOpen) && (bytes.HasPrefix(cdataOpen, data) || bytes.HasPrefix(commentOpen, data)):
+		return 0, errIncomplete
 	case bytes.HasPrefix(data, []byte("<!DOCTYPE")):
 		return 0, s.fail(s.pos, "DOCTYPE is not allowed")
 	case len(data) < len("<!DOCTYPE") && bytes.HasPrefix([]byte("<!DOCTYPE"), data):
-		return 0, errXMLIncomplete
+		return 0, errIncomplete
 	}
 	return 0, s.fail(s.pos, "unexpected markup %q", safeSnippet(data[:min(len(data), 9)]))
 }
 
 // checkChars checks that raw holds only legal XML characters in valid
 // UTF-8, and returns the index of its first '&' (or -1).
-func (s *xmlScanner) checkChars(raw []byte, base int) (amp int, err error) {
+func (s *Scanner) checkChars(raw []byte, base int) (amp int, err error) {
 	amp = -1
 	for i := 0; i < len(raw); i++ {
 		b := raw[i]
@@ -676,7 +732,7 @@ func (s *xmlScanner) checkChars(raw []byte, base int) (amp int, err error) {
 		if r == utf8.RuneError && size == 1 {
 			return 0, s.fail(base+i, "invalid UTF-8")
 		}
-		if !isXMLChar(r) {
+		if !IsChar(r) {
 			return 0, s.fail(base+i, "illegal character code %U", r)
 		}
 		i += size - 1

@@ -1,0 +1,42 @@
+package psport_test
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/feebridge/feebridge/peoplesoft"
+	"github.com/feebridge/feebridge/reconcile/psport"
+)
+
+// Reading a PeopleSoft payment file the way the payments job does: each
+// payment comes back with the fee type its ITEM_TYPE maps back to, and a
+// bad line comes back as a record to hold, with its reason, while the file
+// goes on.
+func ExamplePaymentFormat() {
+	const file = "EMPLID,REF1_DESCR,ITEM_TYPE,CHARGE_AMT,PAID_AMT,PAID_DATE,CHANNEL,METHOD,RECEIPT_NBR\n" +
+		"12345678,15216075630006761,300000000001,123.45,123.45,2026-12-01,ESERVICES,CREDIT_CARD,E000104233\n" +
+		"09876,15216075700006761,300000000002,100.00,40.00,2026-12-02,KIOSK,CASH,C000200017\n" +
+		"09876,15216075700006761,300000000002,100.00,60.00,2026-12-09,CASHIER,CHECK,C000200145\n"
+	mapping := peoplesoft.DefaultMapping()
+	r := psport.PaymentFormat{Mapping: &mapping}.NewPaymentReader(strings.NewReader(file))
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			fmt.Println("the whole file fails:", err)
+			return
+		}
+		if rec.Err != nil {
+			fmt.Printf("line %d held: %v\n", rec.Line, rec.Err)
+			continue
+		}
+		fmt.Printf("line %d: %s paid %s for %s\n", rec.Line, rec.Payment.Amount, rec.Payment.TransactionID, rec.FeeType)
+	}
+	// Output:
+	// line 2: 123.45 USD paid 15216075630006761 for OVERDUEFINE
+	// line 3 held: peoplesoft: line 3: CHANNEL: unknown channel: "KIOSK": want ESERVICES or CASHIER
+	// line 4: 60.00 USD paid 15216075700006761 for LOSTITEMREPLACEMENTFEE
+}
