@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/feebridge/feebridge/fees"
@@ -361,3 +362,56 @@ func (d *District) DeliverWebhooks(ctx context.Context) int { return d.alma.RunD
 // Alma's import refused, a charge file PeopleSoft received twice or a line
 // it held. In a good week, none.
 func (d *District) Problems() []string { return slices.Concat(d.stats.problems, d.ledger.problems) }
+
+// Evening plays the evening of today's date at once, as a test drives it:
+// Alma's export at 18:00, feesync's charges job f ten minutes later, and
+// PeopleSoft's file load. It fails when a step fails, when the job held a
+// record or failed a file, or when PeopleSoft could not take a line.
+func (d *District) Evening(ctx context.Context, f Feesync) error {
+	now := d.clock.Now()
+	d.clock.Set(time.Date(now.Year(), now.Month(), now.Day(), 18, 0, 0, 0, now.Location()))
+	return d.steps(ctx, []func(context.Context) error{
+		d.AlmaExport,
+		func(context.Context) error { d.clock.Advance(10 * time.Minute); return nil },
+		func(ctx context.Context) error { return d.chargesJob(ctx, f) },
+		d.psLoad,
+	})
+}
+
+// Hour moves the clock on by an hour and plays the payments and credits
+// paths at once: PeopleSoft's payment report, feesync's payments job f,
+// Alma's import and credit export, feesync's credits job, and
+// PeopleSoft's file load. It fails as Evening does.
+func (d *District) Hour(ctx context.Context, f Feesync) error {
+	d.clock.Advance(time.Hour)
+	return d.steps(ctx, []func(context.Context) error{
+		d.psPayments,
+		func(ctx context.Context) error { return d.paymentsJob(ctx, f) },
+		d.AlmaImport,
+		d.AlmaCredits,
+		func(ctx context.Context) error { return d.creditsJob(ctx, f) },
+		d.psLoad,
+	})
+}
+
+// NextMorning moves the clock to 09:00 on the next day.
+func (d *District) NextMorning() {
+	n := d.clock.Now().AddDate(0, 0, 1)
+	d.clock.Set(time.Date(n.Year(), n.Month(), n.Day(), 9, 0, 0, 0, n.Location()))
+}
+
+// steps runs the steps in turn, and fails on the first error or the first
+// new problem.
+func (d *District) steps(ctx context.Context, steps []func(context.Context) error) error {
+	d.stepDay()
+	before := len(d.Problems())
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			return err
+		}
+		if p := d.Problems(); len(p) > before {
+			return fmt.Errorf("%s", strings.Join(p[before:], "; "))
+		}
+	}
+	return nil
+}
