@@ -101,6 +101,11 @@ type Options struct {
 	// (feesync serve's handler). Nil means no listener: Alma's deliveries
 	// fail until [almatest.Server.SetWebhook] names another.
 	Webhook func(ctx context.Context, ev alma.Event) error
+	// SeededAPIKey lets the fake Alma derive its API key from Seed, as
+	// almatest does by default, instead of a fresh random secret. The
+	// derivation draws from the seed of Alma's faults, so a tool whose
+	// figures were measured that way (examples/scale) keeps them.
+	SeededAPIKey bool
 	// BeforeTask, in tests, runs before each task of the week, named as
 	// in the timeline ("charges", "ps-load", …): a way to lose a file on
 	// purpose and see the week fail.
@@ -248,13 +253,18 @@ func (d *District) open(ctx context.Context) error {
 	if d.faults != nil {
 		almaFaults = d.faults.alma()
 	}
+	apiKey := d.secrets.APIKey
+	if d.opt.SeededAPIKey {
+		apiKey = ""
+	}
 	d.alma = almatest.NewServer(&almatest.Options{
-		Clock: d.clock, Seed: d.opt.Seed, APIKey: d.secrets.APIKey, Currency: d.cur,
+		Clock: d.clock, Seed: d.opt.Seed, APIKey: apiKey, Currency: d.cur,
 		WebhookURL: d.webhookURL, WebhookSecret: []byte(d.secrets.Webhook),
 		Profiles: []almatest.ExportProfile{{Name: Profile}},
 		Faults:   almaFaults,
 	})
 	d.onClose(func() error { d.alma.Close(); return nil })
+	d.secrets.APIKey = d.alma.APIKey()
 
 	// The library's FTP server, and Alma's own access to its folder.
 	var err error
