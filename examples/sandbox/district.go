@@ -2,106 +2,77 @@ package main
 
 import (
 	"context"
-	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
-	"math/rand/v2"
-	"net"
-	"net/http"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/feebridge/feebridge/alma"
 	"github.com/feebridge/feebridge/alma/almatest"
-	"github.com/feebridge/feebridge/fees"
+	sim "github.com/feebridge/feebridge/examples/district"
 	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/reconcile/almaport"
 	"github.com/feebridge/feebridge/reconcile/psport"
 	"github.com/feebridge/feebridge/transport"
-	"github.com/feebridge/feebridge/transport/ftpdrop"
-	"github.com/feebridge/feebridge/transport/ftpdrop/ftptest"
-	"github.com/feebridge/feebridge/transport/localdrop"
 )
 
-// The names the sandbox gives to Alma's side and PeopleSoft's side.
+// The waive reason and comment feesync's lost-returns handler is
+// configured with.
 const (
-	profile      = "BURSAR"          // Alma's bursar integration profile
-	waiveReason  = "LOST_ITEM_FOUND" // the waive reason of returned lost items
-	waiveComment = "Lost item was found"
-	webhookPath  = "/webhooks/alma"
+	waiveReason  = sim.WaiveReason
+	waiveComment = sim.WaiveComment
 )
 
-// district is everything the sandbox runs in one process: the fake Alma
-// on 127.0.0.1, the library's FTP server, PeopleSoft's folders and ledger,
-// the journal, feesync's jobs and the webhook listener.
+// district is feesync's side of the simulated district: the journal, the
+// jobs and the Alma client, built as a feesync process builds them, over
+// the world of package examples/district (the fake Alma, the library's
+// FTP server, PeopleSoft's folders and ledger, the people).
 type district struct {
 	s      *Sandbox
 	log    *slog.Logger
+	sim    *sim.District
 	clock  *almatest.ManualClock
-	cur    fees.Currency
-	rng    *rand.Rand // the students' and staff's choices
-	faults *faults    // nil without -faults
+	faults *faults // nil without -faults
 
-	alma     *almatest.Server
-	client   *alma.Client
-	ftp      *ftptest.Server
-	almaSide *transport.Drop // Alma's own access to the library's folder
-	library  *transport.Drop // feesync's access, over FTP
-	bursar   *transport.Drop // PeopleSoft's inbound and outbound folders
-	ledger   *bursar
-	hook     *http.Server
-
-	secrets    secrets
-	webhookURL string
+	client  *alma.Client
+	library *transport.Drop // feesync's access to the library's folder, over FTP
+	bursar  *transport.Drop // PeopleSoft's inbound and outbound folders
 
 	mu      sync.Mutex // guards journal and jobs, which a restart replaces
 	journal *reconcile.Journal
 	jobs    *reconcile.Jobs
 
 	closers []func() error
-
-	// The simulation's state and record.
-	students []student
-	loans    []*loan
-	byCode   map[string]*loan // by item barcode
-	reserved map[string]string
-	plans    []*plan
-	actions  []action             // today's payments and waivers
-	credits  map[string]time.Time // waivers whose credit has not reached PeopleSoft yet
-	stats    stats
-	today    *day
-	days     []*day
 }
 
-// secrets are the three secrets a real deployment keeps out of argv and
-// logs: they are real, random and non-empty here too, so that a test can
-// check that none of them reaches a log line.
-type secrets struct {
-	apiKey, ftpPassword, webhook string
-}
+// faults is the district's fault injection, as feesync's side uses it: the
+// fault hook of the jobs, and the failures before a job runs.
+type faults struct{ *sim.Faults }
 
-// newSecrets draws the three secrets from the system's random source, as
-// a district's administrator would: nothing in the output depends on them.
-func newSecrets() secrets {
-	return secrets{apiKey: "l7xx" + crand.Text(), ftpPassword: crand.Text(), webhook: crand.Text()}
-}
+func (f *faults) kill(step string) error { return f.Kill(step) }
 
 func newDistrict(ctx context.Context, s *Sandbox, logger *slog.Logger) (*district, error) {
-	d := &district{
-		s: s, log: logger, cur: fees.USD,
-		clock:    almatest.NewManualClock(s.Start.AddDate(0, 0, -40)),
-		rng:      rand.New(rand.NewPCG(uint64(s.Seed), 0x5a4d)),
-		byCode:   map[string]*loan{},
-		reserved: map[string]string{},
+	d := &district{s: s, log: logger}
+	var tamper func(ctx context.Context, task string) error
+	if s.tamper != nil {
+		tamper = func(ctx context.Context, task string) error { return s.tamper(ctx, d, task) }
 	}
-	d.secrets = newSecrets()
-	if s.Faults > 0 {
-		d.faults = newFaults(s.Faults, s.Seed)
+	w, err := sim.Open(ctx, &sim.Options{
+		Dir: s.dir, Students: s.Students, Days: s.Days, Seed: s.Seed, Start: s.Start, Faults: s.Faults,
+		Logger: logger, Out: s.Stdout, Webhook: d.webhook, BeforeTask: tamper,
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.sim = w
+	d.onClose(w.Close)
+	d.clock, d.library, d.bursar = w.Clock(), w.Library(), w.Bursar()
+	if w.Faults() != nil {
+		d.faults = &faults{w.Faults()}
 	}
 	if err := d.open(ctx); err != nil {
 		return d, err
@@ -120,43 +91,18 @@ func (d *district) close() error {
 	return errors.Join(errs...)
 }
 
+// open builds feesync's Alma client and starts its jobs.
 func (d *district) open(ctx context.Context) error {
-	dir := d.s.dir
-	for _, sub := range []string{"library", "peoplesoft/inbound/loaded", "peoplesoft/outbound", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
-			return err
-		}
-	}
-
-	// The webhook listener, so that Alma can be told where to deliver.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	webhookURL := "http://" + ln.Addr().String() + webhookPath
-	d.webhookURL = webhookURL
-
-	// Alma, with its API key and webhook secret.
-	almaFaults := almatest.Faults{PerSecond: -1} // a week of calls in seconds would break any per-second limit
-	if d.faults != nil {
-		almaFaults = d.faults.alma()
-	}
-	d.alma = almatest.NewServer(&almatest.Options{
-		Clock: d.clock, Seed: d.s.Seed, APIKey: d.secrets.apiKey, Currency: d.cur,
-		WebhookURL: webhookURL, WebhookSecret: []byte(d.secrets.webhook),
-		Profiles: []almatest.ExportProfile{{Name: profile}},
-		Faults:   almaFaults,
-	})
-	d.onClose(func() error { d.alma.Close(); return nil })
 	timeout := 10 * time.Second
 	if d.faults != nil {
-		timeout = d.faults.almaTimeout
+		timeout = d.faults.AlmaTimeout()
 	}
-	d.client, err = alma.NewClient(d.alma.URL(), d.secrets.apiKey, &alma.ClientOptions{
+	var err error
+	d.client, err = alma.NewClient(d.sim.Alma().URL(), d.sim.Secrets().APIKey, &alma.ClientOptions{
 		Timeout:       timeout,
 		RatePerSecond: math.Inf(1),
 		MaxRetries:    6,
-		Currency:      d.cur,
+		Currency:      d.sim.Currency(),
 		Logger:        d.log.With("system", "alma"),
 		Now:           d.clock.Now,
 		// The clock is simulated: waiting between retries would only
@@ -167,45 +113,6 @@ func (d *district) open(ctx context.Context) error {
 		return err
 	}
 
-	// The library's FTP server, and Alma's own access to its folder.
-	d.ftp, err = ftptest.Start(filepath.Join(dir, "library"), &ftptest.Options{User: "alma-bursar", Password: d.secrets.ftpPassword})
-	if err != nil {
-		return err
-	}
-	d.onClose(d.ftp.Close)
-	fast := &localdrop.Options{NoSync: true}
-	if d.almaSide, err = localdrop.Open(filepath.Join(dir, "library"), fast); err != nil {
-		return err
-	}
-	d.onClose(d.almaSide.Close)
-	for _, f := range []string{"exports", "credits", "imports", "reports"} {
-		if err := d.almaSide.MkdirAll(ctx, f); err != nil {
-			return err
-		}
-	}
-	cfg := d.ftp.Config()
-	cfg.Logger = d.log.With("drop", "library")
-	cfg.Drop = &transport.DropOptions{Logger: d.log.With("drop", "library"),
-		Retry: &transport.Retry{Attempts: 8, Backoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Jitter: 0.5}}
-	if d.faults != nil {
-		d.library, err = d.faults.library(ctx, d.ftp, cfg)
-		d.onClose(d.faults.close)
-	} else {
-		d.library, err = ftpdrop.Open(ctx, cfg)
-	}
-	if err != nil {
-		return err
-	}
-	d.onClose(d.library.Close)
-
-	// PeopleSoft's folders and ledger.
-	if d.bursar, err = localdrop.Open(filepath.Join(dir, "peoplesoft"), &localdrop.Options{NoSync: true,
-		Drop: &transport.DropOptions{Logger: d.log.With("drop", "peoplesoft")}}); err != nil {
-		return err
-	}
-	d.onClose(d.bursar.Close)
-	d.ledger = newBursar(d.bursar, d.clock.Now, d.cur, d.s.Seed)
-
 	// The journal and the jobs.
 	if err := d.start(ctx); err != nil {
 		return err
@@ -215,14 +122,6 @@ func (d *district) open(ctx context.Context) error {
 		defer d.mu.Unlock()
 		return d.journal.Close()
 	})
-
-	// The webhook listener, as feesync serve mounts it.
-	mux := http.NewServeMux()
-	mux.Handle(webhookPath, alma.NewWebhookHandler([]byte(d.secrets.webhook), d.webhook,
-		&alma.WebhookOptions{Logger: d.log.With("system", "webhook")}))
-	d.hook = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go d.hook.Serve(ln)
-	d.onClose(func() error { return d.hook.Close() })
 	return nil
 }
 
@@ -306,7 +205,7 @@ func (d *district) webhook(ctx context.Context, ev alma.Event) error {
 func (d *district) run(ctx context.Context, name string, fn func(ctx context.Context, jobs *reconcile.Jobs) error) error {
 	for attempt := 1; ; attempt++ {
 		if d.faults != nil {
-			d.faults.beforeJob()
+			d.faults.BeforeJob()
 		}
 		err := fn(ctx, d.currentJobs())
 		if err == nil || d.faults == nil || ctx.Err() != nil {
@@ -318,12 +217,8 @@ func (d *district) run(ctx context.Context, name string, fn func(ctx context.Con
 		if attempt >= 200 {
 			return fmt.Errorf("%s job: still failing after %d restarts: %w", name, attempt, err)
 		}
-		d.stats.restarts++
-		d.today.restarts++
+		d.sim.Restarted(errors.Is(err, sim.ErrKilled))
 		d.log.Warn("sandbox: job failed; restarting feesync", "job", name, "attempt", attempt, "err", err)
-		if errors.Is(err, errKilled) {
-			d.stats.kills++
-		}
 		if err := d.restart(ctx); err != nil {
 			return err
 		}
@@ -343,10 +238,10 @@ func (d *district) intro() {
 		fmt.Fprintf(w, ", faults at rate %g", d.s.Faults)
 	}
 	fmt.Fprintf(w, ".\n")
-	fmt.Fprintf(w, "  Alma (fake)      %s  REST API, daily and hourly jobs, webhooks\n", d.alma.URL())
-	fmt.Fprintf(w, "  library FTP      ftp://%s/  where Alma exports and imports; feesync uses the FTP client\n", d.ftp.Addr)
+	fmt.Fprintf(w, "  Alma (fake)      %s  REST API, daily and hourly jobs, webhooks\n", d.sim.Alma().URL())
+	fmt.Fprintf(w, "  library FTP      ftp://%s/  where Alma exports and imports; feesync uses the FTP client\n", d.sim.FTP().Addr)
 	fmt.Fprintf(w, "  PeopleSoft       inbound/ and outbound/ folders and a simulated student ledger\n")
-	fmt.Fprintf(w, "  feesync          its jobs on their default schedules, journal.db, webhooks on %s\n", d.webhookURL)
+	fmt.Fprintf(w, "  feesync          its jobs on their default schedules, journal.db, webhooks on %s\n", d.sim.WebhookURL())
 	fmt.Fprintf(w, "  files            in %s\n", dir)
-	fmt.Fprintf(w, "Times are those of the simulated clock; amounts are in %s.\n", d.cur)
+	fmt.Fprintf(w, "Times are those of the simulated clock; amounts are in %s.\n", d.sim.Currency())
 }

@@ -3,7 +3,10 @@
 //
 //	go run ./examples/sandbox
 //
-// Everything runs in one process on 127.0.0.1. A fake Alma
+// Everything runs in one process on 127.0.0.1. The district is the
+// simulator of package github.com/feebridge/feebridge/examples/district,
+// which the end-to-end tests and examples/scale use too; the sandbox adds
+// feesync's side, its flags and its output. A fake Alma
 // (github.com/feebridge/feebridge/alma/almatest) answers the REST API over
 // HTTP and runs Alma's daily and hourly jobs; the library's FTP server is
 // embedded (github.com/feebridge/feebridge/transport/ftpdrop/ftptest), so

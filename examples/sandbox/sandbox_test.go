@@ -49,7 +49,7 @@ func TestWeekReconciles(t *testing.T) {
 			out := runSandbox(t, s)
 			// F5: the credit of a returned lost item is in PeopleSoft
 			// within the hour.
-			if d := s.d.stats.creditDelay; d <= 0 || d > time.Hour {
+			if d := s.d.sim.SlowestCredit(); d <= 0 || d > time.Hour {
 				t.Errorf("waivers reached PeopleSoft %s after the waiver, want within the hour", d)
 			}
 			// Every flow shows in the table with at least one record.
@@ -100,7 +100,7 @@ func TestSecretsNeverInLogs(t *testing.T) {
 	var out bytes.Buffer
 	s.Stdout = &out
 	err := s.Run(t.Context())
-	sec := s.d.secrets
+	sec := s.d.sim.Secrets()
 	if cerr := s.Close(); err == nil {
 		err = cerr
 	}
@@ -110,7 +110,7 @@ func TestSecretsNeverInLogs(t *testing.T) {
 	if logs.Len() == 0 {
 		t.Fatal("no log lines captured")
 	}
-	secrets := map[string]string{"Alma API key": sec.apiKey, "FTP password": sec.ftpPassword, "webhook secret": sec.webhook}
+	secrets := map[string]string{"Alma API key": sec.APIKey, "FTP password": sec.FTPPassword, "webhook secret": sec.Webhook}
 	for name, v := range secrets {
 		if len(v) < 16 {
 			t.Fatalf("%s is not a real secret: %q", name, v)

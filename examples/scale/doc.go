@@ -26,13 +26,19 @@
 //     payment file of N payments (eServices in full, cashier in part, by
 //     cash and by check) is generated, and the real payments job
 //     ([reconcile.Jobs.Payments]) turns it into an Alma bursar import file.
-//   - lost-returns: package almatest plays Alma with N returned lost items
-//     whose lost-item fees were transferred to the bursar, injects 429s
+//   - lost-returns: the district simulator (examples/district, its
+//     District.LostAndFound) plays Alma with N returned lost items whose
+//     lost-item fees were transferred to the bursar; almatest injects 429s
 //     (a share of calls, plus Alma's real per-second threshold of 25), and
 //     the lost-returns handler ([reconcile.Jobs.LoanReturned]) takes every
 //     return event through an alma.Client limited to the configured rate.
 //     It reports the calls per second achieved against the rate configured
 //     and checks that every lost-item fee was waived exactly once.
+//
+// The charges and payments inputs are generated here, streamed one record
+// at a time, and not by the district simulator: its fake Alma holds every
+// fee in memory and writes its export in one piece, which a million fees
+// would make the measure of the simulator rather than of the jobs.
 //
 // # Memory
 //

@@ -14,10 +14,10 @@ import (
 
 	"github.com/feebridge/feebridge/alma"
 	"github.com/feebridge/feebridge/alma/almatest"
+	"github.com/feebridge/feebridge/examples/district"
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/reconcile/almaport"
-	"github.com/feebridge/feebridge/transport/memdrop"
 )
 
 // countingTransport counts the HTTP calls the Alma client makes, and how
@@ -46,47 +46,24 @@ func runLostReturns(ctx context.Context, cfg config, n int) (result, error) {
 	if err := workDirs(cfg.dir); err != nil {
 		return res, err
 	}
-	clock := almatest.NewManualClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	srv := almatest.NewServer(&almatest.Options{Clock: clock, Seed: 11})
-	defer srv.Close()
-
-	// n students each lose a book; the lost-item fees go to the bursar in
-	// the evening export; the next morning every book comes back.
-	var lost []fees.Fee
-	loans := make([]string, n)
-	for i := range n {
-		user, barcode := fmt.Sprintf("S%07d", i), fmt.Sprintf("LB%07d", i)
-		if err := srv.AddUser(almatest.User{ID: user, FirstName: "Student", LastName: "Number " + fmt.Sprint(i)}); err != nil {
-			return res, err
-		}
-		if err := srv.AddItem(almatest.Item{Barcode: barcode, Title: "Lost book " + fmt.Sprint(i)}); err != nil {
-			return res, err
-		}
-		loan, err := srv.CheckOut(user, barcode, clock.Now().AddDate(0, 0, 14))
-		if err != nil {
-			return res, err
-		}
-		fs, err := srv.DeclareLost(loan)
-		if err != nil {
-			return res, err
-		}
-		lost = append(lost, fs...)
-		loans[i] = loan
-	}
-	clock.Set(exportAt)
-	if _, err := srv.RunExport(ctx, memdrop.New(), "exports", "BURSAR"); err != nil {
+	// The district's world (package examples/district): n students each
+	// lose a book; the lost-item fees go to the bursar in the evening
+	// export; the next morning every book comes back.
+	world, err := district.Open(ctx, &district.Options{Seed: 11, Start: exportAt, SeededAPIKey: true})
+	if err != nil {
 		return res, err
 	}
-	clock.Set(exportAt.Add(15 * time.Hour))
+	defer world.Close()
+	clock, srv := world.Clock(), world.Alma()
+	clock.Set(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	lost, returns, err := world.LostAndFound(ctx, n, exportAt)
+	if err != nil {
+		return res, err
+	}
 	events := make([]reconcile.LoanEvent, n)
-	for i := range n {
-		barcode := fmt.Sprintf("LB%07d", i)
-		loan, err := srv.Return(barcode)
-		if err != nil {
-			return res, err
-		}
-		events[i] = reconcile.LoanEvent{ID: "return-" + loan, Type: reconcile.EventLoanReturned, LoanID: loan,
-			UserID: fmt.Sprintf("S%07d", i), ItemBarcode: barcode}
+	for i, r := range returns {
+		events[i] = reconcile.LoanEvent{ID: "return-" + r.Loan, Type: reconcile.EventLoanReturned, LoanID: r.Loan,
+			UserID: r.User, ItemBarcode: r.Barcode}
 	}
 	res.LostFees = len(lost)
 

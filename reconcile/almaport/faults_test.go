@@ -1,20 +1,87 @@
 package almaport_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/feebridge/feebridge/alma"
 	"github.com/feebridge/feebridge/alma/almatest"
+	sim "github.com/feebridge/feebridge/examples/district"
 	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/reconcile/almaport"
+	"github.com/feebridge/feebridge/reconcile/psport"
 	"github.com/feebridge/feebridge/transport"
 	"github.com/google/go-cmp/cmp"
 )
+
+func usd(s string) fees.Money { return fees.MustParseMoney(s, fees.USD) }
+
+// district is the simulated district of package examples/district, its
+// clock at 08:00 on Monday 2 March 2026, with feesync's jobs plugged in
+// over the reference adapters of this package: the library over FTP,
+// PeopleSoft's folders, the journal on disk and the webhook listener.
+type district struct {
+	*sim.District
+	t       *testing.T
+	journal *reconcile.Journal
+	deps    reconcile.Deps
+	jobs    *reconcile.Jobs
+}
+
+func newDistrict(t *testing.T) *district {
+	t.Helper()
+	ctx := t.Context()
+	d := &district{t: t}
+	w, err := sim.Open(ctx, &sim.Options{
+		Dir: t.TempDir(), Seed: 7, Start: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC),
+		Webhook: func(ctx context.Context, ev alma.Event) error { return almaport.WebhookCallback(d.jobs)(ctx, ev) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	d.District = w
+	w.Clock().Set(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
+	client, err := alma.NewClient(w.Alma().URL(), w.Secrets().APIKey, &alma.ClientOptions{HTTPClient: w.Alma().Client(), RatePerSecond: 20, Burst: 5})
+	d.must(err)
+	d.journal, err = reconcile.OpenJournal(ctx, filepath.Join(t.TempDir(), "journal.db"), &reconcile.JournalOptions{Now: w.Clock().Now})
+	d.must(err)
+	t.Cleanup(func() { d.journal.Close() })
+	mapping := peoplesoft.DefaultMapping()
+	d.deps = reconcile.Deps{
+		Journal: d.journal, Library: w.Library(), Bursar: w.Bursar(),
+		Export: almaport.ExportFormat{}, Charges: psport.ChargeFormat{Mapping: mapping},
+		Payments: psport.PaymentFormat{Mapping: &mapping}, Import: almaport.ImportFormat{},
+		Alma: almaport.AlmaAPI{Client: client, LostItemsReport: "/shared/Library/Reports/Lost items returned with fees"},
+	}
+	d.jobs, err = reconcile.New(d.deps, &reconcile.Options{Now: w.Clock().Now, TempDir: t.TempDir(), WaiveReason: sim.WaiveReason})
+	d.must(err)
+	return d
+}
+
+func (d *district) must(err error) {
+	d.t.Helper()
+	if err != nil {
+		d.t.Fatal(err)
+	}
+}
+
+func (d *district) feesync() sim.Feesync { return sim.Jobs(d.jobs, d.journal) }
+
+// evening is Alma's 18:00 export, the charges job and PeopleSoft's load.
+func (d *district) evening(ctx context.Context) { d.t.Helper(); d.must(d.Evening(ctx, d.feesync())) }
+
+// hourly is the payments path and the credits path, an hour later.
+func (d *district) hourly(ctx context.Context) { d.t.Helper(); d.must(d.Hour(ctx, d.feesync())) }
 
 // listAll returns every file under dir in drop with its size.
 func listAll(t *testing.T, drop *transport.Drop, dir string) []string {
@@ -44,30 +111,30 @@ func listAll(t *testing.T, drop *transport.Drop, dir string) []string {
 func monday(t *testing.T, d *district) {
 	t.Helper()
 	for _, u := range []string{"S1", "S2"} {
-		d.must(d.alma.AddUser(almatest.User{ID: u, FirstName: "Student", LastName: u}))
+		d.must(d.Alma().AddUser(almatest.User{ID: u, FirstName: "Student", LastName: u}))
 	}
-	_, err := d.alma.AddFee("S1", almatest.FeeSpec{Type: fees.TypeOverdueFine, Amount: usd("5.00")})
+	_, err := d.Alma().AddFee("S1", almatest.FeeSpec{Type: fees.TypeOverdueFine, Amount: usd("5.00")})
 	d.must(err)
-	_, err = d.alma.AddFee("S2", almatest.FeeSpec{Type: fees.TypeDamagedItemFine, Amount: usd("40.00")})
+	_, err = d.Alma().AddFee("S2", almatest.FeeSpec{Type: fees.TypeDamagedItemFine, Amount: usd("40.00")})
 	d.must(err)
-	_, err = d.alma.RunExport(t.Context(), d.library, "exports", "BURSAR")
+	_, err = d.Alma().RunExport(t.Context(), d.Library(), "exports", "BURSAR")
 	d.must(err)
 }
 
 func TestMalformedExportGoesToFailedOverFTP(t *testing.T) {
 	d := newDistrict(t)
 	monday(t, d)
-	d.must(d.library.WriteFile(t.Context(), "exports/BURSAR-0-0.xml", []byte("<xb:xml-fragment><broken")))
+	d.must(d.Library().WriteFile(t.Context(), "exports/BURSAR-0-0.xml", []byte("<xb:xml-fragment><broken")))
 	res, err := d.jobs.Charges(t.Context())
 	d.must(err)
 	if res.Records != 2 || len(res.Failed) != 1 || res.Failed[0].File != "BURSAR-0-0.xml" {
 		t.Fatalf("result = %+v", res)
 	}
-	reason, err := d.library.ReadFile(t.Context(), "exports/failed/BURSAR-0-0.xml.reason.txt")
+	reason, err := d.Library().ReadFile(t.Context(), "exports/failed/BURSAR-0-0.xml.reason.txt")
 	if err != nil || !strings.Contains(string(reason), "malformed XML") {
 		t.Errorf("reason file: %q, %v", reason, err)
 	}
-	rep, err := d.jobs.BuildReport(t.Context(), d.clock.Now())
+	rep, err := d.jobs.BuildReport(t.Context(), d.Clock().Now())
 	d.must(err)
 	if len(rep.FailedFiles) != 1 {
 		t.Errorf("report lists %d failed files", len(rep.FailedFiles))
@@ -84,23 +151,25 @@ func TestCrashAtEachStepOverFTP(t *testing.T) {
 		jobs := d.jobs
 		if fault != nil {
 			var err error
-			jobs, err = reconcile.New(reconcile.Deps{Journal: d.journal, Library: d.library, Bursar: d.bursar,
+			jobs, err = reconcile.New(reconcile.Deps{Journal: d.journal, Library: d.Library(), Bursar: d.Bursar(),
 				Export: d.deps.Export, Charges: d.deps.Charges, Payments: d.deps.Payments, Import: d.deps.Import},
-				ptr(reconcile.WithFaultHook(reconcile.Options{Now: d.clock.Now, TempDir: t.TempDir()}, fault)))
+				ptr(reconcile.WithFaultHook(reconcile.Options{Now: d.Clock().Now, TempDir: t.TempDir()}, fault)))
 			d.must(err)
 		}
 		_, err := jobs.Charges(t.Context())
 		crashed := err != nil
-		if _, err := d.jobs.Charges(t.Context()); err != nil {
+		if _, err = d.jobs.Charges(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		d.must(d.ps.load(t.Context()))
-		d.clock.Advance(time.Hour)
+		_, err = d.PeopleSoft().Load(t.Context())
+		d.must(err)
+		d.Clock().Advance(time.Hour)
 		for _, u := range []string{"S1", "S2"} {
-			f := d.alma.Fees(u)[0]
-			d.must(d.ps.pay(f.TransactionID, f.Balance, fees.ChannelEServices, fees.MethodCreditCard))
+			f := d.Alma().Fees(u)[0]
+			_, err := d.PeopleSoft().Pay(f.TransactionID, f.Balance, fees.ChannelEServices, fees.MethodCreditCard)
+			d.must(err)
 		}
-		_, err = d.ps.flush(t.Context())
+		_, _, err = d.PeopleSoft().Flush(t.Context())
 		d.must(err)
 		_, err = jobs.Payments(t.Context())
 		crashed = crashed || err != nil
@@ -110,20 +179,20 @@ func TestCrashAtEachStepOverFTP(t *testing.T) {
 		res, err := d.jobs.Payments(t.Context())
 		d.must(err)
 		_ = res
-		imp, err := d.alma.RunImport(t.Context(), d.library, "imports")
+		imp, err := d.Alma().RunImport(t.Context(), d.Library(), "imports")
 		d.must(err)
 		if len(imp.Rejected()) != 0 {
 			t.Fatalf("import rejected %+v", imp.Rejected())
 		}
-		state = append(state, listAll(t, d.library, "")...)
-		state = append(state, listAll(t, d.bursar, "")...)
+		state = append(state, listAll(t, d.Library(), "")...)
+		state = append(state, listAll(t, d.Bursar(), "")...)
 		recs, err := d.journal.Records(t.Context(), "", "")
 		d.must(err)
 		for _, r := range recs {
 			state = append(state, fmt.Sprintf("%s %s %s %s", r.Kind, r.Outcome, r.Output, r.Amount))
 		}
 		for _, u := range []string{"S1", "S2"} {
-			f := d.alma.Fees(u)[0]
+			f := d.Alma().Fees(u)[0]
 			state = append(state, fmt.Sprintf("%s %s %s", u, f.Status, f.Balance))
 		}
 		return state
@@ -153,16 +222,16 @@ func ptr[T any](v T) *T { return &v }
 func TestWebhookFailureIsRedelivered(t *testing.T) {
 	ctx := t.Context()
 	d := newDistrict(t)
-	a := d.alma
+	a := d.Alma()
 	d.must(a.AddUser(almatest.User{ID: "S1", FirstName: "Student", LastName: "One"}))
 	d.must(a.AddItem(almatest.Item{Barcode: "B1", Title: "Organic Chemistry", ReplacementCost: usd("80.00")}))
-	loan, err := a.CheckOut("S1", "B1", d.clock.Now().AddDate(0, 0, 14))
+	loan, err := a.CheckOut("S1", "B1", d.Clock().Now().AddDate(0, 0, 14))
 	d.must(err)
 	_, err = a.DeclareLost(loan)
 	d.must(err)
 	d.evening(ctx)
 
-	d.nextMorning()
+	d.NextMorning()
 	a.SetFaults(almatest.Faults{DailyQuota: 1})
 	_, err = a.Return("B1")
 	d.must(err)
@@ -171,13 +240,13 @@ func TestWebhookFailureIsRedelivered(t *testing.T) {
 	if len(hooks) != 1 || hooks[0].State == "delivered" || len(hooks[0].Attempts) != 1 || hooks[0].Attempts[0].Status != 503 {
 		t.Fatalf("first delivery: %+v", hooks)
 	}
-	rep, err := d.jobs.BuildReport(ctx, d.clock.Now())
+	rep, err := d.jobs.BuildReport(ctx, d.Clock().Now())
 	if err != nil {
 		// The report needs Alma too; with the quota spent it cannot run.
 		t.Logf("report while Alma refuses calls: %v", err)
 	}
 	a.SetFaults(almatest.Faults{})
-	rep, err = d.jobs.BuildReport(ctx, d.clock.Now())
+	rep, err = d.jobs.BuildReport(ctx, d.Clock().Now())
 	d.must(err)
 	if len(rep.FailedEvents) != 1 || len(rep.ReturnedWithFees) != 2 {
 		t.Errorf("report after the failure: %d failed events, %d returned items with fees", len(rep.FailedEvents), len(rep.ReturnedWithFees))
@@ -192,7 +261,7 @@ func TestWebhookFailureIsRedelivered(t *testing.T) {
 		t.Errorf("the report did not use Alma's lost items report: %v", a.APICalls())
 	}
 
-	d.clock.Advance(61 * time.Minute)
+	d.Clock().Advance(61 * time.Minute)
 	if n := a.RunDue(ctx); n != 1 {
 		t.Fatalf("RunDue delivered %d events", n)
 	}
@@ -207,7 +276,7 @@ func TestWebhookFailureIsRedelivered(t *testing.T) {
 	if !rec.Agree() {
 		t.Errorf("disagreements: %+v", rec.Disagreements)
 	}
-	rep, err = d.jobs.BuildReport(ctx, d.clock.Now())
+	rep, err = d.jobs.BuildReport(ctx, d.Clock().Now())
 	d.must(err)
 	if rep.Exceptions() != 0 {
 		t.Errorf("report after the redelivery: %+v", rep)

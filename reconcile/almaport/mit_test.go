@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/feebridge/feebridge/alma"
+	sim "github.com/feebridge/feebridge/examples/district"
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile"
@@ -45,7 +46,7 @@ func TestMITExportEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, dir := range []string{"inbound", "outbound"} {
+	for _, dir := range []string{"inbound/loaded", "outbound"} {
 		if err := bursar.MkdirAll(ctx, dir); err != nil {
 			t.Fatal(err)
 		}
@@ -71,19 +72,22 @@ func TestMITExportEndToEnd(t *testing.T) {
 		t.Fatalf("charges = %+v", res)
 	}
 
-	ps := newLedger(bursar, now)
-	if err := ps.load(ctx); err != nil { // exceptions are an error
+	ps := sim.NewPeopleSoft(bursar, now, fees.USD, 11)
+	if _, err := ps.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if ps.items() != 10 {
-		t.Fatalf("ledger holds %d items, want 10", ps.items())
+	if p := ps.Problems(); len(p) > 0 {
+		t.Fatalf("PeopleSoft held lines: %q", p)
 	}
-	for _, s := range ps.l.Students() {
-		if _, err := ps.l.PayEServices(s, now()); err != nil {
+	if n := len(ps.Items()); n != 10 {
+		t.Fatalf("ledger holds %d items, want 10", n)
+	}
+	for _, s := range ps.Ledger().Students() {
+		if _, err := ps.Ledger().PayEServices(s, now()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	name, err := ps.flush(ctx)
+	name, _, err := ps.Flush(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,9 @@
-package main
+package district
 
 import (
 	"context"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/feebridge/feebridge/alma/almatest"
@@ -59,12 +58,12 @@ var (
 )
 
 // money returns cents as an amount in the district's currency.
-func (d *district) money(cents int64) fees.Money { return fees.FromMinor(cents, d.cur) }
+func (d *District) money(cents int64) fees.Money { return fees.FromMinor(cents, d.cur) }
 
 // setup enrols the students and checks out their loans, forty days before
 // the first day, with what will become of each loan drawn from the seed.
-func (d *district) setup() error {
-	start := d.s.Start
+func (d *District) setup() error {
+	start := d.opt.Start
 	item := 0
 	newLoan := func(u student, due time.Time) (*loan, error) {
 		item++
@@ -85,7 +84,7 @@ func (d *district) setup() error {
 		return l, nil
 	}
 	at := func(day, hour int) time.Time { return start.AddDate(0, 0, day-1).Add(time.Duration(hour) * time.Hour) }
-	for i := range d.s.Students {
+	for i := range d.opt.Students {
 		u := student{id: fmt.Sprintf("%07d", 1402000+i*37), first: firstNames[d.rng.IntN(len(firstNames))], last: lastNames[d.rng.IntN(len(lastNames))]}
 		d.students = append(d.students, u)
 		if err := d.alma.AddUser(almatest.User{ID: u.id, FirstName: u.first, LastName: u.last, Email: fmt.Sprintf("s%s@students.example.edu", u.id)}); err != nil {
@@ -97,11 +96,11 @@ func (d *district) setup() error {
 			if err != nil {
 				return err
 			}
-			if r := 1 + d.rng.IntN(d.s.Days+4); r <= d.s.Days {
+			if r := 1 + d.rng.IntN(d.opt.Days+4); r <= d.opt.Days {
 				l.returnAt = at(r, 9+d.rng.IntN(8))
 			}
 			if d.rng.Float64() < staffLostShare {
-				day := 1 + d.rng.IntN(d.s.Days)
+				day := 1 + d.rng.IntN(d.opt.Days)
 				if l.returnAt.IsZero() || l.returnAt.After(at(day, 17)) {
 					l.declareAt, l.returnAt = at(day, 9+d.rng.IntN(8)), time.Time{}
 				}
@@ -111,7 +110,7 @@ func (d *district) setup() error {
 		// days; the first student's turns lost on the first day and comes
 		// back later, so that every week shows flow F5.
 		if i == 0 || d.rng.Float64() < lostBoundShare {
-			k := d.rng.IntN(d.s.Days)
+			k := d.rng.IntN(d.opt.Days)
 			if i == 0 {
 				k = 0
 			}
@@ -129,7 +128,7 @@ func (d *district) setup() error {
 // lostAssessed takes note of loans that turned lost, and decides which of
 // the items will come back this week. Their fees are set aside: students
 // do not pay them, since the return will waive them (flow F5).
-func (d *district) lostAssessed(assessed []fees.Fee, byStaff bool) {
+func (d *District) lostAssessed(assessed []fees.Fee, byStaff bool) {
 	seen := map[string]bool{}
 	for _, f := range assessed {
 		d.today.lostFees++
@@ -152,9 +151,9 @@ func (d *district) lostAssessed(assessed []fees.Fee, byStaff bool) {
 			d.today.lostLoans++
 		}
 		day := d.dayNumber()
-		if day < d.s.Days && (l.forceFound || d.rng.Float64() < foundShare) {
-			found := day + 1 + d.rng.IntN(d.s.Days-day)
-			l.foundAt = d.s.Start.AddDate(0, 0, found-1).Add(time.Duration(9+d.rng.IntN(8)) * time.Hour)
+		if day < d.opt.Days && (l.forceFound || d.rng.Float64() < foundShare) {
+			found := day + 1 + d.rng.IntN(d.opt.Days-day)
+			l.foundAt = d.opt.Start.AddDate(0, 0, found-1).Add(time.Duration(9+d.rng.IntN(8)) * time.Hour)
 			for _, g := range d.lostFees(l.user, l.barcode) {
 				d.reserved[g.TransactionID] = "lost item coming back"
 			}
@@ -173,14 +172,14 @@ type action struct {
 
 // planDay draws the day's payments and waivers among the charges open at
 // the bursar that nothing else is happening to.
-func (d *district) planDay() {
+func (d *District) planDay() {
 	var open []string
-	for _, ref := range d.ledger.open() {
+	for _, ref := range d.ledger.Open() {
 		if d.reserved[ref] != "" {
 			continue
 		}
 		f, ok := d.feeOf(ref)
-		left, _ := d.ledger.balance(ref)
+		left, _ := d.ledger.Balance(ref)
 		if !ok || f.Status != fees.StatusTransferred || !f.Balance.Equal(left) {
 			continue // a payment or credit still on its way
 		}
@@ -223,14 +222,14 @@ func (d *district) planDay() {
 			d.actions = append(d.actions, action{hour: 9 + d.rng.IntN(8), kind: k.kind, ref: ref})
 		}
 	}
-	for range max(1, d.s.Students/150) {
+	for range max(1, d.opt.Students/150) {
 		u := d.students[d.rng.IntN(len(d.students))]
 		d.actions = append(d.actions, action{hour: 9 + d.rng.IntN(8), kind: "damaged", user: u.id})
 	}
 }
 
 // desk is one hour at the circulation desk, the cashier and eServices.
-func (d *district) desk(ctx context.Context) error {
+func (d *District) desk(ctx context.Context) error {
 	if !d.active() {
 		return nil
 	}
@@ -268,7 +267,7 @@ func (d *district) desk(ctx context.Context) error {
 
 // returnLoan is an ordinary return; a late one is fined by Alma, and some
 // students pay the fine at the desk there and then.
-func (d *district) returnLoan(l *loan) error {
+func (d *District) returnLoan(l *loan) error {
 	if _, err := d.alma.Return(l.barcode); err != nil {
 		return fmt.Errorf("return %s: %w", l.barcode, err)
 	}
@@ -294,7 +293,7 @@ func (d *district) returnLoan(l *loan) error {
 
 // lostReturned is a lost item brought back: Alma sends the webhook at once
 // and feesync's handler waives the lost-item fees (flow F5).
-func (d *district) lostReturned(ctx context.Context, l *loan) error {
+func (d *District) lostReturned(ctx context.Context, l *loan) error {
 	before := d.lostFees(l.user, l.barcode)
 	if _, err := d.alma.Return(l.barcode); err != nil {
 		return fmt.Errorf("return lost item %s: %w", l.barcode, err)
@@ -334,22 +333,13 @@ func (d *district) lostReturned(ctx context.Context, l *loan) error {
 		}
 	}
 	d.today.note("lost-item returns", "returns", d.clock.Now(), fmt.Sprintf("lost item %s%s back from student %s: the webhook had %s waived (%s), %s",
-		l.barcode, title, mask(l.user), plural(n, "fee", "fees"), amount(sum), blocked))
+		l.barcode, title, fees.MaskID(l.user), plural(n, "fee", "fees"), amount(sum), blocked))
 	return nil
-}
-
-// mask hides all but the last three digits of a student id, as feesync's
-// logs do.
-func mask(id string) string {
-	if len(id) <= 3 {
-		return id
-	}
-	return strings.Repeat("*", len(id)-3) + id[len(id)-3:]
 }
 
 // act carries out one of the day's planned actions, if it still makes
 // sense (a charge may have been paid since).
-func (d *district) act(a action) error {
+func (d *District) act(a action) error {
 	if a.kind == "damaged" {
 		f, err := d.alma.AddFee(a.user, almatest.FeeSpec{Type: fees.TypeDamagedItemFine, Amount: d.money(int64(1000 + 500*d.rng.IntN(10))), Comment: "water damage"})
 		if err != nil {
@@ -359,7 +349,7 @@ func (d *district) act(a action) error {
 		d.today.damagedSum = add(d.today.damagedSum, f.Original)
 		return nil
 	}
-	left, ok := d.ledger.balance(a.ref)
+	left, ok := d.ledger.Balance(a.ref)
 	f, known := d.feeOf(a.ref)
 	if !ok || !known || !left.IsPositive() {
 		delete(d.reserved, a.ref)
@@ -400,8 +390,8 @@ func (d *district) act(a action) error {
 	return nil
 }
 
-func (d *district) pay(ref string, amount fees.Money, ch fees.Channel, m fees.Method, n *int, sum *fees.Money, total *int, totalSum *fees.Money) error {
-	if _, err := d.ledger.pay(ref, amount, ch, m); err != nil {
+func (d *District) pay(ref string, amount fees.Money, ch fees.Channel, m fees.Method, n *int, sum *fees.Money, total *int, totalSum *fees.Money) error {
+	if _, err := d.ledger.Pay(ref, amount, ch, m); err != nil {
 		return err
 	}
 	*n++
@@ -416,7 +406,7 @@ func (d *district) pay(ref string, amount fees.Money, ch fees.Channel, m fees.Me
 // refuses (R5); they then follow fees.PlanPartialWaive: the student pays
 // the agreed part at the cashier, and once Alma shows it, staff waive the
 // rest in full (followPlans).
-func (d *district) settle(f fees.Fee, left fees.Money) error {
+func (d *District) settle(f fees.Fee, left fees.Money) error {
 	if f.Status != fees.StatusTransferred || !f.Balance.Equal(left) {
 		delete(d.reserved, f.TransactionID)
 		return nil
@@ -435,7 +425,7 @@ func (d *district) settle(f fees.Fee, left fees.Money) error {
 	if len(p.Steps) != 3 || p.Steps[0].Kind != fees.StepPay || p.Steps[0].Channel != fees.ChannelCashier {
 		return fmt.Errorf("plan for fee %s: unexpected steps %+v", f.ID, p.Steps)
 	}
-	if _, err := d.ledger.pay(f.TransactionID, p.Steps[0].Amount, fees.ChannelCashier, fees.MethodCash); err != nil {
+	if _, err := d.ledger.Pay(f.TransactionID, p.Steps[0].Amount, fees.ChannelCashier, fees.MethodCash); err != nil {
 		return err
 	}
 	d.plans = append(d.plans, &plan{ref: f.TransactionID, user: f.UserID, feeID: f.ID, agreed: agreed, rest: rest,
@@ -448,7 +438,7 @@ func (d *district) settle(f fees.Fee, left fees.Money) error {
 
 // followPlans is staff checking the two-step settlements: once Alma shows
 // the agreed payment, the rest is waived in full.
-func (d *district) followPlans(context.Context) error {
+func (d *District) followPlans(context.Context) error {
 	for _, p := range d.plans {
 		if p.done {
 			continue
@@ -479,7 +469,7 @@ func (d *district) followPlans(context.Context) error {
 
 // awaitCredit notes a waiver of a transferred fee, whose credit must reach
 // PeopleSoft.
-func (d *district) awaitCredit(ref string, at time.Time) {
+func (d *District) awaitCredit(ref string, at time.Time) {
 	if d.credits == nil {
 		d.credits = map[string]time.Time{}
 	}
@@ -488,10 +478,10 @@ func (d *district) awaitCredit(ref string, at time.Time) {
 
 // creditsArrived measures, for each waiver, how long its credit took to
 // reach PeopleSoft.
-func (d *district) creditsArrived() {
+func (d *District) creditsArrived() {
 	now := d.clock.Now()
 	for ref, at := range d.credits {
-		if it, ok := d.ledger.item(ref); ok && it.Credited.IsPositive() {
+		if it, ok := d.ledger.Item(ref); ok && it.Credited.IsPositive() {
 			delay := now.Sub(at)
 			d.today.creditDelay = max(d.today.creditDelay, delay)
 			d.stats.creditDelay = max(d.stats.creditDelay, delay)

@@ -1,4 +1,4 @@
-package main
+package district
 
 import (
 	"context"
@@ -15,16 +15,16 @@ import (
 	"github.com/feebridge/feebridge/transport/ftpdrop/ftptest"
 )
 
-// errKilled is the failure injected at a step of a job: the run stops
-// there, as a killed process would.
-var errKilled = errors.New("feesync killed")
+// ErrKilled is the failure the fault hook [Faults.Kill] injects at a step
+// of a job: the run stops there, as a killed process would.
+var ErrKilled = errors.New("feesync killed")
 
-// faults injects failures at a rate: jobs killed at a random step (then
+// Faults injects failures at a rate: jobs killed at a random step (then
 // restarted with the journal reopened), Alma answering 429, 5xx, slowly
 // (past the client's timeout) or not at all, FTP connections cut or
 // stalled by a proxy, and the FTP server restarting. The draws come from
 // the seed; timeouts depend on the machine's speed.
-type faults struct {
+type Faults struct {
 	rate        float64
 	almaTimeout time.Duration
 
@@ -38,18 +38,18 @@ type faults struct {
 	restartErr                                error
 }
 
-func newFaults(rate float64, seed int64) *faults {
-	return &faults{rate: rate, almaTimeout: 100 * time.Millisecond, ftpTimeout: 150 * time.Millisecond, rng: rand.New(rand.NewPCG(uint64(seed), 0xfa17))}
+func newFaults(rate float64, seed int64) *Faults {
+	return &Faults{rate: rate, almaTimeout: 100 * time.Millisecond, ftpTimeout: 150 * time.Millisecond, rng: rand.New(rand.NewPCG(uint64(seed), 0xfa17))}
 }
 
-func (f *faults) chance() bool {
+func (f *Faults) chance() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.rng.Float64() < f.rate
 }
 
 // alma returns Alma's faults: the rate is shared between the kinds.
-func (f *faults) alma() almatest.Faults {
+func (f *Faults) alma() almatest.Faults {
 	return almatest.Faults{
 		RateLimit429: f.rate / 4,
 		Error5xx:     f.rate / 4,
@@ -61,10 +61,11 @@ func (f *faults) alma() almatest.Faults {
 	}
 }
 
-// kill is the jobs' fault hook: at each step, a job is killed at the rate.
-func (f *faults) kill(step string) error {
+// Kill is the jobs' fault hook (reconcile.WithFaultHook): at each step, a
+// job is killed at the rate, with an error that wraps [ErrKilled].
+func (f *Faults) Kill(step string) error {
 	if f.chance() {
-		return fmt.Errorf("%w before step %s", errKilled, step)
+		return fmt.Errorf("%w before step %s", ErrKilled, step)
 	}
 	return nil
 }
@@ -75,7 +76,7 @@ func (f *faults) kill(step string) error {
 // it starts, a transfer has its connections cut part way through, or the
 // data connections stall for a while (a slow transfer, or one that runs
 // past the client's I/O timeout and is tried again).
-func (f *faults) library(ctx context.Context, srv *ftptest.Server, cfg ftpdrop.Config) (*transport.Drop, error) {
+func (f *Faults) library(ctx context.Context, srv *ftptest.Server, cfg ftpdrop.Config) (*transport.Drop, error) {
 	f.srv = srv
 	proxy, err := ftptest.NewProxy(srv.Addr)
 	if err != nil {
@@ -91,9 +92,10 @@ func (f *faults) library(ctx context.Context, srv *ftptest.Server, cfg ftpdrop.C
 	return transport.NewDrop(&faultyFTP{inner: drv, f: f}, cfg.Drop), nil
 }
 
-// beforeJob restarts the FTP server before a job run at a quarter of the
-// rate, as after a crash or an upgrade of the real server.
-func (f *faults) beforeJob() {
+// BeforeJob restarts the FTP server before a job run at a quarter of the
+// rate, as after a crash or an upgrade of the real server. Call it before
+// each run of one of feesync's jobs.
+func (f *Faults) BeforeJob() {
 	if f.srv != nil && f.chance() && f.chance() {
 		f.count(&f.ftpRestarts)
 		if err := f.srv.Restart(); err != nil {
@@ -102,7 +104,11 @@ func (f *faults) beforeJob() {
 	}
 }
 
-func (f *faults) close() error {
+// AlmaTimeout is the timeout feesync's Alma client should use: Alma's
+// slow answers run past it.
+func (f *Faults) AlmaTimeout() time.Duration { return f.almaTimeout }
+
+func (f *Faults) close() error {
 	var err error
 	if f.proxy != nil {
 		err = f.proxy.Close()
@@ -110,13 +116,13 @@ func (f *faults) close() error {
 	return errors.Join(f.restartErr, err)
 }
 
-func (f *faults) count(n *int) {
+func (f *Faults) count(n *int) {
 	f.mu.Lock()
 	*n++
 	f.mu.Unlock()
 }
 
-func (f *faults) intN(n int) int {
+func (f *Faults) intN(n int) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.rng.IntN(n)
@@ -126,7 +132,7 @@ func (f *faults) intN(n int) int {
 // operations.
 type faultyFTP struct {
 	inner *ftpdrop.Driver
-	f     *faults
+	f     *Faults
 }
 
 var (
@@ -257,7 +263,7 @@ func (r *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (f *faults) summary(a *almatest.Server) string {
+func (f *Faults) summary(a *almatest.Server) string {
 	calls := a.APICalls()[""]
 	return fmt.Sprintf("of %d Alma API calls, about %g%% met a 429, a 5xx, a dropped, lost or slow answer; FTP connections cut %d times before an operation and %d times in a transfer, %d stalls of the data connections, the FTP server restarted %d times",
 		calls, 100*f.rate, f.ftpCuts, f.ftpMidCuts, f.ftpSlow, f.ftpRestarts)

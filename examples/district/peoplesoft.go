@@ -1,4 +1,4 @@
-package main
+package district
 
 import (
 	"bytes"
@@ -14,39 +14,42 @@ import (
 	"github.com/feebridge/feebridge/transport"
 )
 
-// bursar plays PeopleSoft's side around the simulated ledger
+// PeopleSoft plays PeopleSoft's side around the simulated ledger
 // (peoplesoft/pstest): its External File Load picks up the charge files
 // feebridge leaves in inbound/ and moves each one to inbound/loaded/, and
 // its query report drops the payments taken since the last one in
 // outbound/.
-type bursar struct {
+type PeopleSoft struct {
 	drop   *transport.Drop
 	now    func() time.Time
 	cur    fees.Currency
 	ledger *pstest.Ledger
 
-	// problems are what the bursar could not take: a file delivered
+	// problems are what PeopleSoft could not take: a file delivered
 	// twice, a line the ledger held as an exception.
 	problems []string
 }
 
-var _ reconcile.BursarBalances = (*bursar)(nil)
+var _ reconcile.BursarBalances = (*PeopleSoft)(nil)
 
-func newBursar(drop *transport.Drop, now func() time.Time, c fees.Currency, seed int64) *bursar {
-	return &bursar{drop: drop, now: now, cur: c,
+// NewPeopleSoft returns PeopleSoft over its folders in drop (inbound/,
+// inbound/loaded/ and outbound/), with a ledger that dates what it does
+// by now and draws its receipts from seed.
+func NewPeopleSoft(drop *transport.Drop, now func() time.Time, c fees.Currency, seed int64) *PeopleSoft {
+	return &PeopleSoft{drop: drop, now: now, cur: c,
 		ledger: pstest.NewLedger(pstest.Options{Seed: seed, Now: now, Currency: c})}
 }
 
-// loadResult is what one run of the file load did.
-type loadResult struct {
-	files, charges, credits  int
-	chargeTotal, creditTotal fees.Money
+// LoadResult is what one run of the file load did.
+type LoadResult struct {
+	Files, Charges, Credits  int
+	ChargeTotal, CreditTotal fees.Money
 }
 
-// load runs PeopleSoft's External File Load on every charge file in
+// Load runs PeopleSoft's External File Load on every charge file in
 // inbound/ and moves each one to inbound/loaded/ once loaded.
-func (b *bursar) load(ctx context.Context) (loadResult, error) {
-	res := loadResult{chargeTotal: fees.Zero(b.cur), creditTotal: fees.Zero(b.cur)}
+func (b *PeopleSoft) Load(ctx context.Context) (LoadResult, error) {
+	res := LoadResult{ChargeTotal: fees.Zero(b.cur), CreditTotal: fees.Zero(b.cur)}
 	list, err := b.drop.List(ctx, "inbound")
 	if err != nil {
 		return res, err
@@ -73,27 +76,27 @@ func (b *bursar) load(ctx context.Context) (loadResult, error) {
 		if err := b.drop.Rename(ctx, name, path.Join("inbound", "loaded", fi.Name)); err != nil {
 			return res, err
 		}
-		res.files++
-		res.charges += lr.Charges
-		res.credits += lr.Credits
-		res.chargeTotal = add(res.chargeTotal, lr.Charged)
-		res.creditTotal = add(res.creditTotal, lr.Credited)
+		res.Files++
+		res.Charges += lr.Charges
+		res.Credits += lr.Credits
+		res.ChargeTotal = add(res.ChargeTotal, lr.Charged)
+		res.CreditTotal = add(res.CreditTotal, lr.Credited)
 	}
 	return res, nil
 }
 
-// item returns the ledger's item for the charge ref.
-func (b *bursar) item(ref string) (pstest.Item, bool) { return b.ledger.Item(ref) }
+// Item returns the ledger's item for the charge ref.
+func (b *PeopleSoft) Item(ref string) (pstest.Item, bool) { return b.ledger.Item(ref) }
 
-// balance returns what is left to pay on the charge ref, and whether the
+// Balance returns what is left to pay on the charge ref, and whether the
 // ledger knows it.
-func (b *bursar) balance(ref string) (fees.Money, bool) {
+func (b *PeopleSoft) Balance(ref string) (fees.Money, bool) {
 	it, ok := b.ledger.Item(ref)
 	return it.Balance, ok
 }
 
-// pay takes a payment on the charge ref, by the rules of the channel.
-func (b *bursar) pay(ref string, amount fees.Money, ch fees.Channel, m fees.Method) (peoplesoft.Payment, error) {
+// Pay takes a payment on the charge ref, by the rules of the channel.
+func (b *PeopleSoft) Pay(ref string, amount fees.Money, ch fees.Channel, m fees.Method) (peoplesoft.Payment, error) {
 	it, ok := b.ledger.Item(ref)
 	if !ok {
 		return peoplesoft.Payment{}, fmt.Errorf("PeopleSoft has no charge %s", ref)
@@ -101,10 +104,10 @@ func (b *bursar) pay(ref string, amount fees.Money, ch fees.Channel, m fees.Meth
 	return b.ledger.Pay(it.EmplID, ref, amount, ch, m, time.Time{})
 }
 
-// flush writes the payments taken since the last file to outbound/, as
+// Flush writes the payments taken since the last file to outbound/, as
 // PeopleSoft's query report does, and returns the file name and the
 // number of payments ("" and 0 when there were none).
-func (b *bursar) flush(ctx context.Context) (string, int, error) {
+func (b *PeopleSoft) Flush(ctx context.Context) (string, int, error) {
 	var buf bytes.Buffer
 	n, err := b.ledger.WritePayments(&buf)
 	if err != nil || n == 0 {
@@ -119,7 +122,7 @@ func (b *bursar) flush(ctx context.Context) (string, int, error) {
 
 // Balances is the ledger's own statement of what each student owes for
 // library charges, for the reconciliation.
-func (b *bursar) Balances(context.Context) (map[string]fees.Money, error) {
+func (b *PeopleSoft) Balances(context.Context) (map[string]fees.Money, error) {
 	out := map[string]fees.Money{}
 	for _, s := range b.ledger.Students() {
 		out[s] = b.ledger.Balance(s)
@@ -127,8 +130,8 @@ func (b *bursar) Balances(context.Context) (map[string]fees.Money, error) {
 	return out, nil
 }
 
-// items returns every item of the ledger, student by student.
-func (b *bursar) items() []pstest.Item {
+// Items returns every item of the ledger, student by student.
+func (b *PeopleSoft) Items() []pstest.Item {
 	var all []pstest.Item
 	for _, s := range b.ledger.Students() {
 		all = append(all, b.ledger.Items(s)...)
@@ -136,13 +139,21 @@ func (b *bursar) items() []pstest.Item {
 	return all
 }
 
-// open returns the references of the charges with something left to pay.
-func (b *bursar) open() []string {
+// Open returns the references of the charges with something left to pay.
+func (b *PeopleSoft) Open() []string {
 	var refs []string
-	for _, it := range b.items() {
+	for _, it := range b.Items() {
 		if it.Balance.IsPositive() {
 			refs = append(refs, it.Ref)
 		}
 	}
 	return refs
 }
+
+// Ledger is the simulated student ledger itself.
+func (b *PeopleSoft) Ledger() *pstest.Ledger { return b.ledger }
+
+// Problems are what PeopleSoft could not take so far: a charge file
+// delivered twice, a line the ledger held as an exception. In a good week,
+// none.
+func (b *PeopleSoft) Problems() []string { return b.problems }

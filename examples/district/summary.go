@@ -1,4 +1,4 @@
-package main
+package district
 
 import (
 	"context"
@@ -10,15 +10,13 @@ import (
 	"github.com/feebridge/feebridge/reconcile"
 )
 
-// summary prints the table per flow and the reconciliation, and reports
-// whether the week ended with Alma and PeopleSoft agreeing to the cent and
-// every record accounted for.
-func (d *district) summary(ctx context.Context) (bool, error) {
-	var rec reconcile.Reconciliation
-	err := d.run(ctx, "reconcile", func(ctx context.Context, j *reconcile.Jobs) (err error) {
-		rec, err = j.Reconcile(ctx, d.ledger)
-		return err
-	})
+// Summary runs feesync's reconciliation a last time, audits the week
+// record by record, prints the table per flow and the reconciliation to
+// Options.Out, and reports whether the week ended with Alma and PeopleSoft
+// agreeing to the cent and every record accounted for (the problems
+// printed otherwise).
+func (d *District) Summary(ctx context.Context, f Feesync) (bool, error) {
+	rec, err := f.Reconcile(ctx, d.ledger)
 	if err != nil {
 		return false, err
 	}
@@ -26,14 +24,14 @@ func (d *district) summary(ctx context.Context) (bool, error) {
 	for _, dis := range rec.Disagreements {
 		problems = append(problems, fmt.Sprintf("student %s, fee %s (%s): %s", dis.UserID, dis.FeeID, dis.TransactionID, dis.Problem))
 	}
-	counts, more, err := d.audit(ctx)
+	counts, more, err := d.audit(ctx, f.Journal())
 	if err != nil {
 		return false, err
 	}
 	problems = append(problems, more...)
 
 	st := d.stats
-	w := d.s.Stdout
+	w := d.out
 	fmt.Fprintf(w, "\nThe week, flow by flow %s\n", strings.Repeat("─", 56))
 	row := func(flow, what string, n int, sum string) {
 		fmt.Fprintf(w, "  %-3s %-52s %7d %12s\n", flow, what, n, sum)
@@ -52,33 +50,33 @@ func (d *district) summary(ctx context.Context) (bool, error) {
 	row("F5", "lost items returned: fees waived by the webhook", st.foundWaived, amount(st.foundSum))
 	row("F4", "credits applied in PeopleSoft (every waiver above)", st.psCredits, amount(st.psCreditSum))
 	row("F6", fmt.Sprintf("daily reports (exceptions listed: %d)", st.exceptions), st.reports, "")
-	fmt.Fprintf(d.s.Stdout, "\nJournal: %d charges, %d payments forwarded, %d credits, %d webhook events handled; %d records held, %d files failed.\n",
+	fmt.Fprintf(d.out, "\nJournal: %d charges, %d payments forwarded, %d credits, %d webhook events handled; %d records held, %d files failed.\n",
 		counts.charges, counts.payments, counts.credits, counts.events, counts.held, counts.failedFiles)
-	fmt.Fprintf(d.s.Stdout, "Webhooks: %d delivered (%d on a retry), %d failed for good; %d fees waived by hand from the report.\n",
+	fmt.Fprintf(d.out, "Webhooks: %d delivered (%d on a retry), %d failed for good; %d fees waived by hand from the report.\n",
 		counts.delivered, counts.retried, counts.undelivered, st.byHand)
 	if d.faults != nil {
-		fmt.Fprintf(d.s.Stdout, "Faults at rate %g: %s; %d job runs failed (%d killed at a step) and were restarted with the journal reopened.\n",
-			d.s.Faults, d.faults.summary(d.alma), st.restarts, st.kills)
+		fmt.Fprintf(d.out, "Faults at rate %g: %s; %d job runs failed (%d killed at a step) and were restarted with the journal reopened.\n",
+			d.opt.Faults, d.faults.summary(d.alma), st.restarts, st.kills)
 	}
 	if d.stats.creditDelay > 0 {
-		fmt.Fprintf(d.s.Stdout, "Every waiver of a transferred fee reached PeopleSoft as a credit within %s.\n", minutes(d.stats.creditDelay))
+		fmt.Fprintf(d.out, "Every waiver of a transferred fee reached PeopleSoft as a credit within %s.\n", minutes(d.stats.creditDelay))
 	}
 
-	fmt.Fprintf(d.s.Stdout, "\nReconciliation %s\n", strings.Repeat("─", 64))
+	fmt.Fprintf(d.out, "\nReconciliation %s\n", strings.Repeat("─", 64))
 	if len(problems) == 0 {
-		fmt.Fprintf(d.s.Stdout, "Alma and PeopleSoft agree to the cent for all %d students (%d fees charged); PeopleSoft holds %s USD\n"+
+		fmt.Fprintf(d.out, "Alma and PeopleSoft agree to the cent for all %d students (%d fees charged); PeopleSoft holds %s USD\n"+
 			"on %d open charges, exactly the balance of Alma's transferred fees. Every fee exported reached PeopleSoft once,\n"+
 			"every payment reached Alma once, every waiver of a transferred fee reached PeopleSoft as a credit. Nothing held.\n",
 			rec.Students, rec.Fees, amount(counts.owed), counts.openCharges)
 		return true, nil
 	}
-	fmt.Fprintf(d.s.Stdout, "NOT RECONCILED: %d problems.\n", len(problems))
+	fmt.Fprintf(d.out, "NOT RECONCILED: %d problems.\n", len(problems))
 	for i, p := range problems {
 		if i == 30 {
-			fmt.Fprintf(d.s.Stdout, "  … and %d more\n", len(problems)-i)
+			fmt.Fprintf(d.out, "  … and %d more\n", len(problems)-i)
 			break
 		}
-		fmt.Fprintf(d.s.Stdout, "  - %s\n", p)
+		fmt.Fprintf(d.out, "  - %s\n", p)
 	}
 	return false, nil
 }
@@ -99,10 +97,9 @@ type counts struct {
 // payment PeopleSoft took is in Alma once, each waiver of a transferred fee
 // is a credit in PeopleSoft, and Alma's transferred balances equal what
 // PeopleSoft says each student owes.
-func (d *district) audit(ctx context.Context) (counts, []string, error) {
+func (d *District) audit(ctx context.Context, jr *reconcile.Journal) (counts, []string, error) {
 	var c counts
 	var problems []string
-	jr := d.currentJournal()
 	for _, k := range []struct {
 		kind string
 		n    *int
@@ -148,7 +145,7 @@ func (d *district) audit(ctx context.Context) (counts, []string, error) {
 			exported[r.TransactionID] = r.Amount
 		}
 	}
-	items := d.ledger.items()
+	items := d.ledger.Items()
 	charged := map[string]bool{}
 	for _, it := range items {
 		charged[it.Ref] = true

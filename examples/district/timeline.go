@@ -1,4 +1,4 @@
-package main
+package district
 
 import (
 	"fmt"
@@ -98,7 +98,7 @@ type stats struct {
 	problems                   []string
 }
 
-func (d *district) newDay(at time.Time) {
+func (d *District) newDay(at time.Time) {
 	d.today = &day{date: time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, at.Location())}
 	d.days = append(d.days, d.today)
 }
@@ -112,12 +112,12 @@ func amount(m fees.Money) string {
 }
 
 // endDay prints the day's lines of the timeline.
-func (d *district) endDay() {
+func (d *District) endDay() {
 	t := d.today
-	w := d.s.Stdout
-	n := int(t.date.Sub(d.s.Start)/(24*time.Hour)) + 1
+	w := d.out
+	n := int(t.date.Sub(d.opt.Start)/(24*time.Hour)) + 1
 	label := fmt.Sprintf("Day %d", n)
-	if n > d.s.Days {
+	if n > d.opt.Days {
 		label = "Next morning"
 	}
 	fmt.Fprintf(w, "\n%s, %s %s\n", label, t.date.Format("Monday 2 January 2006"), strings.Repeat("─", max(0, 44-len(label)-len(t.date.Format("Monday 2 January 2006")))))

@@ -1,0 +1,58 @@
+// Package district simulates a district around feesync, on one machine and
+// one simulated clock: the one district simulator that the sandbox
+// (examples/sandbox), the scale tool (examples/scale) and the end-to-end
+// tests plug feesync's jobs into.
+//
+// It is a test-support package, like alma/almatest: it builds on the fakes
+// (almatest, pstest, ftptest) and no production package may import it.
+//
+// # What it models
+//
+//   - Alma: a fake Alma (almatest) over HTTP on 127.0.0.1, with fresh
+//     secrets ([Secrets]) and a manual clock ([District.Clock]), and its
+//     scheduled jobs: the 16:00 lost-item job (flow F1), the 18:00 export
+//     to bursar (F2), the hourly import of the bursar's payments (F3) and
+//     credit export (F4), and the redelivery of webhooks.
+//   - The library's FTP server (ftptest), where Alma exports and imports;
+//     feesync reaches it through the real FTP client ([District.Library]).
+//   - PeopleSoft ([PeopleSoft]): its inbound and outbound folders, the
+//     simulated student ledger (pstest), its External File Load and its
+//     hourly payment report.
+//   - The people: students enrolled with their loans, forty days before
+//     the first day, and the scenario of each day drawn from the seed:
+//     returns (late ones fined, some paid at the desk), loans declared
+//     lost by staff, damaged items, payments in eServices and at the
+//     cashier (in full and in part), staff waivers in full, partial
+//     waivers refused by rule R5 and settled the two-step way of
+//     fees.PlanPartialWaive, and lost items brought back, whose return
+//     Alma delivers as a webhook to the listener of [Options.Webhook]
+//     (F5).
+//   - Faults ([Faults]), at a rate: Alma answering 429, 5xx, slowly or
+//     not at all, FTP connections cut or stalled, the FTP server
+//     restarted, and a fault hook that kills feesync's jobs at a step.
+//   - The tally of the week: a timeline a day at a time, the table per
+//     flow, and an audit record by record that every fee exported was
+//     charged once, every payment imported once and every waiver credited,
+//     and that Alma's and PeopleSoft's balances agree to the cent
+//     ([District.Summary]).
+//
+// # What it does not model
+//
+// feesync's side is not here: the journal, the jobs built from a config,
+// their schedules and how a run is retried or restarted belong to the
+// caller, which hands them to [District.Week] and [District.Summary] as a
+// [Feesync] (a *reconcile.Jobs over its journal is one: [Jobs]) and their
+// [Schedules]. Nor does it model Alma's or PeopleSoft's user interfaces,
+// other currencies than USD, or more than one library and one bursar
+// profile ([Profile]).
+//
+// # Driving it
+//
+// A whole week: [Open], build the jobs over [District.Library],
+// [District.Bursar] and [District.Alma], then [District.Week] and
+// [District.Summary]. Step by step, as a test does: add users, items and
+// fees through [District.Alma], run Alma's scheduled jobs
+// ([District.AlmaExport], [District.AlmaImport], [District.AlmaCredits])
+// and PeopleSoft's ([PeopleSoft.Load], [PeopleSoft.Pay],
+// [PeopleSoft.Flush]) around feesync's own runs, moving the clock by hand.
+package district
