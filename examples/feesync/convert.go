@@ -40,11 +40,11 @@ func (m *Main) convertAlmaExport(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	layout, err := m.config.chargeLayout()
+	layout, err := m.config.ChargeLayout()
 	if err != nil {
 		return err
 	}
-	mapping := m.config.mapping()
+	mapping := m.config.Mapping()
 
 	in, err := os.Open(m.in)
 	if err != nil {
@@ -143,11 +143,11 @@ func (m *Main) convertPSPayments(ctx context.Context) error {
 	if m.in == "" || m.out == "" {
 		return usagef("%s: -in and -out are required", cmd)
 	}
-	layout, err := m.config.paymentLayout()
+	layout, err := m.config.PaymentLayout()
 	if err != nil {
 		return err
 	}
-	types := m.config.feeTypes()
+	mapping := m.config.Mapping()
 
 	in, err := os.Open(m.in)
 	if err != nil {
@@ -155,11 +155,11 @@ func (m *Main) convertPSPayments(ctx context.Context) error {
 	}
 	defer in.Close()
 	dec := peoplesoft.NewPaymentDecoder(bufio.NewReaderSize(in, 64<<10), layout,
-		&peoplesoft.DecodeOptions{File: m.in, Currency: m.config.cur, MaxBytes: m.config.maxPaymentFileBytes()})
+		&peoplesoft.DecodeOptions{File: m.in, Currency: m.config.FeeCurrency(), MaxBytes: m.config.MaxPaymentFileBytes()})
 
 	rej := &rejections{w: m.Stderr}
 	records := 0
-	total := fees.Zero(m.config.cur)
+	total := fees.Zero(m.config.FeeCurrency())
 	err = writeAtomic(m.out, func(w io.Writer) error {
 		enc := alma.NewImportEncoder(w, &alma.EncoderOptions{Location: m.config.Location()})
 		prog := m.progress(cmd)
@@ -190,7 +190,7 @@ func (m *Main) convertPSPayments(ctx context.Context) error {
 				rej.add(m.in, p.Line, p.Key(), err.Error())
 				continue
 			}
-			typ, ok := types[p.ItemType]
+			typ, ok := mapping.FeeTypeOf(p.ItemType)
 			if !ok {
 				typ = fees.TypeOther
 				m.logger.Warn("payment item type maps to no Alma fee type; sent as OTHER (Alma matches it by transaction id only if no other fee shares the id)",

@@ -102,6 +102,6 @@
 // feesync logs to stderr with log/slog, as text or JSON (log.format). Each
 // run ends with one summary line giving the files, records, total,
 // rejections and duration; long conversions log their progress every few
-// seconds. Student ids are masked (******78) unless log.show_student_ids
-// is set.
+// seconds. Student ids are masked (*****678, fees.MaskID) unless
+// log.show_student_ids is set.
 package main

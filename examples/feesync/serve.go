@@ -14,6 +14,7 @@ import (
 
 	"github.com/feebridge/feebridge/alma"
 	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/reconcile/config"
 	"github.com/feebridge/feebridge/wire"
 )
 
@@ -31,13 +32,13 @@ func (m *Main) serve(ctx context.Context) error {
 
 	cr := cron.New(
 		cron.WithLocation(c.Location()),
-		cron.WithParser(cronParser),
+		cron.WithParser(config.CronParser()),
 		cron.WithChain(cron.Recover(cronLogger{m.logger}), cron.SkipIfStillRunning(cronLogger{m.logger})),
 	)
 	var scheduled []scheduledJob
 	for _, s := range []struct {
 		job  string
-		spec CronSpec
+		spec config.CronSpec
 	}{
 		{jobCharges, c.Schedules.Charges},
 		{jobPayments, c.Schedules.Payments},
@@ -64,7 +65,7 @@ func (m *Main) serve(ctx context.Context) error {
 	if c.Webhook.Listen == "" {
 		m.logger.Warn("webhook.listen is not set: no webhook listener, so lost items that come back are only found by the daily report")
 	} else {
-		secret, err := m.loadSecret(secretRef{key: "webhook.secret", env: c.Webhook.SecretEnv, file: c.Webhook.SecretFile})
+		secret, err := c.WebhookSecret().Load(m.Getenv)
 		if err != nil {
 			return err
 		}
@@ -139,7 +140,7 @@ func (m *Main) loanReturned(jobs *reconcile.Jobs, board *statusBoard) func(conte
 func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	if err := m.journal.DB().PingContext(ctx); err != nil {
+	if err := m.setup.Journal.DB().PingContext(ctx); err != nil {
 		http.Error(w, "journal: unavailable", http.StatusServiceUnavailable)
 		return
 	}
@@ -181,7 +182,7 @@ func (p *statusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, s := range p.scheduled {
 		data.Schedules = append(data.Schedules, next{s.Job, s.Spec, p.cron.Entry(s.id).Next})
 	}
-	recs, err := m.journal.Records(r.Context(), "", reconcile.OutcomeRejected)
+	recs, err := m.setup.Journal.Records(r.Context(), "", reconcile.OutcomeRejected)
 	if err != nil {
 		data.HeldErr = err.Error()
 	}
