@@ -8,18 +8,19 @@ import (
 
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/reconcile/config"
 	"github.com/robfig/cron/v3"
 )
 
-// feesync's default schedules (examples/feesync: DefaultChargesSchedule
-// and the others), and the schedules of what Alma, PeopleSoft, the
-// students and the staff do around them.
+// feesync's schedules are the default ones of reconcile/config; around
+// them, the schedules of what Alma, PeopleSoft, the students and the
+// staff do.
 const (
-	chargesSchedule   = "30 18 * * *" // after Alma's 18:00 export
-	paymentsSchedule  = "5 * * * *"   // hourly, before Alma's hourly import
-	creditsSchedule   = "35 * * * *"  // hourly, after Alma's hourly credit export
-	reconcileSchedule = "30 6 * * *"
-	reportSchedule    = "0 7 * * *"
+	chargesSchedule   = config.ChargesSchedule
+	paymentsSchedule  = config.PaymentsSchedule
+	creditsSchedule   = config.CreditsSchedule
+	reconcileSchedule = config.ReconcileSchedule
+	reportSchedule    = config.ReportSchedule
 
 	almaLostSchedule    = "0 16 * * *"    // F1: Alma's lost-item job
 	almaExportSchedule  = "0 18 * * *"    // F2: Alma's export to bursar
