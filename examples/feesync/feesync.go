@@ -142,7 +142,7 @@ func commands() map[string]command {
 		{name: "convert ps-payments", usage: "-in FILE.csv -out FILE.xml [-config F]",
 			flags: func(m *Main, fs *flag.FlagSet) {
 				configFlag(m, fs)
-				fs.StringVar(&m.in, "in", "", "PeopleSoft's payment `file`")
+				fs.StringVar(&m.in, "in", "", "PeopleSoft's payment `file`; the charges it pays are taken from its CHARGE_AMT, REF1_DESCR and ITEM_TYPE")
 				fs.StringVar(&m.out, "out", "", "the Alma bursar import `file` (XML) to write")
 			},
 			run: (*Main).convertPSPayments},
