@@ -80,6 +80,13 @@ func (s *Setup) Close() error {
 
 func (s *Setup) onClose(f func() error) { s.closers = append(s.closers, f) }
 
+// WebhookCallback is the callback for alma.NewWebhookHandler: loan events
+// go to the lost-returns handler of s.Jobs, and a failure that a
+// redelivery may overcome asks Alma to deliver the event again.
+func (s *Setup) WebhookCallback() func(ctx context.Context, ev alma.Event) error {
+	return wire.WebhookCallback(s.Jobs)
+}
+
 // Open opens what the config names and returns the jobs over it: the
 // journal, the library and PeopleSoft drops (a folder, or an FTP or FTPS
 // server whose password it reads from the environment), the file formats
