@@ -84,7 +84,15 @@ func ConvertExport(ctx context.Context, cfg *Config, in, out string, opts *Conve
 // does not say what was charged is then held as a payment of a charge that
 // was not sent. When no record passes, out holds an empty import file.
 func ConvertPayments(ctx context.Context, cfg *Config, in, out string, opts *ConvertOptions) (reconcile.RunResult, error) {
-	cv, err := newConversion(ctx, cfg, opts)
+	// The charges are entered for the payments alone: whatever the day,
+	// they fall in a term (the charge file written on the way is thrown
+	// away), so that the calendar, which a payment does not need, cannot
+	// hold one back.
+	c := *cfg
+	c.Terms = []Term{{Code: "0000", Start: Date{time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)},
+		End: Date{time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)}}}
+	c.Seasons = nil
+	cv, err := newConversion(ctx, &c, opts)
 	if err != nil {
 		return reconcile.RunResult{}, err
 	}
@@ -100,7 +108,7 @@ func ConvertPayments(ctx context.Context, cfg *Config, in, out string, opts *Con
 		return res, err
 	}
 	return res, cv.publish(ctx, res, cv.setup.Library, in, out, func(w io.Writer) error {
-		return alma.NewImportEncoder(w, &alma.EncoderOptions{Location: cfg.Location()}).Close()
+		return alma.NewImportEncoder(w, &alma.EncoderOptions{Location: c.Location()}).Close()
 	})
 }
 

@@ -135,7 +135,11 @@ func TestConvertExportIsTheChargesJob(t *testing.T) {
 func TestConvertPayments(t *testing.T) {
 	const in = "../../peoplesoft/testdata/payments/eservices-and-cashier.csv"
 	out := filepath.Join(t.TempDir(), "import.xml")
-	res, err := config.ConvertPayments(t.Context(), config.Default(), in, out, &config.ConvertOptions{TempDir: t.TempDir()})
+	// A calendar without today: payments do not need one.
+	c := config.Default()
+	c.Terms = []config.Term{{Code: "2000", Start: config.Date{Time: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		End: config.Date{Time: time.Date(2000, 5, 31, 0, 0, 0, 0, time.UTC)}}}
+	res, err := config.ConvertPayments(t.Context(), c, in, out, &config.ConvertOptions{TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
