@@ -25,7 +25,7 @@
 // The Alma API key, the FTP passwords and the webhook secret are never in
 // a Config: a [SecretRef] names the environment variable, or the file,
 // that holds each ([Config.Secrets] lists them), and [SecretRef.Load]
-// reads it into a [Secret], which prints and logs as [redacted].
+// reads it into a [Secret], which prints and logs as [Redacted].
 //
 // # Schedules
 //
