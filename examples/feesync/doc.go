@@ -25,17 +25,30 @@
 // # Commands
 //
 // convert alma-export turns one Alma "Export to Bursar" file into one
-// PeopleSoft charge file, offline: no journal, no server. It uses the
-// layout, item types and term calendar of the config, or with no config
-// the reference layout and item types and the built-in calendar (Spring
-// to May 31, Summer to August 14, Fall to December 31). -as-of is the day
-// that picks the term and the due date; the default is today. It streams:
-// a file of a million fees is read, mapped and written record by record.
+// PeopleSoft charge file, offline: no server, and a temporary journal and
+// folders, removed afterwards. It runs the charges job itself, with the
+// same adapters and rules as run charges, so that for the same file the
+// two write the same charge lines and hold back the same records with the
+// same reasons (a credit, which run links to a charge sent earlier, finds
+// none in the temporary journal unless the file charged it first). It
+// uses the layout, item types and term calendar of the config, or with no
+// config the reference layout and item types and the built-in calendar
+// (Spring to May 31, Summer to August 14, Fall to December 31). -as-of is
+// the day the run is dated, which picks the term and the due date; the
+// default is today. It streams: a file of a million fees is read, mapped
+// and written record by record.
 //
 // convert ps-payments turns one PeopleSoft payment file into one Alma
-// bursar import file, applying the rules that need no Alma: a payment is
-// positive and not above the amount charged, an eServices payment pays the
-// whole charge, and a receipt and reference come only once.
+// bursar import file, offline, by running the payments job over a
+// temporary journal: the import records and the rules that hold a payment
+// back (R4: a payment is positive and not above what is left of its
+// charge, an eServices payment pays the whole charge, a receipt and
+// reference come only once) are those of run payments. The temporary
+// journal knows the charges that the payment lines name with the amount
+// charged (CHARGE_AMT) and an item type the config maps back to one fee
+// type; a line without them is held as a payment of a charge that was not
+// sent. The charges known this way carry no item barcode, so the import
+// records have none.
 //
 // run charges, run payments and run credits are the jobs, run once: each
 // claims the new files in its inbound folder, decides every record against
@@ -102,6 +115,6 @@
 // feesync logs to stderr with log/slog, as text or JSON (log.format). Each
 // run ends with one summary line giving the files, records, total,
 // rejections and duration; long conversions log their progress every few
-// seconds. Student ids are masked (******78) unless log.show_student_ids
-// is set.
+// seconds. Student ids are masked (*****678, fees.MaskID) unless
+// log.show_student_ids is set.
 package main

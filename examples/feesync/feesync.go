@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/reconcile/config"
 )
 
 // Main is the feesync program: main builds one with [NewMain], calls
@@ -38,9 +38,9 @@ type Main struct {
 	all        bool     // reconcile: every student, quiet ones too
 	args       []string // positional arguments left after the flags
 
-	config  *Config
+	config  *config.Config
 	logger  *slog.Logger
-	journal *reconcile.Journal
+	setup   *config.Setup // the jobs, once a command opened them
 	closers []func() error
 }
 
@@ -142,7 +142,7 @@ func commands() map[string]command {
 		{name: "convert ps-payments", usage: "-in FILE.csv -out FILE.xml [-config F]",
 			flags: func(m *Main, fs *flag.FlagSet) {
 				configFlag(m, fs)
-				fs.StringVar(&m.in, "in", "", "PeopleSoft's payment `file`")
+				fs.StringVar(&m.in, "in", "", "PeopleSoft's payment `file`; the charges it pays are taken from its CHARGE_AMT, REF1_DESCR and ITEM_TYPE")
 				fs.StringVar(&m.out, "out", "", "the Alma bursar import `file` (XML) to write")
 			},
 			run: (*Main).convertPSPayments},
@@ -248,13 +248,13 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Now = time.Now
 	}
 	if m.configPath != "" && !m.cmd.noConfig {
-		c, err := LoadConfig(m.configPath)
+		c, err := config.Load(m.configPath)
 		if err != nil {
 			return err
 		}
 		m.config = c
 	} else {
-		m.config = DefaultConfig()
+		m.config = config.Default()
 	}
 	m.logger = newLogger(m.Stderr, m.config.Log)
 	return m.cmd.run(m, ctx)
@@ -297,35 +297,14 @@ func (m *Main) Exit(err error) int {
 func (m *Main) checkConfig(ctx context.Context) error {
 	c := m.config
 	var missing []error
-	for _, ref := range m.secretRefs() {
-		if _, err := m.loadSecret(ref); err != nil {
+	for _, ref := range c.Secrets() {
+		if _, err := ref.Load(m.Getenv); err != nil {
 			missing = append(missing, err)
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("%s: config is valid, but: %w", c.path, errors.Join(missing...))
+		return fmt.Errorf("%s: config is valid, but: %w", c.Path(), errors.Join(missing...))
 	}
-	fmt.Fprintf(m.Stdout, "%s: ok\n", c.path)
+	fmt.Fprintf(m.Stdout, "%s: ok\n", c.Path())
 	return nil
-}
-
-// secretRefs lists the secrets the config's drops and services need.
-func (m *Main) secretRefs() []secretRef {
-	c := m.config
-	refs := []secretRef{{key: "alma.api_key", env: c.Alma.APIKeyEnv, file: c.Alma.APIKeyFile}}
-	for _, d := range []struct {
-		key  string
-		drop DropConfig
-	}{
-		{"library", c.Library.DropConfig},
-		{"peoplesoft", c.PeopleSoft.DropConfig},
-	} {
-		if d.drop.Type == "ftp" {
-			refs = append(refs, secretRef{key: d.key + ".password", env: d.drop.PasswordEnv, file: d.drop.PasswordFile})
-		}
-	}
-	if c.Webhook.Listen != "" {
-		refs = append(refs, secretRef{key: "webhook.secret", env: c.Webhook.SecretEnv, file: c.Webhook.SecretFile})
-	}
-	return refs
 }

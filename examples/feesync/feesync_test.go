@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/feebridge/feebridge/reconcile/config"
 )
 
 func TestVersion(t *testing.T) {
@@ -108,16 +110,6 @@ func TestSecretsFromFiles(t *testing.T) {
 	if r.code != ExitFailure || !strings.Contains(r.stderr, "webhook.secret: read secret file") || strings.Contains(r.stderr, "alma.api_key") {
 		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}
-	m := &Main{Getenv: func(k string) string { return env[k] }}
-	s, err := m.loadSecret(secretRef{key: "alma.api_key", env: EnvAlmaAPIKey})
-	if err != nil || s.Reveal() != "from-a-file" {
-		t.Errorf("secret = %q, %v; want the file's content without its newline", s.Reveal(), err)
-	}
-	// A file named by the config wins over the environment.
-	s, err = m.loadSecret(secretRef{key: "alma.api_key", env: EnvAlmaAPIKey, file: writeFile(t, "k2", "config-file")})
-	if err != nil || s.Reveal() != "config-file" {
-		t.Errorf("secret = %q, %v", s.Reveal(), err)
-	}
 }
 
 // TestSecretsNeverFromFlags: no flag takes a secret, and a secret typed on
@@ -171,10 +163,10 @@ func TestSecretsNeverLogged(t *testing.T) {
 		t.Errorf("reconcile: a secret reached the output:\n%s%s", r.stdout, r.stderr)
 	}
 
-	s := Secret{v: "hunter2"}
+	s := config.NewSecret("hunter2")
 	var buf bytes.Buffer
-	log := newLogger(&buf, LogConfig{Level: "debug", Format: "json"})
-	log.Info("x", "key", s, "password", "plain-string-hunter2", "wrapped", struct{ S Secret }{s})
+	log := newLogger(&buf, config.LogConfig{Level: "debug", Format: "json"})
+	log.Info("x", "key", s, "password", "plain-string-hunter2", "wrapped", struct{ S config.Secret }{s})
 	out := buf.String() + fmt.Sprintf("%v %s %+v %#v %q", s, s, s, s, s) + fmt.Errorf("e: %v", s).Error()
 	if strings.Contains(out, "hunter2") {
 		t.Errorf("secret printed: %s", out)
@@ -183,16 +175,26 @@ func TestSecretsNeverLogged(t *testing.T) {
 
 func TestStudentIDsMasked(t *testing.T) {
 	var buf bytes.Buffer
-	log := newLogger(&buf, LogConfig{Level: "info", Format: "text"})
+	log := newLogger(&buf, config.LogConfig{Level: "info", Format: "text"})
 	log.Info("payment", "emplid", "12345678", slog.Group("fee", "user_id", "0042123"), "student", "ab")
 	if got := buf.String(); strings.Contains(got, "12345678") || strings.Contains(got, "0042123") ||
-		!strings.Contains(got, "emplid=******78") || !strings.Contains(got, "fee.user_id=*****23") || !strings.Contains(got, "student=**") {
+		!strings.Contains(got, "emplid=*****678") || !strings.Contains(got, "fee.user_id=****123") || !strings.Contains(got, "student=**") {
 		t.Errorf("log: %s", got)
 	}
 	buf.Reset()
-	log = newLogger(&buf, LogConfig{Level: "info", Format: "text", ShowStudentIDs: true})
+	log = newLogger(&buf, config.LogConfig{Level: "info", Format: "text", ShowStudentIDs: true})
 	log.Info("payment", "emplid", "12345678")
 	if !strings.Contains(buf.String(), "emplid=12345678") {
 		t.Errorf("show_student_ids: %s", buf.String())
 	}
 }
+
+// minimalConfig is the smallest config the jobs run with.
+const minimalConfig = `journal = "/tmp/j.db"
+[library]
+type = "dir"
+path = "/srv/lib"
+[peoplesoft]
+type = "dir"
+path = "/srv/ps"
+`

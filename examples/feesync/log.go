@@ -4,6 +4,9 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+
+	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/reconcile/config"
 )
 
 // studentKeys are the log attribute keys whose values are student ids,
@@ -21,9 +24,9 @@ var secretLogKeys = map[string]bool{
 }
 
 // newLogger returns the slog logger for cfg writing to w. Student ids are
-// masked (see maskID) unless cfg.ShowStudentIDs is set; attributes named
+// masked (with fees.MaskID) unless cfg.ShowStudentIDs is set; attributes named
 // like secrets are always redacted.
-func newLogger(w io.Writer, cfg LogConfig) *slog.Logger {
+func newLogger(w io.Writer, cfg config.LogConfig) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Level))
 	opts := &slog.HandlerOptions{
@@ -32,9 +35,9 @@ func newLogger(w io.Writer, cfg LogConfig) *slog.Logger {
 			k := strings.ToLower(a.Key)
 			switch {
 			case secretLogKeys[k]:
-				return slog.String(a.Key, redacted)
+				return slog.String(a.Key, config.Redacted)
 			case studentKeys[k] && !cfg.ShowStudentIDs:
-				return slog.String(a.Key, maskID(a.Value.Resolve().String()))
+				return slog.String(a.Key, fees.MaskID(a.Value.Resolve().String()))
 			}
 			return a
 		},
@@ -43,14 +46,4 @@ func newLogger(w io.Writer, cfg LogConfig) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-// maskID keeps the last two characters of a student id, enough for staff to
-// tell two records apart, and stars the rest: 12345678 is ******78.
-func maskID(id string) string {
-	r := []rune(id)
-	if len(r) <= 4 {
-		return strings.Repeat("*", len(r))
-	}
-	return strings.Repeat("*", len(r)-2) + string(r[len(r)-2:])
 }

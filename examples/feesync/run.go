@@ -12,6 +12,7 @@ import (
 
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/reconcile/config"
 )
 
 // The jobs feesync runs, by the name used in `feesync run NAME`, in the
@@ -207,70 +208,36 @@ func (r *jobRun) exitErr() error {
 	return nil
 }
 
+// maskIf is fees.MaskID(id) when mask is set, else id.
 func maskIf(id string, mask bool) string {
 	if mask {
-		return maskID(id)
+		return fees.MaskID(id)
 	}
 	return id
 }
 
-// openJobs opens the journal and the drops, builds the adapters and
-// returns the jobs; withAlma adds the Alma API (which needs the API key).
-// Everything opened is closed by m.Close.
+// openJobs opens the jobs of the config (reconcile/config does it all);
+// withAlma adds the Alma API, which needs the API key. Everything opened
+// is closed by m.Close.
 func (m *Main) openJobs(ctx context.Context, withAlma bool) (*reconcile.Jobs, error) {
-	c := m.config
-	journal, err := reconcile.OpenJournal(ctx, c.Journal, &reconcile.JournalOptions{Now: m.Now})
-	if err != nil {
-		return nil, fmt.Errorf("journal %s: %w", c.Journal, err)
-	}
-	m.onClose(journal.Close)
-	m.journal = journal
-	library, err := m.openDrop(ctx, "library", c.Library.DropConfig)
-	if err != nil {
-		return nil, err
-	}
-	bursar, err := m.openDrop(ctx, "peoplesoft", c.PeopleSoft.DropConfig)
-	if err != nil {
-		return nil, err
-	}
-	deps := reconcile.Deps{Journal: journal, Library: library, Bursar: bursar}
-	if err := m.adapters(&deps); err != nil {
-		return nil, err
-	}
-	if withAlma {
-		api, err := m.almaAPI()
-		if err != nil {
-			return nil, err
-		}
-		deps.Alma = api
-	}
-	lost := make([]fees.Type, len(c.Waive.Types))
-	for i, t := range c.Waive.Types {
-		lost[i] = fees.Type(t)
-	}
 	var quietAfter time.Duration // reconcile's default
 	if m.all {
 		quietAfter = -1
 	}
-	return reconcile.New(deps, &reconcile.Options{
-		Now:            m.Now,
-		Logger:         m.logger,
-		ShowStudentIDs: c.Log.ShowStudentIDs,
-		DryRun:         m.dryRun,
-		Folders: reconcile.Folders{
-			Exports:  c.Library.ExportFolder,
-			Credits:  c.Library.CreditFolder,
-			Imports:  c.Library.ImportFolder,
-			Charges:  c.PeopleSoft.InboundFolder,
-			Payments: c.PeopleSoft.OutboundFolder,
-			Reports:  c.Report.Folder,
-		},
-		WaiveReason:  c.Waive.Reason,
-		WaiveComment: c.Waive.Comment,
-		LostTypes:    lost,
-		AlmaWorkers:  c.Alma.Workers,
-		QuietAfter:   quietAfter,
+	setup, err := config.Open(ctx, m.config, &config.Options{
+		Getenv:     m.Getenv,
+		Now:        m.Now,
+		Logger:     m.logger,
+		DryRun:     m.dryRun,
+		QuietAfter: quietAfter,
+		NoAlma:     !withAlma,
 	})
+	if err != nil {
+		return nil, err
+	}
+	m.onClose(setup.Close)
+	m.setup = setup
+	return setup.Jobs, nil
 }
 
 // statusBoard keeps the last runs of each job for the status page.

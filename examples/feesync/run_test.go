@@ -15,6 +15,7 @@ import (
 
 	"github.com/feebridge/feebridge/alma/almatest"
 	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/reconcile/config"
 	"github.com/feebridge/feebridge/transport"
 	"github.com/feebridge/feebridge/transport/ftpdrop/ftptest"
 	"github.com/feebridge/feebridge/transport/localdrop"
@@ -297,13 +298,13 @@ func TestServe(t *testing.T) {
 	if code, body := get("/healthz"); code != 200 || body != "ok\n" {
 		t.Errorf("/healthz: %d %q", code, body)
 	}
-	if code, body := get(DefaultWebhookPath + "?challenge=abc123"); code != 200 || !strings.Contains(body, `"challenge":"abc123"`) {
+	if code, body := get(config.DefaultWebhookPath + "?challenge=abc123"); code != 200 || !strings.Contains(body, `"challenge":"abc123"`) {
 		t.Errorf("challenge: %d %q", code, body)
 	}
 
 	// The item comes back: Alma delivers LOAN_RETURNED and the lost-item
 	// fees are waived.
-	a.SetWebhook(base+DefaultWebhookPath, []byte(webhookSecret))
+	a.SetWebhook(base+config.DefaultWebhookPath, []byte(webhookSecret))
 	_, err = a.Return("B1")
 	s.must(err)
 	if n := a.RunDue(ctx); n != 1 {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/feebridge/feebridge/alma"
 	"github.com/feebridge/feebridge/reconcile"
-	"github.com/feebridge/feebridge/reconcile/almaport"
+	"github.com/feebridge/feebridge/reconcile/config"
 )
 
 // serve runs the jobs on their schedules and, when webhook.listen is set,
@@ -31,45 +31,24 @@ func (m *Main) serve(ctx context.Context) error {
 
 	cr := cron.New(
 		cron.WithLocation(c.Location()),
-		cron.WithParser(cronParser),
+		cron.WithParser(config.CronParser()),
 		cron.WithChain(cron.Recover(cronLogger{m.logger}), cron.SkipIfStillRunning(cronLogger{m.logger})),
 	)
-	var scheduled []scheduledJob
-	for _, s := range []struct {
-		job  string
-		spec CronSpec
-	}{
-		{jobCharges, c.Schedules.Charges},
-		{jobPayments, c.Schedules.Payments},
-		{jobCredits, c.Schedules.Credits},
-		{jobReconcile, c.Schedules.Reconcile},
-		{jobReport, c.Schedules.Report},
-	} {
-		if s.spec == "" {
-			m.logger.Info("job not scheduled", "job", s.job)
-			continue
-		}
-		id, err := cr.AddFunc(string(s.spec), func() {
-			r := m.runOnce(ctx, jobs, s.job)
-			m.report(r)
-			board.add(r)
-		})
-		if err != nil {
-			return fmt.Errorf("schedules.%s: %w", s.job, err)
-		}
-		scheduled = append(scheduled, scheduledJob{Job: s.job, Spec: string(s.spec), id: id})
+	scheduled, err := m.schedule(ctx, cr, jobs, board)
+	if err != nil {
+		return err
 	}
 
 	var srv *http.Server
 	if c.Webhook.Listen == "" {
 		m.logger.Warn("webhook.listen is not set: no webhook listener, so lost items that come back are only found by the daily report")
 	} else {
-		secret, err := m.loadSecret(secretRef{key: "webhook.secret", env: c.Webhook.SecretEnv, file: c.Webhook.SecretFile})
+		secret, err := c.WebhookSecret().Load(m.Getenv)
 		if err != nil {
 			return err
 		}
 		mux := http.NewServeMux()
-		mux.Handle(c.Webhook.Path, alma.NewWebhookHandler([]byte(secret.Reveal()), m.loanReturned(jobs, board),
+		mux.Handle(c.Webhook.Path, alma.NewWebhookHandler([]byte(secret.Reveal()), m.loanReturned(board),
 			&alma.WebhookOptions{Logger: m.logger}))
 		mux.HandleFunc("GET /healthz", m.healthz)
 		mux.Handle("GET /{$}", &statusPage{m: m, board: board, cron: cr, scheduled: scheduled})
@@ -113,17 +92,50 @@ func (m *Main) serve(ctx context.Context) error {
 	return nil
 }
 
+// schedule adds the jobs that have a schedule to cr; each run is reported
+// and added to board.
+func (m *Main) schedule(ctx context.Context, cr *cron.Cron, jobs *reconcile.Jobs, board *statusBoard) ([]scheduledJob, error) {
+	c := m.config
+	var scheduled []scheduledJob
+	for _, s := range []struct {
+		job  string
+		spec config.CronSpec
+	}{
+		{jobCharges, c.Schedules.Charges},
+		{jobPayments, c.Schedules.Payments},
+		{jobCredits, c.Schedules.Credits},
+		{jobReconcile, c.Schedules.Reconcile},
+		{jobReport, c.Schedules.Report},
+	} {
+		if s.spec == "" {
+			m.logger.Info("job not scheduled", "job", s.job)
+			continue
+		}
+		id, err := cr.AddFunc(string(s.spec), func() {
+			r := m.runOnce(ctx, jobs, s.job)
+			m.report(r)
+			board.add(r)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("schedules.%s: %w", s.job, err)
+		}
+		scheduled = append(scheduled, scheduledJob{Job: s.job, Spec: string(s.spec), id: id})
+	}
+	return scheduled, nil
+}
+
 // scheduledJob is one job in the cron.
 type scheduledJob struct {
 	Job, Spec string
 	id        cron.EntryID
 }
 
-// loanReturned is the webhook callback: almaport's, which hands loan events to
-// the lost-returns handler and asks Alma to deliver again a failure that a
-// later delivery may overcome, plus a line on the status page.
-func (m *Main) loanReturned(jobs *reconcile.Jobs, board *statusBoard) func(context.Context, alma.Event) error {
-	next := almaport.WebhookCallback(jobs)
+// loanReturned is the webhook callback: the setup's, which hands loan
+// events to the lost-returns handler and asks Alma to deliver again a
+// failure that a later delivery may overcome, plus a line on the status
+// page.
+func (m *Main) loanReturned(board *statusBoard) func(context.Context, alma.Event) error {
+	next := m.setup.WebhookCallback()
 	return func(ctx context.Context, ev alma.Event) error {
 		start := m.Now()
 		err := next(ctx, ev)
@@ -139,7 +151,7 @@ func (m *Main) loanReturned(jobs *reconcile.Jobs, board *statusBoard) func(conte
 func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	if err := m.journal.DB().PingContext(ctx); err != nil {
+	if err := m.setup.Journal.DB().PingContext(ctx); err != nil {
 		http.Error(w, "journal: unavailable", http.StatusServiceUnavailable)
 		return
 	}
@@ -181,7 +193,7 @@ func (p *statusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, s := range p.scheduled {
 		data.Schedules = append(data.Schedules, next{s.Job, s.Spec, p.cron.Entry(s.id).Next})
 	}
-	recs, err := m.journal.Records(r.Context(), "", reconcile.OutcomeRejected)
+	recs, err := m.setup.Journal.Records(r.Context(), "", reconcile.OutcomeRejected)
 	if err != nil {
 		data.HeldErr = err.Error()
 	}

@@ -13,10 +13,9 @@ import (
 	"github.com/feebridge/feebridge/alma"
 	"github.com/feebridge/feebridge/alma/almatest"
 	sim "github.com/feebridge/feebridge/examples/district"
-	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/reconcile/almaport"
-	"github.com/feebridge/feebridge/reconcile/psport"
+	"github.com/feebridge/feebridge/reconcile/config"
 	"github.com/feebridge/feebridge/transport"
 )
 
@@ -126,45 +125,32 @@ func (d *district) open(ctx context.Context) error {
 }
 
 // start opens the journal and builds the jobs, as a feesync process does
-// when it starts.
+// when it starts: through reconcile/config, from a config built here, with
+// the sandbox's clock, drops and Alma client.
 func (d *district) start(ctx context.Context) error {
-	j, err := reconcile.OpenJournal(ctx, filepath.Join(d.s.dir, "journal.db"), &reconcile.JournalOptions{Now: d.clock.Now})
-	if err != nil {
-		return err
-	}
-	opts := reconcile.Options{
-		Now:          d.clock.Now,
-		Logger:       d.log.With("system", "feesync"),
-		TempDir:      filepath.Join(d.s.dir, "tmp"),
-		WaiveReason:  waiveReason,
-		WaiveComment: waiveComment,
+	cfg := config.Default()
+	cfg.Journal = filepath.Join(d.s.dir, "journal.db")
+	cfg.Waive.Reason, cfg.Waive.Comment = waiveReason, waiveComment
+	opts := &config.Options{
+		Now:     d.clock.Now,
+		Logger:  d.log.With("system", "feesync"),
+		TempDir: filepath.Join(d.s.dir, "tmp"),
 		// The sandbox's reconciliation is its proof: it compares every
 		// student, also those settled and quiet for 30 days (-days 40).
 		QuietAfter: -1,
+		Library:    d.library,
+		Bursar:     d.bursar,
+		AlmaClient: d.client,
 	}
 	if d.faults != nil {
-		opts = reconcile.WithFaultHook(opts, d.faults.kill)
+		opts.FaultHook = d.faults.kill
 	}
-	// As feesync does: the mapping that writes each charge's ITEM_TYPE
-	// reads it back from the payments, which then find their charge by
-	// charge key.
-	mapping := peoplesoft.DefaultMapping()
-	jobs, err := reconcile.New(reconcile.Deps{
-		Journal:  j,
-		Library:  d.library,
-		Bursar:   d.bursar,
-		Export:   almaport.ExportFormat{},
-		Charges:  psport.ChargeFormat{Mapping: mapping},
-		Payments: psport.PaymentFormat{Mapping: &mapping},
-		Import:   almaport.ImportFormat{},
-		Alma:     almaport.AlmaAPI{Client: d.client},
-	}, &opts)
+	setup, err := config.Open(ctx, cfg, opts)
 	if err != nil {
-		j.Close()
 		return err
 	}
 	d.mu.Lock()
-	d.journal, d.jobs = j, jobs
+	d.journal, d.jobs = setup.Journal, setup.Jobs
 	d.mu.Unlock()
 	return nil
 }

@@ -5,25 +5,17 @@ import (
 
 	sim "github.com/feebridge/feebridge/examples/district"
 	"github.com/feebridge/feebridge/reconcile"
-)
-
-// feesync's default schedules (examples/feesync: DefaultChargesSchedule
-// and the others). What Alma, PeopleSoft, the students and the staff do
-// around them is scheduled by package examples/district.
-const (
-	chargesSchedule   = "30 18 * * *" // after Alma's 18:00 export
-	paymentsSchedule  = "5 * * * *"   // hourly, before Alma's hourly import
-	creditsSchedule   = "35 * * * *"  // hourly, after Alma's hourly credit export
-	reconcileSchedule = "30 6 * * *"
-	reportSchedule    = "0 7 * * *"
+	"github.com/feebridge/feebridge/reconcile/config"
 )
 
 // week plays the days on the simulated clock (package examples/district),
 // with feesync's jobs on their schedules.
 func (d *district) week(ctx context.Context) error {
+	// feesync's default schedules; what Alma, PeopleSoft, the students
+	// and the staff do around them is the district's own.
 	return d.sim.Week(ctx, jobRuns{d}, sim.Schedules{
-		Charges: chargesSchedule, Payments: paymentsSchedule, Credits: creditsSchedule,
-		Reconcile: reconcileSchedule, Report: reportSchedule,
+		Charges: config.ChargesSchedule, Payments: config.PaymentsSchedule, Credits: config.CreditsSchedule,
+		Reconcile: config.ReconcileSchedule, Report: config.ReportSchedule,
 	})
 }
 

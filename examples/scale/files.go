@@ -15,9 +15,7 @@ import (
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile"
-	"github.com/feebridge/feebridge/reconcile/almaport"
-	"github.com/feebridge/feebridge/reconcile/psport"
-	"github.com/feebridge/feebridge/transport/localdrop"
+	feeconfig "github.com/feebridge/feebridge/reconcile/config"
 )
 
 // The simulated days: Alma's export at 18:00, the charges job after it,
@@ -163,37 +161,22 @@ func genPayments(dir string, n int) (result, error) {
 }
 
 // openJobs opens the journal and the drops of a work folder and returns
-// the jobs over them, wired to the reference adapters.
+// the jobs over them, as feesync does (through reconcile/config), from a
+// config built here: both drops are folders of the work folder.
 func openJobs(ctx context.Context, dir string, now time.Time) (*reconcile.Jobs, func(), error) {
-	lib, err := localdrop.Open(filepath.Join(dir, libDir), nil)
+	cfg := feeconfig.Default()
+	cfg.Journal = filepath.Join(dir, journalDB)
+	cfg.Library.Type, cfg.Library.Path = "dir", filepath.Join(dir, libDir)
+	cfg.PeopleSoft.Type, cfg.PeopleSoft.Path = "dir", filepath.Join(dir, burDir)
+	setup, err := feeconfig.Open(ctx, cfg, &feeconfig.Options{
+		Now:     func() time.Time { return now },
+		TempDir: filepath.Join(dir, tmpDir),
+		NoAlma:  true,
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	bur, err := localdrop.Open(filepath.Join(dir, burDir), nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	clock := func() time.Time { return now }
-	j, err := reconcile.OpenJournal(ctx, filepath.Join(dir, journalDB), &reconcile.JournalOptions{Now: clock})
-	if err != nil {
-		return nil, nil, err
-	}
-	// As feesync does: the mapping that writes each charge's ITEM_TYPE
-	// reads it back from the payments, which then find their charge by
-	// charge key.
-	mapping := peoplesoft.DefaultMapping()
-	jobs, err := reconcile.New(reconcile.Deps{
-		Journal: j, Library: lib, Bursar: bur,
-		Export:   almaport.ExportFormat{},
-		Charges:  psport.ChargeFormat{Mapping: mapping},
-		Payments: psport.PaymentFormat{Mapping: &mapping},
-		Import:   almaport.ImportFormat{},
-	}, &reconcile.Options{Now: clock, TempDir: filepath.Join(dir, tmpDir)})
-	if err != nil {
-		j.Close()
-		return nil, nil, err
-	}
-	return jobs, func() { j.Close() }, nil
+	return setup.Jobs, func() { setup.Close() }, nil
 }
 
 // runFileJob runs the charges or the payments job of a work folder over

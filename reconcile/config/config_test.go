@@ -1,24 +1,27 @@
-package main
+package config_test
 
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/feebridge/feebridge/reconcile/config"
 )
 
+// exampleFile is feesync's example config, the complete reference of the
+// keys.
+const exampleFile = "../../examples/feesync/feesync.example.toml"
+
 func TestExampleConfig(t *testing.T) {
-	c, err := LoadConfig("feesync.example.toml")
+	c, err := config.Load(exampleFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := c.Schedules, (SchedulesConfig{
-		Charges: DefaultChargesSchedule, Payments: DefaultPaymentsSchedule,
-		Credits: DefaultCreditsSchedule, Report: DefaultReportSchedule,
-		Reconcile: DefaultReconcileSchedule,
-	}); got != want {
+	if got, want := c.Schedules, config.DefaultSchedules(); got != want {
 		t.Errorf("the example's schedules are not the defaults:\n%s", cmp.Diff(want, got))
 	}
 	if c.Library.Type != "ftp" || c.Library.TLS != "explicit" || c.PeopleSoft.Path == "" {
@@ -29,35 +32,6 @@ func TestExampleConfig(t *testing.T) {
 	}
 	if c.Location().String() != "America/Los_Angeles" {
 		t.Errorf("location = %v", c.Location())
-	}
-}
-
-// TestExampleConfigDocumentsEveryKey checks that the example shows every
-// key of the config model, so that it stays the complete reference.
-func TestExampleConfigDocumentsEveryKey(t *testing.T) {
-	data, err := os.ReadFile("feesync.example.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := keyLines(data)
-	for _, key := range []string{
-		"timezone", "currency", "journal",
-		"alma.region", "alma.base_url", "alma.api_key_env", "alma.api_key_file", "alma.rate_per_second", "alma.workers", "alma.timeout",
-		"library.type", "library.address", "library.user", "library.tls", "library.password_env", "library.password_file",
-		"library.timeout", "library.root", "library.export_folder", "library.credit_folder", "library.import_folder",
-		"peoplesoft.type", "peoplesoft.path", "peoplesoft.inbound_folder", "peoplesoft.outbound_folder",
-		"seasons[0].name", "seasons[0].start", "seasons[0].end", "seasons[0].suffix", "due_days",
-		"layout.charges", "layout.payments", "item_types",
-		"terms[0].code", "terms[0].start", "terms[0].end",
-		"schedules.charges", "schedules.payments", "schedules.credits", "schedules.reconcile", "schedules.report",
-		"waive.reason", "waive.comment", "waive.types",
-		"report.folder",
-		"webhook.listen", "webhook.path", "webhook.secret_env", "webhook.secret_file",
-		"log.level", "log.format", "log.show_student_ids",
-	} {
-		if _, ok := lines[key]; !ok {
-			t.Errorf("feesync.example.toml does not show %s", key)
-		}
 	}
 }
 
@@ -115,16 +89,16 @@ func TestConfigErrors(t *testing.T) {
 			"f.toml:9: alma.workers: 40 is outside 1..16"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ParseConfig("f.toml", []byte(tc.text))
+			_, err := config.Parse(strings.NewReader(tc.text), "f.toml")
 			if err == nil {
 				t.Fatal("no error")
 			}
 			if got := err.Error(); got != tc.want {
 				t.Errorf("error\n got: %s\nwant: %s", got, tc.want)
 			}
-			var ce *ConfigError
+			var ce *config.Error
 			if !errors.As(err, &ce) {
-				t.Errorf("error is %T, want *ConfigError", err)
+				t.Errorf("error is %T, want *config.Error", err)
 			}
 			if strings.Contains(err.Error(), "s3cret-key") || strings.Contains(err.Error(), "hunter2") {
 				t.Errorf("error shows the secret: %v", err)
@@ -133,26 +107,17 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
-func TestDefaultConfig(t *testing.T) {
-	c := DefaultConfig()
-	if c.Schedules.Charges != DefaultChargesSchedule || c.Layout.Charges != "reference" || c.Currency != "USD" {
+func TestDefault(t *testing.T) {
+	c := config.Default()
+	if c.Schedules != config.DefaultSchedules() || c.Layout.Charges != "reference" || c.Currency != "USD" {
 		t.Errorf("defaults = %+v", c)
 	}
 }
 
-func TestKeyLines(t *testing.T) {
-	text := "a = 1\n# c = 2\n[t]\nb = \"\"\"\nx = 3\n\"\"\"\n\"q\" . r = 4\n[[arr]]\nk = 1\n[[arr]]\nk = 2\n"
-	got := keyLines([]byte(text))
-	want := map[string]int{"a": 1, "t": 3, "t.b": 4, "t.q.r": 7, "arr": 8, "arr[0]": 8, "arr[0].k": 9, "arr[1]": 10, "arr[1].k": 11, "arr.k": 9}
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("keyLines (-want +got):\n%s", d)
-	}
-}
-
-// FuzzParseConfig checks that any text gives a config or a *ConfigError,
+// FuzzParse checks that any text gives a config or a *config.Error,
 // never a panic, and that an accepted config's calendar is sound.
-func FuzzParseConfig(f *testing.F) {
-	example, err := os.ReadFile("feesync.example.toml")
+func FuzzParse(f *testing.F) {
+	example, err := os.ReadFile(exampleFile)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -161,16 +126,54 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add(minimalConfig + "[[terms]]\ncode = \"A\"\nstart = 2026-01-01\nend = 2026-05-31\n")
 	f.Add(minimalConfig + "[alma]\napi_key = \"x\"\n")
 	f.Fuzz(func(t *testing.T, text string) {
-		c, err := ParseConfig("f.toml", []byte(text))
+		c, err := config.Parse(strings.NewReader(text), "f.toml")
 		if err != nil {
-			var ce *ConfigError
+			var ce *config.Error
 			if !errors.As(err, &ce) {
 				t.Fatalf("error %T: %v", err, err)
 			}
 			return
 		}
-		if err := c.mapping().Validate(); err != nil {
+		if err := c.Mapping().Validate(); err != nil {
 			t.Fatalf("accepted a config whose mapping is invalid: %v", err)
 		}
 	})
+}
+
+func TestDefaultSchedules(t *testing.T) {
+	want := config.SchedulesConfig{Charges: "30 18 * * *", Payments: "5 * * * *", Credits: "35 * * * *",
+		Reconcile: "30 6 * * *", Report: "0 7 * * *"}
+	if got := config.DefaultSchedules(); got != want {
+		t.Errorf("schedules (-want +got):\n%s", cmp.Diff(want, got))
+	}
+	for _, s := range []config.CronSpec{want.Charges, want.Payments, want.Credits, want.Reconcile, want.Report} {
+		if _, err := s.Schedule(); err != nil {
+			t.Errorf("%s: %v", s, err)
+		}
+	}
+}
+
+// TestJournalRelativeToFile: a relative journal path is taken in the
+// config file's folder, not in the working directory; an absolute one is
+// kept.
+func TestJournalRelativeToFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ journal, want string }{
+		{"j.db", filepath.Join(dir, "j.db")},
+		{"state/j.db", filepath.Join(dir, "state", "j.db")},
+		{"/var/lib/feesync/j.db", "/var/lib/feesync/j.db"},
+	} {
+		path := filepath.Join(dir, "feesync.toml")
+		text := strings.Replace(minimalConfig, `journal = "/tmp/j.db"`, `journal = "`+tc.journal+`"`, 1)
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := config.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Journal != tc.want {
+			t.Errorf("journal %q: got %s, want %s", tc.journal, c.Journal, tc.want)
+		}
+	}
 }

@@ -1,0 +1,434 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/feebridge/feebridge/fees"
+)
+
+// Config is the whole configuration of a feebridge deployment, read from
+// one TOML file (see examples/feesync/feesync.example.toml) or built in
+// code. Every key has a default except those that say where things are;
+// [Load] and [Parse] fill the defaults in and validate, and a Config built
+// in code starts from [Default].
+//
+// Secrets are never part of a Config: a key such as alma.api_key_env names
+// the environment variable, or alma.api_key_file the file, that holds the
+// secret, and [SecretRef.Load] reads it.
+type Config struct {
+	// Timezone is the IANA zone of the schedules and of dates in files
+	// ("America/Los_Angeles"); the default is the machine's local zone.
+	Timezone string `toml:"timezone"`
+	// Currency of every amount; the default is USD.
+	Currency string `toml:"currency"`
+	// Journal is the path of the SQLite journal that makes the jobs
+	// idempotent and crash-safe. In a file, a relative path is relative
+	// to the folder of the config file.
+	Journal string `toml:"journal"`
+
+	Alma       AlmaConfig       `toml:"alma"`
+	Library    LibraryConfig    `toml:"library"`
+	PeopleSoft PeopleSoftConfig `toml:"peoplesoft"`
+	Layout     LayoutConfig     `toml:"layout"`
+	// ItemTypes maps an Alma fee type (OVERDUEFINE) to its 12-digit
+	// PeopleSoft item type. Types left out keep the reference code.
+	ItemTypes map[string]string `toml:"item_types"`
+	// Terms is the term calendar: a fee is charged to the term whose
+	// dates hold the day it is exported. Empty: the built-in calendar.
+	Terms []Term `toml:"terms"`
+	// Seasons are terms that come back every year on the same days, looked
+	// up after Terms.
+	Seasons []Season `toml:"seasons"`
+	// DueDays is how many days after the export a charge is due; the
+	// default is 30.
+	DueDays   int             `toml:"due_days"`
+	Schedules SchedulesConfig `toml:"schedules"`
+	Waive     WaiveConfig     `toml:"waive"`
+	Report    ReportConfig    `toml:"report"`
+	Webhook   WebhookConfig   `toml:"webhook"`
+	Log       LogConfig       `toml:"log"`
+
+	// path is the file the config was read from, for messages; lines
+	// maps dotted keys to their line in it.
+	path  string
+	lines map[string]int
+	loc   *time.Location
+	cur   fees.Currency
+}
+
+// AlmaConfig says how to reach Alma's REST API.
+type AlmaConfig struct {
+	// Region is Alma's API region: na, eu, ap, ca or cn.
+	Region string `toml:"region"`
+	// BaseURL, when set, replaces the region's address (a test system or
+	// a proxy). It ends before /almaws/v1.
+	BaseURL string `toml:"base_url"`
+	// APIKeyEnv names the environment variable holding the API key; the
+	// default is FEEBRIDGE_ALMA_API_KEY (or FEEBRIDGE_ALMA_API_KEY_FILE
+	// naming a file).
+	APIKeyEnv string `toml:"api_key_env"`
+	// APIKeyFile names a file holding the API key.
+	APIKeyFile string `toml:"api_key_file"`
+	// RatePerSecond bounds the API calls; Alma refuses more than 25/s.
+	RatePerSecond int `toml:"rate_per_second"`
+	// Workers is how many students the reconciliation and the report ask
+	// Alma about at once, within RatePerSecond.
+	Workers int `toml:"workers"`
+	// Timeout of one API call.
+	Timeout Duration `toml:"timeout"`
+}
+
+// DropConfig is one file drop: a local folder or an FTP/FTPS server.
+type DropConfig struct {
+	// Type is "dir" (a local or mounted folder) or "ftp".
+	Type string `toml:"type"`
+	// Path is the folder of a "dir" drop.
+	Path string `toml:"path"`
+	// Address is host:port of an "ftp" drop.
+	Address string `toml:"address"`
+	// User logs in to the FTP server.
+	User string `toml:"user"`
+	// Root is the server folder that is the drop's root; relative to the
+	// login folder, which is the default.
+	Root string `toml:"root"`
+	// TLS is "explicit" (FTPS with AUTH TLS, the default), "implicit"
+	// (FTPS on a TLS port) or "none" (plain FTP: the password crosses the
+	// network in clear; feesync warns).
+	TLS string `toml:"tls"`
+	// PasswordEnv names the environment variable holding the FTP password;
+	// the default is FEEBRIDGE_FTP_PASSWORD (or FEEBRIDGE_FTP_PASSWORD_FILE).
+	PasswordEnv string `toml:"password_env"`
+	// PasswordFile names a file holding the FTP password.
+	PasswordFile string `toml:"password_file"`
+	// Timeout of one FTP operation.
+	Timeout Duration `toml:"timeout"`
+}
+
+// LibraryConfig is the library's drop, where Alma writes its bursar
+// exports and reads the payment files feesync writes.
+type LibraryConfig struct {
+	DropConfig
+	// ExportFolder holds Alma's "Export to Bursar" files of fees (F2);
+	// the default is "exports".
+	ExportFolder string `toml:"export_folder"`
+	// CreditFolder holds Alma's exports of credits and waivers (F4); the
+	// default is "credits".
+	CreditFolder string `toml:"credit_folder"`
+	// ImportFolder is where Alma's bursar import job picks up payments
+	// (F3); the default is "imports".
+	ImportFolder string `toml:"import_folder"`
+}
+
+// PeopleSoftConfig is the district's drop for PeopleSoft: a folder where
+// feesync delivers charge files and one where PeopleSoft leaves payments.
+type PeopleSoftConfig struct {
+	DropConfig
+	// InboundFolder is where feesync delivers charge and credit files for
+	// PeopleSoft's External File Load; the default is "inbound".
+	InboundFolder string `toml:"inbound_folder"`
+	// OutboundFolder is where PeopleSoft leaves its payment files; the
+	// default is "outbound".
+	OutboundFolder string `toml:"outbound_folder"`
+	// MaxPaymentFileMiB is the largest payment file read, in MiB; a
+	// larger one is refused with a clear error and moved to failed/. The
+	// default is 512.
+	MaxPaymentFileMiB int64 `toml:"max_payment_file_mib"`
+}
+
+// MaxPaymentFileBytes is the payment file size limit in bytes.
+func (c *Config) MaxPaymentFileBytes() int64 { return c.PeopleSoft.MaxPaymentFileMiB << 20 }
+
+// LayoutConfig names the PeopleSoft file layouts: "reference" for the
+// built-in ones, or the path of a layout TOML file.
+type LayoutConfig struct {
+	Charges  string `toml:"charges"`
+	Payments string `toml:"payments"`
+}
+
+// Term is one billing term of the calendar.
+type Term struct {
+	// Code is PeopleSoft's term code, such as "2263" or "2026FA".
+	Code  string `toml:"code"`
+	Start Date   `toml:"start"`
+	End   Date   `toml:"end"` // inclusive
+}
+
+// Season is a term that comes back every year from Start to End
+// (inclusive, both "MM-DD"); its code is a century digit, the year's last
+// two digits and Suffix (Fall 2026 with suffix "8" is "2268").
+type Season struct {
+	Name   string `toml:"name"`
+	Start  string `toml:"start"`
+	End    string `toml:"end"`
+	Suffix string `toml:"suffix"`
+}
+
+// SchedulesConfig holds the cron specs of the jobs (five fields: minute
+// hour day-of-month month day-of-week, in Config.Timezone). An empty spec
+// disables the job under `feesync serve`.
+type SchedulesConfig struct {
+	Charges   CronSpec `toml:"charges"`
+	Payments  CronSpec `toml:"payments"`
+	Credits   CronSpec `toml:"credits"`
+	Report    CronSpec `toml:"report"`
+	Reconcile CronSpec `toml:"reconcile"`
+}
+
+// WaiveConfig is how the lost-returns handler waives fees (R7).
+type WaiveConfig struct {
+	// Reason is Alma's waive reason code used when a lost item comes back.
+	Reason string `toml:"reason"`
+	// Comment goes with each such waiver.
+	Comment string `toml:"comment"`
+	// Types are the fee types waived when a lost item comes back.
+	Types []string `toml:"types"`
+}
+
+// ReportConfig says where the daily exceptions report goes.
+type ReportConfig struct {
+	// Folder on the library drop where the report files are written; the
+	// default is "reports".
+	Folder string `toml:"folder"`
+}
+
+// WebhookConfig is the listener for Alma's webhooks (F5).
+type WebhookConfig struct {
+	// Listen is the address of `feesync serve` (webhook, /healthz and the
+	// status page), such as "127.0.0.1:8080".
+	Listen string `toml:"listen"`
+	// Path of the webhook endpoint; the default is /webhooks/alma.
+	Path string `toml:"path"`
+	// SecretEnv names the environment variable holding the webhook
+	// secret; the default is FEEBRIDGE_WEBHOOK_SECRET (or
+	// FEEBRIDGE_WEBHOOK_SECRET_FILE).
+	SecretEnv string `toml:"secret_env"`
+	// SecretFile names a file holding the webhook secret.
+	SecretFile string `toml:"secret_file"`
+}
+
+// LogConfig is how feesync logs.
+type LogConfig struct {
+	// Level is debug, info, warn or error.
+	Level string `toml:"level"`
+	// Format is "text" or "json".
+	Format string `toml:"format"`
+	// ShowStudentIDs turns off the masking of student ids in logs.
+	ShowStudentIDs bool `toml:"show_student_ids"`
+}
+
+// The default schedules of the jobs, in the config's time zone. A
+// simulation that runs the jobs on a clock of its own uses them too.
+const (
+	ChargesSchedule   = "30 18 * * *" // daily at 18:30, after Alma's 18:00 export
+	PaymentsSchedule  = "5 * * * *"   // hourly at :05, before Alma's hourly import
+	CreditsSchedule   = "35 * * * *"  // hourly at :35, after Alma's hourly credit export
+	ReconcileSchedule = "30 6 * * *"  // daily at 06:30, before the report
+	ReportSchedule    = "0 7 * * *"   // daily at 07:00, before the desk opens
+)
+
+// DefaultSchedules returns the schedules a config gets when its file
+// names none.
+func DefaultSchedules() SchedulesConfig {
+	return SchedulesConfig{Charges: ChargesSchedule, Payments: PaymentsSchedule, Credits: CreditsSchedule,
+		Reconcile: ReconcileSchedule, Report: ReportSchedule}
+}
+
+// Other default values.
+const (
+	DefaultWebhookPath  = "/webhooks/alma"
+	DefaultWaiveReason  = "LOST_ITEM_FOUND"
+	DefaultWaiveComment = "Lost item was found"
+)
+
+// Error is a mistake in a config: the file, the line when it is known,
+// the dotted key and what is wrong.
+type Error struct {
+	File string
+	Line int
+	Key  string
+	Err  error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		b.WriteString(":" + strconv.Itoa(e.Line))
+	}
+	if e.Key != "" {
+		b.WriteString(": " + e.Key)
+	}
+	b.WriteString(": " + e.Err.Error())
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// secretKeys are keys that would put a secret in the file itself.
+var secretKeys = map[string]string{
+	"api_key":  "api_key_env or api_key_file",
+	"password": "password_env or password_file",
+	"secret":   "secret_env or secret_file",
+}
+
+// Load reads, completes and validates the config file at path.
+func Load(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	return Parse(f, path)
+}
+
+// Parse decodes the TOML text r, the content of the file named name, fills
+// the defaults in and validates it. Errors are *[Error] values that name
+// the file, the line and the key. Relative paths in the file (the journal,
+// layout files) are taken relative to the folder of name.
+func Parse(r io.Reader, name string) (*Config, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("config: %s: %w", name, err)
+	}
+	c := &Config{path: name, lines: keyLines(data)}
+	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(c)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, &Error{File: name, Line: pe.Position.Line, Key: pe.LastKey, Err: errors.New(pe.Message)}
+		}
+		return nil, &Error{File: name, Err: err}
+	}
+	for _, k := range md.Undecoded() {
+		key := k.String()
+		last := k[len(k)-1]
+		if use, ok := secretKeys[last]; ok {
+			return nil, c.errorf(key, "secrets are never written in the config file: use %s", use)
+		}
+		return nil, c.errorf(key, "unknown key")
+	}
+	c.setDefaults()
+	c.resolvePaths()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Default returns the configuration used when no file is given: the
+// reference layouts, item types and term calendar, default schedules,
+// UTC. It names no journal and no drop: a program that builds its config
+// in code starts from it and sets those ([Open] then needs them, or drops
+// of its own in [Options]).
+func Default() *Config {
+	c := &Config{path: "(built-in defaults)"}
+	c.setDefaults()
+	if err := c.checkValues(); err != nil {
+		panic(err) // the defaults are valid; a test checks it
+	}
+	return c
+}
+
+// Path is the file the config was read from, or a description of where
+// it came from.
+func (c *Config) Path() string { return c.path }
+
+// resolvePaths makes the relative paths of a file (the journal and the
+// layout files) relative to the file's folder.
+func (c *Config) resolvePaths() {
+	dir := filepath.Dir(c.path)
+	if c.Journal != "" && !filepath.IsAbs(c.Journal) {
+		c.Journal = filepath.Join(dir, c.Journal)
+	}
+	for _, p := range []*string{&c.Layout.Charges, &c.Layout.Payments} {
+		if *p != "reference" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+}
+
+func (c *Config) setDefaults() {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&c.Currency, string(fees.USD))
+	def(&c.Alma.Region, "na")
+	def(&c.Alma.APIKeyEnv, EnvAlmaAPIKey)
+	if c.Alma.RatePerSecond == 0 {
+		c.Alma.RatePerSecond = 20
+	}
+	if c.Alma.Workers == 0 {
+		c.Alma.Workers = 4
+	}
+	if c.Alma.Timeout == 0 {
+		c.Alma.Timeout = Duration(30 * time.Second)
+	}
+	for _, d := range []*DropConfig{&c.Library.DropConfig, &c.PeopleSoft.DropConfig} {
+		if d.Type == "ftp" {
+			def(&d.TLS, "explicit")
+			def(&d.PasswordEnv, EnvFTPPassword)
+			if d.Timeout == 0 {
+				d.Timeout = Duration(time.Minute)
+			}
+		}
+	}
+	if !c.defined("due_days") {
+		c.DueDays = 30
+	}
+	if c.PeopleSoft.MaxPaymentFileMiB == 0 {
+		c.PeopleSoft.MaxPaymentFileMiB = 512
+	}
+	def(&c.Layout.Charges, "reference")
+	def(&c.Layout.Payments, "reference")
+	defCron := func(s *CronSpec, key, v string) {
+		if !c.defined("schedules." + key) {
+			*s = CronSpec(v)
+		}
+	}
+	defCron(&c.Schedules.Charges, "charges", ChargesSchedule)
+	defCron(&c.Schedules.Payments, "payments", PaymentsSchedule)
+	defCron(&c.Schedules.Credits, "credits", CreditsSchedule)
+	defCron(&c.Schedules.Report, "report", ReportSchedule)
+	defCron(&c.Schedules.Reconcile, "reconcile", ReconcileSchedule)
+	def(&c.Waive.Reason, DefaultWaiveReason)
+	def(&c.Waive.Comment, DefaultWaiveComment)
+	if c.Waive.Types == nil {
+		c.Waive.Types = []string{string(fees.TypeLostItemReplacementFee), string(fees.TypeLostItemProcessFee)}
+	}
+	def(&c.Webhook.Path, DefaultWebhookPath)
+	def(&c.Webhook.SecretEnv, EnvWebhookSecret)
+	def(&c.Log.Level, "info")
+	def(&c.Log.Format, "text")
+}
+
+// defined reports whether the file set key (so that an empty value is
+// meant, not a default).
+func (c *Config) defined(key string) bool {
+	_, ok := c.lines[key]
+	return ok
+}
+
+// errorf returns an *Error for key, with its line when the file has it.
+func (c *Config) errorf(key, format string, args ...any) error {
+	return &Error{File: c.path, Line: c.lines[key], Key: key, Err: fmt.Errorf(format, args...)}
+}
+
+// Location is the zone of the schedules and dates; it is set when the
+// config is validated.
+func (c *Config) Location() *time.Location { return c.loc }
+
+// FeeCurrency is the currency of every amount; it is set when the config
+// is validated.
+func (c *Config) FeeCurrency() fees.Currency { return c.cur }

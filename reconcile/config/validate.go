@@ -1,0 +1,306 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/feebridge/feebridge/fees"
+)
+
+// Validate checks every value of the config and that it names what the
+// jobs need: a journal and both drops. It returns an *[Error] naming the
+// first mistake. [Load] and [Parse] call it; a program that builds or
+// changes a Config in code calls it before [Open], which calls it too.
+func (c *Config) Validate() error {
+	if err := c.checkValues(); err != nil {
+		return err
+	}
+	return c.checkComplete(false, false)
+}
+
+// checkComplete checks that the config names a journal and the drops that
+// are not given otherwise (library, bursar: given by the caller).
+func (c *Config) checkComplete(library, bursar bool) error {
+	if c.Journal == "" {
+		return c.errorf("journal", "missing: the path of the journal file")
+	}
+	for _, d := range []struct {
+		key   string
+		drop  *DropConfig
+		given bool
+	}{
+		{"library", &c.Library.DropConfig, library},
+		{"peoplesoft", &c.PeopleSoft.DropConfig, bursar},
+	} {
+		if d.drop.Type == "" && !d.given {
+			return c.errorf(d.key+".type", `missing: "dir" or "ftp"`)
+		}
+	}
+	return nil
+}
+
+// checkValues checks every value that is set, section by section, and
+// sets the parsed zone and currency.
+func (c *Config) checkValues() error {
+	for _, check := range []func() error{
+		c.checkPaymentFileSize,
+		c.checkZoneAndCurrency,
+		c.checkAlma,
+		c.checkDrops,
+		c.checkLayouts,
+		c.checkItemTypes,
+		c.checkTerms,
+		c.checkSeasons,
+		c.checkWaive,
+		c.checkWebhook,
+		c.checkLog,
+	} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Config) checkPaymentFileSize() error {
+	if n := c.PeopleSoft.MaxPaymentFileMiB; n < 0 || n > 1<<20 {
+		return c.errorf("peoplesoft.max_payment_file_mib", "%d is not a size in MiB from 1 to 1048576", n)
+	}
+	return nil
+}
+
+func (c *Config) checkZoneAndCurrency() error {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return c.errorf("timezone", "unknown time zone %q", c.Timezone)
+	}
+	c.loc = loc
+	cur, err := fees.ParseCurrency(c.Currency)
+	if err != nil {
+		return c.errorf("currency", "unknown currency %q", c.Currency)
+	}
+	c.cur = cur
+	return nil
+}
+
+// almaRegions are Alma's API regions.
+var almaRegions = []string{"na", "eu", "ap", "ca", "cn"}
+
+func (c *Config) checkAlma() error {
+	a := c.Alma
+	if !slices.Contains(almaRegions, a.Region) {
+		return c.errorf("alma.region", "unknown region %q (want one of %s)", a.Region, strings.Join(almaRegions, ", "))
+	}
+	if a.BaseURL != "" && !strings.HasPrefix(a.BaseURL, "https://") && !strings.HasPrefix(a.BaseURL, "http://") {
+		return c.errorf("alma.base_url", "%q is not an http(s) URL", a.BaseURL)
+	}
+	if a.RatePerSecond < 1 || a.RatePerSecond > 25 {
+		return c.errorf("alma.rate_per_second", "%d is outside 1..25 (Alma refuses more than 25 calls a second)", a.RatePerSecond)
+	}
+	if a.Workers < 1 || a.Workers > 16 {
+		return c.errorf("alma.workers", "%d is outside 1..16", a.Workers)
+	}
+	if err := c.checkSecretRef("alma.api_key", a.APIKeyEnv, a.APIKeyFile); err != nil {
+		return err
+	}
+	return c.checkSecretRef("webhook.secret", c.Webhook.SecretEnv, c.Webhook.SecretFile)
+}
+
+// checkDrops checks the two drops and the folders named on them.
+func (c *Config) checkDrops() error {
+	drops := []struct {
+		key     string
+		drop    *DropConfig
+		folders map[string]string
+	}{
+		{"library", &c.Library.DropConfig, map[string]string{
+			"export_folder": c.Library.ExportFolder, "credit_folder": c.Library.CreditFolder, "import_folder": c.Library.ImportFolder}},
+		{"peoplesoft", &c.PeopleSoft.DropConfig, map[string]string{
+			"inbound_folder": c.PeopleSoft.InboundFolder, "outbound_folder": c.PeopleSoft.OutboundFolder}},
+		{"report", nil, map[string]string{"folder": c.Report.Folder}},
+	}
+	for _, d := range drops {
+		if d.drop != nil {
+			if err := c.checkDrop(d.key, d.drop); err != nil {
+				return err
+			}
+		}
+		for name, f := range d.folders {
+			if f != "" && !validFolder(f) {
+				return c.errorf(d.key+"."+name, "%q is not a relative folder (no leading /, no ..)", f)
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Config) checkDrop(key string, d *DropConfig) error {
+	switch d.Type {
+	case "":
+		if *d != (DropConfig{}) {
+			return c.errorf(key+".type", `missing: "dir" or "ftp"`)
+		}
+	case "dir":
+		if d.Path == "" {
+			return c.errorf(key+".path", `missing: a "dir" drop needs the folder's path`)
+		}
+		if d.Address != "" || d.User != "" {
+			return c.errorf(key+".address", `a "dir" drop takes a path, not an address or user`)
+		}
+	case "ftp":
+		return c.checkFTP(key, d)
+	default:
+		return c.errorf(key+".type", `%q is not "dir" or "ftp"`, d.Type)
+	}
+	return nil
+}
+
+func (c *Config) checkFTP(key string, d *DropConfig) error {
+	if _, _, err := net.SplitHostPort(d.Address); err != nil {
+		return c.errorf(key+".address", "%q is not host:port", d.Address)
+	}
+	if d.User == "" {
+		return c.errorf(key+".user", "missing: the FTP user")
+	}
+	switch d.TLS {
+	case "explicit", "implicit", "none":
+	default:
+		return c.errorf(key+".tls", `%q is not "explicit", "implicit" or "none"`, d.TLS)
+	}
+	return c.checkSecretRef(key+".password", d.PasswordEnv, d.PasswordFile)
+}
+
+func (c *Config) checkSecretRef(key, env, file string) error {
+	if env != "" && !envNameRE.MatchString(env) {
+		return c.errorf(key+"_env", "%q is not an environment variable name (a secret is never written here, only the name of the variable that holds it)", env)
+	}
+	if c.defined(key+"_env") && file != "" {
+		return c.errorf(key+"_file", "set %s_env or %s_file, not both", key, key)
+	}
+	return nil
+}
+
+// checkLayouts loads the layout files the config names.
+func (c *Config) checkLayouts() error {
+	if c.Layout.Charges != "reference" {
+		if _, err := c.layout("layout.charges", c.Layout.Charges, ""); err != nil {
+			return err
+		}
+	}
+	if c.Layout.Payments != "reference" {
+		if _, err := c.layout("layout.payments", c.Layout.Payments, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Config) checkItemTypes() error {
+	for typ, code := range c.ItemTypes {
+		if !itemTypeRE.MatchString(code) {
+			return c.errorf("item_types."+typ, "%q is not a 12-digit PeopleSoft item type", code)
+		}
+	}
+	return nil
+}
+
+// checkTerms checks each term and that no two overlap.
+func (c *Config) checkTerms() error {
+	for i, t := range c.Terms {
+		key := fmt.Sprintf("terms[%d]", i)
+		if t.Code == "" {
+			return c.errorf(key+".code", "missing")
+		}
+		if t.Start.IsZero() || t.End.IsZero() {
+			return c.errorf(key, "term %s needs a start and an end date", t.Code)
+		}
+		if t.End.Before(t.Start.Time) {
+			return c.errorf(key+".end", "term %s ends (%s) before it starts (%s)", t.Code, t.End, t.Start)
+		}
+		for j := range i {
+			o := c.Terms[j]
+			if !t.Start.After(o.End.Time) && !o.Start.After(t.End.Time) {
+				return c.errorf(key, "term %s overlaps term %s", t.Code, o.Code)
+			}
+		}
+	}
+	if c.DueDays < 0 {
+		return c.errorf("due_days", "%d must not be negative", c.DueDays)
+	}
+	return nil
+}
+
+// checkSeasons checks the seasons, then the calendar they make with the
+// terms.
+func (c *Config) checkSeasons() error {
+	for i, se := range c.Seasons {
+		key := fmt.Sprintf("seasons[%d]", i)
+		if se.Name == "" || se.Suffix == "" {
+			return c.errorf(key, "a season needs a name and a suffix")
+		}
+		for _, d := range []struct{ k, v string }{{"start", se.Start}, {"end", se.End}} {
+			if _, err := time.Parse("01-02", d.v); err != nil {
+				return c.errorf(key+"."+d.k, "%q is not a day of the year (MM-DD)", d.v)
+			}
+		}
+	}
+	if err := c.calendar().Validate(); err != nil {
+		return c.errorf("terms", "%v", err)
+	}
+	return nil
+}
+
+func (c *Config) checkWaive() error {
+	if c.Waive.Reason == "" {
+		return c.errorf("waive.reason", "must not be empty: Alma requires a reason to waive")
+	}
+	for i, t := range c.Waive.Types {
+		if t == "" {
+			return c.errorf(fmt.Sprintf("waive.types[%d]", i), "empty fee type")
+		}
+	}
+	return nil
+}
+
+func (c *Config) checkWebhook() error {
+	if c.Webhook.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Webhook.Listen); err != nil {
+			return c.errorf("webhook.listen", "%q is not host:port", c.Webhook.Listen)
+		}
+	}
+	if !strings.HasPrefix(c.Webhook.Path, "/") {
+		return c.errorf("webhook.path", "%q must start with /", c.Webhook.Path)
+	}
+	return nil
+}
+
+func (c *Config) checkLog() error {
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return c.errorf("log.level", "%q is not debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		return c.errorf("log.format", `%q is not "text" or "json"`, c.Log.Format)
+	}
+	return nil
+}
+
+var (
+	itemTypeRE = regexp.MustCompile(`^[0-9]{12}$`)
+	envNameRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	indexRE    = regexp.MustCompile(`\[[0-9]+\]`)
+)
+
+func validFolder(f string) bool {
+	if strings.HasPrefix(f, "/") || strings.Contains(f, `\`) {
+		return false
+	}
+	return !slices.Contains(strings.Split(f, "/"), "..")
+}
