@@ -35,7 +35,7 @@ func (m *Main) convertAlmaExport(ctx context.Context) error {
 		now = func() time.Time { return asOf }
 	}
 	defer m.limitMemory()()
-	res, err := config.ConvertExport(ctx, m.config, m.in, m.out, m.convertOptions(now))
+	res, err := config.ConvertExport(ctx, m.config, m.in, m.out, m.convertOptions(cmd, now))
 	if err != nil {
 		return fmt.Errorf("%s: %w", cmd, err)
 	}
@@ -56,7 +56,7 @@ func (m *Main) convertPSPayments(ctx context.Context) error {
 		return usagef("%s: -in and -out are required", cmd)
 	}
 	defer m.limitMemory()()
-	res, err := config.ConvertPayments(ctx, m.config, m.in, m.out, m.convertOptions(m.Now))
+	res, err := config.ConvertPayments(ctx, m.config, m.in, m.out, m.convertOptions(cmd, m.Now))
 	if err != nil {
 		return fmt.Errorf("%s: %w", cmd, err)
 	}
@@ -66,13 +66,28 @@ func (m *Main) convertPSPayments(ctx context.Context) error {
 	return rejectedErr(cmd, res)
 }
 
-// convertOptions are the options of a conversion on clock now. The jobs
+// convertOptions are the options of conversion cmd on clock now. The jobs
 // log only their errors: a conversion lists its rejections, logs its own
 // summary line and returns the error of a file that cannot be read.
-func (m *Main) convertOptions(now func() time.Time) *config.ConvertOptions {
+func (m *Main) convertOptions(cmd string, now func() time.Time) *config.ConvertOptions {
 	quiet := m.config.Log
 	quiet.Level = "error"
-	return &config.ConvertOptions{Now: now, Logger: newLogger(m.Stderr, quiet)}
+	return &config.ConvertOptions{Now: now, Logger: newLogger(m.Stderr, quiet), Progress: m.progress(cmd)}
+}
+
+// progressEvery is how often a long conversion logs how far it got.
+const progressEvery = 5 * time.Second
+
+// progress returns a function that logs how many records were read, at
+// most every progressEvery.
+func (m *Main) progress(cmd string) func(n int) {
+	last := m.Now()
+	return func(n int) {
+		if now := m.Now(); now.Sub(last) >= progressEvery {
+			last = now
+			m.logger.Info("progress", "command", cmd, "records_read", n)
+		}
+	}
 }
 
 // limitMemory sets a soft memory limit, unless GOMEMLIMIT sets one, and

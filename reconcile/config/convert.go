@@ -31,6 +31,9 @@ type ConvertOptions struct {
 	// TempDir holds the temporary journal and drops of the conversion
 	// (os.TempDir() when empty). They are removed when it returns.
 	TempDir string
+	// Progress, when set, is called with the number of records read so
+	// far, every 1024 records of the input, from the goroutine that reads.
+	Progress func(recordsRead int)
 }
 
 // The names of the conversion's input and seed files in its drops.
@@ -48,7 +51,7 @@ const (
 // empty charge file (the job publishes none). The result lists the records
 // held back; a file that cannot be read is an error.
 func ConvertExport(ctx context.Context, cfg *Config, in, out string, opts *ConvertOptions) (reconcile.RunResult, error) {
-	cv, err := newConversion(ctx, cfg, opts)
+	cv, err := newConversion(ctx, cfg, opts, countExport)
 	if err != nil {
 		return reconcile.RunResult{}, err
 	}
@@ -92,7 +95,7 @@ func ConvertPayments(ctx context.Context, cfg *Config, in, out string, opts *Con
 	c.Terms = []Term{{Code: "0000", Start: Date{time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)},
 		End: Date{time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)}}}
 	c.Seasons = nil
-	cv, err := newConversion(ctx, &c, opts)
+	cv, err := newConversion(ctx, &c, opts, countPayments)
 	if err != nil {
 		return reconcile.RunResult{}, err
 	}
@@ -120,7 +123,13 @@ type conversion struct {
 	setup *Setup
 }
 
-func newConversion(ctx context.Context, cfg *Config, opts *ConvertOptions) (*conversion, error) {
+// The input whose records a conversion counts for its progress.
+const (
+	countExport = iota
+	countPayments
+)
+
+func newConversion(ctx context.Context, cfg *Config, opts *ConvertOptions, count int) (*conversion, error) {
 	if opts == nil {
 		opts = &ConvertOptions{}
 	}
@@ -135,7 +144,17 @@ func newConversion(ctx context.Context, cfg *Config, opts *ConvertOptions) (*con
 	if cv.now == nil {
 		cv.now = time.Now
 	}
-	if err := cv.open(ctx, cfg, opts.Logger); err != nil {
+	var adapt func(*reconcile.Deps)
+	if p := opts.Progress; p != nil {
+		adapt = func(d *reconcile.Deps) {
+			if count == countExport {
+				d.Export = countingExport{d.Export, p}
+			} else {
+				d.Payments = countingPayments{d.Payments, p}
+			}
+		}
+	}
+	if err := cv.open(ctx, cfg, opts.Logger, adapt); err != nil {
 		cv.close()
 		return nil, err
 	}
@@ -144,7 +163,7 @@ func newConversion(ctx context.Context, cfg *Config, opts *ConvertOptions) (*con
 
 // open makes the conversion's folders and opens the jobs over them, with
 // the config's formats and the default folder names.
-func (cv *conversion) open(ctx context.Context, cfg *Config, logger *slog.Logger) error {
+func (cv *conversion) open(ctx context.Context, cfg *Config, logger *slog.Logger, adapt func(*reconcile.Deps)) error {
 	c := *cfg
 	c.Journal = filepath.Join(cv.dir, "journal.db")
 	c.Library = LibraryConfig{}
@@ -163,7 +182,7 @@ func (cv *conversion) open(ctx context.Context, cfg *Config, logger *slog.Logger
 		drops[i] = d
 	}
 	setup, err := Open(ctx, &c, &Options{Now: cv.now, Logger: logger, TempDir: cv.dir,
-		Library: drops[0], Bursar: drops[1], NoAlma: true})
+		Library: drops[0], Bursar: drops[1], NoAlma: true, adapt: adapt})
 	if err != nil {
 		drops[0].Close()
 		drops[1].Close()
@@ -280,6 +299,58 @@ func (cv *conversion) seedCharges(ctx context.Context, in string) error {
 	}
 	_, err = cv.setup.Jobs.Charges(ctx)
 	return err
+}
+
+// counter calls progress with the records read, every 1024.
+type counter struct {
+	n        int
+	progress func(int)
+}
+
+func (c *counter) tick() {
+	if c.n++; c.n%1024 == 0 {
+		c.progress(c.n)
+	}
+}
+
+// countingExport is an export format whose readers count their records.
+type countingExport struct {
+	reconcile.ExportFormat
+	progress func(int)
+}
+
+func (f countingExport) NewExportReader(r io.Reader) reconcile.ExportReader {
+	return &countingExportReader{f.ExportFormat.NewExportReader(r), counter{progress: f.progress}}
+}
+
+type countingExportReader struct {
+	reconcile.ExportReader
+	c counter
+}
+
+func (r *countingExportReader) Next() (reconcile.ExportRecord, error) {
+	r.c.tick()
+	return r.ExportReader.Next()
+}
+
+// countingPayments is a payment format whose readers count their records.
+type countingPayments struct {
+	reconcile.PaymentFormat
+	progress func(int)
+}
+
+func (f countingPayments) NewPaymentReader(r io.Reader) reconcile.PaymentReader {
+	return &countingPaymentReader{f.PaymentFormat.NewPaymentReader(r), counter{progress: f.progress}}
+}
+
+type countingPaymentReader struct {
+	reconcile.PaymentReader
+	c counter
+}
+
+func (r *countingPaymentReader) Next() (reconcile.PaymentRecord, error) {
+	r.c.tick()
+	return r.PaymentReader.Next()
 }
 
 // writeAtomic writes a file at path through write: the content goes to a

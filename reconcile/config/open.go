@@ -53,6 +53,10 @@ type Options struct {
 	// FaultHook, when set, is called at the jobs' named steps
 	// (reconcile.WithFaultHook): crash tests and simulations.
 	FaultHook func(step string) error
+
+	// adapt, when set, changes the adapters before the jobs are built
+	// (the conversions count the records read).
+	adapt func(*reconcile.Deps)
 }
 
 // Setup is the jobs of a config, and what was opened for them.
@@ -143,6 +147,9 @@ func (s *Setup) open(ctx context.Context, c *Config, o *Options) error {
 	deps := reconcile.Deps{Journal: journal, Library: s.Library, Bursar: s.Bursar}
 	if err := c.adapters(&deps); err != nil {
 		return err
+	}
+	if o.adapt != nil {
+		o.adapt(&deps)
 	}
 	if !o.NoAlma {
 		if deps.Alma, err = c.almaAPI(o); err != nil {

@@ -5,10 +5,14 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/feebridge/feebridge/alma"
+	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/reconcile/config"
 	"github.com/feebridge/feebridge/transport/memdrop"
 )
@@ -157,5 +161,36 @@ func TestConvertPayments(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("import file lacks %s:\n%s", want, b)
 		}
+	}
+}
+
+// TestConvertProgress: a conversion tells how many records it read, every
+// 1024.
+func TestConvertProgress(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "export.xml")
+	f, err := os.Create(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := alma.NewExportEncoder(f, "1", nil)
+	for i := range 2100 {
+		if err := enc.Encode(alma.ExportRecord{Patron: alma.Patron{ID: "12345678"}, Type: fees.TypeOverdueFine,
+			Amount: fees.FromMinor(100, fees.USD), TransactionID: strconv.Itoa(1000 + i),
+			LastTransaction: time.Date(2026, 3, 2, 18, 0, 0, 0, time.UTC)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := enc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	var got []int
+	res, err := config.ConvertExport(t.Context(), config.Default(), in, filepath.Join(t.TempDir(), "out.dat"),
+		&config.ConvertOptions{TempDir: t.TempDir(), Progress: func(n int) { got = append(got, n) }})
+	if err != nil || res.Records != 2100 {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if want := []int{1024, 2048}; !slices.Equal(got, want) {
+		t.Errorf("progress %v, want %v", got, want)
 	}
 }
