@@ -92,7 +92,8 @@ type Options struct {
 	// restarted, and a fault hook that kills jobs at their steps
 	// ([Faults.Kill]). Zero means none.
 	Faults float64
-	// Logger receives the log lines of the drops. Nil means none.
+	// Logger receives the log lines of the drops and of the webhook
+	// listener. Nil means none.
 	Logger *slog.Logger
 	// Out receives the timeline of the week and its summary. Nil means
 	// io.Discard.

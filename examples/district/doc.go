@@ -51,8 +51,12 @@
 // A whole week: [Open], build the jobs over [District.Library],
 // [District.Bursar] and [District.Alma], then [District.Week] and
 // [District.Summary]. Step by step, as a test does: add users, items and
-// fees through [District.Alma], run Alma's scheduled jobs
-// ([District.AlmaExport], [District.AlmaImport], [District.AlmaCredits])
-// and PeopleSoft's ([PeopleSoft.Load], [PeopleSoft.Pay],
-// [PeopleSoft.Flush]) around feesync's own runs, moving the clock by hand.
+// fees through [District.Alma], then play an evening ([District.Evening]:
+// Alma's export, feesync's charges job, PeopleSoft's load) or an hour
+// ([District.Hour]: the payments and credits paths), or run Alma's
+// scheduled jobs ([District.AlmaExport], [District.AlmaImport],
+// [District.AlmaCredits], [District.DeliverWebhooks]) and PeopleSoft's
+// ([PeopleSoft.Load], [PeopleSoft.Pay], [PeopleSoft.Flush]) one by one
+// around feesync's own runs, moving the clock by hand. At scale,
+// [District.LostAndFound] builds flow F5 for n students at once.
 package district

@@ -34,14 +34,15 @@ type task struct {
 	run   func(ctx context.Context) error
 }
 
-// Week plays the days on the simulated clock: every task runs at each time
-// its schedule gives, in the order listed when two fall at the same
-// minute. The days end on the morning after the last one, with the
-// reconciliation and the report.
-//
-// Week enrols the students and checks their loans out first, then runs
-// feesync's jobs f on their schedules s among Alma's, PeopleSoft's and the
-// people's, and prints the timeline, a day at a time, to Options.Out.
+// Week plays the days on the simulated clock. It enrols the students and
+// checks their loans out first, then runs feesync's jobs f on their
+// schedules s among Alma's, PeopleSoft's and the people's, and prints the
+// timeline, a day at a time, to Options.Out. Every task runs at each time
+// its schedule gives, in a fixed order when two fall at the same minute
+// (feesync's report before Alma's 07:00 redelivery, its charges job before
+// Alma's 18:30 credit export). The days end on the morning after the last
+// one, with the reconciliation and the report. A job of f that fails ends
+// the week with its error; f retries or restarts a run itself if it wants.
 func (d *District) Week(ctx context.Context, f Feesync, s Schedules) error {
 	if err := d.setup(); err != nil {
 		return err
@@ -194,9 +195,9 @@ func (d *District) reportJob(ctx context.Context, f Feesync) error {
 	// The fallback of flow F6: staff waive by hand the fees of lost
 	// items that came back but still carry a balance (the webhook
 	// failed for good).
-	for _, f := range res.Report.ReturnedWithFees {
-		if _, err := d.alma.Waive(f.UserID, f.ID, fees.Money{}, WaiveReason, "waived from the daily report"); err != nil {
-			return fmt.Errorf("waive fee %s from the report: %w", f.ID, err)
+	for _, fee := range res.Report.ReturnedWithFees {
+		if _, err := d.alma.Waive(fee.UserID, fee.ID, fees.Money{}, WaiveReason, "waived from the daily report"); err != nil {
+			return fmt.Errorf("waive fee %s from the report: %w", fee.ID, err)
 		}
 		d.stats.byHand++
 		d.today.byHand++
