@@ -94,13 +94,26 @@ func fileName(profile, jobID string, t time.Time) string {
 	return fmt.Sprintf("%s-%s-%d.xml", profile, jobID, t.UnixMilli())
 }
 
+// Folder is the file server of Alma's integration profile, as the fake
+// Alma uses it: it writes its exports there and reads the files it imports.
+// A *transport.Drop is one; the fake takes no more than these four
+// abilities, so that a test can hand it any folder.
+type Folder interface {
+	MkdirAll(ctx context.Context, dir string) error
+	WriteFile(ctx context.Context, name string, data []byte) error
+	List(ctx context.Context, dir string) ([]transport.FileInfo, error)
+	ReadFile(ctx context.Context, name string) ([]byte, error)
+}
+
+var _ Folder = (*transport.Drop)(nil)
+
 // RunExport is Alma's daily "Export to Bursar" job (18:00 in flow F2):
 // every Active fee that the profile selects goes into one export file,
 // written atomically to dir in drop (made if missing); then, and only once
 // the file is written, each of those fees becomes Transferred (EXPORTED)
 // and its balance becomes the transferred balance. When no fee is due, no
 // file is written. The file name is <profile>-<jobid>-<millis>.xml.
-func (s *Server) RunExport(ctx context.Context, drop *transport.Drop, dir, profile string) (ExportResult, error) {
+func (s *Server) RunExport(ctx context.Context, drop Folder, dir, profile string) (ExportResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, err := s.profileLocked(profile)
@@ -138,7 +151,7 @@ func (s *Server) RunExport(ctx context.Context, drop *transport.Drop, dir, profi
 // bursarTransactionId, its fineFeeType and item, and a negative sum equal
 // to the amount waived. The file is written as RunExport writes its file;
 // the waivers are marked exported once it is written.
-func (s *Server) RunCreditExport(ctx context.Context, drop *transport.Drop, dir, profile string) (ExportResult, error) {
+func (s *Server) RunCreditExport(ctx context.Context, drop Folder, dir, profile string) (ExportResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, err := s.profileLocked(profile)
@@ -182,7 +195,7 @@ type exportLine struct {
 }
 
 // writeExportLocked writes lines, grouped by user, as one export file.
-func (s *Server) writeExportLocked(ctx context.Context, drop *transport.Drop, dir, profile string, lines []exportLine) (ExportResult, error) {
+func (s *Server) writeExportLocked(ctx context.Context, drop Folder, dir, profile string, lines []exportLine) (ExportResult, error) {
 	res := ExportResult{Total: fees.Zero(s.opts.Currency)}
 	if len(lines) == 0 {
 		return res, nil
@@ -422,7 +435,7 @@ func (r ImportResult) Rejected() []RejectedRecord {
 // result, never guessed. A file is imported once: a file whose name or
 // content (SHA-256) was imported before is skipped. Files are left where
 // they are, as Alma leaves them.
-func (s *Server) RunImport(ctx context.Context, drop *transport.Drop, dir string) (ImportResult, error) {
+func (s *Server) RunImport(ctx context.Context, drop Folder, dir string) (ImportResult, error) {
 	var res ImportResult
 	if drop == nil {
 		return res, errors.New("almatest: import: no drop to read from")
@@ -448,7 +461,7 @@ func (s *Server) RunImport(ctx context.Context, drop *transport.Drop, dir string
 	return res, nil
 }
 
-func (s *Server) importFile(ctx context.Context, drop *transport.Drop, name string) ImportedFile {
+func (s *Server) importFile(ctx context.Context, drop Folder, name string) ImportedFile {
 	out := ImportedFile{Name: name}
 	s.mu.Lock()
 	_, seen := s.imported[name]

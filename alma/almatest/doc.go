@@ -82,7 +82,7 @@
 // profile selects into one file <profile>-<jobid>-<millis>.xml, in the
 // structure of Alma's real export (namespace, exportNumber element, user
 // groups, the misspelt itemCallNumebr, xsi:nil for empty fields, amounts
-// without fixed decimals), through a [transport.Drop]; once the file is
+// without fixed decimals), through a [Folder] such as a transport.Drop; once the file is
 // written, those fees become Transferred (EXPORTED) and their balance the
 // transferred balance. No fee, no file.
 //
