@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/reconcile"
 )
 
@@ -64,7 +65,7 @@ func TestSharedTransactionID(t *testing.T) {
 	if pr.Records != 2 || !pr.Total.Equal(usd("24.00")) || len(pr.Rejected) != 2 {
 		t.Fatalf("payments = %+v", pr)
 	}
-	if r := pr.Rejected[0]; !strings.Contains(r.Reason, "nothing left") {
+	if r := pr.Rejected[0]; r.Code != fees.ECLOSED {
 		t.Errorf("payment on the credited fee: %+v", r)
 	}
 	if r := pr.Rejected[1]; !strings.Contains(r.Reason, "3 charges") {

@@ -151,7 +151,7 @@ func (j *Jobs) decideExport(ctx context.Context, d *decision) error {
 			// line), so that it can never pass for the record whose
 			// transaction id it may share; that id is kept in ref.
 			err = d.reject(ctx, Record{Kind: KindCharge, Key: d.lineKey(rec.Line),
-				Ref: rec.Key, UserID: rec.UserID, Line: rec.Line, Reason: rec.Err.Error()})
+				Ref: rec.Key, UserID: rec.UserID, Line: rec.Line, Reason: rec.Err.Error(), Code: fees.ErrorCode(rec.Err)})
 		case rec.Fee != nil:
 			err = j.decideCharge(ctx, d, rec, it.item.mapped, w)
 		case rec.Credit != nil:
@@ -201,7 +201,8 @@ func (d *decision) writeLine(ctx context.Context, w ChargeWriter, r Record, line
 		d.written(line.Amount)
 		return nil
 	case errors.Is(err, ErrReject):
-		r.Reason, r.Payload = err.Error(), payload(rec)
+		r = refused(r, err)
+		r.Payload = payload(rec)
 		return d.reject(ctx, r)
 	default:
 		return fmt.Errorf("reconcile: write the output of %s: %w", d.file.Name, err)
@@ -231,7 +232,7 @@ func (j *Jobs) decideCharge(ctx context.Context, d *decision, rec ExportRecord, 
 	}
 	line, err := m.line, m.err
 	if err != nil {
-		r.Reason = err.Error()
+		r = refused(r, err)
 		r.Payload = payload(rec)
 		return d.reject(ctx, r)
 	}
@@ -272,8 +273,7 @@ func (j *Jobs) decideCredit(ctx context.Context, d *decision, rec ExportRecord, 
 		return d.reject(ctx, r)
 	}
 	if err := c.Validate(); err != nil {
-		r.Reason = err.Error()
-		return d.reject(ctx, r)
+		return d.reject(ctx, refused(r, err))
 	}
 	// Already decided into another file: a duplicate, skip it before
 	// judging it against a balance it already lowered.
@@ -303,21 +303,12 @@ func (j *Jobs) decideCredit(ctx context.Context, d *decision, rec ExportRecord, 
 		r.FeeType = charge.FeeType
 	}
 	c.TransactionID, c.FeeID, c.Type = chargeTxID(charge), charge.FeeID, r.FeeType
-	if cmp, err := c.Amount.Cmp(left); err != nil {
-		r.Reason = err.Error()
-		return d.reject(ctx, r)
-	} else if cmp > 0 {
-		r.Reason = fees.Errorf(fees.EOVERPAY, "fee %s: credit of %s is above the %s the bursar still holds",
-			charge.FeeID, c.Amount, left).Error()
-		return d.reject(ctx, r)
-	} else if cmp < 0 {
-		r.Reason = partialWaiveReason(charge, c.Amount, left)
-		return d.reject(ctx, r)
+	if err := fees.CheckCredit(fees.Credit{FeeID: charge.FeeID, Amount: c.Amount}, left); err != nil {
+		return d.reject(ctx, refused(r, err))
 	}
 	line, err := j.deps.Charges.MapCredit(c, d.asOf)
 	if err != nil {
-		r.Reason = err.Error()
-		return d.reject(ctx, r)
+		return d.reject(ctx, refused(r, err))
 	}
 	r.Outcome = OutcomeCredited
 	r.Payload = ""
@@ -365,20 +356,15 @@ func (j *Jobs) linkCredit(ctx context.Context, d *decision, c fees.Credit, key, 
 	return Record{}, fees.Money{}, false, 0, nil
 }
 
-// partialWaiveReason explains a refused partial waiver of a transferred fee
-// and the two-step remedy (R5).
-func partialWaiveReason(charge Record, credit, left fees.Money) string {
-	f, err := fees.NewFee(charge.FeeID, charge.FeeType, charge.UserID, left, charge.Created)
-	if err == nil {
-		if err = f.Transfer(charge.Created); err == nil {
-			err = f.Waive(fees.Waiver{FeeID: charge.FeeID, Amount: credit, Reason: "WAIVE"})
-		}
+// refused returns r held for err, a refusal: its reason and, when a rule
+// of fees refused it, the rule's code. A refused partial waiver of a
+// transferred fee says which rule (R5) asks for the two steps.
+func refused(r Record, err error) Record {
+	r.Reason, r.Code = err.Error(), fees.ErrorCode(err)
+	if r.Code == fees.EPARTIALWAIVE {
+		r.Reason = "rule R5: " + r.Reason
 	}
-	if err != nil && fees.ErrorCode(err) == fees.EPARTIALWAIVE {
-		return "rule R5: " + err.Error()
-	}
-	return fmt.Sprintf("rule R5: fee %s: a waiver of %s leaves %s of a transferred fee: take the agreed payment at the cashier, wait until Alma shows it, then waive the rest in full",
-		charge.FeeID, credit, left)
+	return r
 }
 
 // payload keeps a record as JSON so that it can be re-driven.

@@ -206,6 +206,7 @@ type Rejection struct {
 	Kind   string
 	Key    string
 	Reason string
+	Code   string // the fees error code of the refusal (fees.ErrorCode), when a rule of fees refused it
 }
 
 // FileFailure is an input file that could not be read and went to failed/.
@@ -267,15 +268,13 @@ func (j *Jobs) hook(step string) error {
 	return nil
 }
 
-// mask hides all but the last three characters of a student id in logs.
-func (j *Jobs) mask(id string) string {
-	if j.opts.ShowStudentIDs || id == "" {
+// logID is a student id as the jobs log it: masked by fees.MaskID unless
+// Options.ShowStudentIDs.
+func (j *Jobs) logID(id string) string {
+	if j.opts.ShowStudentIDs {
 		return id
 	}
-	if len(id) <= 3 {
-		return strings.Repeat("*", len(id))
-	}
-	return strings.Repeat("*", len(id)-3) + id[len(id)-3:]
+	return fees.MaskID(id)
 }
 
 func (j *Jobs) lock(ctx context.Context, job string) (func(), error) {
@@ -769,7 +768,7 @@ func (d *decision) handledElsewhere(old Record, ok bool, line int) bool {
 
 // held adds the held record r to the result.
 func (d *decision) held(r Record) {
-	d.result.Rejected = append(d.result.Rejected, Rejection{File: d.file.Name, Line: r.Line, Kind: r.Kind, Key: r.Key, Reason: r.Reason})
+	d.result.Rejected = append(d.result.Rejected, Rejection{File: d.file.Name, Line: r.Line, Kind: r.Kind, Key: r.Key, Reason: r.Reason, Code: r.Code})
 }
 
 // claimable reports whether a record at line belongs in this file's output
@@ -791,8 +790,8 @@ func (d *decision) claimKey(ctx context.Context, r Record) (bool, error) {
 	if d.ins == nil {
 		var err error
 		d.ins, err = d.tx.PrepareContext(ctx, `INSERT INTO records(kind, key, outcome, file_id, output, user_id, fee_id,
-			fee_type, barcode, amount, currency, ref, channel, reason, line, payload, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(kind, key) DO NOTHING`)
+			fee_type, barcode, amount, currency, ref, channel, reason, code, line, payload, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(kind, key) DO NOTHING`)
 		if err != nil {
 			return false, fmt.Errorf("reconcile: journal: %w", err)
 		}
@@ -800,7 +799,7 @@ func (d *decision) claimKey(ctx context.Context, r Record) (bool, error) {
 	amount, cur := minor(r.Amount)
 	ts := formatTime(d.now)
 	res, err := d.ins.ExecContext(ctx, r.Kind, r.Key, r.Outcome, r.FileID, r.Output, r.UserID, r.FeeID,
-		string(r.FeeType), r.Barcode, amount, cur, r.Ref, r.Channel, r.Reason, r.Line, r.Payload, ts, ts)
+		string(r.FeeType), r.Barcode, amount, cur, r.Ref, r.Channel, r.Reason, r.Code, r.Line, r.Payload, ts, ts)
 	if err != nil {
 		return false, fmt.Errorf("reconcile: journal: write %s %s: %w", r.Kind, r.Key, err)
 	}

@@ -67,7 +67,8 @@ const (
 //     forwarded, waived, rejected, done, failed), the input file (file_id),
 //     the output file, the student, the fee, its type and item barcode, the
 //     amount in minor units, the charge it refers to (ref), the channel of a
-//     payment, the reason of a rejection, the source line, and (seen_at)
+//     payment, the reason of a rejection and its fees error code, the
+//     source line, and (seen_at)
 //     when the library system was first seen to show a forwarded payment.
 //     A record whose output file is not yet published (files.status =
 //     'publishing') has been decided but is not yet delivered.
@@ -211,6 +212,10 @@ var migrations = []string{
 	// 6: when the library system was first seen to show a forwarded
 	// payment, so that the daily report stops asking about it.
 	`ALTER TABLE records ADD COLUMN seen_at TEXT NOT NULL DEFAULT '';`,
+	// 7: the code of the rule that held a record (fees.ErrorCode of the
+	// refusal: overpayment, partial_waiver, …), so that it reaches the
+	// report; empty for a record held for another cause.
+	`ALTER TABLE records ADD COLUMN code TEXT NOT NULL DEFAULT '';`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {
@@ -311,6 +316,7 @@ type Record struct {
 	Ref       string // the charge a payment or credit is for: its charge key (see fees.ChargeKey)
 	Channel   string
 	Reason    string
+	Code      string // the fees error code of a held record's refusal (fees.ErrorCode), when it has one
 	Line      int
 	Payload   string // the record as JSON, kept for rejected records so they can be re-driven
 	Created   time.Time
@@ -321,7 +327,7 @@ type Record struct {
 // its file's output (charges journaled in bulk do not repeat it).
 const recordColumns = `r.kind, r.key, r.outcome, COALESCE(r.file_id, 0), COALESCE(f.name, ''),
 	CASE WHEN r.output = '' AND r.outcome IN ('charged', 'credited', 'forwarded') THEN COALESCE(f.output, '') ELSE r.output END, r.user_id,
-	r.fee_id, r.fee_type, r.barcode, r.amount, r.currency, r.ref, r.channel, r.reason, r.line, r.payload,
+	r.fee_id, r.fee_type, r.barcode, r.amount, r.currency, r.ref, r.channel, r.reason, r.code, r.line, r.payload,
 	r.created_at, r.updated_at`
 
 type scanner interface{ Scan(dest ...any) error }
@@ -331,7 +337,7 @@ func scanRecord(s scanner) (Record, error) {
 	var typ, cur, created, updated string
 	var amount int64
 	err := s.Scan(&r.Kind, &r.Key, &r.Outcome, &r.FileID, &r.File, &r.Output, &r.UserID, &r.FeeID, &typ,
-		&r.Barcode, &amount, &cur, &r.Ref, &r.Channel, &r.Reason, &r.Line, &r.Payload, &created, &updated)
+		&r.Barcode, &amount, &cur, &r.Ref, &r.Channel, &r.Reason, &r.Code, &r.Line, &r.Payload, &created, &updated)
 	if err != nil {
 		return r, err
 	}
@@ -400,18 +406,18 @@ const upsertRows = 32
 func upsertSQL(n int) string {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO records(kind, key, outcome, file_id, output, user_id, fee_id, fee_type,
-			barcode, amount, currency, ref, channel, reason, line, payload, created_at, updated_at) VALUES `)
+			barcode, amount, currency, ref, channel, reason, code, line, payload, created_at, updated_at) VALUES `)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 	}
 	b.WriteString(` ON CONFLICT(kind, key) DO UPDATE SET outcome = excluded.outcome, file_id = excluded.file_id,
 			output = excluded.output, user_id = excluded.user_id, fee_id = excluded.fee_id,
 			fee_type = excluded.fee_type, barcode = excluded.barcode, amount = excluded.amount,
 			currency = excluded.currency, ref = excluded.ref, channel = excluded.channel,
-			reason = excluded.reason, line = excluded.line, payload = excluded.payload,
+			reason = excluded.reason, code = excluded.code, line = excluded.line, payload = excluded.payload,
 			updated_at = excluded.updated_at`)
 	return b.String()
 }
@@ -425,7 +431,7 @@ var (
 // upsertRows to a statement.
 func putRecords(ctx context.Context, q querier, recs []Record, now time.Time) error {
 	ts := formatTime(now)
-	args := make([]any, 0, 18*min(len(recs), upsertRows))
+	args := make([]any, 0, 19*min(len(recs), upsertRows))
 	for len(recs) > 0 {
 		n, query := 1, upsertOne
 		if len(recs) >= upsertRows {
@@ -439,7 +445,7 @@ func putRecords(ctx context.Context, q querier, recs []Record, now time.Time) er
 				fileID = r.FileID
 			}
 			args = append(args, r.Kind, r.Key, r.Outcome, fileID, r.Output, r.UserID, r.FeeID, string(r.FeeType),
-				r.Barcode, amount, cur, r.Ref, r.Channel, r.Reason, r.Line, r.Payload, ts, ts)
+				r.Barcode, amount, cur, r.Ref, r.Channel, r.Reason, r.Code, r.Line, r.Payload, ts, ts)
 		}
 		if _, err := q.ExecContext(ctx, query, args...); err != nil {
 			if n == 1 {

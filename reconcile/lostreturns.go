@@ -70,7 +70,7 @@ func (j *Jobs) LoanReturned(ctx context.Context, ev LoanEvent) error {
 	}
 	if err != nil {
 		j.log.LogAttrs(ctx, slog.LevelWarn, "reconcile: lost return failed", slog.String("event", ev.ID),
-			slog.String("user", j.mask(ev.UserID)), slog.String("error", err.Error()))
+			slog.String("user", j.logID(ev.UserID)), slog.String("error", err.Error()))
 		return fmt.Errorf("%w: event %s: %w", ErrRedeliver, ev.ID, err)
 	}
 	return nil
@@ -142,7 +142,7 @@ func (j *Jobs) loanReturned(ctx context.Context, ev LoanEvent) error {
 			return err
 		}
 		j.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: lost item returned, fee waived", slog.String("event", ev.ID),
-			slog.String("user", j.mask(user)), slog.String("fee", f.ID), slog.String("amount", f.Balance.String()),
+			slog.String("user", j.logID(user)), slog.String("fee", f.ID), slog.String("amount", f.Balance.String()),
 			slog.String("status_after", after.Status.String()))
 	}
 	if waived == 0 {
@@ -163,7 +163,7 @@ func (j *Jobs) loanReturned(ctx context.Context, ev LoanEvent) error {
 	// The blocks stay while the student still owes for another lost item.
 	if owed {
 		j.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: blocks kept: another lost-item fee is open",
-			slog.String("event", ev.ID), slog.String("user", j.mask(user)))
+			slog.String("event", ev.ID), slog.String("user", j.logID(user)))
 		return nil
 	}
 	if err := j.hook(StepBlocks); err != nil {

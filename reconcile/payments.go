@@ -112,8 +112,8 @@ func (v *paymentView) decide(ctx context.Context, rec PaymentRecord, w ImportWri
 	if p.Channel != 0 {
 		r.Channel = p.Channel.String()
 	}
-	held := func(reason string) error {
-		r.Reason = reason
+	held := func(refusal error) error {
+		r.Reason, r.Code = refusal.Error(), fees.ErrorCode(refusal)
 		if b, err := json.Marshal(heldPayment{rec.Payment, rec.FeeType}); err == nil {
 			r.Payload = string(b)
 		}
@@ -122,7 +122,7 @@ func (v *paymentView) decide(ctx context.Context, rec PaymentRecord, w ImportWri
 	if rec.Err != nil {
 		// Held under a key of its own, as unreadable export records are;
 		// it needs a corrected file, not a re-drive.
-		r.Reason = rec.Err.Error()
+		r.Reason, r.Code = rec.Err.Error(), fees.ErrorCode(rec.Err)
 		return v.reject(ctx, r)
 	}
 	old, ok, err := v.record(ctx, key)
@@ -149,12 +149,12 @@ func (v *paymentView) decide(ctx context.Context, rec PaymentRecord, w ImportWri
 			return nil
 		}
 	}
-	charge, reason, err := v.check(ctx, p, rec.FeeType, key)
+	charge, refusal, err := v.check(ctx, p, rec.FeeType, key)
 	if err != nil {
 		return err
 	}
-	if reason != "" {
-		return held(reason)
+	if refusal != nil {
+		return held(refusal)
 	}
 	r.Ref, r.FeeID, r.FeeType, r.Barcode = charge.Key, charge.FeeID, charge.FeeType, charge.Barcode
 	if r.UserID == "" {
@@ -171,7 +171,7 @@ func (v *paymentView) decide(ctx context.Context, rec PaymentRecord, w ImportWri
 	c := Charge{TransactionID: chargeTxID(charge), FeeID: charge.FeeID, UserID: charge.UserID, Type: charge.FeeType,
 		Barcode: charge.Barcode, Amount: charge.Amount}
 	if err := w.Write(p, c); errors.Is(err, ErrReject) {
-		return held(err.Error())
+		return held(err)
 	} else if err != nil {
 		return fmt.Errorf("reconcile: write import file for %s: %w", d.file.Name, err)
 	}
@@ -179,48 +179,36 @@ func (v *paymentView) decide(ctx context.Context, rec PaymentRecord, w ImportWri
 	return nil
 }
 
-// check applies R4 against the journal's view of the charge and returns
-// the reason to hold the payment, or "".
-func (v *paymentView) check(ctx context.Context, p fees.Payment, typ fees.Type, key string) (Record, string, error) {
+// check finds the charge p pays in the view and applies R4 to it
+// (fees.CheckPayment against what the bursar still holds of it). refusal
+// is the reason to hold the payment, nil when it may be forwarded; err is
+// a failure of the journal.
+func (v *paymentView) check(ctx context.Context, p fees.Payment, typ fees.Type, key string) (charge Record, refusal, err error) {
 	if err := p.Validate(); err != nil {
-		return Record{}, err.Error(), nil
+		return Record{}, err, nil
 	}
 	if p.TransactionID == "" {
-		return Record{}, fees.Errorf(fees.ENOTFOUND, "payment %s has no reference", key).Error(), nil
+		return Record{}, fees.Errorf(fees.ENOTFOUND, "payment %s has no reference", key), nil
 	}
 	charge, left, ok, shared, err := v.findCharge(ctx, p.TransactionID, typ, key)
 	if err != nil {
-		return Record{}, "", err
+		return Record{}, nil, err
 	}
 	if shared > 0 {
 		return Record{}, fees.Errorf(fees.ENOTFOUND, "payment %s: reference %s was sent as %d charges of different fee types and the payment does not say which it pays",
-			key, p.TransactionID, shared).Error(), nil
+			key, p.TransactionID, shared), nil
 	}
 	if !ok {
 		what := "reference " + p.TransactionID
 		if typ != "" {
 			what += " with fee type " + string(typ)
 		}
-		return Record{}, fees.Errorf(fees.ENOTFOUND, "payment %s: %s is not a charge that was sent",
-			key, what).Error(), nil
+		return Record{}, fees.Errorf(fees.ENOTFOUND, "payment %s: %s is not a charge that was sent", key, what), nil
 	}
 	if p.UserID != "" && charge.UserID != "" && p.UserID != charge.UserID {
 		return charge, fees.Errorf(fees.EINVALID, "payment %s: reference %s belongs to another student",
-			key, p.TransactionID).Error(), nil
+			key, p.TransactionID), nil
 	}
-	cmp, err := p.Amount.Cmp(left)
-	switch {
-	case err != nil:
-		return charge, err.Error(), nil
-	case !left.IsPositive():
-		return charge, fees.Errorf(fees.ECLOSED, "fee %s: payment %s of %s on a charge with nothing left to pay",
-			charge.FeeID, key, p.Amount).Error(), nil
-	case cmp > 0:
-		return charge, fees.Errorf(fees.EOVERPAY, "fee %s: payment %s of %s is above the remaining %s",
-			charge.FeeID, key, p.Amount, left).Error(), nil
-	case cmp < 0 && p.Channel == fees.ChannelEServices:
-		return charge, fees.Errorf(fees.EPARTIALESERVICES, "fee %s: eServices payment %s of %s does not pay the whole %s",
-			charge.FeeID, key, p.Amount, left).Error(), nil
-	}
-	return charge, "", nil
+	p.Key, p.FeeID = key, charge.FeeID
+	return charge, fees.CheckPayment(p, left), nil
 }
