@@ -139,7 +139,7 @@ func (m *Main) loanReturned(jobs *reconcile.Jobs, board *statusBoard) func(conte
 func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	if err := m.journal.DB().PingContext(ctx); err != nil {
+	if err := m.journal.Ping(ctx); err != nil {
 		http.Error(w, "journal: unavailable", http.StatusServiceUnavailable)
 		return
 	}

@@ -1,4 +1,4 @@
-package reconcile
+package journal
 
 import (
 	"database/sql"
@@ -42,7 +42,7 @@ func TestMigrationToChargeKeys(t *testing.T) {
 	}
 	db.Close()
 
-	j, err := OpenJournal(ctx, path, nil)
+	j, err := Open(ctx, path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
