@@ -63,4 +63,3 @@ func TestLockOfKilledProcessIsTakenOver(t *testing.T) {
 		})
 	}
 }
-
