@@ -3,7 +3,6 @@ package journal
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -87,18 +86,14 @@ func (v *view) insertQuery(n int) string {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO records(kind, outcome, file_id, output, created_at, updated_at,
 		key, user_id, fee_id, fee_type, barcode, amount, currency, line) VALUES `)
-	p := 5
+	// A bare "?" takes the number after the largest one so far: 5, 6, …
+	// in order, bound by position, while the driver looks the four
+	// numbered ones up by name.
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?1, ?2, ?3, '', ?4, ?4")
-		for range 8 {
-			b.WriteString(", ?")
-			b.WriteString(strconv.Itoa(p))
-			p++
-		}
-		b.WriteByte(')')
+		b.WriteString("(?1, ?2, ?3, '', ?4, ?4, ?, ?, ?, ?, ?, ?, ?, ?)")
 	}
 	b.WriteString(" ON CONFLICT(kind, key) DO NOTHING RETURNING key, line")
 	if n == InsertRows {

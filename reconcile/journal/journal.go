@@ -8,6 +8,11 @@
 // The journal is a SQLite database (modernc.org/sqlite, no cgo) in WAL
 // mode that an operator can read with the sqlite3 command, or a database
 // in memory ([OpenMemory]) for a run that must leave nothing behind.
+//
+// An operator reads the SQLite journal with the sqlite3 command, for
+// example the records held back:
+//
+//	sqlite3 journal.db "SELECT kind, key, code, reason FROM records WHERE outcome = 'rejected'"
 package journal
 
 import (

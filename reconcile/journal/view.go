@@ -401,8 +401,14 @@ func (v *view) readRecords(ctx context.Context, kind string, keys []string) erro
 	for _, k := range keys {
 		v.records[recordKey{kind, k}] = viewRecord{}
 	}
+	// The kind, one of the Kind… constants (any other is refused), is
+	// written into the query as a literal, which SQLite plans better than
+	// a parameter: a batch of payments is read in less time.
+	if !knownKind(kind) {
+		return fmt.Errorf("journal: no kind of record %q", kind)
+	}
 	return v.query(ctx, `SELECT r.key, r.outcome, COALESCE(r.file_id, 0), r.line, r.ref, r.amount, r.currency
-		FROM records r WHERE r.kind = ? AND r.key IN (SELECT value FROM json_each(?))`, kind, keys,
+		FROM records r WHERE r.kind = '`+kind+`' AND r.key IN (SELECT value FROM json_each(?))`, keys,
 		func(rows *sql.Rows) error {
 			r := Record{Kind: kind}
 			var amount int64
@@ -428,32 +434,32 @@ func (v *view) readCharges(ctx context.Context, keys []string) error {
 	}
 	// "p.ref != ''" lets SQLite use the partial index records_ref.
 	return v.query(ctx, `SELECT r.key, r.outcome, r.user_id, r.fee_id, r.fee_type, r.barcode, r.amount, r.currency,
-		r.created_at, (SELECT COALESCE(SUM(p.amount), 0) FROM records p
+		(SELECT COALESCE(SUM(p.amount), 0) FROM records p
 			WHERE p.ref = r.key AND p.ref != '' AND p.outcome IN ('forwarded', 'credited') AND p.currency = r.currency)
-		FROM records r WHERE r.kind = ? AND r.key IN (SELECT value FROM json_each(?))`, KindCharge, keys,
+		FROM records r WHERE r.kind = 'charge' AND r.key IN (SELECT value FROM json_each(?))`, keys,
 		func(rows *sql.Rows) error {
 			c := viewCharge{rec: Record{Kind: KindCharge}, ok: true}
 			var amount int64
-			var typ, cur, created string
+			var typ, cur string
 			if err := rows.Scan(&c.rec.Key, &c.rec.Outcome, &c.rec.UserID, &c.rec.FeeID, &typ, &c.rec.Barcode,
-				&amount, &cur, &created, &c.taken); err != nil {
+				&amount, &cur, &c.taken); err != nil {
 				return err
 			}
-			c.rec.FeeType, c.rec.Amount, c.rec.Created = fees.Type(typ), amountOf(amount, cur), parseTime(created)
+			c.rec.FeeType, c.rec.Amount = fees.Type(typ), amountOf(amount, cur)
 			v.charges[c.rec.Key] = &c
 			return nil
 		})
 }
 
-// query runs query with kind and keys, as a JSON array, for its two
-// parameters (json_each reads it back: a batch binds one value, not one
-// per key), and calls scan for each row.
-func (v *view) query(ctx context.Context, query, kind string, keys []string, scan func(*sql.Rows) error) error {
+// query runs query with keys, as a JSON array, for its one parameter
+// (json_each reads it back: a batch binds one value, not one per key),
+// and calls scan for each row.
+func (v *view) query(ctx context.Context, query string, keys []string, scan func(*sql.Rows) error) error {
 	list, err := json.Marshal(keys)
 	if err != nil {
 		return err
 	}
-	rows, err := v.q.QueryContext(ctx, query, kind, string(list))
+	rows, err := v.q.QueryContext(ctx, query, string(list))
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
@@ -467,4 +473,13 @@ func (v *view) query(ctx context.Context, query, kind string, keys []string, sca
 		return fmt.Errorf("journal: %w", err)
 	}
 	return nil
+}
+
+// knownKind reports whether kind is one of the Kind… constants.
+func knownKind(kind string) bool {
+	switch kind {
+	case KindCharge, KindCredit, KindPayment, KindWaiver, KindEvent:
+		return true
+	}
+	return false
 }
