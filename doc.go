@@ -42,9 +42,11 @@
 //     peoplesoft/pstest simulates the student ledger.
 //   - github.com/feebridge/feebridge/transport: file drops on local
 //     folders, FTP and FTPS, with one claim protocol for inbound files.
-//   - github.com/feebridge/feebridge/reconcile: the jobs, the journal
-//     that makes them idempotent and crash-safe, the report and the
-//     reconciliation of Alma against PeopleSoft.
+//   - github.com/feebridge/feebridge/reconcile: the jobs, the report and
+//     the reconciliation of Alma against PeopleSoft; reconcile/journal is
+//     the journal that makes them idempotent and crash-safe (the only
+//     package that writes SQL), reconcile/journal/journaltest its
+//     conformance suite.
 //
 // # Getting started
 //
