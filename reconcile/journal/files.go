@@ -46,7 +46,7 @@ func scanFile(s scanner) (FileRecord, error) {
 }
 
 // Files returns the files a job has seen (all jobs when job is ""), in the
-// order they were first seen.
+// order they were first seen. It fails only when the database does.
 func (j *Journal) Files(ctx context.Context, job string) ([]FileRecord, error) {
 	rows, err := j.db.QueryContext(ctx, `SELECT `+fileColumns+` FROM files WHERE ? = '' OR job = ? ORDER BY id`, job, job)
 	if err != nil {

@@ -23,7 +23,8 @@ func newOwner() string {
 // releases it. It returns [ErrLocked] if another owner holds an unexpired
 // lease on it, unless that owner was a process on this host that no longer
 // runs (killed, say): its lease is then taken over at once, in the same
-// transaction.
+// transaction. An expired lease is taken over too; the old owner's release
+// then frees nothing. Other errors are the database's.
 func (j *Journal) Lock(ctx context.Context, name string, ttl time.Duration) (release func(), err error) {
 	owner := newOwner()
 	now := j.now()

@@ -58,7 +58,8 @@ func scanRecord(s scanner) (Record, error) {
 	return r, nil
 }
 
-// Get returns the record of kind and key, and false if the journal has none.
+// Get returns the record of kind and key, and false if the journal has
+// none. It fails only when the database does.
 func (j *Journal) Get(ctx context.Context, kind, key string) (Record, bool, error) {
 	return getRecord(ctx, j.db, kind, key)
 }
@@ -82,7 +83,8 @@ func getRecord(ctx context.Context, q querier, kind, key string) (Record, bool, 
 }
 
 // Records returns the records that match: kind and outcome may be empty
-// for any. They come sorted by kind and key.
+// for any. They come sorted by kind and key. It fails only when the
+// database does.
 func (j *Journal) Records(ctx context.Context, kind, outcome string) ([]Record, error) {
 	return queryRecords(ctx, j.db, `WHERE (? = '' OR r.kind = ?) AND (? = '' OR r.outcome = ?) ORDER BY r.kind, r.key`,
 		kind, kind, outcome, outcome)
