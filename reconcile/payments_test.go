@@ -62,6 +62,12 @@ func TestPaymentsCheckEachPaymentAgainstWhatWasSent(t *testing.T) {
 	if r, _, _ := e.journal.Get(t.Context(), reconcile.KindPayment, "R2/T1"); r.Code != fees.EOVERPAY || !strings.Contains(r.Reason, "70.00 USD") {
 		t.Errorf("journal keeps R2/T1 as %+v, want code %s", r, fees.EOVERPAY)
 	}
+	var csv strings.Builder
+	if rep, err := e.jobs(nil).BuildReport(t.Context(), e.now); err != nil || rep.WriteCSV(&csv) != nil {
+		t.Fatal(err)
+	} else if !strings.Contains(csv.String(), ",overpayment: fee ") {
+		t.Errorf("the report does not show the code of the overpayment:\n%s", csv.String())
+	}
 	lib := files(t, e.library)
 	want := "P|T1|S001|F1|50.00|CASHIER\nP|T3|S002|F3|0.82|ESERVICES\n"
 	if diff := cmp.Diff(want, lib[res.Outputs[0]]); diff != "" {

@@ -368,7 +368,7 @@ func (r Report) rows() []reportRow {
 			amount(f.Balance), "", "", "item is no longer lost: waive the fee"})
 	}
 	for _, c := range r.NotSent {
-		reason := c.Reason
+		reason := heldReason(c)
 		if c.Outcome != OutcomeRejected {
 			reason = "decided into " + c.Output + " but not yet published"
 		}
@@ -381,7 +381,7 @@ func (r Report) rows() []reportRow {
 	}
 	for _, h := range r.Held {
 		out = append(out, reportRow{"held " + h.Kind, h.UserID, h.FeeID, h.Key, string(h.FeeType), h.Barcode, amount(h.Amount),
-			h.File, line(h.Line), h.Reason})
+			h.File, line(h.Line), heldReason(h)})
 	}
 	for _, e := range r.FailedEvents {
 		out = append(out, reportRow{"failed lost return", e.UserID, "", e.Key, "", e.Barcode, "", "", "", e.Reason})
@@ -402,6 +402,15 @@ func (r Report) rows() []reportRow {
 		out = append(out, reportRow{Section: "total paid " + c, Amount: amount(t.Paid[c])})
 	}
 	return out
+}
+
+// heldReason is the reason of a held record as the report shows it: with
+// the code of the rule that refused it first, when there is one.
+func heldReason(r Record) string {
+	if r.Code == "" {
+		return r.Reason
+	}
+	return r.Code + ": " + r.Reason
 }
 
 var plainNumber = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
