@@ -22,6 +22,7 @@ type decision struct {
 	result RunResult
 
 	queue    []queued // charges decided but not yet journaled, in order
+	recs     []Record // the records of queue, handed to the journal
 	flushing bool
 }
 
@@ -53,11 +54,11 @@ func (d *decision) flush(ctx context.Context) error {
 	}
 	d.flushing = true
 	defer func() { d.flushing = false; d.queue = d.queue[:0] }()
-	recs := make([]Record, len(d.queue))
-	for i, q := range d.queue {
-		recs[i] = q.r
+	d.recs = d.recs[:0]
+	for _, q := range d.queue {
+		d.recs = append(d.recs, q.r)
 	}
-	inserted, err := d.view.Insert(ctx, recs)
+	inserted, err := d.view.Insert(ctx, d.recs)
 	if err != nil {
 		return err
 	}

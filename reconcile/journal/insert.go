@@ -54,10 +54,11 @@ func (v *view) insert(ctx context.Context, batch []Record, done []bool) error {
 	if err := rows.Close(); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
+	known := len(v.records) > 0 || len(v.charges) > 0 || len(v.byTxID) > 0
 	for i, r := range batch {
 		line, ok := inserted[r.Key]
 		done[i] = ok && line == r.Line
-		if done[i] {
+		if done[i] && known {
 			v.forget(r)
 		}
 	}
