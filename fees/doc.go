@@ -22,6 +22,11 @@
 // applies the full-waive rule (R5) and [PlanPartialWaive] gives staff the
 // two-step path when a student and the library settle for less.
 //
+// The rules are decided once, here: [CheckPayment] (R4) and [CheckCredit]
+// (R5 for the credit of a transferred fee) judge an amount against what is
+// left of a fee, and [Fee.Pay], [Policy.Waive] and the jobs that hold
+// records against the journal all call them.
+//
 // # Errors
 //
 // Every refusal is an *[Error] with a code callers can test with

@@ -263,14 +263,15 @@ func (f *Fee) Pay(p Payment) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	if err := f.canTake(p.Amount, "pay"); err != nil {
+	if err := f.open(p.Amount, "pay"); err != nil {
 		return err
 	}
 	if p.Channel.Bursar() && f.Status != StatusTransferred {
 		return f.errorf(ENOTTRANSFERRED, p.Amount, "%s payment of %s on a fee that is %s, not Transferred", p.Channel, p.Amount, f.Status)
 	}
-	if p.Channel == ChannelEServices && !p.Amount.Equal(f.Balance) {
-		return f.errorf(EPARTIALESERVICES, p.Amount, "eServices pays a fee in full: paid %s, balance %s", p.Amount, f.Balance)
+	p.FeeID = f.ID
+	if err := CheckPayment(p, f.Balance); err != nil {
+		return err
 	}
 	f.Paid = mustAdd(f.Paid, p.Amount)
 	f.reduce(p.Amount, p.Date)
@@ -300,24 +301,35 @@ func (p Policy) Waive(f *Fee, w Waiver) error {
 	if err := f.canTake(w.Amount, "waive"); err != nil {
 		return err
 	}
-	if !w.Amount.Equal(f.Balance) && (f.Status == StatusTransferred || !p.PartialWaiveBeforeTransfer) {
-		return f.errorf(EPARTIALWAIVE, w.Amount,
-			"cannot waive %s of the %s balance of a %s fee: only the whole balance may be waived, or PeopleSoft would not be updated; "+
-				"to settle for less, have the student pay the agreed amount at the cashier, wait until Alma shows that payment, then waive the rest",
-			w.Amount, f.Balance, f.Status)
+	switch {
+	case f.Status == StatusTransferred:
+		if err := CheckCredit(Credit{FeeID: f.ID, Amount: w.Amount}, f.Balance); err != nil {
+			return err
+		}
+	case !w.Amount.Equal(f.Balance) && !p.PartialWaiveBeforeTransfer:
+		return partialWaive(f.ID, w.Amount, f.Balance, f.Status)
 	}
 	f.Waived = mustAdd(f.Waived, w.Amount)
 	f.reduce(w.Amount, w.Date)
 	return nil
 }
 
-// canTake checks the rules common to payments and waivers.
-func (f *Fee) canTake(amount Money, verb string) error {
+// open checks that the fee takes payments and waivers at all.
+func (f *Fee) open(amount Money, verb string) error {
 	if f.Status == StatusClosed {
 		return f.errorf(ECLOSED, amount, "cannot %s %s: the fee is closed", verb, amount)
 	}
 	if f.Status == StatusInDispute {
 		return f.errorf(ESTATE, amount, "cannot %s %s: the fee is in dispute", verb, amount)
+	}
+	return nil
+}
+
+// canTake checks what a waiver must pass before the full-waive rule:
+// an open fee, the same currency, no more than the balance.
+func (f *Fee) canTake(amount Money, verb string) error {
+	if err := f.open(amount, verb); err != nil {
+		return err
 	}
 	if amount.Currency() != f.Balance.Currency() {
 		return &Error{Code: ECURRENCY, Fee: f.ID, Amount: amount, Balance: f.Balance,

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/reconcile"
 )
 
@@ -64,7 +65,7 @@ func TestSharedTransactionID(t *testing.T) {
 	if pr.Records != 2 || !pr.Total.Equal(usd("24.00")) || len(pr.Rejected) != 2 {
 		t.Fatalf("payments = %+v", pr)
 	}
-	if r := pr.Rejected[0]; !strings.Contains(r.Reason, "nothing left") {
+	if r := pr.Rejected[0]; r.Code != fees.ECLOSED {
 		t.Errorf("payment on the credited fee: %+v", r)
 	}
 	if r := pr.Rejected[1]; !strings.Contains(r.Reason, "3 charges") {
@@ -104,8 +105,8 @@ func TestPaymentForwardedBeforeChargeKeys(t *testing.T) {
 	if _, err := e.jobs(nil).Charges(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.journal.DB().ExecContext(t.Context(), `INSERT INTO records(kind, key, outcome, ref, amount, currency, created_at, updated_at)
-		VALUES ('payment', 'R1/T1', 'forwarded', 'T1/OVERDUEFINE', 500, 'USD', '', '')`); err != nil {
+	if err := e.journal.Put(t.Context(), reconcile.Record{Kind: reconcile.KindPayment, Key: "R1/T1",
+		Outcome: reconcile.OutcomeForwarded, Ref: "T1/OVERDUEFINE", Amount: usd("5.00")}); err != nil {
 		t.Fatal(err)
 	}
 	e.put(e.bursar, "outbound/pay.csv", "R1|T1|S001|5.00|ESERVICES|CREDIT_CARD|OVERDUEFINE", "end|1")

@@ -39,7 +39,7 @@ func TestCreditsLinkEachCreditToItsCharge(t *testing.T) {
 	if len(res.Rejected) != 2 {
 		t.Fatalf("rejected = %+v", res.Rejected)
 	}
-	if r := res.Rejected[0]; r.Key != "X78/OVERDUEFINE" || !strings.Contains(r.Reason, "R5") || !strings.Contains(r.Reason, "cashier") {
+	if r := res.Rejected[0]; r.Key != "X78/OVERDUEFINE" || r.Code != fees.EPARTIALWAIVE || !strings.Contains(r.Reason, "R5") || !strings.Contains(r.Reason, "cashier") {
 		t.Errorf("partial waiver rejection = %+v", r)
 	}
 	if r := res.Rejected[1]; r.Key != "X79/OVERDUEFINE" || !strings.Contains(r.Reason, "unlinked") {
@@ -52,7 +52,7 @@ func TestCreditsLinkEachCreditToItsCharge(t *testing.T) {
 	// A payment on the credited charge now finds nothing left.
 	e.put(e.bursar, "outbound/pay-2.csv", "R9|T2|S001|15.00|ESERVICES|CREDIT_CARD", "end|1")
 	pr, err := e.jobs(nil).Payments(t.Context())
-	if err != nil || len(pr.Rejected) != 1 || !strings.Contains(pr.Rejected[0].Reason, "nothing left") {
+	if err != nil || len(pr.Rejected) != 1 || pr.Rejected[0].Code != fees.ECLOSED {
 		t.Errorf("payment on a credited charge = %+v, %v", pr, err)
 	}
 }

@@ -60,7 +60,7 @@
 //
 // # Locks
 //
-// Each job takes a lease in the journal ([Journal.Lock]) for
+// Each job takes a lease in the journal ([Store].Lock) for
 // [Options].LockTTL, so that two runs of one job never overlap. The lease
 // names its owner's host and process id: a run that finds the lease of a
 // process on the same host that no longer runs (it was killed) takes it
@@ -82,9 +82,14 @@
 //
 // # Journal
 //
-// [Journal] is a SQLite database (pure Go, WAL) with the tables files,
-// records and locks; see its documentation for the columns. An operator
-// can read it with the sqlite3 command, for example:
-//
-//	sqlite3 journal.db "SELECT kind, key, reason FROM records WHERE outcome = 'rejected'"
+// The jobs keep their memory in a [Store]: every file seen, every record
+// key and its outcome, the webhook events and the locks. Package
+// [github.com/feebridge/feebridge/reconcile/journal] owns it and every
+// SQL statement: [journal.Open] opens the SQLite journal (pure Go, WAL)
+// that an operator can read with the sqlite3 command (see its package
+// documentation), and [journal.OpenMemory] one in memory that leaves
+// nothing behind. A file job decides each file through one
+// [journal.View], batched: the records of a batch are read and written
+// in a few statements, inside the file's one transaction. Package
+// journaltest is the conformance suite any other Store must pass.
 package reconcile

@@ -36,8 +36,8 @@ func (j *Jobs) LoanReturned(ctx context.Context, ev LoanEvent) error {
 	if ev.Type != EventLoanReturned {
 		return nil
 	}
-	if j.deps.Alma == nil {
-		return errors.New("reconcile: lost returns: no Alma API configured")
+	if err := j.missing[JobLostReturns]; err != nil {
+		return err
 	}
 	if ev.ID == "" {
 		return fmt.Errorf("reconcile: lost returns: event without an id (loan %s)", ev.LoanID)
@@ -65,40 +65,74 @@ func (j *Jobs) LoanReturned(ctx context.Context, ev LoanEvent) error {
 	if err != nil {
 		rec.Outcome, rec.Reason = OutcomeFailed, err.Error()
 	}
-	if perr := putRecord(ctx, jr.db, rec, j.opts.Now()); perr != nil && err == nil {
+	rec.Updated = j.opts.Now()
+	if perr := jr.Put(ctx, rec); perr != nil && err == nil {
 		return perr
 	}
 	if err != nil {
 		j.log.LogAttrs(ctx, slog.LevelWarn, "reconcile: lost return failed", slog.String("event", ev.ID),
-			slog.String("user", j.mask(ev.UserID)), slog.String("error", err.Error()))
+			slog.String("user", j.logID(ev.UserID)), slog.String("error", err.Error()))
 		return fmt.Errorf("%w: event %s: %w", ErrRedeliver, ev.ID, err)
 	}
 	return nil
 }
 
+// loanReturned handles the return of ev's loan: it waives the lost-item
+// fees of the loan's item and lifts the student's fee blocks, unless the
+// student still owes for another lost item.
 func (j *Jobs) loanReturned(ctx context.Context, ev LoanEvent) error {
-	api := j.deps.Alma
-	loan, err := api.GetLoan(ctx, ev.UserID, ev.LoanID)
+	loan, err := j.deps.Alma.GetLoan(ctx, ev.UserID, ev.LoanID)
 	if err != nil {
 		return fmt.Errorf("loan %s: %w", ev.LoanID, err)
 	}
 	if !loan.Returned {
 		return fmt.Errorf("loan %s of item %s is not returned yet", ev.LoanID, loan.ItemBarcode)
 	}
-	barcode := loan.ItemBarcode
-	if barcode == "" {
-		barcode = ev.ItemBarcode
+	if loan.ItemBarcode == "" {
+		loan.ItemBarcode = ev.ItemBarcode
 	}
-	user := loan.UserID
-	if user == "" {
-		user = ev.UserID
+	if loan.UserID == "" {
+		loan.UserID = ev.UserID
 	}
-	open, err := api.ListFees(ctx, user, fees.StatusActive, fees.StatusTransferred)
+	waived, owed, err := j.waiveLost(ctx, ev, loan.UserID, loan.ItemBarcode)
 	if err != nil {
-		return fmt.Errorf("fees of the user: %w", err)
+		return err
 	}
-	waived := 0
-	owed := false // a lost-item fee of the student stays open: the blocks stay
+	if waived == 0 {
+		// A redelivery after a crash: the fees may be closed by now.
+		if waived, err = j.deps.Journal.Waived(ctx, ev.ID); err != nil {
+			return err
+		}
+	}
+	if j.opts.DryRun || waived == 0 {
+		// Nothing was waived for this return: the user's blocks, if any,
+		// are for other fees and stay.
+		return nil
+	}
+	// The blocks stay while the student still owes for another lost item.
+	if owed {
+		j.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: blocks kept: another lost-item fee is open",
+			slog.String("event", ev.ID), slog.String("user", j.logID(loan.UserID)))
+		return nil
+	}
+	if err := j.run.hook(StepBlocks); err != nil {
+		return err
+	}
+	if err := j.deps.Alma.RemoveFeeBlocks(ctx, loan.UserID); err != nil {
+		return fmt.Errorf("remove fee blocks: %w", err)
+	}
+	return nil
+}
+
+// waiveLost waives the remaining balance of each open lost-item fee of the
+// student user for the item barcode, once per event ev, and returns how
+// many were waived (or had been, by an earlier delivery) and whether the
+// student still owes a lost-item fee (of another item, or one restored).
+func (j *Jobs) waiveLost(ctx context.Context, ev LoanEvent, user, barcode string) (waived int, owed bool, err error) {
+	open, err := j.deps.Alma.ListFees(ctx, user, fees.StatusActive, fees.StatusTransferred)
+	if err != nil {
+		return 0, false, fmt.Errorf("fees of the user: %w", err)
+	}
 	for _, f := range open {
 		if !slices.Contains(j.opts.LostTypes, f.Type) {
 			continue
@@ -109,7 +143,7 @@ func (j *Jobs) loanReturned(ctx context.Context, ev LoanEvent) error {
 		}
 		key := ev.ID + "/" + f.ID
 		if old, ok, err := j.deps.Journal.Get(ctx, KindWaiver, key); err != nil {
-			return err
+			return waived, owed, err
 		} else if ok && old.Outcome == OutcomeWaived {
 			// Waived by an earlier delivery; still open means someone
 			// restored it, and the student owes it again.
@@ -124,54 +158,34 @@ func (j *Jobs) loanReturned(ctx context.Context, ev LoanEvent) error {
 		if f.Status == fees.StatusClosed || !f.Balance.IsPositive() {
 			continue
 		}
-		if j.opts.DryRun {
-			waived++
-			continue
-		}
-		if err := j.hook(StepWaive); err != nil {
-			return err
-		}
-		after, err := api.Waive(ctx, user, f.ID, f.Balance, j.opts.WaiveReason, j.opts.WaiveComment)
-		if err != nil {
-			return fmt.Errorf("waive fee %s of %s: %w", f.ID, f.Balance, err)
+		if !j.opts.DryRun {
+			if err := j.waive(ctx, ev, key, user, barcode, f); err != nil {
+				return waived, owed, err
+			}
 		}
 		waived++
-		if err := putRecord(ctx, j.deps.Journal.db, Record{Kind: KindWaiver, Key: key, Outcome: OutcomeWaived,
-			UserID: user, FeeID: f.ID, FeeType: f.Type, Barcode: barcode, Amount: f.Balance,
-			Ref: waivedRef(f), Reason: j.opts.WaiveReason}, j.opts.Now()); err != nil {
-			return err
-		}
-		j.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: lost item returned, fee waived", slog.String("event", ev.ID),
-			slog.String("user", j.mask(user)), slog.String("fee", f.ID), slog.String("amount", f.Balance.String()),
-			slog.String("status_after", after.Status.String()))
 	}
-	if waived == 0 {
-		// A redelivery after a crash: the fees may be closed by now.
-		var n int
-		if err := j.deps.Journal.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM records
-			WHERE kind = 'waiver' AND outcome = 'waived' AND substr(key, 1, ?) = ?`,
-			len(ev.ID)+1, ev.ID+"/").Scan(&n); err != nil {
-			return err
-		}
-		waived = n
-	}
-	if j.opts.DryRun || waived == 0 {
-		// Nothing was waived for this return: the user's blocks, if any,
-		// are for other fees and stay.
-		return nil
-	}
-	// The blocks stay while the student still owes for another lost item.
-	if owed {
-		j.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: blocks kept: another lost-item fee is open",
-			slog.String("event", ev.ID), slog.String("user", j.mask(user)))
-		return nil
-	}
-	if err := j.hook(StepBlocks); err != nil {
+	return waived, owed, nil
+}
+
+// waive waives the remaining balance of the fee f and journals the
+// waiver under key.
+func (j *Jobs) waive(ctx context.Context, ev LoanEvent, key, user, barcode string, f fees.Fee) error {
+	if err := j.run.hook(StepWaive); err != nil {
 		return err
 	}
-	if err := api.RemoveFeeBlocks(ctx, user); err != nil {
-		return fmt.Errorf("remove fee blocks: %w", err)
+	after, err := j.deps.Alma.Waive(ctx, user, f.ID, f.Balance, j.opts.WaiveReason, j.opts.WaiveComment)
+	if err != nil {
+		return fmt.Errorf("waive fee %s of %s: %w", f.ID, f.Balance, err)
 	}
+	if err := j.deps.Journal.Put(ctx, Record{Kind: KindWaiver, Key: key, Outcome: OutcomeWaived,
+		UserID: user, FeeID: f.ID, FeeType: f.Type, Barcode: barcode, Amount: f.Balance,
+		Ref: waivedRef(f), Reason: j.opts.WaiveReason, Updated: j.opts.Now()}); err != nil {
+		return err
+	}
+	j.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: lost item returned, fee waived", slog.String("event", ev.ID),
+		slog.String("user", j.logID(user)), slog.String("fee", f.ID), slog.String("amount", f.Balance.String()),
+		slog.String("status_after", after.Status.String()))
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/reconcile/journal"
 )
 
 // Payments runs the payments job (F3): it claims each payment file in the
@@ -22,16 +23,16 @@ import (
 // payment whose key repeats an earlier line of the same file, under a key
 // of its own (the file and line), with the line it repeats.
 //
-// Payments are decided in batches (see [paymentView]): the journal is
-// read for a whole batch in a few queries and written once per batch,
-// within the file's one transaction, so the cost per payment stays flat as
-// the journal grows.
+// Payments are decided in batches over the journal's view of the file
+// (journal.View): the journal is read for a whole batch in a few queries
+// and written once per batch, within the file's one transaction, so the
+// cost per payment stays flat as the journal grows.
 func (j *Jobs) Payments(ctx context.Context) (RunResult, error) {
-	if j.deps.Payments == nil || j.deps.Import == nil {
-		return RunResult{}, errors.New("reconcile: the payment and import formats are not configured")
+	if err := j.missing[JobPayments]; err != nil {
+		return RunResult{}, err
 	}
-	return j.runFiles(ctx, fileJob{
-		job: "payments", in: j.deps.Bursar, inDir: j.opts.Folders.Payments,
+	return j.run.files(ctx, fileJob{
+		job: JobPayments, in: j.deps.Bursar, inDir: j.opts.Folders.Payments,
 		out: j.deps.Library, outDir: j.opts.Folders.Imports,
 		outName: j.deps.Import.FileName,
 		decide:  j.decidePayments,
@@ -60,9 +61,8 @@ func (j *Jobs) decidePaymentsFrom(ctx context.Context, d *decision, rd PaymentRe
 	batches, stop := readAhead(paymentBatch, rd.Next)
 	defer stop()
 	w := j.deps.Import.NewImportWriter(d.out, d.asOf)
-	v := newPaymentView(d)
 	for batch := range batches {
-		if err := v.load(ctx, batch); err != nil {
+		if err := loadPayments(ctx, d, batch); err != nil {
 			return err
 		}
 		for _, it := range batch {
@@ -72,11 +72,11 @@ func (j *Jobs) decidePaymentsFrom(ctx context.Context, d *decision, rd PaymentRe
 			if it.err != nil {
 				return &fileError{fmt.Errorf("%s: %w", d.file.Name, it.err)}
 			}
-			if err := v.decide(ctx, it.item, w); err != nil {
+			if err := decidePayment(ctx, d, it.item, w); err != nil {
 				return err
 			}
 		}
-		if err := v.flush(ctx); err != nil {
+		if err := d.view.Flush(ctx); err != nil {
 			return err
 		}
 	}
@@ -84,6 +84,27 @@ func (j *Jobs) decidePaymentsFrom(ctx context.Context, d *decision, rd PaymentRe
 		return fmt.Errorf("reconcile: write import file for %s: %w", d.file.Name, err)
 	}
 	return nil
+}
+
+// loadPayments reads into the view what deciding batch needs: the
+// payment records under its keys, and the charges it pays.
+func loadPayments(ctx context.Context, d *decision, batch []ahead[PaymentRecord]) error {
+	var keys []string
+	var charges []journal.ChargeRef
+	for _, it := range batch {
+		if it.err != nil {
+			continue
+		}
+		key, legacy := d.paymentKeys(it.item)
+		keys = append(keys, key)
+		if legacy != "" {
+			keys = append(keys, legacy)
+		}
+		if p := it.item.Payment; it.item.Err == nil && p.TransactionID != "" {
+			charges = append(charges, journal.ChargeRef{TxID: p.TransactionID, Type: it.item.FeeType})
+		}
+	}
+	return d.view.Load(ctx, KindPayment, keys, charges)
 }
 
 // paymentKeys returns the journal key of the payment rec and, for a
@@ -101,10 +122,9 @@ func (d *decision) paymentKeys(rec PaymentRecord) (key, legacy string) {
 	return key, legacy
 }
 
-// decide decides one payment against the view: forwarded into the import
-// file, held with a reason, or skipped as already forwarded.
-func (v *paymentView) decide(ctx context.Context, rec PaymentRecord, w ImportWriter) error {
-	d := v.d
+// decidePayment decides one payment: forwarded into the import file, held
+// with a reason, or skipped as already forwarded.
+func decidePayment(ctx context.Context, d *decision, rec PaymentRecord, w ImportWriter) error {
 	p := rec.Payment
 	key, legacy := d.paymentKeys(rec)
 	r := Record{Kind: KindPayment, Key: key, UserID: p.UserID, Ref: p.TransactionID, Amount: p.Amount,
@@ -112,50 +132,66 @@ func (v *paymentView) decide(ctx context.Context, rec PaymentRecord, w ImportWri
 	if p.Channel != 0 {
 		r.Channel = p.Channel.String()
 	}
-	held := func(reason string) error {
-		r.Reason = reason
-		if b, err := json.Marshal(heldPayment{rec.Payment, rec.FeeType}); err == nil {
-			r.Payload = string(b)
-		}
-		return v.reject(ctx, r)
-	}
 	if rec.Err != nil {
 		// Held under a key of its own, as unreadable export records are;
 		// it needs a corrected file, not a re-drive.
-		r.Reason = rec.Err.Error()
-		return v.reject(ctx, r)
+		return d.reject(ctx, refused(r, rec.Err))
 	}
-	old, ok, err := v.record(ctx, key)
+	if done, err := repeated(ctx, d, &r, key, legacy); done || err != nil {
+		return err
+	}
+	held := func(refusal error) error {
+		r = refused(r, refusal)
+		if b, err := json.Marshal(heldPayment{rec.Payment, rec.FeeType}); err == nil {
+			r.Payload = string(b)
+		}
+		return d.reject(ctx, r)
+	}
+	charge, refusal, err := checkPayment(ctx, d, p, rec.FeeType, key)
 	if err != nil {
 		return err
 	}
+	if refusal != nil {
+		return held(refusal)
+	}
+	return forward(ctx, d, r, p, charge, w, held)
+}
+
+// repeated handles the payment r (key, and legacy: see paymentKeys) when
+// the journal knows its key: a payment that repeats an earlier line of
+// this file is held under its own line, one forwarded through another
+// file is skipped. done reports that r was handled so.
+func repeated(ctx context.Context, d *decision, r *Record, key, legacy string) (done bool, err error) {
+	old, ok, err := d.view.Record(ctx, KindPayment, key)
+	if err != nil {
+		return true, err
+	}
 	switch {
-	case ok && old.FileID == d.file.ID && old.Line != rec.Line:
+	case ok && old.FileID == d.file.ID && old.Line != r.Line:
 		// The same payment twice in one file: the first is decided, this
 		// one is held for a person to look at, under its own line.
-		r.Key = d.lineKey(rec.Line)
+		r.Key = d.lineKey(r.Line)
 		r.Reason = fmt.Sprintf("payment %s repeats line %d of this file", key, old.Line)
-		return v.reject(ctx, r)
-	case ok && old.Outcome == OutcomeForwarded && !d.same(old, rec.Line):
+		return true, d.reject(ctx, *r)
+	case ok && old.Outcome == OutcomeForwarded && !d.same(old, r.Line):
 		// Forwarded through another file: a duplicate, skipped before it is
 		// judged against a balance it already lowered.
 		d.result.Skipped++
-		return nil
+		return true, nil
 	case !ok && legacy != "":
-		if old, ok, err := v.record(ctx, legacy); err != nil {
-			return err
+		if old, ok, err := d.view.Record(ctx, KindPayment, legacy); err != nil {
+			return true, err
 		} else if ok && old.Outcome == OutcomeForwarded {
 			d.result.Skipped++
-			return nil
+			return true, nil
 		}
 	}
-	charge, reason, err := v.check(ctx, p, rec.FeeType, key)
-	if err != nil {
-		return err
-	}
-	if reason != "" {
-		return held(reason)
-	}
+	return false, nil
+}
+
+// forward claims the payment r for the charge it pays and writes it to
+// the import file; a payment the writer refuses is held.
+func forward(ctx context.Context, d *decision, r Record, p fees.Payment, charge Record, w ImportWriter, held func(error) error) error {
 	r.Ref, r.FeeID, r.FeeType, r.Barcode = charge.Key, charge.FeeID, charge.FeeType, charge.Barcode
 	if r.UserID == "" {
 		r.UserID = charge.UserID
@@ -165,13 +201,13 @@ func (v *paymentView) decide(ctx context.Context, rec PaymentRecord, w ImportWri
 	}
 	p.FeeID = charge.FeeID
 	r.Outcome = OutcomeForwarded
-	if ok, err := v.claim(ctx, r); err != nil || !ok {
+	if ok, err := d.claim(ctx, r); err != nil || !ok {
 		return err
 	}
 	c := Charge{TransactionID: chargeTxID(charge), FeeID: charge.FeeID, UserID: charge.UserID, Type: charge.FeeType,
 		Barcode: charge.Barcode, Amount: charge.Amount}
 	if err := w.Write(p, c); errors.Is(err, ErrReject) {
-		return held(err.Error())
+		return held(err)
 	} else if err != nil {
 		return fmt.Errorf("reconcile: write import file for %s: %w", d.file.Name, err)
 	}
@@ -179,48 +215,36 @@ func (v *paymentView) decide(ctx context.Context, rec PaymentRecord, w ImportWri
 	return nil
 }
 
-// check applies R4 against the journal's view of the charge and returns
-// the reason to hold the payment, or "".
-func (v *paymentView) check(ctx context.Context, p fees.Payment, typ fees.Type, key string) (Record, string, error) {
+// checkPayment finds the charge p pays in the view and applies R4 to it
+// (fees.CheckPayment against what the bursar still holds of it). refusal
+// is the reason to hold the payment, nil when it may be forwarded; err is
+// a failure of the journal.
+func checkPayment(ctx context.Context, d *decision, p fees.Payment, typ fees.Type, key string) (charge Record, refusal, err error) {
 	if err := p.Validate(); err != nil {
-		return Record{}, err.Error(), nil
+		return Record{}, err, nil
 	}
 	if p.TransactionID == "" {
-		return Record{}, fees.Errorf(fees.ENOTFOUND, "payment %s has no reference", key).Error(), nil
+		return Record{}, fees.Errorf(fees.ENOTFOUND, "payment %s has no reference", key), nil
 	}
-	charge, left, ok, shared, err := v.findCharge(ctx, p.TransactionID, typ, key)
+	charge, left, ok, shared, err := d.view.Find(ctx, p.TransactionID, typ, Record{Kind: KindPayment, Key: key})
 	if err != nil {
-		return Record{}, "", err
+		return Record{}, nil, err
 	}
 	if shared > 0 {
 		return Record{}, fees.Errorf(fees.ENOTFOUND, "payment %s: reference %s was sent as %d charges of different fee types and the payment does not say which it pays",
-			key, p.TransactionID, shared).Error(), nil
+			key, p.TransactionID, shared), nil
 	}
 	if !ok {
 		what := "reference " + p.TransactionID
 		if typ != "" {
 			what += " with fee type " + string(typ)
 		}
-		return Record{}, fees.Errorf(fees.ENOTFOUND, "payment %s: %s is not a charge that was sent",
-			key, what).Error(), nil
+		return Record{}, fees.Errorf(fees.ENOTFOUND, "payment %s: %s is not a charge that was sent", key, what), nil
 	}
 	if p.UserID != "" && charge.UserID != "" && p.UserID != charge.UserID {
 		return charge, fees.Errorf(fees.EINVALID, "payment %s: reference %s belongs to another student",
-			key, p.TransactionID).Error(), nil
+			key, p.TransactionID), nil
 	}
-	cmp, err := p.Amount.Cmp(left)
-	switch {
-	case err != nil:
-		return charge, err.Error(), nil
-	case !left.IsPositive():
-		return charge, fees.Errorf(fees.ECLOSED, "fee %s: payment %s of %s on a charge with nothing left to pay",
-			charge.FeeID, key, p.Amount).Error(), nil
-	case cmp > 0:
-		return charge, fees.Errorf(fees.EOVERPAY, "fee %s: payment %s of %s is above the remaining %s",
-			charge.FeeID, key, p.Amount, left).Error(), nil
-	case cmp < 0 && p.Channel == fees.ChannelEServices:
-		return charge, fees.Errorf(fees.EPARTIALESERVICES, "fee %s: eServices payment %s of %s does not pay the whole %s",
-			charge.FeeID, key, p.Amount, left).Error(), nil
-	}
-	return charge, "", nil
+	p.Key, p.FeeID = key, charge.FeeID
+	return charge, fees.CheckPayment(p, left), nil
 }

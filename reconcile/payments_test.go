@@ -53,12 +53,20 @@ func TestPaymentsCheckEachPaymentAgainstWhatWasSent(t *testing.T) {
 	if diff := cmp.Diff([]string{sha + ":2", "R2/T1", "R3/T2", "R5/T9", sha + ":7"}, got); diff != "" || len(sha) != 16 {
 		t.Errorf("rejected (-want +got):\n%s", diff)
 	}
-	codes := map[string]string{sha + ":2": "payment R1/T1 repeats line 1 of this file",
-		"R2/T1": "above the remaining 70.00 USD", "R3/T2": "does not pay the whole 15.00 USD", "R5/T9": "not a charge that was sent"}
+	codes := map[string]string{sha + ":2": "", "R2/T1": fees.EOVERPAY, "R3/T2": fees.EPARTIALESERVICES, "R5/T9": fees.ENOTFOUND}
 	for _, r := range res.Rejected {
-		if want, ok := codes[r.Key]; ok && !strings.Contains(r.Reason, want) {
-			t.Errorf("%s: reason %q does not say %q", r.Key, r.Reason, want)
+		if want, ok := codes[r.Key]; ok && r.Code != want {
+			t.Errorf("%s: code %q (%s), want %q", r.Key, r.Code, r.Reason, want)
 		}
+	}
+	if r, _, _ := e.journal.Get(t.Context(), reconcile.KindPayment, "R2/T1"); r.Code != fees.EOVERPAY || !strings.Contains(r.Reason, "70.00 USD") {
+		t.Errorf("journal keeps R2/T1 as %+v, want code %s", r, fees.EOVERPAY)
+	}
+	var csv strings.Builder
+	if rep, err := e.jobs(nil).BuildReport(t.Context(), e.now); err != nil || rep.WriteCSV(&csv) != nil {
+		t.Fatal(err)
+	} else if !strings.Contains(csv.String(), ",overpayment: fee ") {
+		t.Errorf("the report does not show the code of the overpayment:\n%s", csv.String())
 	}
 	lib := files(t, e.library)
 	want := "P|T1|S001|F1|50.00|CASHIER\nP|T3|S002|F3|0.82|ESERVICES\n"

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -57,8 +58,8 @@ func (r Reconciliation) Agree() bool { return len(r.Disagreements) == 0 }
 // students' ids.
 func (j *Jobs) Reconcile(ctx context.Context, balances BursarBalances) (Reconciliation, error) {
 	var res Reconciliation
-	if j.deps.Alma == nil {
-		return res, fmt.Errorf("reconcile: no Alma API configured")
+	if err := j.missing[JobReconcile]; err != nil {
+		return res, err
 	}
 	users, quiet, err := j.activeStudents(ctx, false)
 	if err != nil {
@@ -104,7 +105,7 @@ func (j *Jobs) Reconcile(ctx context.Context, balances BursarBalances) (Reconcil
 // student's total, when hasStated.
 func (j *Jobs) reconcileStudent(ctx context.Context, u string, stated fees.Money, hasStated bool) (Reconciliation, error) {
 	var res Reconciliation
-	charges, err := j.chargesHeld(ctx, u)
+	charges, err := j.deps.Journal.Outstanding(ctx, u)
 	if err != nil {
 		return res, err
 	}
@@ -120,7 +121,7 @@ func (j *Jobs) reconcileStudent(ctx context.Context, u string, stated fees.Money
 	}
 	var total fees.Money
 	for _, ch := range charges {
-		c, held := ch.rec, ch.held
+		c, held := ch.Charge, ch.Left
 		res.Fees++
 		total = addMoney(total, held)
 		f, ok := byTx[c.Key]
@@ -159,40 +160,6 @@ func (j *Jobs) reconcileStudent(ctx context.Context, u string, stated fees.Money
 	return res, nil
 }
 
-// heldCharge is a charge sent to the bursar and what the bursar still
-// holds of it.
-type heldCharge struct {
-	rec  Record
-	held fees.Money
-}
-
-// chargesHeld returns the charges sent for student u, in key order, each
-// with what the bursar still holds of it (see [outstanding]), in one query.
-func (j *Jobs) chargesHeld(ctx context.Context, u string) ([]heldCharge, error) {
-	// "p.ref != ''" lets SQLite use the partial index records_ref.
-	rows, err := j.deps.Journal.db.QueryContext(ctx, `SELECT c.key, c.fee_id, c.fee_type, c.amount, c.currency,
-		(SELECT COALESCE(SUM(p.amount), 0) FROM records p
-			WHERE p.ref = c.key AND p.ref != '' AND p.outcome IN ('forwarded', 'credited') AND p.currency = c.currency)
-		FROM records c WHERE c.kind = 'charge' AND c.outcome = 'charged' AND c.user_id = ? ORDER BY c.key`, u)
-	if err != nil {
-		return nil, fmt.Errorf("reconcile: journal: %w", err)
-	}
-	defer rows.Close()
-	var out []heldCharge
-	for rows.Next() {
-		c := heldCharge{rec: Record{Kind: KindCharge, Outcome: OutcomeCharged, UserID: u}}
-		var typ, cur string
-		var amount, taken int64
-		if err := rows.Scan(&c.rec.Key, &c.rec.FeeID, &typ, &amount, &cur, &taken); err != nil {
-			return nil, fmt.Errorf("reconcile: journal: %w", err)
-		}
-		c.rec.FeeType, c.rec.Amount = fees.Type(typ), amountOf(amount, cur)
-		c.held = amountOf(amount-taken, cur)
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}
-
 // activeStudents returns, sorted, the students with charges sent to the
 // bursar that are active (the bursar still holds something of one of
 // them, or one of them, or a payment, credit or waiver of it, changed in
@@ -200,46 +167,11 @@ func (j *Jobs) chargesHeld(ctx context.Context, u string) ([]heldCharge, error) 
 // students of lost returns handled in that time (webhook events and
 // waivers) are active too, charged or not.
 func (j *Jobs) activeStudents(ctx context.Context, returns bool) (active, quiet []string, err error) {
-	since := "" // every time is after it: all are active
+	var since time.Time // zero: all are active
 	if j.opts.QuietAfter > 0 {
-		since = formatTime(j.opts.Now().Add(-j.opts.QuietAfter))
+		since = j.opts.Now().Add(-j.opts.QuietAfter)
 	}
-	// "p.ref != ''" lets SQLite use the partial index records_ref.
-	rows, err := j.deps.Journal.db.QueryContext(ctx, `SELECT c.user_id, MAX(c.updated_at >= ?
-			OR c.amount != (SELECT COALESCE(SUM(p.amount), 0) FROM records p
-				WHERE p.ref = c.key AND p.ref != '' AND p.outcome IN ('forwarded', 'credited') AND p.currency = c.currency)
-			OR EXISTS (SELECT 1 FROM records p WHERE p.ref = c.key AND p.ref != '' AND p.updated_at >= ?))
-		FROM records c WHERE c.kind = 'charge' AND c.outcome = 'charged' AND c.user_id != ''
-		GROUP BY c.user_id
-		UNION ALL SELECT r.user_id, 1 FROM records r
-		WHERE ? AND r.kind IN ('event', 'waiver') AND r.user_id != '' AND r.updated_at >= ?`,
-		since, since, returns, since)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reconcile: journal: %w", err)
-	}
-	defer rows.Close()
-	on := map[string]bool{}
-	for rows.Next() {
-		var u string
-		var a bool
-		if err := rows.Scan(&u, &a); err != nil {
-			return nil, nil, fmt.Errorf("reconcile: journal: %w", err)
-		}
-		on[u] = on[u] || a
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("reconcile: journal: %w", err)
-	}
-	for u, a := range on {
-		if a {
-			active = append(active, u)
-		} else {
-			quiet = append(quiet, u)
-		}
-	}
-	slices.Sort(active)
-	slices.Sort(quiet)
-	return active, quiet, nil
+	return j.deps.Journal.Students(ctx, since, returns)
 }
 
 // forEachStudent calls fn for each of users, [Options].AlmaWorkers at a

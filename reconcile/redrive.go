@@ -20,40 +20,17 @@ import (
 // held for being unreadable (no fee in them) stay held: they need a
 // corrected file.
 func (j *Jobs) Redrive(ctx context.Context, kind string) (RunResult, error) {
-	fj := fileJob{job: "redrive-" + kind}
-	switch kind {
-	case KindCharge, KindCredit:
-		if err := j.needExport(); err != nil {
-			return RunResult{}, err
-		}
-		fj.out, fj.outDir = j.deps.Bursar, j.opts.Folders.Charges
-		prefix := j.opts.ChargePrefix
-		if kind == KindCredit {
-			prefix = j.opts.CreditPrefix
-		}
-		fj.outName = func(sha string) string { return prefix + "redrive-" + sha[:16] + j.opts.ChargeExt }
-		fj.decide = j.decideHeldExports
-	case KindPayment:
-		if j.deps.Payments == nil || j.deps.Import == nil {
-			return RunResult{}, fmt.Errorf("reconcile: the payment and import formats are not configured")
-		}
-		fj.out, fj.outDir = j.deps.Library, j.opts.Folders.Imports
-		fj.outName = j.deps.Import.FileName
-		fj.decide = j.decideHeldPayments
-	default:
-		return RunResult{}, fmt.Errorf("reconcile: cannot re-drive records of kind %q", kind)
+	fj, err := j.redriveJob(kind)
+	if err != nil {
+		return RunResult{}, err
 	}
-	if fj.out == nil {
-		return RunResult{}, fmt.Errorf("reconcile: %s: the file drops are not configured", fj.job)
-	}
-	release, err := j.lock(ctx, fj.job)
+	release, err := j.run.lock(ctx, fj.job)
 	if err != nil {
 		return RunResult{}, err
 	}
 	defer release()
-	j.removeStaleTemps(ctx)
+	j.run.removeStaleTemps(ctx)
 
-	noop := func() error { return nil }
 	// A re-drive that stopped after its decision was journaled is finished
 	// first, from the input it kept.
 	files, err := j.deps.Journal.Files(ctx, fj.job)
@@ -66,20 +43,15 @@ func (j *Jobs) Redrive(ctx context.Context, kind string) (RunResult, error) {
 			continue
 		}
 		fj.input = f.Input
-		r, err := j.process(ctx, fj, f.Name, f.SHA256, strings.NewReader(f.Input), noop, func(string) error { return nil })
+		r, err := j.run.process(ctx, fj, f.Name, f.SHA256, strings.NewReader(f.Input), noop, func(string) error { return nil })
 		res.add(r)
 		if err != nil {
 			return res, err
 		}
 	}
-
-	held, err := queryRecords(ctx, j.deps.Journal.db,
-		`WHERE r.kind = ? AND r.outcome = 'rejected' AND r.payload != '' ORDER BY r.key`, kind)
-	if err != nil {
-		return RunResult{}, err
-	}
-	if len(held) == 0 {
-		return res, nil
+	held, err := j.deps.Journal.Held(ctx, kind)
+	if err != nil || len(held) == 0 {
+		return res, err
 	}
 	// The input of a re-drive is the list of held records with their
 	// reasons; its hash names the output, so a rerun after a crash
@@ -91,9 +63,39 @@ func (j *Jobs) Redrive(ctx context.Context, kind string) (RunResult, error) {
 	h := sha256.Sum256([]byte(b.String()))
 	sha := hex.EncodeToString(h[:])
 	fj.input = b.String()
-	r, err := j.process(ctx, fj, "redrive-"+kind+"-"+sha[:16], sha, strings.NewReader(fj.input), noop, func(string) error { return nil })
+	r, err := j.run.process(ctx, fj, "redrive-"+kind+"-"+sha[:16], sha, strings.NewReader(fj.input), noop, func(string) error { return nil })
 	res.add(r)
 	return res, err
+}
+
+func noop() error { return nil }
+
+// redriveJob is the file job that re-drives the held records of kind.
+func (j *Jobs) redriveJob(kind string) (fileJob, error) {
+	fj := fileJob{job: "redrive-" + kind}
+	switch kind {
+	case KindCharge, KindCredit:
+		if err := j.missing[fj.job]; err != nil {
+			return fj, err
+		}
+		fj.out, fj.outDir = j.deps.Bursar, j.opts.Folders.Charges
+		prefix := j.opts.ChargePrefix
+		if kind == KindCredit {
+			prefix = j.opts.CreditPrefix
+		}
+		fj.outName = func(sha string) string { return prefix + "redrive-" + sha[:16] + j.opts.ChargeExt }
+		fj.decide = j.decideHeldExports
+	case KindPayment:
+		if err := j.missing[fj.job]; err != nil {
+			return fj, err
+		}
+		fj.out, fj.outDir = j.deps.Library, j.opts.Folders.Imports
+		fj.outName = j.deps.Import.FileName
+		fj.decide = j.decideHeldPayments
+	default:
+		return fj, fmt.Errorf("reconcile: cannot re-drive records of kind %q", kind)
+	}
+	return fj, nil
 }
 
 // heldLines reads what Redrive wrote: key, file, line and payload per line.

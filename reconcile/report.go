@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/reconcile/journal"
 )
 
 // Report is the daily exceptions report (F6): what staff must look at.
@@ -91,8 +91,7 @@ func (j *Jobs) BuildReport(ctx context.Context, at time.Time) (Report, error) {
 			rep.Held = append(rep.Held, r)
 		}
 	}
-	unpublished, err := queryRecords(ctx, jr.db, `JOIN files o ON o.id = r.file_id
-		WHERE r.kind = 'charge' AND r.outcome = 'charged' AND o.status NOT IN ('published', 'done') ORDER BY r.key`)
+	unpublished, err := jr.Unpublished(ctx)
 	if err != nil {
 		return rep, err
 	}
@@ -126,32 +125,23 @@ func (j *Jobs) BuildReport(ctx context.Context, at time.Time) (Report, error) {
 
 func (j *Jobs) totals(ctx context.Context, from, to time.Time) (Totals, error) {
 	t := Totals{Paid: map[string]fees.Money{}}
-	rows, err := j.deps.Journal.db.QueryContext(ctx, `SELECT kind, outcome, channel, currency, SUM(amount) FROM records
-		WHERE updated_at >= ? AND updated_at < ? AND currency != '' AND outcome IN ('charged', 'credited', 'forwarded', 'waived')
-		GROUP BY kind, outcome, channel, currency ORDER BY kind, channel`, formatTime(from), formatTime(to))
+	sums, err := j.deps.Journal.Totals(ctx, from, to)
 	if err != nil {
 		return t, fmt.Errorf("reconcile: report totals: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var kind, outcome, channel, cur string
-		var sum int64
-		if err := rows.Scan(&kind, &outcome, &channel, &cur, &sum); err != nil {
-			return t, err
-		}
-		m := fees.FromMinor(sum, fees.Currency(cur))
-		switch outcome {
+	for _, s := range sums {
+		switch s.Outcome {
 		case OutcomeCharged:
-			t.Charged = addMoney(t.Charged, m)
+			t.Charged = addMoney(t.Charged, s.Amount)
 		case OutcomeCredited:
-			t.Credited = addMoney(t.Credited, m)
+			t.Credited = addMoney(t.Credited, s.Amount)
 		case OutcomeWaived:
-			t.Waived = addMoney(t.Waived, m)
+			t.Waived = addMoney(t.Waived, s.Amount)
 		case OutcomeForwarded:
-			t.Paid[channel] = addMoney(t.Paid[channel], m)
+			t.Paid[s.Channel] = addMoney(t.Paid[s.Channel], s.Amount)
 		}
 	}
-	return t, rows.Err()
+	return t, nil
 }
 
 // returnedWithFees lists the lost-item fees that still have a balance while
@@ -212,35 +202,40 @@ func (j *Jobs) returnedWithFees(ctx context.Context) ([]fees.Fee, error) {
 // is marked so in the journal (seen_at, but not in a dry run), and is not
 // asked about again until another payment is forwarded for it.
 func (j *Jobs) paymentsNotInAlma(ctx context.Context, at time.Time) ([]PendingPayment, error) {
-	cutoff := formatTime(at.Add(-j.opts.PaymentDelay))
-	// A payment's updated_at is when it was forwarded (decided into an
-	// import file), also for one held first and re-driven later.
-	rows, err := j.deps.Journal.db.QueryContext(ctx, `SELECT p.ref, c.fee_type, c.user_id, c.fee_id, p.currency, SUM(p.amount), MIN(p.updated_at)
-		FROM records p JOIN records c ON c.kind = 'charge' AND c.key = p.ref
-		WHERE p.kind = 'payment' AND p.outcome = 'forwarded' AND p.updated_at <= ?
-		GROUP BY p.ref, c.fee_type, c.user_id, c.fee_id, p.currency HAVING MAX(p.seen_at = '') = 1 ORDER BY p.ref`, cutoff)
+	cutoff := at.Add(-j.opts.PaymentDelay)
+	unseen, err := j.deps.Journal.Unseen(ctx, cutoff)
 	if err != nil {
 		return nil, fmt.Errorf("reconcile: report: %w", err)
 	}
-	var pend []PendingPayment
-	var types []fees.Type
-	var refs []string
-	for rows.Next() {
-		var p PendingPayment
-		var ref, typ, cur, since string
-		var sum int64
-		if err := rows.Scan(&ref, &typ, &p.UserID, &p.FeeID, &cur, &sum, &since); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		p.TransactionID = chargeTxID(Record{Key: ref, FeeType: fees.Type(typ)})
-		types = append(types, fees.Type(typ))
-		refs = append(refs, ref)
-		p.Forwarded, p.Since = fees.FromMinor(sum, fees.Currency(cur)), parseTime(since)
-		pend = append(pend, p)
+	pend := make([]PendingPayment, len(unseen))
+	for i, u := range unseen {
+		pend[i] = PendingPayment{UserID: u.Charge.UserID, FeeID: u.Charge.FeeID, TransactionID: chargeTxID(u.Charge),
+			Forwarded: u.Amount, Since: u.Since}
 	}
-	rows.Close()
-	// One call per student, for all of the student's fees with payments.
+	late, err := j.lateInAlma(ctx, unseen, pend)
+	if err != nil {
+		return nil, err
+	}
+	var out []PendingPayment
+	var seen []string
+	for i, p := range pend {
+		if late[i] {
+			out = append(out, p)
+		} else {
+			seen = append(seen, unseen[i].Charge.Key)
+		}
+	}
+	if j.opts.DryRun {
+		return out, nil
+	}
+	return out, j.deps.Journal.MarkSeen(ctx, seen, cutoff)
+}
+
+// lateInAlma asks Alma, one call per student, what it shows paid of each
+// fee of pend (the payments forwarded for the charges of unseen), sets it
+// in pend, and reports for each whether Alma shows less than was
+// forwarded.
+func (j *Jobs) lateInAlma(ctx context.Context, unseen []journal.Forwarded, pend []PendingPayment) ([]bool, error) {
 	var users []string
 	byUser := map[string][]int{}
 	for i, p := range pend {
@@ -250,14 +245,14 @@ func (j *Jobs) paymentsNotInAlma(ctx context.Context, at time.Time) ([]PendingPa
 		byUser[p.UserID] = append(byUser[p.UserID], i)
 	}
 	late := make([]bool, len(pend))
-	err = j.forEachStudent(ctx, users, func(ctx context.Context, _ int, u string) error {
+	err := j.forEachStudent(ctx, users, func(ctx context.Context, _ int, u string) error {
 		all, err := j.deps.Alma.ListFees(ctx, u)
 		if err != nil {
 			return fmt.Errorf("reconcile: report: fees of a student: %w", err)
 		}
 		for _, i := range byUser[u] {
 			p := &pend[i]
-			f, err := findFee(all, p.FeeID, p.TransactionID, types[i])
+			f, err := findFee(all, p.FeeID, p.TransactionID, unseen[i].Charge.FeeType)
 			if err != nil {
 				return fmt.Errorf("reconcile: report: fee %s: %w", p.FeeID, err)
 			}
@@ -271,38 +266,7 @@ func (j *Jobs) paymentsNotInAlma(ctx context.Context, at time.Time) ([]PendingPa
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	var out []PendingPayment
-	var seen []string
-	for i, p := range pend {
-		if late[i] {
-			out = append(out, p)
-		} else {
-			seen = append(seen, refs[i])
-		}
-	}
-	return out, j.markSeen(ctx, seen, cutoff)
-}
-
-// markSeen marks the payments forwarded for the charges refs up to cutoff
-// as shown by Alma.
-func (j *Jobs) markSeen(ctx context.Context, refs []string, cutoff string) error {
-	if len(refs) == 0 || j.opts.DryRun {
-		return nil
-	}
-	list, err := json.Marshal(refs)
-	if err != nil {
-		return err
-	}
-	_, err = j.deps.Journal.db.ExecContext(ctx, `UPDATE records SET seen_at = ?
-		WHERE kind = 'payment' AND outcome = 'forwarded' AND seen_at = '' AND updated_at <= ?
-		AND ref IN (SELECT value FROM json_each(?))`, formatTime(j.opts.Now()), cutoff, string(list))
-	if err != nil {
-		return fmt.Errorf("reconcile: report: journal: %w", err)
-	}
-	return nil
+	return late, err
 }
 
 // ReportResult is what [Jobs.Report] wrote.
@@ -404,7 +368,7 @@ func (r Report) rows() []reportRow {
 			amount(f.Balance), "", "", "item is no longer lost: waive the fee"})
 	}
 	for _, c := range r.NotSent {
-		reason := c.Reason
+		reason := heldReason(c)
 		if c.Outcome != OutcomeRejected {
 			reason = "decided into " + c.Output + " but not yet published"
 		}
@@ -417,7 +381,7 @@ func (r Report) rows() []reportRow {
 	}
 	for _, h := range r.Held {
 		out = append(out, reportRow{"held " + h.Kind, h.UserID, h.FeeID, h.Key, string(h.FeeType), h.Barcode, amount(h.Amount),
-			h.File, line(h.Line), h.Reason})
+			h.File, line(h.Line), heldReason(h)})
 	}
 	for _, e := range r.FailedEvents {
 		out = append(out, reportRow{"failed lost return", e.UserID, "", e.Key, "", e.Barcode, "", "", "", e.Reason})
@@ -438,6 +402,15 @@ func (r Report) rows() []reportRow {
 		out = append(out, reportRow{Section: "total paid " + c, Amount: amount(t.Paid[c])})
 	}
 	return out
+}
+
+// heldReason is the reason of a held record as the report shows it: with
+// the code of the rule that refused it first, when there is one.
+func heldReason(r Record) string {
+	if r.Code == "" {
+		return r.Reason
+	}
+	return r.Code + ": " + r.Reason
 }
 
 var plainNumber = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)

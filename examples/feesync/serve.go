@@ -151,7 +151,7 @@ func (m *Main) loanReturned(board *statusBoard) func(context.Context, alma.Event
 func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	if err := m.setup.Journal.DB().PingContext(ctx); err != nil {
+	if err := m.setup.Journal.Ping(ctx); err != nil {
 		http.Error(w, "journal: unavailable", http.StatusServiceUnavailable)
 		return
 	}

@@ -1,9 +1,11 @@
-package reconcile
+package journal
 
 import (
 	"database/sql"
 	"path/filepath"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -42,7 +44,7 @@ func TestMigrationToChargeKeys(t *testing.T) {
 	}
 	db.Close()
 
-	j, err := OpenJournal(ctx, path, nil)
+	j, err := Open(ctx, path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,5 +71,48 @@ func TestMigrationToChargeKeys(t *testing.T) {
 	var version int
 	if err := j.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil || version != len(migrations) {
 		t.Errorf("schema version %d (%v), want %d", version, err, len(migrations))
+	}
+}
+
+// TestMigrationFromEveryVersion opens a journal left at each earlier
+// schema version, with a record of each kind in it, and checks that the
+// migrations bring it up to date and that the jobs' statements run on it.
+func TestMigrationFromEveryVersion(t *testing.T) {
+	for v := 1; v < len(migrations); v++ {
+		t.Run(strconv.Itoa(v), func(t *testing.T) {
+			ctx := t.Context()
+			path := filepath.Join(t.TempDir(), "journal.db")
+			db, err := sql.Open("sqlite", "file:"+path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range append(migrations[:v:v], `PRAGMA user_version = `+strconv.Itoa(v)) {
+				if _, err := db.ExecContext(ctx, m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, kind := range []string{"charge", "credit", "payment", "waiver", "event"} {
+				if _, err := db.ExecContext(ctx, `INSERT INTO records(kind, key, outcome, created_at, updated_at)
+					VALUES (?, 'K1', 'rejected', '', '')`, kind); err != nil {
+					t.Fatal(err)
+				}
+			}
+			db.Close()
+			j, err := Open(ctx, path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer j.Close()
+			var version int
+			if err := j.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil || version != len(migrations) {
+				t.Errorf("schema version %d (%v), want %d", version, err, len(migrations))
+			}
+			if recs, err := j.Records(ctx, "", OutcomeRejected); err != nil || len(recs) != 5 {
+				t.Errorf("records after the migrations = %d, %v", len(recs), err)
+			}
+			if _, _, err := j.Students(ctx, time.Time{}, true); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 }

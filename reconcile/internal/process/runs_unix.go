@@ -1,16 +1,16 @@
 //go:build unix
 
-package reconcile
+package process
 
 import (
 	"errors"
 	"syscall"
 )
 
-// processRuns reports whether a process with this id exists. Signal 0
+// Runs reports whether a process with this id exists. Signal 0
 // checks without sending anything; EPERM means it exists under another
 // user.
-func processRuns(pid int) bool {
+func Runs(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
 }

@@ -1,6 +1,8 @@
-package reconcile
+package journal
 
 import (
+	"github.com/feebridge/feebridge/reconcile/internal/process"
+
 	"os"
 	"strconv"
 	"strings"
@@ -21,5 +23,5 @@ func ownerIsGone(holder string) bool {
 	if err != nil || parts[0] != host || pid <= 0 || pid == os.Getpid() {
 		return false
 	}
-	return !processRuns(pid)
+	return !process.Runs(pid)
 }

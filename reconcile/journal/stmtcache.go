@@ -1,4 +1,4 @@
-package reconcile
+package journal
 
 import (
 	"context"
@@ -8,9 +8,10 @@ import (
 // cachedTx is a journal transaction that prepares each distinct query once
 // and reuses the statement for the rest of the transaction.
 //
-// The pure-Go SQLite driver parses a query every time it is run unprepared,
-// and parsing was over half the cost of deciding a payment: the jobs run
-// the same handful of lookups for every record of a file.
+// The pure-Go SQLite driver parses a query every time it is run
+// unprepared, and the jobs run the same handful of statements for every
+// batch of a file (README.md, "Performance and reliability", says what it
+// saved).
 type cachedTx struct {
 	*sql.Tx
 	stmts map[string]*sql.Stmt

@@ -1,0 +1,333 @@
+package reconcile
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/feebridge/feebridge/transport"
+)
+
+// fileJob describes a job that turns each inbound file into at most one
+// outbound file.
+type fileJob struct {
+	job     string
+	in      *transport.Drop
+	inDir   string
+	out     *transport.Drop
+	outDir  string
+	outName func(sha string) string
+	// decide reads d.src, journals each record through d and writes the
+	// output to d.out. An error of type *fileError fails the file; any
+	// other error stops the run.
+	decide func(ctx context.Context, d *decision) error
+	// input, when set, is kept in the file's row (re-drives).
+	input string
+}
+
+// runner runs the crash-safe sequence of every file job, one file at a
+// time:
+//
+//  1. claim the file (move it to processing/) and copy it here;
+//  2. decide every record in one journal transaction, the file marked
+//     "publishing" with its output name (deterministic from its content);
+//  3. publish: put the output atomically;
+//  4. commit: mark the file "published";
+//  5. move the source to done/ (failed/, with a reason, when unreadable).
+//
+// A rerun after a crash at any point finds the file's row and converges.
+type runner struct {
+	store Store
+	opts  *Options
+	log   *slog.Logger
+}
+
+// hook calls the fault hook before step, if there is one.
+func (rn *runner) hook(step string) error {
+	if rn.opts.faultHook == nil {
+		return nil
+	}
+	if err := rn.opts.faultHook(step); err != nil {
+		return fmt.Errorf("reconcile: fault at step %s: %w", step, err)
+	}
+	return nil
+}
+
+// lock takes the job's lock, except in a dry run.
+func (rn *runner) lock(ctx context.Context, job string) (func(), error) {
+	if rn.opts.DryRun {
+		return func() {}, nil
+	}
+	return rn.store.Lock(ctx, "job:"+job, rn.opts.LockTTL)
+}
+
+// files runs fj over every pending file of its inbox.
+func (rn *runner) files(ctx context.Context, fj fileJob) (RunResult, error) {
+	var res RunResult
+	release, err := rn.lock(ctx, fj.job)
+	if err != nil {
+		return res, err
+	}
+	defer release()
+	rn.removeStaleTemps(ctx)
+	inbox := &transport.Inbox{Drop: fj.in, Dir: fj.inDir}
+	pending, err := inbox.Pending(ctx)
+	if transport.ErrorCode(err) == transport.NotFound {
+		return res, nil
+	}
+	if err != nil {
+		return res, fmt.Errorf("reconcile: %s: %w", fj.job, err)
+	}
+	for _, fi := range pending {
+		if fi.IsDir {
+			continue
+		}
+		if err := transport.ValidName(fi.Name); err != nil || strings.Contains(fi.Name, "/") {
+			// It cannot be claimed, moved or read; stopping here would
+			// hold back every file after it, run after run.
+			reason := fmt.Sprintf("the name %q cannot be used (%v); the file is left where it is: rename or remove it", fi.Name, err)
+			rn.log.LogAttrs(ctx, slog.LevelWarn, "reconcile: skipped an inbound file", slog.String("job", fj.job), slog.String("reason", reason))
+			res.Files++
+			res.Failed = append(res.Failed, FileFailure{File: strconv.Quote(fi.Name), Reason: reason})
+			continue
+		}
+		r, err := rn.file(ctx, fj, inbox, fi.Name)
+		res.add(r)
+		if err != nil {
+			return res, err
+		}
+	}
+	rn.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: run finished", slog.String("job", fj.job),
+		slog.Int("files", res.Files), slog.Int("records", res.Records), slog.Int("rejected", len(res.Rejected)),
+		slog.Int("failed", len(res.Failed)), slog.Bool("dry_run", rn.opts.DryRun))
+	return res, nil
+}
+
+// file claims the file name of the inbox, copies it here and processes it.
+func (rn *runner) file(ctx context.Context, fj fileJob, inbox *transport.Inbox, name string) (res RunResult, err error) {
+	res.Files = 1
+	var claim transport.Claimed
+	src := path.Join(fj.inDir, transport.ProcessingDir, name)
+	if rn.opts.DryRun {
+		if _, err := fj.in.Stat(ctx, src); err != nil {
+			src = path.Join(fj.inDir, name)
+		}
+	} else {
+		claim, err = inbox.Claim(ctx, name)
+		if err != nil {
+			return res, fmt.Errorf("reconcile: %s: claim %s: %w", fj.job, name, err)
+		}
+		src = claim.Path
+	}
+	tmp, sha, err := rn.fetch(ctx, fj.job, fj.in, src)
+	if err != nil {
+		return res, fmt.Errorf("reconcile: %s: read %s: %w", fj.job, src, err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	return rn.process(ctx, fj, name, sha, tmp,
+		func() error { return inbox.Done(ctx, claim) },
+		func(reason string) error { return inbox.Fail(ctx, claim, reason) })
+}
+
+// process decides the input src (a local copy of the file name, whose
+// content has the hex SHA-256 sha), publishes its output and calls done,
+// or fail with a reason when src cannot be read: steps 2 to 5.
+func (rn *runner) process(ctx context.Context, fj fileJob, name, sha string, src io.Reader,
+	done func() error, fail func(reason string) error) (RunResult, error) {
+	file, finished, err := rn.resume(ctx, fj, name, sha)
+	if err != nil {
+		return RunResult{Files: 1}, err
+	}
+	if finished {
+		res := RunResult{Files: 1, Duplicates: 1}
+		if rn.opts.DryRun {
+			return res, nil
+		}
+		if err := rn.hook(StepDone); err != nil {
+			return res, err
+		}
+		return res, done()
+	}
+	out, err := rn.createTemp(fj.job, "out")
+	if err != nil {
+		return RunResult{Files: 1}, fmt.Errorf("reconcile: %s: %w", fj.job, err)
+	}
+	defer os.Remove(out.Name())
+	defer out.Close()
+	res, file, err := rn.decide(ctx, fj, file, src, out)
+	var fe *fileError
+	if errors.As(err, &fe) {
+		return rn.fail(ctx, fj, file, fe, fail)
+	}
+	if err != nil || rn.opts.DryRun {
+		return res, err
+	}
+	if file.Status == FilePublishing {
+		if err := rn.publish(ctx, fj, file, out); err != nil {
+			return res, err
+		}
+		res.Outputs = append(res.Outputs, file.Output)
+	}
+	if err := rn.hook(StepDone); err != nil {
+		return res, err
+	}
+	if err := done(); err != nil {
+		return res, fmt.Errorf("reconcile: %s: %w", fj.job, err)
+	}
+	rn.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: file processed", slog.String("job", fj.job),
+		slog.String("file", name), slog.String("output", file.Output), slog.Int("records", res.Records),
+		slog.Int("rejected", len(res.Rejected)), slog.Int("skipped", res.Skipped))
+	return res, nil
+}
+
+// resume looks the content sha up in the journal: finished when a file of
+// that content was handled (a rerun after a crash before the move, or the
+// same content dropped again; a new name is journaled as its duplicate),
+// else the file to decide: the row of a decision that did not finish, to
+// decide again with the same date (which yields the same output), or a
+// new one.
+func (rn *runner) resume(ctx context.Context, fj fileJob, name, sha string) (file FileRecord, finished bool, err error) {
+	prior, err := rn.store.FilesBySHA(ctx, fj.job, sha)
+	if err != nil {
+		return file, false, err
+	}
+	now := rn.opts.Now()
+	file = FileRecord{Job: fj.job, Name: name, SHA256: sha, Status: FileDeciding, Decided: now, Input: fj.input}
+	if len(prior) == 0 {
+		return file, false, nil
+	}
+	p := prior[0]
+	switch p.Status {
+	case FilePublished, FileDone, FileDuplicate:
+		return file, true, rn.duplicate(ctx, fj, name, prior)
+	case FilePublishing, FileFailed:
+		file = p
+		if p.Status == FileFailed {
+			file.Decided = now
+		}
+	}
+	return file, false, nil
+}
+
+// duplicate journals the file name as a duplicate of prior[0], the best
+// of the files handled with the same content, unless one of them has its
+// name (a rerun) or this is a dry run.
+func (rn *runner) duplicate(ctx context.Context, fj fileJob, name string, prior []FileRecord) error {
+	if rn.opts.DryRun {
+		return nil
+	}
+	for _, q := range prior {
+		if q.Name == name {
+			return nil
+		}
+	}
+	p := prior[0]
+	id := p.ID
+	if p.DuplicateOf != 0 {
+		id = p.DuplicateOf
+	}
+	now := rn.opts.Now()
+	if _, err := rn.store.AddFile(ctx, FileRecord{Job: fj.job, Name: name, SHA256: p.SHA256, Status: FileDuplicate,
+		DuplicateOf: id, Reason: "same content as " + p.Name, Decided: now, Updated: now}); err != nil {
+		return err
+	}
+	rn.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: duplicate file", slog.String("job", fj.job),
+		slog.String("file", name), slog.String("same_as", p.Name))
+	return nil
+}
+
+// decide decides every record of src into out in one journal transaction
+// and commits it with the file marked publishing (or done, when nothing
+// is to be published), except in a dry run. A *fileError leaves the
+// journal as it was and returns file as it was before.
+func (rn *runner) decide(ctx context.Context, fj fileJob, file FileRecord, src io.Reader, out io.Writer) (RunResult, FileRecord, error) {
+	res := RunResult{Files: 1}
+	now := rn.opts.Now()
+	view, err := rn.store.Begin(ctx, file, now)
+	if err != nil {
+		return res, file, fmt.Errorf("reconcile: %s: %w", fj.job, err)
+	}
+	defer view.Rollback()
+	bw := bufio.NewWriterSize(out, 1<<16)
+	d := &decision{view: view, file: view.File(), src: src, out: bw, output: path.Join(fj.outDir, fj.outName(file.SHA256)),
+		asOf: file.Decided, result: RunResult{Files: 1}}
+	if err := fj.decide(ctx, d); err != nil {
+		return res, file, err
+	}
+	if err := bw.Flush(); err != nil {
+		return res, file, err
+	}
+	res, file = d.result, d.file
+	if err := rn.hook(StepDecide); err != nil {
+		return res, file, err
+	}
+	file.Records, file.Rejected, file.Total = res.Records, len(res.Rejected), res.Total
+	file.Status, file.Reason, file.Updated = FileDone, "", now
+	if res.Records > 0 {
+		file.Status, file.Output = FilePublishing, d.output
+	}
+	if rn.opts.DryRun {
+		if file.Output != "" {
+			res.Outputs = append(res.Outputs, file.Output)
+		}
+		return res, file, nil
+	}
+	if err := view.Commit(ctx, file); err != nil {
+		return res, file, fmt.Errorf("reconcile: %s: journal commit for %s: %w", fj.job, file.Name, err)
+	}
+	return res, file, nil
+}
+
+// publish puts the output of file, decided into out, and marks the file
+// published.
+func (rn *runner) publish(ctx context.Context, fj fileJob, file FileRecord, out io.ReadSeeker) error {
+	if err := rn.hook(StepPublish); err != nil {
+		return err
+	}
+	if _, err := out.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if err := fj.out.MkdirAll(ctx, fj.outDir); err != nil {
+		return fmt.Errorf("reconcile: %s: %w", fj.job, err)
+	}
+	if err := fj.out.Put(ctx, file.Output, out); err != nil {
+		return fmt.Errorf("reconcile: %s: publish %s: %w", fj.job, file.Output, err)
+	}
+	if err := rn.hook(StepCommit); err != nil {
+		return err
+	}
+	file.Status, file.Updated = FilePublished, rn.opts.Now()
+	return rn.store.UpdateFile(ctx, file)
+}
+
+// fail journals a file that cannot be read and moves it to failed/.
+func (rn *runner) fail(ctx context.Context, fj fileJob, file FileRecord, fe *fileError, fail func(string) error) (RunResult, error) {
+	res := RunResult{Files: 1, Failed: []FileFailure{{File: file.Name, Reason: fe.Error()}}}
+	rn.log.LogAttrs(ctx, slog.LevelWarn, "reconcile: file failed", slog.String("job", fj.job),
+		slog.String("file", file.Name), slog.String("reason", fe.Error()))
+	if rn.opts.DryRun {
+		return res, nil
+	}
+	file.Status, file.Reason, file.Updated = FileFailed, fe.Error(), rn.opts.Now()
+	var err error
+	if file.ID == 0 {
+		_, err = rn.store.AddFile(ctx, file)
+	} else {
+		err = rn.store.UpdateFile(ctx, file)
+	}
+	if err != nil {
+		return res, err
+	}
+	if err := fail(fe.Error()); err != nil {
+		return res, fmt.Errorf("reconcile: %s: %w", fj.job, err)
+	}
+	return res, nil
+}

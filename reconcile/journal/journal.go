@@ -1,0 +1,300 @@
+// Package journal is the durable memory of feebridge's jobs: every file
+// seen, every record key and what was done with it, the webhook events,
+// and the locks that keep one run of a job at a time. It owns every SQL
+// statement of feebridge; the jobs in package reconcile see it through
+// the interface reconcile.Store, which a journal of another database
+// implements as well (package journaltest checks that it does).
+//
+// The journal is a SQLite database (modernc.org/sqlite, no cgo) in WAL
+// mode that an operator can read with the sqlite3 command, or a database
+// in memory ([OpenMemory]) for a run that must leave nothing behind.
+//
+// An operator reads the SQLite journal with the sqlite3 command, for
+// example the records held back:
+//
+//	sqlite3 journal.db "SELECT kind, key, code, reason FROM records WHERE outcome = 'rejected'"
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
+)
+
+// ErrLocked is returned by [Journal.Lock] (and by every job) when another
+// instance of the same job holds the lock and its lease has not expired.
+var ErrLocked = errors.New("journal: another run of this job holds the lock")
+
+// The outcomes a record key can have in the journal's records table.
+const (
+	OutcomeCharged   = "charged"   // a charge line decided into an output file
+	OutcomeCredited  = "credited"  // a credit line decided into an output file
+	OutcomeForwarded = "forwarded" // a payment decided into an Alma import file
+	OutcomeWaived    = "waived"    // a waiver made through the Alma API
+	OutcomeRejected  = "rejected"  // held, with a reason, until re-driven
+	OutcomeDone      = "done"      // a webhook event fully handled
+	OutcomeFailed    = "failed"    // a webhook event that failed; Alma redelivers it
+)
+
+// The kinds of record key.
+const (
+	KindCharge  = "charge"  // key: the fee's charge key, fees.ChargeKey(transaction id, fee type)
+	KindCredit  = "credit"  // key: the charge key of the fee credited
+	KindPayment = "payment" // key: the payment's key (PeopleSoft: receipt/reference/item type)
+	KindWaiver  = "waiver"  // key: webhook event id + "/" + fee id
+	KindEvent   = "event"   // key: webhook event id
+)
+
+// The states of a file in the journal's files table.
+const (
+	FileDeciding   = "deciding"   // being decoded (never committed in this state)
+	FilePublishing = "publishing" // decided and journaled; the output may not be in place yet
+	FilePublished  = "published"  // the output is in place
+	FileDone       = "done"       // nothing to publish (every record skipped or held)
+	FileDuplicate  = "duplicate"  // the same content was seen before under another name
+	FileFailed     = "failed"     // the file could not be read; it went to failed/
+)
+
+// Journal is the durable memory of the jobs: every file seen, every record
+// key and what was done with it, and the locks that keep one run of a job
+// at a time. It is a SQLite database (modernc.org/sqlite, no cgo) in WAL
+// mode that an operator can read with the sqlite3 command.
+//
+// # Tables
+//
+//   - files: one row per inbound file seen by a job: job, name, sha256,
+//     status (deciding, publishing, published, done, duplicate, failed),
+//     the output file name, record and rejection counts, the total in minor
+//     units, the reason of a failure, and when it was decided.
+//   - records: one row per (kind, key): its outcome (charged, credited,
+//     forwarded, waived, rejected, done, failed), the input file (file_id),
+//     the output file, the student, the fee, its type and item barcode, the
+//     amount in minor units, the charge it refers to (ref), the channel of a
+//     payment, the reason of a rejection and its fees error code, the
+//     source line, and (seen_at)
+//     when the library system was first seen to show a forwarded payment.
+//     A record whose output file is not yet published (files.status =
+//     'publishing') has been decided but is not yet delivered.
+//   - locks: one row per job lock: owner and lease expiry.
+//
+// # Locking
+//
+// A job lock is a row with an owner and an expiry (a lease). A process that
+// is killed leaves its row behind; the lock is free again once the lease
+// expires. SQLite's own locking serialises the writes themselves.
+type Journal struct {
+	db  *sql.DB
+	now func() time.Time
+}
+
+// Options are the optional settings of [Open].
+type Options struct {
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Open opens (creating if needed) the journal database at path and brings
+// its schema up to date. The path ":memory:" opens a journal in memory,
+// gone when it is closed (feesync convert runs the jobs over one).
+//
+// It fails if the database cannot be opened, or if its schema is newer
+// than this program knows.
+func Open(ctx context.Context, path string, opts *Options) (*Journal, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	// FULL: a commit is on disk before the jobs go on (publish, move), even
+	// across a power cut. Commits are per file, not per record.
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	// 4 MiB of page cache: enough that a big file's decision spills little
+	// to the WAL before its commit, small enough to keep a million-fee run
+	// within the jobs' memory budget.
+	q.Add("_pragma", "cache_size(-4096)")
+	// Statement journals in memory: an upsert keeps one while it runs, and
+	// as a file that was a write system call per page touched.
+	q.Add("_pragma", "temp_store(MEMORY)")
+	q.Set("_txlock", "immediate")
+	// The name is a URI: escape what would end its path.
+	name := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	if path == Memory {
+		// One connection holds the database; it is never closed before
+		// the journal is (no idle limit, see below).
+		name = ":memory:"
+	}
+	db, err := sql.Open("sqlite", "file:"+name+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("journal: open %s: %w", path, err)
+	}
+	// One connection: the jobs write from one goroutine at a time and the
+	// webhook handler waits its turn, so SQLite never answers "busy".
+	db.SetMaxOpenConns(1)
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
+	j := &Journal{db: db, now: opts.Now}
+	if j.now == nil {
+		j.now = time.Now
+	}
+	if err := j.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("journal: %s: %w", path, err)
+	}
+	return j, nil
+}
+
+// Close closes the database.
+func (j *Journal) Close() error { return j.db.Close() }
+
+// Memory is the path that [Open] takes for a journal in memory.
+const Memory = ":memory:"
+
+// OpenMemory opens a new journal in memory: the jobs run over it as over
+// a file, and what it holds is gone when it is closed.
+func OpenMemory(ctx context.Context, opts *Options) (*Journal, error) {
+	return Open(ctx, Memory, opts)
+}
+
+// Ping checks that the database answers.
+func (j *Journal) Ping(ctx context.Context) error {
+	if err := j.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	return nil
+}
+
+// migrations bring the schema from version i to i+1; the version is kept in
+// PRAGMA user_version.
+var migrations = []string{
+	`CREATE TABLE files (
+		id         INTEGER PRIMARY KEY,
+		job        TEXT    NOT NULL,
+		name       TEXT    NOT NULL,
+		sha256     TEXT    NOT NULL,
+		status     TEXT    NOT NULL,
+		output     TEXT    NOT NULL DEFAULT '',
+		records    INTEGER NOT NULL DEFAULT 0,
+		rejected   INTEGER NOT NULL DEFAULT 0,
+		total      INTEGER NOT NULL DEFAULT 0,
+		currency   TEXT    NOT NULL DEFAULT '',
+		reason     TEXT    NOT NULL DEFAULT '',
+		duplicate_of INTEGER REFERENCES files(id),
+		decided_at TEXT    NOT NULL,
+		updated_at TEXT    NOT NULL
+	);
+	CREATE INDEX files_sha ON files(job, sha256);
+	CREATE TABLE records (
+		kind       TEXT    NOT NULL,
+		key        TEXT    NOT NULL,
+		outcome    TEXT    NOT NULL,
+		file_id    INTEGER REFERENCES files(id),
+		output     TEXT    NOT NULL DEFAULT '',
+		user_id    TEXT    NOT NULL DEFAULT '',
+		fee_id     TEXT    NOT NULL DEFAULT '',
+		fee_type   TEXT    NOT NULL DEFAULT '',
+		barcode    TEXT    NOT NULL DEFAULT '',
+		amount     INTEGER NOT NULL DEFAULT 0,
+		currency   TEXT    NOT NULL DEFAULT '',
+		ref        TEXT    NOT NULL DEFAULT '',
+		channel    TEXT    NOT NULL DEFAULT '',
+		reason     TEXT    NOT NULL DEFAULT '',
+		line       INTEGER NOT NULL DEFAULT 0,
+		payload    TEXT    NOT NULL DEFAULT '',
+		created_at TEXT    NOT NULL,
+		updated_at TEXT    NOT NULL,
+		PRIMARY KEY (kind, key)
+	) WITHOUT ROWID;
+	CREATE INDEX records_ref ON records(ref) WHERE ref != '';
+	CREATE INDEX records_user ON records(user_id, kind);
+	CREATE INDEX records_outcome ON records(outcome, kind);
+	CREATE INDEX records_file ON records(file_id);
+	CREATE TABLE locks (
+		name    TEXT PRIMARY KEY,
+		owner   TEXT NOT NULL,
+		expires TEXT NOT NULL
+	);`,
+	// 2: the input of a re-drive (the held records it took), so that a
+	// crashed re-drive can be finished with the same output.
+	`ALTER TABLE files ADD COLUMN input TEXT NOT NULL DEFAULT '';`,
+	// 3: lighter inserts for the charges path: held records get a small
+	// partial index, the two indexes no query needs are dropped.
+	`DROP INDEX records_outcome;
+	DROP INDEX records_file;
+	CREATE INDEX records_held ON records(kind) WHERE outcome IN ('rejected', 'failed');`,
+	// 4: charges and credits are keyed by charge key (transaction id "/"
+	// fee type), since Alma shares one transaction id between fees of
+	// different types; payments and credits name their charge so in ref.
+	// Keys of held records without a known type are left as they were.
+	`UPDATE records SET ref = ref || '/' || (SELECT c.fee_type FROM records c WHERE c.kind = 'charge' AND c.key = records.ref)
+		WHERE kind IN ('payment', 'credit') AND ref != '' AND instr(ref, '/') = 0
+		AND EXISTS (SELECT 1 FROM records c WHERE c.kind = 'charge' AND c.key = records.ref AND c.fee_type != '');
+	UPDATE records SET key = key || '/' || fee_type
+		WHERE kind IN ('charge', 'credit') AND fee_type NOT IN ('', 'CREDIT') AND instr(key, '/') = 0 AND instr(key, ':') = 0;`,
+	// 5: the index by student covers charges alone, the only records
+	// looked up by student (a credit's charge, the reconciliation), so
+	// that journaling a payment updates one index fewer.
+	`DROP INDEX records_user;
+	CREATE INDEX records_user ON records(user_id) WHERE kind = 'charge';`,
+	// 6: when the library system was first seen to show a forwarded
+	// payment, so that the daily report stops asking about it.
+	`ALTER TABLE records ADD COLUMN seen_at TEXT NOT NULL DEFAULT '';`,
+	// 7: the code of the rule that held a record (fees.ErrorCode of the
+	// refusal: overpayment, partial_waiver, …), so that it reaches the
+	// report; empty for a record held for another cause.
+	`ALTER TABLE records ADD COLUMN code TEXT NOT NULL DEFAULT '';`,
+}
+
+func (j *Journal) migrate(ctx context.Context) error {
+	var version int
+	if err := j.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this program knows (%d)", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		tx, err := j.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, `PRAGMA user_version = `+strconv.Itoa(i+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// timeFormat is how the journal writes times: UTC, sortable as text.
+const timeFormat = "2006-01-02T15:04:05.000000000Z"
+
+// at is t, or the journal's clock when t is zero.
+func (j *Journal) at(t time.Time) time.Time {
+	if t.IsZero() {
+		return j.now()
+	}
+	return t
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(timeFormat, s)
+	return t
+}

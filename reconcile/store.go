@@ -1,0 +1,103 @@
+package reconcile
+
+import (
+	"context"
+	"time"
+
+	"github.com/feebridge/feebridge/reconcile/journal"
+)
+
+// Store is the journal as the jobs need it: the durable memory that makes
+// them idempotent and crash-safe. [journal.Journal] (SQLite, or in memory)
+// is one; package journaltest checks any other against the same suite.
+// Every method fails only when the store does, unless it says otherwise.
+type Store interface {
+	// Lock takes the lock called name for ttl and returns the function
+	// that releases it; ErrLocked when another owner holds it.
+	Lock(ctx context.Context, name string, ttl time.Duration) (release func(), err error)
+	// Begin starts deciding the file f (inserting its row when f.ID is 0)
+	// in one transaction; at is the time written on what it decides.
+	Begin(ctx context.Context, f FileRecord, at time.Time) (journal.View, error)
+
+	// Get returns the record of kind and key, and false if there is none.
+	Get(ctx context.Context, kind, key string) (Record, bool, error)
+	// Put inserts or replaces one record, at r.Updated.
+	Put(ctx context.Context, r Record) error
+	// Records returns the records of kind and outcome ("" for any), by
+	// kind and key.
+	Records(ctx context.Context, kind, outcome string) ([]Record, error)
+	// Held returns the held records of kind that can be re-driven.
+	Held(ctx context.Context, kind string) ([]Record, error)
+	// Unpublished returns the charges decided into files not yet in place.
+	Unpublished(ctx context.Context) ([]Record, error)
+	// Waived counts the waivers made for a webhook event.
+	Waived(ctx context.Context, eventID string) (int, error)
+
+	// Files returns the files of job ("" for all), in the order seen.
+	Files(ctx context.Context, job string) ([]FileRecord, error)
+	// FilesBySHA returns the files of job with a content, best first.
+	FilesBySHA(ctx context.Context, job, sha string) ([]FileRecord, error)
+	// AddFile inserts a file's row and returns its id.
+	AddFile(ctx context.Context, f FileRecord) (int64, error)
+	// UpdateFile writes f over its row.
+	UpdateFile(ctx context.Context, f FileRecord) error
+
+	// Outstanding returns a student's charges with what is left of each.
+	Outstanding(ctx context.Context, user string) ([]journal.Held, error)
+	// Students returns the students active since a time, and the quiet.
+	Students(ctx context.Context, since time.Time, returns bool) (active, quiet []string, err error)
+	// Totals sums the records updated in [from, to).
+	Totals(ctx context.Context, from, to time.Time) ([]journal.Total, error)
+	// Unseen returns the payments forwarded up to a time and not yet seen
+	// in the library system, by charge.
+	Unseen(ctx context.Context, upTo time.Time) ([]journal.Forwarded, error)
+	// MarkSeen marks the payments forwarded for charges as seen.
+	MarkSeen(ctx context.Context, refs []string, upTo time.Time) error
+}
+
+var _ Store = (*journal.Journal)(nil)
+
+// Journal is the SQLite journal; see [journal.Journal].
+type Journal = journal.Journal
+
+// JournalOptions are the optional settings of [OpenJournal].
+type JournalOptions = journal.Options
+
+// OpenJournal opens the SQLite journal at path; see [journal.Open].
+func OpenJournal(ctx context.Context, path string, opts *JournalOptions) (*Journal, error) {
+	return journal.Open(ctx, path, opts)
+}
+
+// Record is one row of the journal's records table; see [journal.Record].
+type Record = journal.Record
+
+// FileRecord is one row of the journal's files table; see
+// [journal.FileRecord].
+type FileRecord = journal.FileRecord
+
+// ErrLocked is returned by every job when another run of it holds its lock.
+var ErrLocked = journal.ErrLocked
+
+// The outcomes, kinds and file states of the journal; see package journal.
+const (
+	OutcomeCharged   = journal.OutcomeCharged
+	OutcomeCredited  = journal.OutcomeCredited
+	OutcomeForwarded = journal.OutcomeForwarded
+	OutcomeWaived    = journal.OutcomeWaived
+	OutcomeRejected  = journal.OutcomeRejected
+	OutcomeDone      = journal.OutcomeDone
+	OutcomeFailed    = journal.OutcomeFailed
+
+	KindCharge  = journal.KindCharge
+	KindCredit  = journal.KindCredit
+	KindPayment = journal.KindPayment
+	KindWaiver  = journal.KindWaiver
+	KindEvent   = journal.KindEvent
+
+	FileDeciding   = journal.FileDeciding
+	FilePublishing = journal.FilePublishing
+	FilePublished  = journal.FilePublished
+	FileDone       = journal.FileDone
+	FileDuplicate  = journal.FileDuplicate
+	FileFailed     = journal.FileFailed
+)
