@@ -30,25 +30,68 @@
 //
 // # The packages
 //
-//   - [github.com/feebridge/feebridge/fees]: the domain. Exact money, the
-//     fee lifecycle, payments, waivers, credits and their rules. Imports no
-//     other feebridge package.
-//   - [github.com/feebridge/feebridge/alma]: Alma's bursar export and
-//     import files, its REST API and its webhooks.
-//   - github.com/feebridge/feebridge/alma/almatest: a fake Alma for tests
-//     and the sandbox.
-//   - [github.com/feebridge/feebridge/peoplesoft]: declarative PeopleSoft
-//     file layouts, the charge/credit file and the payment file;
-//     peoplesoft/pstest simulates the student ledger.
-//   - github.com/feebridge/feebridge/transport: file drops on local
-//     folders, FTP and FTPS, with one claim protocol for inbound files.
-//   - github.com/feebridge/feebridge/reconcile: the jobs, the journal
-//     that makes them idempotent and crash-safe, the report and the
-//     reconciliation of Alma against PeopleSoft.
-//   - github.com/feebridge/feebridge/reconcile/almaport: Alma's side of
-//     the jobs, package alma adapted to reconcile's ports.
-//   - github.com/feebridge/feebridge/reconcile/psport: PeopleSoft's side
-//     of the jobs, package peoplesoft adapted to reconcile's ports.
+//   - github.com/feebridge/feebridge/fees: the domain: exact money, the fee
+//     lifecycle, payments, waivers and credits, and the rules R1–R5 decided
+//     once (CheckPayment, CheckCredit); imports no other package of the
+//     module.
+//   - github.com/feebridge/feebridge/alma: Alma's bursar export and import
+//     files, its REST API client and its webhook handler.
+//   - github.com/feebridge/feebridge/alma/almatest: a fake Alma over HTTP
+//     for tests, the sandbox and the simulator: circulation, the lost-item
+//     job, export and import jobs, webhooks, faults.
+//   - github.com/feebridge/feebridge/alma/internal/xmlscan: the streaming
+//     XML tokenizer under alma's export decoder, with hostile-input limits,
+//     fuzzed against encoding/xml.
+//   - github.com/feebridge/feebridge/peoplesoft: declarative PeopleSoft file
+//     layouts, the charge/credit file, the payment file and the item-type
+//     mapping.
+//   - github.com/feebridge/feebridge/peoplesoft/pstest: a simulated
+//     PeopleSoft student ledger that loads charge files and writes payment
+//     files.
+//   - github.com/feebridge/feebridge/transport: file drops and the claim
+//     protocol for inbound files: atomic writes, retries and name checks
+//     over small drivers.
+//   - github.com/feebridge/feebridge/transport/localdrop: a file drop in a
+//     local folder.
+//   - github.com/feebridge/feebridge/transport/memdrop: a file drop in
+//     memory, for tests and the sandbox.
+//   - github.com/feebridge/feebridge/transport/ftpdrop: a file drop on an
+//     FTP or FTPS server.
+//   - github.com/feebridge/feebridge/transport/ftpdrop/ftptest: an FTP
+//     server inside the process, on 127.0.0.1, with a fault-injecting proxy.
+//   - github.com/feebridge/feebridge/transport/transporttest: the
+//     conformance suite every drop driver passes.
+//   - github.com/feebridge/feebridge/reconcile: the jobs (charges, credits,
+//     payments, lost returns, redrive, report, reconciliation), the crash-
+//     safe file sequence they share, and the ports they need.
+//   - github.com/feebridge/feebridge/reconcile/journal: the journal that
+//     makes the jobs idempotent and crash-safe (SQLite on disk or in
+//     memory): the only package that writes SQL.
+//   - github.com/feebridge/feebridge/reconcile/journal/journaltest: the
+//     conformance suite every journal (reconcile.Store) passes.
+//   - github.com/feebridge/feebridge/reconcile/internal/process: tells
+//     whether a process of this host still runs, for lock takeover and the
+//     cleanup of temporary files.
+//   - github.com/feebridge/feebridge/reconcile/almaport: Alma's side of the
+//     jobs: the export reader, the import writer, the REST client and the
+//     webhook callback as reconcile's ports.
+//   - github.com/feebridge/feebridge/reconcile/psport: PeopleSoft's side of
+//     the jobs: the charge file writer and the payment file reader as
+//     reconcile's ports.
+//   - github.com/feebridge/feebridge/reconcile/config: the one way from a
+//     configuration to running jobs: the config file, its validation, the
+//     default schedules, secrets, Open, and the offline conversions.
+//   - github.com/feebridge/feebridge/examples/feesync: the production
+//     binary: flags, commands, signals, schedules, the webhook listener and
+//     the status page.
+//   - github.com/feebridge/feebridge/examples/sandbox: the embedded default:
+//     a simulated week at a district, end to end, with feesync's jobs.
+//   - github.com/feebridge/feebridge/examples/scale: measures the jobs at
+//     the size of a large district: time, memory and Alma's call rate.
+//   - github.com/feebridge/feebridge/examples/district: the one district
+//     simulator (Alma, its FTP server, PeopleSoft, the people, faults, the
+//     tally) that the sandbox, the scale tool and the end-to-end tests plug
+//     feesync's jobs into.
 //
 // # Getting started
 //

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -120,6 +121,31 @@ func TestLayout(t *testing.T) {
 					t.Errorf("%s depends on the test-support package %s", name, dep)
 				}
 			}
+		}
+	}
+}
+
+// TestPackagesListed checks that the README's package table and the
+// module's overview (go doc github.com/feebridge/feebridge) name every
+// package, so that a newcomer finds each one from either.
+func TestPackagesListed(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	overview, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range listPackages(t) {
+		if name == "" {
+			continue
+		}
+		if !strings.Contains(string(readme), "| `"+name+"` |") {
+			t.Errorf("README.md's package table has no row for %s", name)
+		}
+		if !strings.Contains(string(overview), module+"/"+name+"]") && !strings.Contains(string(overview), module+"/"+name+":") {
+			t.Errorf("doc.go does not name %s", name)
 		}
 	}
 }
