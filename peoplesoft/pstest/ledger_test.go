@@ -530,3 +530,19 @@ func TestPayRefusesAsCheckPayment(t *testing.T) {
 		})
 	}
 }
+
+// TestCreditAsCheckCredit checks that the ledger holds a credit line
+// exactly when fees.CheckCredit refuses it, except a credit below the
+// balance (EPARTIALWAIVE), which PeopleSoft takes: R5 is kept before a
+// credit is written, not by the bursar.
+func TestCreditAsCheckCredit(t *testing.T) {
+	for _, amount := range []string{"4.00", "10.00", "10.01"} {
+		l := newLedger(1)
+		load(t, l, "c1.dat", chargeFile(t, charge("A1", "R1", "10.00")))
+		res := load(t, l, "c2.dat", chargeFile(t, credit("A1", "R1", amount)))
+		code := fees.ErrorCode(fees.CheckCredit(fees.Credit{FeeID: "R1", Amount: usd(amount)}, usd("10.00")))
+		if held, want := len(res.Exceptions) == 1, code != "" && code != fees.EPARTIALWAIVE; held != want {
+			t.Errorf("credit of %s: held %v, want %v (fees.CheckCredit's code %q): %+v", amount, held, want, code, res)
+		}
+	}
+}
