@@ -248,6 +248,9 @@ func (pd *PaymentDecoder) check(p *Payment, paid, charged int64) error {
 		return rr.perr(rr.line, "METHOD", fmt.Errorf("%w: eServices takes credit cards only, not %s", ErrMethod, p.Method))
 	}
 	cur := d.c.currency
+	// A line paying more than its own CHARGE_AMT is malformed, whatever
+	// the balance: a check of the record, in minor units on the hot path.
+	// R4 against what is left to pay is fees.CheckPayment's, in the jobs.
 	if charged >= 0 && paid > charged {
 		return rr.perr(rr.line, "PAID_AMT", fmt.Errorf("%w: paid %s is more than the charge of %s", ErrAmount,
 			fees.FromMinor(paid, cur).Amount(), fees.FromMinor(charged, cur).Amount()))

@@ -5,9 +5,10 @@
 //
 // It knows the library system and the bursar only through small interfaces
 // it owns ([ExportFormat], [ChargeFormat], [PaymentFormat], [ImportFormat],
-// [AlmaAPI], [Mailer]) stated in terms of package fees; package wire adapts
-// the reference adapters to them. Files move through transport drops with
-// the claim protocol of [transport.Inbox].
+// [AlmaAPI], [Mailer]) stated in terms of package fees; packages
+// reconcile/almaport (Alma's side) and reconcile/psport (PeopleSoft's side)
+// adapt the reference adapters to them. Files move through transport drops
+// with the claim protocol of [transport.Inbox].
 //
 // # Jobs
 //

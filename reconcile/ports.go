@@ -11,8 +11,9 @@ import (
 
 // The interfaces below are how the jobs reach the library system and the
 // bursar. They are stated in terms of fees values and this package's own
-// small record types, so that any adapter (the reference ones are wired in
-// package wire) can stand behind them.
+// small record types, so that any adapter can stand behind them: the
+// reference ones are reconcile/almaport (Alma's side) and reconcile/psport
+// (PeopleSoft's side).
 
 // ExportRecord is one entry of a library export file: either a fee to
 // charge or a credit (a waiver) to pass on.

@@ -534,10 +534,10 @@ func (s *Server) applyImportLocked(rec importRecord) (ImportedPayment, *Rejected
 	if err != nil {
 		return reject(err, "bursarTransactionId %s: sum %q: %v", rec.TxnID, rec.Sum.Sum, err)
 	}
-	if !amount.IsPositive() {
-		return reject(nil, "bursarTransactionId %s: sum %s is not a payment", rec.TxnID, amount)
-	}
 	now := s.clock.Now()
+	// Fee.Pay decides (R4, by fees.CheckPayment): a sum that is not
+	// positive, above the balance, or on a closed fee is refused with its
+	// code in RejectedRecord.Err.
 	err = r.f.Pay(fees.Payment{
 		FeeID: r.f.ID, TransactionID: r.f.TransactionID, UserID: r.f.UserID, Amount: amount,
 		Channel: fees.ChannelCashier, Method: fees.MethodCash, Date: now,

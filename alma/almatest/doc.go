@@ -97,8 +97,8 @@
 // the bursar's cashier ([fees.ChannelCashier]): partial payments lower the
 // balance, a full payment closes the fee. When the id is one fee's alone
 // the id is enough; when it is shared, a record without a type, or with a
-// type none of its fees has, is unmatched. A payment above the balance, an
-// unknown id,
+// type none of its fees has, is unmatched. A sum that is not positive, a
+// payment above the balance (both refused by [fees.Fee.Pay]), an unknown id,
 // another user's fee, a closed fee or one never transferred is reported in
 // the [ImportResult] and nothing is guessed. A file is imported once: one
 // whose name, or whose content's SHA-256, was imported before is skipped.

@@ -21,8 +21,8 @@ import (
 )
 
 // feesyncOver plugs feesync's jobs into a district, as the sandbox does:
-// the journal in the district's folder, the reference adapters of package
-// wire, the Alma client with the district's API key. It returns the jobs
+// the journal in the district's folder, the reference adapters of
+// reconcile/almaport and reconcile/psport, the Alma client with the district's API key. It returns the jobs
 // and their journal.
 func feesyncOver(ctx context.Context, d *district.District) (*reconcile.Jobs, *reconcile.Journal, error) {
 	j, err := reconcile.OpenJournal(ctx, filepath.Join(d.Dir(), "journal.db"), &reconcile.JournalOptions{Now: d.Clock().Now})

@@ -349,6 +349,8 @@ func (d *District) act(a action) error {
 		d.today.damagedSum = add(d.today.damagedSum, f.Original)
 		return nil
 	}
+	// Whether the action still makes sense, not a rule: the ledger and
+	// the fake Alma decide R4 and R5 (fees.CheckPayment, Policy.Waive).
 	left, ok := d.ledger.Balance(a.ref)
 	f, known := d.feeOf(a.ref)
 	if !ok || !known || !left.IsPositive() {
@@ -367,6 +369,9 @@ func (d *District) act(a action) error {
 		delete(d.reserved, a.ref)
 		cents, _ := left.MinorUnits()
 		part := d.money(100 * (1 + d.rng.Int64N(max(1, cents/100-1))))
+		// The student's choice, not a rule: a part that would leave
+		// nothing is paid as a full payment. The ledger decides R4 on
+		// every payment (fees.CheckPayment).
 		if c, _ := part.Cmp(left); c >= 0 {
 			return d.pay(a.ref, left, fees.ChannelCashier, fees.MethodCash, &d.today.cashFull, &d.today.cashFullSum, &d.stats.cashFull, &d.stats.cashFullSum)
 		}

@@ -270,7 +270,12 @@ func (l *Ledger) applyDebit(res *LoadResult, file string, ln chargeLine) {
 }
 
 // applyCredit lowers the student's item with the line's reference and
-// item type, by no more than its balance.
+// item type, by no more than its balance: [fees.CheckCredit] decides.
+//
+// PeopleSoft takes a credit below the balance (EPARTIALWAIVE), so the
+// ledger does too: the full-waive rule (R5) is feebridge's, kept before a
+// credit is written (the credits job calls the same check), and a real
+// bursar ledger cannot refuse what a clerk keys in by hand.
 func (l *Ledger) applyCredit(res *LoadResult, file string, ln chargeLine) {
 	ch := ln.ch
 	credit := ch.Amount.Neg()
@@ -282,8 +287,14 @@ func (l *Ledger) applyCredit(res *LoadResult, file string, ln chargeLine) {
 	case it.EmplID != ch.EmplID:
 		l.hold(res, file, ln, "credit for reference %s item type %s, which belongs to another student", ch.Ref, ch.ItemType)
 		return
-	case must(credit.Cmp(it.Balance)) > 0:
+	}
+	switch err := fees.CheckCredit(fees.Credit{FeeID: ch.Ref, Amount: credit}, it.Balance); fees.ErrorCode(err) {
+	case "", fees.EPARTIALWAIVE:
+	case fees.EOVERPAY:
 		l.hold(res, file, ln, "credit of %s is above the balance of %s on reference %s item type %s", credit, it.Balance, ch.Ref, ch.ItemType)
+		return
+	default:
+		l.hold(res, file, ln, "credit on reference %s item type %s: %v", ch.Ref, ch.ItemType, err)
 		return
 	}
 	it.Balance = must(it.Balance.Sub(credit))
@@ -304,7 +315,8 @@ func must[T any](v T, err error) T {
 }
 
 // Pay takes a payment of amount on the item ref of student emplid, by the
-// rules of the channel (R4), and returns the payment line it will write.
+// rules of the channel (R4, decided by [fees.CheckPayment] against the
+// item's balance), and returns the payment line it will write.
 // It returns a *fees.Error: ENOTFOUND for an item the student does not
 // have, ECLOSED for an item with nothing left to pay, EOVERPAY above the
 // balance, EPARTIALESERVICES for an eServices payment that is not the
@@ -356,7 +368,9 @@ func (l *Ledger) nextReceipt(prefix string) string {
 }
 
 // pay applies one payment. An empty receipt means a new receipt number,
-// drawn only once the payment is accepted.
+// drawn only once the payment is accepted. What only the ledger knows
+// (the bursar's channels, its currency, the student's items) is checked
+// here; the money rules (R4) are fees.CheckPayment's.
 func (l *Ledger) pay(emplid, ref, itemType string, amount fees.Money, ch fees.Channel, m fees.Method, at time.Time, receipt string) (peoplesoft.Payment, error) {
 	fp := fees.Payment{TransactionID: ref, UserID: emplid, Amount: amount, Channel: ch, Method: m, Date: at}
 	if err := fp.Validate(); err != nil {
@@ -375,16 +389,9 @@ func (l *Ledger) pay(emplid, ref, itemType string, amount fees.Money, ch fees.Ch
 		return peoplesoft.Payment{}, &fees.Error{Code: fees.ENOTFOUND, Fee: ref, Amount: amount,
 			Message: fmt.Sprintf("student has no item with reference %s and item type %q", ref, itemType)}
 	}
-	switch c := must(amount.Cmp(it.Balance)); {
-	case it.Balance.IsZero():
-		return peoplesoft.Payment{}, &fees.Error{Code: fees.ECLOSED, Fee: ref, Amount: amount, Balance: it.Balance,
-			Message: fmt.Sprintf("payment of %s: nothing left to pay", amount)}
-	case c > 0:
-		return peoplesoft.Payment{}, &fees.Error{Code: fees.EOVERPAY, Fee: ref, Amount: amount, Balance: it.Balance,
-			Message: fmt.Sprintf("payment of %s is above the balance of %s", amount, it.Balance)}
-	case c < 0 && ch == fees.ChannelEServices:
-		return peoplesoft.Payment{}, &fees.Error{Code: fees.EPARTIALESERVICES, Fee: ref, Amount: amount, Balance: it.Balance,
-			Message: fmt.Sprintf("eServices payment of %s: eServices pays the whole balance of %s", amount, it.Balance)}
+	fp.FeeID = ref
+	if err := fees.CheckPayment(fp, it.Balance); err != nil {
+		return peoplesoft.Payment{}, err
 	}
 	if receipt == "" {
 		prefix := "C"

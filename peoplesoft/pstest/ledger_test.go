@@ -489,3 +489,60 @@ func TestDeterministic(t *testing.T) {
 		t.Error("seeds 42 and 43 gave the same run")
 	}
 }
+
+// TestPayRefusesAsCheckPayment checks that the ledger refuses a bursar
+// payment exactly when fees.CheckPayment does, with the same code: the
+// ledger does not decide R4 on its own.
+func TestPayRefusesAsCheckPayment(t *testing.T) {
+	tests := []struct {
+		name    string
+		balance string // what is left on the item when the payment comes
+		amount  string
+		ch      fees.Channel
+		m       fees.Method
+	}{
+		{"eServices in full", "10.00", "10.00", fees.ChannelEServices, fees.MethodCreditCard},
+		{"eServices in part", "10.00", "4.00", fees.ChannelEServices, fees.MethodCreditCard},
+		{"eServices above", "10.00", "10.01", fees.ChannelEServices, fees.MethodCreditCard},
+		{"eServices by cash", "10.00", "10.00", fees.ChannelEServices, fees.MethodCash},
+		{"cashier in part", "10.00", "0.01", fees.ChannelCashier, fees.MethodCash},
+		{"cashier in full", "10.00", "10.00", fees.ChannelCashier, fees.MethodCheck},
+		{"cashier above", "10.00", "10.01", fees.ChannelCashier, fees.MethodCash},
+		{"cashier on a paid item", "0", "1.00", fees.ChannelCashier, fees.MethodCash},
+		{"eServices on a paid item", "0", "1.00", fees.ChannelEServices, fees.MethodCreditCard},
+		{"zero", "10.00", "0", fees.ChannelCashier, fees.MethodCash},
+		{"negative", "10.00", "-1.00", fees.ChannelCashier, fees.MethodCash},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := newLedger(1)
+			load(t, l, "c1.dat", chargeFile(t, charge("A1", "R1", "10.00")))
+			if tt.balance == "0" {
+				if _, err := l.PayCashier("A1", "R1", usd("10.00"), fees.MethodCash, t0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := fees.ErrorCode(fees.CheckPayment(fees.Payment{FeeID: "R1", Amount: usd(tt.amount), Channel: tt.ch, Method: tt.m}, usd(tt.balance)))
+			_, err := l.Pay("A1", "R1", usd(tt.amount), tt.ch, tt.m, t0)
+			if got := fees.ErrorCode(err); got != want {
+				t.Errorf("Pay = %v (code %q), fees.CheckPayment's code %q", err, got, want)
+			}
+		})
+	}
+}
+
+// TestCreditAsCheckCredit checks that the ledger holds a credit line
+// exactly when fees.CheckCredit refuses it, except a credit below the
+// balance (EPARTIALWAIVE), which PeopleSoft takes: R5 is kept before a
+// credit is written, not by the bursar.
+func TestCreditAsCheckCredit(t *testing.T) {
+	for _, amount := range []string{"4.00", "10.00", "10.01"} {
+		l := newLedger(1)
+		load(t, l, "c1.dat", chargeFile(t, charge("A1", "R1", "10.00")))
+		res := load(t, l, "c2.dat", chargeFile(t, credit("A1", "R1", amount)))
+		code := fees.ErrorCode(fees.CheckCredit(fees.Credit{FeeID: "R1", Amount: usd(amount)}, usd("10.00")))
+		if held, want := len(res.Exceptions) == 1, code != "" && code != fees.EPARTIALWAIVE; held != want {
+			t.Errorf("credit of %s: held %v, want %v (fees.CheckCredit's code %q): %+v", amount, held, want, code, res)
+		}
+	}
+}
