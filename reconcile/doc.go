@@ -66,8 +66,8 @@
 // names its owner's host and process id: a run that finds the lease of a
 // process on the same host that no longer runs (it was killed) takes it
 // over at once. A lease of another host, or of a process that still runs,
-// is waited out; an operator who knows that process is gone may delete the
-// row from the locks table.
+// is waited out; an operator who knows that process is gone may list the
+// leases ([journal.Journal.Leases]) and break it ([journal.Journal.BreakLease]).
 //
 // # Calls to Alma
 //

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -22,9 +21,8 @@ import (
 	"github.com/feebridge/feebridge/alma/almatest"
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/peoplesoft/pstest"
+	"github.com/feebridge/feebridge/reconcile/journal"
 	"github.com/feebridge/feebridge/transport/localdrop"
-
-	_ "modernc.org/sqlite" // the journal, read by the checks
 )
 
 // The crash test runs the feesync binary as a real process and kills it
@@ -174,65 +172,96 @@ func (s *crashSite) runClean(job string) {
 	}
 }
 
-// db opens the site's journal for reading and for the operator's lock
-// removal.
-func (s *crashSite) db() *sql.DB {
-	s.t.Helper()
-	db, err := sql.Open("sqlite", "file:"+s.journal+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return db
-}
-
-// query returns the rows of q, each as its columns joined by tabs.
-func (s *crashSite) query(q string) []string {
+// withJournal opens the site's journal, calls fn with it and closes it.
+// Before any run has made the journal it calls nothing: there is nothing
+// to read or to break.
+func (s *crashSite) withJournal(fn func(j *journal.Journal)) {
 	s.t.Helper()
 	if _, err := os.Stat(s.journal); err != nil {
-		return nil
+		return
 	}
-	db := s.db()
-	defer db.Close()
-	rows, err := db.QueryContext(s.t.Context(), q)
+	j, err := journal.Open(s.t.Context(), s.journal, nil)
 	if err != nil {
-		if strings.Contains(err.Error(), "no such table") {
-			return nil
-		}
-		s.t.Fatalf("%s: %v", q, err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var out []string
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			s.t.Fatal(err)
-		}
-		parts := make([]string, len(vals))
-		for i, v := range vals {
-			parts[i] = v.String
-		}
-		out = append(out, strings.Join(parts, "\t"))
-	}
-	if err := rows.Err(); err != nil {
 		s.t.Fatal(err)
 	}
+	defer func() {
+		if err := j.Close(); err != nil {
+			s.t.Fatal(err)
+		}
+	}()
+	fn(j)
+}
+
+// records lists the journal's records by kind and key, each as its kind,
+// key, outcome, amount, output and reason joined by tabs.
+func (s *crashSite) records() []string {
+	s.t.Helper()
+	var out []string
+	s.withJournal(func(j *journal.Journal) {
+		recs, err := j.Records(s.t.Context(), "", "")
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		for _, r := range recs {
+			out = append(out, strings.Join([]string{r.Kind, r.Key, r.Outcome, r.Amount.String(), r.Output, r.Reason}, "\t"))
+		}
+	})
 	return out
 }
 
-// clearLocks deletes the job locks a killed run left, as reconcile's docs
+// journalFiles lists the journal's files by job and name, each as its
+// job, name, status, output, record and rejection counts and total joined
+// by tabs.
+func (s *crashSite) journalFiles() []string {
+	s.t.Helper()
+	var out []string
+	s.withJournal(func(j *journal.Journal) {
+		fs, err := j.Files(s.t.Context(), "")
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		slices.SortStableFunc(fs, func(a, b journal.FileRecord) int {
+			if c := strings.Compare(a.Job, b.Job); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Name, b.Name)
+		})
+		for _, f := range fs {
+			out = append(out, strings.Join([]string{f.Job, f.Name, f.Status, f.Output,
+				strconv.Itoa(f.Records), strconv.Itoa(f.Rejected), f.Total.String()}, "\t"))
+		}
+	})
+	return out
+}
+
+// leases lists the job locks held in the journal, expired or not.
+func (s *crashSite) leases() []journal.Lease {
+	s.t.Helper()
+	var out []journal.Lease
+	s.withJournal(func(j *journal.Journal) {
+		var err error
+		if out, err = j.Leases(s.t.Context()); err != nil {
+			s.t.Fatal(err)
+		}
+	})
+	return out
+}
+
+// clearLocks breaks the job locks a killed run left, as reconcile's docs
 // tell an operator to do once the process is known to be gone.
 func (s *crashSite) clearLocks() {
 	s.t.Helper()
-	db := s.db()
-	defer db.Close()
-	if _, err := db.ExecContext(s.t.Context(), `DELETE FROM locks`); err != nil {
-		s.t.Fatal(err)
-	}
+	s.withJournal(func(j *journal.Journal) {
+		leases, err := j.Leases(s.t.Context())
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		for _, l := range leases {
+			if err := j.BreakLease(s.t.Context(), l); err != nil {
+				s.t.Fatal(err)
+			}
+		}
+	})
 }
 
 // files lists the regular files under rel, recursively, as paths relative
@@ -265,7 +294,11 @@ func (s *crashSite) files(rel string) []string {
 // journal's row counts. Two equal snapshots mean a run changed nothing.
 func (s *crashSite) snapshot(in, out string) string {
 	s.t.Helper()
-	return fmt.Sprint(s.files(in), s.files(out), s.query(`SELECT count(*) FROM records`), s.query(`SELECT status, count(*) FROM files GROUP BY status`))
+	statuses := map[string]int{}
+	for _, f := range s.journalFiles() {
+		statuses[strings.Split(f, "\t")[2]]++
+	}
+	return fmt.Sprint(s.files(in), s.files(out), len(s.records()), statuses)
 }
 
 // killStats counts where the kills of one job landed.
@@ -349,7 +382,7 @@ func (s *crashSite) killLoop(job, in, out string, took []time.Duration, drop fun
 				break
 			}
 		}
-		if len(s.query(`SELECT name FROM locks`)) > 0 {
+		if len(s.leases()) > 0 {
 			st.StaleLocks++
 			// The rerun, as an operator or a scheduler would start it.
 			code, stderr := s.run(job)
@@ -646,15 +679,16 @@ func TestCrashKill(t *testing.T) {
 
 	// The journal: every record key with the same outcome, amount, output
 	// and reason; every file in the same state.
-	const recordsQ = `SELECT kind, key, outcome, amount, output, reason FROM records ORDER BY kind, key`
-	const filesQ = `SELECT job, name, status, output, records, rejected, total FROM files ORDER BY job, name`
-	if diff := cmp.Diff(ref.query(recordsQ), crash.query(recordsQ)); diff != "" {
+	if len(ref.records()) == 0 || len(ref.journalFiles()) == 0 {
+		t.Fatal("the reference journal holds no records or no files")
+	}
+	if diff := cmp.Diff(ref.records(), crash.records()); diff != "" {
 		t.Errorf("journal records differ (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(ref.query(filesQ), crash.query(filesQ)); diff != "" {
+	if diff := cmp.Diff(ref.journalFiles(), crash.journalFiles()); diff != "" {
 		t.Errorf("journal files differ (-want +got):\n%s", diff)
 	}
-	if got := crash.query(`SELECT name, owner FROM locks`); len(got) > 0 {
+	if got := crash.leases(); len(got) > 0 {
 		t.Errorf("locks left after the final runs: %v", got)
 	}
 

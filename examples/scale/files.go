@@ -162,16 +162,19 @@ func genPayments(dir string, n int) (result, error) {
 
 // openJobs opens the journal and the drops of a work folder and returns
 // the jobs over them, as feesync does (through reconcile/config), from a
-// config built here: both drops are folders of the work folder.
-func openJobs(ctx context.Context, dir string, now time.Time) (*reconcile.Jobs, func(), error) {
+// config built here: both drops are folders of the work folder. almaClient
+// is the fake Alma's client for the jobs that call Alma; nil leaves Alma
+// out, and with it the jobs that need it.
+func openJobs(ctx context.Context, dir string, now func() time.Time, almaClient *alma.Client) (*reconcile.Jobs, func(), error) {
 	cfg := feeconfig.Default()
 	cfg.Journal = filepath.Join(dir, journalDB)
 	cfg.Library.Type, cfg.Library.Path = "dir", filepath.Join(dir, libDir)
 	cfg.PeopleSoft.Type, cfg.PeopleSoft.Path = "dir", filepath.Join(dir, burDir)
 	setup, err := feeconfig.Open(ctx, cfg, &feeconfig.Options{
-		Now:     func() time.Time { return now },
-		TempDir: filepath.Join(dir, tmpDir),
-		NoAlma:  true,
+		Now:        now,
+		TempDir:    filepath.Join(dir, tmpDir),
+		NoAlma:     almaClient == nil,
+		AlmaClient: almaClient,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -186,7 +189,7 @@ func runFileJob(ctx context.Context, cfg config, n int) (result, error) {
 	if cfg.phase == phasePayments {
 		now, want, outDir = paymentsAt, sumCents(n, paidCents), libDir
 	}
-	jobs, closeJobs, err := openJobs(ctx, cfg.dir, now)
+	jobs, closeJobs, err := openJobs(ctx, cfg.dir, func() time.Time { return now }, nil)
 	if err != nil {
 		return result{}, err
 	}

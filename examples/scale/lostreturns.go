@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,7 +16,6 @@ import (
 	"github.com/feebridge/feebridge/examples/district"
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/reconcile"
-	"github.com/feebridge/feebridge/reconcile/almaport"
 )
 
 // countingTransport counts the HTTP calls the Alma client makes, and how
@@ -81,16 +79,13 @@ func runLostReturns(ctx context.Context, cfg config, n int) (result, error) {
 	if err != nil {
 		return res, err
 	}
-	journal, err := reconcile.OpenJournal(ctx, filepath.Join(cfg.dir, journalDB), &reconcile.JournalOptions{Now: clock.Now})
+	// The jobs come from a config built in code, as the file jobs' do;
+	// the client that counts the calls is the one the jobs use.
+	jobs, closeJobs, err := openJobs(ctx, cfg.dir, clock.Now, client)
 	if err != nil {
 		return res, err
 	}
-	defer journal.Close()
-	jobs, err := reconcile.New(reconcile.Deps{Journal: journal, Alma: almaport.AlmaAPI{Client: client}},
-		&reconcile.Options{Now: clock.Now, WaiveReason: "LOST_ITEM_FOUND", WaiveComment: "Lost item was found"})
-	if err != nil {
-		return res, err
-	}
+	defer closeJobs()
 
 	m, err := startMeter(cfg.cpuProfile)
 	if err != nil {

@@ -44,9 +44,15 @@ type Options struct {
 	// Library and Bursar, when set, are used instead of opening the
 	// config's library and peoplesoft drops; Open does not close them.
 	Library, Bursar *transport.Drop
-	// NoAlma leaves the Alma API out, so that the API key is not needed;
-	// the jobs that call Alma (report, reconcile, lost returns) then fail.
+	// NoAlma leaves the Alma API out, so that the API key is not needed:
+	// the jobs that need Alma (lost returns, reconcile) are then not
+	// expected to run, and the report leaves out what it asks Alma.
 	NoAlma bool
+	// Jobs are the jobs (reconcile.JobCharges, …) the program will run:
+	// Open fails, with an error that names every part missing for each,
+	// unless all of them have what they need. None means every job,
+	// except with NoAlma those that need Alma.
+	Jobs []string
 	// AlmaClient, when set, is used instead of building a client from the
 	// config's [alma] section and the API key; Open does not close it.
 	AlmaClient *alma.Client
@@ -98,7 +104,9 @@ func (s *Setup) WebhookCallback() func(ctx context.Context, ev alma.Event) error
 // in the configured layouts, mapping and time zone, and the Alma REST
 // client (unless opts.NoAlma; it needs the API key). opts may be nil. The
 // config is validated first; drops given in opts need not be configured.
-// On error, what was opened is closed.
+// Last, the jobs of opts.Jobs are checked ([reconcile.Jobs.Check]): a job
+// that lacks a part fails here, naming every part missing, rather than
+// when it runs. On error, what was opened is closed.
 func Open(ctx context.Context, cfg *Config, opts *Options) (*Setup, error) {
 	if opts == nil {
 		opts = &Options{}
@@ -156,8 +164,27 @@ func (s *Setup) open(ctx context.Context, c *Config, o *Options) error {
 			return err
 		}
 	}
-	s.Jobs, err = reconcile.New(deps, c.jobOptions(o))
-	return err
+	if s.Jobs, err = reconcile.New(deps, c.jobOptions(o)); err != nil {
+		return err
+	}
+	return s.Jobs.Check(o.jobs()...)
+}
+
+// withoutAlma are the jobs that run without the Alma API.
+var withoutAlma = []string{
+	reconcile.JobCharges, reconcile.JobCredits, reconcile.JobPayments, reconcile.JobReport,
+	reconcile.JobRedriveCharges, reconcile.JobRedriveCredits, reconcile.JobRedrivePayment,
+}
+
+// jobs are the jobs Open checks (none for every job; see Options.Jobs).
+func (o *Options) jobs() []string {
+	switch {
+	case len(o.Jobs) > 0:
+		return o.Jobs
+	case o.NoAlma:
+		return withoutAlma
+	}
+	return nil
 }
 
 // jobOptions are the jobs' options for the config and opts.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/feebridge/feebridge/alma"
 	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/reconcile/config"
 	"github.com/feebridge/feebridge/transport/memdrop"
 )
@@ -61,6 +62,41 @@ func TestOpenNeeds(t *testing.T) {
 			}
 			if errors.Is(err, config.ErrNoSecret) != strings.Contains(tc.want, "secret not set") {
 				t.Errorf("errors.Is(ErrNoSecret) wrong for %v", err)
+			}
+		})
+	}
+}
+
+// TestOpenChecksTheJobs shows that Open fails at once, naming every part
+// missing, when a job the program will run cannot: with NoAlma the jobs
+// that need Alma are not expected unless named.
+func TestOpenChecksTheJobs(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts config.Options
+		want string // the error, or "" for none
+	}{
+		{"every job", config.Options{AlmaClient: &alma.Client{}}, ""},
+		{"no Alma, none named", config.Options{NoAlma: true}, ""},
+		{"no Alma, jobs without it", config.Options{NoAlma: true, Jobs: []string{reconcile.JobCharges, reconcile.JobReport}}, ""},
+		{"no Alma, jobs that need it", config.Options{NoAlma: true, Jobs: []string{reconcile.JobCharges, reconcile.JobLostReturns, reconcile.JobReconcile}},
+			"reconcile: lost-returns: missing Alma\nreconcile: reconcile: missing Alma"},
+		{"no such job", config.Options{NoAlma: true, Jobs: []string{"nightly"}}, `reconcile: no job "nightly"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := tc.opts
+			o.Library, o.Bursar = memdrop.New(), memdrop.New()
+			c := config.Default()
+			c.Journal = filepath.Join(t.TempDir(), "journal.db")
+			s, err := config.Open(t.Context(), c, &o)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			} else {
+				s.Close()
+			}
+			if got != tc.want {
+				t.Errorf("error\n got: %s\nwant: %s", got, tc.want)
 			}
 		})
 	}

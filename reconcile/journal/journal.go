@@ -88,7 +88,9 @@ const (
 //
 // A job lock is a row with an owner and an expiry (a lease). A process that
 // is killed leaves its row behind; the lock is free again once the lease
-// expires. SQLite's own locking serialises the writes themselves.
+// expires, at once for a process of this host that no longer runs, or when
+// an operator breaks it ([Journal.Leases], [Journal.BreakLease]). SQLite's
+// own locking serialises the writes themselves.
 type Journal struct {
 	db  *sql.DB
 	now func() time.Time

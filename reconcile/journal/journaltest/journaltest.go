@@ -13,7 +13,9 @@
 package journaltest
 
 import (
+	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -21,6 +23,15 @@ import (
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/reconcile/journal"
 )
+
+// Operator is what an operator needs of a store beyond what the jobs
+// call: listing the leases held and breaking one left by a process known
+// to be gone. Every store must offer it (the suite fails one that does
+// not); [journal.Journal] does.
+type Operator interface {
+	Leases(ctx context.Context) ([]journal.Lease, error)
+	BreakLease(ctx context.Context, l journal.Lease) error
+}
 
 // Open returns a new, empty store whose clock is now, closed when t ends.
 type Open func(t *testing.T, now func() time.Time) reconcile.Store
@@ -34,6 +45,7 @@ func Run(t *testing.T, open Open) {
 		{"Records", testRecords},
 		{"Files", testFiles},
 		{"Locks", testLocks},
+		{"Leases", testLeases},
 		{"ClaimIsIdempotent", testClaim},
 		{"Hold", testHold},
 		{"Insert", testInsert},
@@ -163,6 +175,64 @@ func testLocks(t *testing.T, open Open) {
 		t.Fatalf("Lock after the old owner released = %v, want ErrLocked", err)
 	}
 	takeover()
+}
+
+// testLeases lists the leases held and breaks one, as an operator does
+// after a run was killed.
+func testLeases(t *testing.T, open Open) {
+	c := &clock{day}
+	s := open(t, c.Now)
+	op, ok := s.(Operator)
+	if !ok {
+		t.Fatalf("%T cannot list or break leases (journaltest.Operator)", s)
+	}
+	ctx := t.Context()
+	leases, err := op.Leases(ctx)
+	must(t, err)
+	if len(leases) != 0 {
+		t.Fatalf("Leases of a new store = %v, want none", leases)
+	}
+	_, err = s.Lock(ctx, "job:payments", time.Hour)
+	must(t, err)
+	_, err = s.Lock(ctx, "job:charges", 2*time.Hour)
+	must(t, err) // never released: a killed run
+	leases, err = op.Leases(ctx)
+	must(t, err)
+	var names []string
+	for _, l := range leases {
+		names = append(names, l.Name)
+		if l.Owner == "" {
+			t.Errorf("lease %s has no owner", l.Name)
+		}
+	}
+	if want := []string{"job:charges", "job:payments"}; !slices.Equal(names, want) {
+		t.Fatalf("Leases = %v, want %v (by name)", names, want)
+	}
+	if got, want := leases[0].Expires, day.Add(2*time.Hour); !got.Equal(want) {
+		t.Errorf("lease of job:charges expires %v, want %v", got, want)
+	}
+
+	// Broken, the lease no longer blocks the job; breaking it again, or
+	// breaking a lease taken over since it was listed, fails.
+	must(t, op.BreakLease(ctx, leases[0]))
+	if err := op.BreakLease(ctx, leases[0]); !errors.Is(err, journal.ErrNoLease) {
+		t.Errorf("second BreakLease = %v, want ErrNoLease", err)
+	}
+	release, err := s.Lock(ctx, "job:charges", time.Hour)
+	must(t, err)
+	defer release()
+	if err := op.BreakLease(ctx, leases[0]); !errors.Is(err, journal.ErrNoLease) {
+		t.Errorf("BreakLease of a lease taken over = %v, want ErrNoLease", err)
+	}
+	if _, err := s.Lock(ctx, "job:charges", time.Hour); !errors.Is(err, journal.ErrLocked) {
+		t.Errorf("Lock after breaking the old owner's lease = %v, want ErrLocked (the new lease holds)", err)
+	}
+	must(t, op.BreakLease(ctx, leases[1]))
+	leases, err = op.Leases(ctx)
+	must(t, err)
+	if len(leases) != 1 || leases[0].Name != "job:charges" {
+		t.Errorf("Leases after breaking job:payments = %v, want only the new job:charges", leases)
+	}
 }
 
 func testClaim(t *testing.T, open Open) {
