@@ -43,3 +43,6 @@ func checkInbound(ctx context.Context, job string, drop *transport.Drop, dir str
 	}
 	return nil
 }
+
+// WithDefaults returns f with the default name of every folder left empty.
+func (f Folders) WithDefaults() Folders { return f.withDefaults() }
