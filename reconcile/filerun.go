@@ -77,7 +77,7 @@ func (rn *runner) files(ctx context.Context, fj fileJob) (RunResult, error) {
 	}
 	defer release()
 	rn.removeStaleTemps(ctx)
-	if err := checkInbound(ctx, fj.job, fj.in, fj.inDir); err != nil {
+	if err := checkFolders(ctx, fj); err != nil {
 		return res, err
 	}
 	inbox := &transport.Inbox{Drop: fj.in, Dir: fj.inDir}

@@ -11,7 +11,8 @@ import (
 
 // A configured inbound folder that is missing, or is a file, fails the
 // run with a *FolderError naming it: never an empty success (issue 15,
-// cases 3 and 13).
+// cases 3 and 13). So does a missing outbound folder, before any file is
+// claimed: it is not created silently.
 func TestInboundFolderMissingOrAFileFailsTheRun(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -29,6 +30,10 @@ func TestInboundFolderMissingOrAFileFailsTheRun(t *testing.T) {
 		}, (*reconcile.Jobs).Charges, "charges", "exports.txt", reconcile.ErrNotFolder},
 		{"credits from a missing folder", func(e *env) { e.opts.Folders.Credits = "credit" },
 			(*reconcile.Jobs).Credits, "credits", "credit", fs.ErrNotExist},
+		{"payments to a missing folder", func(e *env) {
+			e.opts.Folders.Imports = "import"
+			paymentsA(e)
+		}, (*reconcile.Jobs).Payments, "payments", "import", fs.ErrNotExist},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -44,6 +49,12 @@ func TestInboundFolderMissingOrAFileFailsTheRun(t *testing.T) {
 			}
 			if res.Files != 0 {
 				t.Errorf("files = %d, want 0", res.Files)
+			}
+			if want := tt.folder == "import"; fe.Outbound != want {
+				t.Errorf("Outbound = %v, want %v", fe.Outbound, want)
+			}
+			if got := files(t, e.bursar); tt.folder == "import" && got["outbound/pay-0303.csv"] == "" {
+				t.Errorf("the payment file was claimed although its output cannot be written: %v", got)
 			}
 		})
 	}

@@ -122,7 +122,8 @@ check-config works offline: it checks the config, the secrets, and that
 every folder of a local ("dir") drop exists, is a folder and can be
 written, listing each one that is not with its key and path. The folders
 of an FTP drop are not checked (that needs a login). A run whose inbound
-folder is missing or is a file fails, naming the key and the path.
+or outbound folder is missing or is a file fails, naming the key and the
+path; feesync creates no folder but the report folder.
 
 Exit codes: 0 done; 3 done, but some records were rejected; 1 failure; 2 usage.
 `

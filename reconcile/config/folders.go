@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 
 	"github.com/feebridge/feebridge/reconcile"
 )
@@ -21,6 +22,8 @@ type Folder struct {
 	Path string
 	// Inbound is the job that reads the folder, "" for a folder written to.
 	Inbound string
+	// Writers are the jobs that write to the folder.
+	Writers []string
 	local   bool
 }
 
@@ -31,8 +34,9 @@ func (c *Config) Folders() []Folder {
 	list := []Folder{
 		{Key: "library.export_folder", Drop: "library", Folder: f.Exports, Inbound: reconcile.JobCharges},
 		{Key: "library.credit_folder", Drop: "library", Folder: f.Credits, Inbound: reconcile.JobCredits},
-		{Key: "library.import_folder", Drop: "library", Folder: f.Imports},
-		{Key: "peoplesoft.inbound_folder", Drop: "peoplesoft", Folder: f.Charges},
+		{Key: "library.import_folder", Drop: "library", Folder: f.Imports, Writers: []string{reconcile.JobPayments}},
+		{Key: "peoplesoft.inbound_folder", Drop: "peoplesoft", Folder: f.Charges,
+			Writers: []string{reconcile.JobCharges, reconcile.JobCredits}},
 		{Key: "peoplesoft.outbound_folder", Drop: "peoplesoft", Folder: f.Payments, Inbound: reconcile.JobPayments},
 		{Key: "report.folder", Drop: "library", Folder: f.Reports},
 	}
@@ -60,7 +64,11 @@ func (c *Config) FolderError(err error) error {
 		return err
 	}
 	for _, f := range c.Folders() {
-		if f.Inbound == fe.Job && f.Folder == fe.Folder {
+		job := f.Inbound == fe.Job
+		if fe.Outbound {
+			job = slices.Contains(f.Writers, fe.Job)
+		}
+		if job && f.Folder == fe.Folder {
 			what := "does not exist"
 			if errors.Is(fe.Err, reconcile.ErrNotFolder) {
 				what = "is not a folder"

@@ -48,6 +48,11 @@ func TestFolderErrorNamesKeyAndPath(t *testing.T) {
 	if !errors.As(err, &fe) || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("errors.As/Is lost the cause of %v", err)
 	}
+	err = c.FolderError(&reconcile.FolderError{Job: reconcile.JobCredits, Folder: "inbound", Outbound: true, Err: reconcile.ErrNotFolder})
+	want = `peoplesoft.inbound_folder = "inbound": ` + filepath.Join(dir, "ps", "inbound") + " is not a folder"
+	if !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error = %v\nwant it to start with %s", err, want)
+	}
 	if other := errors.New("other"); c.FolderError(other) != other {
 		t.Error("FolderError changed an error that names no folder")
 	}
