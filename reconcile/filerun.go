@@ -77,10 +77,13 @@ func (rn *runner) files(ctx context.Context, fj fileJob) (RunResult, error) {
 	}
 	defer release()
 	rn.removeStaleTemps(ctx)
+	if err := checkFolders(ctx, fj); err != nil {
+		return res, err
+	}
 	inbox := &transport.Inbox{Drop: fj.in, Dir: fj.inDir}
 	pending, err := inbox.Pending(ctx)
 	if transport.ErrorCode(err) == transport.NotFound {
-		return res, nil
+		return res, &FolderError{Job: fj.job, Folder: fj.inDir, Err: err}
 	}
 	if err != nil {
 		return res, fmt.Errorf("reconcile: %s: %w", fj.job, err)

@@ -118,6 +118,13 @@ Secrets come from the environment (FEEBRIDGE_ALMA_API_KEY,
 FEEBRIDGE_FTP_PASSWORD, FEEBRIDGE_WEBHOOK_SECRET, or the same names ending
 in _FILE naming a file), never from flags.
 
+check-config works offline: it checks the config, the secrets, and that
+every folder of a local ("dir") drop exists, is a folder and can be
+written, listing each one that is not with its key and path. The folders
+of an FTP drop are not checked (that needs a login). A run whose inbound
+or outbound folder is missing or is a file fails, naming the key and the
+path; feesync creates no folder but the report folder.
+
 Exit codes: 0 done; 3 done, but some records were rejected; 1 failure; 2 usage.
 `
 
@@ -293,7 +300,7 @@ func (m *Main) Exit(err error) int {
 }
 
 // checkConfig loads the config (Run did), then the secrets the jobs need,
-// and says what it found.
+// checks every folder of a local drop, and says what it found.
 func (m *Main) checkConfig(ctx context.Context) error {
 	c := m.config
 	var missing []error
@@ -301,6 +308,9 @@ func (m *Main) checkConfig(ctx context.Context) error {
 		if _, err := ref.Load(m.Getenv); err != nil {
 			missing = append(missing, err)
 		}
+	}
+	if err := c.CheckFolders(); err != nil {
+		missing = append(missing, err)
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("%s: config is valid, but: %w", c.Path(), errors.Join(missing...))

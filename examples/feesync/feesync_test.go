@@ -59,17 +59,24 @@ var exampleEnv = map[string]string{
 	"FEEBRIDGE_WEBHOOK_SECRET": "hook-secret-9876",
 }
 
+// exampleFolders is what check-config says of the example config on a
+// machine without its PeopleSoft folder (its library drop is FTP, which
+// check-config does not log in to).
+const exampleFolders = `feesync: feesync.example.toml: config is valid, but: peoplesoft.inbound_folder = "inbound": /srv/peoplesoft/library/inbound does not exist
+peoplesoft.outbound_folder = "outbound": /srv/peoplesoft/library/outbound does not exist
+`
+
 func TestCheckConfig(t *testing.T) {
 	r := runFeesync(t, exampleEnv, "check-config", "-config", "feesync.example.toml")
-	if r.code != ExitOK || r.stdout != "feesync.example.toml: ok\n" {
-		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	if r.code != ExitFailure || r.stdout != "" || r.stderr != exampleFolders {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s\nwant exit 1 and\n%s", r.code, r.stdout, r.stderr, exampleFolders)
 	}
 	// FEEBRIDGE_CONFIG stands in for -config.
 	env := map[string]string{"FEEBRIDGE_CONFIG": "feesync.example.toml"}
 	for k, v := range exampleEnv {
 		env[k] = v
 	}
-	if r := runFeesync(t, env, "check-config"); r.code != ExitOK {
+	if r := runFeesync(t, env, "check-config"); r.code != ExitFailure || r.stderr != exampleFolders {
 		t.Errorf("with FEEBRIDGE_CONFIG: exit %d: %s", r.code, r.stderr)
 	}
 }

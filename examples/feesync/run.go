@@ -97,7 +97,7 @@ func (m *Main) runOnce(ctx context.Context, jobs *reconcile.Jobs, name string) *
 	}
 	r.fill(res)
 	r.Duration = m.Now().Sub(r.Start)
-	r.Err = err
+	r.Err = m.config.FolderError(err)
 	return r
 }
 

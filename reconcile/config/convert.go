@@ -181,6 +181,17 @@ func (cv *conversion) open(ctx context.Context, cfg *Config, logger *slog.Logger
 		}
 		drops[i] = d
 	}
+	for _, f := range c.Folders() {
+		d := drops[0]
+		if f.Drop == "peoplesoft" {
+			d = drops[1]
+		}
+		if err := d.MkdirAll(ctx, f.Folder); err != nil {
+			drops[0].Close()
+			drops[1].Close()
+			return err
+		}
+	}
 	setup, err := Open(ctx, &c, &Options{Now: cv.now, Logger: logger, TempDir: cv.dir,
 		Library: drops[0], Bursar: drops[1], NoAlma: true, adapt: adapt})
 	if err != nil {
