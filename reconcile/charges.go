@@ -88,14 +88,14 @@ func (j *Jobs) decideExport(ctx context.Context, d *decision) error {
 			// An unreadable record is held under a key of its own (file and
 			// line), so that it can never pass for the record whose
 			// transaction id it may share; that id is kept in ref.
-			err = d.reject(ctx, Record{Kind: KindCharge, Key: d.lineKey(rec.Line),
+			err = d.reject(ctx, Record{Kind: KindCharge, Key: d.lineKey(rec.Line, rec.Index),
 				Ref: rec.Key, UserID: rec.UserID, Line: rec.Line, Reason: rec.Err.Error(), Code: fees.ErrorCode(rec.Err)})
 		case rec.Fee != nil:
 			err = j.decideCharge(ctx, d, rec, it.item.mapped, w)
 		case rec.Credit != nil:
 			err = j.decideCredit(ctx, d, rec, w)
 		default:
-			err = d.reject(ctx, Record{Kind: KindCharge, Key: d.lineKey(rec.Line),
+			err = d.reject(ctx, Record{Kind: KindCharge, Key: d.lineKey(rec.Line, rec.Index),
 				UserID: rec.UserID, Line: rec.Line, Reason: "record holds neither a fee nor a credit"})
 		}
 		if err != nil {
@@ -143,7 +143,7 @@ func (j *Jobs) decideCharge(ctx context.Context, d *decision, rec ExportRecord, 
 	}
 	r := chargeRecord(f, rec.Line)
 	if f.TransactionID == "" {
-		r.Key = d.lineKey(rec.Line)
+		r.Key = d.lineKey(rec.Line, rec.Index)
 		r.Reason = fmt.Sprintf("fee %s has no bursar transaction id", f.ID)
 		return d.reject(ctx, r)
 	}

@@ -31,7 +31,7 @@ func (j *Jobs) decideCredit(ctx context.Context, d *decision, rec ExportRecord, 
 	}
 	c, r := creditOf(rec)
 	if r.Key == "" {
-		r.Key = d.lineKey(rec.Line)
+		r.Key = d.lineKey(rec.Line, rec.Index)
 		r.Reason = "credit has no bursar transaction id"
 		return d.reject(ctx, r)
 	}

@@ -123,7 +123,19 @@ func (d *decision) same(old Record, line int) bool {
 // lineKey is the key of a record held for its place in the file alone:
 // an unreadable record, one without a key of its own, or one that repeats
 // an earlier line.
-func (d *decision) lineKey(line int) string { return d.file.SHA256[:16] + ":" + strconv.Itoa(line) }
+//
+// A record that shares its line with the record before it (Index > 0) adds
+// its place in the file, "#index", so that two records on one line never
+// share a key. Every other record keeps the plain file:line key that the
+// previous version wrote, so a file re-run after the upgrade finds its
+// held records under the keys they already have.
+func (d *decision) lineKey(line, index int) string {
+	k := d.file.SHA256[:16] + ":" + strconv.Itoa(line)
+	if index > 0 {
+		k += "#" + strconv.Itoa(index)
+	}
+	return k
+}
 
 // written counts a line written to the output.
 func (d *decision) written(amount fees.Money) {

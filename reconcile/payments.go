@@ -114,7 +114,7 @@ func (d *decision) paymentKeys(rec PaymentRecord) (key, legacy string) {
 	p := rec.Payment
 	key = PaymentKey(p)
 	if key == "/" || rec.Err != nil {
-		return d.lineKey(rec.Line), ""
+		return d.lineKey(rec.Line, 0), ""
 	}
 	if p.Receipt != "" && key != p.Receipt+"/"+p.TransactionID {
 		legacy = p.Receipt + "/" + p.TransactionID
@@ -170,7 +170,7 @@ func repeated(ctx context.Context, d *decision, r *Record, key, legacy string) (
 	case ok && old.FileID == d.file.ID && old.Line != r.Line:
 		// The same payment twice in one file: the first is decided, this
 		// one is held for a person to look at, under its own line.
-		r.Key = d.lineKey(r.Line)
+		r.Key = d.lineKey(r.Line, 0)
 		r.Reason = fmt.Sprintf("payment %s repeats line %d of this file", key, old.Line)
 		return true, d.reject(ctx, *r)
 	case ok && old.Outcome == OutcomeForwarded && !d.same(old, r.Line):

@@ -18,7 +18,12 @@ import (
 // ExportRecord is one entry of a library export file: either a fee to
 // charge or a credit (a waiver) to pass on.
 type ExportRecord struct {
-	Line       int    // the line of the source file where the record starts
+	Line int // the line of the source file where the record starts
+	// Index is the record's 1-based place among the records of its file,
+	// set only when the record shares its Line with the record before it
+	// (an export written on one line); 0 otherwise. It keeps the keys of
+	// held records apart.
+	Index      int
 	UserID     string // the patron's primary id
 	PatronName string
 	Fee        *fees.Fee    // a fee to charge; nil for a credit

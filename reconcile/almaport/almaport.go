@@ -51,12 +51,29 @@ func (f ExportFormat) NewExportReader(r io.Reader) reconcile.ExportReader {
 	return &exportReader{dec: alma.NewExportDecoder(r, f.Options)}
 }
 
-type exportReader struct{ dec *alma.ExportDecoder }
+type exportReader struct {
+	dec      *alma.ExportDecoder
+	n        int // records returned so far
+	lastLine int // the Line of the record returned last
+}
 
 // Next returns the next record. A bad record comes back as a held record;
 // an error that concerns the whole file ([alma.IsFileError]: malformed XML,
 // a read error) ends the file.
 func (r *exportReader) Next() (reconcile.ExportRecord, error) {
+	rec, err := r.next()
+	if err != nil {
+		return rec, err
+	}
+	r.n++
+	if rec.Line == r.lastLine {
+		rec.Index = r.n // shares its line with the record before it
+	}
+	r.lastLine = rec.Line
+	return rec, nil
+}
+
+func (r *exportReader) next() (reconcile.ExportRecord, error) {
 	rec, err := r.dec.Decode()
 	if err == io.EOF {
 		return reconcile.ExportRecord{}, io.EOF
