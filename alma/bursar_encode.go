@@ -46,7 +46,9 @@ func NewImportEncoder(w io.Writer, opts *EncoderOptions) *ImportEncoder {
 
 // Encode writes one payment. It refuses, with an error wrapping
 // [ErrRecord] and writing nothing, a record without patron id, fee type or
-// transaction id, with an amount that is not positive, or with text that
+// transaction id, with an amount that is not positive, with a
+// LastTransaction that is zero or outside the years the file writes
+// (never xsi:nil), or with text that
 // XML cannot carry. After a write error it returns that error.
 func (e *ImportEncoder) Encode(rec ImportRecord) error { return e.w.encode(rec.exportRecord()) }
 
@@ -122,6 +124,8 @@ func (w *bursarWriter) check(rec ExportRecord) error {
 		return bad("payment of %s: must be positive", rec.Amount)
 	case rec.Amount.IsZero():
 		return bad("amount is zero")
+	case !w.export && !w.writable(rec.LastTransaction):
+		return bad("lastTransactionDate %s cannot be written (no date, or a year outside 0001-9999)", rec.LastTransaction.Format(time.DateOnly))
 	}
 	for _, s := range [...]string{
 		rec.Patron.ID, rec.Patron.IDType, rec.Patron.Name, string(rec.Type), rec.TransactionID,
@@ -190,6 +194,13 @@ func (w *bursarWriter) encode(rec ExportRecord) error {
 	w.field(6, "bursarTransactionId", rec.TransactionID)
 	w.s("\t\t\t\t\t</xb:userFineFee>\n")
 	return w.err
+}
+
+// writable reports whether the import format carries t: a date that is
+// set, with a four-digit year in the file's zone.
+func (w *bursarWriter) writable(t time.Time) bool {
+	y := t.In(w.loc).Year()
+	return !t.IsZero() && y >= 1 && y <= 9999
 }
 
 func (w *bursarWriter) date(t time.Time) string {

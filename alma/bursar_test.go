@@ -707,8 +707,11 @@ func TestEncoderLocation(t *testing.T) {
 
 func TestImportEncoder(t *testing.T) {
 	pay := func(user, tx, amount string) alma.ImportRecord {
-		return alma.ImportRecord{Patron: alma.Patron{ID: user, IDType: "02"}, Type: fees.TypeOverdueFine, Amount: usd(amount), TransactionID: tx}
+		return alma.ImportRecord{Patron: alma.Patron{ID: user, IDType: "02"}, Type: fees.TypeOverdueFine, Amount: usd(amount), TransactionID: tx,
+			LastTransaction: time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC)}
 	}
+	undated, far := pay("W1", "100", "1"), pay("W1", "100", "1")
+	undated.LastTransaction, far.LastTransaction = time.Time{}, time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
 	var buf bytes.Buffer
 	e := alma.NewImportEncoder(&buf, nil)
 	for _, r := range []alma.ImportRecord{pay("W1", "100", "5.00"), pay("W1", "100", "2.50"), pay("W2", "200", "10")} {
@@ -721,6 +724,7 @@ func TestImportEncoder(t *testing.T) {
 		{Patron: alma.Patron{ID: "W1"}, TransactionID: "1", Type: "X"},
 		{Patron: alma.Patron{ID: "W1\x00"}, TransactionID: "1", Type: "X", Amount: usd("1")},
 		{Patron: alma.Patron{ID: "W1"}, TransactionID: "1", Type: "X", Amount: usd("1"), Comment: "\xff"},
+		undated, far, // a date the file cannot carry: never xsi:nil
 	} {
 		if err := e.Encode(bad); !errors.Is(err, alma.ErrRecord) {
 			t.Errorf("Encode(%+v) = %v, want ErrRecord", bad, err)

@@ -1,6 +1,9 @@
 package fees
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // CheckPayment applies the payment rules of R4 to p against left, what
 // remains to pay of the fee p is for (its balance, or what the bursar
@@ -76,4 +79,40 @@ func partialWaive(fee string, amount, balance Money, status Status) *Error {
 		"cannot waive %s of the %s balance of a %s fee: only the whole balance may be waived, or PeopleSoft would not be updated; "+
 			"to settle for less, have the student pay the agreed amount at the cashier, wait until Alma shows that payment, then waive the rest",
 		amount, balance, status)}
+}
+
+// CheckPaymentDate checks that p's date is plausible: not later than the
+// day after now, and not before the day the charge it pays was sent
+// (sent; not checked when zero). p.Date is a calendar date, read as
+// written; sent and now are taken in now's location (the job's zone).
+// It returns nil when the date is plausible, else an *[Error] with code
+// EDATE that names the payment (p.Key, or its reference), the date and
+// the limit it breaks.
+func CheckPaymentDate(p Payment, sent, now time.Time) error {
+	loc := now.Location()
+	y, m, d := p.Date.Date()
+	day := time.Date(y, m, d, 0, 0, 0, 0, loc)
+	what := p.Key
+	if what == "" {
+		what = p.Receipt + "/" + p.TransactionID
+	}
+	refuse := func(format string, args ...any) error {
+		return &Error{Code: EDATE, Fee: p.FeeID, Amount: p.Amount, Message: fmt.Sprintf(format, args...)}
+	}
+	ny, nm, nd := now.Date()
+	latest := time.Date(ny, nm, nd+1, 0, 0, 0, 0, loc)
+	switch {
+	case p.Date.IsZero():
+		return refuse("payment %s is dated %s, which is no date: the earliest is the day its charge was sent", what, p.Date.Format(time.DateOnly))
+	case day.After(latest):
+		return refuse("payment %s is dated %s, after %s (one day after today)", what, p.Date.Format(time.DateOnly), latest.Format(time.DateOnly))
+	}
+	if sent.IsZero() {
+		return nil
+	}
+	sy, sm, sd := sent.In(loc).Date()
+	if earliest := time.Date(sy, sm, sd, 0, 0, 0, 0, loc); day.Before(earliest) {
+		return refuse("payment %s is dated %s, before %s when the charge it pays was sent", what, p.Date.Format(time.DateOnly), earliest.Format(time.DateOnly))
+	}
+	return nil
 }

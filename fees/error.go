@@ -30,6 +30,9 @@ const (
 	// ESTATE: the action does not fit the fee's status (for example
 	// transferring a fee twice).
 	ESTATE = "invalid_state"
+	// EDATE: a date that cannot be right, such as a payment dated more
+	// than one day after today or before the charge it pays was sent.
+	EDATE = "implausible_date"
 )
 
 // Error is a domain error. Code is one of the E… constants; Fee names the

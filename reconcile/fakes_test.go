@@ -184,10 +184,13 @@ func (r *linePaymentReader) Next() (reconcile.PaymentRecord, error) {
 			}
 			r.ended = true
 			continue
-		case len(f) == 6 || len(f) == 7:
+		case len(f) >= 6 && len(f) <= 8:
 			p := fees.Payment{Receipt: f[0], TransactionID: f[1], UserID: f[2], Date: day(1)}
 			p.Key = p.Receipt + "/" + p.TransactionID
-			if len(f) == 7 { // the fee type of the charge paid
+			if len(f) == 8 { // the payment's date
+				p.Date, _ = time.Parse(time.DateOnly, f[7])
+			}
+			if len(f) >= 7 && f[6] != "" { // the fee type of the charge paid
 				rec.FeeType = fees.Type(f[6])
 				p.Key += "/" + f[6]
 			}

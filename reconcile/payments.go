@@ -216,7 +216,9 @@ func forward(ctx context.Context, d *decision, r Record, p fees.Payment, charge 
 }
 
 // checkPayment finds the charge p pays in the view and applies R4 to it
-// (fees.CheckPayment against what the bursar still holds of it). refusal
+// (fees.CheckPaymentDate against the day the charge was sent and the
+// job's clock, then fees.CheckPayment against what the bursar still holds
+// of it). refusal
 // is the reason to hold the payment, nil when it may be forwarded; err is
 // a failure of the journal.
 func checkPayment(ctx context.Context, d *decision, p fees.Payment, typ fees.Type, key string) (charge Record, refusal, err error) {
@@ -246,5 +248,8 @@ func checkPayment(ctx context.Context, d *decision, p fees.Payment, typ fees.Typ
 			key, p.TransactionID), nil
 	}
 	p.Key, p.FeeID = key, charge.FeeID
+	if err := fees.CheckPaymentDate(p, charge.Created, d.asOf); err != nil {
+		return charge, err, nil
+	}
 	return charge, fees.CheckPayment(p, left), nil
 }

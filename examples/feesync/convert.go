@@ -55,8 +55,16 @@ func (m *Main) convertPSPayments(ctx context.Context) error {
 	if m.in == "" || m.out == "" {
 		return usagef("%s: -in and -out are required", cmd)
 	}
+	now := m.Now
+	if m.asOf != "" {
+		asOf, err := m.asOfDay()
+		if err != nil {
+			return err
+		}
+		now = func() time.Time { return asOf }
+	}
 	defer m.limitMemory()()
-	res, err := config.ConvertPayments(ctx, m.config, m.in, m.out, m.convertOptions(cmd, m.Now))
+	res, err := config.ConvertPayments(ctx, m.config, m.in, m.out, m.convertOptions(cmd, now))
 	if err != nil {
 		return fmt.Errorf("%s: %w", cmd, err)
 	}

@@ -105,7 +105,7 @@ const usageText = `feesync keeps library fines and fees in step between Alma and
 Usage:
 
 	feesync convert alma-export -in FILE.xml -out FILE.dat [-config F] [-as-of YYYY-MM-DD]
-	feesync convert ps-payments -in FILE.csv -out FILE.xml [-config F]
+	feesync convert ps-payments -in FILE.csv -out FILE.xml [-config F] [-as-of YYYY-MM-DD]
 	feesync run charges|payments|credits|report [-config F] [-dry-run]
 	feesync reconcile [-config F] [-all]
 	feesync redrive [-config F] [-dry-run] [charge|credit|payment...]
@@ -146,11 +146,12 @@ func commands() map[string]command {
 				fs.StringVar(&m.asOf, "as-of", "", "the `day` (YYYY-MM-DD) that picks the term; default today")
 			},
 			run: (*Main).convertAlmaExport},
-		{name: "convert ps-payments", usage: "-in FILE.csv -out FILE.xml [-config F]",
+		{name: "convert ps-payments", usage: "-in FILE.csv -out FILE.xml [-config F] [-as-of YYYY-MM-DD]",
 			flags: func(m *Main, fs *flag.FlagSet) {
 				configFlag(m, fs)
 				fs.StringVar(&m.in, "in", "", "PeopleSoft's payment `file`; the charges it pays are taken from its CHARGE_AMT, REF1_DESCR and ITEM_TYPE")
 				fs.StringVar(&m.out, "out", "", "the Alma bursar import `file` (XML) to write")
+				fs.StringVar(&m.asOf, "as-of", "", "the `day` (YYYY-MM-DD) the payments are judged on: one dated after the next day is held; default today")
 			},
 			run: (*Main).convertPSPayments},
 		{name: "run charges", usage: "[-config F] [-dry-run]", flags: runFlags, run: runJob("charges"), needsConfig: true},

@@ -121,6 +121,23 @@ type conversion struct {
 	dir   string
 	now   func() time.Time
 	setup *Setup
+	// seeding dates the run at seedTime while the charges of a payment
+	// file are entered: they stand for charges sent before any payment,
+	// so that fees.CheckPaymentDate does not hold a payment as dated
+	// before its (made-up) charge was sent.
+	seeding bool
+}
+
+// seedTime is when the charges entered for a payment conversion count as
+// sent.
+var seedTime = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// clock is the clock of the conversion's jobs.
+func (cv *conversion) clock() time.Time {
+	if cv.seeding {
+		return seedTime
+	}
+	return cv.now()
 }
 
 // The input whose records a conversion counts for its progress.
@@ -192,7 +209,7 @@ func (cv *conversion) open(ctx context.Context, cfg *Config, logger *slog.Logger
 			return err
 		}
 	}
-	setup, err := Open(ctx, &c, &Options{Now: cv.now, Logger: logger, TempDir: cv.dir,
+	setup, err := Open(ctx, &c, &Options{Now: cv.clock, Logger: logger, TempDir: cv.dir,
 		Library: drops[0], Bursar: drops[1], NoAlma: true, adapt: adapt})
 	if err != nil {
 		drops[0].Close()
@@ -308,6 +325,8 @@ func (cv *conversion) seedCharges(ctx context.Context, in string) error {
 	if err != nil {
 		return fmt.Errorf("charges of %s: %w", in, err)
 	}
+	cv.seeding = true
+	defer func() { cv.seeding = false }()
 	_, err = cv.setup.Jobs.Charges(ctx)
 	return err
 }

@@ -179,7 +179,10 @@ func TestConvertPayments(t *testing.T) {
 	c := config.Default()
 	c.Terms = []config.Term{{Code: "2000", Start: config.Date{Time: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)},
 		End: config.Date{Time: time.Date(2000, 5, 31, 0, 0, 0, 0, time.UTC)}}}
-	res, err := config.ConvertPayments(t.Context(), c, in, out, &config.ConvertOptions{TempDir: t.TempDir()})
+	// The test file's payments are dated up to 2026-12-09: convert on that
+	// day, not on the wall clock's (a later payment is held, EDATE).
+	now := func() time.Time { return time.Date(2026, 12, 9, 12, 0, 0, 0, time.UTC) }
+	res, err := config.ConvertPayments(t.Context(), c, in, out, &config.ConvertOptions{TempDir: t.TempDir(), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -422,8 +422,8 @@ func (v *view) readRecords(ctx context.Context, kind string, keys []string) erro
 		})
 }
 
-// readCharges reads the charges under keys into the view, each with what
-// was taken of it: the payments forwarded and the credits sent that name
+// readCharges reads the charges under keys into the view, each with when
+// it was sent (its record's creation time) and what was taken of it: the payments forwarded and the credits sent that name
 // it, in its currency.
 func (v *view) readCharges(ctx context.Context, keys []string) error {
 	if len(keys) == 0 {
@@ -435,17 +435,19 @@ func (v *view) readCharges(ctx context.Context, keys []string) error {
 	// "p.ref != ''" lets SQLite use the partial index records_ref.
 	return v.query(ctx, `SELECT r.key, r.outcome, r.user_id, r.fee_id, r.fee_type, r.barcode, r.amount, r.currency,
 		(SELECT COALESCE(SUM(p.amount), 0) FROM records p
-			WHERE p.ref = r.key AND p.ref != '' AND p.outcome IN ('forwarded', 'credited') AND p.currency = r.currency)
+			WHERE p.ref = r.key AND p.ref != '' AND p.outcome IN ('forwarded', 'credited') AND p.currency = r.currency),
+		r.created_at
 		FROM records r WHERE r.kind = 'charge' AND r.key IN (SELECT value FROM json_each(?))`, keys,
 		func(rows *sql.Rows) error {
 			c := viewCharge{rec: Record{Kind: KindCharge}, ok: true}
 			var amount int64
-			var typ, cur string
+			var typ, cur, created string
 			if err := rows.Scan(&c.rec.Key, &c.rec.Outcome, &c.rec.UserID, &c.rec.FeeID, &typ, &c.rec.Barcode,
-				&amount, &cur, &c.taken); err != nil {
+				&amount, &cur, &c.taken, &created); err != nil {
 				return err
 			}
 			c.rec.FeeType, c.rec.Amount = fees.Type(typ), amountOf(amount, cur)
+			c.rec.Created = parseTime(created) // when the charge was sent
 			v.charges[c.rec.Key] = &c
 			return nil
 		})
