@@ -44,6 +44,7 @@ func Example() {
 	enc.Encode(alma.ImportRecord{
 		Patron: alma.Patron{ID: repl.UserID, IDType: "02"}, Type: repl.Type,
 		Amount: fees.MustParseMoney("40.00", fees.USD), TransactionID: repl.TransactionID,
+		LastTransaction: time.Date(2026, 9, 15, 10, 0, 0, 0, time.UTC), // when the bursar took it
 	})
 	enc.Close()
 	drop.MkdirAll(ctx, "inbound")

@@ -30,7 +30,7 @@ func FuzzImport(f *testing.F) {
 	var buf bytes.Buffer
 	enc := alma.NewImportEncoder(&buf, nil)
 	for _, fee := range lost {
-		enc.Encode(alma.ImportRecord{Patron: alma.Patron{ID: fee.UserID}, Type: fee.Type, Amount: usd("1.00"), TransactionID: fee.TransactionID})
+		enc.Encode(alma.ImportRecord{Patron: alma.Patron{ID: fee.UserID}, Type: fee.Type, Amount: usd("1.00"), TransactionID: fee.TransactionID, LastTransaction: paidAt})
 	}
 	if err := enc.Close(); err != nil {
 		f.Fatal(err)
@@ -103,7 +103,7 @@ func BenchmarkImport(b *testing.B) {
 		var buf bytes.Buffer
 		enc := alma.NewImportEncoder(&buf, nil)
 		for _, f := range w.srv.AllFees() {
-			enc.Encode(alma.ImportRecord{Patron: alma.Patron{ID: f.UserID}, Type: f.Type, Amount: usd("0.01"), TransactionID: f.TransactionID})
+			enc.Encode(alma.ImportRecord{Patron: alma.Patron{ID: f.UserID}, Type: f.Type, Amount: usd("0.01"), TransactionID: f.TransactionID, LastTransaction: paidAt})
 		}
 		if err := enc.Close(); err != nil {
 			b.Fatal(err)

@@ -79,7 +79,7 @@ func TestRandomActionsKeepBalances(t *testing.T) {
 					imports++
 					var buf bytes.Buffer
 					enc := alma.NewImportEncoder(&buf, nil)
-					enc.Encode(alma.ImportRecord{Patron: alma.Patron{ID: f.UserID}, Type: f.Type, Amount: cents(4000), TransactionID: f.TransactionID})
+					enc.Encode(alma.ImportRecord{Patron: alma.Patron{ID: f.UserID}, Type: f.Type, Amount: cents(4000), TransactionID: f.TransactionID, LastTransaction: paidAt})
 					if err := enc.Close(); err != nil {
 						t.Fatal(err)
 					}
