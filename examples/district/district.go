@@ -88,7 +88,8 @@ type Options struct {
 	// students check their loans out.
 	Start time.Time
 	// Faults is the rate (0 to 1) of injected failures: FTP connections
-	// cut and stalled, Alma 429s, 5xx and timeouts, the FTP server
+	// cut and transfers ending early, Alma 429s, 5xx and calls without an
+	// answer, the FTP server
 	// restarted, and a fault hook that kills jobs at their steps
 	// ([Faults.Kill]). Zero means none.
 	Faults float64

@@ -198,14 +198,18 @@ func (d *District) endDay() {
 		line("9-17", "returns", "%s", s)
 	}
 	printed := map[string]int{}
+	var kinds []string // in the order of their first note, not the map's
 	for _, nt := range t.notes {
+		if printed[nt.kind] == 0 {
+			kinds = append(kinds, nt.kind)
+		}
 		printed[nt.kind]++
 		if printed[nt.kind] <= notesPerKind {
 			line(nt.at.Format("15:04"), nt.who, "%s", nt.text)
 		}
 	}
-	for kind, c := range printed {
-		if c > notesPerKind {
+	for _, kind := range kinds {
+		if c := printed[kind]; c > notesPerKind {
 			line("16:59", "", "… and %d more %s", c-notesPerKind, kind)
 		}
 	}

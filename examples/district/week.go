@@ -26,12 +26,21 @@ const (
 	psPaymentsSchedule  = "50 * * * *"    // PeopleSoft's payment query report
 )
 
+// runOn is how long the last morning runs on at most after the report,
+// with the hourly flows only, until what was done before has flowed
+// (see [District.Week]).
+const runOn = 6 * time.Hour
+
 // task is one thing done on a schedule of the simulated clock.
 type task struct {
 	name  string
 	sched cron.Schedule
 	next  time.Time
 	run   func(ctx context.Context) error
+	// flow says the task carries payments and credits between Alma and
+	// PeopleSoft (or delivers Alma's webhooks): it runs on, on the last
+	// morning, until everything has flowed.
+	flow bool
 }
 
 // Week plays the days on the simulated clock. It enrols the students and
@@ -41,8 +50,14 @@ type task struct {
 // its schedule gives, in a fixed order when two fall at the same minute
 // (feesync's report before Alma's 07:00 redelivery, its charges job before
 // Alma's 18:30 credit export). The days end on the morning after the last
-// one, with the reconciliation and the report. A job of f that fails ends
-// the week with its error; f retries or restarts a run itself if it wants.
+// one, with the reconciliation and the report at 07:00; the morning then
+// runs on, with the hourly flows only (Alma's webhooks, imports and credit
+// exports, feesync's payments and credits jobs, PeopleSoft's file load and
+// payment report), until every payment and waiver made before has flowed
+// ([District.Flowed]), at most until 13:00, so that the week is judged
+// after a waiver staff made by hand at 07:00 reached PeopleSoft. A job of
+// f that fails ends the week with its error; f retries or restarts a run
+// itself if it wants.
 func (d *District) Week(ctx context.Context, f Feesync, s Schedules) error {
 	if err := d.setup(); err != nil {
 		return err
@@ -50,21 +65,22 @@ func (d *District) Week(ctx context.Context, f Feesync, s Schedules) error {
 	specs := []struct {
 		name, spec string
 		run        func(ctx context.Context) error
+		flow       bool
 	}{
-		{"reconcile", s.Reconcile, func(ctx context.Context) error { return d.reconcileJob(ctx, f) }},
-		{"report", s.Report, func(ctx context.Context) error { return d.reportJob(ctx, f) }},
-		{"webhooks", almaWebhookSchedule, d.deliverWebhooks},
-		{"desk", deskSchedule, d.desk},
-		{"payments", s.Payments, func(ctx context.Context) error { return d.paymentsJob(ctx, f) }},
-		{"alma-import", almaImportSchedule, d.almaImport},
-		{"plans", plansSchedule, d.followPlans},
-		{"alma-lost", almaLostSchedule, d.almaLost},
-		{"alma-export", almaExportSchedule, d.almaExport},
-		{"charges", s.Charges, func(ctx context.Context) error { return d.chargesJob(ctx, f) }},
-		{"alma-credits", almaCreditsSchedule, d.almaCredits},
-		{"credits", s.Credits, func(ctx context.Context) error { return d.creditsJob(ctx, f) }},
-		{"ps-load", psLoadSchedule, d.psLoad},
-		{"ps-payments", psPaymentsSchedule, d.psPayments},
+		{"reconcile", s.Reconcile, func(ctx context.Context) error { return d.reconcileJob(ctx, f) }, false},
+		{"report", s.Report, func(ctx context.Context) error { return d.reportJob(ctx, f) }, false},
+		{"webhooks", almaWebhookSchedule, d.deliverWebhooks, true},
+		{"desk", deskSchedule, d.desk, false},
+		{"payments", s.Payments, func(ctx context.Context) error { return d.paymentsJob(ctx, f) }, true},
+		{"alma-import", almaImportSchedule, d.almaImport, true},
+		{"plans", plansSchedule, d.followPlans, false},
+		{"alma-lost", almaLostSchedule, d.almaLost, false},
+		{"alma-export", almaExportSchedule, d.almaExport, false},
+		{"charges", s.Charges, func(ctx context.Context) error { return d.chargesJob(ctx, f) }, false},
+		{"alma-credits", almaCreditsSchedule, d.almaCredits, true},
+		{"credits", s.Credits, func(ctx context.Context) error { return d.creditsJob(ctx, f) }, true},
+		{"ps-load", psLoadSchedule, d.psLoad, true},
+		{"ps-payments", psPaymentsSchedule, d.psPayments, true},
 	}
 	start := d.opt.Start
 	end := start.AddDate(0, 0, d.opt.Days).Add(7 * time.Hour)
@@ -74,21 +90,22 @@ func (d *District) Week(ctx context.Context, f Feesync, s Schedules) error {
 		if err != nil {
 			return fmt.Errorf("schedule of %s: %w", sp.name, err)
 		}
-		tasks[i] = &task{name: sp.name, sched: sched, next: sched.Next(start.Add(-time.Second)), run: sp.run}
+		tasks[i] = &task{name: sp.name, sched: sched, next: sched.Next(start.Add(-time.Second)), run: sp.run, flow: sp.flow}
 	}
 	d.clock.Set(start)
 	d.newDay(start)
+	runningOn := false
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		next := tasks[0].next
-		for _, t := range tasks[1:] {
-			if t.next.Before(next) {
-				next = t.next
-			}
+		next := nextRun(tasks, runningOn)
+		if !runningOn && next.After(end) {
+			// The report is done: from here on, the flows only.
+			runningOn = true
+			next = nextRun(tasks, runningOn)
 		}
-		if next.After(end) {
+		if runningOn && (d.Flowed() || next.After(end.Add(runOn))) {
 			break
 		}
 		if !sameDay(next, d.today.date) {
@@ -97,7 +114,7 @@ func (d *District) Week(ctx context.Context, f Feesync, s Schedules) error {
 		}
 		d.clock.Set(next)
 		for _, t := range tasks {
-			if t.next.Equal(next) {
+			if t.next.Equal(next) && (t.flow || !runningOn) {
 				if d.opt.BeforeTask != nil {
 					if err := d.opt.BeforeTask(ctx, t.name); err != nil {
 						return err
@@ -112,6 +129,39 @@ func (d *District) Week(ctx context.Context, f Feesync, s Schedules) error {
 	}
 	d.endDay()
 	return nil
+}
+
+// nextRun is the earliest time a task is due, among the flows only when
+// the last morning runs on.
+func nextRun(tasks []*task, flowsOnly bool) time.Time {
+	var next time.Time
+	for _, t := range tasks {
+		if (t.flow || !flowsOnly) && (next.IsZero() || t.next.Before(next)) {
+			next = t.next
+		}
+	}
+	return next
+}
+
+// Flowed reports whether everything done so far has flowed between Alma
+// and PeopleSoft: PeopleSoft has written every payment it took to a
+// payment file, and on each of its charges it shows the balance Alma
+// shows on the fee, so that no payment is still on its way to Alma and no
+// credit of a waiver on its way to PeopleSoft.
+func (d *District) Flowed() bool {
+	if t := d.ledger.ledger.Totals(); t.Payments != t.PaymentsWritten {
+		return false
+	}
+	for _, it := range d.ledger.Items() {
+		f, ok := d.feeOf(it.Ref)
+		if !ok {
+			continue // the audit reports it
+		}
+		if !add(fees.Zero(d.cur), f.Balance).Equal(add(fees.Zero(d.cur), it.Balance)) {
+			return false
+		}
+	}
+	return true
 }
 
 func sameDay(a, b time.Time) bool {

@@ -131,6 +131,9 @@ func (d *district) start(ctx context.Context) error {
 	cfg := config.Default()
 	cfg.Journal = filepath.Join(d.s.dir, "journal.db")
 	cfg.Waive.Reason, cfg.Waive.Comment = waiveReason, waiveComment
+	// One student at a time: Alma's fake draws its faults in the order
+	// the calls arrive, and the same seed must give the same week.
+	cfg.Alma.Workers = 1
 	opts := &config.Options{
 		Now:     d.clock.Now,
 		Logger:  d.log.With("system", "feesync"),

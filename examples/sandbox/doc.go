@@ -48,12 +48,14 @@
 //	              the reports and the log in DIR (default: a temporary
 //	              folder, removed at the end)
 //	-faults RATE  inject failures at RATE (0 to 0.5): Alma answering 429,
-//	              5xx, slowly or not at all, FTP connections cut or stalled,
-//	              and jobs killed at random steps, then restarted with the
-//	              journal reopened; the week must still end reconciled
+//	              5xx or not at all, FTP connections cut and transfers
+//	              ending early, and jobs killed at random steps, then
+//	              restarted with the journal reopened; the week must still
+//	              end reconciled
 //	-v            print the jobs' log lines to standard error
 //
-// A run without -faults is repeatable: the same flags print the same week.
+// A run is repeatable, with -faults too: the same flags print the same
+// week (the wall time aside).
 // With -faults, the failures are drawn from the seed too, but a timeout
 // depends on the machine's speed, so two runs may retry in different
 // places; both must end reconciled.

@@ -29,8 +29,9 @@ type Sandbox struct {
 	// (-out). Empty means a temporary folder removed by Close.
 	OutDir string
 	// Faults is the rate (0 to 1) of injected failures (-faults): FTP
-	// connections cut and stalled, Alma 429s, 5xx and timeouts, and jobs
-	// killed at random steps and restarted.
+	// connections cut and transfers ending early, Alma 429s, 5xx and
+	// calls without an answer, and jobs killed at random steps and
+	// restarted. The same seed injects the same faults.
 	Faults float64
 	// Start is the first day simulated (its date; the time is ignored).
 	// Zero means Monday 14 September 2026.
@@ -74,7 +75,7 @@ func (s *Sandbox) ParseFlags(args []string) error {
 	fs.IntVar(&s.Days, "days", s.Days, "number of days simulated")
 	fs.Int64Var(&s.Seed, "seed", s.Seed, "seed of every random choice: the same seed gives the same week")
 	fs.StringVar(&s.OutDir, "out", s.OutDir, "keep the files, the journal, the reports and the log in this `folder` (default: a temporary folder, removed)")
-	fs.Float64Var(&s.Faults, "faults", s.Faults, "`rate` (0 to 1) of injected failures: FTP cuts and stalls, Alma 429/5xx/timeouts, jobs killed and restarted")
+	fs.Float64Var(&s.Faults, "faults", s.Faults, "`rate` (0 to 1) of injected failures: FTP cuts and short transfers, Alma 429/5xx/no answer, jobs killed and restarted")
 	fs.BoolVar(&s.Verbose, "v", s.Verbose, "print the jobs' log lines to standard error")
 	if err := fs.Parse(args); err != nil {
 		return err
