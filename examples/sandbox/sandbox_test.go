@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -142,14 +143,17 @@ func TestSecretsNeverInLogs(t *testing.T) {
 	}
 }
 
+// clean blanks what may change from run to run in a printed week: the
+// wall time and the ports.
+func clean(s string) string {
+	s = regexp.MustCompile(`in [0-9.]+m?s\.`).ReplaceAllString(s, "in X.")
+	s = regexp.MustCompile(`127\.0\.0\.1:[0-9]+`).ReplaceAllString(s, "127.0.0.1:PORT")
+	return s
+}
+
 // TestSameSeedSameWeek checks that a run is repeatable: the same seed
 // prints the same week.
 func TestSameSeedSameWeek(t *testing.T) {
-	clean := func(s string) string {
-		s = regexp.MustCompile(`in [0-9.]+m?s\.`).ReplaceAllString(s, "in X.")
-		s = regexp.MustCompile(`127\.0\.0\.1:[0-9]+`).ReplaceAllString(s, "127.0.0.1:PORT")
-		return s
-	}
 	a := clean(runSandbox(t, small(5, 0)))
 	b := clean(runSandbox(t, small(5, 0)))
 	if diff := cmp.Diff(a, b); diff != "" {
@@ -326,4 +330,58 @@ func TestLostRecordsAreCaught(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSameSeedSameWeekUnderFaults checks that a run with faults is
+// repeatable too: the same seed and rate print the same week, faults,
+// restarts and call counts included, and leave the same files. Before,
+// the fault draws came from streams shared by concurrent callers (the
+// reconciliation's Alma workers) and raced real timers (FTP stalls, Alma's
+// slow answers), and two runs drifted apart.
+func TestSameSeedSameWeekUnderFaults(t *testing.T) {
+	run := func() (string, map[string]string) {
+		dir := filepath.Join(t.TempDir(), "week")
+		s := &Sandbox{Students: 60, Days: 3, Seed: 99, Faults: 0.2, OutDir: dir}
+		out := strings.ReplaceAll(clean(runSandbox(t, s)), dir, "OUT")
+		return out, files(t, dir)
+	}
+	out1, files1 := run()
+	out2, files2 := run()
+	if diff := cmp.Diff(out1, out2); diff != "" {
+		t.Errorf("two runs with seed 99 and faults 0.2 print different weeks (-first +second):\n%s", diff)
+	}
+	if diff := cmp.Diff(files1, files2); diff != "" {
+		t.Errorf("two runs with seed 99 and faults 0.2 leave different files (-first +second):\n%s", diff)
+	}
+	if !strings.Contains(out1, "were restarted with the journal reopened") {
+		t.Errorf("no fault summary:\n%s", out1)
+	}
+}
+
+// files returns the SHA-256 of each file a run left in dir, by path, the
+// journal and the log aside (their bytes vary with the wall clock), and
+// with the random part of a temporary upload's name blanked.
+func files(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	tmp := regexp.MustCompile(`\.tmp-[0-9a-f]+$`)
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if rel == "sandbox.log" || strings.HasPrefix(rel, "journal.db") {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		out[tmp.ReplaceAllString(rel, ".tmp-X")] = fmt.Sprintf("%x", sha256.Sum256(data))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
