@@ -249,6 +249,9 @@ func (d *District) reportJob(ctx context.Context, f Feesync) error {
 		if _, err := d.alma.Waive(fee.UserID, fee.ID, fees.Money{}, WaiveReason, "waived from the daily report"); err != nil {
 			return fmt.Errorf("waive fee %s from the report: %w", fee.ID, err)
 		}
+		if fee.Status == fees.StatusTransferred {
+			d.awaitCredit(fee.TransactionID, d.clock.Now())
+		}
 		d.stats.byHand++
 		d.today.byHand++
 	}

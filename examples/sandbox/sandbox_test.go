@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -384,4 +385,44 @@ func files(t *testing.T, dir string) map[string]string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestHandWaiverOnTheLastMorning is case 7 of issue 15: every delivery of
+// Alma's webhooks fails (the listener cannot be reached), so the lost items
+// that come back on the last day keep their fees; the 07:00 report of the
+// next morning lists them and staff waive them by hand. The week is judged
+// only after those waivers' credits reached PeopleSoft, and it reconciles.
+// Before, the week ended at 07:00 and Alma showed 0.00 left where the
+// bursar still held the fees.
+func TestHandWaiverOnTheLastMorning(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String() + "/webhooks/alma"
+	ln.Close()
+	// Two days: the first student's loan turns lost on the first day, its
+	// fees go to the bursar at 18:00, and the item comes back on the last.
+	s := small(1, 0)
+	s.Days = 2
+	broken := false
+	s.tamper = func(ctx context.Context, d *district, task string) error {
+		if !broken {
+			d.sim.Alma().SetWebhook(dead, []byte(d.sim.Secrets().Webhook))
+			broken = true
+		}
+		return nil
+	}
+	out := runSandbox(t, s)
+	m := regexp.MustCompile(`(?m)^  07:00  staff +waived by hand ([0-9]+) fees`).FindAllStringSubmatch(out, -1)
+	if len(m) == 0 {
+		t.Fatalf("staff waived nothing by hand:\n%s", out)
+	}
+	last := out[strings.Index(out, "Next morning"):]
+	if !strings.Contains(last, "07:00  staff      waived by hand") {
+		t.Errorf("no waiver by hand on the last morning:\n%s", last)
+	}
+	if !regexp.MustCompile(`credits job: Alma exported [1-9][0-9]* waiver`).MatchString(last) {
+		t.Errorf("the waivers' credits did not flow on the last morning:\n%s", last)
+	}
 }
