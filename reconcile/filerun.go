@@ -93,14 +93,16 @@ func (rn *runner) files(ctx context.Context, fj fileJob) (RunResult, error) {
 	if err := rn.each(ctx, fj, inbox, resumed, &res); err != nil {
 		return res, err
 	}
-	ready, wait, err := rn.sift(ctx, fj, fresh)
+	seen := rn.opts.Now()
+	ready, wait, err := rn.sift(ctx, fj, fresh, seen)
 	if err != nil {
 		return res, err
 	}
 	if err := rn.each(ctx, fj, inbox, ready, &res); err != nil {
 		return res, err
 	}
-	if d := rn.settleWait(wait); d > 0 {
+	start := rn.opts.Now()
+	if d := rn.settleWait(wait, start); d > 0 {
 		rn.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: waiting for files to settle", slog.String("job", fj.job),
 			slog.Int("files", len(wait)), slog.Duration("wait", d))
 		if err := rn.sleep(ctx, d); err != nil {
@@ -114,7 +116,13 @@ func (rn *runner) files(ctx context.Context, fj fileJob) (RunResult, error) {
 			handled[fi.Name] = true
 		}
 		fresh = slices.DeleteFunc(fresh, func(fi transport.FileInfo) bool { return handled[fi.Name] })
-		if ready, wait, err = rn.sift(ctx, fj, fresh); err != nil {
+		// The wait itself is the time that passed, whatever the clock
+		// says (a clock that stands still).
+		now := rn.opts.Now()
+		if waited := start.Add(d); now.Before(waited) {
+			now = waited
+		}
+		if ready, wait, err = rn.sift(ctx, fj, fresh, now); err != nil {
 			return res, err
 		}
 		if err := rn.each(ctx, fj, inbox, ready, &res); err != nil {

@@ -71,15 +71,14 @@ func splitMarkers(list []transport.FileInfo, marker string) (data []transport.Fi
 
 // sift sorts the files of fj's inbound folder not yet claimed into those
 // that can be claimed and those that must wait, and journals what it saw
-// of each (not in a dry run).
-func (rn *runner) sift(ctx context.Context, fj fileJob, fresh []transport.FileInfo) (ready []transport.FileInfo, wait []waiting, err error) {
+// of each (not in a dry run). now is the time of the listing fresh.
+func (rn *runner) sift(ctx context.Context, fj fileJob, fresh []transport.FileInfo, now time.Time) (ready []transport.FileInfo, wait []waiting, err error) {
 	rule := fj.claim
 	data, marked := splitMarkers(fresh, rule.DoneMarker)
 	seen, err := rn.sightings(ctx, fj, data)
 	if err != nil {
 		return nil, nil, err
 	}
-	now := rn.opts.Now()
 	for _, fi := range data {
 		if badName(fi.Name) {
 			ready = append(ready, fi) // files() reports it
@@ -147,14 +146,13 @@ func (rn *runner) sightings(ctx context.Context, fj fileJob, data []transport.Fi
 	return seen, nil
 }
 
-// settleWait returns how long the run waits for the files of wait to
-// settle: until the last of those that settle within settleWaitMax, if
-// they do not change; 0 for none, or in a dry run.
-func (rn *runner) settleWait(wait []waiting) time.Duration {
+// settleWait returns how long the run waits for the files of wait, seen
+// at now, to settle: until the last of those that settle within
+// settleWaitMax, if they do not change; 0 for none, or in a dry run.
+func (rn *runner) settleWait(wait []waiting, now time.Time) time.Duration {
 	if rn.opts.DryRun {
 		return 0
 	}
-	now := rn.opts.Now()
 	var d time.Duration
 	for _, w := range wait {
 		if w.until.IsZero() {
