@@ -131,6 +131,10 @@ func (d *district) start(ctx context.Context) error {
 	cfg := config.Default()
 	cfg.Journal = filepath.Join(d.s.dir, "journal.db")
 	cfg.Waive.Reason, cfg.Waive.Comment = waiveReason, waiveComment
+	// The simulated Alma and PeopleSoft write each file whole (an atomic
+	// put) before a job lists it: nothing to wait for, and the week's
+	// timing and output stay as they were.
+	cfg.Library.Settle, cfg.PeopleSoft.Settle = 0, 0
 	opts := &config.Options{
 		Now:     d.clock.Now,
 		Logger:  d.log.With("system", "feesync"),
