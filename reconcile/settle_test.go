@@ -221,3 +221,63 @@ func TestGrowthInADryRun(t *testing.T) {
 		t.Errorf("outbound/pay.csv = %q", got)
 	}
 }
+
+// TestSettleLibraryJobs: the charges and credits jobs wait the same way
+// for the files of the library drop (LibraryClaim), and the payments
+// rule does not reach them.
+func TestSettleLibraryJobs(t *testing.T) {
+	e := newEnv(t)
+	e.opts.LibraryClaim = reconcile.ClaimRule{Settle: time.Minute, DoneMarker: ".done"}
+	e.opts.BursarClaim = reconcile.ClaimRule{}
+	exportA(e)
+	e.put(e.library, "credits/c.xml", "credit|T3|S002|F3|OVERDUEFINE|0.82", "end|1")
+	waits := 0
+	e.opts.Sleep = func(ctx context.Context, d time.Duration) error { waits++; e.now = e.now.Add(d); return nil }
+	ctx := t.Context()
+	for _, run := range []func(context.Context) (reconcile.RunResult, error){e.jobs(nil).Charges, e.jobs(nil).Credits} {
+		res, err := run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Records != 0 || len(res.Waiting) != 1 || !strings.Contains(res.Waiting[0].Reason, "waiting for its marker") {
+			t.Errorf("without markers: %+v", res)
+		}
+	}
+	e.put(e.library, "exports/alma-1-0301.xml.done")
+	e.put(e.library, "credits/c.xml.done")
+	e.now = e.now.Add(time.Hour) // unchanged since the runs above: settled
+	for _, run := range []func(context.Context) (reconcile.RunResult, error){e.jobs(nil).Charges, e.jobs(nil).Credits} {
+		res, err := run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Records == 0 || len(res.Waiting) != 0 {
+			t.Errorf("with markers, settled: %+v", res)
+		}
+	}
+	if waits != 2 {
+		t.Errorf("waited %d times, want once in each first run", waits)
+	}
+}
+
+// TestSettleLongerThanARunWaits: a settle above 5 minutes is not waited
+// out within a run; the file is claimed by the first run after it.
+func TestSettleLongerThanARunWaits(t *testing.T) {
+	e := newEnv(t)
+	charged(t, e)
+	e.opts.BursarClaim = reconcile.ClaimRule{Settle: time.Hour}
+	e.opts.Sleep = func(context.Context, time.Duration) error { t.Error("a run waited"); return nil }
+	e.write("outbound/pay.csv", payWhole)
+	res, err := e.jobs(nil).Payments(t.Context())
+	if err != nil || res.Records != 0 || len(res.Waiting) != 1 {
+		t.Fatalf("first run = %+v, %v", res, err)
+	}
+	e.now = e.now.Add(59 * time.Minute)
+	if res, err = e.jobs(nil).Payments(t.Context()); err != nil || res.Records != 0 || len(res.Waiting) != 1 {
+		t.Fatalf("59 minutes later = %+v, %v", res, err)
+	}
+	e.now = e.now.Add(time.Minute)
+	if res, err = e.jobs(nil).Payments(t.Context()); err != nil || res.Records != 2 || len(res.Waiting) != 0 {
+		t.Fatalf("an hour later = %+v, %v", res, err)
+	}
+}
