@@ -19,12 +19,12 @@ import (
 // Settle: a file is claimed once two listings at least Settle apart show
 // it with the same size and modification time. The journal keeps what
 // each listing saw (its sightings table, on the clock of [Options].Now),
-// so a file unchanged since an earlier run is claimed at once; a file
-// first seen (or seen changed) in a run is waited for within that run,
-// once, when Settle is at most 5 minutes: the run claims what is ready,
-// waits until the files it saw settle ([Options].Sleep), lists them again
-// and claims those that did not change. The others stay where they are,
-// logged as "waiting for it to settle", for a later run.
+// so a file unchanged since an earlier run is claimed at once. A run
+// waits within itself, once, for the files that would settle within 5
+// minutes (those it sees first, when Settle is that short): it claims
+// what is ready, waits until they would settle ([Options].Sleep), lists
+// them again and claims those that did not change. The others stay where
+// they are, logged as "waiting for it to settle", for a later run.
 //
 // DoneMarker: when set (".done"), file X is claimed only once X.done
 // exists beside it. Marker files are never read as data; a marker is

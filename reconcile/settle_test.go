@@ -260,24 +260,29 @@ func TestSettleLibraryJobs(t *testing.T) {
 	}
 }
 
-// TestSettleLongerThanARunWaits: a settle above 5 minutes is not waited
-// out within a run; the file is claimed by the first run after it.
+// TestSettleLongerThanARunWaits: a run waits within itself only for
+// files that would settle within 5 minutes; a file with longer to go is
+// left for a later run, which waits out the rest when it is short.
 func TestSettleLongerThanARunWaits(t *testing.T) {
 	e := newEnv(t)
 	charged(t, e)
 	e.opts.BursarClaim = reconcile.ClaimRule{Settle: time.Hour}
-	e.opts.Sleep = func(context.Context, time.Duration) error { t.Error("a run waited"); return nil }
+	var waits []time.Duration
+	e.opts.Sleep = func(ctx context.Context, d time.Duration) error { waits = append(waits, d); e.now = e.now.Add(d); return nil }
 	e.write("outbound/pay.csv", payWhole)
 	res, err := e.jobs(nil).Payments(t.Context())
-	if err != nil || res.Records != 0 || len(res.Waiting) != 1 {
-		t.Fatalf("first run = %+v, %v", res, err)
+	if err != nil || res.Records != 0 || len(res.Waiting) != 1 || len(waits) != 0 {
+		t.Fatalf("first run = %+v, %v, waits %v", res, err, waits)
 	}
-	e.now = e.now.Add(59 * time.Minute)
-	if res, err = e.jobs(nil).Payments(t.Context()); err != nil || res.Records != 0 || len(res.Waiting) != 1 {
-		t.Fatalf("59 minutes later = %+v, %v", res, err)
+	e.now = e.now.Add(30 * time.Minute)
+	if res, err = e.jobs(nil).Payments(t.Context()); err != nil || res.Records != 0 || len(res.Waiting) != 1 || len(waits) != 0 {
+		t.Fatalf("30 minutes later = %+v, %v, waits %v", res, err, waits)
 	}
-	e.now = e.now.Add(time.Minute)
+	e.now = e.now.Add(28 * time.Minute)
 	if res, err = e.jobs(nil).Payments(t.Context()); err != nil || res.Records != 2 || len(res.Waiting) != 0 {
-		t.Fatalf("an hour later = %+v, %v", res, err)
+		t.Fatalf("58 minutes later = %+v, %v", res, err)
+	}
+	if len(waits) != 1 || waits[0] != 2*time.Minute {
+		t.Errorf("waits %v, want the 2 minutes left", waits)
 	}
 }
