@@ -268,7 +268,11 @@ func TestSettleLongerThanARunWaits(t *testing.T) {
 	charged(t, e)
 	e.opts.BursarClaim = reconcile.ClaimRule{Settle: time.Hour}
 	var waits []time.Duration
-	e.opts.Sleep = func(ctx context.Context, d time.Duration) error { waits = append(waits, d); e.now = e.now.Add(d); return nil }
+	e.opts.Sleep = func(ctx context.Context, d time.Duration) error {
+		waits = append(waits, d)
+		e.now = e.now.Add(d)
+		return nil
+	}
 	e.write("outbound/pay.csv", payWhole)
 	res, err := e.jobs(nil).Payments(t.Context())
 	if err != nil || res.Records != 0 || len(res.Waiting) != 1 || len(waits) != 0 {
