@@ -3,11 +3,14 @@ package reconcile_test
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/transport"
+	"github.com/feebridge/feebridge/transport/memdrop"
 )
 
 // The payments of the settle tests: two good lines and the fake's trailer.
@@ -288,5 +291,64 @@ func TestSettleLongerThanARunWaits(t *testing.T) {
 	}
 	if len(waits) != 1 || waits[0] != 2*time.Minute {
 		t.Errorf("waits %v, want the 2 minutes left", waits)
+	}
+}
+
+// growingDriver is a memory drop whose sender appends to a file once,
+// just after a job has read it: after is called when the first reader
+// of a processing/ file is closed.
+type growingDriver struct {
+	*memdrop.Driver
+	after func()
+}
+
+func (d *growingDriver) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	rc, err := d.Driver.Open(ctx, name)
+	if err != nil || !strings.Contains(name, "processing/") || d.after == nil {
+		return rc, err
+	}
+	after := d.after
+	d.after = nil
+	return &closeHook{rc, after}, nil
+}
+
+type closeHook struct {
+	io.ReadCloser
+	after func()
+}
+
+func (c *closeHook) Close() error {
+	err := c.ReadCloser.Close()
+	c.after()
+	return err
+}
+
+// TestCutFileThatGrowsIsPutBackNotFailed: a file read while its sender
+// was still writing fails to read (no trailer yet); since it changed
+// after the read, it is not failed but put back, and read whole later.
+func TestCutFileThatGrowsIsPutBackNotFailed(t *testing.T) {
+	e := newEnv(t)
+	charged(t, e)
+	drv := &growingDriver{Driver: memdrop.NewDriver(nil)}
+	e.bursar = transport.NewDrop(drv, nil)
+	for _, d := range []string{"inbound", "outbound"} {
+		if err := e.bursar.MkdirAll(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.write("outbound/pay.csv", payPart1)
+	drv.after = func() { e.write("outbound/processing/pay.csv", payWhole) }
+	res, err := e.jobs(nil).Payments(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Failed) != 0 || res.Records != 0 || len(res.Waiting) != 1 || !strings.Contains(res.Waiting[0].Reason, "not trusted") {
+		t.Fatalf("run = %+v, want the file put back, not failed", res)
+	}
+	if got := files(t, e.bursar)["outbound/pay.csv"]; got != payWhole {
+		t.Fatalf("outbound/pay.csv = %q", got)
+	}
+	if res, err = e.jobs(nil).Payments(t.Context()); err != nil || res.Records != 2 {
+		t.Fatalf("next run = %+v, %v", res, err)
 	}
 }
