@@ -14,6 +14,9 @@ func TestInboxUnclaim(t *testing.T) {
 	ctx := t.Context()
 	d := memdrop.New()
 	in := &transport.Inbox{Drop: d, Dir: "in"}
+	if err := d.MkdirAll(ctx, "in"); err != nil {
+		t.Fatal(err)
+	}
 	for _, name := range []string{"in/a.csv", "in/b.csv"} {
 		if err := d.WriteFile(ctx, name, []byte(name)); err != nil {
 			t.Fatal(err)
