@@ -1,6 +1,7 @@
 package peoplesoft
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -139,19 +140,22 @@ func (d *decoder) header() error {
 func (d *decoder) trailer() error {
 	rr := d.rr
 	c := d.c
+	// Every control value that disagrees is named, so that the reason
+	// shows all the sender meant against all that was read.
+	var field string
+	var errs []error
 	for i := range rr.rec.fields {
 		f := &rr.rec.fields[i]
-		var got, want int64
-		var cause error
+		var want int64
 		switch f.role {
 		case roleCount:
-			n, err := parseCount(rr.vals[i])
+			got, err := parseCount(rr.vals[i])
 			if err != nil {
 				return rr.perr(rr.line, f.name, fmt.Errorf("%w: %w", ErrTrailer, err))
 			}
-			got, want, cause = n, d.ctl.count, ErrTrailerCount
-			if got != want {
-				return rr.perr(rr.line, f.name, fmt.Errorf("%w: the trailer says %d records, the file has %d", cause, got, want))
+			if got != d.ctl.count {
+				field = cmp.Or(field, f.name)
+				errs = append(errs, fmt.Errorf("%w: the trailer says %d records, the file has %d", ErrTrailerCount, got, d.ctl.count))
 			}
 			continue
 		case roleTotal:
@@ -168,9 +172,34 @@ func (d *decoder) trailer() error {
 			return rr.perr(rr.line, f.name, fmt.Errorf("%w: %w", ErrTrailer, err))
 		}
 		if got != want {
-			return rr.perr(rr.line, f.name, fmt.Errorf("%w: the trailer says %s, the records add up to %s", ErrTrailerTotal,
+			field = cmp.Or(field, f.name)
+			errs = append(errs, fmt.Errorf("%w: the trailer says %s, the records add up to %s", ErrTrailerTotal,
 				fees.FromMinor(got, c.currency), fees.FromMinor(want, c.currency)))
 		}
 	}
-	return nil
+	if len(errs) == 0 {
+		return nil
+	}
+	return rr.perr(rr.line, field, joined(errs))
 }
+
+// joined is errs as one error whose message is theirs separated by "; ",
+// and which wraps them all.
+func joined(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return &joinedErr{errs}
+}
+
+type joinedErr struct{ errs []error }
+
+func (e *joinedErr) Error() string {
+	msgs := make([]string, len(e.errs))
+	for i, err := range e.errs {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (e *joinedErr) Unwrap() []error { return e.errs }

@@ -133,6 +133,23 @@
 //	12345678,15216075630006761,300000000001,123.45,123.45,2026-12-01,ESERVICES,CREDIT_CARD,E000104233
 //	09876,15216075700006761,300000000002,100.00,40.00,2026-12-02,CASHIER,CASH,C000200017
 //
+// The file may end with a trailer row of control totals (optional:
+// [Layout].TrailerOptional): "TRAILER", the number of payment rows, and
+// the sum of their PAID_AMT, written like PAID_AMT. Every row whose
+// PAID_AMT reads counts, also one held for another field:
+//
+//	TRAILER,2,163.45
+//
+// When the row is there and its count or total disagrees with the rows
+// read (a file cut short), the decoder returns a whole-file error
+// ([IsFileError]; [ErrTrailerCount], [ErrTrailerTotal]) on the trailer's
+// line that names every value that disagrees, expected against read; the
+// payments job then sends the whole file to failed/. A row after the
+// trailer is a whole-file error too. Without the row, the file is read as
+// it always was. [PaymentEncoder] writes the row only when asked
+// ([PaymentEncoder.WithTrailer]). With column names, a row whose first
+// field is "TRAILER" is the trailer, wherever the columns are.
+//
 // # Other layouts
 //
 // The package's testdata/layouts holds two more: csv-charges.toml, a CSV

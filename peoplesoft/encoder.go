@@ -20,6 +20,8 @@ type encoder struct {
 	began   bool
 	closed  bool
 	ctl     controls
+	// trailer: Close writes an optional trailer too.
+	trailer bool
 }
 
 // open compiles l, which must be of kind, to write to w.
@@ -84,7 +86,7 @@ func (e *encoder) close(src source) error {
 		e.err = err
 		return err
 	}
-	if e.c.trailer != nil {
+	if e.c.trailer != nil && (!e.c.trailerOptional || e.trailer) {
 		if field, err := e.rw.encode(e.c.trailer, src); err != nil {
 			e.err = fmt.Errorf("peoplesoft: trailer: %s: %w", field, err)
 			return e.err

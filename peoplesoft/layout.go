@@ -78,6 +78,12 @@ type Layout struct {
 	Header  *Record `toml:"header,omitempty"`
 	Detail  Record  `toml:"detail,omitempty"`
 	Trailer *Record `toml:"trailer,omitempty"`
+	// TrailerOptional means a file may end without the trailer: when it
+	// has one, its control values are checked as always; when it has
+	// none, nothing is. Encoders write an optional trailer only when told
+	// to ([PaymentEncoder.WithTrailer]). The reference payment layout's
+	// trailer is optional.
+	TrailerOptional bool `toml:"trailer_optional,omitempty"`
 }
 
 // Record is one record type of a layout: its fields, in order.
@@ -319,6 +325,8 @@ type compiled struct {
 	header      *crecord
 	detail      *crecord
 	trailer     *crecord
+	// trailerOptional: a file may end without its trailer.
+	trailerOptional bool
 }
 
 // compile validates l: first its file-wide settings, then its records.
@@ -416,9 +424,15 @@ func (c *compiled) records(l *Layout) error {
 		if len(c.trailer.consts) == 0 {
 			return errors.New("trailer: needs a field with a const value that tells it from a detail record")
 		}
-		if c.detail.matches(c.trailer, c.fixed) {
+		// With column names, the detail's columns are placed by the names
+		// row, not the layout: a row whose first field is the trailer's
+		// const is the trailer.
+		if c.detail.matches(c.trailer, c.fixed) && (c.fixed || !c.columnNames) {
 			return errors.New("trailer: its const fields do not tell it from a detail record")
 		}
+		c.trailerOptional = l.TrailerOptional
+	} else if l.TrailerOptional {
+		return errors.New("trailer_optional: the layout has no trailer")
 	}
 	return nil
 }

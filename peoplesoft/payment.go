@@ -184,6 +184,11 @@ func (pd *PaymentDecoder) read(p *Payment) (paid, charged int64, err error) {
 				return 0, 0, rr.perr(rr.line, f.name, fmt.Errorf("%w: %q: must be positive", ErrAmount, v))
 			}
 			if f.role == rolePaidAmt {
+				// Every line whose amount reads counts in the trailer's
+				// total, as in the sender's, even when a later rule holds it.
+				if err := d.ctl.sum(u); err != nil {
+					return 0, 0, rr.perr(rr.line, f.name, err)
+				}
 				paid = u
 			} else {
 				charged = u
@@ -233,9 +238,8 @@ func parseMethod(v string) (fees.Method, error) {
 }
 
 // check applies the rules of a payment record as a whole: the keys are
-// there, eServices takes cards only, no more is paid than charged, the
-// file's totals still add up, and (unless duplicates are allowed) the
-// payment's key is new in the file. It adds the payment to the totals.
+// there, eServices takes cards only, no more is paid than charged, and
+// (unless duplicates are allowed) the payment's key is new in the file.
 func (pd *PaymentDecoder) check(p *Payment, paid, charged int64) error {
 	d := pd.d
 	rr := d.rr
@@ -254,9 +258,6 @@ func (pd *PaymentDecoder) check(p *Payment, paid, charged int64) error {
 	if charged >= 0 && paid > charged {
 		return rr.perr(rr.line, "PAID_AMT", fmt.Errorf("%w: paid %s is more than the charge of %s", ErrAmount,
 			fees.FromMinor(paid, cur).Amount(), fees.FromMinor(charged, cur).Amount()))
-	}
-	if err := d.ctl.sum(paid); err != nil {
-		return rr.perr(rr.line, "PAID_AMT", err)
 	}
 	if pd.keys != nil { // nil with AllowDuplicates
 		if first := pd.keys.add(p.Receipt, p.Ref, p.ItemType, rr.line); first != 0 {
@@ -338,6 +339,13 @@ func (e *PaymentEncoder) Encode(p Payment) error {
 	}
 	e.keys[p.Key()] = true
 	return e.ctl.add(paid)
+}
+
+// WithTrailer makes Close write the layout's trailer also when it is
+// optional (the reference layout's is), and returns e.
+func (e *PaymentEncoder) WithTrailer() *PaymentEncoder {
+	e.trailer = true
+	return e
 }
 
 // Count returns the number of payments written so far.

@@ -392,7 +392,7 @@ func (r *recordReader) atEOF() error {
 	switch {
 	case !r.started && (r.c.header != nil || r.c.columnNames):
 		return r.perr(0, "", fmt.Errorf("%w: the file is empty", ErrHeader))
-	case r.c.trailer != nil && !r.sawTrailer:
+	case r.c.trailer != nil && !r.sawTrailer && !r.c.trailerOptional:
 		return r.perr(r.lineNo, "", fmt.Errorf("%w: no trailer at the end of the file (was it cut short?)", ErrTrailer))
 	}
 	return io.EOF

@@ -39,13 +39,21 @@ func ReferenceChargeLayout() *Layout {
 // ReferencePaymentLayout returns the reference payment file layout: CSV
 // (RFC 4180, UTF-8, an optional byte-order mark) whose first row names the
 // columns EMPLID, REF1_DESCR, ITEM_TYPE, CHARGE_AMT, PAID_AMT, PAID_DATE,
-// CHANNEL, METHOD and RECEIPT_NBR. Each call returns a new Layout.
+// CHANNEL, METHOD and RECEIPT_NBR, and an optional trailer row, last:
+// TRAILER, the number of payment rows and the sum of their PAID_AMT
+// ("TRAILER,7,28.00"). Each call returns a new Layout.
 func ReferencePaymentLayout() *Layout {
 	return &Layout{
-		Name:        "reference payments",
-		Kind:        KindPayments,
-		Format:      FormatCSV,
-		ColumnNames: true,
+		Name:            "reference payments",
+		Kind:            KindPayments,
+		Format:          FormatCSV,
+		ColumnNames:     true,
+		TrailerOptional: true,
+		Trailer: &Record{Fields: []Field{
+			{Name: "RECORD_TYPE", Const: "TRAILER"},
+			{Name: "RECORD_COUNT"},
+			{Name: "TOTAL", Sign: SignNone},
+		}},
 		Detail: Record{Fields: []Field{
 			{Name: "EMPLID", Length: 11},
 			{Name: "REF1_DESCR", Length: 30},

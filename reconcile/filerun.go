@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,6 +31,8 @@ type fileJob struct {
 	decide func(ctx context.Context, d *decision) error
 	// input, when set, is kept in the file's row (re-drives).
 	input string
+	// claim says when a file of in is complete enough to be claimed.
+	claim ClaimRule
 }
 
 // runner runs the crash-safe sequence of every file job, one file at a
@@ -68,7 +71,9 @@ func (rn *runner) lock(ctx context.Context, job string) (func(), error) {
 	return rn.store.Lock(ctx, "job:"+job, rn.opts.LockTTL)
 }
 
-// files runs fj over every pending file of its inbox.
+// files runs fj over every pending file of its inbox: first those an
+// earlier run left claimed, then those complete enough to be claimed
+// (fj.claim), waiting within the run, once, for those it saw first.
 func (rn *runner) files(ctx context.Context, fj fileJob) (RunResult, error) {
 	var res RunResult
 	release, err := rn.lock(ctx, fj.job)
@@ -81,14 +86,71 @@ func (rn *runner) files(ctx context.Context, fj fileJob) (RunResult, error) {
 		return res, err
 	}
 	inbox := &transport.Inbox{Drop: fj.in, Dir: fj.inDir}
-	pending, err := inbox.Pending(ctx)
+	resumed, fresh, err := rn.pending(ctx, fj, inbox)
+	if err != nil {
+		return res, err
+	}
+	if err := rn.each(ctx, fj, inbox, resumed, &res); err != nil {
+		return res, err
+	}
+	seen := rn.opts.Now()
+	ready, wait, err := rn.sift(ctx, fj, fresh, seen)
+	if err != nil {
+		return res, err
+	}
+	if err := rn.each(ctx, fj, inbox, ready, &res); err != nil {
+		return res, err
+	}
+	start := rn.opts.Now()
+	if d := rn.settleWait(wait, start); d > 0 {
+		rn.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: waiting for files to settle", slog.String("job", fj.job),
+			slog.Int("files", len(wait)), slog.Duration("wait", d))
+		if err := rn.sleep(ctx, d); err != nil {
+			return res, err
+		}
+		if _, fresh, err = rn.pending(ctx, fj, inbox); err != nil {
+			return res, err
+		}
+		handled := make(map[string]bool, len(ready))
+		for _, fi := range ready {
+			handled[fi.Name] = true
+		}
+		fresh = slices.DeleteFunc(fresh, func(fi transport.FileInfo) bool { return handled[fi.Name] })
+		// The wait itself is the time that passed, whatever the clock
+		// says (a clock that stands still).
+		now := rn.opts.Now()
+		if waited := start.Add(d); now.Before(waited) {
+			now = waited
+		}
+		if ready, wait, err = rn.sift(ctx, fj, fresh, now); err != nil {
+			return res, err
+		}
+		if err := rn.each(ctx, fj, inbox, ready, &res); err != nil {
+			return res, err
+		}
+	}
+	res.Waiting = append(res.Waiting, rn.logWaiting(ctx, fj, wait)...)
+	rn.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: run finished", slog.String("job", fj.job),
+		slog.Int("files", res.Files), slog.Int("records", res.Records), slog.Int("rejected", len(res.Rejected)),
+		slog.Int("failed", len(res.Failed)), slog.Int("waiting", len(res.Waiting)), slog.Bool("dry_run", rn.opts.DryRun))
+	return res, nil
+}
+
+// pending lists the inbox: the files left claimed, and those not yet.
+func (rn *runner) pending(ctx context.Context, fj fileJob, inbox *transport.Inbox) (resumed, fresh []transport.FileInfo, err error) {
+	resumed, fresh, err = inbox.PendingSplit(ctx)
 	if transport.ErrorCode(err) == transport.NotFound {
-		return res, &FolderError{Job: fj.job, Folder: fj.inDir, Err: err}
+		return nil, nil, &FolderError{Job: fj.job, Folder: fj.inDir, Err: err}
 	}
 	if err != nil {
-		return res, fmt.Errorf("reconcile: %s: %w", fj.job, err)
+		return nil, nil, fmt.Errorf("reconcile: %s: %w", fj.job, err)
 	}
-	for _, fi := range pending {
+	return resumed, fresh, nil
+}
+
+// each runs fj over the files of list, adding to res.
+func (rn *runner) each(ctx context.Context, fj fileJob, inbox *transport.Inbox, list []transport.FileInfo, res *RunResult) error {
+	for _, fi := range list {
 		if fi.IsDir {
 			continue
 		}
@@ -104,13 +166,10 @@ func (rn *runner) files(ctx context.Context, fj fileJob) (RunResult, error) {
 		r, err := rn.file(ctx, fj, inbox, fi.Name)
 		res.add(r)
 		if err != nil {
-			return res, err
+			return err
 		}
 	}
-	rn.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: run finished", slog.String("job", fj.job),
-		slog.Int("files", res.Files), slog.Int("records", res.Records), slog.Int("rejected", len(res.Rejected)),
-		slog.Int("failed", len(res.Failed)), slog.Bool("dry_run", rn.opts.DryRun))
-	return res, nil
+	return nil
 }
 
 // file claims the file name of the inbox, copies it here and processes it.
@@ -128,6 +187,13 @@ func (rn *runner) file(ctx context.Context, fj fileJob, inbox *transport.Inbox, 
 			return res, fmt.Errorf("reconcile: %s: claim %s: %w", fj.job, name, err)
 		}
 		src = claim.Path
+		if err := rn.claimed(ctx, fj, name); err != nil {
+			return res, err
+		}
+	}
+	before, err := fj.in.Stat(ctx, src)
+	if err != nil {
+		return res, fmt.Errorf("reconcile: %s: read %s: %w", fj.job, src, err)
 	}
 	tmp, sha, err := rn.fetch(ctx, fj.job, fj.in, src)
 	if err != nil {
@@ -135,16 +201,40 @@ func (rn *runner) file(ctx context.Context, fj fileJob, inbox *transport.Inbox, 
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
-	return rn.process(ctx, fj, name, sha, tmp,
-		func() error { return inbox.Done(ctx, claim) },
-		func(reason string) error { return inbox.Fail(ctx, claim, reason) })
+	st, err := tmp.Stat()
+	if err != nil {
+		return res, fmt.Errorf("reconcile: %s: %w", fj.job, err)
+	}
+	return rn.process(ctx, fj, name, sha, tmp, fileHooks{
+		done:  func() error { return inbox.Done(ctx, claim) },
+		fail:  func(reason string) error { return inbox.Fail(ctx, claim, reason) },
+		check: func() error { return rn.recheck(ctx, fj, name, src, before, st.Size()) },
+		back: func() error {
+			to, err := inbox.Unclaim(ctx, claim)
+			if err == nil && to != name {
+				rn.log.LogAttrs(ctx, slog.LevelWarn, "reconcile: a file of the same name came meanwhile: the file put back was renamed",
+					slog.String("job", fj.job), slog.String("file", name), slog.String("renamed", to))
+			}
+			return err
+		},
+	})
+}
+
+// fileHooks are what process does with the file it decides: done moves
+// it to done/, fail to failed/ with a reason; check, when set, returns an
+// *untrustedError if the file changed since it was read, and back then
+// moves it back to the inbound folder.
+type fileHooks struct {
+	done  func() error
+	fail  func(reason string) error
+	check func() error
+	back  func() error
 }
 
 // process decides the input src (a local copy of the file name, whose
 // content has the hex SHA-256 sha), publishes its output and calls done,
 // or fail with a reason when src cannot be read: steps 2 to 5.
-func (rn *runner) process(ctx context.Context, fj fileJob, name, sha string, src io.Reader,
-	done func() error, fail func(reason string) error) (RunResult, error) {
+func (rn *runner) process(ctx context.Context, fj fileJob, name, sha string, src io.Reader, h fileHooks) (RunResult, error) {
 	file, finished, err := rn.resume(ctx, fj, name, sha)
 	if err != nil {
 		return RunResult{Files: 1}, err
@@ -157,7 +247,7 @@ func (rn *runner) process(ctx context.Context, fj fileJob, name, sha string, src
 		if err := rn.hook(StepDone); err != nil {
 			return res, err
 		}
-		return res, done()
+		return res, h.done()
 	}
 	out, err := rn.createTemp(fj.job, "out")
 	if err != nil {
@@ -165,10 +255,21 @@ func (rn *runner) process(ctx context.Context, fj fileJob, name, sha string, src
 	}
 	defer os.Remove(out.Name())
 	defer out.Close()
-	res, file, err := rn.decide(ctx, fj, file, src, out)
+	res, file, err := rn.decide(ctx, fj, file, src, out, h.check)
 	var fe *fileError
+	if errors.As(err, &fe) && h.check != nil {
+		// A file cut short by a sender still writing fails to read: it is
+		// put back, not failed.
+		if cerr := h.check(); cerr != nil {
+			err = cerr
+		}
+	}
+	var ue *untrustedError
+	if errors.As(err, &ue) {
+		return rn.untrusted(ctx, fj, ue, h.back)
+	}
 	if errors.As(err, &fe) {
-		return rn.fail(ctx, fj, file, fe, fail)
+		return rn.fail(ctx, fj, file, fe, h.fail)
 	}
 	if err != nil || rn.opts.DryRun {
 		return res, err
@@ -182,7 +283,7 @@ func (rn *runner) process(ctx context.Context, fj fileJob, name, sha string, src
 	if err := rn.hook(StepDone); err != nil {
 		return res, err
 	}
-	if err := done(); err != nil {
+	if err := h.done(); err != nil {
 		return res, fmt.Errorf("reconcile: %s: %w", fj.job, err)
 	}
 	rn.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: file processed", slog.String("job", fj.job),
@@ -250,8 +351,10 @@ func (rn *runner) duplicate(ctx context.Context, fj fileJob, name string, prior 
 // decide decides every record of src into out in one journal transaction
 // and commits it with the file marked publishing (or done, when nothing
 // is to be published), except in a dry run. A *fileError leaves the
-// journal as it was and returns file as it was before.
-func (rn *runner) decide(ctx context.Context, fj fileJob, file FileRecord, src io.Reader, out io.Writer) (RunResult, FileRecord, error) {
+// journal as it was and returns file as it was before. check, when set,
+// runs after the decision and before the commit: its error (the file
+// changed since it was read) leaves the journal as it was.
+func (rn *runner) decide(ctx context.Context, fj fileJob, file FileRecord, src io.Reader, out io.Writer, check func() error) (RunResult, FileRecord, error) {
 	res := RunResult{Files: 1}
 	now := rn.opts.Now()
 	view, err := rn.store.Begin(ctx, file, now)
@@ -271,6 +374,11 @@ func (rn *runner) decide(ctx context.Context, fj fileJob, file FileRecord, src i
 	res, file = d.result, d.file
 	if err := rn.hook(StepDecide); err != nil {
 		return res, file, err
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			return res, file, err
+		}
 	}
 	file.Records, file.Rejected, file.Total = res.Records, len(res.Rejected), res.Total
 	file.Status, file.Reason, file.Updated = FileDone, "", now

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -113,6 +114,15 @@ type Options struct {
 	// ever charged, every night, would make the calls grow with the
 	// journal's age. Negative asks about every student.
 	QuietAfter time.Duration
+	// LibraryClaim says when a file of Alma's export and credit folders
+	// is complete enough to be claimed; BursarClaim the same for
+	// PeopleSoft's payment folder. The zero value claims every file at
+	// once (see [ClaimRule]).
+	LibraryClaim, BursarClaim ClaimRule
+	// Sleep waits d, or until ctx is done, while a run waits for the
+	// files it saw first to settle; nil waits on a timer. A simulation or
+	// a test passes one that moves its clock.
+	Sleep func(ctx context.Context, d time.Duration) error
 
 	faultHook func(step string) error
 }
@@ -307,6 +317,11 @@ type RunResult struct {
 	Outputs    []string   // the files published
 	Rejected   []Rejection
 	Failed     []FileFailure
+	// Waiting are the files left in the inbound folder for a later run:
+	// not yet complete (still changing, or without their marker), or
+	// found changed after they were read (not trusted: nothing of them
+	// was applied).
+	Waiting []FileFailure
 }
 
 // Clean reports whether the run held nothing back: no rejected record and
@@ -322,6 +337,7 @@ func (r *RunResult) add(o RunResult) {
 	r.Outputs = append(r.Outputs, o.Outputs...)
 	r.Rejected = append(r.Rejected, o.Rejected...)
 	r.Failed = append(r.Failed, o.Failed...)
+	r.Waiting = append(r.Waiting, o.Waiting...)
 }
 
 // addMoney adds b to a, where the zero Money counts as nothing. Amounts in

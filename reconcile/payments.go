@@ -32,7 +32,7 @@ func (j *Jobs) Payments(ctx context.Context) (RunResult, error) {
 		return RunResult{}, err
 	}
 	return j.run.files(ctx, fileJob{
-		job: JobPayments, in: j.deps.Bursar, inDir: j.opts.Folders.Payments,
+		job: JobPayments, in: j.deps.Bursar, inDir: j.opts.Folders.Payments, claim: j.opts.BursarClaim,
 		out: j.deps.Library, outDir: j.opts.Folders.Imports,
 		outName: j.deps.Import.FileName,
 		decide:  j.decidePayments,

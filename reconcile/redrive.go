@@ -43,7 +43,7 @@ func (j *Jobs) Redrive(ctx context.Context, kind string) (RunResult, error) {
 			continue
 		}
 		fj.input = f.Input
-		r, err := j.run.process(ctx, fj, f.Name, f.SHA256, strings.NewReader(f.Input), noop, func(string) error { return nil })
+		r, err := j.run.process(ctx, fj, f.Name, f.SHA256, strings.NewReader(f.Input), fileHooks{done: noop, fail: func(string) error { return nil }})
 		res.add(r)
 		if err != nil {
 			return res, err
@@ -63,7 +63,7 @@ func (j *Jobs) Redrive(ctx context.Context, kind string) (RunResult, error) {
 	h := sha256.Sum256([]byte(b.String()))
 	sha := hex.EncodeToString(h[:])
 	fj.input = b.String()
-	r, err := j.run.process(ctx, fj, "redrive-"+kind+"-"+sha[:16], sha, strings.NewReader(fj.input), noop, func(string) error { return nil })
+	r, err := j.run.process(ctx, fj, "redrive-"+kind+"-"+sha[:16], sha, strings.NewReader(fj.input), fileHooks{done: noop, fail: func(string) error { return nil }})
 	res.add(r)
 	return res, err
 }

@@ -53,6 +53,14 @@ type Store interface {
 	Unseen(ctx context.Context, upTo time.Time) ([]journal.Forwarded, error)
 	// MarkSeen marks the payments forwarded for charges as seen.
 	MarkSeen(ctx context.Context, refs []string, upTo time.Time) error
+
+	// Sightings returns the files of job's inbound folder as last seen
+	// changing, by name (see [journal.Sighting]).
+	Sightings(ctx context.Context, job string) ([]Sighting, error)
+	// SetSighting inserts or replaces the sighting of s.Job and s.Name.
+	SetSighting(ctx context.Context, s Sighting) error
+	// ForgetSightings removes the sightings of job for names.
+	ForgetSightings(ctx context.Context, job string, names []string) error
 }
 
 var _ Store = (*journal.Journal)(nil)
@@ -70,6 +78,10 @@ func OpenJournal(ctx context.Context, path string, opts *JournalOptions) (*Journ
 
 // Record is one row of the journal's records table; see [journal.Record].
 type Record = journal.Record
+
+// Sighting is a file of an inbound folder as a job last saw it change;
+// see [journal.Sighting].
+type Sighting = journal.Sighting
 
 // FileRecord is one row of the journal's files table; see
 // [journal.FileRecord].

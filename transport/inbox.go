@@ -61,28 +61,58 @@ func (in *Inbox) dir(sub string) string { return join(in.Dir, sub) }
 // that the resumed one is finished first. Folders are left out. Returns
 // NotFound if Dir does not exist.
 func (in *Inbox) Pending(ctx context.Context) ([]FileInfo, error) {
+	resumed, fresh, err := in.PendingSplit(ctx)
+	return append(resumed, fresh...), err
+}
+
+// PendingSplit returns what [Inbox.Pending] does in its two groups: the
+// files left in processing/ by an earlier run (already claimed), and the
+// files of Dir not yet claimed.
+func (in *Inbox) PendingSplit(ctx context.Context) (resumed, fresh []FileInfo, err error) {
 	top, err := in.Drop.List(ctx, in.Dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	proc, err := in.Drop.List(ctx, in.dir(ProcessingDir))
 	if err != nil && ErrorCode(err) != NotFound {
-		return nil, err
+		return nil, nil, err
 	}
-	var files []FileInfo
 	busy := make(map[string]bool)
 	for _, fi := range proc {
 		if !fi.IsDir {
-			files = append(files, fi)
+			resumed = append(resumed, fi)
 			busy[fi.Name] = true
 		}
 	}
 	for _, fi := range top {
 		if !fi.IsDir && !busy[fi.Name] {
-			files = append(files, fi)
+			fresh = append(fresh, fi)
 		}
 	}
-	return files, nil
+	return resumed, fresh, nil
+}
+
+// Unclaim moves a claimed file back from processing/ to Dir, for a later
+// run to claim again (a file found still changing after it was claimed),
+// and returns its name in Dir: its own, or, when Dir holds a file of that
+// name already, the first free [Numbered] name.
+func (in *Inbox) Unclaim(ctx context.Context, c Claimed) (string, error) {
+	if err := ValidName(c.Name); err != nil || strings.Contains(c.Name, "/") {
+		return "", invalid("unclaim", c.Name, errors.New("not a claimed inbox file"))
+	}
+	list, err := in.Drop.List(ctx, in.Dir)
+	if err != nil {
+		return "", err
+	}
+	taken := make(map[string]bool, len(list))
+	for _, fi := range list {
+		taken[fi.Name] = true
+	}
+	target := c.Name
+	for n := 1; taken[target]; n++ {
+		target = Numbered(c.Name, n)
+	}
+	return target, in.Drop.Rename(ctx, c.Path, join(in.Dir, target))
 }
 
 // Claim moves Dir/name to Dir/processing/name and returns the claim. If

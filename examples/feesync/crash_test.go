@@ -122,9 +122,12 @@ base_url = %q
 [library]
 type = "dir"
 path = %q
+settle = "0s"
 [peoplesoft]
 type = "dir"
 path = %q
+# The test writes each file whole before a run: claimed at once.
+settle = "0s"
 [webhook]
 listen = "127.0.0.1:0"
 `, s.journal, strings.TrimSuffix(a.URL(), almatest.BasePath), filepath.Join(dir, "library"), filepath.Join(dir, "peoplesoft"))

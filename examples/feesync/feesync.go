@@ -25,6 +25,9 @@ type Main struct {
 	Getenv func(string) string
 	// Now is the clock of the run.
 	Now func() time.Time
+	// Sleep, when set, is how a run waits for the files it saw first to
+	// settle (a test moves its clock); nil waits on a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// Listening, when set, is told the address `feesync serve` listens
 	// on, once it does (tests listen on 127.0.0.1:0).
 	Listening func(addr string)

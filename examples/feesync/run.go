@@ -40,6 +40,9 @@ type jobRun struct {
 	Outputs  []string
 	Rejected []reconcile.Rejection
 	Failed   []reconcile.FileFailure
+	// Waiting are the files left for a later run: not yet complete, or
+	// changed while read (see reconcile.ClaimRule).
+	Waiting []reconcile.FileFailure
 
 	Exceptions    int // the report's
 	Students      int // the reconciliation's: compared, and left out as quiet
@@ -147,6 +150,7 @@ func (r *jobRun) fill(res reconcile.RunResult) {
 		r.Files, r.Records, r.Skipped = res.Files, res.Records, res.Skipped
 		r.Outputs, r.Rejected, r.Failed = res.Outputs, res.Rejected, res.Failed
 	}
+	r.Waiting = res.Waiting
 	if res.Total.Valid() {
 		r.Total = res.Total.String()
 	}
@@ -165,6 +169,9 @@ func (m *Main) report(r *jobRun) {
 	for _, f := range r.Failed {
 		fmt.Fprintf(m.Stderr, "%s: failed: %s\n", f.File, f.Reason)
 	}
+	for _, f := range r.Waiting {
+		fmt.Fprintf(m.Stderr, "%s: waiting: %s\n", f.File, f.Reason)
+	}
 	for _, d := range r.Disagreements {
 		fmt.Fprintf(m.Stdout, "%s\t%s\t%s\talma=%s\tbursar=%s\t%s\n",
 			maskIf(d.UserID, !m.config.Log.ShowStudentIDs), d.FeeID, d.TransactionID, d.Alma, d.Bursar, d.Problem)
@@ -173,8 +180,11 @@ func (m *Main) report(r *jobRun) {
 	if r.Total != "" {
 		attrs = append(attrs, "total", r.Total)
 	}
-	attrs = append(attrs, "rejected", len(r.Rejected), "failed_files", len(r.Failed),
-		"duration", r.Duration.Round(time.Millisecond).String())
+	attrs = append(attrs, "rejected", len(r.Rejected), "failed_files", len(r.Failed))
+	if len(r.Waiting) > 0 {
+		attrs = append(attrs, "waiting_files", len(r.Waiting))
+	}
+	attrs = append(attrs, "duration", r.Duration.Round(time.Millisecond).String())
 	switch r.Job {
 	case jobReport:
 		attrs = append(attrs, "exceptions", r.Exceptions)
@@ -231,6 +241,7 @@ func (m *Main) openJobs(ctx context.Context, withAlma bool) (*reconcile.Jobs, er
 		DryRun:     m.dryRun,
 		QuietAfter: quietAfter,
 		NoAlma:     !withAlma,
+		Sleep:      m.Sleep,
 	})
 	if err != nil {
 		return nil, err

@@ -32,6 +32,8 @@ type site struct {
 	psDir   string
 	config  string
 	env     map[string]string
+	// sleep, when set, is how a run waits for files to settle.
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 const webhookSecret = "test-webhook-secret-1234"
@@ -61,9 +63,12 @@ base_url = %q
 [library]
 type = "dir"
 path = %q
+settle = "0s"
 [peoplesoft]
 type = "dir"
 path = %q
+# The test writes each file whole before a run: claimed at once.
+settle = "0s"
 [webhook]
 listen = "127.0.0.1:0"
 `, filepath.Join(dir, "journal.db"), strings.TrimSuffix(s.alma.URL(), almatest.BasePath), s.libDir, s.psDir)
@@ -85,7 +90,7 @@ func (s *site) must(err error) {
 func (s *site) run(args ...string) result {
 	s.t.Helper()
 	var stdout, stderr bytes.Buffer
-	m := &Main{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return s.env[k] }, Now: s.clock.Now}
+	m := &Main{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return s.env[k] }, Now: s.clock.Now, Sleep: s.sleep}
 	n := 1 // the command's words come first, then the flags
 	if args[0] == "run" || args[0] == "convert" {
 		n = 2

@@ -134,6 +134,10 @@ func (d *district) start(ctx context.Context) error {
 	// One student at a time: Alma's fake draws its faults in the order
 	// the calls arrive, and the same seed must give the same week.
 	cfg.Alma.Workers = 1
+	// The simulated Alma and PeopleSoft write each file whole (an atomic
+	// put) before a job lists it: nothing to wait for, and the week's
+	// timing and output stay as they were.
+	cfg.Library.Settle, cfg.PeopleSoft.Settle = 0, 0
 	opts := &config.Options{
 		Now:     d.clock.Now,
 		Logger:  d.log.With("system", "feesync"),

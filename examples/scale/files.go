@@ -170,6 +170,9 @@ func openJobs(ctx context.Context, dir string, now func() time.Time, almaClient 
 	cfg.Journal = filepath.Join(dir, journalDB)
 	cfg.Library.Type, cfg.Library.Path = "dir", filepath.Join(dir, libDir)
 	cfg.PeopleSoft.Type, cfg.PeopleSoft.Path = "dir", filepath.Join(dir, burDir)
+	// The measured files are written whole before the run: claimed at
+	// once, so that the figures measure the jobs, not a wait.
+	cfg.Library.Settle, cfg.PeopleSoft.Settle = 0, 0
 	setup, err := feeconfig.Open(ctx, cfg, &feeconfig.Options{
 		Now:        now,
 		TempDir:    filepath.Join(dir, tmpDir),

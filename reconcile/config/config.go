@@ -112,6 +112,20 @@ type DropConfig struct {
 	PasswordFile string `toml:"password_file"`
 	// Timeout of one FTP operation.
 	Timeout Duration `toml:"timeout"`
+	// Settle is how long a file of this drop's inbound folders (the
+	// library's exports and credits, PeopleSoft's payments) must show the
+	// same size and modification time before a job claims it: the sender
+	// has stopped writing it. The default is "1m"; "0s" claims a file as
+	// soon as it is listed (for a sender that writes each file under a
+	// hidden name and renames it when complete). See the README, "What a
+	// sender must do for a file to be claimed".
+	Settle Wait `toml:"settle"`
+	// DoneMarker, when set (such as ".done"), makes a job claim file X of
+	// this drop's inbound folders only once X.done exists beside it: for
+	// a sender that writes such a marker when it has finished. Marker
+	// files are never read as data; a marker is removed once its file is
+	// claimed.
+	DoneMarker string `toml:"done_marker"`
 }
 
 // LibraryConfig is the library's drop, where Alma writes its bursar
@@ -245,6 +259,9 @@ func DefaultSchedules() SchedulesConfig {
 
 // Other default values.
 const (
+	// DefaultSettle is how long a file must stay unchanged before a job
+	// claims it, unless a drop's settle says otherwise.
+	DefaultSettle       = Wait(time.Minute)
 	DefaultWebhookPath  = "/webhooks/alma"
 	DefaultWaiveReason  = "LOST_ITEM_FOUND"
 	DefaultWaiveComment = "Lost item was found"
@@ -375,7 +392,10 @@ func (c *Config) setDefaults() {
 	if c.Alma.Timeout == 0 {
 		c.Alma.Timeout = Duration(30 * time.Second)
 	}
-	for _, d := range []*DropConfig{&c.Library.DropConfig, &c.PeopleSoft.DropConfig} {
+	for key, d := range map[string]*DropConfig{"library": &c.Library.DropConfig, "peoplesoft": &c.PeopleSoft.DropConfig} {
+		if !c.defined(key + ".settle") {
+			d.Settle = DefaultSettle
+		}
 		if d.Type == "ftp" {
 			def(&d.TLS, "explicit")
 			def(&d.PasswordEnv, EnvFTPPassword)

@@ -40,6 +40,9 @@ type Options struct {
 	QuietAfter time.Duration
 	// TempDir holds the files being built (os.TempDir() when empty).
 	TempDir string
+	// Sleep is reconcile.Options.Sleep: how a run waits for the files it
+	// saw first to settle; nil waits on a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
 
 	// Library and Bursar, when set, are used instead of opening the
 	// config's library and peoplesoft drops; Open does not close them.
@@ -212,6 +215,9 @@ func (c *Config) jobOptions(o *Options) *reconcile.Options {
 		LostTypes:    lost,
 		AlmaWorkers:  c.Alma.Workers,
 		QuietAfter:   o.QuietAfter,
+		LibraryClaim: claimRule(c.Library.DropConfig),
+		BursarClaim:  claimRule(c.PeopleSoft.DropConfig),
+		Sleep:        o.Sleep,
 	}
 	if o.FaultHook != nil {
 		opts = reconcile.WithFaultHook(opts, o.FaultHook)

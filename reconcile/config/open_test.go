@@ -109,6 +109,8 @@ func dirConfig(t *testing.T, dir string) *config.Config {
 	c.Journal = filepath.Join(dir, "journal.db")
 	c.Library.Type, c.Library.Path = "dir", filepath.Join(dir, "library")
 	c.PeopleSoft.Type, c.PeopleSoft.Path = "dir", filepath.Join(dir, "peoplesoft")
+	// The tests write each file whole before a run: claimed at once.
+	c.Library.Settle, c.PeopleSoft.Settle = 0, 0
 	for _, d := range []string{"library/exports", "peoplesoft/inbound"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)

@@ -139,9 +139,14 @@ func (c *Config) checkDrops() error {
 }
 
 func (c *Config) checkDrop(key string, d *DropConfig) error {
+	if err := c.checkClaim(key, d); err != nil {
+		return err
+	}
+	rest := *d // the claim rule has a default even for a drop given in code
+	rest.Settle, rest.DoneMarker = 0, ""
 	switch d.Type {
 	case "":
-		if *d != (DropConfig{}) {
+		if rest != (DropConfig{}) {
 			return c.errorf(key+".type", `missing: "dir" or "ftp"`)
 		}
 	case "dir":

@@ -83,6 +83,9 @@ const (
 //     A record whose output file is not yet published (files.status =
 //     'publishing') has been decided but is not yet delivered.
 //   - locks: one row per job lock: owner and lease expiry.
+//   - sightings: one row per file of an inbound folder not yet claimed:
+//     job, name, size, modification time and when it was first seen so
+//     (see [Sighting]).
 //
 // # Locking
 //
@@ -253,6 +256,17 @@ var migrations = []string{
 	// refusal: overpayment, partial_waiver, …), so that it reaches the
 	// report; empty for a record held for another cause.
 	`ALTER TABLE records ADD COLUMN code TEXT NOT NULL DEFAULT '';`,
+	// (settle) the files of the inbound folders as each job last saw them
+	// change (size, modification time, first seen then), so that a file is
+	// claimed only once it has stopped changing; see Sighting.
+	`CREATE TABLE sightings (
+		job        TEXT    NOT NULL,
+		name       TEXT    NOT NULL,
+		size       INTEGER NOT NULL,
+		mod_time   TEXT    NOT NULL,
+		first_seen TEXT    NOT NULL,
+		PRIMARY KEY (job, name)
+	) WITHOUT ROWID;`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {

@@ -53,6 +53,7 @@ func Run(t *testing.T, open Open) {
 		{"Rollback", testRollback},
 		{"Events", testEvents},
 		{"Report", testReport},
+		{"Sightings", testSightings},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open) })
 	}
@@ -416,5 +417,40 @@ func testReport(t *testing.T, open Open) {
 	active, quiet, err := s.Students(ctx, day.Add(time.Hour), false)
 	if err != nil || len(active) != 0 || len(quiet) != 1 {
 		t.Errorf("Students = %v, %v, %v; want S1 quiet (paid in full, unchanged since)", active, quiet, err)
+	}
+}
+
+// testSightings checks that a sighting is kept per job and name, replaced
+// whole, and forgotten.
+func testSightings(t *testing.T, open Open) {
+	s := open(t, (&clock{day}).Now)
+	ctx := t.Context()
+	mod := time.Date(2026, 3, 1, 9, 30, 15, 123456789, time.UTC)
+	must(t, s.SetSighting(ctx, journal.Sighting{Job: "payments", Name: "a.csv", Size: 10, ModTime: mod, FirstSeen: day}))
+	must(t, s.SetSighting(ctx, journal.Sighting{Job: "payments", Name: "b.csv", Size: 0}))
+	must(t, s.SetSighting(ctx, journal.Sighting{Job: "charges", Name: "a.csv", Size: 7, ModTime: mod, FirstSeen: day}))
+	later := day.Add(time.Minute)
+	must(t, s.SetSighting(ctx, journal.Sighting{Job: "payments", Name: "a.csv", Size: 20, ModTime: mod.Add(time.Second), FirstSeen: later}))
+	got, err := s.Sightings(ctx, "payments")
+	must(t, err)
+	want := []journal.Sighting{
+		{Job: "payments", Name: "a.csv", Size: 20, ModTime: mod.Add(time.Second), FirstSeen: later},
+		{Job: "payments", Name: "b.csv", Size: 0, FirstSeen: day}, // a zero FirstSeen is the store's clock
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Sightings = %+v, want %+v", got, want)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Job != w.Job || g.Name != w.Name || g.Size != w.Size || !g.ModTime.Equal(w.ModTime) || !g.FirstSeen.Equal(w.FirstSeen) {
+			t.Errorf("sighting %d = %+v, want %+v", i, g, w)
+		}
+	}
+	must(t, s.ForgetSightings(ctx, "payments", []string{"a.csv", "nope.csv"}))
+	if got, err := s.Sightings(ctx, "payments"); err != nil || len(got) != 1 || got[0].Name != "b.csv" {
+		t.Errorf("after forgetting a.csv: %+v, %v", got, err)
+	}
+	if got, err := s.Sightings(ctx, "charges"); err != nil || len(got) != 1 || got[0].Size != 7 {
+		t.Errorf("the sighting of another job = %+v, %v", got, err)
 	}
 }
