@@ -47,6 +47,15 @@ type Folders struct {
 	Charges  string // on Bursar: charge and credit files for PeopleSoft ("inbound")
 	Payments string // on Bursar: PeopleSoft's payment files ("outbound")
 	Reports  string // on Deps.Reports: the daily reports ("reports")
+
+	// ChargesTaken, on Bursar, is where PeopleSoft moves the charge and
+	// credit files it loaded, under the same name (its loaded/ folder);
+	// ImportsTaken, on Library, is where Alma's import moves the payment
+	// files it took. Empty (the default): the consumer leaves them or
+	// deletes them. A rerun after a crash between a put and its journal
+	// entry looks there before putting an output again (README, "Exactly
+	// once, drop by drop").
+	ChargesTaken, ImportsTaken string
 }
 
 func (f Folders) withDefaults() Folders {

@@ -342,6 +342,48 @@ func (d *Drop) removeStaleTemps(ctx context.Context, dir string) {
 	}
 }
 
+// RemoveTemps removes, whatever their age, the temporary files that
+// uploads of file name left in its folder: ".<base>.tmp-<16 hex digits>"
+// ([TempName]), as a process killed in the middle of a [Drop.Put] of name
+// leaves them. It returns the paths removed. Only the caller knows that no
+// upload of name is under way (a job's lock): it must not call RemoveTemps
+// otherwise. A folder that does not exist has nothing to remove.
+func (d *Drop) RemoveTemps(ctx context.Context, name string) ([]string, error) {
+	if err := ValidName(name); err != nil {
+		return nil, invalid("remove", name, err)
+	}
+	dir, base := path.Split(name)
+	dir = strings.TrimSuffix(dir, "/")
+	var list []FileInfo
+	err := d.do(ctx, "list", dir, func(int) error {
+		var err error
+		list, err = d.drv.List(ctx, dir)
+		return err
+	})
+	if ErrorCode(err) == NotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, fi := range list {
+		if fi.IsDir || !IsTempName(fi.Name) || !strings.HasPrefix(fi.Name, "."+base+tempMarker) ||
+			len(fi.Name) != len(base)+1+len(tempMarker)+16 {
+			continue
+		}
+		p := join(dir, fi.Name)
+		err := d.do(ctx, "remove", p, func(int) error { return d.drv.Remove(ctx, p) })
+		if err != nil && ErrorCode(err) != NotFound {
+			return removed, err
+		}
+		d.log.LogAttrs(ctx, slog.LevelInfo, "transport: removed the temporary file of an unfinished upload",
+			slog.String("path", p), slog.Int64("size", fi.Size))
+		removed = append(removed, p)
+	}
+	return removed, nil
+}
+
 func (d *Drop) putOnce(ctx context.Context, name string, src io.Reader) error {
 	if ap, ok := d.drv.(AtomicPutter); ok {
 		return ap.Put(ctx, name, src)

@@ -423,3 +423,50 @@ func TestPutRemovesStaleTemps(t *testing.T) {
 		t.Errorf("StaleTemps -1 removed a temporary file: %v", err)
 	}
 }
+
+// TestRemoveTemps: RemoveTemps removes the temporary files of one name at
+// once, whatever their age (a killed upload of that name left them), and
+// leaves the temporary files of other names, the file itself and other
+// files alone.
+func TestRemoveTemps(t *testing.T) {
+	ctx := t.Context()
+	mem := memdrop.NewDriver(nil)
+	d := transport.NewDrop(mem, nil)
+	if err := d.MkdirAll(ctx, "out"); err != nil {
+		t.Fatal(err)
+	}
+	raw := func(name string) {
+		if err := mem.Create(ctx, name, strings.NewReader("part")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw("out/.a.csv.tmp-0123456789abcdef")  // a's: removed
+	raw("out/.a.csv.tmp-fedcba9876543210")  // a's: removed
+	raw("out/.xa.csv.tmp-0123456789abcdef") // another name's
+	raw("out/.a.csv.x.tmp-0123456789abcdef")
+	raw("out/.a.csv.tmp") // not a temporary name
+	raw("out/a.csv")
+	got, err := d.RemoveTemps(ctx, "out/a.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"out/.a.csv.tmp-0123456789abcdef", "out/.a.csv.tmp-fedcba9876543210"}, got); diff != "" {
+		t.Errorf("removed (-want +got):\n%s", diff)
+	}
+	list, err := mem.List(ctx, "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, fi := range list {
+		left = append(left, fi.Name)
+	}
+	slices.Sort(left)
+	want := []string{".a.csv.tmp", ".a.csv.x.tmp-0123456789abcdef", ".xa.csv.tmp-0123456789abcdef", "a.csv"}
+	if diff := cmp.Diff(want, left); diff != "" {
+		t.Errorf("left (-want +got):\n%s", diff)
+	}
+	if got, err := d.RemoveTemps(ctx, "missing/a.csv"); err != nil || len(got) != 0 {
+		t.Errorf("RemoveTemps in a missing folder = %v, %v", got, err)
+	}
+}
