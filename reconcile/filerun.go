@@ -18,11 +18,11 @@ import (
 // fileJob describes a job that turns each inbound file into at most one
 // outbound file.
 type fileJob struct {
-	job     string
-	in      *transport.Drop
-	inDir   string
-	out     *transport.Drop
-	outDir  string
+	job    string
+	in     *transport.Drop
+	inDir  string
+	out    *transport.Drop
+	outDir string
 	// takenDir, when set, is the folder on out where the consumer of the
 	// outputs moves each file it took (PeopleSoft's loaded/, the folder of
 	// Alma's import), keeping its name.
