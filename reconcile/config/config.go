@@ -127,6 +127,12 @@ type LibraryConfig struct {
 	// ImportFolder is where Alma's bursar import job picks up payments
 	// (F3); the default is "imports".
 	ImportFolder string `toml:"import_folder"`
+	// ImportTakenFolder is where Alma's import moves the payment files it
+	// took, under the same name, if it moves them; empty (the default)
+	// when it leaves or deletes them. With it, a rerun after a crash
+	// between an upload and its journal entry finds a file already taken
+	// and does not send it again (README, "Exactly once, drop by drop").
+	ImportTakenFolder string `toml:"import_taken_folder"`
 }
 
 // PeopleSoftConfig is the district's drop for PeopleSoft: a folder where
@@ -139,6 +145,10 @@ type PeopleSoftConfig struct {
 	// OutboundFolder is where PeopleSoft leaves its payment files; the
 	// default is "outbound".
 	OutboundFolder string `toml:"outbound_folder"`
+	// InboundTakenFolder is where PeopleSoft moves the charge and credit
+	// files it loaded, under the same name (a loaded/ folder), if it
+	// moves them; see LibraryConfig.ImportTakenFolder.
+	InboundTakenFolder string `toml:"inbound_taken_folder"`
 	// MaxPaymentFileMiB is the largest payment file read, in MiB; a
 	// larger one is refused with a clear error and moved to failed/. The
 	// default is 512.

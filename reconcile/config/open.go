@@ -206,6 +206,9 @@ func (c *Config) jobOptions(o *Options) *reconcile.Options {
 			Charges:  c.PeopleSoft.InboundFolder,
 			Payments: c.PeopleSoft.OutboundFolder,
 			Reports:  c.Report.Folder,
+
+			ImportsTaken: c.Library.ImportTakenFolder,
+			ChargesTaken: c.PeopleSoft.InboundTakenFolder,
 		},
 		WaiveReason:  c.Waive.Reason,
 		WaiveComment: c.Waive.Comment,

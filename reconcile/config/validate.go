@@ -118,9 +118,11 @@ func (c *Config) checkDrops() error {
 		folders map[string]string
 	}{
 		{"library", &c.Library.DropConfig, map[string]string{
-			"export_folder": c.Library.ExportFolder, "credit_folder": c.Library.CreditFolder, "import_folder": c.Library.ImportFolder}},
+			"export_folder": c.Library.ExportFolder, "credit_folder": c.Library.CreditFolder, "import_folder": c.Library.ImportFolder,
+			"import_taken_folder": c.Library.ImportTakenFolder}},
 		{"peoplesoft", &c.PeopleSoft.DropConfig, map[string]string{
-			"inbound_folder": c.PeopleSoft.InboundFolder, "outbound_folder": c.PeopleSoft.OutboundFolder}},
+			"inbound_folder": c.PeopleSoft.InboundFolder, "outbound_folder": c.PeopleSoft.OutboundFolder,
+			"inbound_taken_folder": c.PeopleSoft.InboundTakenFolder}},
 		{"report", nil, map[string]string{"folder": c.Report.Folder}},
 	}
 	for _, d := range drops {
