@@ -114,6 +114,9 @@ func (rn *runner) files(ctx context.Context, fj fileJob) (RunResult, error) {
 			return res, err
 		}
 	}
+	if err := rn.watchInbound(ctx, fj.job, fj.inDir); err != nil {
+		return res, err
+	}
 	rn.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: run finished", slog.String("job", fj.job),
 		slog.Int("files", res.Files), slog.Int("records", res.Records), slog.Int("rejected", len(res.Rejected)),
 		slog.Int("failed", len(res.Failed)), slog.Bool("dry_run", rn.opts.DryRun))

@@ -122,6 +122,11 @@ type Options struct {
 	// ever charged, every night, would make the calls grow with the
 	// journal's age. Negative asks about every student.
 	QuietAfter time.Duration
+	// ExpectFilesWithin, by job (JobCharges, JobCredits, JobPayments), is
+	// how long the job's inbound folder may go without a new file before
+	// a run logs a warning and the daily report lists it (see
+	// report_quiet.go). A job left out, or zero, is not watched.
+	ExpectFilesWithin map[string]time.Duration
 
 	faultHook func(step string) error
 }

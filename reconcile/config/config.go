@@ -57,6 +57,9 @@ type Config struct {
 	Report    ReportConfig    `toml:"report"`
 	Webhook   WebhookConfig   `toml:"webhook"`
 	Log       LogConfig       `toml:"log"`
+	// ExpectFilesWithin says how long each inbound folder may go without
+	// a new file before the run warns and the daily report lists it.
+	ExpectFilesWithin ExpectConfig `toml:"expect_files_within"`
 
 	// path is the file the config was read from, for messages; lines
 	// maps dotted keys to their line in it.
@@ -224,6 +227,21 @@ type WebhookConfig struct {
 	SecretEnv string `toml:"secret_env"`
 	// SecretFile names a file holding the webhook secret.
 	SecretFile string `toml:"secret_file"`
+}
+
+// ExpectConfig is, per job that reads an inbound folder, how long the
+// folder may go without a new file (counted from the newest file the
+// journal saw, or from the job's first run with this set when it saw
+// none) before each run logs a warning and the daily report lists the
+// folder. Unset (the default) watches nothing: "26h" suits Alma's daily
+// export.
+type ExpectConfig struct {
+	// Charges watches library.export_folder (Alma's fee exports).
+	Charges Duration `toml:"charges"`
+	// Credits watches library.credit_folder.
+	Credits Duration `toml:"credits"`
+	// Payments watches peoplesoft.outbound_folder.
+	Payments Duration `toml:"payments"`
 }
 
 // LogConfig is how feesync logs.

@@ -215,6 +215,11 @@ func (c *Config) jobOptions(o *Options) *reconcile.Options {
 		LostTypes:    lost,
 		AlmaWorkers:  c.Alma.Workers,
 		QuietAfter:   o.QuietAfter,
+		ExpectFilesWithin: map[string]time.Duration{
+			reconcile.JobCharges:  c.ExpectFilesWithin.Charges.D(),
+			reconcile.JobCredits:  c.ExpectFilesWithin.Credits.D(),
+			reconcile.JobPayments: c.ExpectFilesWithin.Payments.D(),
+		},
 	}
 	if o.FaultHook != nil {
 		opts = reconcile.WithFaultHook(opts, o.FaultHook)

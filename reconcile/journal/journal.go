@@ -253,6 +253,13 @@ var migrations = []string{
 	// refusal: overpayment, partial_waiver, …), so that it reaches the
 	// report; empty for a record held for another cause.
 	`ALTER TABLE records ADD COLUMN code TEXT NOT NULL DEFAULT '';`,
+	// 8 (issue 15, expect_files_within): when each job that watches its
+	// inbound folder first ran, so that a folder that never received a
+	// file is noticed too.
+	`CREATE TABLE job_runs (
+		job       TEXT PRIMARY KEY,
+		first_run TEXT NOT NULL
+	);`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {
