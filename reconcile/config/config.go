@@ -237,12 +237,13 @@ type WebhookConfig struct {
 // export.
 type ExpectConfig struct {
 	// Charges watches library.export_folder (Alma's fee exports).
-	Charges Duration `toml:"charges"`
+	Charges OffDuration `toml:"charges"`
 	// Credits watches library.credit_folder.
-	Credits Duration `toml:"credits"`
+	Credits OffDuration `toml:"credits"`
 	// Payments watches peoplesoft.outbound_folder.
-	Payments Duration `toml:"payments"`
+	Payments OffDuration `toml:"payments"`
 }
+
 
 // LogConfig is how feesync logs.
 type LogConfig struct {

@@ -300,7 +300,7 @@ func (c *Config) checkLog() error {
 func (c *Config) checkExpect() error {
 	for _, e := range []struct {
 		key string
-		d   Duration
+		d   OffDuration
 	}{{"charges", c.ExpectFilesWithin.Charges}, {"credits", c.ExpectFilesWithin.Credits}, {"payments", c.ExpectFilesWithin.Payments}} {
 		if e.d != 0 && (e.d.D() < time.Minute || e.d.D() > 366*24*time.Hour) {
 			return c.errorf("expect_files_within."+e.key, "%s is not from 1m to 8784h (a year)", e.d.D())
