@@ -244,7 +244,6 @@ type ExpectConfig struct {
 	Payments OffDuration `toml:"payments"`
 }
 
-
 // LogConfig is how feesync logs.
 type LogConfig struct {
 	// Level is debug, info, warn or error.
