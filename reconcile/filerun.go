@@ -321,7 +321,7 @@ func (rn *runner) publish(ctx context.Context, fj fileJob, file FileRecord, out 
 		if _, err := out.Seek(0, io.SeekStart); err != nil {
 			return err
 		}
-		if err := fj.out.Put(ctx, file.Output, out); err != nil {
+		if err := fj.out.PutOwned(ctx, file.Output, out); err != nil {
 			if transport.ErrorCode(err) == transport.NotFound {
 				return &FolderError{Job: fj.job, Folder: fj.outDir, Outbound: true, Err: err}
 			}

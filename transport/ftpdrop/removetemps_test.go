@@ -4,10 +4,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/feebridge/feebridge/transport"
 	"github.com/feebridge/feebridge/transport/ftpdrop"
 	"github.com/feebridge/feebridge/transport/ftpdrop/ftptest"
 )
@@ -51,5 +53,59 @@ func TestRemoveTempsOverFTP(t *testing.T) {
 		if diff := cmp.Diff([]string{".other.xml.tmp-0123456789abcdef", "pay.xml"}, left); diff != "" {
 			t.Errorf("left on the server (-want +got):\n%s", diff)
 		}
+	}
+}
+
+// On a real vsftpd, whose listings hide names that start with a dot (so
+// that a temporary file cannot be found by listing), the temporary file a
+// killed PutOwned left has a fixed name and is removed by it. It is
+// written through the bare driver (a Drop never writes such a name
+// itself).
+func TestRemoveTempsVsftpd(t *testing.T) {
+	cfg := startVsftpd(t, ftpdrop.TLSNone)
+	d, err := ftpdrop.Open(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	drv, err := ftpdrop.NewDriver(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drv.Close()
+	if err := d.MkdirAll(t.Context(), "imports"); err != nil {
+		t.Fatal(err)
+	}
+	owned := transport.OwnedTempName("imports/pay.xml")
+	other := transport.OwnedTempName("imports/other.xml")
+	for _, n := range []string{owned, other} {
+		if err := drv.Create(t.Context(), n, strings.NewReader("part")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.PutOwned(t.Context(), "imports/done.xml", strings.NewReader("whole")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := d.RemoveTemps(t.Context(), "imports/pay.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{owned}, got); diff != "" {
+		t.Errorf("removed (-want +got):\n%s", diff)
+	}
+	if _, err := drv.Open(t.Context(), owned); transport.ErrorCode(err) != transport.NotFound {
+		t.Errorf("open %s after RemoveTemps: %v, want NotFound", owned, err)
+	}
+	rc, err := drv.Open(t.Context(), other)
+	if err != nil {
+		t.Fatalf("the temporary file of another name is gone: %v", err)
+	}
+	rc.Close()
+	if b, err := d.ReadFile(t.Context(), "imports/done.xml"); err != nil || string(b) != "whole" {
+		t.Errorf("PutOwned wrote %q, %v", b, err)
+	}
+	// Nothing else to remove: a second call removes nothing.
+	if got, err := d.RemoveTemps(t.Context(), "imports/pay.xml"); err != nil || len(got) != 0 {
+		t.Errorf("second RemoveTemps = %v, %v", got, err)
 	}
 }
