@@ -18,9 +18,10 @@ import (
 //   - A run first removes the temporary files that a killed upload of one
 //     of its job's outputs left in the output folder. The output's name
 //     is in the journal before the upload starts (the file's row,
-//     "publishing"), and [transport.Drop.Put] writes under a temporary
-//     name derived from it, so the run finds them by name, under the
-//     job's lock, at once rather than a day later.
+//     "publishing"), and [transport.Drop.PutOwned] writes under a
+//     temporary name derived from it alone, so the run removes them by
+//     name, under the job's lock, at once rather than a day later, even
+//     where the folder's listing hides them.
 //   - A rerun after a crash between the upload and the journal's
 //     "published" looks for the output before it puts it again: in the
 //     output folder, and in the folder where the consumer moves what it
