@@ -34,7 +34,7 @@ func (j *Jobs) Charges(ctx context.Context) (RunResult, error) {
 func (j *Jobs) exportJob(job, dir, prefix string) fileJob {
 	return fileJob{
 		job: job, in: j.deps.Library, inDir: dir, claim: j.opts.LibraryClaim,
-		out: j.deps.Bursar, outDir: j.opts.Folders.Charges,
+		out: j.deps.Bursar, outDir: j.opts.Folders.Charges, takenDir: j.opts.Folders.ChargesTaken,
 		outName: func(sha string) string { return prefix + sha[:16] + j.opts.ChargeExt },
 		decide:  j.decideExport,
 	}

@@ -19,12 +19,16 @@ import (
 // fileJob describes a job that turns each inbound file into at most one
 // outbound file.
 type fileJob struct {
-	job     string
-	in      *transport.Drop
-	inDir   string
-	out     *transport.Drop
-	outDir  string
-	outName func(sha string) string
+	job    string
+	in     *transport.Drop
+	inDir  string
+	out    *transport.Drop
+	outDir string
+	// takenDir, when set, is the folder on out where the consumer of the
+	// outputs moves each file it took (PeopleSoft's loaded/, the folder of
+	// Alma's import), keeping its name.
+	takenDir string
+	outName  func(sha string) string
 	// decide reads d.src, journals each record through d and writes the
 	// output to d.out. An error of type *fileError fails the file; any
 	// other error stops the run.
@@ -81,6 +85,9 @@ func (rn *runner) files(ctx context.Context, fj fileJob) (RunResult, error) {
 		return res, err
 	}
 	defer release()
+	if err := rn.removeUploadTemps(ctx, fj); err != nil {
+		return res, err
+	}
 	rn.removeStaleTemps(ctx)
 	if err := checkFolders(ctx, fj); err != nil {
 		return res, err
@@ -130,6 +137,9 @@ func (rn *runner) files(ctx context.Context, fj fileJob) (RunResult, error) {
 		}
 	}
 	res.Waiting = append(res.Waiting, rn.logWaiting(ctx, fj, wait)...)
+	if err := rn.watchInbound(ctx, fj.job, fj.inDir); err != nil {
+		return res, err
+	}
 	rn.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: run finished", slog.String("job", fj.job),
 		slog.Int("files", res.Files), slog.Int("records", res.Records), slog.Int("rejected", len(res.Rejected)),
 		slog.Int("failed", len(res.Failed)), slog.Int("waiting", len(res.Waiting)), slog.Bool("dry_run", rn.opts.DryRun))
@@ -239,6 +249,8 @@ func (rn *runner) process(ctx context.Context, fj fileJob, name, sha string, src
 	if err != nil {
 		return RunResult{Files: 1}, err
 	}
+	// A decision already committed may have been put before the crash.
+	rerun := file.Status == FilePublishing
 	if finished {
 		res := RunResult{Files: 1, Duplicates: 1}
 		if rn.opts.DryRun {
@@ -275,7 +287,7 @@ func (rn *runner) process(ctx context.Context, fj fileJob, name, sha string, src
 		return res, err
 	}
 	if file.Status == FilePublishing {
-		if err := rn.publish(ctx, fj, file, out); err != nil {
+		if err := rn.publish(ctx, fj, file, out, rerun); err != nil {
 			return res, err
 		}
 		res.Outputs = append(res.Outputs, file.Output)
@@ -398,19 +410,31 @@ func (rn *runner) decide(ctx context.Context, fj fileJob, file FileRecord, src i
 }
 
 // publish puts the output of file, decided into out, and marks the file
-// published.
-func (rn *runner) publish(ctx context.Context, fj fileJob, file FileRecord, out io.ReadSeeker) error {
+// published. On a rerun (the decision was committed by a run that
+// stopped), an output already in place or already taken by its consumer
+// (see publishedAs) is not put again. The folder must exist: it is
+// never created here (see checkFolders).
+func (rn *runner) publish(ctx context.Context, fj fileJob, file FileRecord, out io.ReadSeeker, rerun bool) error {
 	if err := rn.hook(StepPublish); err != nil {
 		return err
 	}
-	if _, err := out.Seek(0, io.SeekStart); err != nil {
-		return err
+	var found string
+	if rerun {
+		var err error
+		if found, err = rn.publishedAs(ctx, fj, file.Output, out); err != nil {
+			return fmt.Errorf("reconcile: %s: publish %s: %w", fj.job, file.Output, err)
+		}
 	}
-	if err := fj.out.MkdirAll(ctx, fj.outDir); err != nil {
-		return fmt.Errorf("reconcile: %s: %w", fj.job, err)
-	}
-	if err := fj.out.Put(ctx, file.Output, out); err != nil {
-		return fmt.Errorf("reconcile: %s: publish %s: %w", fj.job, file.Output, err)
+	if found == "" {
+		if _, err := out.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		if err := fj.out.PutOwned(ctx, file.Output, out); err != nil {
+			if transport.ErrorCode(err) == transport.NotFound {
+				return &FolderError{Job: fj.job, Folder: fj.outDir, Outbound: true, Err: err}
+			}
+			return fmt.Errorf("reconcile: %s: publish %s: %w", fj.job, file.Output, err)
+		}
 	}
 	if err := rn.hook(StepCommit); err != nil {
 		return err

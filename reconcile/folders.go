@@ -49,7 +49,20 @@ func checkFolders(ctx context.Context, fj fileJob) error {
 	if fj.out == nil {
 		return nil
 	}
-	return checkFolder(ctx, fj.job, fj.out, fj.outDir, true)
+	return checkOutFolders(ctx, fj)
+}
+
+// checkOutFolders is checkFolders for the outbound folder of fj and the
+// folder where its consumer moves what it took, when there is one: a
+// misspelled one would hide every output already taken.
+func checkOutFolders(ctx context.Context, fj fileJob) error {
+	if err := checkFolder(ctx, fj.job, fj.out, fj.outDir, true); err != nil {
+		return err
+	}
+	if fj.takenDir == "" {
+		return nil
+	}
+	return checkFolder(ctx, fj.job, fj.out, fj.takenDir, true)
 }
 
 func checkFolder(ctx context.Context, job string, drop *transport.Drop, dir string, outbound bool) error {

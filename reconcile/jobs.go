@@ -48,6 +48,15 @@ type Folders struct {
 	Charges  string // on Bursar: charge and credit files for PeopleSoft ("inbound")
 	Payments string // on Bursar: PeopleSoft's payment files ("outbound")
 	Reports  string // on Deps.Reports: the daily reports ("reports")
+
+	// ChargesTaken, on Bursar, is where PeopleSoft moves the charge and
+	// credit files it loaded, under the same name (its loaded/ folder);
+	// ImportsTaken, on Library, is where Alma's import moves the payment
+	// files it took. Empty (the default): the consumer leaves them or
+	// deletes them. A rerun after a crash between a put and its journal
+	// entry looks there before putting an output again (README, "Exactly
+	// once, drop by drop").
+	ChargesTaken, ImportsTaken string
 }
 
 func (f Folders) withDefaults() Folders {
@@ -123,6 +132,11 @@ type Options struct {
 	// files it saw first to settle; nil waits on a timer. A simulation or
 	// a test passes one that moves its clock.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// ExpectFilesWithin, by job (JobCharges, JobCredits, JobPayments), is
+	// how long the job's inbound folder may go without a new file before
+	// a run logs a warning and the daily report lists it (see
+	// report_quiet.go). A job left out, or zero, is not watched.
+	ExpectFilesWithin map[string]time.Duration
 
 	faultHook func(step string) error
 }

@@ -33,7 +33,7 @@ func (j *Jobs) Payments(ctx context.Context) (RunResult, error) {
 	}
 	return j.run.files(ctx, fileJob{
 		job: JobPayments, in: j.deps.Bursar, inDir: j.opts.Folders.Payments, claim: j.opts.BursarClaim,
-		out: j.deps.Library, outDir: j.opts.Folders.Imports,
+		out: j.deps.Library, outDir: j.opts.Folders.Imports, takenDir: j.opts.Folders.ImportsTaken,
 		outName: j.deps.Import.FileName,
 		decide:  j.decidePayments,
 	})

@@ -29,7 +29,14 @@ func (j *Jobs) Redrive(ctx context.Context, kind string) (RunResult, error) {
 		return RunResult{}, err
 	}
 	defer release()
+	if err := j.run.removeUploadTemps(ctx, fj); err != nil {
+		return RunResult{}, err
+	}
 	j.run.removeStaleTemps(ctx)
+	// Its outbound folder is never created silently (see FolderError).
+	if err := checkOutFolders(ctx, fj); err != nil {
+		return RunResult{}, err
+	}
 
 	// A re-drive that stopped after its decision was journaled is finished
 	// first, from the input it kept.
@@ -78,7 +85,7 @@ func (j *Jobs) redriveJob(kind string) (fileJob, error) {
 		if err := j.missing[fj.job]; err != nil {
 			return fj, err
 		}
-		fj.out, fj.outDir = j.deps.Bursar, j.opts.Folders.Charges
+		fj.out, fj.outDir, fj.takenDir = j.deps.Bursar, j.opts.Folders.Charges, j.opts.Folders.ChargesTaken
 		prefix := j.opts.ChargePrefix
 		if kind == KindCredit {
 			prefix = j.opts.CreditPrefix
@@ -89,7 +96,7 @@ func (j *Jobs) redriveJob(kind string) (fileJob, error) {
 		if err := j.missing[fj.job]; err != nil {
 			return fj, err
 		}
-		fj.out, fj.outDir = j.deps.Library, j.opts.Folders.Imports
+		fj.out, fj.outDir, fj.takenDir = j.deps.Library, j.opts.Folders.Imports, j.opts.Folders.ImportsTaken
 		fj.outName = j.deps.Import.FileName
 		fj.decide = j.decideHeldPayments
 	default:

@@ -41,6 +41,9 @@ type Report struct {
 	FailedEvents []Record
 	// FailedFiles are input files that could not be read.
 	FailedFiles []FileRecord
+	// Quiet are the inbound folders without a new file for longer than
+	// expected (Options.ExpectFilesWithin; report_quiet.go).
+	Quiet []QuietFolder
 	// Totals are the day's amounts.
 	Totals Totals
 }
@@ -67,7 +70,7 @@ type Totals struct {
 // Exceptions reports whether the report lists anything for staff to do.
 func (r Report) Exceptions() int {
 	return len(r.ReturnedWithFees) + len(r.NotSent) + len(r.PaymentsNotInAlma) + len(r.Held) +
-		len(r.FailedEvents) + len(r.FailedFiles)
+		len(r.FailedEvents) + len(r.FailedFiles) + len(r.Quiet)
 }
 
 // BuildReport gathers the report for the day that contains at, from the
@@ -107,6 +110,9 @@ func (j *Jobs) BuildReport(ctx context.Context, at time.Time) (Report, error) {
 		if f.Status == FileFailed {
 			rep.FailedFiles = append(rep.FailedFiles, f)
 		}
+	}
+	if rep.Quiet, err = j.quietFolders(ctx, at); err != nil {
+		return rep, err
 	}
 	if rep.Totals, err = j.totals(ctx, start, start.AddDate(0, 0, 1)); err != nil {
 		return rep, err
@@ -389,6 +395,7 @@ func (r Report) rows() []reportRow {
 	for _, f := range r.FailedFiles {
 		out = append(out, reportRow{"failed file", "", "", "", f.Job, "", "", f.Name, "", f.Reason})
 	}
+	out = append(out, r.quietRows()...)
 	t := r.Totals
 	out = append(out, reportRow{Section: "total charged", Amount: amount(t.Charged)},
 		reportRow{Section: "total credited", Amount: amount(t.Credited)},

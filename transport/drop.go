@@ -270,7 +270,7 @@ func (d *Drop) ReadFile(ctx context.Context, name string) ([]byte, error) {
 
 // WriteFile writes data to file name atomically, as [Drop.Put] does.
 func (d *Drop) WriteFile(ctx context.Context, name string, data []byte) error {
-	return d.put(ctx, "write", name, bytes.NewReader(data))
+	return d.put(ctx, "write", name, bytes.NewReader(data), TempName)
 }
 
 // Put writes the content of r to file name atomically: the content goes
@@ -289,10 +289,22 @@ func (d *Drop) WriteFile(ctx context.Context, name string, data []byte) error {
 // that no upload has touched for [DropOptions].StaleTemps (a day): a
 // process killed in the middle of an upload cannot remove its own.
 func (d *Drop) Put(ctx context.Context, name string, r io.Reader) error {
-	return d.put(ctx, "put", name, r)
+	return d.put(ctx, "put", name, r, TempName)
 }
 
-func (d *Drop) put(ctx context.Context, op, name string, r io.Reader) error {
+// PutOwned is [Drop.Put] for a caller that alone writes file name (a job
+// under its lock): the temporary file has the fixed name
+// [OwnedTempName](name) rather than a random one, so that
+// [Drop.RemoveTemps] finds what a killed upload of name left even on a
+// server whose listings hide names that start with a dot. Two uploads of
+// the same name at once must not use it. Drivers that write atomically by
+// themselves ([AtomicPutter]) keep their own temporary names, which their
+// listings show.
+func (d *Drop) PutOwned(ctx context.Context, name string, r io.Reader) error {
+	return d.put(ctx, "put", name, r, OwnedTempName)
+}
+
+func (d *Drop) put(ctx context.Context, op, name string, r io.Reader, temp func(string) string) error {
 	if err := ValidName(name); err != nil {
 		return invalid(op, name, err)
 	}
@@ -303,7 +315,7 @@ func (d *Drop) put(ctx context.Context, op, name string, r io.Reader) error {
 			// Part of the input is gone: the caller must start again.
 			return &finalError{last}
 		}
-		last = d.putOnce(ctx, name, src)
+		last = d.putOnce(ctx, name, src, temp)
 		return last
 	})
 	if err == nil {
@@ -342,11 +354,67 @@ func (d *Drop) removeStaleTemps(ctx context.Context, dir string) {
 	}
 }
 
-func (d *Drop) putOnce(ctx context.Context, name string, src io.Reader) error {
+// RemoveTemps removes, whatever their age, the temporary files that
+// uploads of file name left in its folder, as a process killed in the
+// middle of a [Drop.PutOwned] or [Drop.Put] of name leaves them: the one
+// named [OwnedTempName](name), removed by name, and every
+// ".<base>.tmp-<16 hex digits>" ([TempName]) that the folder's listing
+// shows (an FTP server may hide names that start with a dot: vsftpd does
+// unless force_dot_files=YES). It returns the paths removed. Only the
+// caller knows that no upload of name is under way (a job's lock): it
+// must not call RemoveTemps otherwise. A folder that does not exist has
+// nothing to remove.
+func (d *Drop) RemoveTemps(ctx context.Context, name string) ([]string, error) {
+	if err := ValidName(name); err != nil {
+		return nil, invalid("remove", name, err)
+	}
+	dir, base := path.Split(name)
+	dir = strings.TrimSuffix(dir, "/")
+	var removed []string
+	owned := OwnedTempName(name)
+	err := d.do(ctx, "remove", owned, func(int) error { return d.drv.Remove(ctx, owned) })
+	switch {
+	case err == nil:
+		d.log.LogAttrs(ctx, slog.LevelInfo, "transport: removed the temporary file of an unfinished upload",
+			slog.String("path", owned))
+		removed = append(removed, owned)
+	case ErrorCode(err) != NotFound:
+		return nil, err
+	}
+	var list []FileInfo
+	err = d.do(ctx, "list", dir, func(int) error {
+		var err error
+		list, err = d.drv.List(ctx, dir)
+		return err
+	})
+	if ErrorCode(err) == NotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, fi := range list {
+		if fi.IsDir || !IsTempName(fi.Name) || !strings.HasPrefix(fi.Name, "."+base+tempMarker) ||
+			len(fi.Name) != len(base)+1+len(tempMarker)+16 {
+			continue
+		}
+		p := join(dir, fi.Name)
+		err := d.do(ctx, "remove", p, func(int) error { return d.drv.Remove(ctx, p) })
+		if err != nil && ErrorCode(err) != NotFound {
+			return removed, err
+		}
+		d.log.LogAttrs(ctx, slog.LevelInfo, "transport: removed the temporary file of an unfinished upload",
+			slog.String("path", p), slog.Int64("size", fi.Size))
+		removed = append(removed, p)
+	}
+	return removed, nil
+}
+
+func (d *Drop) putOnce(ctx context.Context, name string, src io.Reader, temp func(string) string) error {
 	if ap, ok := d.drv.(AtomicPutter); ok {
 		return ap.Put(ctx, name, src)
 	}
-	tmp := TempName(name)
+	tmp := temp(name)
 	if err := d.drv.Create(ctx, tmp, src); err != nil {
 		d.cleanup(ctx, tmp)
 		return err

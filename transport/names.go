@@ -2,6 +2,7 @@ package transport
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"path"
@@ -67,6 +68,15 @@ func TempName(name string) string {
 	_, _ = rand.Read(b[:])
 	dir, base := path.Split(name)
 	return dir + "." + base + tempMarker + hex.EncodeToString(b[:])
+}
+
+// OwnedTempName returns the fixed temporary name under which
+// [Drop.PutOwned] writes name: ".<base>.tmp-" and the first 16 hex digits
+// of the SHA-256 of name. [Drop.List] hides it like any [TempName].
+func OwnedTempName(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	dir, base := path.Split(name)
+	return dir + "." + base + tempMarker + hex.EncodeToString(sum[:8])
 }
 
 // IsTempName reports whether base (a name without folders) is a temporary

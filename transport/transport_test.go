@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"path"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -421,5 +423,97 @@ func TestPutRemovesStaleTemps(t *testing.T) {
 	}
 	if _, err := mem.Stat(ctx, "out/.d.csv.tmp-0123456789abcdef"); err != nil {
 		t.Errorf("StaleTemps -1 removed a temporary file: %v", err)
+	}
+}
+
+// TestRemoveTemps: RemoveTemps removes the temporary files of one name at
+// once, whatever their age (a killed upload of that name left them), and
+// leaves the temporary files of other names, the file itself and other
+// files alone.
+func TestRemoveTemps(t *testing.T) {
+	ctx := t.Context()
+	mem := memdrop.NewDriver(nil)
+	d := transport.NewDrop(mem, nil)
+	if err := d.MkdirAll(ctx, "out"); err != nil {
+		t.Fatal(err)
+	}
+	raw := func(name string) {
+		if err := mem.Create(ctx, name, strings.NewReader("part")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw("out/.a.csv.tmp-0123456789abcdef")  // a's: removed
+	raw("out/.a.csv.tmp-fedcba9876543210")  // a's: removed
+	raw("out/.xa.csv.tmp-0123456789abcdef") // another name's
+	raw("out/.a.csv.x.tmp-0123456789abcdef")
+	raw("out/.a.csv.tmp") // not a temporary name
+	raw("out/a.csv")
+	got, err := d.RemoveTemps(ctx, "out/a.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"out/.a.csv.tmp-0123456789abcdef", "out/.a.csv.tmp-fedcba9876543210"}, got); diff != "" {
+		t.Errorf("removed (-want +got):\n%s", diff)
+	}
+	list, err := mem.List(ctx, "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, fi := range list {
+		left = append(left, fi.Name)
+	}
+	slices.Sort(left)
+	want := []string{".a.csv.tmp", ".a.csv.x.tmp-0123456789abcdef", ".xa.csv.tmp-0123456789abcdef", "a.csv"}
+	if diff := cmp.Diff(want, left); diff != "" {
+		t.Errorf("left (-want +got):\n%s", diff)
+	}
+	if got, err := d.RemoveTemps(ctx, "missing/a.csv"); err != nil || len(got) != 0 {
+		t.Errorf("RemoveTemps in a missing folder = %v, %v", got, err)
+	}
+}
+
+// dotHider lists no name that starts with a dot, as vsftpd's LIST does by
+// default, and hides the driver's atomic put.
+type dotHider struct{ transport.Driver }
+
+func (h dotHider) List(ctx context.Context, dir string) ([]transport.FileInfo, error) {
+	list, err := h.Driver.List(ctx, dir)
+	return slices.DeleteFunc(list, func(fi transport.FileInfo) bool { return strings.HasPrefix(fi.Name, ".") }), err
+}
+
+// TestPutOwnedTempRemovedUnlisted: PutOwned writes under the fixed name
+// OwnedTempName, which RemoveTemps removes without listing it.
+func TestPutOwnedTempRemovedUnlisted(t *testing.T) {
+	ctx := t.Context()
+	mem := memdrop.NewDriver(nil)
+	d := transport.NewDrop(dotHider{mem}, &transport.DropOptions{Retry: &transport.NoRetry})
+	if err := d.MkdirAll(ctx, "out"); err != nil {
+		t.Fatal(err)
+	}
+	// An upload that dies in the middle: the reader fails, the clean-up
+	// is what a killed process never does, so the file is put back.
+	owned := transport.OwnedTempName("out/a.csv")
+	if !transport.IsTempName(path.Base(owned)) || owned != transport.OwnedTempName("out/a.csv") {
+		t.Fatalf("OwnedTempName = %q", owned)
+	}
+	if err := d.PutOwned(ctx, "out/a.csv", iotest.ErrReader(errors.New("cut"))); err == nil {
+		t.Fatal("PutOwned of a failing reader succeeded")
+	}
+	if err := mem.Create(ctx, owned, strings.NewReader("part")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := d.RemoveTemps(ctx, "out/a.csv")
+	if err != nil || !slices.Equal(got, []string{owned}) {
+		t.Errorf("RemoveTemps = %v, %v; want [%s]", got, err, owned)
+	}
+	if _, err := mem.Stat(ctx, owned); transport.ErrorCode(err) != transport.NotFound {
+		t.Errorf("%s still there: %v", owned, err)
+	}
+	if err := d.PutOwned(ctx, "out/a.csv", strings.NewReader("whole")); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := d.ReadFile(ctx, "out/a.csv"); err != nil || string(b) != "whole" {
+		t.Errorf("after PutOwned: %q, %v", b, err)
 	}
 }

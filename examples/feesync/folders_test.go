@@ -60,3 +60,30 @@ func TestCheckConfigListsEveryBadFolder(t *testing.T) {
 		t.Errorf("check-config names %d folders, want 3:\n%s", n, r.stderr)
 	}
 }
+
+// A re-drive into a missing outbound folder fails, naming the key and the
+// path, as the jobs do; it used to create the folder silently.
+func TestRedriveMissingOutboundFolder(t *testing.T) {
+	s := newSite(t)
+	inbound := filepath.Join(s.psDir, "inbound")
+	s.must(os.Remove(inbound))
+	r := s.run("redrive", "charge")
+	wantRun(t, r, ExitFailure, `peoplesoft.inbound_folder = "inbound": `+inbound+" does not exist")
+	if _, err := os.Stat(inbound); err == nil {
+		t.Errorf("redrive created %s", inbound)
+	}
+}
+
+// A configured taken folder that is missing fails the run as a missing
+// outbound folder does, naming its key: a misspelled one would hide the
+// files the consumer already took.
+func TestRunChargesMissingTakenFolder(t *testing.T) {
+	s := newSite(t)
+	s.setConfig("[peoplesoft]", `inbound_taken_folder = "inbound/loadd"`)
+	r := s.run("run", "charges")
+	wantRun(t, r, ExitFailure, `peoplesoft.inbound_taken_folder = "inbound/loadd": `+filepath.Join(s.psDir, "inbound", "loadd")+" does not exist")
+	s.must(os.MkdirAll(filepath.Join(s.psDir, "inbound", "loadd"), 0o755))
+	if r := s.run("run", "charges"); r.code != ExitOK {
+		t.Errorf("run with the taken folder made: exit %d\n%s", r.code, r.stderr)
+	}
+}

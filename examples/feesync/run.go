@@ -129,10 +129,10 @@ func (m *Main) redrive(ctx context.Context) error {
 		res, err := jobs.Redrive(ctx, k)
 		r.fill(res)
 		r.Duration = m.Now().Sub(r.Start)
-		r.Err = err
+		r.Err = m.config.FolderError(err)
 		m.report(r)
-		if err != nil {
-			errs = append(errs, err)
+		if r.Err != nil {
+			errs = append(errs, r.Err)
 		}
 		held += r.Held()
 	}

@@ -57,6 +57,9 @@ type Config struct {
 	Report    ReportConfig    `toml:"report"`
 	Webhook   WebhookConfig   `toml:"webhook"`
 	Log       LogConfig       `toml:"log"`
+	// ExpectFilesWithin says how long each inbound folder may go without
+	// a new file before the run warns and the daily report lists it.
+	ExpectFilesWithin ExpectConfig `toml:"expect_files_within"`
 
 	// path is the file the config was read from, for messages; lines
 	// maps dotted keys to their line in it.
@@ -141,6 +144,12 @@ type LibraryConfig struct {
 	// ImportFolder is where Alma's bursar import job picks up payments
 	// (F3); the default is "imports".
 	ImportFolder string `toml:"import_folder"`
+	// ImportTakenFolder is where Alma's import moves the payment files it
+	// took, under the same name, if it moves them; empty (the default)
+	// when it leaves or deletes them. With it, a rerun after a crash
+	// between an upload and its journal entry finds a file already taken
+	// and does not send it again (README, "Exactly once, drop by drop").
+	ImportTakenFolder string `toml:"import_taken_folder"`
 }
 
 // PeopleSoftConfig is the district's drop for PeopleSoft: a folder where
@@ -153,6 +162,10 @@ type PeopleSoftConfig struct {
 	// OutboundFolder is where PeopleSoft leaves its payment files; the
 	// default is "outbound".
 	OutboundFolder string `toml:"outbound_folder"`
+	// InboundTakenFolder is where PeopleSoft moves the charge and credit
+	// files it loaded, under the same name (a loaded/ folder), if it
+	// moves them; see LibraryConfig.ImportTakenFolder.
+	InboundTakenFolder string `toml:"inbound_taken_folder"`
 	// MaxPaymentFileMiB is the largest payment file read, in MiB; a
 	// larger one is refused with a clear error and moved to failed/. The
 	// default is 512.
@@ -228,6 +241,21 @@ type WebhookConfig struct {
 	SecretEnv string `toml:"secret_env"`
 	// SecretFile names a file holding the webhook secret.
 	SecretFile string `toml:"secret_file"`
+}
+
+// ExpectConfig is, per job that reads an inbound folder, how long the
+// folder may go without a new file (counted from the newest file the
+// journal saw, or from the job's first run with this set when it saw
+// none) before each run logs a warning and the daily report lists the
+// folder. Unset (the default) watches nothing: "26h" suits Alma's daily
+// export.
+type ExpectConfig struct {
+	// Charges watches library.export_folder (Alma's fee exports).
+	Charges OffDuration `toml:"charges"`
+	// Credits watches library.credit_folder.
+	Credits OffDuration `toml:"credits"`
+	// Payments watches peoplesoft.outbound_folder.
+	Payments OffDuration `toml:"payments"`
 }
 
 // LogConfig is how feesync logs.

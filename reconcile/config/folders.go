@@ -22,9 +22,14 @@ type Folder struct {
 	Path string
 	// Inbound is the job that reads the folder, "" for a folder written to.
 	Inbound string
-	// Writers are the jobs that write to the folder.
+	// Writers are the jobs that write to the folder; for a taken folder,
+	// those whose outputs are moved there.
 	Writers []string
-	local   bool
+	// Taken marks the folder where the consumer moves what it took
+	// (library.import_taken_folder, peoplesoft.inbound_taken_folder):
+	// feesync only looks into it.
+	Taken bool
+	local bool
 }
 
 // Folders lists every folder the jobs use, with its key and path.
@@ -34,11 +39,18 @@ func (c *Config) Folders() []Folder {
 	list := []Folder{
 		{Key: "library.export_folder", Drop: "library", Folder: f.Exports, Inbound: reconcile.JobCharges},
 		{Key: "library.credit_folder", Drop: "library", Folder: f.Credits, Inbound: reconcile.JobCredits},
-		{Key: "library.import_folder", Drop: "library", Folder: f.Imports, Writers: []string{reconcile.JobPayments}},
-		{Key: "peoplesoft.inbound_folder", Drop: "peoplesoft", Folder: f.Charges,
-			Writers: []string{reconcile.JobCharges, reconcile.JobCredits}},
+		{Key: "library.import_folder", Drop: "library", Folder: f.Imports, Writers: importWriters},
+		{Key: "peoplesoft.inbound_folder", Drop: "peoplesoft", Folder: f.Charges, Writers: chargeWriters},
 		{Key: "peoplesoft.outbound_folder", Drop: "peoplesoft", Folder: f.Payments, Inbound: reconcile.JobPayments},
 		{Key: "report.folder", Drop: "library", Folder: f.Reports},
+	}
+	if f.ImportsTaken != "" {
+		list = append(list, Folder{Key: "library.import_taken_folder", Drop: "library", Folder: f.ImportsTaken,
+			Writers: importWriters, Taken: true})
+	}
+	if f.ChargesTaken != "" {
+		list = append(list, Folder{Key: "peoplesoft.inbound_taken_folder", Drop: "peoplesoft", Folder: f.ChargesTaken,
+			Writers: chargeWriters, Taken: true})
 	}
 	for i := range list {
 		d := lib
@@ -54,6 +66,13 @@ func (c *Config) Folders() []Folder {
 	}
 	return list
 }
+
+// The jobs that write to the import folder and to PeopleSoft's inbound
+// folder.
+var (
+	importWriters = []string{reconcile.JobPayments, reconcile.JobRedrivePayment}
+	chargeWriters = []string{reconcile.JobCharges, reconcile.JobCredits, reconcile.JobRedriveCharges, reconcile.JobRedriveCredits}
+)
 
 // FolderError returns err with the config key and the path of the folder
 // it names when err is a [*reconcile.FolderError], else err unchanged.
@@ -89,15 +108,16 @@ func (c *Config) CheckFolders() error {
 		if !f.local {
 			continue
 		}
-		if err := checkFolder(f.Path); err != nil {
+		if err := checkFolder(f.Path, !f.Taken); err != nil {
 			errs = append(errs, fmt.Errorf("%s = %q: %s %w", f.Key, f.Folder, f.Path, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// checkFolder says why dir is not a folder that can be written, or nil.
-func checkFolder(dir string) error {
+// checkFolder says why dir is not a folder (that can be written, when
+// write is set), or nil.
+func checkFolder(dir string, write bool) error {
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -106,6 +126,9 @@ func checkFolder(dir string) error {
 		return fmt.Errorf("cannot be read: %w", err)
 	case !fi.IsDir():
 		return errors.New("is not a folder")
+	}
+	if !write {
+		return nil
 	}
 	f, err := os.CreateTemp(dir, ".feesync-check-*")
 	if err != nil {

@@ -209,6 +209,9 @@ func (c *Config) jobOptions(o *Options) *reconcile.Options {
 			Charges:  c.PeopleSoft.InboundFolder,
 			Payments: c.PeopleSoft.OutboundFolder,
 			Reports:  c.Report.Folder,
+
+			ImportsTaken: c.Library.ImportTakenFolder,
+			ChargesTaken: c.PeopleSoft.InboundTakenFolder,
 		},
 		WaiveReason:  c.Waive.Reason,
 		WaiveComment: c.Waive.Comment,
@@ -218,6 +221,11 @@ func (c *Config) jobOptions(o *Options) *reconcile.Options {
 		LibraryClaim: claimRule(c.Library.DropConfig),
 		BursarClaim:  claimRule(c.PeopleSoft.DropConfig),
 		Sleep:        o.Sleep,
+		ExpectFilesWithin: map[string]time.Duration{
+			reconcile.JobCharges:  c.ExpectFilesWithin.Charges.D(),
+			reconcile.JobCredits:  c.ExpectFilesWithin.Credits.D(),
+			reconcile.JobPayments: c.ExpectFilesWithin.Payments.D(),
+		},
 	}
 	if o.FaultHook != nil {
 		opts = reconcile.WithFaultHook(opts, o.FaultHook)

@@ -45,6 +45,21 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// OffDuration is a [Duration] that can be turned off: "" or "off" is 0.
+type OffDuration Duration
+
+// D is the duration as a time.Duration; 0 when off.
+func (d OffDuration) D() time.Duration { return time.Duration(d) }
+
+// UnmarshalText parses "", "off" or a positive Go duration.
+func (d *OffDuration) UnmarshalText(b []byte) error {
+	if s := string(b); s == "" || s == "off" {
+		*d = 0
+		return nil
+	}
+	return (*Duration)(d).UnmarshalText(b)
+}
+
 // CronSpec is a standard five-field cron spec, checked when read.
 type CronSpec string
 

@@ -58,6 +58,7 @@ func (c *Config) checkValues() error {
 		c.checkWaive,
 		c.checkWebhook,
 		c.checkLog,
+		c.checkExpect,
 	} {
 		if err := check(); err != nil {
 			return err
@@ -118,9 +119,11 @@ func (c *Config) checkDrops() error {
 		folders map[string]string
 	}{
 		{"library", &c.Library.DropConfig, map[string]string{
-			"export_folder": c.Library.ExportFolder, "credit_folder": c.Library.CreditFolder, "import_folder": c.Library.ImportFolder}},
+			"export_folder": c.Library.ExportFolder, "credit_folder": c.Library.CreditFolder, "import_folder": c.Library.ImportFolder,
+			"import_taken_folder": c.Library.ImportTakenFolder}},
 		{"peoplesoft", &c.PeopleSoft.DropConfig, map[string]string{
-			"inbound_folder": c.PeopleSoft.InboundFolder, "outbound_folder": c.PeopleSoft.OutboundFolder}},
+			"inbound_folder": c.PeopleSoft.InboundFolder, "outbound_folder": c.PeopleSoft.OutboundFolder,
+			"inbound_taken_folder": c.PeopleSoft.InboundTakenFolder}},
 		{"report", nil, map[string]string{"folder": c.Report.Folder}},
 	}
 	for _, d := range drops {
@@ -293,6 +296,20 @@ func (c *Config) checkLog() error {
 	case "text", "json":
 	default:
 		return c.errorf("log.format", `%q is not "text" or "json"`, c.Log.Format)
+	}
+	return nil
+}
+
+// checkExpect checks the expect_files_within durations: from a minute to
+// a year, when set.
+func (c *Config) checkExpect() error {
+	for _, e := range []struct {
+		key string
+		d   OffDuration
+	}{{"charges", c.ExpectFilesWithin.Charges}, {"credits", c.ExpectFilesWithin.Credits}, {"payments", c.ExpectFilesWithin.Payments}} {
+		if e.d != 0 && (e.d.D() < time.Minute || e.d.D() > 366*24*time.Hour) {
+			return c.errorf("expect_files_within."+e.key, "%s is not from 1m to 8784h (a year)", e.d.D())
+		}
 	}
 	return nil
 }

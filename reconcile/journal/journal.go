@@ -256,7 +256,7 @@ var migrations = []string{
 	// refusal: overpayment, partial_waiver, …), so that it reaches the
 	// report; empty for a record held for another cause.
 	`ALTER TABLE records ADD COLUMN code TEXT NOT NULL DEFAULT '';`,
-	// (settle) the files of the inbound folders as each job last saw them
+	// 8: the files of the inbound folders as each job last saw them
 	// change (size, modification time, first seen then), so that a file is
 	// claimed only once it has stopped changing; see Sighting.
 	`CREATE TABLE sightings (
@@ -267,6 +267,13 @@ var migrations = []string{
 		first_seen TEXT    NOT NULL,
 		PRIMARY KEY (job, name)
 	) WITHOUT ROWID;`,
+	// 9: when each job that watches its
+	// inbound folder first ran, so that a folder that never received a
+	// file is noticed too.
+	`CREATE TABLE job_runs (
+		job       TEXT PRIMARY KEY,
+		first_run TEXT NOT NULL
+	);`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {
