@@ -214,9 +214,12 @@ func (v *view) supersedeLines(ctx context.Context, recs []Record) error {
 	}
 	for kind, keys := range byKind {
 		var lines []Record
-		err := v.query(ctx, `SELECT key, for_key FROM records WHERE kind = '`+kind+`' AND for_key != ''
-			AND for_key IN (SELECT value FROM json_each(?)) AND outcome = 'rejected'
-			AND COALESCE(file_id, 0) != `+strconv.FormatInt(v.file.ID, 10), keys,
+		// One probe of the small partial index records_for_key per key,
+		// named so that SQLite never scans the records instead.
+		err := v.query(ctx, `SELECT r.key, r.for_key FROM json_each(?) k
+			JOIN records r INDEXED BY records_for_key ON r.kind = '`+kind+`' AND r.for_key = k.value
+			WHERE r.for_key != '' AND r.outcome = 'rejected'
+			AND COALESCE(r.file_id, 0) != `+strconv.FormatInt(v.file.ID, 10), keys,
 			func(rows *sql.Rows) error {
 				r := Record{Kind: kind}
 				lines = append(lines, r)
