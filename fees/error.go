@@ -33,6 +33,10 @@ const (
 	// EDATE: a date that cannot be right, such as a payment dated more
 	// than one day after today or before the charge it pays was sent.
 	EDATE = "implausible_date"
+	// ECONFLICT: a record whose key was already handled arrives again with
+	// other amounts, dates or people: not a duplicate to skip, but a
+	// conflict for a person to resolve.
+	ECONFLICT = "conflict"
 )
 
 // Error is a domain error. Code is one of the E… constants; Fee names the

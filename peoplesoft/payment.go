@@ -116,7 +116,9 @@ func (k *keySet) grow() {
 // Decode returns the payments one by one. A bad record returns a
 // *[ParseError] whose Err wraps the cause ([ErrAmount], [ErrDate],
 // [ErrChannel], [ErrMethod], [ErrDuplicate], …) and decoding goes on with
-// the next record. A problem with the whole file (a bad header row, a
+// the next record; the Payment returned with it holds what could be read
+// of the record (its key and student always, its amount when it was
+// read), never to be sent, so that the record can be held with them. A problem with the whole file (a bad header row, a
 // trailer that disagrees, a file above MaxBytes, a read error) is returned
 // by Decode and every later call.
 type PaymentDecoder struct {
@@ -144,10 +146,10 @@ func (pd *PaymentDecoder) Decode() (Payment, error) {
 	p := Payment{Line: d.rr.line}
 	paid, charged, err := pd.read(&p)
 	if err != nil {
-		return Payment{}, err
+		return pd.partial(p, paid), err
 	}
 	if err := pd.check(&p, paid, charged); err != nil {
-		return Payment{}, err
+		return pd.partial(p, paid), err
 	}
 	p.PaidAmt = d.money.get(paid)
 	if charged >= 0 {
@@ -156,9 +158,34 @@ func (pd *PaymentDecoder) Decode() (Payment, error) {
 	return p, nil
 }
 
+// partial returns what could be read of a bad record, p as far as read
+// got (paid, when read), with its key and student: EMPLID, REF1_DESCR,
+// ITEM_TYPE and RECEIPT_NBR as they stand in the record, whichever field
+// was bad. The jobs hold the record under its line, and remember the key
+// it was read as, so that the corrected payment supersedes it.
+func (pd *PaymentDecoder) partial(p Payment, paid int64) Payment {
+	rr := pd.d.rr
+	for i := range rr.rec.fields {
+		switch v := rr.vals[i]; rr.rec.fields[i].role {
+		case roleEmplID:
+			p.EmplID = v
+		case roleRef:
+			p.Ref = v
+		case roleItemType:
+			p.ItemType = v
+		case roleReceipt:
+			p.Receipt = v
+		}
+	}
+	if paid > 0 {
+		p.PaidAmt = pd.d.money.get(paid)
+	}
+	return p
+}
+
 // read fills p from the fields of the record just read, and returns the
 // amounts paid and charged in minor units (charged is -1 when the layout
-// has no CHARGE_AMT).
+// has no CHARGE_AMT); on an error, those read before it.
 func (pd *PaymentDecoder) read(p *Payment) (paid, charged int64, err error) {
 	d := pd.d
 	rr := d.rr
@@ -178,10 +205,10 @@ func (pd *PaymentDecoder) read(p *Payment) (paid, charged int64, err error) {
 		case roleChargeAmt, rolePaidAmt:
 			u, err := rr.amountOf(i)
 			if err != nil {
-				return 0, 0, rr.perr(rr.line, f.name, err)
+				return paid, charged, rr.perr(rr.line, f.name, err)
 			}
 			if u <= 0 {
-				return 0, 0, rr.perr(rr.line, f.name, fmt.Errorf("%w: %q: must be positive", ErrAmount, v))
+				return paid, charged, rr.perr(rr.line, f.name, fmt.Errorf("%w: %q: must be positive", ErrAmount, v))
 			}
 			if f.role == rolePaidAmt {
 				// Every line whose amount reads counts in the trailer's
@@ -195,20 +222,20 @@ func (pd *PaymentDecoder) read(p *Payment) (paid, charged int64, err error) {
 			}
 		case rolePaidDate:
 			if v == "" {
-				return 0, 0, rr.perr(rr.line, f.name, ErrMissing)
+				return paid, charged, rr.perr(rr.line, f.name, ErrMissing)
 			}
 			t, err := d.dates[i].parse(v, f.format)
 			if err != nil {
-				return 0, 0, rr.perr(rr.line, f.name, err)
+				return paid, charged, rr.perr(rr.line, f.name, err)
 			}
 			p.PaidDate = t
 		case roleChannel:
 			if p.Channel, err = parseChannel(v); err != nil {
-				return 0, 0, rr.perr(rr.line, f.name, err)
+				return paid, charged, rr.perr(rr.line, f.name, err)
 			}
 		case roleMethod:
 			if p.Method, err = parseMethod(v); err != nil {
-				return 0, 0, rr.perr(rr.line, f.name, err)
+				return paid, charged, rr.perr(rr.line, f.name, err)
 			}
 		}
 	}

@@ -38,13 +38,13 @@ func (j *Jobs) decideCredit(ctx context.Context, d *decision, rec ExportRecord, 
 	if err := c.Validate(); err != nil {
 		return d.reject(ctx, refused(r, err))
 	}
-	// Already decided into another file: a duplicate, skip it before
-	// judging it against a balance it already lowered.
+	// Already decided into another file: the same credit (amount,
+	// student) is a duplicate, skipped before it is judged against a
+	// balance it already lowered; another is a conflict, held.
 	if old, ok, err := d.view.Record(ctx, KindCredit, r.Key); err != nil {
 		return err
 	} else if ok && old.Outcome == OutcomeCredited && !d.same(old, rec.Line) {
-		d.result.Skipped++
-		return nil
+		return d.repeat(ctx, old, r)
 	}
 	charge, left, reason, err := j.linkCredit(ctx, d, c, r.Key, rec.Barcode)
 	if err != nil {

@@ -79,18 +79,28 @@ func (d *decision) flush(ctx context.Context) error {
 }
 
 // claim records r, decided into this file's output, unless its key was
-// decided into another file or line: then it counts as skipped and claim
-// returns false.
+// decided into another file or line: then claim returns false, and r
+// counts as skipped when it is the same record as the one that went
+// through, or is held as a conflict when it differs (see repeat).
 func (d *decision) claim(ctx context.Context, r Record) (bool, error) {
 	r.FileID = d.file.ID
 	if r.Kind != KindCharge {
 		r.Output = d.output
 	}
 	ok, err := d.view.Claim(ctx, r)
-	if err == nil && !ok {
-		d.result.Skipped++
+	if err != nil || ok {
+		return ok, err
 	}
-	return ok, err
+	old, found, err := d.view.Record(ctx, r.Kind, r.Key)
+	if err != nil {
+		return false, err
+	}
+	if found && wentThrough(old) {
+		// Skipped when it is the same record, else held as a conflict.
+		return false, d.repeat(ctx, old, r)
+	}
+	d.result.Skipped++
+	return false, nil
 }
 
 // reject holds r with its reason and adds it to the result, unless its

@@ -128,13 +128,19 @@ func decidePayment(ctx context.Context, d *decision, rec PaymentRecord, w Import
 	p := rec.Payment
 	key, legacy := d.paymentKeys(rec)
 	r := Record{Kind: KindPayment, Key: key, UserID: p.UserID, Ref: p.TransactionID, Amount: p.Amount,
-		Line: rec.Line, FeeType: rec.FeeType}
+		Line: rec.Line, FeeType: rec.FeeType, Date: p.Date}
 	if p.Channel != 0 {
 		r.Channel = p.Channel.String()
 	}
 	if rec.Err != nil {
 		// Held under a key of its own, as unreadable export records are;
-		// it needs a corrected file, not a re-drive.
+		// it needs a corrected file, not a re-drive. When its payment key
+		// could be read (receipt and reference), the held line remembers
+		// it: the corrected payment, forwarded from a later file,
+		// supersedes it.
+		if p.Receipt != "" && p.TransactionID != "" {
+			r.ForKey = PaymentKey(p)
+		}
 		return d.reject(ctx, refused(r, rec.Err))
 	}
 	if done, err := repeated(ctx, d, &r, key, legacy); done || err != nil {
@@ -160,7 +166,9 @@ func decidePayment(ctx context.Context, d *decision, rec PaymentRecord, w Import
 // repeated handles the payment r (key, and legacy: see paymentKeys) when
 // the journal knows its key: a payment that repeats an earlier line of
 // this file is held under its own line, one forwarded through another
-// file is skipped. done reports that r was handled so.
+// file is skipped when it is the same payment (amount, date, student)
+// and held as a conflict when it is not. done reports that r was handled
+// so.
 func repeated(ctx context.Context, d *decision, r *Record, key, legacy string) (done bool, err error) {
 	old, ok, err := d.view.Record(ctx, KindPayment, key)
 	if err != nil {
@@ -174,16 +182,15 @@ func repeated(ctx context.Context, d *decision, r *Record, key, legacy string) (
 		r.Reason = fmt.Sprintf("payment %s repeats line %d of this file", key, old.Line)
 		return true, d.reject(ctx, *r)
 	case ok && old.Outcome == OutcomeForwarded && !d.same(old, r.Line):
-		// Forwarded through another file: a duplicate, skipped before it is
-		// judged against a balance it already lowered.
-		d.result.Skipped++
-		return true, nil
+		// Forwarded through another file: the same payment is a duplicate,
+		// skipped before it is judged against a balance it already
+		// lowered; another amount, date or student is a conflict, held.
+		return true, d.repeat(ctx, old, *r)
 	case !ok && legacy != "":
 		if old, ok, err := d.view.Record(ctx, KindPayment, legacy); err != nil {
 			return true, err
 		} else if ok && old.Outcome == OutcomeForwarded {
-			d.result.Skipped++
-			return true, nil
+			return true, d.repeat(ctx, old, *r)
 		}
 	}
 	return false, nil

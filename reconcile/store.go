@@ -28,6 +28,16 @@ type Store interface {
 	Records(ctx context.Context, kind, outcome string) ([]Record, error)
 	// Held returns the held records of kind that can be re-driven.
 	Held(ctx context.Context, kind string) ([]Record, error)
+	// ListHeld returns the records held now, of kind ("" for any), newest
+	// first.
+	ListHeld(ctx context.Context, kind string) ([]Record, error)
+	// Closures returns the audit trail of the held records of kind ("" for
+	// any) that were dismissed or superseded, newest first.
+	Closures(ctx context.Context, kind string) ([]journal.Closure, error)
+	// Dismiss closes the held record of kind ("" for any) and key, with
+	// who and why; an error wrapping journal.ErrNotHeld when none is held
+	// under key.
+	Dismiss(ctx context.Context, kind, key, by, reason string) (Record, error)
 	// Unpublished returns the charges decided into files not yet in place.
 	Unpublished(ctx context.Context) ([]Record, error)
 	// Waived counts the waivers made for a webhook event.
@@ -99,6 +109,10 @@ const (
 	OutcomeRejected  = journal.OutcomeRejected
 	OutcomeDone      = journal.OutcomeDone
 	OutcomeFailed    = journal.OutcomeFailed
+	// OutcomeDismissed and OutcomeSuperseded close a held record; see
+	// [Jobs.Dismiss].
+	OutcomeDismissed  = journal.OutcomeDismissed
+	OutcomeSuperseded = journal.OutcomeSuperseded
 
 	KindCharge  = journal.KindCharge
 	KindCredit  = journal.KindCredit

@@ -16,6 +16,8 @@
 //	feesync run charges|payments|credits|report [-config F] [-dry-run]
 //	feesync reconcile [-config F] [-all]
 //	feesync redrive [-config F] [-dry-run] [charge|credit|payment...]
+//	feesync held [-config F] [-kind charge|credit|payment] [-all]
+//	feesync dismiss KEY -reason TEXT [-by NAME] [-kind K] [-config F]
 //	feesync serve [-config F]
 //	feesync check-config [-config F]
 //	feesync version
@@ -65,7 +67,25 @@
 // calls do not grow with the journal's age).
 //
 // redrive sends again the records the journal holds as rejected, once
-// their cause is fixed (a fee type mapped, a term added).
+// their cause is fixed (a fee type mapped, a term added). It takes no
+// record dismissed or superseded.
+//
+// held lists the records held back, newest first, one a line, tab
+// separated: status, kind, key, file, line, student (masked as in the
+// logs), amount, code, reason and when it was held. -kind keeps one kind
+// (charge, credit, payment). -all adds the held records that were closed:
+// "dismissed" (by an operator) or "superseded" (the same key, or the key a
+// held line was read as, went through later), with when, who, and why.
+// A conflict (code "conflict") is a record whose key already went through
+// with other amounts, dates or student: it is held under the key
+// KEY#conflict:FILE:LINE and names both files and lines.
+//
+// dismiss closes one held record, named by its KEY as held lists it, with
+// -reason (required); -by names who (default: the user running feesync).
+// The record leaves the report and held, is never re-driven, and the
+// journal keeps the dismissal (who, when, why, and what was held) for held
+// -all. Dismissing a key that is not held is an error that says what the
+// key is.
 //
 // serve runs the jobs on their schedules (cron specs in the config; by
 // default charges at 18:30 after Alma's 18:00 export, payments and credits

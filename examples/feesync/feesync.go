@@ -38,7 +38,8 @@ type Main struct {
 	in, out    string
 	asOf       string
 	dryRun     bool
-	all        bool     // reconcile: every student, quiet ones too
+	all        bool // reconcile: every student, quiet ones too; held: closed ones too
+	held       heldFlags
 	args       []string // positional arguments left after the flags
 
 	config  *config.Config
@@ -71,6 +72,9 @@ type command struct {
 	needsConfig bool
 	// noConfig: the command reads no config, not even FEEBRIDGE_CONFIG.
 	noConfig bool
+	// maxArgs is how many arguments it takes besides its flags, which may
+	// come before, between or after them; -1 for any number.
+	maxArgs int
 }
 
 // UsageError is a mistake on the command line (exit code 2).
@@ -112,6 +116,8 @@ Usage:
 	feesync run charges|payments|credits|report [-config F] [-dry-run]
 	feesync reconcile [-config F] [-all]
 	feesync redrive [-config F] [-dry-run] [charge|credit|payment...]
+	feesync held [-config F] [-kind charge|credit|payment] [-all]
+	feesync dismiss KEY -reason TEXT [-by NAME] [-kind K] [-config F]
 	feesync serve [-config F]
 	feesync check-config [-config F]
 	feesync version
@@ -127,6 +133,12 @@ written, listing each one that is not with its key and path. The folders
 of an FTP drop are not checked (that needs a login). A run whose inbound
 or outbound folder is missing or is a file fails, naming the key and the
 path; feesync creates no folder but the report folder.
+
+held lists the records held back (a refusal, an unreadable line, a
+conflicting re-send), newest first; -all adds those closed, with who
+closed them, when and why. dismiss closes one held record with a reason
+(the OS user, or -by, is recorded): it leaves the report and is not
+re-driven. The journal keeps every dismissal.
 
 Exit codes: 0 done; 3 done, but some records were rejected; 1 failure; 2 usage.
 `
@@ -167,11 +179,13 @@ func commands() map[string]command {
 				fs.BoolVar(&m.all, "all", false, "compare every student the journal knows, also those settled and quiet for 30 days")
 			},
 			run: runJob("reconcile"), needsConfig: true},
-		{name: "redrive", usage: "[-config F] [-dry-run] [charge|credit|payment...]", flags: runFlags, run: (*Main).redrive, needsConfig: true},
+		{name: "redrive", usage: "[-config F] [-dry-run] [charge|credit|payment...]", flags: runFlags, run: (*Main).redrive, needsConfig: true,
+			maxArgs: -1},
 		{name: "serve", usage: "[-config F]", flags: configFlag, run: (*Main).serve, needsConfig: true},
 		{name: "check-config", usage: "[-config F]", flags: configFlag, run: (*Main).checkConfig, needsConfig: true},
 		{name: "version", usage: "", flags: func(*Main, *flag.FlagSet) {}, run: (*Main).version, noConfig: true},
 	}
+	cs = append(cs, heldCommands()...)
 	byName := make(map[string]command, len(cs))
 	for _, c := range cs {
 		byName[c.name] = c
@@ -209,17 +223,27 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	m.cmd = cmd
 
 	fs := newFlagSet(m, name, cmd)
-	if err := fs.Parse(rest); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	m.args = nil
+	for {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			// The flag package already printed what is wrong, naming the flag
+			// and never echoing a value that could be a secret.
+			return usagef("%s: bad flags", name)
 		}
-		// The flag package already printed what is wrong, naming the flag
-		// and never echoing a value that could be a secret.
-		return usagef("%s: bad flags", name)
+		rest = fs.Args()
+		if len(rest) == 0 || cmd.maxArgs < 0 {
+			m.args = append(m.args, rest...)
+			break
+		}
+		// An argument, then maybe more flags (feesync dismiss KEY -reason TEXT).
+		m.args = append(m.args, rest[0])
+		rest = rest[1:]
 	}
-	m.args = fs.Args()
-	if name != "redrive" && len(m.args) > 0 {
-		return usagef("%s: unexpected argument %q", name, m.args[0])
+	if cmd.maxArgs >= 0 && len(m.args) > cmd.maxArgs {
+		return usagef("%s: unexpected argument %q", name, m.args[cmd.maxArgs])
 	}
 	if cmd.noConfig {
 		return nil

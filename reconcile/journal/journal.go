@@ -274,6 +274,35 @@ var migrations = []string{
 		job       TEXT PRIMARY KEY,
 		first_run TEXT NOT NULL
 	);`,
+	// 10 (held records: conflicts and their life cycle): the record's own
+	// date (a payment's paid date, YYYY-MM-DD), so that a re-send with
+	// another date is told from the same record; for a record held under
+	// its place in the file, the key it was partly read as (for_key), so
+	// that a record going through later under that key supersedes it; and
+	// held_log, the audit trail of the held records closed: dismissed by
+	// an operator, or superseded. Rows of older versions keep '' in both
+	// columns, and are compared on what they have.
+	`ALTER TABLE records ADD COLUMN dated TEXT NOT NULL DEFAULT '';
+	ALTER TABLE records ADD COLUMN for_key TEXT NOT NULL DEFAULT '';
+	CREATE INDEX records_for_key ON records(kind, for_key) WHERE for_key != '';
+	CREATE TABLE held_log (
+		id          INTEGER PRIMARY KEY,
+		kind        TEXT    NOT NULL,
+		key         TEXT    NOT NULL,
+		action      TEXT    NOT NULL,
+		actor       TEXT    NOT NULL,
+		reason      TEXT    NOT NULL,
+		at          TEXT    NOT NULL,
+		file_id     INTEGER REFERENCES files(id),
+		line        INTEGER NOT NULL DEFAULT 0,
+		user_id     TEXT    NOT NULL DEFAULT '',
+		amount      INTEGER NOT NULL DEFAULT 0,
+		currency    TEXT    NOT NULL DEFAULT '',
+		code        TEXT    NOT NULL DEFAULT '',
+		held_reason TEXT    NOT NULL DEFAULT '',
+		held_at     TEXT    NOT NULL DEFAULT ''
+	);
+	CREATE INDEX held_log_key ON held_log(kind, key);`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {

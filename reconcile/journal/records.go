@@ -30,8 +30,17 @@ type Record struct {
 	Code      string // the fees error code of a held record's refusal (fees.ErrorCode), when it has one
 	Line      int
 	Payload   string // the record as JSON, kept for rejected records so they can be re-driven
-	Created   time.Time
-	Updated   time.Time
+	// Date is the record's own date, when it has one the journal compares
+	// (a payment's paid date, a day); zero when none, and in rows written
+	// before the journal kept it.
+	Date time.Time
+	// ForKey is, for a record held under its place in the file (a line it
+	// could not read whole), the key it was partly read as; "" when none.
+	// A record that goes through later under that key, from another
+	// file, supersedes it (see OutcomeSuperseded).
+	ForKey  string
+	Created time.Time
+	Updated time.Time
 }
 
 // recordColumns reads a record; the output of a record sent in a file is
@@ -39,19 +48,21 @@ type Record struct {
 const recordColumns = `r.kind, r.key, r.outcome, COALESCE(r.file_id, 0), COALESCE(f.name, ''),
 	CASE WHEN r.output = '' AND r.outcome IN ('charged', 'credited', 'forwarded') THEN COALESCE(f.output, '') ELSE r.output END, r.user_id,
 	r.fee_id, r.fee_type, r.barcode, r.amount, r.currency, r.ref, r.channel, r.reason, r.code, r.line, r.payload,
-	r.created_at, r.updated_at`
+	r.created_at, r.updated_at, r.dated, r.for_key`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanRecord(s scanner) (Record, error) {
 	var r Record
-	var typ, cur, created, updated string
+	var typ, cur, created, updated, dated string
 	var amount int64
 	err := s.Scan(&r.Kind, &r.Key, &r.Outcome, &r.FileID, &r.File, &r.Output, &r.UserID, &r.FeeID, &typ,
-		&r.Barcode, &amount, &cur, &r.Ref, &r.Channel, &r.Reason, &r.Code, &r.Line, &r.Payload, &created, &updated)
+		&r.Barcode, &amount, &cur, &r.Ref, &r.Channel, &r.Reason, &r.Code, &r.Line, &r.Payload, &created, &updated,
+		&dated, &r.ForKey)
 	if err != nil {
 		return r, err
 	}
+	r.Date = parseDay(dated)
 	r.FeeType = fees.Type(typ)
 	r.Amount = amountOf(amount, cur)
 	r.Created, r.Updated = parseTime(created), parseTime(updated)
@@ -114,19 +125,20 @@ const upsertRows = 32
 func upsertSQL(n int) string {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO records(kind, key, outcome, file_id, output, user_id, fee_id, fee_type,
-			barcode, amount, currency, ref, channel, reason, code, line, payload, created_at, updated_at) VALUES `)
+			barcode, amount, currency, ref, channel, reason, code, line, payload, created_at, updated_at,
+			dated, for_key) VALUES `)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 	}
 	b.WriteString(` ON CONFLICT(kind, key) DO UPDATE SET outcome = excluded.outcome, file_id = excluded.file_id,
 			output = excluded.output, user_id = excluded.user_id, fee_id = excluded.fee_id,
 			fee_type = excluded.fee_type, barcode = excluded.barcode, amount = excluded.amount,
 			currency = excluded.currency, ref = excluded.ref, channel = excluded.channel,
 			reason = excluded.reason, code = excluded.code, line = excluded.line, payload = excluded.payload,
-			updated_at = excluded.updated_at`)
+			updated_at = excluded.updated_at, dated = excluded.dated, for_key = excluded.for_key`)
 	return b.String()
 }
 
@@ -139,7 +151,7 @@ var (
 // upsertRows to a statement.
 func putRecords(ctx context.Context, q querier, recs []Record, now time.Time) error {
 	ts := formatTime(now)
-	args := make([]any, 0, 19*min(len(recs), upsertRows))
+	args := make([]any, 0, 21*min(len(recs), upsertRows))
 	for len(recs) > 0 {
 		n, query := 1, upsertOne
 		if len(recs) >= upsertRows {
@@ -153,7 +165,8 @@ func putRecords(ctx context.Context, q querier, recs []Record, now time.Time) er
 				fileID = r.FileID
 			}
 			args = append(args, r.Kind, r.Key, r.Outcome, fileID, r.Output, r.UserID, r.FeeID, string(r.FeeType),
-				r.Barcode, amount, cur, r.Ref, r.Channel, r.Reason, r.Code, r.Line, r.Payload, ts, ts)
+				r.Barcode, amount, cur, r.Ref, r.Channel, r.Reason, r.Code, r.Line, r.Payload, ts, ts,
+				formatDay(r.Date), r.ForKey)
 		}
 		if _, err := q.ExecContext(ctx, query, args...); err != nil {
 			if n == 1 {

@@ -77,9 +77,13 @@ type view struct {
 	charges map[string]*viewCharge   // charges, by charge key
 	byTxID  map[string][]Record      // the charges sent for a transaction id
 
-	pending   []Record          // records decided and not yet written, in order
-	pendingAt map[recordKey]int // index in pending
-	insertSQL string            // the statement of Insert, built once
+	pending []Record // records decided and not yet written, in order
+	// superseding are the records of pending that replace a record held
+	// under the same key by another file: their audit trail is written
+	// before them (see logSuperseded).
+	superseding []Record
+	pendingAt   map[recordKey]int // index in pending
+	insertSQL   string            // the statement of Insert, built once
 }
 
 type recordKey struct{ kind, key string }
@@ -185,8 +189,9 @@ type ChargeRef struct {
 }
 
 // Record returns what the view knows of the record of kind and key: its
-// outcome, file, line, charge (ref) and amount; ok is false when there is
-// none. It fails when the database does.
+// outcome, file (id and name), line, charge (ref), amount, student, fee,
+// fee type and date; ok is false when there is none. It fails when the
+// database does.
 func (v *view) Record(ctx context.Context, kind, key string) (r Record, ok bool, err error) {
 	k := recordKey{kind, key}
 	if vr, found := v.records[k]; found {
@@ -292,7 +297,7 @@ func (v *view) Claim(ctx context.Context, r Record) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if ok && old.Outcome != OutcomeRejected && !v.same(old, r.Line) {
+	if ok && !reopens(old.Outcome) && !v.same(old, r.Line) {
 		return false, nil
 	}
 	r.FileID = v.file.ID
@@ -309,12 +314,19 @@ func (v *view) Hold(ctx context.Context, r Record) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if ok && old.Outcome != OutcomeRejected && !v.same(old, r.Line) {
+	if ok && !reopens(old.Outcome) && !v.same(old, r.Line) {
 		return false, nil
 	}
 	r.Outcome, r.FileID = OutcomeRejected, v.file.ID
 	v.put(r)
 	return true, nil
+}
+
+// reopens reports whether a record of outcome leaves its key open to the
+// next record under it: held (it is retried), or a held record closed
+// without going through (dismissed, superseded).
+func reopens(outcome string) bool {
+	return outcome == OutcomeRejected || outcome == OutcomeDismissed || outcome == OutcomeSuperseded
 }
 
 // same reports whether old is the journal's record of the record at line
@@ -330,7 +342,13 @@ func (v *view) Flush(ctx context.Context) error {
 	if len(v.pending) == 0 {
 		return nil
 	}
+	if err := v.logSuperseded(ctx); err != nil {
+		return err
+	}
 	if err := putRecords(ctx, v.q, v.pending, v.now); err != nil {
+		return err
+	}
+	if err := v.supersedeLines(ctx, v.pending); err != nil {
 		return err
 	}
 	v.pending = v.pending[:0]
@@ -345,6 +363,9 @@ func (v *view) put(r Record) {
 	if old := v.records[k]; old.ok {
 		if c := v.charges[old.rec.Ref]; c != nil && c.ok {
 			c.taken -= c.share(old.rec)
+		}
+		if old.rec.Outcome == OutcomeRejected && wentThrough(r.Outcome) && old.rec.FileID != v.file.ID {
+			v.superseding = append(v.superseding, r)
 		}
 	}
 	if c := v.charges[r.Ref]; c != nil && c.ok {
@@ -407,16 +428,21 @@ func (v *view) readRecords(ctx context.Context, kind string, keys []string) erro
 	if !knownKind(kind) {
 		return fmt.Errorf("journal: no kind of record %q", kind)
 	}
-	return v.query(ctx, `SELECT r.key, r.outcome, COALESCE(r.file_id, 0), r.line, r.ref, r.amount, r.currency
-		FROM records r WHERE r.kind = '`+kind+`' AND r.key IN (SELECT value FROM json_each(?))`, keys,
+	// The file's name is read for the records found alone (a batch of new
+	// keys finds none), to name the earlier file of a conflict.
+	return v.query(ctx, `SELECT r.key, r.outcome, COALESCE(r.file_id, 0), r.line, r.ref, r.amount, r.currency,
+		r.user_id, r.fee_id, r.fee_type, r.dated, COALESCE(f.name, '')
+		FROM records r LEFT JOIN files f ON f.id = r.file_id
+		WHERE r.kind = '`+kind+`' AND r.key IN (SELECT value FROM json_each(?))`, keys,
 		func(rows *sql.Rows) error {
 			r := Record{Kind: kind}
 			var amount int64
-			var cur string
-			if err := rows.Scan(&r.Key, &r.Outcome, &r.FileID, &r.Line, &r.Ref, &amount, &cur); err != nil {
+			var cur, typ, dated string
+			if err := rows.Scan(&r.Key, &r.Outcome, &r.FileID, &r.Line, &r.Ref, &amount, &cur,
+				&r.UserID, &r.FeeID, &typ, &dated, &r.File); err != nil {
 				return err
 			}
-			r.Amount = amountOf(amount, cur)
+			r.Amount, r.FeeType, r.Date = amountOf(amount, cur), fees.Type(typ), parseDay(dated)
 			v.records[recordKey{kind, r.Key}] = viewRecord{r, true}
 			return nil
 		})

@@ -54,6 +54,7 @@ func Run(t *testing.T, open Open) {
 		{"Events", testEvents},
 		{"Report", testReport},
 		{"Sightings", testSightings},
+		{"HeldLifeCycle", testHeldLifeCycle},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open) })
 	}
@@ -453,4 +454,70 @@ func testSightings(t *testing.T, open Open) {
 	if got, err := s.Sightings(ctx, "charges"); err != nil || len(got) != 1 || got[0].Size != 7 {
 		t.Errorf("the sighting of another job = %+v, %v", got, err)
 	}
+}
+
+// testHeldLifeCycle: a held line with a ForKey is superseded when that key
+// goes through from another file; a held record is dismissed with who and
+// why; both leave ListHeld and Held and stay in the audit trail; a key not
+// held cannot be dismissed; a dismissed key is open to the next record.
+func testHeldLifeCycle(t *testing.T, open Open) {
+	ctx := t.Context()
+	s := open(t, (&clock{day}).Now)
+	line := journal.Record{Kind: journal.KindPayment, Key: "abcd:2", Line: 2, UserID: "S1", Amount: usd("5.00"),
+		Reason: "bad date", Code: fees.EINVALID, ForKey: "R1/T1"}
+	over := journal.Record{Kind: journal.KindPayment, Key: "R2/T1", Line: 3, Reason: "too much", Code: fees.EOVERPAY, Payload: "{}"}
+	decide(t, s, "payments", "p1.csv", journal.FileDone, func(v journal.View) {
+		for _, r := range []journal.Record{line, over} {
+			if ok, err := v.Hold(ctx, r); err != nil || !ok {
+				t.Fatalf("Hold(%s) = %v, %v", r.Key, ok, err)
+			}
+		}
+	})
+	if held, err := s.ListHeld(ctx, ""); err != nil || len(held) != 2 || held[0].ForKey == "" && held[1].ForKey == "" {
+		t.Fatalf("ListHeld = %+v, %v", held, err)
+	}
+	fwd := journal.Record{Kind: journal.KindPayment, Key: "R1/T1", Line: 1, Outcome: journal.OutcomeForwarded, Amount: usd("5.00"),
+		Date: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)}
+	decide(t, s, "payments", "p2.csv", journal.FilePublishing, func(v journal.View) { claim(t, v, fwd, true) })
+	if got, _, _ := s.Get(ctx, journal.KindPayment, "abcd:2"); got.Outcome != journal.OutcomeSuperseded {
+		t.Errorf("held line = %+v, want superseded", got)
+	}
+	if got, _, _ := s.Get(ctx, journal.KindPayment, "R1/T1"); !got.Date.Equal(fwd.Date) {
+		t.Errorf("forwarded payment's date = %v, want %v", got.Date, fwd.Date)
+	}
+	if _, err := s.Dismiss(ctx, "", "R9/none", "jdoe", "why"); !errors.Is(err, journal.ErrNotHeld) {
+		t.Errorf("Dismiss of an unknown key = %v, want ErrNotHeld", err)
+	}
+	if _, err := s.Dismiss(ctx, "", "R2/T1", "jdoe", ""); err == nil {
+		t.Error("Dismiss without a reason succeeded")
+	}
+	if r, err := s.Dismiss(ctx, "", "R2/T1", "jdoe", "refunded"); err != nil || r.Code != fees.EOVERPAY {
+		t.Fatalf("Dismiss = %+v, %v", r, err)
+	}
+	if held, err := s.ListHeld(ctx, ""); err != nil || len(held) != 0 {
+		t.Errorf("ListHeld after = %+v, %v", held, err)
+	}
+	if held, err := s.Held(ctx, journal.KindPayment); err != nil || len(held) != 0 {
+		t.Errorf("Held (to re-drive) after = %+v, %v", held, err)
+	}
+	trail, err := s.Closures(ctx, "")
+	must(t, err)
+	if len(trail) != 2 {
+		t.Fatalf("Closures = %+v", trail)
+	}
+	byKey := map[string]journal.Closure{trail[0].Key: trail[0], trail[1].Key: trail[1]}
+	if c := byKey["R2/T1"]; c.Action != journal.ActionDismissed || c.By != "jdoe" || c.Reason != "refunded" ||
+		c.HeldReason != "too much" || c.File != "p1.csv" || c.Line != 3 {
+		t.Errorf("dismissal = %+v", c)
+	}
+	if c := byKey["abcd:2"]; c.Action != journal.ActionSuperseded || c.File != "p1.csv" || !c.Amount.Equal(usd("5.00")) {
+		t.Errorf("supersession = %+v", c)
+	}
+	if _, err := s.Dismiss(ctx, "", "R2/T1", "jdoe", "again"); !errors.Is(err, journal.ErrNotHeld) {
+		t.Errorf("second Dismiss = %v, want ErrNotHeld", err)
+	}
+	// The dismissed key is open to the next record under it.
+	again := over
+	again.Outcome = journal.OutcomeForwarded
+	decide(t, s, "payments", "p3.csv", journal.FilePublishing, func(v journal.View) { claim(t, v, again, true) })
 }
