@@ -47,6 +47,9 @@ type runner struct {
 	store Store
 	opts  *Options
 	log   *slog.Logger
+	// guard, when set, is called before a job publishes anything: it
+	// fails when the journal is behind the drops (see MarkDir).
+	guard func(ctx context.Context) error
 }
 
 // hook calls the fault hook before step, if there is one.
@@ -76,6 +79,9 @@ func (rn *runner) files(ctx context.Context, fj fileJob) (RunResult, error) {
 		return res, err
 	}
 	defer release()
+	if err := rn.checkGuard(ctx); err != nil {
+		return res, err
+	}
 	rn.removeStaleTemps(ctx)
 	if err := checkFolders(ctx, fj); err != nil {
 		return res, err
@@ -308,7 +314,15 @@ func (rn *runner) publish(ctx context.Context, fj fileJob, file FileRecord, out 
 		return err
 	}
 	file.Status, file.Updated = FilePublished, rn.opts.Now()
-	return rn.store.UpdateFile(ctx, file)
+	return rn.publishStamped(ctx, fj, file)
+}
+
+// checkGuard calls the guard, if there is one.
+func (rn *runner) checkGuard(ctx context.Context) error {
+	if rn.guard == nil {
+		return nil
+	}
+	return rn.guard(ctx)
 }
 
 // fail journals a file that cannot be read and moves it to failed/.

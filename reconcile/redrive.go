@@ -29,6 +29,9 @@ func (j *Jobs) Redrive(ctx context.Context, kind string) (RunResult, error) {
 		return RunResult{}, err
 	}
 	defer release()
+	if err := j.run.checkGuard(ctx); err != nil {
+		return RunResult{}, err
+	}
 	j.run.removeStaleTemps(ctx)
 
 	// A re-drive that stopped after its decision was journaled is finished
