@@ -78,6 +78,10 @@ func CreateJournal(ctx context.Context, path string, opts *JournalOptions) (*Jou
 // when the journal file is missing or empty; see [journal.ErrNoJournal].
 var ErrNoJournal = journal.ErrNoJournal
 
+// ErrJournalExists is wrapped by the error of [CreateJournal] when the file
+// already holds a journal; see [journal.ErrJournalExists].
+var ErrJournalExists = journal.ErrJournalExists
+
 // Record is one row of the journal's records table; see [journal.Record].
 type Record = journal.Record
 

@@ -131,6 +131,12 @@ listen = "127.0.0.1:0"
 	if err := os.WriteFile(s.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A new site: its journal is created once (feesync init).
+	j, err := journal.Create(t.Context(), s.journal, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
 	return s
 }
 

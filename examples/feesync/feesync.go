@@ -36,6 +36,7 @@ type Main struct {
 	asOf       string
 	dryRun     bool
 	all        bool     // reconcile: every student, quiet ones too
+	reason     string   // restore-accept: why the marks are accepted
 	args       []string // positional arguments left after the flags
 
 	config  *config.Config
@@ -111,6 +112,10 @@ Usage:
 	feesync redrive [-config F] [-dry-run] [charge|credit|payment...]
 	feesync serve [-config F]
 	feesync check-config [-config F]
+	feesync init [-config F]
+	feesync backup -out FILE [-config F]
+	feesync restore-check [-config F]
+	feesync restore-accept -reason TEXT [-config F]
 	feesync version
 
 The config file is -config, or FEEBRIDGE_CONFIG when the flag is not given.
@@ -124,6 +129,15 @@ written, listing each one that is not with its key and path. The folders
 of an FTP drop are not checked (that needs a login). A run whose inbound
 or outbound folder is missing or is a file fails, naming the key and the
 path; feesync creates no folder but the report folder.
+
+init creates the journal of a new site; it never replaces one. Every
+other command that uses the journal refuses to start when the journal
+file is missing or empty. backup writes a consistent copy of the journal,
+also while serve runs, to a new file. restore-check compares the marks
+feesync leaves in the folders it publishes to with the journal, and lists
+what was published that a restored journal does not know; restore-accept
+records the operator's word that it was dealt with, and the publishing
+jobs run again.
 
 Exit codes: 0 done; 3 done, but some records were rejected; 1 failure; 2 usage.
 `
@@ -167,6 +181,20 @@ func commands() map[string]command {
 		{name: "redrive", usage: "[-config F] [-dry-run] [charge|credit|payment...]", flags: runFlags, run: (*Main).redrive, needsConfig: true},
 		{name: "serve", usage: "[-config F]", flags: configFlag, run: (*Main).serve, needsConfig: true},
 		{name: "check-config", usage: "[-config F]", flags: configFlag, run: (*Main).checkConfig, needsConfig: true},
+		{name: "init", usage: "[-config F]", flags: configFlag, run: (*Main).initJournal, needsConfig: true},
+		{name: "backup", usage: "-out FILE [-config F]",
+			flags: func(m *Main, fs *flag.FlagSet) {
+				configFlag(m, fs)
+				fs.StringVar(&m.out, "out", "", "the new `file` to write the copy of the journal to")
+			},
+			run: (*Main).backup, needsConfig: true},
+		{name: "restore-check", usage: "[-config F]", flags: configFlag, run: (*Main).restoreCheck, needsConfig: true},
+		{name: "restore-accept", usage: "-reason TEXT [-config F]",
+			flags: func(m *Main, fs *flag.FlagSet) {
+				configFlag(m, fs)
+				fs.StringVar(&m.reason, "reason", "", "why the marks are accepted (`text` kept in the journal)")
+			},
+			run: (*Main).restoreAccept, needsConfig: true},
 		{name: "version", usage: "", flags: func(*Main, *flag.FlagSet) {}, run: (*Main).version, noConfig: true},
 	}
 	byName := make(map[string]command, len(cs))
