@@ -138,3 +138,52 @@ func TestNewJournalRefusesToPublish(t *testing.T) {
 		t.Fatalf("%d files in the bursar drop, want the first one alone", n)
 	}
 }
+
+// TestRejournalAfterRestore: after a restore, Rejournal journals the
+// export processed after the backup (found in done/) without publishing;
+// once the marks are accepted, the same export delivered again is a
+// duplicate and nothing is charged twice.
+func TestRejournalAfterRestore(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	e.put(e.library, "exports/alma-1-0301.xml", "fee|T1|S001|F1|OVERDUEFINE|B100|1.00", "end|1")
+	if _, err := e.jobs(nil).Charges(ctx); err != nil {
+		t.Fatal(err)
+	}
+	backup := filepath.Join(e.dir, "backup.db")
+	if err := e.journal.Backup(ctx, backup); err != nil {
+		t.Fatal(err)
+	}
+	e.now = day(1)
+	e.put(e.library, "exports/alma-2-0302.xml", "fee|T2|S001|F2|OVERDUEFINE|B100|292.00", "end|1")
+	res, err := e.jobs(nil).Charges(ctx)
+	if err != nil || len(res.Outputs) != 1 {
+		t.Fatalf("second run: %+v, %v", res, err)
+	}
+	second := res.Outputs[0]
+	// PeopleSoft loads the file: it leaves the inbound folder.
+	if err := e.bursar.Remove(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	e.restoreJournal(backup)
+	e.put(e.library, "exports/alma-2-0302-again.xml", "fee|T2|S001|F2|OVERDUEFINE|B100|292.00", "end|1")
+
+	jobs := e.jobs(nil)
+	rj, err := jobs.Rejournal(ctx)
+	if err != nil || rj.Records != 1 || len(rj.Outputs) != 1 || rj.Outputs[0] != second {
+		t.Fatalf("Rejournal = %+v, %v; want the second export's charge, output %s", rj, err, second)
+	}
+	if r, ok, _ := e.journal.Get(ctx, reconcile.KindCharge, "T2/OVERDUEFINE"); !ok || r.Outcome != reconcile.OutcomeCharged || r.Output != second {
+		t.Fatalf("T2 after Rejournal: %+v, %v", r, ok)
+	}
+	if _, err := jobs.AcceptMarks(ctx, "restored the backup; re-journaled"); err != nil {
+		t.Fatal(err)
+	}
+	res, err = jobs.Charges(ctx)
+	if err != nil || len(res.Outputs) != 0 || res.Duplicates != 1 {
+		t.Fatalf("the export delivered again: %+v, %v; want a duplicate, nothing published", res, err)
+	}
+	if _, err := e.bursar.Stat(ctx, second); err == nil {
+		t.Fatal("the second charge file was published again")
+	}
+}

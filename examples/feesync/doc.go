@@ -98,8 +98,10 @@
 // the journal, and refuses to run when a mark is ahead of it (a journal
 // restored from an older backup) or of another journal. restore-check
 // lists such marks and the files published that the journal does not
-// know (exit 1 while there is one); restore-accept, with a -reason kept in
-// the journal's acceptances table, accepts them, and the jobs publish
+// know (exit 1 while there is one); restore-accept re-journals, without
+// publishing, the input files in done/ that the journal does not know, so
+// that a file delivered again is a duplicate, then accepts the marks with
+// a -reason kept in the journal's acceptances table, and the jobs publish
 // again. See the README, "Backing up and restoring the journal".
 //
 // version prints the module version and the Go version.

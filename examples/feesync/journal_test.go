@@ -184,17 +184,25 @@ func TestRestoredBackup(t *testing.T) {
 	}
 	wantRun(t, s.run("restore-accept"), ExitUsage, "-reason TEXT is required")
 
-	// The operator removes the export already charged, and accepts.
-	s.must(os.Remove(filepath.Join(s.libDir, "exports", "again.xml")))
+	// The operator accepts; the export processed after the backup is
+	// re-journaled from done/.
 	r = s.run("restore-accept", "-reason", "restored Monday's backup; 292.00 already charged")
 	wantRun(t, r, ExitOK)
+	if !strings.Contains(r.stdout, "re-journaled, not sent again: "+second) {
+		t.Errorf("restore-accept did not re-journal %s:\n%s", second, r.stdout)
+	}
 	j, err := journal.Open(ctx, s.journalPath(), &journal.Options{MustExist: true})
 	s.must(err)
 	as, err := j.Acceptances(ctx)
 	j.Close()
-	if err != nil || len(as) != 1 || as[0].Reason != "restored Monday's backup; 292.00 already charged" || len(as[0].Unknown) != 1 {
+	if err != nil || len(as) != 1 || as[0].Reason != "restored Monday's backup; 292.00 already charged" ||
+		as[0].MarkOutput != second || len(as[0].Unknown) != 0 { // re-journaled: known when accepted
 		t.Fatalf("acceptances: %+v, %v", as, err)
 	}
 	wantRun(t, s.run("restore-check"), ExitOK)
-	wantRun(t, s.run("run", "charges"), ExitOK, "files=0")
+	// The export delivered again is a duplicate: nothing charged twice.
+	wantRun(t, s.run("run", "charges"), ExitOK, "files=1", "records=0")
+	if got := s.files(filepath.Join(s.psDir, "inbound")); len(got) != 2 {
+		t.Fatalf("inbound holds %v: charged twice", got)
+	}
 }

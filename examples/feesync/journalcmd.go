@@ -107,8 +107,25 @@ func (m *Main) restoreAccept(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	problems, err := jobs.AcceptMarks(ctx, m.reason)
+	problems, err := jobs.CheckMarks(ctx)
 	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		// The files processed after the backup (in done/) are journaled
+		// again from their content, so that nothing of them is sent twice.
+		rj, err := jobs.Rejournal(ctx)
+		if err != nil {
+			return fmt.Errorf("restore-accept: re-journaling: %w", err)
+		}
+		for _, o := range rj.Outputs {
+			fmt.Fprintf(m.Stdout, "re-journaled, not sent again: %s\n", o)
+		}
+		for _, f := range rj.Failed {
+			fmt.Fprintf(m.Stdout, "could not re-journal %s: %s\n", f.File, f.Reason)
+		}
+	}
+	if problems, err = jobs.AcceptMarks(ctx, m.reason); err != nil {
 		return err
 	}
 	if len(problems) == 0 {
