@@ -54,6 +54,9 @@ type runner struct {
 	store Store
 	opts  *Options
 	log   *slog.Logger
+	// guard, when set, is called before a job publishes anything: it
+	// fails when the journal is behind the drops (see MarkDir).
+	guard func(ctx context.Context) error
 }
 
 // hook calls the fault hook before step, if there is one.
@@ -85,6 +88,9 @@ func (rn *runner) files(ctx context.Context, fj fileJob) (RunResult, error) {
 		return res, err
 	}
 	defer release()
+	if err := rn.checkGuard(ctx); err != nil {
+		return res, err
+	}
 	if err := rn.removeUploadTemps(ctx, fj); err != nil {
 		return res, err
 	}
@@ -440,7 +446,15 @@ func (rn *runner) publish(ctx context.Context, fj fileJob, file FileRecord, out 
 		return err
 	}
 	file.Status, file.Updated = FilePublished, rn.opts.Now()
-	return rn.store.UpdateFile(ctx, file)
+	return rn.publishStamped(ctx, fj, file)
+}
+
+// checkGuard calls the guard, if there is one.
+func (rn *runner) checkGuard(ctx context.Context) error {
+	if rn.guard == nil {
+		return nil
+	}
+	return rn.guard(ctx)
 }
 
 // fail journals a file that cannot be read and moves it to failed/.

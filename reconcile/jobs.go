@@ -182,6 +182,7 @@ func New(deps Deps, opts *Options) (*Jobs, error) {
 	o := withDefaults(opts)
 	j := &Jobs{deps: deps, opts: o, log: o.Logger, missing: map[string]error{}}
 	j.run = &runner{store: deps.Journal, opts: &j.opts, log: o.Logger}
+	j.run.guard = j.guardMarks
 	for _, job := range jobNames {
 		if err := deps.Check(job); err != nil {
 			j.missing[job] = err

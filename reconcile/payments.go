@@ -31,12 +31,17 @@ func (j *Jobs) Payments(ctx context.Context) (RunResult, error) {
 	if err := j.missing[JobPayments]; err != nil {
 		return RunResult{}, err
 	}
-	return j.run.files(ctx, fileJob{
+	return j.run.files(ctx, j.paymentsJob())
+}
+
+// paymentsJob is the file job of the payments job.
+func (j *Jobs) paymentsJob() fileJob {
+	return fileJob{
 		job: JobPayments, in: j.deps.Bursar, inDir: j.opts.Folders.Payments, claim: j.opts.BursarClaim,
 		out: j.deps.Library, outDir: j.opts.Folders.Imports, takenDir: j.opts.Folders.ImportsTaken,
 		outName: j.deps.Import.FileName,
 		decide:  j.decidePayments,
-	})
+	}
 }
 
 // PaymentKey is the journal key of a bursar payment: p.Key when the

@@ -29,6 +29,9 @@ func (j *Jobs) Redrive(ctx context.Context, kind string) (RunResult, error) {
 		return RunResult{}, err
 	}
 	defer release()
+	if err := j.run.checkGuard(ctx); err != nil {
+		return RunResult{}, err
+	}
 	if err := j.run.removeUploadTemps(ctx, fj); err != nil {
 		return RunResult{}, err
 	}

@@ -86,6 +86,20 @@ func OpenJournal(ctx context.Context, path string, opts *JournalOptions) (*Journ
 	return journal.Open(ctx, path, opts)
 }
 
+// CreateJournal makes a new SQLite journal at path and opens it; it
+// refuses a file with content. See [journal.Create].
+func CreateJournal(ctx context.Context, path string, opts *JournalOptions) (*Journal, error) {
+	return journal.Create(ctx, path, opts)
+}
+
+// ErrNoJournal is wrapped by the error of [OpenJournal] with MustExist
+// when the journal file is missing or empty; see [journal.ErrNoJournal].
+var ErrNoJournal = journal.ErrNoJournal
+
+// ErrJournalExists is wrapped by the error of [CreateJournal] when the file
+// already holds a journal; see [journal.ErrJournalExists].
+var ErrJournalExists = journal.ErrJournalExists
+
 // Record is one row of the journal's records table; see [journal.Record].
 type Record = journal.Record
 

@@ -21,6 +21,7 @@ import (
 	"github.com/feebridge/feebridge/alma/almatest"
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/peoplesoft/pstest"
+	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/reconcile/journal"
 	"github.com/feebridge/feebridge/transport/localdrop"
 )
@@ -134,6 +135,12 @@ listen = "127.0.0.1:0"
 	if err := os.WriteFile(s.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A new site: its journal is created once (feesync init).
+	j, err := journal.Create(t.Context(), s.journal, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
 	return s
 }
 
@@ -268,7 +275,8 @@ func (s *crashSite) clearLocks() {
 }
 
 // files lists the regular files under rel, recursively, as paths relative
-// to rel.
+// to rel, but the drop marks (reconcile.MarkDir): a consumer that reads
+// sub-folders must pass them by, and they name the journal's random id.
 func (s *crashSite) files(rel string) []string {
 	s.t.Helper()
 	root := s.path(rel)
@@ -279,6 +287,9 @@ func (s *crashSite) files(rel string) []string {
 	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if d.IsDir() && d.Name() == reconcile.MarkDir {
+			return filepath.SkipDir
 		}
 		if d.Type().IsRegular() {
 			r, _ := filepath.Rel(root, p)

@@ -20,6 +20,10 @@
 //	feesync dismiss KEY -reason TEXT [-by NAME] [-kind K] [-config F]
 //	feesync serve [-config F]
 //	feesync check-config [-config F]
+//	feesync init [-config F]
+//	feesync backup -out FILE [-config F]
+//	feesync restore-check [-config F]
+//	feesync restore-accept -reason TEXT [-config F]
 //	feesync version
 //
 // When -config is not given, feesync reads the file named by FEEBRIDGE_CONFIG.
@@ -95,6 +99,31 @@
 // records held back. SIGINT or SIGTERM stops it cleanly.
 //
 // check-config loads and validates the config and the secrets it needs.
+//
+// init creates the journal of a new site, with a new random id; it refuses
+// a journal file that has content. run, serve, redrive, reconcile, backup
+// and restore-check refuse to start, with exit 1 and the path, when the
+// journal file is missing or empty (0 bytes): a lost journal must be
+// restored from a backup, never silently replaced by an empty one, which
+// would send everything again.
+//
+// backup writes a consistent copy of the journal to -out (SQLite's VACUUM
+// INTO), also while serve runs, checks the copy, and refuses to write over
+// an existing file. Run it from cron; restore a copy by stopping feesync
+// and putting the copy in the journal's place.
+//
+// After each publication, the jobs write a mark in a hidden folder of the
+// folder they publish to (.feebridge/mark-JOB): the journal's id and the
+// publication's number. Before publishing, a job compares every mark with
+// the journal, and refuses to run when a mark is ahead of it (a journal
+// restored from an older backup) or of another journal. restore-check
+// lists such marks and the files published that the journal does not
+// know (exit 1 while there is one); restore-accept re-journals, without
+// publishing, the input files in done/ that the journal does not know, so
+// that a file delivered again is a duplicate, then accepts the marks with
+// a -reason kept in the journal's acceptances table, and the jobs publish
+// again. See the README, "Backing up and restoring the journal".
+//
 // version prints the module version and the Go version.
 //
 // # Exit codes

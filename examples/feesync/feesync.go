@@ -40,6 +40,7 @@ type Main struct {
 	dryRun     bool
 	all        bool // reconcile: every student, quiet ones too; held: closed ones too
 	held       heldFlags
+	reason     string   // restore-accept: why the marks are accepted
 	args       []string // positional arguments left after the flags
 
 	config  *config.Config
@@ -120,6 +121,10 @@ Usage:
 	feesync dismiss KEY -reason TEXT [-by NAME] [-kind K] [-config F]
 	feesync serve [-config F]
 	feesync check-config [-config F]
+	feesync init [-config F]
+	feesync backup -out FILE [-config F]
+	feesync restore-check [-config F]
+	feesync restore-accept -reason TEXT [-config F]
 	feesync version
 
 The config file is -config, or FEEBRIDGE_CONFIG when the flag is not given.
@@ -139,6 +144,15 @@ conflicting re-send), newest first; -all adds those closed, with who
 closed them, when and why. dismiss closes one held record with a reason
 (the OS user, or -by, is recorded): it leaves the report and is not
 re-driven. The journal keeps every dismissal.
+
+init creates the journal of a new site; it never replaces one. Every
+other command that uses the journal refuses to start when the journal
+file is missing or empty. backup writes a consistent copy of the journal,
+also while serve runs, to a new file. restore-check compares the marks
+feesync leaves in the folders it publishes to with the journal, and lists
+what was published that a restored journal does not know; restore-accept
+records the operator's word that it was dealt with, and the publishing
+jobs run again.
 
 Exit codes: 0 done; 3 done, but some records were rejected; 1 failure; 2 usage.
 `
@@ -183,6 +197,20 @@ func commands() map[string]command {
 			maxArgs: -1},
 		{name: "serve", usage: "[-config F]", flags: configFlag, run: (*Main).serve, needsConfig: true},
 		{name: "check-config", usage: "[-config F]", flags: configFlag, run: (*Main).checkConfig, needsConfig: true},
+		{name: "init", usage: "[-config F]", flags: configFlag, run: (*Main).initJournal, needsConfig: true},
+		{name: "backup", usage: "-out FILE [-config F]",
+			flags: func(m *Main, fs *flag.FlagSet) {
+				configFlag(m, fs)
+				fs.StringVar(&m.out, "out", "", "the new `file` to write the copy of the journal to")
+			},
+			run: (*Main).backup, needsConfig: true},
+		{name: "restore-check", usage: "[-config F]", flags: configFlag, run: (*Main).restoreCheck, needsConfig: true},
+		{name: "restore-accept", usage: "-reason TEXT [-config F]",
+			flags: func(m *Main, fs *flag.FlagSet) {
+				configFlag(m, fs)
+				fs.StringVar(&m.reason, "reason", "", "why the marks are accepted (`text` kept in the journal)")
+			},
+			run: (*Main).restoreAccept, needsConfig: true},
 		{name: "version", usage: "", flags: func(*Main, *flag.FlagSet) {}, run: (*Main).version, noConfig: true},
 	}
 	cs = append(cs, heldCommands()...)

@@ -76,6 +76,10 @@ listen = "127.0.0.1:0"
 		t.Fatal(err)
 	}
 	s.env = map[string]string{"FEEBRIDGE_ALMA_API_KEY": s.alma.APIKey(), "FEEBRIDGE_WEBHOOK_SECRET": webhookSecret}
+	// A new site: its journal is created once, by init.
+	if r := s.run("init"); r.code != ExitOK {
+		t.Fatalf("feesync init: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	return s
 }
 

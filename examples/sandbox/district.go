@@ -112,7 +112,15 @@ func (d *district) open(ctx context.Context) error {
 		return err
 	}
 
-	// The journal and the jobs.
+	// The journal, created once as `feesync init` does for a new site
+	// (the jobs refuse to start without one), and the jobs.
+	j, err := reconcile.CreateJournal(ctx, filepath.Join(d.s.dir, "journal.db"), &reconcile.JournalOptions{Now: d.clock.Now})
+	if err != nil {
+		return err
+	}
+	if err := j.Close(); err != nil {
+		return err
+	}
 	if err := d.start(ctx); err != nil {
 		return err
 	}

@@ -65,14 +65,24 @@ const (
 	paymentsFn = "payments-20260303.csv"
 )
 
-// workDirs makes the folders of a work folder.
-func workDirs(dir string) error {
+// workDirs makes the folders of a work folder and, in a new one, its
+// journal, as `feesync init` does for a new site (the jobs refuse to
+// start without one).
+func workDirs(ctx context.Context, dir string) error {
 	for _, d := range []string{"lib/exports", "lib/credits", "lib/imports", "bur/inbound", "bur/outbound", tmpDir} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return err
 		}
 	}
-	return nil
+	path := filepath.Join(dir, journalDB)
+	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
+		return nil
+	}
+	j, err := reconcile.CreateJournal(ctx, path, nil)
+	if err != nil {
+		return err
+	}
+	return j.Close()
 }
 
 // createStreamed writes a file through a buffer by calling write, under a
@@ -265,7 +275,7 @@ func runPhase(ctx context.Context, cfg config, n int) (result, error) {
 	)
 	switch cfg.phase {
 	case phaseGenExport, phaseGenPayments:
-		if err := workDirs(cfg.dir); err != nil {
+		if err := workDirs(ctx, cfg.dir); err != nil {
 			return res, err
 		}
 		m, merr := startMeter("")

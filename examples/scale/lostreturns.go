@@ -41,7 +41,7 @@ func (t *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // fee was waived exactly once.
 func runLostReturns(ctx context.Context, cfg config, n int) (result, error) {
 	res := result{Rate: cfg.rate, Events: n}
-	if err := workDirs(cfg.dir); err != nil {
+	if err := workDirs(ctx, cfg.dir); err != nil {
 		return res, err
 	}
 	// The district's world (package examples/district): n students each

@@ -210,7 +210,7 @@ func (cv *conversion) open(ctx context.Context, cfg *Config, logger *slog.Logger
 		}
 	}
 	setup, err := Open(ctx, &c, &Options{Now: cv.clock, Logger: logger, TempDir: cv.dir,
-		Library: drops[0], Bursar: drops[1], NoAlma: true, adapt: adapt})
+		Library: drops[0], Bursar: drops[1], NoAlma: true, CreateJournal: true, adapt: adapt})
 	if err != nil {
 		drops[0].Close()
 		drops[1].Close()

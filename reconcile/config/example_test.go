@@ -43,7 +43,9 @@ path = "` + filepath.Join(dir, "peoplesoft") + `"
 	fmt.Println("journal:", filepath.Base(cfg.Journal), "charges at:", cfg.Schedules.Charges)
 
 	ctx := context.Background()
-	setup, err := config.Open(ctx, cfg, &config.Options{NoAlma: true})
+	// A new site: Open creates the journal (feesync init does it once;
+	// without CreateJournal, Open refuses a missing journal).
+	setup, err := config.Open(ctx, cfg, &config.Options{NoAlma: true, CreateJournal: true})
 	if err != nil {
 		log.Fatal(err)
 	}

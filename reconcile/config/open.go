@@ -59,6 +59,13 @@ type Options struct {
 	// AlmaClient, when set, is used instead of building a client from the
 	// config's [alma] section and the API key; Open does not close it.
 	AlmaClient *alma.Client
+	// CreateJournal makes Open create the journal when its file is
+	// missing or empty. Without it, Open refuses to start on a missing or
+	// empty journal, with an error that wraps reconcile.ErrNoJournal and
+	// names the path: a journal lost must not silently become a new one
+	// (which would publish everything again). A program that starts a new
+	// site makes its journal with reconcile.CreateJournal (feesync init).
+	CreateJournal bool
 	// FaultHook, when set, is called at the jobs' named steps
 	// (reconcile.WithFaultHook): crash tests and simulations.
 	FaultHook func(step string) error
@@ -139,7 +146,11 @@ func Open(ctx context.Context, cfg *Config, opts *Options) (*Setup, error) {
 }
 
 func (s *Setup) open(ctx context.Context, c *Config, o *Options) error {
-	journal, err := reconcile.OpenJournal(ctx, c.Journal, &reconcile.JournalOptions{Now: o.Now})
+	journal, err := reconcile.OpenJournal(ctx, c.Journal, &reconcile.JournalOptions{Now: o.Now, MustExist: !o.CreateJournal})
+	if errors.Is(err, reconcile.ErrNoJournal) {
+		return fmt.Errorf("%w; nothing was run: for a new site, create the journal with `feesync init`; "+
+			"if the journal was lost, restore the last backup in its place (README: Backing up and restoring the journal)", err)
+	}
 	if err != nil {
 		return fmt.Errorf("journal %s: %w", c.Journal, err)
 	}

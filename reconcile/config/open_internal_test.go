@@ -15,7 +15,7 @@ import (
 func TestOpenNamesEveryMissingPart(t *testing.T) {
 	c := Default()
 	c.Journal = filepath.Join(t.TempDir(), "journal.db")
-	o := &Options{Library: memdrop.New(), Bursar: memdrop.New(), AlmaClient: &alma.Client{},
+	o := &Options{Library: memdrop.New(), Bursar: memdrop.New(), AlmaClient: &alma.Client{}, CreateJournal: true,
 		adapt: func(d *reconcile.Deps) { d.Export, d.Import = nil, nil }}
 	s, err := Open(t.Context(), c, o)
 	if err == nil {
@@ -43,7 +43,7 @@ func TestWithoutAlma(t *testing.T) {
 		reconcile.JobRedrivePayment}
 	c := Default()
 	c.Journal = filepath.Join(t.TempDir(), "journal.db")
-	s, err := Open(t.Context(), c, &Options{Library: memdrop.New(), Bursar: memdrop.New(), NoAlma: true, Jobs: []string{reconcile.JobReport}})
+	s, err := Open(t.Context(), c, &Options{Library: memdrop.New(), Bursar: memdrop.New(), NoAlma: true, CreateJournal: true, Jobs: []string{reconcile.JobReport}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,10 +41,15 @@ func TestOpenNeeds(t *testing.T) {
 			o.Library, o.Bursar = memdrop.New(), memdrop.New()
 			c.Alma.Workers = 99
 		}, "(built-in defaults): alma.workers: 99 is outside 1..16"},
+		{"journal missing", func(c *config.Config, o *config.Options) {
+			c.Journal = filepath.Join(dir, "e.db")
+			o.Library, o.Bursar, o.CreateJournal = memdrop.New(), memdrop.New(), false
+		}, "journal: " + filepath.Join(dir, "e.db") + " is missing: no journal; nothing was run: for a new site, create the journal with `feesync init`; " +
+			"if the journal was lost, restore the last backup in its place (README: Backing up and restoring the journal)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := config.Default()
-			o := &config.Options{NoAlma: true, Getenv: func(string) string { return "" }}
+			o := &config.Options{NoAlma: true, CreateJournal: true, Getenv: func(string) string { return "" }}
 			tc.edit(c, o)
 			s, err := config.Open(t.Context(), c, o)
 			if err == nil {
@@ -85,7 +90,7 @@ func TestOpenChecksTheJobs(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := tc.opts
-			o.Library, o.Bursar = memdrop.New(), memdrop.New()
+			o.Library, o.Bursar, o.CreateJournal = memdrop.New(), memdrop.New(), true
 			c := config.Default()
 			c.Journal = filepath.Join(t.TempDir(), "journal.db")
 			s, err := config.Open(t.Context(), c, &o)
@@ -119,6 +124,11 @@ func dirConfig(t *testing.T, dir string) *config.Config {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	j, err := reconcile.CreateJournal(t.Context(), c.Journal, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
 	return c
 }
 

@@ -103,6 +103,12 @@ type Journal struct {
 type Options struct {
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// MustExist makes Open refuse a journal file that is missing or empty
+	// (0 bytes), with an error that wraps [ErrNoJournal] and names the
+	// path, rather than create a new journal there: a program that finds
+	// its journal gone must not start again from nothing. [Create] makes
+	// a new journal.
+	MustExist bool
 }
 
 // Open opens (creating if needed) the journal database at path and brings
@@ -114,6 +120,11 @@ type Options struct {
 func Open(ctx context.Context, path string, opts *Options) (*Journal, error) {
 	if opts == nil {
 		opts = &Options{}
+	}
+	if opts.MustExist && path != Memory {
+		if err := mustExist(path); err != nil {
+			return nil, err
+		}
 	}
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -303,6 +314,27 @@ var migrations = []string{
 		held_at     TEXT    NOT NULL DEFAULT ''
 	);
 	CREATE INDEX held_log_key ON held_log(kind, key);`,
+	// 11: the journal's identity and publish sequence (see
+	// stamp.go): a random id made once, the last publish sequence, the
+	// sequence of each published file, and the acceptances of drop marks
+	// an operator made after a restore (an audit trail).
+	`CREATE TABLE meta (
+		key   TEXT PRIMARY KEY,
+		value TEXT NOT NULL
+	) WITHOUT ROWID;
+	INSERT INTO meta(key, value) VALUES ('journal_id', lower(hex(randomblob(16)))), ('publish_seq', '0');
+	ALTER TABLE files ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+	CREATE TABLE acceptances (
+		id           INTEGER PRIMARY KEY,
+		mark         TEXT    NOT NULL,
+		mark_journal TEXT    NOT NULL,
+		mark_seq     INTEGER NOT NULL,
+		mark_output  TEXT    NOT NULL DEFAULT '',
+		unknown      TEXT    NOT NULL DEFAULT '',
+		journal_seq  INTEGER NOT NULL,
+		reason       TEXT    NOT NULL,
+		accepted_at  TEXT    NOT NULL
+	);`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {
