@@ -40,7 +40,9 @@ const (
 	OutcomeWaived    = "waived"    // a waiver made through the Alma API
 	OutcomeRejected  = "rejected"  // held, with a reason, until re-driven
 	OutcomeDone      = "done"      // a webhook event fully handled
-	OutcomeFailed    = "failed"    // a webhook event that failed; Alma redelivers it
+	OutcomeFailed    = "failed"    // a webhook event that failed for good (a permanent error, or retries given up)
+	OutcomePending   = "pending"   // a webhook event journaled, not handled yet (or being retried)
+	OutcomeDisputed  = "disputed"  // a lost-item fee of a returned item left for staff: it is in dispute
 )
 
 // The kinds of record key.
@@ -253,6 +255,16 @@ var migrations = []string{
 	// refusal: overpayment, partial_waiver, …), so that it reaches the
 	// report; empty for a record held for another cause.
 	`ALTER TABLE records ADD COLUMN code TEXT NOT NULL DEFAULT '';`,
+	// events: webhook events are durable. The listener journals each as
+	// pending; feesync handles it from the journal with its own retries:
+	// attempts made and when the next is due (see events.go). Events that
+	// failed under the old scheme (Alma was to deliver them again) become
+	// pending, due at once, since a delivery of a journaled event is now a
+	// no-op.
+	`ALTER TABLE records ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE records ADD COLUMN next_at TEXT NOT NULL DEFAULT '';
+	UPDATE records SET outcome = 'pending', next_at = updated_at WHERE kind = 'event' AND outcome = 'failed';
+	CREATE INDEX records_events_due ON records(next_at) WHERE kind = 'event' AND outcome = 'pending';`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {
