@@ -172,6 +172,14 @@ func (j *Jobs) returnedWithFees(ctx context.Context) ([]fees.Fee, error) {
 	each := make([][]fees.Fee, len(users))
 	err = j.forEachStudent(ctx, users, func(ctx context.Context, i int, u string) error {
 		open, err := j.deps.Alma.ListFees(ctx, u, fees.StatusActive, fees.StatusTransferred, fees.StatusInDispute)
+		if errors.Is(err, ErrPermanent) {
+			// A student Alma does not know (the return of a failed
+			// event named one) has no fees there: the event itself is
+			// in the report.
+			j.log.LogAttrs(ctx, slog.LevelWarn, "reconcile: report: student unknown to Alma", slog.String("user", j.logID(u)),
+				slog.String("error", err.Error()))
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("reconcile: report: fees of a student: %w", err)
 		}

@@ -16,6 +16,7 @@
 //	feesync run charges|payments|credits|report [-config F] [-dry-run]
 //	feesync reconcile [-config F] [-all]
 //	feesync redrive [-config F] [-dry-run] [charge|credit|payment...]
+//	feesync redrive [-config F] [-dry-run] event [ID]
 //	feesync serve [-config F]
 //	feesync check-config [-config F]
 //	feesync version
@@ -65,12 +66,16 @@
 // calls do not grow with the journal's age).
 //
 // redrive sends again the records the journal holds as rejected, once
-// their cause is fixed (a fee type mapped, a term added).
+// their cause is fixed (a fee type mapped, a term added). redrive event
+// makes the webhook events that failed for good pending again (the one
+// with the id given, or all), for serve to handle.
 //
 // serve runs the jobs on their schedules (cron specs in the config; by
 // default charges at 18:30 after Alma's 18:00 export, payments and credits
 // hourly, the reconciliation at 06:30 and the report at 07:00) and, on
-// webhook.listen, answers Alma's webhooks on webhook.path, GET /healthz,
+// webhook.listen, answers Alma's webhooks on webhook.path (a loan return
+// is journaled and answered at once; a worker handles the journaled
+// events, with its own retries), GET /healthz,
 // and GET / with a status page of the schedules, the last runs and the
 // records held back. SIGINT or SIGTERM stops it cleanly.
 //
