@@ -47,6 +47,7 @@ func (d *District) Week(ctx context.Context, f Feesync, s Schedules) error {
 	if err := d.setup(); err != nil {
 		return err
 	}
+	d.feesync = f
 	specs := []struct {
 		name, spec string
 		run        func(ctx context.Context) error
@@ -261,10 +262,10 @@ func (d *District) almaImport(ctx context.Context) error {
 }
 
 // deliverWebhooks lets Alma deliver the events that are due, including
-// the new ones right away.
+// the new ones right away, and feesync handle the events due.
 func (d *District) deliverWebhooks(ctx context.Context) error {
-	d.alma.RunDue(ctx)
-	return nil
+	_, err := d.deliver(ctx, d.feesync)
+	return err
 }
 
 // ---- PeopleSoft ------------------------------------------------------------
@@ -354,9 +355,13 @@ func (d *District) AlmaCredits(ctx context.Context) error {
 	return d.almaCredits(ctx)
 }
 
-// DeliverWebhooks lets Alma deliver the webhooks that are due, and returns
-// how many it delivered.
-func (d *District) DeliverWebhooks(ctx context.Context) int { return d.alma.RunDue(ctx) }
+// DeliverWebhooks lets Alma deliver the webhooks that are due, has f
+// handle the journaled events that are due, and returns how many Alma
+// delivered.
+func (d *District) DeliverWebhooks(ctx context.Context, f Feesync) (int, error) {
+	d.stepDay()
+	return d.deliver(ctx, f)
+}
 
 // Problems are what went wrong so far on Alma's and PeopleSoft's side: a
 // job of feesync that held records or failed files, a file or a payment
