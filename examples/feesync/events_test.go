@@ -104,7 +104,7 @@ func TestServeEventSurvivesRestart(t *testing.T) {
 	s.must(err)
 	a.RunDue(t.Context())
 	if h := a.Webhooks(); len(h) != 1 || h[0].State != almatest.DeliveryDelivered || h[0].Attempts[0].Status != 200 {
-		t.Fatalf("delivery: %+v", h)
+		t.Fatalf("delivery: %d events, the first %s after %+v", len(h), h[0].State, h[0].Attempts)
 	}
 	waitFor(t, r.done, "failed attempt", func() bool { return strings.Contains(r.stderr.String(), "will retry") })
 	r.stop(t)

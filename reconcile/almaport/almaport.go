@@ -15,8 +15,8 @@
 //   - [ImportFormat]: Alma's bursar import (alma.ImportEncoder) as a
 //     reconcile.ImportFormat.
 //   - [AlmaAPI]: an *alma.Client as a reconcile.AlmaAPI.
-//   - [WebhookCallback]: the callback of alma.NewWebhookHandler that hands
-//     loan returns to reconcile.Jobs.LoanReturned.
+//   - [WebhookCallback]: the callback of alma.NewWebhookHandler that
+//     journals loan returns (reconcile.Jobs.ReceiveEvent).
 package almaport
 
 import (

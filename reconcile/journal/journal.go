@@ -76,12 +76,15 @@ const (
 //     the output file name, record and rejection counts, the total in minor
 //     units, the reason of a failure, and when it was decided.
 //   - records: one row per (kind, key): its outcome (charged, credited,
-//     forwarded, waived, rejected, done, failed), the input file (file_id),
+//     forwarded, waived, rejected, pending, done, failed, disputed), the input file (file_id),
 //     the output file, the student, the fee, its type and item barcode, the
 //     amount in minor units, the charge it refers to (ref), the channel of a
 //     payment, the reason of a rejection and its fees error code, the
 //     source line, and (seen_at)
 //     when the library system was first seen to show a forwarded payment.
+//     A webhook event (kind event) is pending until it is done or failed,
+//     with the attempts made at it and when the next is due (attempts,
+//     next_at; see [Event]).
 //     A record whose output file is not yet published (files.status =
 //     'publishing') has been decided but is not yet delivered.
 //   - locks: one row per job lock: owner and lease expiry.
