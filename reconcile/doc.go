@@ -15,7 +15,10 @@
 //   - [Jobs.Charges] (F2): Alma fee exports → bursar charge files.
 //   - [Jobs.Payments] (F3): bursar payment files → Alma bursar-import files.
 //   - [Jobs.Credits] (F4): Alma credit/waiver exports → bursar credit lines.
-//   - [Jobs.LoanReturned] (F5): the webhook callback for a returned lost item.
+//   - [Jobs.ReceiveEvent] and [Jobs.HandleEvents] (F5): a returned lost
+//     item's webhook, journaled by the listener and handled from the
+//     journal with retries ([Jobs.RunEvents] in a long-running process;
+//     [Jobs.RedriveEvents] for the events that failed for good).
 //   - [Jobs.Report] (F6): the daily exceptions report, CSV and HTML.
 //   - [Jobs.Reconcile]: every disagreement between Alma and the bursar.
 //   - [Jobs.Redrive]: send held records again once the cause is fixed.

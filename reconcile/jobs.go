@@ -138,6 +138,19 @@ type Options struct {
 	// report_quiet.go). A job left out, or zero, is not watched.
 	ExpectFilesWithin map[string]time.Duration
 
+	// EventWorkers is how many students' webhook events are handled at
+	// once (AlmaWorkers); one student's are handled one at a time.
+	EventWorkers int
+	// EventBackoff is the wait before the second attempt at a webhook
+	// event whose first failed (1 minute); it doubles at each attempt up
+	// to EventMaxBackoff (1 hour). EventGiveUp is how long after it was
+	// received an event is retried before it fails for good (72 hours,
+	// long enough for Alma's planned maintenance over a weekend).
+	EventBackoff, EventMaxBackoff, EventGiveUp time.Duration
+	// EventPoll is how often Jobs.RunEvents looks at the journal for
+	// events it was not woken for (5 minutes).
+	EventPoll time.Duration
+
 	faultHook func(step string) error
 }
 
@@ -160,7 +173,8 @@ func WithFaultHook(opts Options, hook func(step string) error) Options {
 }
 
 // Jobs runs the sync jobs: [Jobs.Charges], [Jobs.Payments],
-// [Jobs.Credits], [Jobs.LoanReturned], [Jobs.Report], [Jobs.Reconcile] and
+// [Jobs.Credits], the lost returns ([Jobs.ReceiveEvent],
+// [Jobs.HandleEvents]), [Jobs.Report], [Jobs.Reconcile] and
 // [Jobs.Redrive].
 type Jobs struct {
 	deps    Deps
@@ -169,7 +183,8 @@ type Jobs struct {
 	run     *runner
 	missing map[string]error // by job: the error naming the parts it lacks
 
-	returns keyedMutex // one lost return of a student at a time
+	returns keyedMutex    // one lost return of a student at a time
+	events  chan struct{} // wakes RunEvents: an event was journaled
 }
 
 // New returns the jobs over deps. It fails if deps has no journal; a job
@@ -180,7 +195,7 @@ func New(deps Deps, opts *Options) (*Jobs, error) {
 		return nil, errors.New("reconcile: a journal is required")
 	}
 	o := withDefaults(opts)
-	j := &Jobs{deps: deps, opts: o, log: o.Logger, missing: map[string]error{}}
+	j := &Jobs{deps: deps, opts: o, log: o.Logger, missing: map[string]error{}, events: make(chan struct{}, 1)}
 	j.run = &runner{store: deps.Journal, opts: &j.opts, log: o.Logger}
 	j.run.guard = j.guardMarks
 	for _, job := range jobNames {
@@ -303,6 +318,18 @@ func withDefaults(opts *Options) Options {
 	if o.QuietAfter == 0 {
 		o.QuietAfter = 30 * 24 * time.Hour
 	}
+	if o.EventWorkers <= 0 {
+		o.EventWorkers = o.AlmaWorkers
+	}
+	defDuration := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	defDuration(&o.EventBackoff, time.Minute)
+	defDuration(&o.EventMaxBackoff, time.Hour)
+	defDuration(&o.EventGiveUp, 72*time.Hour)
+	defDuration(&o.EventPoll, 5*time.Minute)
 	return o
 }
 

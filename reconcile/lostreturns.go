@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -11,71 +10,25 @@ import (
 	"github.com/feebridge/feebridge/fees"
 )
 
-// ErrRedeliver is wrapped by the errors of [Jobs.LoanReturned] that a
-// later delivery of the same event may overcome (Alma down, a waiver
-// refused for now): the webhook handler answers so that Alma delivers the
-// event again.
-var ErrRedeliver = errors.New("reconcile: the event should be delivered again")
-
 // EventLoanReturned is the webhook event type of a loan return.
 const EventLoanReturned = "LOAN_RETURNED"
 
-// LoanReturned is the lost-returns handler (F5, R7), called for each loan
-// webhook. On LOAN_RETURNED it checks that the loan is really returned,
-// waives the remaining balance of every open lost-item fee of that loan's
-// item (by barcode) with the configured reason, and lifts the user's
-// fee-related blocks, unless the student still owes for another lost item.
-// Other event types are ignored.
+// The lost-returns handler (F5, R7) runs for each journaled loan return
+// (see events.go): it checks that the loan is really returned, waives the
+// remaining balance of every open lost-item fee of that loan's item (by
+// barcode) with the configured reason, and lifts the user's fee-related
+// blocks, unless the student still owes for a lost item.
+//
+// A lost-item fee in dispute (INDISPUTE) is left for staff: the dispute is
+// theirs to settle, and Alma takes no waiver of a fee in dispute. It
+// counts as still owed, so the student keeps the lost-item block; the
+// journal keeps it as a waiver record of outcome disputed, and while its
+// item is back and it has a balance, the daily report lists it among the
+// returned items still carrying fees, saying it is in dispute.
 //
 // It is idempotent by event id (an event handled once is not handled
 // again), by the journal's record of each waiver, and by reading the
-// user's open fees afresh (a fee already closed is left alone). A failure
-// is journaled, shows in the report, and is returned wrapping
-// [ErrRedeliver].
-func (j *Jobs) LoanReturned(ctx context.Context, ev LoanEvent) error {
-	if ev.Type != EventLoanReturned {
-		return nil
-	}
-	if err := j.missing[JobLostReturns]; err != nil {
-		return err
-	}
-	if ev.ID == "" {
-		return fmt.Errorf("reconcile: lost returns: event without an id (loan %s)", ev.LoanID)
-	}
-	// Alma may deliver an event again while the first delivery is still
-	// being handled, and one student may return two lost items at once:
-	// the returns of one student are handled one at a time, so that the
-	// read of the fees, the waivers and the blocks go together. Returns of
-	// different students run side by side, so that one waiting out a 429
-	// leaves the call rate to the others.
-	unlock := j.returns.lock(ev.UserID)
-	defer unlock()
-	jr := j.deps.Journal
-	if old, ok, err := jr.Get(ctx, KindEvent, ev.ID); err != nil {
-		return err
-	} else if ok && old.Outcome == OutcomeDone {
-		return nil
-	}
-	err := j.loanReturned(ctx, ev)
-	if j.opts.DryRun {
-		return err
-	}
-	rec := Record{Kind: KindEvent, Key: ev.ID, UserID: ev.UserID, Barcode: ev.ItemBarcode, Ref: ev.LoanID,
-		Outcome: OutcomeDone}
-	if err != nil {
-		rec.Outcome, rec.Reason = OutcomeFailed, err.Error()
-	}
-	rec.Updated = j.opts.Now()
-	if perr := jr.Put(ctx, rec); perr != nil && err == nil {
-		return perr
-	}
-	if err != nil {
-		j.log.LogAttrs(ctx, slog.LevelWarn, "reconcile: lost return failed", slog.String("event", ev.ID),
-			slog.String("user", j.logID(ev.UserID)), slog.String("error", err.Error()))
-		return fmt.Errorf("%w: event %s: %w", ErrRedeliver, ev.ID, err)
-	}
-	return nil
-}
+// user's open fees afresh (a fee already closed is left alone).
 
 // loanReturned handles the return of ev's loan: it waives the lost-item
 // fees of the loan's item and lifts the student's fee blocks, unless the
@@ -129,7 +82,7 @@ func (j *Jobs) loanReturned(ctx context.Context, ev LoanEvent) error {
 // many were waived (or had been, by an earlier delivery) and whether the
 // student still owes a lost-item fee (of another item, or one restored).
 func (j *Jobs) waiveLost(ctx context.Context, ev LoanEvent, user, barcode string) (waived int, owed bool, err error) {
-	open, err := j.deps.Alma.ListFees(ctx, user, fees.StatusActive, fees.StatusTransferred)
+	open, err := j.deps.Alma.ListFees(ctx, user, fees.StatusActive, fees.StatusTransferred, fees.StatusInDispute)
 	if err != nil {
 		return 0, false, fmt.Errorf("fees of the user: %w", err)
 	}
@@ -139,6 +92,14 @@ func (j *Jobs) waiveLost(ctx context.Context, ev LoanEvent, user, barcode string
 		}
 		if f.Item.Barcode != barcode {
 			owed = owed || f.Balance.IsPositive()
+			continue
+		}
+		if f.Status == fees.StatusInDispute {
+			// Left for staff, and still owed: see above.
+			owed = owed || f.Balance.IsPositive()
+			if err := j.disputed(ctx, ev, ev.ID+"/"+f.ID, user, barcode, f); err != nil {
+				return waived, owed, err
+			}
 			continue
 		}
 		key := ev.ID + "/" + f.ID
@@ -187,6 +148,20 @@ func (j *Jobs) waive(ctx context.Context, ev LoanEvent, key, user, barcode strin
 		slog.String("user", j.logID(user)), slog.String("fee", f.ID), slog.String("amount", f.Balance.String()),
 		slog.String("status_after", after.Status.String()))
 	return nil
+}
+
+// disputed journals that the lost-item fee f of the returned item is in
+// dispute and left for staff, under key.
+func (j *Jobs) disputed(ctx context.Context, ev LoanEvent, key, user, barcode string, f fees.Fee) error {
+	j.log.LogAttrs(ctx, slog.LevelWarn, "reconcile: lost item returned, fee in dispute left for staff; blocks kept",
+		slog.String("event", ev.ID), slog.String("user", j.logID(user)), slog.String("fee", f.ID),
+		slog.String("amount", f.Balance.String()))
+	if j.opts.DryRun {
+		return nil
+	}
+	return j.deps.Journal.Put(ctx, Record{Kind: KindWaiver, Key: key, Outcome: OutcomeDisputed,
+		UserID: user, FeeID: f.ID, FeeType: f.Type, Barcode: barcode, Amount: f.Balance, Ref: waivedRef(f),
+		Reason: "in dispute: left for staff", Updated: j.opts.Now()})
 }
 
 // waivedRef is the charge a waiver concerns: the fee's charge key, when the

@@ -26,7 +26,8 @@ type Report struct {
 
 	// ReturnedWithFees are fees for lost items that are no longer lost (the
 	// item came back) yet still have a balance: the fallback list for when
-	// the lost-returns handler failed. Staff waive them by hand.
+	// the lost-returns handler failed. Staff waive them by hand. Fees in
+	// dispute are among them: the handler leaves those for staff.
 	ReturnedWithFees []fees.Fee
 	// NotSent are transferred fees that never reached the bursar: held
 	// (rejected) charges, and charges decided into a file not yet published.
@@ -37,7 +38,8 @@ type Report struct {
 	// Held are the credits and payments held with a reason, for
 	// re-driving once the cause is fixed (held charges are in NotSent).
 	Held []Record
-	// FailedEvents are webhook events whose handling failed.
+	// FailedEvents are webhook events whose handling failed for good (a
+	// permanent error, or retries given up); the report says what to do.
 	FailedEvents []Record
 	// FailedFiles are input files that could not be read.
 	FailedFiles []FileRecord
@@ -175,7 +177,15 @@ func (j *Jobs) returnedWithFees(ctx context.Context) ([]fees.Fee, error) {
 	lost := map[string]bool{} // by barcode: still lost
 	each := make([][]fees.Fee, len(users))
 	err = j.forEachStudent(ctx, users, func(ctx context.Context, i int, u string) error {
-		open, err := j.deps.Alma.ListFees(ctx, u, fees.StatusActive, fees.StatusTransferred)
+		open, err := j.deps.Alma.ListFees(ctx, u, fees.StatusActive, fees.StatusTransferred, fees.StatusInDispute)
+		if errors.Is(err, ErrPermanent) {
+			// A student Alma does not know (the return of a failed
+			// event named one) has no fees there: the event itself is
+			// in the report.
+			j.log.LogAttrs(ctx, slog.LevelWarn, "reconcile: report: student unknown to Alma", slog.String("user", j.logID(u)),
+				slog.String("error", err.Error()))
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("reconcile: report: fees of a student: %w", err)
 		}
@@ -371,7 +381,7 @@ func (r Report) rows() []reportRow {
 	}
 	for _, f := range r.ReturnedWithFees {
 		out = append(out, reportRow{"returned item with fee", f.UserID, f.ID, f.TransactionID, string(f.Type), f.Item.Barcode,
-			amount(f.Balance), "", "", "item is no longer lost: waive the fee"})
+			amount(f.Balance), "", "", returnedAdvice(f)})
 	}
 	for _, c := range r.NotSent {
 		reason := heldReason(c)
@@ -390,7 +400,7 @@ func (r Report) rows() []reportRow {
 			h.File, line(h.Line), heldReason(h)})
 	}
 	for _, e := range r.FailedEvents {
-		out = append(out, reportRow{"failed lost return", e.UserID, "", e.Key, "", e.Barcode, "", "", "", e.Reason})
+		out = append(out, reportRow{"failed lost return", e.UserID, "", e.Key, "", e.Barcode, "", "", "", eventAdvice(e)})
 	}
 	for _, f := range r.FailedFiles {
 		out = append(out, reportRow{"failed file", "", "", "", f.Job, "", "", f.Name, "", f.Reason})

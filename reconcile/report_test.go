@@ -109,8 +109,8 @@ func TestReportListsExceptionsAndMailsThem(t *testing.T) {
 	if _, err := e.jobs(nil).Payments(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	// The webhook failed: the item is back, the fees are still there.
-	a.failNext = errors.New("Alma answered 503")
+	// The webhook failed for good: the item is back, the fees are still there.
+	a.failNext = reconcile.Permanent(errors.New("Alma answered 400 401651"))
 	if err := e.jobs(nil).LoanReturned(t.Context(), returned); err == nil {
 		t.Fatal("no error from the failed webhook")
 	}

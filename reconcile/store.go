@@ -43,6 +43,24 @@ type Store interface {
 	// Waived counts the waivers made for a webhook event.
 	Waived(ctx context.Context, eventID string) (int, error)
 
+	// AddEvent journals a webhook event as pending, due at once; false
+	// if an event with its key is journaled already (nothing changes).
+	AddEvent(ctx context.Context, r Record) (added bool, err error)
+	// GetEvent returns the event with the id key, and false if none.
+	GetEvent(ctx context.Context, key string) (Event, bool, error)
+	// DueEvents returns at most limit pending events due at at, the
+	// longest due first.
+	DueEvents(ctx context.Context, at time.Time, limit int) ([]Event, error)
+	// NextEvent returns when the earliest pending event is due; false if
+	// none is pending.
+	NextEvent(ctx context.Context) (time.Time, bool, error)
+	// PutEvent writes an event's outcome, reason, code, attempts and next
+	// attempt.
+	PutEvent(ctx context.Context, ev Event) error
+	// RetryEvents makes the failed event key (all, when empty) pending
+	// again, due at at, and returns how many it changed.
+	RetryEvents(ctx context.Context, key string, at time.Time) (int, error)
+
 	// Files returns the files of job ("" for all), in the order seen.
 	Files(ctx context.Context, job string) ([]FileRecord, error)
 	// FilesBySHA returns the files of job with a content, best first.
@@ -127,6 +145,7 @@ const (
 	// [Jobs.Dismiss].
 	OutcomeDismissed  = journal.OutcomeDismissed
 	OutcomeSuperseded = journal.OutcomeSuperseded
+	OutcomeDisputed   = journal.OutcomeDisputed
 
 	KindCharge  = journal.KindCharge
 	KindCredit  = journal.KindCredit

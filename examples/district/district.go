@@ -47,6 +47,14 @@ type Feesync interface {
 	Credits(ctx context.Context) (reconcile.RunResult, error)
 	Reconcile(ctx context.Context, bursar reconcile.BursarBalances) (reconcile.Reconciliation, error)
 	Report(ctx context.Context) (reconcile.ReportResult, error)
+	// HandleEvents handles the webhook events that the listener journaled
+	// and that are due by the clock (reconcile.Jobs.HandleEvents). The
+	// district calls it at defined points of its clock, right after Alma's
+	// deliveries (each hour, and when a lost item comes back), never from
+	// a goroutine of its own: the listener only journals, as feesync
+	// serve's does, and what the events do happens at the same point of
+	// the week in every run.
+	HandleEvents(ctx context.Context) (reconcile.EventsResult, error)
 	// Journal returns the journal of the jobs running now.
 	Journal() *reconcile.Journal
 }
@@ -100,8 +108,10 @@ type Options struct {
 	// io.Discard.
 	Out io.Writer
 	// Webhook handles the events Alma delivers to the district's listener
-	// (feesync serve's handler). Nil means no listener: Alma's deliveries
-	// fail until [almatest.Server.SetWebhook] names another.
+	// (feesync serve's callback, almaport.WebhookCallback, which journals
+	// each loan return for [Feesync.HandleEvents]). Nil means no
+	// listener: Alma's deliveries fail until [almatest.Server.SetWebhook]
+	// names another.
 	Webhook func(ctx context.Context, ev alma.Event) error
 	// SeededAPIKey lets the fake Alma derive its API key from Seed, as
 	// almatest does by default, instead of a fresh random secret. The
@@ -154,6 +164,7 @@ type District struct {
 	secrets    Secrets
 	webhookURL string
 	closers    []func() error
+	feesync    Feesync // the jobs of the week, which handle the journaled events
 
 	// The simulation's state and record.
 	students []student
@@ -372,4 +383,20 @@ func (d *District) Restarted(killed bool) {
 	if killed {
 		d.stats.kills++
 	}
+}
+
+// deliver lets Alma deliver the webhook events that are due, to the
+// listener that journals them, and then has feesync handle the journaled
+// events that are due: both at this point of the clock, in this order.
+func (d *District) deliver(ctx context.Context, f Feesync) (int, error) {
+	n := d.alma.RunDue(ctx)
+	if f == nil {
+		return n, nil
+	}
+	res, err := f.HandleEvents(ctx)
+	if d.today != nil {
+		d.today.eventRetries += res.Retrying
+		d.today.eventsFailed += res.Failed
+	}
+	return n, err
 }

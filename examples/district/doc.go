@@ -26,9 +26,11 @@
 //     waivers refused by rule R5 and settled the two-step way of
 //     fees.PlanPartialWaive, and lost items brought back, whose return
 //     Alma delivers as a webhook to the listener of [Options.Webhook]
-//     (F5).
-//   - Faults ([Faults]), at a rate: Alma answering 429, 5xx or not at
-//     all, FTP connections cut and transfers ending early, the FTP server
+//     (F5), which journals it; feesync handles the journaled events
+//     ([Feesync.HandleEvents]) right after Alma's deliveries, at the same
+//     points of the clock in every run.
+//   - Faults ([Faults]), at a rate: Alma answering 429, 5xx, slowly or
+//     not at all, FTP connections cut or stalled, the FTP server
 //     restarted, and a fault hook that kills feesync's jobs at a step;
 //     the same seed injects the same faults.
 //   - The tally of the week: a timeline a day at a time, the table per

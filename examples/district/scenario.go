@@ -291,14 +291,17 @@ func (d *District) returnLoan(l *loan) error {
 	return nil
 }
 
-// lostReturned is a lost item brought back: Alma sends the webhook at once
-// and feesync's handler waives the lost-item fees (flow F5).
+// lostReturned is a lost item brought back: Alma sends the webhook at once,
+// feesync's listener journals it and its jobs waive the lost-item fees
+// (flow F5).
 func (d *District) lostReturned(ctx context.Context, l *loan) error {
 	before := d.lostFees(l.user, l.barcode)
 	if _, err := d.alma.Return(l.barcode); err != nil {
 		return fmt.Errorf("return lost item %s: %w", l.barcode, err)
 	}
-	d.alma.RunDue(ctx)
+	if _, err := d.deliver(ctx, d.feesync); err != nil {
+		return err
+	}
 	d.today.found++
 	d.stats.found++
 	var n int

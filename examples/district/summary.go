@@ -113,7 +113,7 @@ func (d *District) audit(ctx context.Context, jr *reconcile.Journal) (counts, []
 			case reconcile.OutcomeRejected:
 				c.held++
 				problems = append(problems, fmt.Sprintf("journal holds %s %s: %s", r.Kind, r.Key, r.Reason))
-			case reconcile.OutcomeFailed:
+			case reconcile.OutcomeFailed, reconcile.OutcomePending:
 			default:
 				*k.n++
 			}

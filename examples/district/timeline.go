@@ -25,6 +25,8 @@ type day struct {
 	found, foundWaived      int
 	foundSum                fees.Money
 	webhookPending          int
+	eventRetries            int // attempts at journaled events that failed, to be retried
+	eventsFailed            int // journaled events that failed for good
 	online, cashFull        int
 	cashPart                int
 	onlineSum, cashFullSum  fees.Money
@@ -193,7 +195,7 @@ func (d *District) endDay() {
 		s := fmt.Sprintf("%s returned: the webhook had %s waived (%s) and the blocks lifted",
 			plural(t.found, "lost item", "lost items"), plural(t.foundWaived, "lost-item fee", "lost-item fees"), amount(t.foundSum))
 		if t.webhookPending > 0 {
-			s += fmt.Sprintf("; %d fees wait for a redelivery", t.webhookPending)
+			s += fmt.Sprintf("; %d fees wait for feesync's retry", t.webhookPending)
 		}
 		line("9-17", "returns", "%s", s)
 	}
@@ -254,6 +256,10 @@ func (d *District) endDay() {
 	if refused+redelivered > 0 {
 		line("hourly", "webhooks", "%s refused by feesync (Alma delivers again after 1 h, 3 h, 6 h); %s delivered on a retry",
 			plural(refused, "delivery", "deliveries"), plural(redelivered, "event", "events"))
+	}
+	if t.eventRetries+t.eventsFailed > 0 {
+		line("hourly", "webhooks", "%s at lost returns failed and wait in feesync's journal for a retry; %s failed for good",
+			plural(t.eventRetries, "attempt", "attempts"), plural(t.eventsFailed, "event", "events"))
 	}
 	if t.restarts > 0 {
 		line("hourly", "faults", "%s failed; feesync restarted, the journal reopened, and the job ran again", plural(t.restarts, "job run", "job runs"))

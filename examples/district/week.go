@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/feebridge/feebridge/alma/almatest"
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/robfig/cron/v3"
@@ -62,6 +63,7 @@ func (d *District) Week(ctx context.Context, f Feesync, s Schedules) error {
 	if err := d.setup(); err != nil {
 		return err
 	}
+	d.feesync = f
 	specs := []struct {
 		name, spec string
 		run        func(ctx context.Context) error
@@ -105,7 +107,7 @@ func (d *District) Week(ctx context.Context, f Feesync, s Schedules) error {
 			runningOn = true
 			next = nextRun(tasks, runningOn)
 		}
-		if runningOn && (d.Flowed() || next.After(end.Add(runOn))) {
+		if runningOn && (d.Flowed(ctx) || next.After(end.Add(runOn))) {
 			break
 		}
 		if !sameDay(next, d.today.date) {
@@ -147,10 +149,22 @@ func nextRun(tasks []*task, flowsOnly bool) time.Time {
 // and PeopleSoft: PeopleSoft has written every payment it took to a
 // payment file, and on each of its charges it shows the balance Alma
 // shows on the fee, so that no payment is still on its way to Alma and no
-// credit of a waiver on its way to PeopleSoft.
-func (d *District) Flowed() bool {
+// credit of a waiver on its way to PeopleSoft; and no webhook event is
+// still to be delivered by Alma or handled by feesync (an event retrying
+// is a lost item whose waiver has not happened yet).
+func (d *District) Flowed(ctx context.Context) bool {
 	if t := d.ledger.ledger.Totals(); t.Payments != t.PaymentsWritten {
 		return false
+	}
+	for _, h := range d.alma.Webhooks() {
+		if h.State == almatest.DeliveryPending {
+			return false
+		}
+	}
+	if d.feesync != nil {
+		if _, pending, err := d.feesync.Journal().NextEvent(ctx); err != nil || pending {
+			return false
+		}
 	}
 	for _, it := range d.ledger.Items() {
 		f, ok := d.feeOf(it.Ref)
@@ -314,10 +328,10 @@ func (d *District) almaImport(ctx context.Context) error {
 }
 
 // deliverWebhooks lets Alma deliver the events that are due, including
-// the new ones right away.
+// the new ones right away, and feesync handle the events due.
 func (d *District) deliverWebhooks(ctx context.Context) error {
-	d.alma.RunDue(ctx)
-	return nil
+	_, err := d.deliver(ctx, d.feesync)
+	return err
 }
 
 // ---- PeopleSoft ------------------------------------------------------------
@@ -407,9 +421,13 @@ func (d *District) AlmaCredits(ctx context.Context) error {
 	return d.almaCredits(ctx)
 }
 
-// DeliverWebhooks lets Alma deliver the webhooks that are due, and returns
-// how many it delivered.
-func (d *District) DeliverWebhooks(ctx context.Context) int { return d.alma.RunDue(ctx) }
+// DeliverWebhooks lets Alma deliver the webhooks that are due, has f
+// handle the journaled events that are due, and returns how many Alma
+// delivered.
+func (d *District) DeliverWebhooks(ctx context.Context, f Feesync) (int, error) {
+	d.stepDay()
+	return d.deliver(ctx, f)
+}
 
 // Problems are what went wrong so far on Alma's and PeopleSoft's side: a
 // job of feesync that held records or failed files, a file or a payment

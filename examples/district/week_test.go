@@ -195,7 +195,7 @@ func TestWeekEndsWithAlmaAndPeopleSoftAgreeing(t *testing.T) {
 	w.NextMorning()
 	_, err = a.Return("B1")
 	w.must(err)
-	if n := w.DeliverWebhooks(ctx); n == 0 {
+	if n, err := w.DeliverWebhooks(ctx, w.feesync); err != nil || n == 0 {
 		t.Fatal("no webhook delivered")
 	}
 	for _, typ := range []fees.Type{fees.TypeLostItemReplacementFee, fees.TypeLostItemProcessFee} {

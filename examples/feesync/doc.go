@@ -16,6 +16,7 @@
 //	feesync run charges|payments|credits|report [-config F] [-dry-run]
 //	feesync reconcile [-config F] [-all]
 //	feesync redrive [-config F] [-dry-run] [charge|credit|payment...]
+//	feesync redrive [-config F] [-dry-run] event [ID]
 //	feesync held [-config F] [-kind charge|credit|payment] [-all]
 //	feesync dismiss KEY -reason TEXT [-by NAME] [-kind K] [-config F]
 //	feesync serve [-config F]
@@ -72,7 +73,9 @@
 //
 // redrive sends again the records the journal holds as rejected, once
 // their cause is fixed (a fee type mapped, a term added). It takes no
-// record dismissed or superseded.
+// record dismissed or superseded. redrive event
+// makes the webhook events that failed for good pending again (the one
+// with the id given, or all), for serve to handle.
 //
 // held lists the records held back, newest first, one a line, tab
 // separated: status, kind, key, file, line, student (masked as in the
@@ -94,7 +97,9 @@
 // serve runs the jobs on their schedules (cron specs in the config; by
 // default charges at 18:30 after Alma's 18:00 export, payments and credits
 // hourly, the reconciliation at 06:30 and the report at 07:00) and, on
-// webhook.listen, answers Alma's webhooks on webhook.path, GET /healthz,
+// webhook.listen, answers Alma's webhooks on webhook.path (a loan return
+// is journaled and answered at once; a worker handles the journaled
+// events, with its own retries), GET /healthz,
 // and GET / with a status page of the schedules, the last runs and the
 // records held back. SIGINT or SIGTERM stops it cleanly.
 //

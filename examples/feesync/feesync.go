@@ -117,6 +117,7 @@ Usage:
 	feesync run charges|payments|credits|report [-config F] [-dry-run]
 	feesync reconcile [-config F] [-all]
 	feesync redrive [-config F] [-dry-run] [charge|credit|payment...]
+	feesync redrive [-config F] [-dry-run] event [ID]
 	feesync held [-config F] [-kind charge|credit|payment] [-all]
 	feesync dismiss KEY -reason TEXT [-by NAME] [-kind K] [-config F]
 	feesync serve [-config F]
@@ -193,7 +194,7 @@ func commands() map[string]command {
 				fs.BoolVar(&m.all, "all", false, "compare every student the journal knows, also those settled and quiet for 30 days")
 			},
 			run: runJob("reconcile"), needsConfig: true},
-		{name: "redrive", usage: "[-config F] [-dry-run] [charge|credit|payment...]", flags: runFlags, run: (*Main).redrive, needsConfig: true,
+		{name: "redrive", usage: "[-config F] [-dry-run] [charge|credit|payment...] | event [ID]", flags: runFlags, run: (*Main).redrive, needsConfig: true,
 			maxArgs: -1},
 		{name: "serve", usage: "[-config F]", flags: configFlag, run: (*Main).serve, needsConfig: true},
 		{name: "check-config", usage: "[-config F]", flags: configFlag, run: (*Main).checkConfig, needsConfig: true},

@@ -105,8 +105,12 @@ func (m *Main) runOnce(ctx context.Context, jobs *reconcile.Jobs, name string) *
 }
 
 // redrive sends again the records the journal holds as rejected, of the
-// kinds named (charge, credit, payment; all three by default).
+// kinds named (charge, credit, payment; all three by default); "redrive
+// event [ID]" runs the failed webhook events again instead.
 func (m *Main) redrive(ctx context.Context) error {
+	if len(m.args) > 0 && m.args[0] == reconcile.KindEvent {
+		return m.redriveEvents(ctx, m.args[1:])
+	}
 	kinds := m.args
 	if len(kinds) == 0 {
 		kinds = []string{reconcile.KindCharge, reconcile.KindCredit, reconcile.KindPayment}
@@ -115,7 +119,7 @@ func (m *Main) redrive(ctx context.Context) error {
 		switch k {
 		case reconcile.KindCharge, reconcile.KindCredit, reconcile.KindPayment:
 		default:
-			return usagef("redrive: %q is not charge, credit or payment", k)
+			return usagef("redrive: %q is not charge, credit, payment or event", k)
 		}
 	}
 	jobs, err := m.openJobs(ctx, false)
@@ -141,6 +145,33 @@ func (m *Main) redrive(ctx context.Context) error {
 	}
 	if held > 0 {
 		return &RejectedError{Command: "redrive", Rejected: held}
+	}
+	return nil
+}
+
+// redriveEvents makes the failed webhook events pending again, the one
+// named or all, for the events worker of feesync serve to handle (at
+// once, when serve runs; else when it next starts).
+func (m *Main) redriveEvents(ctx context.Context, ids []string) error {
+	if len(ids) > 1 {
+		return usagef("redrive event: one event id at most, got %d", len(ids))
+	}
+	id := ""
+	if len(ids) == 1 {
+		id = ids[0]
+	}
+	jobs, err := m.openJobs(ctx, false)
+	if err != nil {
+		return err
+	}
+	n, err := jobs.RedriveEvents(ctx, id)
+	if err != nil {
+		return err
+	}
+	m.logger.Info("redrive events", "events", n, "event", id, "dry_run", m.dryRun)
+	fmt.Fprintf(m.Stdout, "%d failed webhook events made pending again; feesync serve handles them\n", n)
+	if id != "" && n == 0 {
+		return fmt.Errorf("redrive event: the journal has no failed event %q (unknown, pending or done)", id)
 	}
 	return nil
 }

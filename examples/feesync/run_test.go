@@ -226,7 +226,7 @@ func TestRunJobs(t *testing.T) {
 	r = s.run("redrive", "charge")
 	wantRun(t, r, ExitRejected, "job=\"redrive charge\"", "LOCKERKEY")
 	r = s.run("redrive", "refund")
-	wantRun(t, r, ExitUsage, `"refund" is not charge, credit or payment`)
+	wantRun(t, r, ExitUsage, `"refund" is not charge, credit, payment or event`)
 }
 
 // TestRunNeedsSecret: the report calls Alma, so it needs the API key, and
@@ -311,19 +311,15 @@ func TestServe(t *testing.T) {
 		t.Errorf("challenge: %d %q", code, body)
 	}
 
-	// The item comes back: Alma delivers LOAN_RETURNED and the lost-item
-	// fees are waived.
+	// The item comes back: Alma delivers LOAN_RETURNED, the listener
+	// journals it, and the events worker waives the lost-item fees.
 	a.SetWebhook(base+config.DefaultWebhookPath, []byte(webhookSecret))
 	_, err = a.Return("B1")
 	s.must(err)
 	if n := a.RunDue(ctx); n != 1 {
 		t.Fatalf("%d webhooks delivered, want 1: %+v", n, a.Webhooks())
 	}
-	for _, f := range a.Fees("10012345") {
-		if f.Type.IsLostItem() && f.Status != fees.StatusClosed {
-			t.Errorf("lost-item fee %s still %s with %s", f.ID, f.Status, f.Balance)
-		}
-	}
+	waitFor(t, done, "the lost-item fees waived", func() bool { return lostFeesOpen(a, "10012345") == 0 })
 
 	code, body := get("/")
 	if code != 200 {

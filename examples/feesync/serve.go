@@ -74,6 +74,11 @@ func (m *Main) serve(ctx context.Context) error {
 		}
 	}
 
+	// The webhook events journaled by the listener (and those left from
+	// before a restart) are handled by one worker, with its own retries.
+	events := make(chan error, 1)
+	go func() { events <- jobs.RunEvents(ctx) }()
+
 	cr.Start()
 	for _, s := range scheduled {
 		m.logger.Info("scheduled", "job", s.Job, "spec", s.Spec, "next", cr.Entry(s.id).Next.Format(time.RFC3339))
@@ -89,6 +94,9 @@ func (m *Main) serve(ctx context.Context) error {
 		}
 	}
 	<-stopped.Done()
+	if err := <-events; err != nil {
+		m.logger.Warn("webhook events", "err", err.Error())
+	}
 	return nil
 }
 
@@ -130,10 +138,10 @@ type scheduledJob struct {
 	id        cron.EntryID
 }
 
-// loanReturned is the webhook callback: the setup's, which hands loan
-// events to the lost-returns handler and asks Alma to deliver again a
-// failure that a later delivery may overcome, plus a line on the status
-// page.
+// loanReturned is the webhook callback: the setup's, which journals a
+// loan return as a pending event for the events worker (and asks Alma to
+// deliver again only when the journal cannot take it), plus a line on the
+// status page.
 func (m *Main) loanReturned(board *statusBoard) func(context.Context, alma.Event) error {
 	next := m.setup.WebhookCallback()
 	return func(ctx context.Context, ev alma.Event) error {

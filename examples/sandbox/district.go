@@ -156,6 +156,9 @@ func (d *district) start(ctx context.Context) error {
 		Library:    d.library,
 		Bursar:     d.bursar,
 		AlmaClient: d.client,
+		// One student's events at a time: the order of Alma's calls,
+		// and so of the faults it draws, is that of the events.
+		EventWorkers: 1,
 	}
 	if d.faults != nil {
 		opts.FaultHook = d.faults.kill
@@ -193,10 +196,19 @@ func (d *district) currentJournal() *reconcile.Journal {
 	return d.journal
 }
 
-// webhook is the callback of the webhook listener: loan returns go to the
-// lost-returns handler of the jobs running now.
+// webhook is the callback of the webhook listener, as feesync serve's:
+// a loan return is journaled, as a pending event of the jobs running now,
+// and answered at once.
 func (d *district) webhook(ctx context.Context, ev alma.Event) error {
 	return almaport.WebhookCallback(d.currentJobs())(ctx, ev)
+}
+
+// HandleEvents handles the journaled webhook events that are due, when
+// the district says (after Alma's deliveries): what feesync serve's
+// events worker does as they arrive. A failed attempt leaves its event
+// pending, for a later call; only a failure of the journal is an error.
+func (r jobRuns) HandleEvents(ctx context.Context) (reconcile.EventsResult, error) {
+	return r.d.currentJobs().HandleEvents(ctx)
 }
 
 // run runs one of feesync's jobs. Under -faults a run that fails (a job

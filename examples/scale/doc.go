@@ -30,8 +30,10 @@
 //     District.LostAndFound) plays Alma with N returned lost items whose
 //     lost-item fees were transferred to the bursar; almatest injects 429s
 //     (a share of calls, plus Alma's real per-second threshold of 25), and
-//     the lost-returns handler ([reconcile.Jobs.LoanReturned]) takes every
-//     return event through an alma.Client limited to the configured rate.
+//     every return event is journaled as the webhook listener does
+//     ([reconcile.Jobs.ReceiveEvent]) and handled from the journal
+//     ([reconcile.Jobs.HandleEvents], -workers students at once) through
+//     an alma.Client limited to the configured rate.
 //     It reports the calls per second achieved against the rate configured
 //     and checks that every lost-item fee was waived exactly once.
 //

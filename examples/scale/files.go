@@ -175,7 +175,7 @@ func genPayments(dir string, n int) (result, error) {
 // config built here: both drops are folders of the work folder. almaClient
 // is the fake Alma's client for the jobs that call Alma; nil leaves Alma
 // out, and with it the jobs that need it.
-func openJobs(ctx context.Context, dir string, now func() time.Time, almaClient *alma.Client) (*reconcile.Jobs, func(), error) {
+func openJobs(ctx context.Context, dir string, now func() time.Time, almaClient *alma.Client, workers int) (*reconcile.Jobs, func(), error) {
 	cfg := feeconfig.Default()
 	cfg.Journal = filepath.Join(dir, journalDB)
 	cfg.Library.Type, cfg.Library.Path = "dir", filepath.Join(dir, libDir)
@@ -184,10 +184,11 @@ func openJobs(ctx context.Context, dir string, now func() time.Time, almaClient 
 	// once, so that the figures measure the jobs, not a wait.
 	cfg.Library.Settle, cfg.PeopleSoft.Settle = 0, 0
 	setup, err := feeconfig.Open(ctx, cfg, &feeconfig.Options{
-		Now:        now,
-		TempDir:    filepath.Join(dir, tmpDir),
-		NoAlma:     almaClient == nil,
-		AlmaClient: almaClient,
+		Now:          now,
+		TempDir:      filepath.Join(dir, tmpDir),
+		NoAlma:       almaClient == nil,
+		AlmaClient:   almaClient,
+		EventWorkers: workers,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -202,7 +203,7 @@ func runFileJob(ctx context.Context, cfg config, n int) (result, error) {
 	if cfg.phase == phasePayments {
 		now, want, outDir = paymentsAt, sumCents(n, paidCents), libDir
 	}
-	jobs, closeJobs, err := openJobs(ctx, cfg.dir, func() time.Time { return now }, nil)
+	jobs, closeJobs, err := openJobs(ctx, cfg.dir, func() time.Time { return now }, nil, 0)
 	if err != nil {
 		return result{}, err
 	}

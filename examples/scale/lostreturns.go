@@ -2,14 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/feebridge/feebridge/alma"
 	"github.com/feebridge/feebridge/alma/almatest"
@@ -81,7 +77,7 @@ func runLostReturns(ctx context.Context, cfg config, n int) (result, error) {
 	}
 	// The jobs come from a config built in code, as the file jobs' do;
 	// the client that counts the calls is the one the jobs use.
-	jobs, closeJobs, err := openJobs(ctx, cfg.dir, clock.Now, client)
+	jobs, closeJobs, err := openJobs(ctx, cfg.dir, clock.Now, client, cfg.workers)
 	if err != nil {
 		return res, err
 	}
@@ -91,36 +87,25 @@ func runLostReturns(ctx context.Context, cfg config, n int) (result, error) {
 	if err != nil {
 		return res, err
 	}
-	// Events are handed in by cfg.workers at once, as webhook deliveries
-	// arrive; an event whose handling failed (ErrRedeliver) is handed in
-	// again at the end, as Alma delivers it again.
-	var (
-		mu    sync.Mutex
-		again []reconcile.LoanEvent
-	)
-	handle := func(evs []reconcile.LoanEvent) error {
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(cfg.workers)
-		for _, ev := range evs {
-			g.Go(func() error {
-				err := jobs.LoanReturned(gctx, ev)
-				if errors.Is(err, reconcile.ErrRedeliver) {
-					mu.Lock()
-					again = append(again, ev)
-					mu.Unlock()
-					return nil
-				}
-				return err
-			})
+	// The events take the durable path of feesync serve: each is
+	// journaled as the webhook listener does when its delivery arrives,
+	// then the jobs handle them from the journal, cfg.workers students at
+	// once. An event that failed is due again after its backoff: the
+	// clock moves on an hour and the due ones are handled again, up to
+	// 3 rounds.
+	for _, ev := range events {
+		if _, err = jobs.ReceiveEvent(ctx, ev); err != nil {
+			break
 		}
-		return g.Wait()
 	}
-	err = handle(events)
-	for round := 0; err == nil && len(again) > 0 && round < 3; round++ {
-		evs := again
-		again = nil
-		res.Retried += len(evs)
-		err = handle(evs)
+	var run reconcile.EventsResult
+	if err == nil {
+		run, err = jobs.HandleEvents(ctx)
+	}
+	for round := 0; err == nil && run.Retrying > 0 && round < 3; round++ {
+		res.Retried += run.Retrying
+		clock.Advance(time.Hour)
+		run, err = jobs.HandleEvents(ctx)
 	}
 	if merr := m.done(&res, cfg.memProfile); err == nil {
 		err = merr
@@ -129,8 +114,9 @@ func runLostReturns(ctx context.Context, cfg config, n int) (result, error) {
 		return res, err
 	}
 	res.Calls, res.Calls429 = int(counter.calls.Load()), int(counter.tooMany.Load())
-	if len(again) > 0 {
-		res.Problems = append(res.Problems, fmt.Sprintf("%d events still failing after 3 redeliveries", len(again)))
+	if run.Retrying+run.Failed > 0 {
+		res.Problems = append(res.Problems, fmt.Sprintf("%d events still failing after 3 rounds of retries, %d failed for good",
+			run.Retrying, run.Failed))
 	}
 
 	// Every lost-item fee: closed, nothing left, and exactly one waiver.

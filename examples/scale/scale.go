@@ -112,7 +112,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&cfg.rate, "rate", 25, "lost-returns: the Alma client's calls per second")
 	fs.Float64Var(&cfg.rate429, "429", 0.1, "lost-returns: share of calls the fake Alma answers 429 whatever the rate")
 	fs.IntVar(&cfg.perSecond, "per-second", 25, "lost-returns: the fake Alma's per-second threshold (negative: none)")
-	fs.IntVar(&cfg.workers, "workers", 4, "lost-returns: events handed to the handler at once")
+	fs.IntVar(&cfg.workers, "workers", 4, "lost-returns: students whose journaled events are handled at once")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the job phase to this file")
 	fs.StringVar(&cfg.memProfile, "memprofile", "", "write a heap profile of the job phase, taken at its end, to this file")
 	if err := fs.Parse(args); err != nil {

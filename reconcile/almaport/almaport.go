@@ -15,8 +15,8 @@
 //   - [ImportFormat]: Alma's bursar import (alma.ImportEncoder) as a
 //     reconcile.ImportFormat.
 //   - [AlmaAPI]: an *alma.Client as a reconcile.AlmaAPI.
-//   - [WebhookCallback]: the callback of alma.NewWebhookHandler that hands
-//     loan returns to reconcile.Jobs.LoanReturned.
+//   - [WebhookCallback]: the callback of alma.NewWebhookHandler that
+//     journals loan returns (reconcile.Jobs.ReceiveEvent).
 package almaport
 
 import (
@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"time"
 
 	"github.com/feebridge/feebridge/alma"
@@ -213,6 +214,9 @@ func (a AlmaAPI) ReturnedLostItemFees(ctx context.Context) ([]fees.Fee, error) {
 var allStatuses = []fees.Status{fees.StatusActive, fees.StatusTransferred, fees.StatusInDispute, fees.StatusClosed}
 
 // ListFees lists the user's fees in the given statuses, all four when none.
+// Its errors, and those of the other calls, are marked
+// reconcile.Permanent when Alma refused the call for good (see
+// permanentCodes).
 func (a AlmaAPI) ListFees(ctx context.Context, userID string, statuses ...fees.Status) ([]fees.Fee, error) {
 	if len(statuses) == 0 {
 		statuses = allStatuses
@@ -221,7 +225,7 @@ func (a AlmaAPI) ListFees(ctx context.Context, userID string, statuses ...fees.S
 	for _, s := range statuses {
 		fs, err := a.Client.ListFees(ctx, userID, s)
 		if err != nil {
-			return out, err
+			return out, permanent(err)
 		}
 		out = append(out, fs...)
 	}
@@ -232,7 +236,7 @@ func (a AlmaAPI) ListFees(ctx context.Context, userID string, statuses ...fees.S
 func (a AlmaAPI) Waive(ctx context.Context, userID, feeID string, amount fees.Money, reason, comment string) (fees.Fee, error) {
 	f, err := a.Client.Waive(ctx, userID, feeID, alma.WaiveRequest{Amount: amount, Reason: reason, Comment: comment})
 	if err != nil {
-		return fees.Fee{}, err
+		return fees.Fee{}, permanent(err)
 	}
 	return *f, nil
 }
@@ -244,7 +248,7 @@ func (a AlmaAPI) RemoveFeeBlocks(ctx context.Context, userID string) error {
 		is = alma.DefaultFeeBlock
 	}
 	_, err := a.Client.RemoveFeeBlocks(ctx, userID, is)
-	return err
+	return permanent(err)
 }
 
 // GetLoan returns a loan; it is returned once Alma shows it COMPLETE or
@@ -252,7 +256,7 @@ func (a AlmaAPI) RemoveFeeBlocks(ctx context.Context, userID string) error {
 func (a AlmaAPI) GetLoan(ctx context.Context, userID, loanID string) (reconcile.Loan, error) {
 	l, err := a.Client.GetLoan(ctx, userID, loanID)
 	if err != nil {
-		return reconcile.Loan{}, err
+		return reconcile.Loan{}, permanent(err)
 	}
 	return reconcile.Loan{ID: l.ID, UserID: l.UserID, ItemBarcode: l.ItemBarcode,
 		Returned: l.Status == "COMPLETE" || !l.ReturnDate.IsZero()}, nil
@@ -267,19 +271,49 @@ func (a AlmaAPI) ItemLost(ctx context.Context, barcode string) (bool, error) {
 	return it.Lost(), nil
 }
 
-// WebhookCallback returns the callback for alma.NewWebhookHandler: loan
-// events go to jobs.LoanReturned, and a failure that a redelivery may
-// overcome asks Alma to deliver the event again.
+// WebhookCallback returns the callback for alma.NewWebhookHandler: a loan
+// return is journaled as a pending event (jobs.ReceiveEvent), for the
+// jobs to handle from the journal, and the handler answers at once; a
+// delivery of an event already journaled changes nothing. When the
+// journal cannot take the event, Alma is asked to deliver it again.
 func WebhookCallback(jobs *reconcile.Jobs) func(ctx context.Context, ev alma.Event) error {
 	return func(ctx context.Context, ev alma.Event) error {
 		le := reconcile.LoanEvent{ID: ev.ID, Type: ev.Type}
 		if ev.Loan != nil {
 			le.LoanID, le.UserID, le.ItemBarcode = ev.Loan.LoanID, ev.Loan.UserID, ev.Loan.ItemBarcode
 		}
-		err := jobs.LoanReturned(ctx, le)
-		if errors.Is(err, reconcile.ErrRedeliver) {
+		_, err := jobs.ReceiveEvent(ctx, le)
+		if err != nil && !errors.Is(err, reconcile.ErrPermanent) {
 			return alma.RetryLater(err)
 		}
 		return err
 	}
+}
+
+// permanentCodes are Alma's error codes (sent with HTTP 400) that no
+// retry overcomes, per the "Possible Error Codes" of Alma's users API
+// (loans, fees, blocks): the thing asked for does not exist, the request
+// is invalid, or the API key may not make it.
+var permanentCodes = map[string]bool{
+	alma.CodeIdentifierNotFound: true, // 401651 Identifier not found: no such loan (or user) on the loans and fees calls
+	alma.CodeUserNotFound:       true, // 401861 User with identifier X was not found
+	"401890":                    true, // User with identifier X of type Y was not found
+	"401823":                    true, // Loan ID XXX does not exist
+	alma.CodeFeeNotFound:        true, // 401665 Fine not found
+	alma.CodeItemNotFound:       true, // 401689 No items found for barcode X
+	"401666":                    true, // Parameter is not valid
+	"60340":                     true, // The request is API Restricted by library
+	"60258":                     true, // The API Restricted profile is not valid
+}
+
+// permanent marks err as reconcile.Permanent when Alma refused the call
+// for good: HTTP 404, or one of permanentCodes. Timeouts, network errors,
+// 429 and 5xx stay transient, and so do 401 and 403 (an API key being
+// replaced) and Alma's "General error" 402119.
+func permanent(err error) error {
+	var e *alma.Error
+	if errors.As(err, &e) && (e.Status == http.StatusNotFound || e.Status >= 400 && e.Status < 500 && permanentCodes[e.Code]) {
+		return reconcile.Permanent(err)
+	}
+	return err
 }

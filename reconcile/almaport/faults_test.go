@@ -215,11 +215,12 @@ func TestCrashAtEachStepOverFTP(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-// TestWebhookFailureIsRedelivered: Alma refuses every call (its daily
-// quota is spent) when the return is delivered, so the handler answers
-// 503; Alma delivers the event again an hour later and the fees are waived
-// once.
-func TestWebhookFailureIsRedelivered(t *testing.T) {
+// TestWebhookFailureIsRetriedByFeesync: Alma refuses every call (its
+// daily quota is spent) when the return is delivered: the listener
+// journals the event and answers 200 at once, the attempt fails and the
+// event stays pending; once Alma answers again, feesync's own retry
+// waives the fees once, with no redelivery from Alma.
+func TestWebhookFailureIsRetriedByFeesync(t *testing.T) {
 	ctx := t.Context()
 	d := newDistrict(t)
 	a := d.Alma()
@@ -237,18 +238,17 @@ func TestWebhookFailureIsRedelivered(t *testing.T) {
 	d.must(err)
 	a.RunDue(ctx)
 	hooks := a.Webhooks()
-	if len(hooks) != 1 || hooks[0].State == "delivered" || len(hooks[0].Attempts) != 1 || hooks[0].Attempts[0].Status != 503 {
+	if len(hooks) != 1 || hooks[0].State != "delivered" || len(hooks[0].Attempts) != 1 || hooks[0].Attempts[0].Status != 200 {
 		t.Fatalf("first delivery: %+v", hooks)
 	}
-	rep, err := d.jobs.BuildReport(ctx, d.Clock().Now())
-	if err != nil {
-		// The report needs Alma too; with the quota spent it cannot run.
-		t.Logf("report while Alma refuses calls: %v", err)
+	res, err := d.jobs.HandleEvents(ctx)
+	if err != nil || res.Retrying != 1 {
+		t.Fatalf("attempt while Alma refuses: %+v, %v", res, err)
 	}
 	a.SetFaults(almatest.Faults{})
-	rep, err = d.jobs.BuildReport(ctx, d.Clock().Now())
+	rep, err := d.jobs.BuildReport(ctx, d.Clock().Now())
 	d.must(err)
-	if len(rep.FailedEvents) != 1 || len(rep.ReturnedWithFees) != 2 {
+	if len(rep.FailedEvents) != 0 || len(rep.ReturnedWithFees) != 2 {
 		t.Errorf("report after the failure: %d failed events, %d returned items with fees", len(rep.FailedEvents), len(rep.ReturnedWithFees))
 	}
 	analytics := 0
@@ -261,13 +261,16 @@ func TestWebhookFailureIsRedelivered(t *testing.T) {
 		t.Errorf("the report did not use Alma's lost items report: %v", a.APICalls())
 	}
 
-	d.Clock().Advance(61 * time.Minute)
-	if n := a.RunDue(ctx); n != 1 {
-		t.Fatalf("RunDue delivered %d events", n)
+	d.Clock().Advance(time.Minute)
+	if res, err := d.jobs.HandleEvents(ctx); err != nil || res.Done != 1 {
+		t.Fatalf("retry: %+v, %v", res, err)
+	}
+	if n := a.RunDue(ctx); n != 0 {
+		t.Fatalf("Alma delivered %d events again", n)
 	}
 	for _, f := range a.Fees("S1") {
 		if f.Type.IsLostItem() && f.Status != fees.StatusClosed {
-			t.Errorf("%s after the redelivery: %s %s", f.Type, f.Status, f.Balance)
+			t.Errorf("%s after the retry: %s %s", f.Type, f.Status, f.Balance)
 		}
 	}
 	d.hourly(ctx)
@@ -279,6 +282,6 @@ func TestWebhookFailureIsRedelivered(t *testing.T) {
 	rep, err = d.jobs.BuildReport(ctx, d.Clock().Now())
 	d.must(err)
 	if rep.Exceptions() != 0 {
-		t.Errorf("report after the redelivery: %+v", rep)
+		t.Errorf("report after the retry: %+v", rep)
 	}
 }

@@ -69,6 +69,9 @@ type Options struct {
 	// FaultHook, when set, is called at the jobs' named steps
 	// (reconcile.WithFaultHook): crash tests and simulations.
 	FaultHook func(step string) error
+	// EventWorkers is reconcile.Options.EventWorkers: how many students'
+	// webhook events are handled at once; 0 is the jobs' default.
+	EventWorkers int
 
 	// adapt, when set, changes the adapters before the jobs are built
 	// (the conversions count the records read).
@@ -101,9 +104,9 @@ func (s *Setup) Close() error {
 
 func (s *Setup) onClose(f func() error) { s.closers = append(s.closers, f) }
 
-// WebhookCallback is the callback for alma.NewWebhookHandler: loan events
-// go to the lost-returns handler of s.Jobs, and a failure that a
-// redelivery may overcome asks Alma to deliver the event again.
+// WebhookCallback is the callback for alma.NewWebhookHandler: loan
+// returns are journaled as pending events of s.Jobs, handled from the
+// journal by s.Jobs.RunEvents (almaport.WebhookCallback).
 func (s *Setup) WebhookCallback() func(ctx context.Context, ev alma.Event) error {
 	return almaport.WebhookCallback(s.Jobs)
 }
@@ -237,6 +240,7 @@ func (c *Config) jobOptions(o *Options) *reconcile.Options {
 			reconcile.JobCredits:  c.ExpectFilesWithin.Credits.D(),
 			reconcile.JobPayments: c.ExpectFilesWithin.Payments.D(),
 		},
+		EventWorkers: o.EventWorkers,
 	}
 	if o.FaultHook != nil {
 		opts = reconcile.WithFaultHook(opts, o.FaultHook)

@@ -40,7 +40,9 @@ const (
 	OutcomeWaived    = "waived"    // a waiver made through the Alma API
 	OutcomeRejected  = "rejected"  // held, with a reason, until re-driven
 	OutcomeDone      = "done"      // a webhook event fully handled
-	OutcomeFailed    = "failed"    // a webhook event that failed; Alma redelivers it
+	OutcomeFailed    = "failed"    // a webhook event that failed for good (a permanent error, or retries given up)
+	OutcomePending   = "pending"   // a webhook event journaled, not handled yet (or being retried)
+	OutcomeDisputed  = "disputed"  // a lost-item fee of a returned item left for staff: it is in dispute
 )
 
 // The kinds of record key.
@@ -74,12 +76,15 @@ const (
 //     the output file name, record and rejection counts, the total in minor
 //     units, the reason of a failure, and when it was decided.
 //   - records: one row per (kind, key): its outcome (charged, credited,
-//     forwarded, waived, rejected, done, failed), the input file (file_id),
+//     forwarded, waived, rejected, pending, done, failed, disputed), the input file (file_id),
 //     the output file, the student, the fee, its type and item barcode, the
 //     amount in minor units, the charge it refers to (ref), the channel of a
 //     payment, the reason of a rejection and its fees error code, the
 //     source line, and (seen_at)
 //     when the library system was first seen to show a forwarded payment.
+//     A webhook event (kind event) is pending until it is done or failed,
+//     with the attempts made at it and when the next is due (attempts,
+//     next_at; see [Event]).
 //     A record whose output file is not yet published (files.status =
 //     'publishing') has been decided but is not yet delivered.
 //   - locks: one row per job lock: owner and lease expiry.
@@ -285,7 +290,7 @@ var migrations = []string{
 		job       TEXT PRIMARY KEY,
 		first_run TEXT NOT NULL
 	);`,
-	// 10 (held records: conflicts and their life cycle): the record's own
+	// 10: held records, conflicts and their life cycle: the record's own
 	// date (a payment's paid date, YYYY-MM-DD), so that a re-send with
 	// another date is told from the same record; for a record held under
 	// its place in the file, the key it was partly read as (for_key), so
@@ -335,6 +340,16 @@ var migrations = []string{
 		reason       TEXT    NOT NULL,
 		accepted_at  TEXT    NOT NULL
 	);`,
+	// 12: webhook events are durable. The listener journals each as
+	// pending; feesync handles it from the journal with its own retries:
+	// attempts made and when the next is due (see events.go). Events that
+	// failed under the old scheme (Alma was to deliver them again) become
+	// pending, due at once, since a delivery of a journaled event is now a
+	// no-op.
+	`ALTER TABLE records ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE records ADD COLUMN next_at TEXT NOT NULL DEFAULT '';
+	UPDATE records SET outcome = 'pending', next_at = updated_at WHERE kind = 'event' AND outcome = 'failed';
+	CREATE INDEX records_events_due ON records(next_at) WHERE kind = 'event' AND outcome = 'pending';`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {

@@ -52,6 +52,7 @@ func Run(t *testing.T, open Open) {
 		{"Balances", testBalances},
 		{"Rollback", testRollback},
 		{"Events", testEvents},
+		{"EventQueue", testEventQueue},
 		{"Report", testReport},
 		{"Sightings", testSightings},
 		{"HeldLifeCycle", testHeldLifeCycle},
