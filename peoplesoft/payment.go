@@ -166,21 +166,30 @@ func (pd *PaymentDecoder) Decode() (Payment, error) {
 func (pd *PaymentDecoder) partial(p Payment, paid int64) Payment {
 	rr := pd.d.rr
 	for i := range rr.rec.fields {
-		switch v := rr.vals[i]; rr.rec.fields[i].role {
-		case roleEmplID:
-			p.EmplID = v
-		case roleRef:
-			p.Ref = v
-		case roleItemType:
-			p.ItemType = v
-		case roleReceipt:
-			p.Receipt = v
-		}
+		p.setText(rr.rec.fields[i].role, rr.vals[i])
 	}
 	if paid > 0 {
 		p.PaidAmt = pd.d.money.get(paid)
 	}
 	return p
+}
+
+// setText sets the text field of p that role names (EMPLID, REF1_DESCR,
+// ITEM_TYPE, RECEIPT_NBR) to v, and reports whether role was one of them.
+func (p *Payment) setText(r role, v string) bool {
+	switch r {
+	case roleEmplID:
+		p.EmplID = v
+	case roleRef:
+		p.Ref = v
+	case roleItemType:
+		p.ItemType = v
+	case roleReceipt:
+		p.Receipt = v
+	default:
+		return false
+	}
+	return true
 }
 
 // read fills p from the fields of the record just read, and returns the
@@ -193,15 +202,10 @@ func (pd *PaymentDecoder) read(p *Payment) (paid, charged int64, err error) {
 	for i := range rr.rec.fields {
 		f := &rr.rec.fields[i]
 		v := rr.vals[i]
+		if p.setText(f.role, v) {
+			continue
+		}
 		switch f.role {
-		case roleEmplID:
-			p.EmplID = v
-		case roleRef:
-			p.Ref = v
-		case roleItemType:
-			p.ItemType = v
-		case roleReceipt:
-			p.Receipt = v
 		case roleChargeAmt, rolePaidAmt:
 			u, err := rr.amountOf(i)
 			if err != nil {
