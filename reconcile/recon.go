@@ -22,7 +22,8 @@ type BursarBalances interface {
 // Disagreement is one difference between Alma and the bursar.
 type Disagreement struct {
 	UserID        string
-	FeeID         string // empty for a student's total
+	FeeID         string    // empty for a student's total
+	FeeType       fees.Type // the fee's type, when known (empty for a student's total)
 	TransactionID string
 	AlmaStatus    fees.Status
 	Alma          fees.Money // Alma's remaining balance
@@ -133,20 +134,20 @@ func (j *Jobs) reconcileStudent(ctx context.Context, u string, stated fees.Money
 			}
 		}
 		if !ok {
-			res.Disagreements = append(res.Disagreements, Disagreement{UserID: u, FeeID: c.FeeID, TransactionID: chargeTxID(c),
+			res.Disagreements = append(res.Disagreements, Disagreement{UserID: u, FeeID: c.FeeID, FeeType: c.FeeType, TransactionID: chargeTxID(c),
 				Bursar: held, Problem: "charged to the bursar, unknown to Alma"})
 			continue
 		}
 		delete(byTx, f.ChargeKey())
 		if !f.Balance.Equal(held) {
-			res.Disagreements = append(res.Disagreements, Disagreement{UserID: u, FeeID: f.ID, TransactionID: chargeTxID(c),
+			res.Disagreements = append(res.Disagreements, Disagreement{UserID: u, FeeID: f.ID, FeeType: c.FeeType, TransactionID: chargeTxID(c),
 				AlmaStatus: f.Status, Alma: f.Balance, Bursar: held,
 				Problem: fmt.Sprintf("Alma shows %s left, the bursar holds %s", f.Balance, held)})
 		}
 	}
 	for _, f := range almaFees {
 		if _, left := byTx[f.ChargeKey()]; left && f.Status == fees.StatusTransferred {
-			res.Disagreements = append(res.Disagreements, Disagreement{UserID: u, FeeID: f.ID, TransactionID: f.TransactionID,
+			res.Disagreements = append(res.Disagreements, Disagreement{UserID: u, FeeID: f.ID, FeeType: f.Type, TransactionID: f.TransactionID,
 				AlmaStatus: f.Status, Alma: f.Balance, Problem: "transferred in Alma, never sent to the bursar"})
 		}
 	}

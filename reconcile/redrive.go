@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/feebridge/feebridge/fees"
@@ -20,6 +21,41 @@ import (
 // held for being unreadable (no fee in them) stay held: they need a
 // corrected file.
 func (j *Jobs) Redrive(ctx context.Context, kind string) (RunResult, error) {
+	return j.redrive(ctx, kind, nil)
+}
+
+// RedriveKeys is [Jobs.Redrive] for the records of kind held under the
+// keys given only (as `feesync held` lists them). A key no record of kind
+// is held under is an error wrapping [ErrNotHeld], and nothing is sent.
+func (j *Jobs) RedriveKeys(ctx context.Context, kind string, keys []string) (RunResult, error) {
+	if len(keys) == 0 {
+		return RunResult{}, fmt.Errorf("redrive %s: no key given", kind)
+	}
+	want := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		want[k] = true
+	}
+	held, err := j.deps.Journal.Held(ctx, kind)
+	if err != nil {
+		return RunResult{}, err
+	}
+	for _, r := range held {
+		delete(want, r.Key)
+	}
+	for _, k := range keys {
+		if want[k] {
+			return RunResult{}, fmt.Errorf("redrive: no %s is held under key %q: %w", kind, k, ErrNotHeld)
+		}
+	}
+	for _, k := range keys {
+		want[k] = true
+	}
+	return j.redrive(ctx, kind, want)
+}
+
+// redrive re-sends the held records of kind, only those whose key is in
+// only when only is not nil.
+func (j *Jobs) redrive(ctx context.Context, kind string, only map[string]bool) (RunResult, error) {
 	fj, err := j.redriveJob(kind)
 	if err != nil {
 		return RunResult{}, err
@@ -60,6 +96,9 @@ func (j *Jobs) Redrive(ctx context.Context, kind string) (RunResult, error) {
 		}
 	}
 	held, err := j.deps.Journal.Held(ctx, kind)
+	if only != nil {
+		held = slices.DeleteFunc(held, func(r Record) bool { return !only[r.Key] })
+	}
 	if err != nil || len(held) == 0 {
 		return res, err
 	}

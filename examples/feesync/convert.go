@@ -124,11 +124,7 @@ func (m *Main) total(res reconcile.RunResult) string {
 // FILE:LINE: KEY: reason, as `run` does, naming the input file.
 func (m *Main) listRejections(res reconcile.RunResult) {
 	for _, rj := range res.Rejected {
-		key := rj.Key
-		if key == "" {
-			key = "-"
-		}
-		fmt.Fprintf(m.Stderr, "%s:%d: %s: %s\n", m.in, rj.Line, key, rj.Reason)
+		m.rejected(m.in, rj.Line, rj.Key, rj.Reason)
 	}
 }
 

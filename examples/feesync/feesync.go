@@ -40,6 +40,7 @@ type Main struct {
 	dryRun     bool
 	all        bool // reconcile: every student, quiet ones too; held: closed ones too
 	held       heldFlags
+	ops        opsFlags // reconcile -format/-show-ids, show
 	reason     string   // restore-accept: why the marks are accepted
 	args       []string // positional arguments left after the flags
 
@@ -115,9 +116,10 @@ Usage:
 	feesync convert alma-export -in FILE.xml -out FILE.dat [-config F] [-as-of YYYY-MM-DD]
 	feesync convert ps-payments -in FILE.csv -out FILE.xml [-config F] [-as-of YYYY-MM-DD]
 	feesync run charges|payments|credits|report [-config F] [-dry-run]
-	feesync reconcile [-config F] [-all]
+	feesync reconcile [-config F] [-all] [-format table|csv|json] [-show-ids]
 	feesync redrive [-config F] [-dry-run] [charge|credit|payment...]
 	feesync redrive [-config F] [-dry-run] event [ID]
+	feesync redrive [-config F] [-dry-run] KEY...
 	feesync held [-config F] [-kind charge|credit|payment] [-all]
 	feesync dismiss KEY -reason TEXT [-by NAME] [-kind K] [-config F]
 	feesync serve [-config F]
@@ -126,7 +128,7 @@ Usage:
 	feesync backup -out FILE [-config F]
 	feesync restore-check [-config F]
 	feesync restore-accept -reason TEXT [-config F]
-	feesync version
+	feesync version   (also feesync -version, feesync --version)
 
 The config file is -config, or FEEBRIDGE_CONFIG when the flag is not given.
 Secrets come from the environment (FEEBRIDGE_ALMA_API_KEY,
@@ -188,13 +190,20 @@ func commands() map[string]command {
 		{name: "run payments", usage: "[-config F] [-dry-run]", flags: runFlags, run: runJob("payments"), needsConfig: true},
 		{name: "run credits", usage: "[-config F] [-dry-run]", flags: runFlags, run: runJob("credits"), needsConfig: true},
 		{name: "run report", usage: "[-config F] [-dry-run]", flags: runFlags, run: runJob("report"), needsConfig: true},
-		{name: "reconcile", usage: "[-config F] [-all]",
+		{name: "reconcile", usage: "[-config F] [-all] [-format table|csv|json] [-show-ids]",
 			flags: func(m *Main, fs *flag.FlagSet) {
 				configFlag(m, fs)
 				fs.BoolVar(&m.all, "all", false, "compare every student the journal knows, also those settled and quiet for 30 days")
+				fs.StringVar(&m.ops.format, "format", formatTable, "how to write the disagreements: table, csv or json")
+				fs.BoolVar(&m.ops.showIDs, "show-ids", false, "show student ids whole (for staff who must look students up); masked by default")
 			},
-			run: runJob("reconcile"), needsConfig: true},
-		{name: "redrive", usage: "[-config F] [-dry-run] [charge|credit|payment...] | event [ID]", flags: runFlags, run: (*Main).redrive, needsConfig: true,
+			run: func(m *Main, ctx context.Context) error {
+				if err := checkFormat(m.ops.format); err != nil {
+					return err
+				}
+				return runJob("reconcile")(m, ctx)
+			}, needsConfig: true},
+		{name: "redrive", usage: "[-config F] [-dry-run] [charge|credit|payment...] | event [ID] | KEY...", flags: runFlags, run: (*Main).redrive, needsConfig: true,
 			maxArgs: -1},
 		{name: "serve", usage: "[-config F]", flags: configFlag, run: (*Main).serve, needsConfig: true},
 		{name: "check-config", usage: "[-config F]", flags: configFlag, run: (*Main).checkConfig, needsConfig: true},
@@ -234,6 +243,8 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, usageText)
 		return flag.ErrHelp
+	case "-version", "--version":
+		args = append([]string{"version"}, args[1:]...)
 	}
 	cs := commands()
 	name := args[0]
@@ -341,19 +352,28 @@ func (m *Main) onClose(f func() error) { m.closers = append(m.closers, f) }
 func (m *Main) Exit(err error) int {
 	var ue *UsageError
 	var re *RejectedError
+	code := ExitFailure
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return ExitOK
 	case errors.As(err, &ue):
-		fmt.Fprintf(m.Stderr, "feesync: %v\n", err)
-		return ExitUsage
+		code = ExitUsage
 	case errors.As(err, &re):
-		fmt.Fprintf(m.Stderr, "feesync: %v\n", err)
-		return ExitRejected
-	default:
-		fmt.Fprintf(m.Stderr, "feesync: %v\n", err)
-		return ExitFailure
+		code = ExitRejected
 	}
+	if m.jsonLog() {
+		// With format = "json" every line on stderr is a JSON object.
+		m.logger.Error("feesync: "+err.Error(), "exit_code", code)
+	} else {
+		fmt.Fprintf(m.Stderr, "feesync: %v\n", err)
+	}
+	return code
+}
+
+// jsonLog tells whether the log is JSON (format = "json" and Run has made
+// the logger): then every line feesync writes on stderr goes through it.
+func (m *Main) jsonLog() bool {
+	return m.logger != nil && m.config != nil && m.config.Log.Format == "json"
 }
 
 // checkConfig loads the config (Run did), then the secrets the jobs need,

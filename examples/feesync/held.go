@@ -52,7 +52,8 @@ func checkKind(cmd, kind string) error {
 // listHeld prints the records held, newest first, one a line, tab
 // separated, under a header: status, kind, key, file, line, student
 // (masked unless the log shows student ids), amount, code, reason, and
-// when. With -all the held records closed follow, newest first, with who
+// when, then (last, so that the columns before keep their places) how
+// long ago it was held, for people (AGE, such as "3 d 4 h"). With -all the held records closed follow, newest first, with who
 // closed them and why.
 func (m *Main) listHeld(ctx context.Context) error {
 	if err := checkKind("held", m.held.kind); err != nil {
@@ -68,11 +69,11 @@ func (m *Main) listHeld(ctx context.Context) error {
 	}
 	mask := !m.config.Log.ShowStudentIDs
 	w := m.Stdout
-	fmt.Fprintln(w, "STATUS\tKIND\tKEY\tFILE\tLINE\tSTUDENT\tAMOUNT\tCODE\tREASON\tWHEN\tBY\tWHY")
+	fmt.Fprintln(w, "STATUS\tKIND\tKEY\tFILE\tLINE\tSTUDENT\tAMOUNT\tCODE\tREASON\tWHEN\tBY\tWHY\tAGE")
 	for _, r := range held {
 		fmt.Fprintln(w, strings.Join([]string{"held", r.Kind, r.Key, dash(r.File), lineOf(r.Line),
 			dash(maskIf(r.UserID, mask)), amountOf(r.Amount.Valid(), r.Amount.String()), dash(r.Code), oneLine(r.Reason),
-			r.Updated.UTC().Format(time.RFC3339), "-", "-"}, "\t"))
+			r.Updated.UTC().Format(time.RFC3339), "-", "-", humanAge(m.Now().Sub(r.Updated))}, "\t"))
 	}
 	if !m.all {
 		return nil
@@ -84,7 +85,7 @@ func (m *Main) listHeld(ctx context.Context) error {
 	for _, c := range closed {
 		fmt.Fprintln(w, strings.Join([]string{c.Action, c.Kind, c.Key, dash(c.File), lineOf(c.Line),
 			dash(maskIf(c.UserID, mask)), amountOf(c.Amount.Valid(), c.Amount.String()), dash(c.Code), oneLine(c.HeldReason),
-			c.At.UTC().Format(time.RFC3339), c.By, oneLine(c.Reason)}, "\t"))
+			c.At.UTC().Format(time.RFC3339), c.By, oneLine(c.Reason), "-"}, "\t"))
 	}
 	return nil
 }
@@ -154,4 +155,20 @@ func amountOf(valid bool, s string) string {
 // oneLine keeps a text on one line of a tab-separated listing.
 func oneLine(s string) string {
 	return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(s)
+}
+
+// humanAge writes d for people: "3 d 4 h", "5 h 20 min", "12 min",
+// "under 1 min".
+func humanAge(d time.Duration) string {
+	if d < time.Minute {
+		return "under 1 min"
+	}
+	days, hours, mins := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%d d %d h", days, hours)
+	case hours > 0:
+		return fmt.Sprintf("%d h %d min", hours, mins)
+	}
+	return fmt.Sprintf("%d min", mins)
 }

@@ -112,6 +112,9 @@ func (m *Main) redrive(ctx context.Context) error {
 		return m.redriveEvents(ctx, m.args[1:])
 	}
 	kinds := m.args
+	if len(kinds) > 0 && !isKind(kinds[0]) {
+		return m.redriveKeys(ctx, m.args)
+	}
 	if len(kinds) == 0 {
 		kinds = []string{reconcile.KindCharge, reconcile.KindCredit, reconcile.KindPayment}
 	}
@@ -189,24 +192,27 @@ func (r *jobRun) fill(res reconcile.RunResult) {
 
 // report lists the run's rejections on stderr as FILE:LINE: KEY: reason,
 // its failed files as FILE: failed: reason, and logs the summary line.
+// With format = "json" each of those is a log record instead, so that
+// stderr stays JSON throughout.
 func (m *Main) report(r *jobRun) {
 	for _, rj := range r.Rejected {
-		key := rj.Key
-		if key == "" {
-			key = "-"
-		}
-		fmt.Fprintf(m.Stderr, "%s:%d: %s: %s\n", rj.File, rj.Line, key, rj.Reason)
+		m.rejected(rj.File, rj.Line, rj.Key, rj.Reason)
 	}
 	for _, f := range r.Failed {
+		if m.jsonLog() {
+			m.logger.Warn("file failed", "job", r.Job, "file", f.File, "reason", f.Reason)
+			continue
+		}
 		fmt.Fprintf(m.Stderr, "%s: failed: %s\n", f.File, f.Reason)
 	}
 	for _, f := range r.Waiting {
+		if m.jsonLog() {
+			m.logger.Info("file waiting", "job", r.Job, "file", f.File, "reason", f.Reason)
+			continue
+		}
 		fmt.Fprintf(m.Stderr, "%s: waiting: %s\n", f.File, f.Reason)
 	}
-	for _, d := range r.Disagreements {
-		fmt.Fprintf(m.Stdout, "%s\t%s\t%s\talma=%s\tbursar=%s\t%s\n",
-			maskIf(d.UserID, !m.config.Log.ShowStudentIDs), d.FeeID, d.TransactionID, d.Alma, d.Bursar, d.Problem)
-	}
+	m.printDisagreements(r.Disagreements)
 	attrs := []any{"job", r.Job, "dry_run", r.DryRun, "files", r.Files, "records", r.Records, "skipped", r.Skipped}
 	if r.Total != "" {
 		attrs = append(attrs, "total", r.Total)
@@ -230,6 +236,19 @@ func (m *Main) report(r *jobRun) {
 		return
 	}
 	m.logger.Info("job done", attrs...)
+}
+
+// rejected lists one record held back: FILE:LINE: KEY: reason on stderr,
+// or a log record when the log is JSON.
+func (m *Main) rejected(file string, line int, key, reason string) {
+	if m.jsonLog() {
+		m.logger.Warn("record rejected", "file", file, "line", line, "key", key, "reason", reason)
+		return
+	}
+	if key == "" {
+		key = "-"
+	}
+	fmt.Fprintf(m.Stderr, "%s:%d: %s: %s\n", file, line, key, reason)
 }
 
 // exitErr is the error a command returns for the run: its failure, a
