@@ -70,6 +70,9 @@ type Store interface {
 	// UpdateFile writes f over its row.
 	UpdateFile(ctx context.Context, f FileRecord) error
 
+	// RecordsFor returns every record of a student or of a fee (its
+	// charge, payments and credits), oldest first.
+	RecordsFor(ctx context.Context, user, feeID string) ([]Record, error)
 	// Outstanding returns a student's charges with what is left of each.
 	Outstanding(ctx context.Context, user string) ([]journal.Held, error)
 	// Students returns the students active since a time, and the quiet.

@@ -121,6 +121,7 @@ Usage:
 	feesync redrive [-config F] [-dry-run] event [ID]
 	feesync redrive [-config F] [-dry-run] KEY...
 	feesync held [-config F] [-kind charge|credit|payment] [-all]
+	feesync show student|fee ID [-config F] [-show-ids]
 	feesync dismiss KEY -reason TEXT [-by NAME] [-kind K] [-config F]
 	feesync serve [-config F]
 	feesync check-config [-config F]
@@ -224,6 +225,7 @@ func commands() map[string]command {
 		{name: "version", usage: "", flags: func(*Main, *flag.FlagSet) {}, run: (*Main).version, noConfig: true},
 	}
 	cs = append(cs, heldCommands()...)
+	cs = append(cs, showCommands()...)
 	byName := make(map[string]command, len(cs))
 	for _, c := range cs {
 		byName[c.name] = c
@@ -249,7 +251,7 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	cs := commands()
 	name := args[0]
 	rest := args[1:]
-	if name == "convert" || name == "run" {
+	if name == "convert" || name == "run" || name == "show" {
 		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
 			return usagef("%s: which one? see 'feesync help'", name)
 		}

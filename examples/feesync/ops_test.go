@@ -170,3 +170,68 @@ func TestReconcileFormats(t *testing.T) {
 	}
 	wantRun(t, s.run("reconcile", "-format", "xml"), ExitUsage, `-format "xml"`)
 }
+
+// TestShow: `feesync show student ID` and `show fee ID` say where it
+// stands in Alma (asked live), in the journal (charged and held records
+// with their files and lines) and at the bursar (sent, and left); without
+// the API key the journal still answers and Alma is said not asked.
+func TestShow(t *testing.T) {
+	s := newSite(t)
+	a := s.alma
+	s.must(a.AddUser(almatest.User{ID: "10012345", FirstName: "Ada", LastName: "Lovelace"}))
+	fine, err := a.AddFee("10012345", almatest.FeeSpec{Type: fees.TypeOverdueFine, Amount: usd("5.00")})
+	s.must(err)
+	locker, err := a.AddFee("10012345", almatest.FeeSpec{Type: fees.Type("LOCKERKEY"), Amount: usd("3.00")})
+	s.must(err)
+	_, err = a.RunExport(t.Context(), s.library, "exports", "BURSAR")
+	s.must(err)
+	s.clock.Advance(30 * time.Minute)
+	wantRun(t, s.run("run", "charges"), ExitRejected, "records=1", "rejected=1")
+
+	r := s.run("show", "student", "10012345", "-show-ids")
+	wantRun(t, r, ExitOK)
+	alma, journal, bursar := sections(t, r.stdout)
+	for _, want := range []string{fine.ID, locker.ID, "OVERDUEFINE", "LOCKERKEY", "Transferred"} {
+		if !strings.Contains(alma, want) {
+			t.Errorf("Alma section lacks %q:\n%s", want, alma)
+		}
+	}
+	for _, want := range []string{"charged", "rejected", "LOCKERKEY", "5.00 USD", "3.00 USD"} {
+		if !strings.Contains(journal, want) {
+			t.Errorf("journal section lacks %q:\n%s", want, journal)
+		}
+	}
+	if !strings.Contains(bursar, fine.TransactionID) || !strings.Contains(bursar, "5.00 USD") || strings.Contains(bursar, locker.TransactionID) {
+		t.Errorf("bursar section:\n%s", bursar)
+	}
+	if !strings.HasPrefix(r.stdout, "student 10012345") {
+		t.Errorf("show -show-ids does not name the student whole:\n%s", r.stdout)
+	}
+
+	// A fee by the id the journal and the bursar know it by.
+	r = s.run("show", "fee", fine.TransactionID)
+	wantRun(t, r, ExitOK)
+	alma, _, bursar = sections(t, r.stdout)
+	if strings.Contains(alma, locker.ID) || !strings.Contains(alma, fine.ID) || !strings.Contains(bursar, "5.00 USD") ||
+		strings.Contains(r.stdout, "10012345") {
+		t.Errorf("show fee:\n%s", r.stdout)
+	}
+	wantRun(t, s.run("show", "fee", "no-such-fee"), ExitFailure, `the journal knows no fee "no-such-fee"`)
+
+	delete(s.env, "FEEBRIDGE_ALMA_API_KEY")
+	r = s.run("show", "student", "10012345")
+	wantRun(t, r, ExitOK)
+	if alma, journal, _ = sections(t, r.stdout); !strings.Contains(alma, "not asked") || !strings.Contains(journal, "charged") {
+		t.Errorf("show without the API key:\n%s", r.stdout)
+	}
+}
+
+// sections splits show's output into its Alma, journal and bursar parts.
+func sections(t *testing.T, out string) (alma, journal, bursar string) {
+	t.Helper()
+	i, j, k := strings.Index(out, "In Alma:"), strings.Index(out, "In the journal:"), strings.Index(out, "At the bursar")
+	if i < 0 || j < i || k < j {
+		t.Fatalf("show prints no three sections:\n%s", out)
+	}
+	return out[i:j], out[j:k], out[k:]
+}

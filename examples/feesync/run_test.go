@@ -96,7 +96,7 @@ func (s *site) run(args ...string) result {
 	var stdout, stderr bytes.Buffer
 	m := &Main{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return s.env[k] }, Now: s.clock.Now, Sleep: s.sleep}
 	n := 1 // the command's words come first, then the flags
-	if args[0] == "run" || args[0] == "convert" {
+	if args[0] == "run" || args[0] == "convert" || args[0] == "show" {
 		n = 2
 	}
 	full := append(append(append([]string{}, args[:n]...), "-config", s.config), args[n:]...)
