@@ -331,8 +331,22 @@ func (s *Setup) openDrop(ctx context.Context, c *Config, o *Options, key string,
 		return nil, fmt.Errorf("%s: no drop configured", key)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
+		return nil, fmt.Errorf("%s: %w", dropKey(key, err), err)
 	}
 	s.onClose(drop.Close)
 	return drop, nil
+}
+
+// dropKey names the setting of drop key that err is about, when the FTP
+// driver knows its cause.
+func dropKey(key string, err error) string {
+	switch {
+	case errors.Is(err, ftpdrop.ErrLoginRefused):
+		return key + ".user/password"
+	case errors.Is(err, ftpdrop.ErrTLSMismatch):
+		return key + ".tls"
+	case errors.Is(err, ftpdrop.ErrNoRoot):
+		return key + ".root"
+	}
+	return key
 }
