@@ -41,6 +41,7 @@ type Main struct {
 	all        bool // reconcile: every student, quiet ones too; held: closed ones too
 	held       heldFlags
 	reason     string   // restore-accept: why the marks are accepted
+	online     bool     // check-config: log in, write, call Alma
 	args       []string // positional arguments left after the flags
 
 	config  *config.Config
@@ -197,7 +198,12 @@ func commands() map[string]command {
 		{name: "redrive", usage: "[-config F] [-dry-run] [charge|credit|payment...] | event [ID]", flags: runFlags, run: (*Main).redrive, needsConfig: true,
 			maxArgs: -1},
 		{name: "serve", usage: "[-config F]", flags: configFlag, run: (*Main).serve, needsConfig: true},
-		{name: "check-config", usage: "[-config F]", flags: configFlag, run: (*Main).checkConfig, needsConfig: true},
+		{name: "check-config", usage: "[-config F] [-online]",
+			flags: func(m *Main, fs *flag.FlagSet) {
+				configFlag(m, fs)
+				fs.BoolVar(&m.online, "online", false, "also log in to every drop, write to every folder, call Alma with the key, and check the journal and the listen address")
+			},
+			run: (*Main).checkConfig, needsConfig: true},
 		{name: "init", usage: "[-config F]", flags: configFlag, run: (*Main).initJournal, needsConfig: true},
 		{name: "backup", usage: "-out FILE [-config F]",
 			flags: func(m *Main, fs *flag.FlagSet) {
@@ -366,11 +372,19 @@ func (m *Main) checkConfig(ctx context.Context) error {
 			missing = append(missing, err)
 		}
 	}
-	if err := c.CheckFolders(); err != nil {
+	if m.online {
+		if err := c.CheckOnline(ctx, &config.Options{Getenv: m.Getenv, Now: m.Now, Logger: m.logger}); err != nil {
+			missing = append(missing, err)
+		}
+	} else if err := c.CheckFolders(); err != nil {
 		missing = append(missing, err)
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("%s: config is valid, but: %w", c.Path(), errors.Join(missing...))
+	}
+	if m.online {
+		fmt.Fprintf(m.Stdout, "%s: ok: logged in to both drops, wrote to every folder, Alma accepted the key, the journal and the listen address are usable\n", c.Path())
+		return nil
 	}
 	fmt.Fprintf(m.Stdout, "%s: ok\n", c.Path())
 	return nil
