@@ -122,7 +122,7 @@ Usage:
 	feesync held [-config F] [-kind charge|credit|payment] [-all]
 	feesync dismiss KEY -reason TEXT [-by NAME] [-kind K] [-config F]
 	feesync serve [-config F]
-	feesync check-config [-config F]
+	feesync check-config [-config F] [-online]
 	feesync init [-config F]
 	feesync backup -out FILE [-config F]
 	feesync restore-check [-config F]
@@ -137,7 +137,10 @@ in _FILE naming a file), never from flags.
 check-config works offline: it checks the config, the secrets, and that
 every folder of a local ("dir") drop exists, is a folder and can be
 written, listing each one that is not with its key and path. The folders
-of an FTP drop are not checked (that needs a login). A run whose inbound
+of an FTP drop are not checked (that needs a login). With -online it
+also logs in to every drop, writes and removes a test file in every
+folder, calls Alma once with the key, and checks the journal and the
+listen address, listing every problem with its key. A run whose inbound
 or outbound folder is missing or is a file fails, naming the key and the
 path; feesync creates no folder but the report folder.
 
