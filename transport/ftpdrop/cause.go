@@ -98,5 +98,10 @@ func refusal(err error) (string, bool) {
 	if errors.Unwrap(err) != nil {
 		return "", false
 	}
+	// The library gives the reply's words without its code: a busy
+	// server's "421 Too many users, try again later" stays transient.
+	if m := strings.ToLower(err.Error()); strings.Contains(m, "too many") || strings.Contains(m, "later") {
+		return "", false
+	}
 	return err.Error(), true
 }

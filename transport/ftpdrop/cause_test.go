@@ -101,3 +101,12 @@ func TestLoginRefusedVsftpd(t *testing.T) {
 	err := openErr(t, cfg)
 	wantCause(t, err, ftpdrop.ErrLoginRefused, transport.Permission, "user or password refused", cfg.Addr)
 }
+
+// A root vsftpd cannot change to ("550 Failed to change directory.")
+// names the folder.
+func TestMissingRootVsftpd(t *testing.T) {
+	cfg := startVsftpd(t, ftpdrop.TLSNone)
+	cfg.Root = "/pub/no-such-folder"
+	err := openErr(t, cfg)
+	wantCause(t, err, ftpdrop.ErrNoRoot, transport.NotFound, `"/pub/no-such-folder"`, "does not exist")
+}
