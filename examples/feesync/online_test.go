@@ -94,3 +94,17 @@ func TestCheckConfigOnlineWrongRoot(t *testing.T) {
 	r := s.run("check-config", "-online")
 	wantRun(t, r, ExitFailure, "peoplesoft.root: ", `the root folder "/no/such/root" does not exist`)
 }
+
+// feesync init with the journal in a missing folder names the path and
+// what is wrong, not only SQLite's "unable to open database file (14)".
+func TestInitJournalFolderMissing(t *testing.T) {
+	s := newSite(t)
+	b, err := os.ReadFile(s.config)
+	s.must(err)
+	missing := filepath.Join(filepath.Dir(s.config), "no-such-folder", "journal.db")
+	cfg := strings.Replace(string(b), "journal = "+quote(filepath.Join(filepath.Dir(s.config), "journal.db")), "journal = "+quote(missing), 1)
+	s.must(os.WriteFile(s.config, []byte(cfg), 0o600))
+	r := s.run("init")
+	wantRun(t, r, ExitFailure, missing, "its folder "+filepath.Dir(missing)+" does not exist")
+	t.Log(r.stderr)
+}
