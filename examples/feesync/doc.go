@@ -20,7 +20,7 @@
 //	feesync held [-config F] [-kind charge|credit|payment] [-all]
 //	feesync dismiss KEY -reason TEXT [-by NAME] [-kind K] [-config F]
 //	feesync serve [-config F]
-//	feesync check-config [-config F]
+//	feesync check-config [-config F] [-online]
 //	feesync init [-config F]
 //	feesync backup -out FILE [-config F]
 //	feesync restore-check [-config F]
@@ -104,6 +104,10 @@
 // records held back. SIGINT or SIGTERM stops it cleanly.
 //
 // check-config loads and validates the config and the secrets it needs.
+// With -online it also logs in to every drop, writes and removes a test
+// file in every folder, makes one read-only Alma call with the key, and
+// checks the journal (its folder, and that init made it) and that the
+// listen address can be bound; it lists every problem with its key.
 //
 // init creates the journal of a new site, with a new random id; it refuses
 // a journal file that has content. run, serve, redrive, reconcile, backup

@@ -42,6 +42,7 @@ type Main struct {
 	held       heldFlags
 	ops        opsFlags // reconcile -format/-show-ids, show
 	reason     string   // restore-accept: why the marks are accepted
+	online     bool     // check-config: log in, write, call Alma
 	args       []string // positional arguments left after the flags
 
 	config  *config.Config
@@ -124,7 +125,7 @@ Usage:
 	feesync show student|fee ID [-config F] [-show-ids]
 	feesync dismiss KEY -reason TEXT [-by NAME] [-kind K] [-config F]
 	feesync serve [-config F]
-	feesync check-config [-config F]
+	feesync check-config [-config F] [-online]
 	feesync init [-config F]
 	feesync backup -out FILE [-config F]
 	feesync restore-check [-config F]
@@ -139,7 +140,10 @@ in _FILE naming a file), never from flags.
 check-config works offline: it checks the config, the secrets, and that
 every folder of a local ("dir") drop exists, is a folder and can be
 written, listing each one that is not with its key and path. The folders
-of an FTP drop are not checked (that needs a login). A run whose inbound
+of an FTP drop are not checked (that needs a login). With -online it
+also logs in to every drop, writes and removes a test file in every
+folder, calls Alma once with the key, and checks the journal and the
+listen address, listing every problem with its key. A run whose inbound
 or outbound folder is missing or is a file fails, naming the key and the
 path; feesync creates no folder but the report folder.
 
@@ -207,7 +211,12 @@ func commands() map[string]command {
 		{name: "redrive", usage: "[-config F] [-dry-run] [charge|credit|payment...] | event [ID] | KEY...", flags: runFlags, run: (*Main).redrive, needsConfig: true,
 			maxArgs: -1},
 		{name: "serve", usage: "[-config F]", flags: configFlag, run: (*Main).serve, needsConfig: true},
-		{name: "check-config", usage: "[-config F]", flags: configFlag, run: (*Main).checkConfig, needsConfig: true},
+		{name: "check-config", usage: "[-config F] [-online]",
+			flags: func(m *Main, fs *flag.FlagSet) {
+				configFlag(m, fs)
+				fs.BoolVar(&m.online, "online", false, "also log in to every drop, write to every folder, call Alma with the key, and check the journal and the listen address")
+			},
+			run: (*Main).checkConfig, needsConfig: true},
 		{name: "init", usage: "[-config F]", flags: configFlag, run: (*Main).initJournal, needsConfig: true},
 		{name: "backup", usage: "-out FILE [-config F]",
 			flags: func(m *Main, fs *flag.FlagSet) {
@@ -388,11 +397,19 @@ func (m *Main) checkConfig(ctx context.Context) error {
 			missing = append(missing, err)
 		}
 	}
-	if err := c.CheckFolders(); err != nil {
+	if m.online {
+		if err := c.CheckOnline(ctx, &config.Options{Getenv: m.Getenv, Now: m.Now, Logger: m.logger}); err != nil {
+			missing = append(missing, err)
+		}
+	} else if err := c.CheckFolders(); err != nil {
 		missing = append(missing, err)
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("%s: config is valid, but: %w", c.Path(), errors.Join(missing...))
+	}
+	if m.online {
+		fmt.Fprintf(m.Stdout, "%s: ok: logged in to both drops, wrote to every folder, Alma accepted the key, the journal and the listen address are usable\n", c.Path())
+		return nil
 	}
 	fmt.Fprintf(m.Stdout, "%s: ok\n", c.Path())
 	return nil

@@ -121,6 +121,24 @@ func (s *Setup) WebhookCallback() func(ctx context.Context, ev alma.Event) error
 // that lacks a part fails here, naming every part missing, rather than
 // when it runs. On error, what was opened is closed.
 func Open(ctx context.Context, cfg *Config, opts *Options) (*Setup, error) {
+	o := *withDefaults(opts)
+	if err := cfg.checkValues(); err != nil {
+		return nil, err
+	}
+	if err := cfg.checkComplete(o.Library != nil, o.Bursar != nil); err != nil {
+		return nil, err
+	}
+	s := &Setup{}
+	if err := s.open(ctx, cfg, &o); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// withDefaults returns a copy of opts (which may be nil) with the
+// environment, the clock and a silent logger filled in.
+func withDefaults(opts *Options) *Options {
 	if opts == nil {
 		opts = &Options{}
 	}
@@ -134,18 +152,7 @@ func Open(ctx context.Context, cfg *Config, opts *Options) (*Setup, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if err := cfg.checkValues(); err != nil {
-		return nil, err
-	}
-	if err := cfg.checkComplete(o.Library != nil, o.Bursar != nil); err != nil {
-		return nil, err
-	}
-	s := &Setup{}
-	if err := s.open(ctx, cfg, &o); err != nil {
-		s.Close()
-		return nil, err
-	}
-	return s, nil
+	return &o
 }
 
 func (s *Setup) open(ctx context.Context, c *Config, o *Options) error {
@@ -274,8 +281,18 @@ func (c *Config) adapters(deps *reconcile.Deps) error {
 // almaAPI is the Alma REST client, as the jobs use it: opts.AlmaClient, or
 // one built from the config and the API key.
 func (c *Config) almaAPI(o *Options) (reconcile.AlmaAPI, error) {
+	client, err := c.almaClient(o)
+	if err != nil {
+		return nil, err
+	}
+	return almaport.AlmaAPI{Client: client}, nil
+}
+
+// almaClient is opts.AlmaClient, or a client built from the config and
+// the API key.
+func (c *Config) almaClient(o *Options) (*alma.Client, error) {
 	if o.AlmaClient != nil {
-		return almaport.AlmaAPI{Client: o.AlmaClient}, nil
+		return o.AlmaClient, nil
 	}
 	key, err := c.AlmaKey().Load(o.Getenv)
 	if err != nil {
@@ -299,7 +316,7 @@ func (c *Config) almaAPI(o *Options) (reconcile.AlmaAPI, error) {
 	if err != nil {
 		return nil, fmt.Errorf("alma: %w", err)
 	}
-	return almaport.AlmaAPI{Client: client}, nil
+	return client, nil
 }
 
 // openDrop opens the drop that d describes; key names it in errors and in
@@ -331,8 +348,22 @@ func (s *Setup) openDrop(ctx context.Context, c *Config, o *Options, key string,
 		return nil, fmt.Errorf("%s: no drop configured", key)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
+		return nil, fmt.Errorf("%s: %w", dropKey(key, err), err)
 	}
 	s.onClose(drop.Close)
 	return drop, nil
+}
+
+// dropKey names the setting of drop key that err is about, when the FTP
+// driver knows its cause.
+func dropKey(key string, err error) string {
+	switch {
+	case errors.Is(err, ftpdrop.ErrLoginRefused):
+		return key + ".user/password"
+	case errors.Is(err, ftpdrop.ErrTLSMismatch):
+		return key + ".tls"
+	case errors.Is(err, ftpdrop.ErrNoRoot):
+		return key + ".root"
+	}
+	return key
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"regexp"
@@ -45,26 +46,39 @@ func (c *Config) checkComplete(library, bursar bool) error {
 
 // checkValues checks every value that is set, section by section, and
 // sets the parsed zone and currency.
+// It reports every section's first mistake, not only the first section's.
 func (c *Config) checkValues() error {
+	var errs []error
 	for _, check := range []func() error{
+		c.checkZoneAndCurrency, // first: the checks after it need the zone and currency
 		c.checkPaymentFileSize,
-		c.checkZoneAndCurrency,
 		c.checkAlma,
 		c.checkDrops,
 		c.checkLayouts,
 		c.checkItemTypes,
-		c.checkTerms,
-		c.checkSeasons,
+		c.checkTermsAndSeasons,
 		c.checkWaive,
 		c.checkWebhook,
 		c.checkLog,
 		c.checkExpect,
 	} {
 		if err := check(); err != nil {
-			return err
+			errs = append(errs, err)
+		}
+		if len(errs) > 0 && c.cur == "" {
+			break // the zone or currency is wrong: the other checks need them
 		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// checkTermsAndSeasons checks the seasons only when the terms are right:
+// the seasons' check reads the terms again and would repeat their mistake.
+func (c *Config) checkTermsAndSeasons() error {
+	if err := c.checkTerms(); err != nil {
+		return err
+	}
+	return c.checkSeasons()
 }
 
 func (c *Config) checkPaymentFileSize() error {

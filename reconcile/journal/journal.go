@@ -168,7 +168,7 @@ func Open(ctx context.Context, path string, opts *Options) (*Journal, error) {
 	}
 	if err := j.migrate(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("journal: %s: %w", path, err)
+		return nil, openErr(path, err)
 	}
 	return j, nil
 }

@@ -28,6 +28,10 @@ func (d *Driver) mapErr(ctx context.Context, op, p string, err error) error {
 }
 
 func classify(err error) transport.Code {
+	var ce *causeError
+	if errors.As(err, &ce) {
+		return ce.code
+	}
 	var src *sourceError
 	if errors.As(err, &src) {
 		if c := transport.ErrorCode(src.err); c != transport.Unknown {

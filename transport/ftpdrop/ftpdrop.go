@@ -208,7 +208,7 @@ func NewDriver(ctx context.Context, cfg Config) (*Driver, error) {
 	}, nil)
 	if err != nil {
 		d.Close()
-		return nil, err
+		return nil, d.rootCause(err)
 	}
 	return d, nil
 }
@@ -250,7 +250,7 @@ func (d *Driver) dial(ctx context.Context) (*conn, error) {
 		tc := tls.Client(ctrl, d.tls)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			ctrl.Close()
-			return nil, err
+			return nil, d.dialCause(err)
 		}
 		first = tc
 	}
@@ -286,11 +286,11 @@ func (d *Driver) dial(ctx context.Context) (*conn, error) {
 	sc, err := ftp.Dial(d.cfg.Addr, opts...)
 	if err != nil {
 		st.closeAll()
-		return nil, err
+		return nil, d.dialCause(err)
 	}
 	if err := sc.Login(d.cfg.User, d.cfg.Password); err != nil {
 		st.closeAll()
-		return nil, err
+		return nil, d.loginCause(err)
 	}
 	if err := d.resolveRoot(sc); err != nil {
 		st.closeAll()
