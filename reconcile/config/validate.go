@@ -59,6 +59,7 @@ func (c *Config) checkValues() error {
 		c.checkWebhook,
 		c.checkLog,
 		c.checkExpect,
+		c.checkMail,
 	} {
 		if err := check(); err != nil {
 			return err
