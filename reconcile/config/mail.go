@@ -101,15 +101,15 @@ func (c *Config) checkMail() error {
 	c.setMailDefaults()
 	switch {
 	case m.Host == "":
-		return c.errorf("mail.host", "missing: the SMTP server's name")
+		return c.missingMail("mail.host", "missing: the SMTP server's name")
 	case m.Port < 1 || m.Port > 65535:
 		return c.errorf("mail.port", "%d is not a port from 1 to 65535", m.Port)
 	case !slices.Contains(mailSecurities, m.Security):
 		return c.errorf("mail.security", `%q is not "starttls", "tls" or "none"`, m.Security)
 	case m.From == "":
-		return c.errorf("mail.from", "missing: the sender's address")
+		return c.missingMail("mail.from", "missing: the sender's address")
 	case len(m.To) == 0:
-		return c.errorf("mail.to", "missing: the list of recipients, such as [\"circulation@example.edu\"]")
+		return c.missingMail("mail.to", "missing: the list of recipients, such as [\"circulation@example.edu\"]")
 	}
 	if _, err := mail.ParseAddress(m.From); err != nil {
 		return c.errorf("mail.from", "%q is not a mail address: %v", m.From, err)
@@ -120,6 +120,12 @@ func (c *Config) checkMail() error {
 		}
 	}
 	return c.checkSecretRef("mail.password", m.PasswordEnv, m.PasswordFile)
+}
+
+// missingMail is the error of a key missing from the [mail] section: on
+// the section's line.
+func (c *Config) missingMail(key, format string, args ...any) error {
+	return &Error{File: c.path, Line: c.lines["mail"], Key: key, Err: fmt.Errorf(format, args...)}
 }
 
 // Mailer returns the SMTP mailer of the [mail] section, reading the
