@@ -27,6 +27,9 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/robfig/cron/v3"
+
+	"github.com/feebridge/feebridge/reconcile/config"
 )
 
 const smtpPassword = "test-smtp-password"
@@ -309,3 +312,51 @@ func TestMorningMailAndAlerts(t *testing.T) {
 }
 
 func normNL(b []byte) string { return strings.ReplaceAll(string(b), "\r\n", "\n") }
+
+// TestServeAlertsOverdueJob checks serve's overdue watch without its cron:
+// the report job, due daily, has not succeeded for a day and a half since
+// serve started: one alert, however often the watch looks; a run that
+// succeeds resolves it.
+func TestServeAlertsOverdueJob(t *testing.T) {
+	box := startMailbox(t)
+	s := newSite(t)
+	s.withMail(box)
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(k string) string { return s.env[k] }, Now: s.clock.Now}
+	s.must(m.ParseFlags(t.Context(), []string{"serve", "-config", s.config}))
+	t.Cleanup(func() { m.Close() })
+	var err error
+	m.config, err = config.Load(s.config)
+	s.must(err)
+	m.logger = newLogger(io.Discard, m.config.Log)
+	if _, err := m.openJobs(t.Context(), false); err != nil {
+		t.Fatal(err)
+	}
+	cr := cron.New(cron.WithLocation(time.UTC), cron.WithParser(config.CronParser()))
+	w := m.watchOverdue(t.Context(), cr)
+	if w == nil || w.periods[jobReport] != 24*time.Hour || w.periods[jobPayments] != time.Hour {
+		t.Fatalf("watch: %+v", w)
+	}
+	delete(w.periods, jobCharges) // only the report and the hourly jobs are watched here
+	delete(w.periods, jobPayments)
+	delete(w.periods, jobCredits)
+	delete(w.periods, jobReconcile)
+	s.clock.Advance(24 * time.Hour)
+	w.check(t.Context())
+	if n := len(box.received()); n != 0 {
+		t.Fatalf("%d mails within the margin, want none", n)
+	}
+	for range 3 {
+		s.clock.Advance(12 * time.Hour)
+		w.check(t.Context())
+	}
+	msgs := box.received()
+	if len(msgs) != 1 || !strings.Contains(subject(t, msgs[0]), "ALERT: job report is overdue") {
+		t.Fatalf("%d mails, want one overdue alert", len(msgs))
+	}
+	w.after(t.Context(), &jobRun{Job: jobReport, Start: s.clock.Now()})
+	w.check(t.Context())
+	msgs = box.received()
+	if len(msgs) != 2 || !strings.Contains(subject(t, msgs[1]), "RESOLVED: job report ran again") {
+		t.Fatalf("%d mails, want the alert and its resolution", len(msgs))
+	}
+}
