@@ -43,8 +43,10 @@ type RunOutcome struct {
 }
 
 // AfterRun opens or closes the job's two problems after one of its runs:
-// "failed:JOB" while its runs fail and "held:JOB" while they hold records.
-// A run that succeeds also resolves the job's overdue problem. The errors
+// "failed:JOB" while its runs fail and "held:JOB" while they hold records
+// (consecutive runs that hold records alert once; a run that holds
+// nothing clears it without a mail). A run that succeeds also resolves
+// the job's overdue problem. The errors
 // of the store and the mailer are joined and returned; a mail that fails
 // leaves the problem closed as it was, so the next run tries again.
 func (a *Alerter) AfterRun(ctx context.Context, r RunOutcome) error {
@@ -57,10 +59,14 @@ func (a *Alerter) AfterRun(ctx context.Context, r RunOutcome) error {
 		errs = append(errs, a.close(ctx, "overdue:"+r.Job, fmt.Sprintf("job %s ran again", r.Job)))
 	}
 	if r.Held > 0 {
-		errs = append(errs, a.open(ctx, "held:"+r.Job, fmt.Sprintf("job %s holds %d records", r.Job, r.Held),
+		errs = append(errs, a.open(ctx, "held:"+r.Job, fmt.Sprintf("job %s held back %d records or files", r.Job, r.Held),
 			fmt.Sprintf("A run of the %s job held back %d records or files. `feesync held` lists them with their reasons; the daily report does too.\n", r.Job, r.Held)))
 	} else if r.Err == nil {
-		errs = append(errs, a.close(ctx, "held:"+r.Job, fmt.Sprintf("job %s holds nothing new", r.Job)))
+		// Held records stay held until staff act: a run that holds
+		// nothing new ends the problem without a "resolved" mail, so
+		// that the next run that holds records alerts again.
+		_, _, err := a.Store.CloseAlert(ctx, "held:"+r.Job)
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -54,8 +54,7 @@ func TestAlertHeldOncePerProblem(t *testing.T) {
 	}
 	mustAlert(t, a.AfterRun(ctx, reconcile.RunOutcome{Job: "charges"}))
 	mustAlert(t, a.AfterRun(ctx, reconcile.RunOutcome{Job: "charges", Held: 1}))
-	wantSubjects(t, box, "ALERT: job charges holds 2 records", "RESOLVED: job charges holds nothing new",
-		"ALERT: job charges holds 1 records")
+	wantSubjects(t, box, "ALERT: job charges held back 2 records or files", "ALERT: job charges held back 1 records or files")
 }
 
 func TestAlertNotMailedIsTriedAgain(t *testing.T) {
