@@ -42,6 +42,8 @@ type mailbox struct {
 	messages []*mail.Message
 	addr     string
 	caFile   string
+	// open takes mail without a login (for security = "none").
+	open bool
 }
 
 func (b *mailbox) NewSession(c *smtp.Conn) (smtp.Session, error) { return &mailSession{b: b}, nil }
@@ -64,7 +66,7 @@ func (s *mailSession) Auth(mech string) (sasl.Server, error) {
 func (s *mailSession) Reset()        {}
 func (s *mailSession) Logout() error { return nil }
 func (s *mailSession) Mail(string, *smtp.MailOptions) error {
-	if !s.auth {
+	if !s.auth && !s.b.open {
 		return smtp.ErrAuthRequired
 	}
 	return nil
@@ -93,7 +95,11 @@ func (b *mailbox) received() []*mail.Message {
 	return append([]*mail.Message(nil), b.messages...)
 }
 
-func startMailbox(t *testing.T) *mailbox {
+func startMailbox(t *testing.T) *mailbox { return startMailboxMode(t, "starttls") }
+
+// startMailboxMode starts a mailbox for security mode: "starttls", "tls"
+// (TLS from the first byte) or "none" (plain, without a login).
+func startMailboxMode(t *testing.T, mode string) *mailbox {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -120,27 +126,39 @@ func startMailbox(t *testing.T) *mailbox {
 		t.Fatal(err)
 	}
 	b.addr = l.Addr().String()
+	switch mode {
+	case "tls":
+		l = tls.NewListener(l, srv.TLSConfig)
+	case "none":
+		b.open, srv.TLSConfig = true, nil
+	}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 	return b
 }
 
 // withMail adds a [mail] section for b to the site's config.
-func (s *site) withMail(b *mailbox) {
+func (s *site) withMail(b *mailbox) { s.withMailMode(b, "starttls") }
+
+func (s *site) withMailMode(b *mailbox, mode string) {
 	s.t.Helper()
+	user := "feebridge"
+	if mode == "none" {
+		user = ""
+	}
 	host, port, _ := net.SplitHostPort(b.addr)
 	f, err := os.OpenFile(s.config, os.O_APPEND|os.O_WRONLY, 0)
 	s.must(err)
 	_, err = fmt.Fprintf(f, `[mail]
 host = %q
 port = %s
-security = "starttls"
-user = "feebridge"
+security = %q
+user = %q
 ca_file = %q
 from = "Library fees <feebridge@example.edu>"
 to = ["circulation@example.edu", "bursar@example.edu"]
 subject_prefix = "[feebridge test] "
-`, host, port, b.caFile)
+`, host, port, mode, user, b.caFile)
 	s.must(err)
 	s.must(f.Close())
 	s.env["FEEBRIDGE_SMTP_PASSWORD"] = smtpPassword
@@ -358,5 +376,21 @@ func TestServeAlertsOverdueJob(t *testing.T) {
 	msgs = box.received()
 	if len(msgs) != 2 || !strings.Contains(subject(t, msgs[1]), "RESOLVED: job report ran again") {
 		t.Fatalf("%d mails, want the alert and its resolution", len(msgs))
+	}
+}
+
+// TestMailSecurityModes mails the report over TLS from the first byte and
+// over plain SMTP without a login.
+func TestMailSecurityModes(t *testing.T) {
+	for _, mode := range []string{"tls", "none"} {
+		t.Run(mode, func(t *testing.T) {
+			box := startMailboxMode(t, mode)
+			s := newSite(t)
+			s.withMailMode(box, mode)
+			wantRun(t, s.run("run", "report"), ExitOK)
+			if msgs := box.received(); len(msgs) != 1 || !strings.Contains(subject(t, msgs[0]), "Library fees") {
+				t.Fatalf("%d messages, want the report", len(msgs))
+			}
+		})
 	}
 }
