@@ -19,13 +19,19 @@ type SMTPOptions struct {
 	Password string // from the environment or a file, never from argv
 	From     string
 	// TLSConfig, when set, replaces the default TLS settings (for example
-	// to trust a campus CA). STARTTLS is always required.
+	// to trust a campus CA).
 	TLSConfig *tls.Config
 	Timeout   time.Duration // 30 s when zero
+	// Security is how the connection is protected: "starttls" (the
+	// default: STARTTLS is required), "tls" (TLS from the first byte,
+	// port 465) or "none" (plain SMTP, for a relay on the same host).
+	Security string
+	// SubjectPrefix, when set, starts every subject ("[feebridge] ").
+	SubjectPrefix string
 }
 
-// SMTPMailer sends mail by SMTP with STARTTLS required, through the
-// go-mail library.
+// SMTPMailer sends mail by SMTP (STARTTLS required unless
+// SMTPOptions.Security says otherwise), through the go-mail library.
 type SMTPMailer struct {
 	opts SMTPOptions
 }
@@ -54,7 +60,7 @@ func (s *SMTPMailer) Send(ctx context.Context, m Mail) error {
 	if err := msg.To(m.To...); err != nil {
 		return fmt.Errorf("reconcile: mail recipients: %w", err)
 	}
-	msg.Subject(m.Subject)
+	msg.Subject(s.opts.SubjectPrefix + m.Subject)
 	msg.SetDate()
 	msg.SetBodyString(mail.TypeTextPlain, m.Text)
 	if m.HTML != "" {
@@ -69,7 +75,15 @@ func (s *SMTPMailer) Send(ctx context.Context, m Mail) error {
 			return fmt.Errorf("reconcile: mail attachment %s: %w", a.Name, err)
 		}
 	}
-	copts := []mail.Option{mail.WithPort(s.opts.Port), mail.WithTLSPolicy(mail.TLSMandatory), mail.WithTimeout(s.opts.Timeout)}
+	copts := []mail.Option{mail.WithPort(s.opts.Port), mail.WithTimeout(s.opts.Timeout)}
+	switch s.opts.Security {
+	case "tls":
+		copts = append(copts, mail.WithSSL())
+	case "none":
+		copts = append(copts, mail.WithTLSPolicy(mail.NoTLS))
+	default:
+		copts = append(copts, mail.WithTLSPolicy(mail.TLSMandatory))
+	}
 	if s.opts.TLSConfig != nil {
 		copts = append(copts, mail.WithTLSConfig(s.opts.TLSConfig))
 	}

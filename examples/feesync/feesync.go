@@ -48,6 +48,7 @@ type Main struct {
 	config  *config.Config
 	logger  *slog.Logger
 	setup   *config.Setup // the jobs, once a command opened them
+	overdue *overdueWatch // serve's alerts, when mail is configured
 	closers []func() error
 }
 

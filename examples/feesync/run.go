@@ -66,6 +66,7 @@ func runJob(name string) func(*Main, context.Context) error {
 		}
 		r := m.runOnce(ctx, jobs, name)
 		m.report(r)
+		m.alertAfter(ctx, r)
 		return r.exitErr()
 	}
 }

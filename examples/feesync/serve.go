@@ -34,6 +34,7 @@ func (m *Main) serve(ctx context.Context) error {
 		cron.WithParser(config.CronParser()),
 		cron.WithChain(cron.Recover(cronLogger{m.logger}), cron.SkipIfStillRunning(cronLogger{m.logger})),
 	)
+	m.overdue = m.watchOverdue(ctx, cr) // nil without [mail]
 	scheduled, err := m.schedule(ctx, cr, jobs, board)
 	if err != nil {
 		return err
@@ -123,6 +124,7 @@ func (m *Main) schedule(ctx context.Context, cr *cron.Cron, jobs *reconcile.Jobs
 			r := m.runOnce(ctx, jobs, s.job)
 			m.report(r)
 			board.add(r)
+			m.overdue.after(ctx, r) // alerts.go: once per problem
 		})
 		if err != nil {
 			return nil, fmt.Errorf("schedules.%s: %w", s.job, err)

@@ -57,6 +57,9 @@ type Config struct {
 	Report    ReportConfig    `toml:"report"`
 	Webhook   WebhookConfig   `toml:"webhook"`
 	Log       LogConfig       `toml:"log"`
+	// Mail, when the file has a [mail] section, mails the daily report
+	// and the alerts (see [MailConfig]); nil sends no mail.
+	Mail *MailConfig `toml:"mail"`
 	// ExpectFilesWithin says how long each inbound folder may go without
 	// a new file before the run warns and the daily report lists it.
 	ExpectFilesWithin ExpectConfig `toml:"expect_files_within"`
@@ -395,6 +398,9 @@ func (c *Config) resolvePaths() {
 	if c.Journal != "" && !filepath.IsAbs(c.Journal) {
 		c.Journal = filepath.Join(dir, c.Journal)
 	}
+	if c.Mail != nil && c.Mail.CAFile != "" && !filepath.IsAbs(c.Mail.CAFile) {
+		c.Mail.CAFile = filepath.Join(dir, c.Mail.CAFile)
+	}
 	for _, p := range []*string{&c.Layout.Charges, &c.Layout.Payments} {
 		if *p != "reference" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
@@ -459,6 +465,7 @@ func (c *Config) setDefaults() {
 	def(&c.Webhook.SecretEnv, EnvWebhookSecret)
 	def(&c.Log.Level, "info")
 	def(&c.Log.Format, "text")
+	c.setMailDefaults()
 }
 
 // defined reports whether the file set key (so that an empty value is

@@ -27,6 +27,15 @@
 // that holds each ([Config.Secrets] lists them), and [SecretRef.Load]
 // reads it into a [Secret], which prints and logs as [Redacted].
 //
+// # Mail
+//
+// A [mail] section ([MailConfig]) turns mail on: [Open] builds the SMTP
+// mailer ([Config.Mailer]; STARTTLS by default, or TLS, or none), hands it
+// to the jobs, which mail the daily report (its HTML, the CSV attached),
+// and returns it in [Setup.Mailer] for the alerts. The password is the
+// secret mail.password: FEEBRIDGE_SMTP_PASSWORD or its _FILE. Without the
+// section nothing is mailed.
+//
 // # Schedules
 //
 // [DefaultSchedules] are the jobs' cron specs unless the file sets its

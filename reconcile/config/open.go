@@ -86,6 +86,10 @@ type Setup struct {
 	Journal *reconcile.Journal
 	// Library and Bursar are the two drops.
 	Library, Bursar *transport.Drop
+	// Mailer sends the daily report and the alerts to MailTo; nil when
+	// the config has no [mail] section.
+	Mailer reconcile.Mailer
+	MailTo []string
 
 	closers []func() error
 }
@@ -188,7 +192,16 @@ func (s *Setup) open(ctx context.Context, c *Config, o *Options) error {
 			return err
 		}
 	}
-	if s.Jobs, err = reconcile.New(deps, c.jobOptions(o)); err != nil {
+	jopts := c.jobOptions(o)
+	if c.Mail != nil {
+		mailer, err := c.Mailer(o.Getenv)
+		if err != nil {
+			return err
+		}
+		s.Mailer, s.MailTo = mailer, c.Mail.To
+		jopts.Mailer, jopts.MailTo = mailer, c.Mail.To
+	}
+	if s.Jobs, err = reconcile.New(deps, jopts); err != nil {
 		return err
 	}
 	return s.Jobs.Check(o.jobs()...)

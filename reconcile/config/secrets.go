@@ -119,5 +119,8 @@ func (c *Config) Secrets() []SecretRef {
 	if c.Webhook.Listen != "" {
 		refs = append(refs, c.WebhookSecret())
 	}
+	if c.Mail != nil && c.Mail.User != "" {
+		refs = append(refs, c.SMTPPassword())
+	}
 	return refs
 }

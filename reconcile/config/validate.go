@@ -61,6 +61,7 @@ func (c *Config) checkValues() error {
 		c.checkWebhook,
 		c.checkLog,
 		c.checkExpect,
+		c.checkMail,
 	} {
 		if err := check(); err != nil {
 			errs = append(errs, err)

@@ -350,6 +350,17 @@ var migrations = []string{
 	ALTER TABLE records ADD COLUMN next_at TEXT NOT NULL DEFAULT '';
 	UPDATE records SET outcome = 'pending', next_at = updated_at WHERE kind = 'event' AND outcome = 'failed';
 	CREATE INDEX records_events_due ON records(next_at) WHERE kind = 'event' AND outcome = 'pending';`,
+	// 13 (mail): the open alerts, one row per problem (a job failing, a
+	// run holding records, a schedule overdue), so that a problem is
+	// mailed once, not at every retry, and again only once it was
+	// resolved (see alerts.go).
+	`CREATE TABLE alerts (
+		key       TEXT PRIMARY KEY,
+		summary   TEXT NOT NULL,
+		opened_at TEXT NOT NULL,
+		seen_at   TEXT NOT NULL,
+		count     INTEGER NOT NULL DEFAULT 1
+	) WITHOUT ROWID;`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {

@@ -56,6 +56,7 @@ func Run(t *testing.T, open Open) {
 		{"Report", testReport},
 		{"Sightings", testSightings},
 		{"HeldLifeCycle", testHeldLifeCycle},
+		{"Alerts", testAlerts},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open) })
 	}
