@@ -102,6 +102,7 @@ func (m *Main) runOnce(ctx context.Context, jobs *reconcile.Jobs, name string) *
 	r.fill(res)
 	r.Duration = m.Now().Sub(r.Start)
 	r.Err = m.config.FolderError(err)
+	m.recordRun(ctx, r)
 	return r
 }
 

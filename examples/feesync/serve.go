@@ -52,6 +52,8 @@ func (m *Main) serve(ctx context.Context) error {
 		mux.Handle(c.Webhook.Path, alma.NewWebhookHandler([]byte(secret.Reveal()), m.loanReturned(board),
 			&alma.WebhookOptions{Logger: m.logger}))
 		mux.HandleFunc("GET /healthz", m.healthz)
+		mux.HandleFunc("GET /readyz", m.readyz(board.started))
+		mux.Handle("GET /metrics", m.metricsHandler())
 		mux.Handle("GET /{$}", &statusPage{m: m, board: board, cron: cr, scheduled: scheduled})
 		ln, err := net.Listen("tcp", c.Webhook.Listen)
 		if err != nil {
@@ -104,18 +106,8 @@ func (m *Main) serve(ctx context.Context) error {
 // schedule adds the jobs that have a schedule to cr; each run is reported
 // and added to board.
 func (m *Main) schedule(ctx context.Context, cr *cron.Cron, jobs *reconcile.Jobs, board *statusBoard) ([]scheduledJob, error) {
-	c := m.config
 	var scheduled []scheduledJob
-	for _, s := range []struct {
-		job  string
-		spec config.CronSpec
-	}{
-		{jobCharges, c.Schedules.Charges},
-		{jobPayments, c.Schedules.Payments},
-		{jobCredits, c.Schedules.Credits},
-		{jobReconcile, c.Schedules.Reconcile},
-		{jobReport, c.Schedules.Report},
-	} {
+	for _, s := range m.schedules() {
 		if s.spec == "" {
 			m.logger.Info("job not scheduled", "job", s.job)
 			continue
@@ -132,6 +124,24 @@ func (m *Main) schedule(ctx context.Context, cr *cron.Cron, jobs *reconcile.Jobs
 		scheduled = append(scheduled, scheduledJob{Job: s.job, Spec: string(s.spec), id: id})
 	}
 	return scheduled, nil
+}
+
+// jobSchedule is a job and its schedule from the config ("" when none).
+type jobSchedule struct {
+	job  string
+	spec config.CronSpec
+}
+
+// schedules lists the jobs with their schedules, in the config's order.
+func (m *Main) schedules() []jobSchedule {
+	c := m.config
+	return []jobSchedule{
+		{jobCharges, c.Schedules.Charges},
+		{jobPayments, c.Schedules.Payments},
+		{jobCredits, c.Schedules.Credits},
+		{jobReconcile, c.Schedules.Reconcile},
+		{jobReport, c.Schedules.Report},
+	}
 }
 
 // scheduledJob is one job in the cron.

@@ -361,6 +361,23 @@ var migrations = []string{
 		seen_at   TEXT NOT NULL,
 		count     INTEGER NOT NULL DEFAULT 1
 	) WITHOUT ROWID;`,
+	// 14 (runs): the history of every run of every job, whoever started
+	// it (serve, cron, the command line), for the status page, /readyz
+	// and the metrics; see runs.go.
+	`CREATE TABLE runs (
+		id       INTEGER PRIMARY KEY,
+		job      TEXT    NOT NULL,
+		started  TEXT    NOT NULL,
+		ended    TEXT    NOT NULL,
+		outcome  TEXT    NOT NULL,
+		files    INTEGER NOT NULL,
+		records  INTEGER NOT NULL,
+		held     INTEGER NOT NULL,
+		amount   TEXT    NOT NULL,
+		error    TEXT    NOT NULL,
+		who      TEXT    NOT NULL
+	);
+	CREATE INDEX runs_job ON runs(job, id);`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {

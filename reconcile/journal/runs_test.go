@@ -1,0 +1,58 @@
+package journal_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/feebridge/feebridge/reconcile/journal"
+)
+
+// TestRunHistory: runs are kept, returned newest first, and summed up by
+// job with the end of the last run that did not fail.
+func TestRunHistory(t *testing.T) {
+	ctx := t.Context()
+	j, err := journal.OpenMemory(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	t0 := time.Date(2026, 3, 2, 18, 0, 0, 0, time.UTC)
+	runs := []journal.Run{
+		{Job: "charges", Started: t0, Ended: t0.Add(time.Second), Outcome: journal.RunHeld, Files: 1, Records: 2, Held: 1, Amount: "45.00", Who: "cli"},
+		{Job: "credits", Started: t0, Ended: t0.Add(time.Second), Outcome: journal.RunOK, Who: "serve"},
+		{Job: "charges", Started: t0.Add(time.Hour), Ended: t0.Add(time.Hour + time.Second), Outcome: journal.RunFailed, Error: "exports: no such folder", Who: "serve"},
+	}
+	for i, r := range runs {
+		id, err := j.AddRun(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs[i].ID = id
+	}
+	got, err := j.Runs(ctx, "charges", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]journal.Run{runs[2], runs[0]}, got); diff != "" {
+		t.Errorf("Runs (-want +got):\n%s", diff)
+	}
+	sum, err := j.RunSummary(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []journal.JobRuns{
+		{Job: "charges", Last: runs[2], LastSuccess: runs[0].Ended, Outcomes: map[string]int{"held": 1, "failed": 1}, Records: 2, Held: 1, Amount: 45},
+		{Job: "credits", Last: runs[1], LastSuccess: runs[1].Ended, Outcomes: map[string]int{"ok": 1}},
+	}
+	if diff := cmp.Diff(want, sum); diff != "" {
+		t.Errorf("RunSummary (-want +got):\n%s", diff)
+	}
+	if n, err := j.Size(ctx); err != nil || n <= 0 {
+		t.Errorf("Size: %d, %v", n, err)
+	}
+	if err := j.Writable(ctx); err != nil {
+		t.Errorf("Writable: %v", err)
+	}
+}
