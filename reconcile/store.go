@@ -117,6 +117,11 @@ func CreateJournal(ctx context.Context, path string, opts *JournalOptions) (*Jou
 // when the journal file is missing or empty; see [journal.ErrNoJournal].
 var ErrNoJournal = journal.ErrNoJournal
 
+// ErrCannotOpen is wrapped by the error of [OpenJournal] when the
+// database file cannot be opened; that error names the path and what is
+// wrong with it. See [journal.ErrCannotOpen].
+var ErrCannotOpen = journal.ErrCannotOpen
+
 // ErrJournalExists is wrapped by the error of [CreateJournal] when the file
 // already holds a journal; see [journal.ErrJournalExists].
 var ErrJournalExists = journal.ErrJournalExists

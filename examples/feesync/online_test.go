@@ -106,5 +106,7 @@ func TestInitJournalFolderMissing(t *testing.T) {
 	s.must(os.WriteFile(s.config, []byte(cfg), 0o600))
 	r := s.run("init")
 	wantRun(t, r, ExitFailure, missing, "its folder "+filepath.Dir(missing)+" does not exist")
-	t.Log(r.stderr)
+	if n := strings.Count(r.stderr, "journal "+missing); n != 1 {
+		t.Errorf("the journal's path is named %d times, want once:\n%s", n, r.stderr)
+	}
 }
