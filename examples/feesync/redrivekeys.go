@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 
 	"github.com/feebridge/feebridge/reconcile"
 )
@@ -47,27 +46,9 @@ func (m *Main) redriveKeys(ctx context.Context, keys []string) error {
 			return usagef("redrive: %q is not charge, credit, payment or event, and no record is held under that key; 'feesync held' lists the records held", k)
 		}
 	}
-	var errs []error
-	heldAgain := 0
-	for _, kind := range kinds {
-		r := &jobRun{Job: "redrive " + kind, Start: m.Now(), DryRun: m.dryRun}
-		res, err := jobs.RedriveKeys(ctx, kind, byKind[kind])
-		r.fill(res)
-		r.Duration = m.Now().Sub(r.Start)
-		r.Err = m.config.FolderError(err)
-		m.report(r)
-		if r.Err != nil {
-			errs = append(errs, r.Err)
-		}
-		heldAgain += r.Held()
-	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
-	}
-	if heldAgain > 0 {
-		return &RejectedError{Command: "redrive", Rejected: heldAgain}
-	}
-	return nil
+	return m.redriveKinds(kinds, func(kind string) (reconcile.RunResult, error) {
+		return jobs.RedriveKeys(ctx, kind, byKind[kind])
+	})
 }
 
 func appendOnce(s []string, v string) []string {

@@ -131,11 +131,18 @@ func (m *Main) redrive(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return m.redriveKinds(kinds, func(k string) (reconcile.RunResult, error) { return jobs.Redrive(ctx, k) })
+}
+
+// redriveKinds runs redrive for each kind in turn, reports each run, and
+// returns their failures joined, or a RejectedError when records were
+// held again.
+func (m *Main) redriveKinds(kinds []string, redrive func(kind string) (reconcile.RunResult, error)) error {
 	var errs []error
 	held := 0
 	for _, k := range kinds {
 		r := &jobRun{Job: "redrive " + k, Start: m.Now(), DryRun: m.dryRun}
-		res, err := jobs.Redrive(ctx, k)
+		res, err := redrive(k)
 		r.fill(res)
 		r.Duration = m.Now().Sub(r.Start)
 		r.Err = m.config.FolderError(err)
