@@ -17,7 +17,8 @@ import (
 )
 
 // serve runs the jobs on their schedules and, when webhook.listen is set,
-// answers Alma's webhooks, /healthz and the status page until ctx ends.
+// answers Alma's webhooks, /healthz, /readyz, /metrics and the status page
+// until ctx ends.
 // Then it stops taking work, lets running jobs see the cancellation and
 // returns.
 func (m *Main) serve(ctx context.Context) error {
@@ -39,52 +40,9 @@ func (m *Main) serve(ctx context.Context) error {
 		return err
 	}
 
-	var srv *http.Server
-	if c.Webhook.Listen == "" {
-		m.logger.Warn("webhook.listen is not set: no webhook listener, so lost items that come back are only found by the daily report")
-	} else {
-		secret, err := c.WebhookSecret().Load(m.Getenv)
-		if err != nil {
-			return err
-		}
-		token, err := c.LoadStatusToken(m.Getenv)
-		if err != nil {
-			return err
-		}
-		mux := http.NewServeMux()
-		mux.Handle(c.Webhook.Path, alma.NewWebhookHandler([]byte(secret.Reveal()), m.loanReturned(),
-			&alma.WebhookOptions{Logger: m.logger}))
-		mux.HandleFunc("GET /healthz", m.healthz)
-		mux.HandleFunc("GET /readyz", m.readyz(started))
-		// The status page, its search and the metrics show student-related
-		// figures: behind the token when one is set (status.go).
-		mux.Handle("GET /metrics", requireToken(token.Reveal(), m.metricsHandler()))
-		page := newStatusPage(m, jobs, started)
-		mux.Handle("GET /{$}", requireToken(token.Reveal(), page))
-		if token.IsZero() {
-			m.logger.Warn("no status token (webhook.status_token_env): the status page and /metrics are open to whoever reaches the listener; keep it behind the reverse proxy's authentication")
-		}
-		ln, err := net.Listen("tcp", c.Webhook.Listen)
-		if err != nil {
-			return fmt.Errorf("webhook.listen: %w", err)
-		}
-		page.listen = ln.Addr().String()
-		srv = &http.Server{
-			Handler:           mux,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			WriteTimeout:      2 * time.Minute,
-			ErrorLog:          slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn),
-		}
-		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				m.logger.Error("http server", "err", err.Error())
-			}
-		}()
-		m.logger.Info("listening", "addr", ln.Addr().String(), "webhook", c.Webhook.Path)
-		if m.Listening != nil {
-			m.Listening(ln.Addr().String())
-		}
+	srv, err := m.listen(jobs, started) // nil without webhook.listen
+	if err != nil {
+		return err
 	}
 
 	// The webhook events journaled by the listener (and those left from
@@ -111,6 +69,61 @@ func (m *Main) serve(ctx context.Context) error {
 		m.logger.Warn("webhook events", "err", err.Error())
 	}
 	return nil
+}
+
+// listen starts the listener on webhook.listen: Alma's webhooks,
+// /healthz, /readyz, and the status page (with its search) and /metrics,
+// behind the status token when one is set. Without webhook.listen it
+// returns nil and logs a warning.
+func (m *Main) listen(jobs *reconcile.Jobs, started time.Time) (*http.Server, error) {
+	c := m.config
+	if c.Webhook.Listen == "" {
+		m.logger.Warn("webhook.listen is not set: no webhook listener, so lost items that come back are only found by the daily report")
+		return nil, nil
+	}
+	secret, err := c.WebhookSecret().Load(m.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	token, err := c.LoadStatusToken(m.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if token.IsZero() {
+		m.logger.Warn("no status token (webhook.status_token_env): the status page and /metrics are open to whoever reaches the listener; keep it behind the reverse proxy's authentication")
+	}
+	mux := http.NewServeMux()
+	mux.Handle(c.Webhook.Path, alma.NewWebhookHandler([]byte(secret.Reveal()), m.loanReturned(),
+		&alma.WebhookOptions{Logger: m.logger}))
+	mux.HandleFunc("GET /healthz", m.healthz)
+	mux.HandleFunc("GET /readyz", m.readyz(started))
+	// The status page, its search and the metrics show student-related
+	// figures: behind the token when one is set (status.go).
+	page := newStatusPage(m, jobs, started)
+	mux.Handle("GET /metrics", requireToken(token.Reveal(), m.metricsHandler()))
+	mux.Handle("GET /{$}", requireToken(token.Reveal(), page))
+	ln, err := net.Listen("tcp", c.Webhook.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("webhook.listen: %w", err)
+	}
+	page.listen = ln.Addr().String()
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.logger.Error("http server", "err", err.Error())
+		}
+	}()
+	m.logger.Info("listening", "addr", ln.Addr().String(), "webhook", c.Webhook.Path)
+	if m.Listening != nil {
+		m.Listening(ln.Addr().String())
+	}
+	return srv, nil
 }
 
 // schedule adds the jobs that have a schedule to cr; each run is reported
