@@ -71,7 +71,7 @@ func journalSection(l reconcile.Lookup, loc *time.Location) lookupSection {
 			date = r.Date.Format(time.DateOnly)
 		}
 		s.add(r.Kind, r.Outcome, r.Key, r.FeeID, string(r.FeeType), moneyText(r.Amount), r.File, lineOf(r.Line),
-			r.Output, date, r.Updated.In(loc).Format("2006-01-02 15:04"), oneLine(r.Reason))
+			r.Output, date, r.Updated.In(loc).Format("2006-01-02 15:04 MST"), oneLine(r.Reason))
 	}
 	return s
 }

@@ -236,7 +236,7 @@ var statusHTML string
 
 // statusTmpl is the status page: inline CSS, no script; its tables turn
 // into stacked cards on a narrow screen.
-var statusTmpl = template.Must(template.New("status").Funcs(template.FuncMap{"label": label}).Parse(statusHTML))
+var statusTmpl = template.Must(template.New("status").Funcs(template.FuncMap{"label": label, "wrapCol": wrapCol}).Parse(statusHTML))
 
 // label turns a column name of a lookupView ("FEE_ID") into a heading
 // ("Fee id").
@@ -246,6 +246,17 @@ func label(col string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// wrapCol tells the columns of a lookupView whose long values may break
+// anywhere (keys, file names, reasons), so that the table fits the page;
+// the others break only between words.
+func wrapCol(col string) bool {
+	switch col {
+	case "KEY", "FEE_ID", "FILE", "OUTPUT", "REASON":
+		return true
+	}
+	return false
 }
 
 // when writes t in loc for people, with the zone's abbreviation: "Sat 5
