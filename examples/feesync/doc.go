@@ -99,9 +99,12 @@
 // hourly, the reconciliation at 06:30 and the report at 07:00) and, on
 // webhook.listen, answers Alma's webhooks on webhook.path (a loan return
 // is journaled and answered at once; a worker handles the journaled
-// events, with its own retries), GET /healthz,
-// and GET / with a status page of the schedules, the last runs and the
-// records held back. SIGINT or SIGTERM stops it cleanly.
+// events, with its own retries), GET /healthz, /readyz, /metrics,
+// and GET / with a status page (the schedules, the last runs from the
+// journal's run history, the records held, the webhooks' state) and a
+// search by student or fee (/?student=ID, /?fee=ID). With a status token
+// set (FEEBRIDGE_STATUS_TOKEN), / and /metrics require it. SIGINT or
+// SIGTERM stops it cleanly.
 //
 // check-config loads and validates the config and the secrets it needs.
 // With -online it also logs in to every drop, writes and removes a test

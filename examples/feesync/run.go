@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/feebridge/feebridge/fees"
@@ -26,7 +24,7 @@ const (
 )
 
 // jobRun is what one run of a job did, for the summary line, the exit
-// code and the status page.
+// code and the journal's run history (which the status page shows).
 type jobRun struct {
 	Job      string
 	Start    time.Time
@@ -308,33 +306,6 @@ func (m *Main) openJobs(ctx context.Context, withAlma bool) (*reconcile.Jobs, er
 	m.onClose(setup.Close)
 	m.setup = setup
 	return setup.Jobs, nil
-}
-
-// statusBoard keeps the last runs of each job for the status page.
-type statusBoard struct {
-	mu      sync.Mutex
-	started time.Time
-	runs    []*jobRun // newest last
-}
-
-const keepRuns = 50
-
-func (s *statusBoard) add(r *jobRun) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.runs = append(s.runs, r)
-	if len(s.runs) > keepRuns {
-		s.runs = slices.Delete(s.runs, 0, len(s.runs)-keepRuns)
-	}
-}
-
-// last returns the runs, newest first.
-func (s *statusBoard) last() []*jobRun {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := slices.Clone(s.runs)
-	slices.Reverse(out)
-	return out
 }
 
 // logAttr is a slog attribute list helper for errors that may be nil.

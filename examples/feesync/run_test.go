@@ -321,11 +321,17 @@ func TestServe(t *testing.T) {
 	}
 	waitFor(t, done, "the lost-item fees waived", func() bool { return lostFeesOpen(a, "10012345") == 0 })
 
-	code, body := get("/")
+	// The status page counts the event from the journal once it is handled.
+	var code int
+	var body string
+	waitFor(t, done, "the event handled on the status page", func() bool {
+		code, body = get("/")
+		return strings.Contains(body, "Handled: 1")
+	})
 	if code != 200 {
 		t.Errorf("status page: %d", code)
 	}
-	for _, want := range []string{"<h2>Schedules</h2>", "<code>30 18 * * *</code>", "webhook LOAN_RETURNED", "Nothing is held."} {
+	for _, want := range []string{"<h2>Schedules</h2>", "<code>30 18 * * *</code>", "Events received: 1", "Last event: Mon 2 Mar 18:00 UTC", "Nothing is held."} {
 		if !strings.Contains(body, want) {
 			t.Errorf("status page lacks %q:\n%s", want, body)
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
-	"time"
 
 	"github.com/feebridge/feebridge/reconcile"
 )
@@ -64,60 +63,24 @@ func showLookup(fee bool) func(*Main, context.Context) error {
 	}
 }
 
-// printLookup writes l in three sections: Alma, the journal, the bursar.
+// printLookup writes l in three sections: Alma, the journal, the bursar
+// (laid out by newLookupView, which the status page's search shares).
 func (m *Main) printLookup(l reconcile.Lookup, almaWhy string) {
 	w := m.Stdout
-	show := m.ops.showIDs || m.config.Log.ShowStudentIDs
-	loc := m.config.Location()
-	if l.FeeID != "" {
-		fmt.Fprintf(w, "fee %s of student %s\n", l.FeeID, dash(maskIf(l.Student, !show)))
-	} else {
-		fmt.Fprintf(w, "student %s\n", maskIf(l.Student, !show))
-	}
-	fmt.Fprintln(w, "\nIn Alma:")
-	switch {
-	case !l.AlmaAsked && almaWhy != "":
-		fmt.Fprintf(w, "  not asked: Alma cannot be reached from here (%s)\n", almaWhy)
-	case !l.AlmaAsked:
-		fmt.Fprintln(w, "  not asked")
-	case l.AlmaErr != nil:
-		fmt.Fprintf(w, "  Alma could not be reached: %v\n", l.AlmaErr)
-	case len(l.Alma) == 0:
-		fmt.Fprintln(w, "  no fee")
-	default:
-		tw := table(w, "FEE_ID", "TYPE", "STATUS", "ORIGINAL", "BALANCE", "TRANSFERRED", "TRANSACTION")
-		for _, f := range l.Alma {
-			row(tw, f.ID, string(f.Type), f.Status.String(), moneyText(f.Original), moneyText(f.Balance),
-				moneyText(f.Transferred), f.TransactionID)
+	v := newLookupView(l, almaWhy, m.ops.showIDs || m.config.Log.ShowStudentIDs, m.config.Location())
+	fmt.Fprintln(w, v.Title)
+	for _, s := range v.Sections {
+		fmt.Fprintf(w, "\n%s:\n", s.Title)
+		if s.Note != "" {
+			fmt.Fprintf(w, "  %s\n", s.Note)
+			continue
+		}
+		tw := table(w, s.Header...)
+		for _, r := range s.Rows {
+			row(tw, r...)
 		}
 		tw.Flush()
 	}
-	fmt.Fprintln(w, "\nIn the journal:")
-	if len(l.Records) == 0 {
-		fmt.Fprintln(w, "  no record")
-	} else {
-		tw := table(w, "KIND", "OUTCOME", "KEY", "FEE_ID", "TYPE", "AMOUNT", "FILE", "LINE", "OUTPUT", "DATE", "UPDATED", "REASON")
-		for _, r := range l.Records {
-			date := ""
-			if !r.Date.IsZero() {
-				date = r.Date.Format(time.DateOnly)
-			}
-			row(tw, r.Kind, r.Outcome, r.Key, r.FeeID, string(r.FeeType), moneyText(r.Amount), r.File, lineOf(r.Line),
-				r.Output, date, r.Updated.In(loc).Format("2006-01-02 15:04"), oneLine(r.Reason))
-		}
-		tw.Flush()
-	}
-	fmt.Fprintln(w, "\nAt the bursar (what feesync sent, and what is left per the journal):")
-	if len(l.Bursar) == 0 {
-		fmt.Fprintln(w, "  nothing sent")
-		return
-	}
-	tw := table(w, "FEE_ID", "TYPE", "KEY", "CHARGED", "LEFT")
-	for _, b := range l.Bursar {
-		c := b.Charge
-		row(tw, c.FeeID, string(c.FeeType), c.Key, moneyText(c.Amount), moneyText(b.Left))
-	}
-	tw.Flush()
 }
 
 // table starts an indented table with its header.

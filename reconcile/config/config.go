@@ -244,6 +244,14 @@ type WebhookConfig struct {
 	SecretEnv string `toml:"secret_env"`
 	// SecretFile names a file holding the webhook secret.
 	SecretFile string `toml:"secret_file"`
+	// StatusTokenEnv names the environment variable holding the token
+	// that the status page, its search and /metrics require (as
+	// "Authorization: Bearer TOKEN" or "?token=TOKEN"); the default is
+	// FEEBRIDGE_STATUS_TOKEN (or FEEBRIDGE_STATUS_TOKEN_FILE). When no
+	// token is set, they are open to whoever reaches the listener.
+	StatusTokenEnv string `toml:"status_token_env"`
+	// StatusTokenFile names a file holding the status token.
+	StatusTokenFile string `toml:"status_token_file"`
 }
 
 // ExpectConfig is, per job that reads an inbound folder, how long the
@@ -463,6 +471,7 @@ func (c *Config) setDefaults() {
 	}
 	def(&c.Webhook.Path, DefaultWebhookPath)
 	def(&c.Webhook.SecretEnv, EnvWebhookSecret)
+	def(&c.Webhook.StatusTokenEnv, EnvStatusToken)
 	def(&c.Log.Level, "info")
 	def(&c.Log.Format, "text")
 	c.setMailDefaults()

@@ -30,6 +30,7 @@ func TestExampleConfigDocumentsEveryKey(t *testing.T) {
 		"waive.reason", "waive.comment", "waive.types",
 		"report.folder",
 		"webhook.listen", "webhook.path", "webhook.secret_env", "webhook.secret_file",
+		"webhook.status_token_env", "webhook.status_token_file",
 		"log.level", "log.format", "log.show_student_ids",
 	} {
 		if _, ok := lines[key]; !ok {

@@ -14,6 +14,7 @@ const (
 	EnvAlmaAPIKey    = "FEEBRIDGE_ALMA_API_KEY"
 	EnvFTPPassword   = "FEEBRIDGE_FTP_PASSWORD"
 	EnvWebhookSecret = "FEEBRIDGE_WEBHOOK_SECRET"
+	EnvStatusToken   = "FEEBRIDGE_STATUS_TOKEN"
 )
 
 // Secret holds an API key, password or webhook secret. It prints, formats
@@ -95,6 +96,29 @@ func (c *Config) WebhookSecret() SecretRef {
 	return SecretRef{Key: "webhook.secret", Env: c.Webhook.SecretEnv, File: c.Webhook.SecretFile}
 }
 
+// StatusToken is where the optional token of the status page and
+// /metrics lives: see [Config.LoadStatusToken].
+func (c *Config) StatusToken() SecretRef {
+	return SecretRef{Key: "webhook.status_token", Env: c.Webhook.StatusTokenEnv, File: c.Webhook.StatusTokenFile}
+}
+
+// LoadStatusToken reads the status token (getenv reads the variables;
+// os.Getenv when nil). No token set is no error: it returns a zero
+// Secret, and the status page and /metrics stay open. A file named but
+// unreadable or empty is an error.
+func (c *Config) LoadStatusToken(getenv func(string) string) (Secret, error) {
+	s, err := c.StatusToken().Load(getenv)
+	if errors.Is(err, ErrNoSecret) && c.Webhook.StatusTokenFile == "" {
+		if getenv == nil {
+			getenv = os.Getenv
+		}
+		if getenv(c.Webhook.StatusTokenEnv+"_FILE") == "" {
+			return Secret{}, nil
+		}
+	}
+	return s, err
+}
+
 // password is where the FTP password of the drop under key lives.
 func (d DropConfig) password(key string) SecretRef {
 	return SecretRef{Key: key + ".password", Env: d.PasswordEnv, File: d.PasswordFile}
@@ -118,6 +142,9 @@ func (c *Config) Secrets() []SecretRef {
 	}
 	if c.Webhook.Listen != "" {
 		refs = append(refs, c.WebhookSecret())
+		if c.Webhook.StatusTokenFile != "" {
+			refs = append(refs, c.StatusToken()) // optional, but named: it must be there
+		}
 	}
 	if c.Mail != nil && c.Mail.User != "" {
 		refs = append(refs, c.SMTPPassword())

@@ -298,7 +298,7 @@ func (c *Config) checkWebhook() error {
 	if !strings.HasPrefix(c.Webhook.Path, "/") {
 		return c.errorf("webhook.path", "%q must start with /", c.Webhook.Path)
 	}
-	return nil
+	return c.checkSecretRef("webhook.status_token", c.Webhook.StatusTokenEnv, c.Webhook.StatusTokenFile)
 }
 
 func (c *Config) checkLog() error {
