@@ -87,13 +87,16 @@ type JobRuns struct {
 	Outcomes    map[string]int // runs by outcome
 	Records     int            // records of every run
 	Held        int            // records or files held back, summed over every run
-	Amount      float64        // the runs' totals summed, for metrics only (never for money)
+	// Amount is the runs' totals summed, each without its sign (a credits
+	// run's total is negative), so that it only grows: for metrics only,
+	// never for money.
+	Amount float64
 }
 
 // RunSummary sums the run history up by job, in the order of the jobs'
 // names.
 func (j *Journal) RunSummary(ctx context.Context) ([]JobRuns, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT job, outcome, COUNT(*), SUM(records), SUM(held), TOTAL(CAST(amount AS REAL)),
+	rows, err := j.db.QueryContext(ctx, `SELECT job, outcome, COUNT(*), SUM(records), SUM(held), TOTAL(ABS(CAST(amount AS REAL))),
 		MAX(CASE WHEN outcome != 'failed' THEN ended END), MAX(id)
 		FROM runs GROUP BY job, outcome ORDER BY job`)
 	if err != nil {

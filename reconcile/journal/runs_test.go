@@ -87,3 +87,25 @@ func TestRunAlmaUse(t *testing.T) {
 		t.Errorf("Runs(report) = %+v, %v; want 12 calls and 4200 left", runs, err)
 	}
 }
+
+// TestRunSummaryAmountUnsigned: a credits run's total is negative; the
+// summary adds the totals without their sign, so that the amount of a
+// flow only grows (a Prometheus counter).
+func TestRunSummaryAmountUnsigned(t *testing.T) {
+	ctx := t.Context()
+	j, err := journal.OpenMemory(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	t0 := time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC)
+	for _, a := range []string{"-181.25", "-148.50"} {
+		if _, err := j.AddRun(ctx, journal.Run{Job: "credits", Started: t0, Ended: t0, Outcome: journal.RunOK, Amount: a}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, err := j.RunSummary(ctx)
+	if err != nil || len(sum) != 1 || sum[0].Amount != 329.75 {
+		t.Errorf("RunSummary = %+v, %v; want the credits' amount 329.75", sum, err)
+	}
+}
