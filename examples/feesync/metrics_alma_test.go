@@ -9,6 +9,7 @@ import (
 	"github.com/feebridge/feebridge/alma/almatest"
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/reconcile/config"
 )
 
 // TestMetricsAlmaFromCLIRun (issue 16): a reconciliation run from the
@@ -55,5 +56,49 @@ func TestMetricsAlmaFromCLIRun(t *testing.T) {
 	}
 	if strings.Contains(body, "feebridge_alma_requests_total{") {
 		t.Errorf("serve counts Alma calls it did not make:\n%s", body)
+	}
+}
+
+// TestMetricsCountServeAlmaCalls (issue 16): the Alma calls that serve's
+// events worker makes for a webhook event are counted by operation and
+// status in serve's /metrics, with the quota Alma's last answer gave.
+func TestMetricsCountServeAlmaCalls(t *testing.T) {
+	s := newSite(t)
+	a := s.alma
+	s.must(a.AddUser(almatest.User{ID: "10012345", FirstName: "Ada", LastName: "Lovelace"}))
+	s.must(a.AddItem(almatest.Item{Barcode: "B1", Title: "Organic Chemistry", ReplacementCost: usd("80.00")}))
+	loan, err := a.CheckOut("10012345", "B1", s.clock.Now().AddDate(0, 0, 14))
+	s.must(err)
+	_, err = a.DeclareLost(loan)
+	s.must(err)
+
+	r := startServe(t, s)
+	defer r.stop(t)
+	a.SetWebhook(r.base+config.DefaultWebhookPath, []byte(webhookSecret))
+	_, err = a.Return("B1")
+	s.must(err)
+	a.RunDue(t.Context())
+	done := `feebridge_webhook_events_total{outcome="done",type="loan_returned"} 1`
+	var code int
+	var body string
+	waitFor(t, r.done, "the event handled", func() bool {
+		code, body = get(t, r.base+"/metrics")
+		return code != http.StatusOK || strings.Contains(body, done)
+	})
+	if code != http.StatusOK {
+		t.Fatalf("/metrics: %d\n%s", code, body)
+	}
+	if lostFeesOpen(a, "10012345") != 0 {
+		t.Fatal("the event is done but the lost-item fees are open")
+	}
+	calls := a.APICalls()
+	for op, route := range map[string]string{"get_loan": "GET users/{user_id}/loans/{loan_id}", "waive_fee": "POST users/{user_id}/fees/{fee_id}"} {
+		want := fmt.Sprintf("feebridge_alma_requests_total{op=%q,status=\"200\"} %d\n", op, calls[route])
+		if calls[route] == 0 || !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q (the fake saw %v):\n%s", want, calls, body)
+		}
+	}
+	if want := fmt.Sprintf("feebridge_alma_api_remaining %d\n", 1_000_000-calls[""]); !strings.Contains(body, want) {
+		t.Errorf("/metrics lacks %q:\n%s", want, body)
 	}
 }
