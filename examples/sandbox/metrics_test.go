@@ -241,3 +241,40 @@ func summaryRow(t *testing.T, week, row string) (float64, string) {
 	}
 	return float64(n), mm[2]
 }
+
+// TestMetricsCountFailedRuns: under faults, each run that failed and was
+// restarted is in the run history: /metrics counts as many failed runs as
+// the week's summary.
+func TestMetricsCountFailedRuns(t *testing.T) {
+	s := small(2, 0.2)
+	s.Students = 20
+	week := runSandboxOpen(t, s)
+	defer s.Close()
+	m := scrape(t, s.d)
+	failed := summaryInt(t, week, `; (\d+) job runs failed`)
+	if failed == 0 {
+		t.Fatalf("no run failed under faults:\n%s", week)
+	}
+	var got float64
+	for k, v := range m {
+		if strings.HasPrefix(k, "feebridge_job_runs_total{") && strings.HasSuffix(k, `outcome="failed"}`) {
+			got += v
+		}
+	}
+	if got != failed {
+		t.Errorf("feebridge_job_runs_total{outcome=\"failed\"} adds up to %v; the summary says %v job runs failed", got, failed)
+	}
+}
+
+// runSandboxOpen runs a sandbox week and returns what it printed, leaving
+// the sandbox open for the test to read (the caller closes it).
+func runSandboxOpen(t *testing.T, s *Sandbox) string {
+	t.Helper()
+	var out strings.Builder
+	s.Stdout = &out
+	if err := s.Run(t.Context()); err != nil {
+		s.Close()
+		t.Fatalf("sandbox: %v\n%s", err, out.String())
+	}
+	return out.String()
+}
