@@ -78,6 +78,9 @@
 //   - github.com/feebridge/feebridge/reconcile/psport: PeopleSoft's side of
 //     the jobs: the charge file writer and the payment file reader as
 //     reconcile's ports.
+//   - github.com/feebridge/feebridge/reconcile/metrics: feebridge's
+//     Prometheus metrics: the journal's run history, held records, webhook
+//     events and size read at scrape time, and a process's calls to Alma.
 //   - github.com/feebridge/feebridge/reconcile/config: the one way from a
 //     configuration to running jobs: the config file, its validation, the
 //     default schedules, secrets, Open, and the offline conversions.

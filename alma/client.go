@@ -100,6 +100,29 @@ type ClientOptions struct {
 	// Sleep waits d or until ctx is done. Tests inject one that does not
 	// sleep. Default: a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Observe, when set, is called once per HTTP attempt sent (a retry is
+	// an attempt of its own), after its answer's headers or its transport
+	// error, with the context of the call: metrics and run statistics. It
+	// must be quick and safe for concurrent use. Default: none.
+	Observe func(ctx context.Context, c Call)
+}
+
+// Call describes one HTTP attempt to Alma, for [ClientOptions.Observe].
+type Call struct {
+	// Op names what was asked, from a short fixed list that never holds
+	// an id: "get_user", "update_user", "list_fees", "get_fee",
+	// "pay_fee", "waive_fee", "restore_fee", "list_loans", "get_loan",
+	// "get_item", "run_report".
+	Op string
+	// Status is the answer's HTTP status; 0 when no answer came (a
+	// network error or a timeout).
+	Status int
+	// Duration is the time from sending the request to its answer's
+	// headers, or to the error.
+	Duration time.Duration
+	// Remaining is the answer's X-Exl-Api-Remaining, the calls left in
+	// the institution's daily quota; -1 when the answer had none.
+	Remaining int64
 }
 
 // Client calls Alma's REST API: fees, users and their blocks, loans, items
@@ -124,6 +147,7 @@ type Client struct {
 	log         *slog.Logger
 	now         func() time.Time
 	sleep       func(ctx context.Context, d time.Duration) error
+	observe     func(ctx context.Context, c Call)
 
 	remaining atomic.Int64 // last X-Exl-Api-Remaining; -1 before any
 }
@@ -205,6 +229,7 @@ func NewClient(baseURL, apiKey string, opts *ClientOptions) (*Client, error) {
 		log:         o.Logger,
 		now:         o.Now,
 		sleep:       o.Sleep,
+		observe:     o.Observe,
 	}
 	c.remaining.Store(-1)
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
@@ -242,6 +267,7 @@ func (c *Client) Remaining() (int64, bool) {
 
 // request is one call to Alma.
 type request struct {
+	op     string // Call.Op
 	method string
 	path   []string // path segments below the base URL, unescaped
 	query  url.Values
@@ -349,20 +375,37 @@ func (c *Client) once(ctx context.Context, r *request) error {
 	if err != nil {
 		return c.callError(r, 0, err)
 	}
+	sent := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		c.observed(ctx, r, 0, sent, -1)
 		return c.callError(r, 0, err)
 	}
 	defer resp.Body.Close()
+	left := int64(-1)
 	if h := resp.Header.Get("X-Exl-Api-Remaining"); h != "" {
 		if n, err := strconv.ParseInt(strings.TrimSpace(h), 10, 64); err == nil && n >= 0 {
 			c.remaining.Store(n)
+			left = n
 		}
 	}
+	c.observed(ctx, r, resp.StatusCode, sent, left)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return c.answerError(r, resp)
 	}
 	return c.readAnswer(r, resp)
+}
+
+// observed tells the observer, if any, of one attempt of r.
+func (c *Client) observed(ctx context.Context, r *request, status int, sent time.Time, left int64) {
+	if c.observe == nil {
+		return
+	}
+	op := r.op
+	if op == "" {
+		op = "other"
+	}
+	c.observe(ctx, Call{Op: op, Status: status, Duration: time.Since(sent), Remaining: left})
 }
 
 // callError is the *Error of a failed attempt of r, its path masked and

@@ -49,7 +49,7 @@ func (c *Client) RunReport(ctx context.Context, path string, fn func(row map[str
 			q.Set("token", token)
 		}
 		var body []byte
-		err := c.do(ctx, &request{method: http.MethodGet, path: []string{"analytics", "reports"}, query: q, xml: true, raw: &body})
+		err := c.do(ctx, &request{op: "run_report", method: http.MethodGet, path: []string{"analytics", "reports"}, query: q, xml: true, raw: &body})
 		if err != nil {
 			return err
 		}

@@ -273,6 +273,7 @@ func (c *Client) listFeeRecords(ctx context.Context, userID string, status fees.
 		}
 		var l feeList
 		err := c.do(ctx, &request{
+			op:     "list_fees",
 			method: http.MethodGet,
 			path:   []string{"users", userID, "fees"},
 			query:  url.Values{"status": {code}, "user_id_type": {"all_unique"}},
@@ -364,6 +365,7 @@ func (c *Client) ListCredits(ctx context.Context, userID string, status fees.Sta
 func (c *Client) getFeeRecord(ctx context.Context, userID, feeID string) (*feeJSON, error) {
 	var f feeJSON
 	err := c.do(ctx, &request{
+		op:     "get_fee",
 		method: http.MethodGet,
 		path:   []string{"users", userID, "fees", feeID},
 		query:  url.Values{"user_id_type": {"all_unique"}},
@@ -392,6 +394,7 @@ func (c *Client) feeOp(ctx context.Context, userID, feeID string, q url.Values, 
 	var out feeJSON
 	var done *feeJSON
 	r := &request{
+		op:     q.Get("op") + "_fee",
 		method: http.MethodPost,
 		path:   []string{"users", userID, "fees", feeID},
 		query:  q,

@@ -79,6 +79,7 @@ type loanList struct {
 func (c *Client) GetLoan(ctx context.Context, userID, loanID string) (*Loan, error) {
 	var l loanJSON
 	err := c.do(ctx, &request{
+		op:     "get_loan",
 		method: http.MethodGet,
 		path:   []string{"users", userID, "loans", loanID},
 		query:  url.Values{"user_id_type": {"all_unique"}},
@@ -101,6 +102,7 @@ func (c *Client) ListLoans(ctx context.Context, userID string) ([]Loan, error) {
 	for offset := 0; ; {
 		var page loanList
 		err := c.do(ctx, &request{
+			op:     "list_loans",
 			method: http.MethodGet,
 			path:   []string{"users", userID, "loans"},
 			query: url.Values{
@@ -181,6 +183,7 @@ func (c *Client) GetItemByBarcode(ctx context.Context, barcode string) (*Item, e
 	}
 	var it itemJSON
 	err := c.do(ctx, &request{
+		op:     "get_item",
 		method: http.MethodGet,
 		path:   []string{"items"},
 		query:  url.Values{"item_barcode": {barcode}},

@@ -95,6 +95,7 @@ func DefaultFeeBlock(b Block) bool {
 func (c *Client) getUserRaw(ctx context.Context, userID string) (json.RawMessage, error) {
 	var raw json.RawMessage
 	err := c.do(ctx, &request{
+		op:     "get_user",
 		method: http.MethodGet,
 		path:   []string{"users", userID},
 		query:  url.Values{"user_id_type": {"all_unique"}, "view": {"full"}, "expand": {"none"}},
@@ -175,6 +176,7 @@ func (c *Client) RemoveFeeBlocks(ctx context.Context, userID string, isFeeBlock 
 		return nil, err
 	}
 	err = c.do(ctx, &request{
+		op:     "update_user",
 		method: http.MethodPut,
 		path:   []string{"users", userID},
 		query:  url.Values{"user_id_type": {"all_unique"}, "send_pin_number_letter": {"false"}},

@@ -40,15 +40,17 @@ func (m *Main) alertAfter(ctx context.Context, r *jobRun) {
 	}
 }
 
-// overdueWatch remembers when each scheduled job last succeeded in this
-// process and alerts when one has not for longer than its period plus
-// overdueMargin.
+// overdueWatch alerts when a scheduled job has not succeeded for longer
+// than its period plus overdueMargin. It reads the last successes from the
+// journal's run history, so that a run made by cron or the command line
+// counts, and remembers those of this process too (should recording one
+// have failed).
 type overdueWatch struct {
 	m       *Main
 	started time.Time
 	mu      sync.Mutex
 	periods map[string]time.Duration
-	last    map[string]time.Time
+	last    map[string]time.Time // this process's
 }
 
 // watchOverdue starts the check of overdue jobs on cr, every ten minutes;
@@ -101,11 +103,30 @@ func (w *overdueWatch) after(ctx context.Context, r *jobRun) {
 // check alerts for each job overdue, and resolves those no longer.
 func (w *overdueWatch) check(ctx context.Context) {
 	a := w.m.alerter()
+	last := w.lastSuccesses(ctx)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for job, p := range w.periods {
-		if err := a.Overdue(ctx, job, w.last[job], w.started, p, overdueMargin); err != nil {
+		if t := w.last[job]; t.After(last[job]) {
+			last[job] = t
+		}
+		if err := a.Overdue(ctx, job, last[job], w.started, p, overdueMargin); err != nil {
 			w.m.logger.Warn("alert", "job", job, "err", err.Error())
 		}
 	}
+}
+
+// lastSuccesses reads when each job last succeeded from the journal's run
+// history, whoever ran it; empty when it cannot be read (logged).
+func (w *overdueWatch) lastSuccesses(ctx context.Context) map[string]time.Time {
+	last := map[string]time.Time{}
+	sum, err := w.m.setup.Journal.RunSummary(ctx)
+	if err != nil {
+		w.m.logger.Warn("overdue check: run history", "err", err.Error())
+		return last
+	}
+	for _, s := range sum {
+		last[s.Job] = s.LastSuccess
+	}
+	return last
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/feebridge/feebridge/reconcile/config"
+	"github.com/feebridge/feebridge/reconcile/metrics"
 )
 
 // Main is the feesync program: main builds one with [NewMain], calls
@@ -50,6 +51,8 @@ type Main struct {
 	setup   *config.Setup // the jobs, once a command opened them
 	overdue *overdueWatch // serve's alerts, when mail is configured
 	closers []func() error
+
+	almaCalls *metrics.Alma // this process's calls to Alma, for /metrics
 }
 
 // NewMain returns a Main on the process's standard streams, environment

@@ -3,144 +3,52 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/reconcile/config"
 	"github.com/feebridge/feebridge/reconcile/journal"
+	"github.com/feebridge/feebridge/reconcile/metrics"
 )
 
-// recordRun appends r to the journal's run history, so that the status
-// page, /readyz and /metrics see every run, whoever started it. A dry run
-// is not recorded. A failure to record is logged, never the run's.
+// recordRun appends r to the journal's run history (reconcile.RecordRun),
+// so that the status page, /readyz and /metrics see every run, whoever
+// started it; with the Alma calls counted by the tally of ctx (see
+// runOnce). A dry run is not recorded. A failure to record is logged,
+// never the run's.
 func (m *Main) recordRun(ctx context.Context, r *jobRun) {
 	if r.DryRun || m.setup == nil || m.setup.Journal == nil {
 		return
 	}
-	run := journal.Run{Job: r.Job, Started: r.Start, Ended: r.Start.Add(r.Duration),
-		Files: r.Files, Records: r.Records, Held: r.Held(), Amount: r.Total, Who: "cli", Outcome: journal.RunOK}
+	who := "cli"
 	if m.cmd.name == "serve" {
-		run.Who = "serve"
+		who = "serve"
 	}
-	switch {
-	case r.Err != nil:
-		run.Outcome, run.Error = journal.RunFailed, r.Err.Error()
-	case run.Held > 0:
-		run.Outcome = journal.RunHeld
-	}
-	if _, err := m.setup.Journal.AddRun(context.WithoutCancel(ctx), run); err != nil {
+	rec := reconcile.RunRecord{Job: r.Job, Who: who, Started: r.Start, Ended: r.Start.Add(r.Duration), Err: r.Err,
+		Result: reconcile.RunResult{Files: r.Files, Records: r.Records, Total: r.amount,
+			Rejected: r.Rejected, Failed: r.Failed}}
+	if _, err := reconcile.RecordRun(ctx, m.setup.Journal, rec); err != nil {
 		m.logger.Warn("run history", "job", r.Job, "err", err.Error())
 	}
 }
 
-// journalCollector reads the metrics that the journal knows at scrape
-// time, so runs made by cron or the command line count as much as serve's.
-type journalCollector struct {
-	j        *reconcile.Journal
-	logger   *slog.Logger
-	lastOK   *prometheus.Desc
-	runs     *prometheus.Desc
-	records  *prometheus.Desc
-	held     *prometheus.Desc
-	amount   *prometheus.Desc
-	webhooks *prometheus.Desc
-	bytes    *prometheus.Desc
+// almaMetrics counts this process's calls to Alma, for /metrics; the
+// config.Options.AlmaObserve of the jobs.
+func (m *Main) almaMetrics() *metrics.Alma {
+	if m.almaCalls == nil {
+		m.almaCalls = metrics.NewAlma(m.Now)
+	}
+	return m.almaCalls
 }
 
-func newJournalCollector(j *reconcile.Journal, logger *slog.Logger) *journalCollector {
-	return &journalCollector{j: j, logger: logger,
-		lastOK: prometheus.NewDesc("feebridge_job_last_success_timestamp_seconds",
-			"When the newest run of the job that did not fail ended (Unix seconds).", []string{"job"}, nil),
-		runs: prometheus.NewDesc("feebridge_job_runs_total",
-			"Runs of the job in the journal's run history, by outcome (ok, held, failed).", []string{"job", "outcome"}, nil),
-		records: prometheus.NewDesc("feebridge_records_total",
-			"Records the job's runs handled (outcome ok) or held back (outcome held).", []string{"job", "outcome"}, nil),
-		held: prometheus.NewDesc("feebridge_held_records",
-			"Records the journal holds back now, by kind.", []string{"kind"}, nil),
-		amount: prometheus.NewDesc("feebridge_amount_total",
-			"The amounts the runs of each flow moved, summed (currency units).", []string{"flow"}, nil),
-		webhooks: prometheus.NewDesc("feebridge_webhook_events_total",
-			"Webhook events in the journal, by type and outcome.", []string{"type", "outcome"}, nil),
-		bytes: prometheus.NewDesc("feebridge_journal_bytes",
-			"The size of the journal's database.", nil, nil),
-	}
-}
-
-// Describe implements prometheus.Collector.
-func (c *journalCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.lastOK, c.runs, c.records, c.held, c.amount, c.webhooks, c.bytes} {
-		ch <- d
-	}
-}
-
-// Collect implements prometheus.Collector: it queries the journal.
-func (c *journalCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := c.collect(ctx, ch); err != nil {
-		c.logger.Warn("metrics", "err", err.Error())
-	}
-}
-
-func (c *journalCollector) collect(ctx context.Context, ch chan<- prometheus.Metric) error {
-	sum, err := c.j.RunSummary(ctx)
-	if err != nil {
-		return err
-	}
-	for _, s := range sum {
-		if !s.LastSuccess.IsZero() {
-			ch <- prometheus.MustNewConstMetric(c.lastOK, prometheus.GaugeValue, float64(s.LastSuccess.Unix()), s.Job)
-		}
-		for _, o := range []string{journal.RunOK, journal.RunHeld, journal.RunFailed} {
-			ch <- prometheus.MustNewConstMetric(c.runs, prometheus.CounterValue, float64(s.Outcomes[o]), s.Job, o)
-		}
-		ch <- prometheus.MustNewConstMetric(c.records, prometheus.CounterValue, float64(s.Records), s.Job, "ok")
-		ch <- prometheus.MustNewConstMetric(c.records, prometheus.CounterValue, float64(s.Held), s.Job, "held")
-		switch s.Job {
-		case jobCharges, jobPayments, jobCredits:
-			ch <- prometheus.MustNewConstMetric(c.amount, prometheus.CounterValue, s.Amount, s.Job)
-		}
-	}
-	held, err := c.j.Records(ctx, "", reconcile.OutcomeRejected)
-	if err != nil {
-		return err
-	}
-	byKind := map[string]int{reconcile.KindCharge: 0, reconcile.KindCredit: 0, reconcile.KindPayment: 0}
-	for _, r := range held {
-		byKind[r.Kind]++
-	}
-	for k, n := range byKind {
-		ch <- prometheus.MustNewConstMetric(c.held, prometheus.GaugeValue, float64(n), k)
-	}
-	events, err := c.j.Records(ctx, reconcile.KindEvent, "")
-	if err != nil {
-		return err
-	}
-	byOutcome := map[string]int{}
-	for _, r := range events {
-		byOutcome[r.Outcome]++
-	}
-	for o, n := range byOutcome {
-		ch <- prometheus.MustNewConstMetric(c.webhooks, prometheus.CounterValue, float64(n), "loan_returned", o)
-	}
-	size, err := c.j.Size(ctx)
-	if err != nil {
-		return err
-	}
-	ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.GaugeValue, float64(size))
-	return nil
-}
-
-// metricsHandler serves /metrics from its own registry.
+// metricsHandler serves /metrics from its own registry: the journal's
+// metrics (every run, whoever started it) and this process's Alma calls.
 func (m *Main) metricsHandler() http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(newJournalCollector(m.setup.Journal, m.logger))
+	reg := metrics.NewRegistry(m.setup.Journal, m.almaMetrics(), m.logger)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 

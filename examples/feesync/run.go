@@ -35,6 +35,7 @@ type jobRun struct {
 	Records  int
 	Skipped  int
 	Total    string
+	amount   fees.Money // Total, for the run history
 	Outputs  []string
 	Rejected []reconcile.Rejection
 	Failed   []reconcile.FileFailure
@@ -72,6 +73,7 @@ func runJob(name string) func(*Main, context.Context) error {
 // runOnce runs job name once and describes the run.
 func (m *Main) runOnce(ctx context.Context, jobs *reconcile.Jobs, name string) *jobRun {
 	r := &jobRun{Job: name, Start: m.Now(), DryRun: m.dryRun}
+	ctx, _ = reconcile.WithAlmaTally(ctx) // the run's Alma calls, for its history
 	m.logger.Info("job start", "job", name, "dry_run", m.dryRun)
 	var res reconcile.RunResult
 	var err error
@@ -194,6 +196,7 @@ func (r *jobRun) fill(res reconcile.RunResult) {
 	r.Waiting = res.Waiting
 	if res.Total.Valid() {
 		r.Total = res.Total.String()
+		r.amount = res.Total
 	}
 }
 
@@ -299,6 +302,8 @@ func (m *Main) openJobs(ctx context.Context, withAlma bool) (*reconcile.Jobs, er
 		QuietAfter: quietAfter,
 		NoAlma:     !withAlma,
 		Sleep:      m.Sleep,
+		// This process's calls to Alma, for /metrics.
+		AlmaObserve: m.almaMetrics().Observe,
 	})
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/http"
 	"path/filepath"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/reconcile/almaport"
 	"github.com/feebridge/feebridge/reconcile/config"
+	"github.com/feebridge/feebridge/reconcile/metrics"
 	"github.com/feebridge/feebridge/transport"
 )
 
@@ -37,9 +39,10 @@ type district struct {
 	clock  *almatest.ManualClock
 	faults *faults // nil without -faults
 
-	client  *alma.Client
-	library *transport.Drop // feesync's access to the library's folder, over FTP
-	bursar  *transport.Drop // PeopleSoft's inbound and outbound folders
+	client    *alma.Client
+	almaCalls *metrics.Alma   // the client's calls, as serve's /metrics counts them
+	library   *transport.Drop // feesync's access to the library's folder, over FTP
+	bursar    *transport.Drop // PeopleSoft's inbound and outbound folders
 
 	mu      sync.Mutex // guards journal and jobs, which a restart replaces
 	journal *reconcile.Journal
@@ -96,8 +99,14 @@ func (d *district) open(ctx context.Context) error {
 	if d.faults != nil {
 		timeout = d.faults.AlmaTimeout()
 	}
+	// Each call counts for the run that makes it (its run history) and
+	// for the metrics, as in feesync.
+	d.almaCalls = metrics.NewAlma(d.clock.Now)
+	hc := &http.Client{Timeout: timeout, Transport: d.s.almaTransport}
 	var err error
 	d.client, err = alma.NewClient(d.sim.Alma().URL(), d.sim.Secrets().APIKey, &alma.ClientOptions{
+		HTTPClient:    hc,
+		Observe:       config.ObserveAlma(d.almaCalls.Observe),
 		Timeout:       timeout,
 		RatePerSecond: math.Inf(1),
 		MaxRetries:    6,
@@ -214,13 +223,20 @@ func (r jobRuns) HandleEvents(ctx context.Context) (reconcile.EventsResult, erro
 // run runs one of feesync's jobs. Under -faults a run that fails (a job
 // killed at a step, an FTP or Alma failure beyond the retries) is treated
 // as a crashed process: the journal is closed and opened again and the job
-// runs again, until it succeeds.
-func (d *district) run(ctx context.Context, name string, fn func(ctx context.Context, jobs *reconcile.Jobs) error) error {
+// runs again, until it succeeds. Each run, failed or not, is recorded in
+// the journal's run history, as feesync records its own.
+func (d *district) run(ctx context.Context, name string, fn func(ctx context.Context, jobs *reconcile.Jobs) (reconcile.RunResult, error)) error {
 	for attempt := 1; ; attempt++ {
 		if d.faults != nil {
 			d.faults.BeforeJob()
 		}
-		err := fn(ctx, d.currentJobs())
+		runCtx, _ := reconcile.WithAlmaTally(ctx)
+		started := d.clock.Now()
+		res, err := fn(runCtx, d.currentJobs())
+		rec := reconcile.RunRecord{Job: name, Who: "sandbox", Started: started, Ended: d.clock.Now(), Result: res, Err: err}
+		if _, rerr := reconcile.RecordRun(runCtx, d.currentJournal(), rec); rerr != nil {
+			return fmt.Errorf("%s job: run history: %w", name, rerr)
+		}
 		if err == nil || d.faults == nil || ctx.Err() != nil {
 			if err != nil {
 				return fmt.Errorf("%s job: %w", name, err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -48,6 +49,9 @@ type Sandbox struct {
 	// tamper, in tests, runs before each task of the week: a way to lose
 	// a file on purpose and see the run fail.
 	tamper func(ctx context.Context, d *district, task string) error
+	// almaTransport, in tests, carries feesync's calls to Alma (nil: the
+	// default transport): a way to see Alma's answers as they come.
+	almaTransport http.RoundTripper
 
 	dir     string
 	tempDir bool

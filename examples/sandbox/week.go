@@ -51,41 +51,41 @@ func (r jobRuns) Journal() *reconcile.Journal { return r.d.currentJournal() }
 // ---- feesync's jobs -------------------------------------------------------
 
 func (d *district) chargesJob(ctx context.Context) (res reconcile.RunResult, err error) {
-	err = d.run(ctx, "charges", func(ctx context.Context, j *reconcile.Jobs) (err error) {
+	err = d.run(ctx, "charges", func(ctx context.Context, j *reconcile.Jobs) (reconcile.RunResult, error) {
 		res, err = j.Charges(ctx)
-		return err
+		return res, err
 	})
 	return res, err
 }
 
 func (d *district) paymentsJob(ctx context.Context) (res reconcile.RunResult, err error) {
-	err = d.run(ctx, "payments", func(ctx context.Context, j *reconcile.Jobs) (err error) {
+	err = d.run(ctx, "payments", func(ctx context.Context, j *reconcile.Jobs) (reconcile.RunResult, error) {
 		res, err = j.Payments(ctx)
-		return err
+		return res, err
 	})
 	return res, err
 }
 
 func (d *district) creditsJob(ctx context.Context) (res reconcile.RunResult, err error) {
-	err = d.run(ctx, "credits", func(ctx context.Context, j *reconcile.Jobs) (err error) {
+	err = d.run(ctx, "credits", func(ctx context.Context, j *reconcile.Jobs) (reconcile.RunResult, error) {
 		res, err = j.Credits(ctx)
-		return err
+		return res, err
 	})
 	return res, err
 }
 
 func (d *district) reconcileJob(ctx context.Context, b reconcile.BursarBalances) (rec reconcile.Reconciliation, err error) {
-	err = d.run(ctx, "reconcile", func(ctx context.Context, j *reconcile.Jobs) (err error) {
+	err = d.run(ctx, "reconcile", func(ctx context.Context, j *reconcile.Jobs) (reconcile.RunResult, error) {
 		rec, err = j.Reconcile(ctx, b)
-		return err
+		return reconcile.RunResult{Records: rec.Fees}, err // as feesync records it
 	})
 	return rec, err
 }
 
 func (d *district) reportJob(ctx context.Context) (res reconcile.ReportResult, err error) {
-	err = d.run(ctx, "report", func(ctx context.Context, j *reconcile.Jobs) (err error) {
+	err = d.run(ctx, "report", func(ctx context.Context, j *reconcile.Jobs) (reconcile.RunResult, error) {
 		res, err = j.Report(ctx)
-		return err
+		return reconcile.RunResult{Files: len(res.Files)}, err // as feesync records it
 	})
 	return res, err
 }

@@ -59,6 +59,10 @@ type Options struct {
 	// AlmaClient, when set, is used instead of building a client from the
 	// config's [alma] section and the API key; Open does not close it.
 	AlmaClient *alma.Client
+	// AlmaObserve, when set, sees each HTTP attempt of the Alma client
+	// that Open builds (not of AlmaClient), after the run's tally: see
+	// ObserveAlma. Metrics.
+	AlmaObserve func(ctx context.Context, c alma.Call)
 	// CreateJournal makes Open create the journal when its file is
 	// missing or empty. Without it, Open refuses to start on a missing or
 	// empty journal, with an error that wraps reconcile.ErrNoJournal and
@@ -325,6 +329,7 @@ func (c *Config) almaClient(o *Options) (*alma.Client, error) {
 		Currency:      c.cur,
 		Logger:        o.Logger,
 		Now:           o.Now,
+		Observe:       ObserveAlma(o.AlmaObserve),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("alma: %w", err)

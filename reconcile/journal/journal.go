@@ -378,6 +378,13 @@ var migrations = []string{
 		who      TEXT    NOT NULL
 	);
 	CREATE INDEX runs_job ON runs(job, id);`,
+	// 15 (metrics2): what each run asked of Alma: the HTTP attempts it
+	// made and the calls Alma said were left in the day's quota at its
+	// last answer (-1: no answer said), so that the run history and
+	// feebridge_alma_api_remaining cover runs made by cron and the
+	// command line too; see runs.go.
+	`ALTER TABLE runs ADD COLUMN alma_calls INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE runs ADD COLUMN alma_remaining INTEGER NOT NULL DEFAULT -1;`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {

@@ -2,6 +2,8 @@ package journal
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -25,16 +27,22 @@ type Run struct {
 	Held    int
 	Amount  string // the run's total, a decimal; "" when it has none
 	Error   string
-	Who     string // what started it: "serve" or "cli"
+	Who     string // what started it: "serve", "cli" or "sandbox"
+	// AlmaCalls is how many HTTP attempts the run made to Alma's API.
+	AlmaCalls int
+	// AlmaRemaining is the calls left in the institution's daily quota,
+	// as Alma's last answer to the run said (X-Exl-Api-Remaining); -1
+	// when no answer said.
+	AlmaRemaining int64
 }
 
 // AddRun appends r to the run history and returns its id.
 func (j *Journal) AddRun(ctx context.Context, r Run) (int64, error) {
 	res, err := j.db.ExecContext(ctx, `INSERT INTO runs
-		(job, started, ended, outcome, files, records, held, amount, error, who)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(job, started, ended, outcome, files, records, held, amount, error, who, alma_calls, alma_remaining)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.Job, formatTime(r.Started), formatTime(r.Ended), r.Outcome,
-		r.Files, r.Records, r.Held, r.Amount, r.Error, r.Who)
+		r.Files, r.Records, r.Held, r.Amount, r.Error, r.Who, r.AlmaCalls, r.AlmaRemaining)
 	if err != nil {
 		return 0, fmt.Errorf("journal: run of %s: %w", r.Job, err)
 	}
@@ -47,7 +55,8 @@ func (j *Journal) Runs(ctx context.Context, job string, limit int) ([]Run, error
 	if limit <= 0 {
 		limit = -1
 	}
-	rows, err := j.db.QueryContext(ctx, `SELECT id, job, started, ended, outcome, files, records, held, amount, error, who
+	rows, err := j.db.QueryContext(ctx, `SELECT id, job, started, ended, outcome, files, records, held, amount, error, who,
+		alma_calls, alma_remaining
 		FROM runs WHERE ? = '' OR job = ? ORDER BY id DESC LIMIT ?`, job, job, limit)
 	if err != nil {
 		return nil, fmt.Errorf("journal: runs: %w", err)
@@ -58,7 +67,7 @@ func (j *Journal) Runs(ctx context.Context, job string, limit int) ([]Run, error
 		var r Run
 		var started, ended string
 		if err := rows.Scan(&r.ID, &r.Job, &started, &ended, &r.Outcome, &r.Files, &r.Records,
-			&r.Held, &r.Amount, &r.Error, &r.Who); err != nil {
+			&r.Held, &r.Amount, &r.Error, &r.Who, &r.AlmaCalls, &r.AlmaRemaining); err != nil {
 			return nil, fmt.Errorf("journal: runs: %w", err)
 		}
 		r.Started, r.Ended = parseTime(started), parseTime(ended)
@@ -78,13 +87,16 @@ type JobRuns struct {
 	Outcomes    map[string]int // runs by outcome
 	Records     int            // records of every run
 	Held        int            // records or files held back, summed over every run
-	Amount      float64        // the runs' totals summed, for metrics only (never for money)
+	// Amount is the runs' totals summed, each without its sign (a credits
+	// run's total is negative), so that it only grows: for metrics only,
+	// never for money.
+	Amount float64
 }
 
 // RunSummary sums the run history up by job, in the order of the jobs'
 // names.
 func (j *Journal) RunSummary(ctx context.Context) ([]JobRuns, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT job, outcome, COUNT(*), SUM(records), SUM(held), TOTAL(CAST(amount AS REAL)),
+	rows, err := j.db.QueryContext(ctx, `SELECT job, outcome, COUNT(*), SUM(records), SUM(held), TOTAL(ABS(CAST(amount AS REAL))),
 		MAX(CASE WHEN outcome != 'failed' THEN ended END), MAX(id)
 		FROM runs GROUP BY job, outcome ORDER BY job`)
 	if err != nil {
@@ -133,6 +145,22 @@ func (j *Journal) RunSummary(ctx context.Context) ([]JobRuns, error) {
 		}
 	}
 	return out, nil
+}
+
+// AlmaRemaining returns what the newest run that heard from Alma was told
+// of the day's quota (its AlmaRemaining) and when that run ended; ok is
+// false when no run heard.
+func (j *Journal) AlmaRemaining(ctx context.Context) (n int64, at time.Time, ok bool, err error) {
+	var ended string
+	err = j.db.QueryRowContext(ctx, `SELECT alma_remaining, ended FROM runs
+		WHERE alma_remaining >= 0 ORDER BY id DESC LIMIT 1`).Scan(&n, &ended)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, time.Time{}, false, nil
+	case err != nil:
+		return 0, time.Time{}, false, fmt.Errorf("journal: runs: %w", err)
+	}
+	return n, parseTime(ended), true, nil
 }
 
 // Size returns the bytes the journal's database takes (pages in use and

@@ -56,3 +56,56 @@ func TestRunHistory(t *testing.T) {
 		t.Errorf("Writable: %v", err)
 	}
 }
+
+// TestRunAlmaUse: a run keeps the Alma calls it made and the quota Alma
+// said was left; AlmaRemaining is the newest run's that heard from Alma.
+func TestRunAlmaUse(t *testing.T) {
+	ctx := t.Context()
+	j, err := journal.OpenMemory(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if _, _, ok, err := j.AlmaRemaining(ctx); ok || err != nil {
+		t.Errorf("AlmaRemaining of an empty history: ok %v, err %v; want false, nil", ok, err)
+	}
+	t0 := time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC)
+	for _, r := range []journal.Run{
+		{Job: "report", Started: t0, Ended: t0.Add(time.Minute), Outcome: journal.RunOK, AlmaCalls: 12, AlmaRemaining: 4200},
+		{Job: "charges", Started: t0.Add(time.Hour), Ended: t0.Add(time.Hour), Outcome: journal.RunOK, AlmaRemaining: -1},
+	} {
+		if _, err := j.AddRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, at, ok, err := j.AlmaRemaining(ctx)
+	if err != nil || !ok || n != 4200 || !at.Equal(t0.Add(time.Minute)) {
+		t.Errorf("AlmaRemaining = %d, %v, %v, %v; want 4200 at the report's end", n, at, ok, err)
+	}
+	runs, err := j.Runs(ctx, "report", 1)
+	if err != nil || len(runs) != 1 || runs[0].AlmaCalls != 12 || runs[0].AlmaRemaining != 4200 {
+		t.Errorf("Runs(report) = %+v, %v; want 12 calls and 4200 left", runs, err)
+	}
+}
+
+// TestRunSummaryAmountUnsigned: a credits run's total is negative; the
+// summary adds the totals without their sign, so that the amount of a
+// flow only grows (a Prometheus counter).
+func TestRunSummaryAmountUnsigned(t *testing.T) {
+	ctx := t.Context()
+	j, err := journal.OpenMemory(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	t0 := time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC)
+	for _, a := range []string{"-181.25", "-148.50"} {
+		if _, err := j.AddRun(ctx, journal.Run{Job: "credits", Started: t0, Ended: t0, Outcome: journal.RunOK, Amount: a}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, err := j.RunSummary(ctx)
+	if err != nil || len(sum) != 1 || sum[0].Amount != 329.75 {
+		t.Errorf("RunSummary = %+v, %v; want the credits' amount 329.75", sum, err)
+	}
+}
