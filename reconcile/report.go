@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"path"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -126,9 +127,12 @@ func (j *Jobs) BuildReport(ctx context.Context, at time.Time) (Report, error) {
 	for _, r := range held {
 		if r.Kind == KindCharge {
 			rep.NotSent = append(rep.NotSent, r)
-		} else {
-			rep.Held = append(rep.Held, r)
+			continue
 		}
+		if r, err = j.withFee(ctx, r); err != nil {
+			return rep, err
+		}
+		rep.Held = append(rep.Held, r)
 	}
 	unpublished, err := jr.Unpublished(ctx)
 	if err != nil {
@@ -160,6 +164,49 @@ func (j *Jobs) BuildReport(ctx context.Context, at time.Time) (Report, error) {
 		return rep, nil
 	}
 	return rep, j.almaLists(ctx, at, &rep)
+}
+
+// withFee fills in the fee of a held payment or credit from the charge it
+// refers to, when it does not name it itself: the report names the fee.
+func (j *Jobs) withFee(ctx context.Context, r Record) (Record, error) {
+	if r.FeeID != "" || r.Ref == "" {
+		return r, nil
+	}
+	var c Record
+	if r.FeeType != "" {
+		var ok bool
+		var err error
+		if c, ok, err = j.deps.Journal.Get(ctx, KindCharge, fees.ChargeKey(r.Ref, r.FeeType)); err != nil || !ok {
+			return r, err
+		}
+	} else {
+		// Without its fee type a payment names the fee only when the
+		// student has one charge of that transaction id.
+		if r.UserID == "" {
+			return r, nil
+		}
+		all, err := j.deps.Journal.RecordsFor(ctx, r.UserID, "")
+		if err != nil {
+			return r, err
+		}
+		n := 0
+		for _, x := range all {
+			if x.Kind == KindCharge && strings.HasPrefix(x.Key, r.Ref+"/") {
+				c, n = x, n+1
+			}
+		}
+		if n != 1 {
+			return r, nil
+		}
+	}
+	r.FeeID = c.FeeID
+	if r.FeeType == "" {
+		r.FeeType = c.FeeType
+	}
+	if r.Barcode == "" {
+		r.Barcode = c.Barcode
+	}
+	return r, nil
 }
 
 // almaLists fills the lists of rep that need Alma. An Alma that cannot

@@ -149,7 +149,8 @@ func (r Report) scheduleRows() []reportRow {
 		} else {
 			l := s.Last
 			row.What = fmt.Sprintf("last run %s, %s", l.Started.In(r.To.Location()).Format("Mon 2 Jan 2006 15:04"), l.Outcome)
-			row.Count, row.Amount = strconv.Itoa(l.Records), l.Amount
+			row.Count, _, _ = strings.Cut(l.Amount, " ") // "80.00 USD": the decimal alone
+			row.Count, row.Amount = strconv.Itoa(l.Records), row.Count
 			if l.Held > 0 {
 				row.What += fmt.Sprintf(", %d held", l.Held)
 			}

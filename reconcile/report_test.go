@@ -156,6 +156,10 @@ func TestReportListsExceptionsAndMailsThem(t *testing.T) {
 			}
 		}
 	}
+	// The held payment names the fee of the charge it pays.
+	if !strings.Contains(out, "Payment of 500.00 for fee F1 (LOSTITEMREPLACEMENTFEE, student S001) in pay.csv line 2 was held") {
+		t.Errorf("CSV does not name the held payment's fee:\n%s", out)
+	}
 	if !strings.Contains(lib["reports/feebridge-report-2026-03-03.html"], "Lost item B100 of student S001 is no longer lost") {
 		t.Errorf("html report lacks the returned item")
 	}
