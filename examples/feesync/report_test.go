@@ -20,7 +20,7 @@ func TestReportInPlainWordsAndPartial(t *testing.T) {
 	csv := s.report()
 	for _, want := range []string{
 		"report,period,,,,,,,,,Monday 2 March 2026 00:00 – Tuesday 3 March 2026 00:00 (UTC)",
-		"Payment of 12.50 (OVERDUEFINE, student 10012345) ",
+		"Payment of 12.50 for fee ", " (OVERDUEFINE, student 10012345) in ps_payments_20260302.csv line 2",
 		"ps_payments_20260302.csv line 2 was held: its date 2026/03/02 is not a date (YYYY-MM-DD expected).",
 		"Have the file fixed at the bursar office, then run `feesync redrive ",
 		"what flowed,F2,,,,,,,2,80.00,Charges sent to the bursar",
