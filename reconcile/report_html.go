@@ -24,9 +24,11 @@ p{margin:4px 0}
 .summary b{display:block;font-size:1.35rem}
 .summary .alert{border-color:#b42318;background:#fef3f2}
 table{border-collapse:collapse;width:100%}
-th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid #d9d9d9;overflow-wrap:anywhere;word-break:normal}
-th{background:#eef1f4;font-weight:600}
-td.n,th.n{text-align:right}
+th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid #d9d9d9;overflow-wrap:break-word}
+td.t{overflow-wrap:anywhere}
+th{background:#eef1f4;font-weight:600;white-space:nowrap}
+td.n,th.n{text-align:right;white-space:nowrap}
+td.i{min-width:7em}
 .key{display:block;color:#5c5c5c;font-size:.8rem;font-family:ui-monospace,Menlo,Consolas,monospace;margin-top:2px}
 .none{color:#3d3d3d;font-style:italic}
 .failed{color:#b42318;font-weight:600}
@@ -36,8 +38,10 @@ td.n,th.n{text-align:right}
  thead{display:none}
  tr{border:1px solid #c8c8c8;border-radius:6px;margin:0 0 10px;padding:4px 0}
  td{border:0;padding:3px 10px}
- td.n{text-align:left}
+ td.n{text-align:left;white-space:normal}
+ td.i{font-weight:600}
  td[data-label]::before{content:attr(data-label) ": ";font-weight:600}
+ td:empty{display:none}
 }
 @media print{
  body{max-width:none;padding:0;font-size:10pt}
@@ -62,7 +66,7 @@ td.n,th.n{text-align:right}
 {{if .Staff}}<table>
 <thead><tr><th>Item</th><th>What happened</th><th>What to do</th><th class="n">Amount</th></tr></thead>
 <tbody>
-{{range .Staff}}<tr><td data-label="Item">{{.Item}}</td><td data-label="What happened">{{.What}}{{if .Key}}<span class="key">key {{.Key}}</span>{{end}}</td><td data-label="What to do">{{.Do}}</td><td class="n" data-label="Amount">{{.Amount}}</td></tr>
+{{range .Staff}}<tr><td class="i" data-label="Item">{{.Item}}</td><td class="t" data-label="What happened">{{.What}}{{if .Key}}<span class="key">key {{.Key}}</span>{{end}}</td><td class="t" data-label="What to do">{{.Do}}</td><td class="n" data-label="Amount">{{.Amount}}</td></tr>
 {{end}}</tbody></table>
 {{else}}<p class="none">Nothing needs staff.</p>{{end}}
 </section>
@@ -71,7 +75,7 @@ td.n,th.n{text-align:right}
 <table>
 <thead><tr><th>Flow</th><th>What</th><th class="n">Records</th><th class="n">Amount</th></tr></thead>
 <tbody>
-{{range .Flowed}}<tr><td data-label="Flow">{{.Item}}</td><td data-label="What">{{.What}}</td><td class="n" data-label="Records">{{.Count}}</td><td class="n" data-label="Amount">{{.Amount}}</td></tr>
+{{range .Flowed}}<tr><td data-label="Flow">{{.Item}}</td><td class="t" data-label="What">{{.What}}</td><td class="n" data-label="Records">{{.Count}}</td><td class="n" data-label="Amount">{{.Amount}}</td></tr>
 {{end}}</tbody></table>
 </section>
 <section>
@@ -79,7 +83,7 @@ td.n,th.n{text-align:right}
 {{if .Schedule}}<table>
 <thead><tr><th>Job</th><th>Last run</th><th class="n">Records</th><th>Note</th></tr></thead>
 <tbody>
-{{range .Schedule}}<tr><td data-label="Job">{{.Item}}</td><td data-label="Last run">{{.What}}</td><td class="n" data-label="Records">{{.Count}}</td><td data-label="Note">{{if .Details}}<span class="failed">{{.Details}}</span> {{end}}{{.Do}}</td></tr>
+{{range .Schedule}}<tr><td data-label="Job">{{.Item}}</td><td class="t" data-label="Last run">{{.What}}</td><td class="n" data-label="Records">{{.Count}}</td><td class="t" data-label="Note">{{if .Details}}<span class="failed">{{.Details}}</span> {{end}}{{.Do}}</td></tr>
 {{end}}</tbody></table>
 {{else}}<p class="none">The journal keeps no run history.</p>{{end}}
 </section>

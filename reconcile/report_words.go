@@ -120,13 +120,14 @@ func where(file string, line int) string {
 func heldWords(r Record) string {
 	var b strings.Builder
 	b.WriteString(kindWords(r.Kind))
+	if r.Kind == KindCharge && r.FeeID != "" {
+		fmt.Fprintf(&b, " %s", r.FeeID)
+	}
 	if r.Amount.Valid() {
 		fmt.Fprintf(&b, " of %s", r.Amount.Amount())
 	}
-	if r.FeeID != "" && r.Kind != KindCharge {
+	if r.Kind != KindCharge && r.FeeID != "" {
 		fmt.Fprintf(&b, " for fee %s", r.FeeID)
-	} else if r.FeeID != "" {
-		fmt.Fprintf(&b, " %s", r.FeeID)
 	}
 	if r.FeeType != "" {
 		fmt.Fprintf(&b, " (%s", r.FeeType)
