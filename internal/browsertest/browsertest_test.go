@@ -49,3 +49,45 @@ func ExampleFileName() {
 	fmt.Println(browsertest.FileName("daily report/phone", 400))
 	// Output: daily-report-phone-400.png
 }
+
+// stopper records how Browser ends a test without Chromium.
+type stopper struct {
+	*testing.T
+	how string
+}
+
+type stopped struct{}
+
+func (s *stopper) Fatalf(format string, args ...any) {
+	s.how = "fatal: " + fmt.Sprintf(format, args...)
+	panic(stopped{})
+}
+func (s *stopper) Skipf(format string, args ...any) {
+	s.how = "skip: " + fmt.Sprintf(format, args...)
+	panic(stopped{})
+}
+
+// TestWithoutChromium: no Chromium on the PATH skips the test, unless
+// FEEBRIDGE_REQUIRE_CHROMIUM=1 (CI), which fails it.
+func TestWithoutChromium(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	for _, require := range []string{"", "1"} {
+		t.Setenv("FEEBRIDGE_REQUIRE_CHROMIUM", require)
+		s := &stopper{T: t}
+		func() {
+			defer func() {
+				if r := recover(); r != nil && r != (stopped{}) {
+					panic(r)
+				}
+			}()
+			browsertest.Browser(s)
+		}()
+		want := "skip: "
+		if require == "1" {
+			want = "fatal: "
+		}
+		if !strings.HasPrefix(s.how, want) || !strings.Contains(s.how, "no Chromium on the PATH") {
+			t.Errorf("FEEBRIDGE_REQUIRE_CHROMIUM=%q: %q, want %s", require, s.how, want)
+		}
+	}
+}
