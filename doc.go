@@ -84,6 +84,9 @@
 //   - github.com/feebridge/feebridge/reconcile/config: the one way from a
 //     configuration to running jobs: the config file, its validation, the
 //     default schedules, secrets, Open, and the offline conversions.
+//   - github.com/feebridge/feebridge/internal/browsertest: renders HTML in a
+//     real headless Chromium for tests (chromedp): overflow at each width,
+//     the page's text, screenshots as artifacts.
 //   - github.com/feebridge/feebridge/examples/feesync: the production
 //     binary: flags, commands, signals, schedules, the webhook listener and
 //     the status page.

@@ -23,6 +23,8 @@ type fakeAlma struct {
 	failNext error                        // returned by the next Waive
 	onLoan   func()                       // when set, called as GetLoan starts
 	onList   func(statuses []fees.Status) // when set, called as ListFees starts
+	listErr  error                        // when set, returned by every ListFees (Alma down)
+	itemErr  map[string]error             // by barcode: returned by ItemLost
 }
 
 // concurrency returns a hook for onLoan or onList that holds each call
@@ -89,6 +91,9 @@ func (a *fakeAlma) find(user, id string) (*fees.Fee, error) {
 func (a *fakeAlma) ListFees(ctx context.Context, user string, st ...fees.Status) ([]fees.Fee, error) {
 	if a.onList != nil {
 		a.onList(st)
+	}
+	if a.listErr != nil {
+		return nil, a.listErr
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -163,5 +168,8 @@ func (a *fakeAlma) GetLoan(ctx context.Context, user, loan string) (reconcile.Lo
 func (a *fakeAlma) ItemLost(ctx context.Context, barcode string) (bool, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if err := a.itemErr[barcode]; err != nil {
+		return false, err
+	}
 	return a.lost[barcode], nil
 }

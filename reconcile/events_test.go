@@ -168,7 +168,7 @@ func TestPermanentErrorFailsAtOnce(t *testing.T) {
 	if err := rep.WriteCSV(&csv); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"failed lost return", "401651", "waive the student's lost-item fees", "feesync redrive event E1"} {
+	for _, want := range []string{"Failed lost item return", "401651", "waive the student's lost-item fees", "feesync redrive event E1"} {
 		if !strings.Contains(csv.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, csv.String())
 		}

@@ -57,19 +57,22 @@ func ExampleJournal_Lock() {
 func ExampleReport_WriteCSV() {
 	rep := reconcile.Report{
 		Date: time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC),
+		From: time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC),
+		To:   time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC),
 		Held: []reconcile.Record{{
 			Kind: reconcile.KindPayment, Key: "R000042/15216075630006761", UserID: "=HYPERLINK(\"x\")",
-			Amount: fees.MustParseMoney("80.00", fees.USD), File: "payments-0306.csv", Line: 3,
+			FeeID: "15216075630006761", Amount: fees.MustParseMoney("80.00", fees.USD), File: "payments-0306.csv", Line: 3,
+			Code:   fees.EOVERPAY,
 			Reason: "fee 15216075630006761: payment of 80.00 USD is above the remaining 70.00 USD",
 		}},
+		Flows: []reconcile.FlowLine{{Flow: "F2", What: "Charges sent to the bursar", Count: 0, Amount: fees.Zero(fees.USD)}},
 	}
 	if err := rep.WriteCSV(os.Stdout); err != nil {
 		log.Fatal(err)
 	}
 	// Output:
-	// section,student,fee,transaction,type,barcode,amount,file,line,reason
-	// held payment,"'=HYPERLINK(""x"")",,R000042/15216075630006761,,,80.00,payments-0306.csv,3,fee 15216075630006761: payment of 80.00 USD is above the remaining 70.00 USD
-	// total charged,,,,,,,,,
-	// total credited,,,,,,,,,
-	// total waived,,,,,,,,,
+	// section,item,student,fee,type,barcode,file,line,count,amount,what happened,what to do,key,details
+	// report,period,,,,,,,,,Thursday 5 March 2026 00:00 – Friday 6 March 2026 00:00 (UTC),,,
+	// needs staff,Held payment,"'=HYPERLINK(""x"")",15216075630006761,,,payments-0306.csv,3,,80.00,"Payment of 80.00 for fee 15216075630006761 (student =HYPERLINK(""x"")) in payments-0306.csv line 3 was held: the amount is more than the fee still owes (fee 15216075630006761: payment of 80.00 USD is above the remaining 70.00 USD).","Ask the bursar office to correct or refund the payment, then close this with `feesync dismiss R000042/15216075630006761 -reason TEXT`.",R000042/15216075630006761,overpayment: fee 15216075630006761: payment of 80.00 USD is above the remaining 70.00 USD
+	// what flowed,F2,,,,,,,0,0.00,Charges sent to the bursar,,,
 }

@@ -7,3 +7,9 @@ func SetPaymentBatch(n int) (restore func()) {
 	paymentBatch = n
 	return func() { paymentBatch = old }
 }
+
+// PlainReason is plainReason, for the tests of the report's words.
+var PlainReason = plainReason
+
+// ReportText is the report's mail text.
+func ReportText(r Report) string { return r.text() }

@@ -3,16 +3,12 @@ package reconcile
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"html/template"
-	"io"
 	"log/slog"
 	"path"
-	"regexp"
 	"slices"
-	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,9 +16,26 @@ import (
 	"github.com/feebridge/feebridge/reconcile/journal"
 )
 
-// Report is the daily exceptions report (F6): what staff must look at.
+// Report is the daily report (F6): what needs staff, what flowed in its
+// period, and the state of the schedule (see report_period.go for the
+// period, report_words.go for how it words each row, report_render.go for
+// CSV, HTML and text).
 type Report struct {
-	Date time.Time // the day reported on (its start, in the jobs' clock's zone)
+	// Date is the morning the report is written for: the start of the day
+	// that contains the time it was built at, in the jobs' clock's zone.
+	// Its period ends there.
+	Date time.Time
+	// From and To are the period whose flows it counts, [From, To): the
+	// previous day, or everything since the last report when that is
+	// longer (at most MaxReportDays).
+	From, To time.Time
+
+	// Partial is set when Alma could not be reached: the report was
+	// written from the journal alone, and the lists that need Alma
+	// (ReturnedWithFees, PaymentsNotInAlma) may be incomplete.
+	// PartialReason says why.
+	Partial       bool
+	PartialReason string
 
 	// ReturnedWithFees are fees for lost items that are no longer lost (the
 	// item came back) yet still have a balance: the fallback list for when
@@ -41,13 +54,30 @@ type Report struct {
 	// FailedEvents are webhook events whose handling failed for good (a
 	// permanent error, or retries given up); the report says what to do.
 	FailedEvents []Record
+	// LookupFailures are the single Alma lookups that failed for good
+	// while the report was built (an item not found, a student Alma
+	// refused): each is listed, and the report goes on without it.
+	LookupFailures []LookupFailure
 	// FailedFiles are input files that could not be read.
 	FailedFiles []FileRecord
 	// Quiet are the inbound folders without a new file for longer than
 	// expected (Options.ExpectFilesWithin; report_quiet.go).
 	Quiet []QuietFolder
-	// Totals are the day's amounts.
+	// Totals are the period's amounts.
 	Totals Totals
+	// Flows are the period's counts and amounts per flow, F2 to F5, every
+	// one present (0 and 0.00 when nothing flowed).
+	Flows []FlowLine
+	// Schedule is the last run of each scheduled job, from the journal's
+	// run history; nil when the Store keeps none.
+	Schedule []ScheduledJob
+}
+
+// LookupFailure is one Alma lookup the report could not make.
+type LookupFailure struct {
+	UserID, FeeID, Barcode string
+	What                   string // what was asked, e.g. "item B100"
+	Err                    string // Alma's answer
 }
 
 // PendingPayment is money forwarded to Alma for a fee that Alma does not
@@ -61,7 +91,7 @@ type PendingPayment struct {
 	Since         time.Time  // when the oldest of those payments was forwarded
 }
 
-// Totals are the amounts of one day, as journaled.
+// Totals are the amounts of the report's period, as journaled.
 type Totals struct {
 	Charged  fees.Money
 	Credited fees.Money
@@ -72,19 +102,24 @@ type Totals struct {
 // Exceptions reports whether the report lists anything for staff to do.
 func (r Report) Exceptions() int {
 	return len(r.ReturnedWithFees) + len(r.NotSent) + len(r.PaymentsNotInAlma) + len(r.Held) +
-		len(r.FailedEvents) + len(r.FailedFiles) + len(r.Quiet)
+		len(r.FailedEvents) + len(r.LookupFailures) + len(r.FailedFiles) + len(r.Quiet)
 }
 
-// BuildReport gathers the report for the day that contains at, from the
-// journal and (when configured) Alma. Without an Alma API the lists that
-// need it are empty. The journal notes which forwarded payments Alma was
+// BuildReport gathers the report written at at: its period (see
+// [Jobs.reportPeriod]) ends at the start of at's day. It reads the journal
+// and (when configured) Alma. Without an Alma API the lists that need it
+// are empty. When Alma cannot be reached the report is still built from
+// the journal, marked Partial; a single lookup Alma refuses is listed in
+// LookupFailures. The journal notes which forwarded payments Alma was
 // seen to show (except in a dry run), so that a later report does not ask
-// about them again.
+// about them again. It fails only when the journal does.
 func (j *Jobs) BuildReport(ctx context.Context, at time.Time) (Report, error) {
 	jr := j.deps.Journal
-	start := time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, at.Location())
-	rep := Report{Date: start}
+	rep := Report{Date: dayStart(at)}
 	var err error
+	if rep.From, rep.To, err = j.reportPeriod(ctx, at); err != nil {
+		return rep, err
+	}
 	held, err := jr.Records(ctx, "", OutcomeRejected)
 	if err != nil {
 		return rep, err
@@ -92,9 +127,12 @@ func (j *Jobs) BuildReport(ctx context.Context, at time.Time) (Report, error) {
 	for _, r := range held {
 		if r.Kind == KindCharge {
 			rep.NotSent = append(rep.NotSent, r)
-		} else {
-			rep.Held = append(rep.Held, r)
+			continue
 		}
+		if r, err = j.withFee(ctx, r); err != nil {
+			return rep, err
+		}
+		rep.Held = append(rep.Held, r)
 	}
 	unpublished, err := jr.Unpublished(ctx)
 	if err != nil {
@@ -116,53 +154,132 @@ func (j *Jobs) BuildReport(ctx context.Context, at time.Time) (Report, error) {
 	if rep.Quiet, err = j.quietFolders(ctx, at); err != nil {
 		return rep, err
 	}
-	if rep.Totals, err = j.totals(ctx, start, start.AddDate(0, 0, 1)); err != nil {
+	if rep.Totals, rep.Flows, err = j.flows(ctx, rep.From, rep.To); err != nil {
+		return rep, err
+	}
+	if rep.Schedule, err = j.schedule(ctx); err != nil {
 		return rep, err
 	}
 	if j.deps.Alma == nil {
 		return rep, nil
 	}
-	if rep.ReturnedWithFees, err = j.returnedWithFees(ctx); err != nil {
-		return rep, err
-	}
-	if rep.PaymentsNotInAlma, err = j.paymentsNotInAlma(ctx, at); err != nil {
-		return rep, err
-	}
-	return rep, nil
+	return rep, j.almaLists(ctx, at, &rep)
 }
 
-func (j *Jobs) totals(ctx context.Context, from, to time.Time) (Totals, error) {
-	t := Totals{Paid: map[string]fees.Money{}}
-	sums, err := j.deps.Journal.Totals(ctx, from, to)
-	if err != nil {
-		return t, fmt.Errorf("reconcile: report totals: %w", err)
+// withFee fills in the fee of a held payment or credit from the charge it
+// refers to, when it does not name it itself: the report names the fee.
+func (j *Jobs) withFee(ctx context.Context, r Record) (Record, error) {
+	if r.FeeID != "" || r.Ref == "" {
+		return r, nil
 	}
-	for _, s := range sums {
-		switch s.Outcome {
-		case OutcomeCharged:
-			t.Charged = addMoney(t.Charged, s.Amount)
-		case OutcomeCredited:
-			t.Credited = addMoney(t.Credited, s.Amount)
-		case OutcomeWaived:
-			t.Waived = addMoney(t.Waived, s.Amount)
-		case OutcomeForwarded:
-			t.Paid[s.Channel] = addMoney(t.Paid[s.Channel], s.Amount)
+	var c Record
+	if r.FeeType != "" {
+		var ok bool
+		var err error
+		if c, ok, err = j.deps.Journal.Get(ctx, KindCharge, fees.ChargeKey(r.Ref, r.FeeType)); err != nil || !ok {
+			return r, err
+		}
+	} else {
+		// Without its fee type a payment names the fee only when the
+		// student has one charge of that transaction id.
+		if r.UserID == "" {
+			return r, nil
+		}
+		all, err := j.deps.Journal.RecordsFor(ctx, r.UserID, "")
+		if err != nil {
+			return r, err
+		}
+		n := 0
+		for _, x := range all {
+			if x.Kind == KindCharge && strings.HasPrefix(x.Key, r.Ref+"/") {
+				c, n = x, n+1
+			}
+		}
+		if n != 1 {
+			return r, nil
 		}
 	}
-	return t, nil
+	r.FeeID = c.FeeID
+	if r.FeeType == "" {
+		r.FeeType = c.FeeType
+	}
+	if r.Barcode == "" {
+		r.Barcode = c.Barcode
+	}
+	return r, nil
+}
+
+// almaLists fills the lists of rep that need Alma. An Alma that cannot
+// be reached makes the report partial; only the journal's and the
+// context's errors are returned.
+func (j *Jobs) almaLists(ctx context.Context, at time.Time, rep *Report) error {
+	lf := &lookups{}
+	var err error
+	rep.ReturnedWithFees, err = j.returnedWithFees(ctx, lf)
+	if err == nil {
+		rep.PaymentsNotInAlma, err = j.paymentsNotInAlma(ctx, at, lf)
+	}
+	rep.LookupFailures = lf.list
+	var down *almaDown
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return err
+	case errors.As(err, &down):
+		rep.Partial, rep.PartialReason = true, "Alma could not be reached ("+down.err.Error()+
+			"): this report was written from the journal alone; lost items returned and payments not yet in Alma may be missing"
+		j.log.LogAttrs(ctx, slog.LevelWarn, "reconcile: report: Alma could not be reached; the report is partial",
+			slog.String("error", down.err.Error()))
+	default:
+		return err
+	}
+	return nil
+}
+
+// almaDown is an Alma call that failed for a reason other than a refusal
+// of the one thing asked (a timeout, a refused connection, a 5xx after
+// the retries): Alma cannot be reached, and the report is partial.
+type almaDown struct{ err error }
+
+func (e *almaDown) Error() string {
+	return "reconcile: report: Alma cannot be reached: " + e.err.Error()
+}
+func (e *almaDown) Unwrap() error { return e.err }
+
+// lookups collects the single Alma lookups that failed for good.
+type lookups struct {
+	mu   sync.Mutex
+	list []LookupFailure
+}
+
+// check sorts an Alma call's error: nil stays nil, a refusal of the thing
+// asked (ErrPermanent) is noted as f and reported as skip, and anything
+// else is Alma being down.
+func (l *lookups) check(err error, f LookupFailure) (skip bool, _ error) {
+	if err == nil {
+		return false, nil
+	}
+	if errors.Is(err, ErrPermanent) || fees.ErrorCode(err) == fees.ENOTFOUND {
+		f.Err = err.Error()
+		l.mu.Lock()
+		l.list = append(l.list, f)
+		l.mu.Unlock()
+		return true, nil
+	}
+	return false, &almaDown{err: err}
 }
 
 // returnedWithFees lists the lost-item fees that still have a balance while
 // their item is no longer lost: from Alma's own report when the AlmaAPI
 // offers one (ReturnedLostItems), else by asking Alma about the students
 // the journal shows active (see Options.QuietAfter), lost returns
-// included.
-func (j *Jobs) returnedWithFees(ctx context.Context) ([]fees.Fee, error) {
+// included. A student or item Alma refuses is noted in lf and skipped.
+func (j *Jobs) returnedWithFees(ctx context.Context, lf *lookups) ([]fees.Fee, error) {
 	if r, ok := j.deps.Alma.(ReturnedLostItems); ok {
 		list, err := r.ReturnedLostItemFees(ctx)
 		if !errors.Is(err, ErrUnsupported) {
 			if err != nil {
-				return nil, fmt.Errorf("reconcile: report: returned lost items: %w", err)
+				return nil, &almaDown{err: fmt.Errorf("returned lost items: %w", err)}
 			}
 			return slices.DeleteFunc(list, func(f fees.Fee) bool {
 				return !slices.Contains(j.opts.LostTypes, f.Type) || !f.Balance.IsPositive()
@@ -178,16 +295,8 @@ func (j *Jobs) returnedWithFees(ctx context.Context) ([]fees.Fee, error) {
 	each := make([][]fees.Fee, len(users))
 	err = j.forEachStudent(ctx, users, func(ctx context.Context, i int, u string) error {
 		open, err := j.deps.Alma.ListFees(ctx, u, fees.StatusActive, fees.StatusTransferred, fees.StatusInDispute)
-		if errors.Is(err, ErrPermanent) {
-			// A student Alma does not know (the return of a failed
-			// event named one) has no fees there: the event itself is
-			// in the report.
-			j.log.LogAttrs(ctx, slog.LevelWarn, "reconcile: report: student unknown to Alma", slog.String("user", j.logID(u)),
-				slog.String("error", err.Error()))
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("reconcile: report: fees of a student: %w", err)
+		if skip, err := lf.check(err, LookupFailure{UserID: u, What: "the student's fees"}); skip || err != nil {
+			return err
 		}
 		for _, f := range open {
 			if !slices.Contains(j.opts.LostTypes, f.Type) || !f.Balance.IsPositive() || f.Item.Barcode == "" {
@@ -197,8 +306,14 @@ func (j *Jobs) returnedWithFees(ctx context.Context) ([]fees.Fee, error) {
 			still, ok := lost[f.Item.Barcode]
 			mu.Unlock()
 			if !ok {
-				if still, err = j.deps.Alma.ItemLost(ctx, f.Item.Barcode); err != nil {
-					return fmt.Errorf("reconcile: report: item %s: %w", f.Item.Barcode, err)
+				still, err = j.deps.Alma.ItemLost(ctx, f.Item.Barcode)
+				skip, err := lf.check(err, LookupFailure{UserID: u, FeeID: f.ID, Barcode: f.Item.Barcode,
+					What: "item " + f.Item.Barcode + " of lost-item fee " + f.ID})
+				if err != nil {
+					return err
+				}
+				if skip {
+					continue
 				}
 				mu.Lock()
 				lost[f.Item.Barcode] = still
@@ -217,7 +332,7 @@ func (j *Jobs) returnedWithFees(ctx context.Context) ([]fees.Fee, error) {
 // delay that Alma does not show as paid. A fee whose payments Alma shows
 // is marked so in the journal (seen_at, but not in a dry run), and is not
 // asked about again until another payment is forwarded for it.
-func (j *Jobs) paymentsNotInAlma(ctx context.Context, at time.Time) ([]PendingPayment, error) {
+func (j *Jobs) paymentsNotInAlma(ctx context.Context, at time.Time, lf *lookups) ([]PendingPayment, error) {
 	cutoff := at.Add(-j.opts.PaymentDelay)
 	unseen, err := j.deps.Journal.Unseen(ctx, cutoff)
 	if err != nil {
@@ -228,16 +343,17 @@ func (j *Jobs) paymentsNotInAlma(ctx context.Context, at time.Time) ([]PendingPa
 		pend[i] = PendingPayment{UserID: u.Charge.UserID, FeeID: u.Charge.FeeID, TransactionID: chargeTxID(u.Charge),
 			Forwarded: u.Amount, Since: u.Since}
 	}
-	late, err := j.lateInAlma(ctx, unseen, pend)
+	late, err := j.lateInAlma(ctx, unseen, pend, lf)
 	if err != nil {
 		return nil, err
 	}
 	var out []PendingPayment
 	var seen []string
 	for i, p := range pend {
-		if late[i] {
+		switch late[i] {
+		case lateYes:
 			out = append(out, p)
-		} else {
+		case lateNo:
 			seen = append(seen, unseen[i].Charge.Key)
 		}
 	}
@@ -247,11 +363,20 @@ func (j *Jobs) paymentsNotInAlma(ctx context.Context, at time.Time) ([]PendingPa
 	return out, j.deps.Journal.MarkSeen(ctx, seen, cutoff)
 }
 
+// lateness is what lateInAlma found of one fee.
+type lateness int
+
+const (
+	lateUnknown lateness = iota // Alma refused the lookup: noted, asked again next time
+	lateNo                      // Alma shows what was forwarded
+	lateYes                     // Alma shows less than was forwarded
+)
+
 // lateInAlma asks Alma, one call per student, what it shows paid of each
 // fee of pend (the payments forwarded for the charges of unseen), sets it
 // in pend, and reports for each whether Alma shows less than was
-// forwarded.
-func (j *Jobs) lateInAlma(ctx context.Context, unseen []journal.Forwarded, pend []PendingPayment) ([]bool, error) {
+// forwarded. A student or fee Alma refuses is noted in lf.
+func (j *Jobs) lateInAlma(ctx context.Context, unseen []journal.Forwarded, pend []PendingPayment, lf *lookups) ([]lateness, error) {
 	var users []string
 	byUser := map[string][]int{}
 	for i, p := range pend {
@@ -260,24 +385,29 @@ func (j *Jobs) lateInAlma(ctx context.Context, unseen []journal.Forwarded, pend 
 		}
 		byUser[p.UserID] = append(byUser[p.UserID], i)
 	}
-	late := make([]bool, len(pend))
+	late := make([]lateness, len(pend))
 	err := j.forEachStudent(ctx, users, func(ctx context.Context, _ int, u string) error {
 		all, err := j.deps.Alma.ListFees(ctx, u)
-		if err != nil {
-			return fmt.Errorf("reconcile: report: fees of a student: %w", err)
+		if skip, err := lf.check(err, LookupFailure{UserID: u, What: "the student's fees, for the payments forwarded"}); skip || err != nil {
+			return err
 		}
 		for _, i := range byUser[u] {
 			p := &pend[i]
 			f, err := findFee(all, p.FeeID, p.TransactionID, unseen[i].Charge.FeeType)
-			if err != nil {
-				return fmt.Errorf("reconcile: report: fee %s: %w", p.FeeID, err)
+			if skip, err := lf.check(err, LookupFailure{UserID: u, FeeID: p.FeeID,
+				What: "fee " + p.FeeID + ", paid " + p.Forwarded.String() + " at the bursar"}); skip || err != nil {
+				if err != nil {
+					return err
+				}
+				continue
 			}
 			p.AlmaPaid = f.Paid
 			if !f.Paid.Valid() {
 				p.AlmaPaid = fees.Zero(p.Forwarded.Currency())
 			}
+			late[i] = lateNo
 			if c, err := p.AlmaPaid.Cmp(p.Forwarded); err != nil || c < 0 {
-				late[i] = true
+				late[i] = lateYes
 			}
 		}
 		return nil
@@ -292,10 +422,12 @@ type ReportResult struct {
 	Mailed bool
 }
 
-// Report runs the daily report (F6) for the day of the jobs' clock: it
+// Report runs the daily report (F6) on the morning of the jobs' clock: it
 // writes the report as CSV and HTML to the report folder of the reports
 // drop (the library drop by default) and, when a Mailer is configured, mails it to staff. In dry-run
-// mode it only builds it.
+// mode it only builds it. A report written without Alma (Alma could not
+// be reached) is still written and mailed, with Report.Partial set and a
+// warning logged: the caller tells its outcome apart from a full one.
 func (j *Jobs) Report(ctx context.Context) (ReportResult, error) {
 	now := j.opts.Now()
 	rep, err := j.BuildReport(ctx, now)
@@ -335,7 +467,7 @@ func (j *Jobs) Report(ctx context.Context) (ReportResult, error) {
 	if j.opts.Mailer != nil && len(j.opts.MailTo) > 0 {
 		m := Mail{
 			To:      j.opts.MailTo,
-			Subject: fmt.Sprintf("Library fees: %d exceptions on %s", rep.Exceptions(), rep.Date.Format("2006-01-02")),
+			Subject: rep.subject(),
 			Text:    rep.text(),
 			HTML:    htmlBuf.String(),
 			Attachments: []Attachment{
@@ -347,150 +479,13 @@ func (j *Jobs) Report(ctx context.Context) (ReportResult, error) {
 		}
 		res.Mailed = true
 	}
-	j.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: report written", slog.Int("exceptions", rep.Exceptions()),
-		slog.Bool("mailed", res.Mailed))
+	level := slog.LevelInfo
+	if rep.Partial {
+		level = slog.LevelWarn
+	}
+	j.log.LogAttrs(ctx, level, "reconcile: report written", slog.Int("exceptions", rep.Exceptions()),
+		slog.Bool("mailed", res.Mailed), slog.Bool("partial", rep.Partial))
 	return res, nil
-}
-
-func (r Report) text() string {
-	return fmt.Sprintf("Library fees report for %s\n\nLost items returned still carrying fees: %d\nFees not sent to the bursar: %d\nPayments not yet in Alma: %d\nHeld records: %d\nFailed webhook events: %d\nFailed files: %d\n\nThe CSV file attached lists each one.\n",
-		r.Date.Format("2006-01-02"), len(r.ReturnedWithFees), len(r.NotSent), len(r.PaymentsNotInAlma),
-		len(r.Held), len(r.FailedEvents), len(r.FailedFiles))
-}
-
-// reportRow is one line of the report, in CSV and HTML.
-type reportRow struct {
-	Section, UserID, FeeID, TransactionID, Type, Barcode, Amount, File, Line, Reason string
-}
-
-var csvHeader = []string{"section", "student", "fee", "transaction", "type", "barcode", "amount", "file", "line", "reason"}
-
-func (r Report) rows() []reportRow {
-	var out []reportRow
-	amount := func(m fees.Money) string {
-		if !m.Valid() {
-			return ""
-		}
-		return m.Amount()
-	}
-	line := func(n int) string {
-		if n == 0 {
-			return ""
-		}
-		return strconv.Itoa(n)
-	}
-	for _, f := range r.ReturnedWithFees {
-		out = append(out, reportRow{"returned item with fee", f.UserID, f.ID, f.TransactionID, string(f.Type), f.Item.Barcode,
-			amount(f.Balance), "", "", returnedAdvice(f)})
-	}
-	for _, c := range r.NotSent {
-		reason := heldReason(c)
-		if c.Outcome != OutcomeRejected {
-			reason = "decided into " + c.Output + " but not yet published"
-		}
-		out = append(out, reportRow{"fee not sent", c.UserID, c.FeeID, chargeTxID(c), string(c.FeeType), c.Barcode, amount(c.Amount),
-			c.File, line(c.Line), reason})
-	}
-	for _, p := range r.PaymentsNotInAlma {
-		out = append(out, reportRow{"payment not in Alma", p.UserID, p.FeeID, p.TransactionID, "", "", amount(p.Forwarded),
-			"", "", fmt.Sprintf("forwarded %s since %s; Alma shows %s paid", p.Forwarded, p.Since.Format(time.RFC3339), p.AlmaPaid)})
-	}
-	for _, h := range r.Held {
-		out = append(out, reportRow{"held " + h.Kind, h.UserID, h.FeeID, h.Key, string(h.FeeType), h.Barcode, amount(h.Amount),
-			h.File, line(h.Line), heldReason(h)})
-	}
-	for _, e := range r.FailedEvents {
-		out = append(out, reportRow{"failed lost return", e.UserID, "", e.Key, "", e.Barcode, "", "", "", eventAdvice(e)})
-	}
-	for _, f := range r.FailedFiles {
-		out = append(out, reportRow{"failed file", "", "", "", f.Job, "", "", f.Name, "", f.Reason})
-	}
-	out = append(out, r.quietRows()...)
-	t := r.Totals
-	out = append(out, reportRow{Section: "total charged", Amount: amount(t.Charged)},
-		reportRow{Section: "total credited", Amount: amount(t.Credited)},
-		reportRow{Section: "total waived", Amount: amount(t.Waived)})
-	channels := make([]string, 0, len(t.Paid))
-	for c := range t.Paid {
-		channels = append(channels, c)
-	}
-	slices.Sort(channels)
-	for _, c := range channels {
-		out = append(out, reportRow{Section: "total paid " + c, Amount: amount(t.Paid[c])})
-	}
-	return out
-}
-
-// heldReason is the reason of a held record as the report shows it: with
-// the code of the rule that refused it first, when there is one.
-func heldReason(r Record) string {
-	if r.Code == "" {
-		return r.Reason
-	}
-	return r.Code + ": " + r.Reason
-}
-
-var plainNumber = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
-
-// neutralise keeps a spreadsheet from reading a cell as a formula: a cell
-// that starts with =, +, -, @, a tab or a carriage return gets a leading
-// apostrophe, unless it is a plain number such as -5.00.
-func neutralise(s string) string {
-	if s == "" || plainNumber.MatchString(s) {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
-	}
-	return s
-}
-
-// WriteCSV writes the report as CSV, one row per item, every text cell
-// neutralised against formula injection.
-func (r Report) WriteCSV(w io.Writer) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(csvHeader); err != nil {
-		return err
-	}
-	for _, row := range r.rows() {
-		cells := []string{row.Section, row.UserID, row.FeeID, row.TransactionID, row.Type, row.Barcode, row.Amount,
-			row.File, row.Line, row.Reason}
-		for i := range cells {
-			cells[i] = neutralise(cells[i])
-		}
-		if err := cw.Write(cells); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-var reportHTML = template.Must(template.New("report").Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Library fees report {{.Date.Format "2006-01-02"}}</title>
-<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}td.n{text-align:right}</style>
-</head><body>
-<h1>Library fees report for {{.Date.Format "2006-01-02"}}</h1>
-<p>{{.Exceptions}} exceptions.</p>
-<table>
-<tr><th>Section</th><th>Student</th><th>Fee</th><th>Transaction</th><th>Type</th><th>Barcode</th><th>Amount</th><th>File</th><th>Line</th><th>Reason</th></tr>
-{{range .Rows}}<tr><td>{{.Section}}</td><td>{{.UserID}}</td><td>{{.FeeID}}</td><td>{{.TransactionID}}</td><td>{{.Type}}</td><td>{{.Barcode}}</td><td class="n">{{.Amount}}</td><td>{{.File}}</td><td class="n">{{.Line}}</td><td>{{.Reason}}</td></tr>
-{{end}}</table>
-</body></html>
-`))
-
-// WriteHTML writes the report as a readable HTML page.
-func (r Report) WriteHTML(w io.Writer) error {
-	err := reportHTML.Execute(w, struct {
-		Date       time.Time
-		Exceptions int
-		Rows       []reportRow
-	}{r.Date, r.Exceptions(), r.rows()})
-	if err != nil {
-		return errors.Join(errors.New("reconcile: report: html"), err)
-	}
-	return nil
 }
 
 // findFee finds a student's fee among all, the student's fees in Alma, by

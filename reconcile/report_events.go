@@ -24,8 +24,8 @@ func eventAdvice(e Record) string {
 // back: waive it, or, when it is in dispute, settle the dispute first.
 func returnedAdvice(f fees.Fee) string {
 	if f.Status == fees.StatusInDispute {
-		return "item is no longer lost, but the fee is in dispute: feesync left it for staff and kept the student's " +
-			"lost-item block; settle the dispute in Alma, then waive the fee and lift the block"
+		return "The fee is in dispute: feesync left it for staff and kept the student's lost-item block. " +
+			"Settle the dispute in Alma, then waive the fee and lift the block."
 	}
-	return "item is no longer lost: waive the fee"
+	return "Waive the fee in Alma (the item is back); the waiver then reaches the bursar within the hour."
 }

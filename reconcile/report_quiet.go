@@ -107,9 +107,24 @@ func (j *Jobs) quietFolders(ctx context.Context, at time.Time) ([]QuietFolder, e
 func (r Report) quietRows() []reportRow {
 	var out []reportRow
 	for _, q := range r.Quiet {
-		out = append(out, reportRow{Section: "no new file", Type: q.Job, File: q.Folder,
-			Reason: fmt.Sprintf("no new file since %s (expected one within %s): check that the sender still delivers to this folder",
-				q.Since.Format(time.RFC3339), q.Within)})
+		out = append(out, reportRow{Item: "No new file", Type: q.Job, File: q.Folder,
+			What: fmt.Sprintf("No new %s file in the folder %s since %s (one is expected within %s).",
+				q.Job, q.Folder, q.Since.Format("Monday 2 January 2006 15:04"), humanDuration(q.Within)),
+			Do: "Check that the sender still delivers to this folder."})
 	}
 	return out
+}
+
+// humanDuration writes d in hours or days: "36 hours", "3 days".
+func humanDuration(d time.Duration) string {
+	h := int(d.Round(time.Hour) / time.Hour)
+	switch {
+	case h >= 48 && h%24 == 0:
+		return fmt.Sprintf("%d days", h/24)
+	case h == 1:
+		return "1 hour"
+	case h > 0:
+		return fmt.Sprintf("%d hours", h)
+	}
+	return d.String()
 }

@@ -114,7 +114,10 @@ func TestReportListsExceptionsAndMailsThem(t *testing.T) {
 	if err := e.jobs(nil).LoanReturned(t.Context(), returned); err == nil {
 		t.Fatal("no error from the failed webhook")
 	}
-	e.now = day(0).Add(6 * time.Hour) // the forwarded payment is 6 hours old; Alma has not imported it
+	// The next morning: the forwarded payment is 18 hours old and Alma has
+	// not imported it; the report covers the day before, when it all
+	// happened.
+	e.now = day(1).Add(-6 * time.Hour)
 
 	srv := startSMTP(t)
 	host, port, _ := net.SplitHostPort(srv.addr)
@@ -141,7 +144,7 @@ func TestReportListsExceptionsAndMailsThem(t *testing.T) {
 		t.Errorf("totals = %+v", rep.Totals)
 	}
 	lib := files(t, e.library)
-	out := lib["reports/feebridge-report-2026-03-02.csv"]
+	out := lib["reports/feebridge-report-2026-03-03.csv"]
 	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
 	if err != nil {
 		t.Fatalf("csv: %v\n%s", err, out)
@@ -153,13 +156,17 @@ func TestReportListsExceptionsAndMailsThem(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(lib["reports/feebridge-report-2026-03-02.html"], "<td>B100</td>") {
+	// The held payment names the fee of the charge it pays.
+	if !strings.Contains(out, "Payment of 500.00 for fee F1 (LOSTITEMREPLACEMENTFEE, student S001) in pay.csv line 2 was held") {
+		t.Errorf("CSV does not name the held payment's fee:\n%s", out)
+	}
+	if !strings.Contains(lib["reports/feebridge-report-2026-03-03.html"], "Lost item B100 of student S001 is no longer lost") {
 		t.Errorf("html report lacks the returned item")
 	}
 	if !res.Mailed || len(srv.messages) != 1 || !srv.tls[0] {
 		t.Fatalf("mailed %v, messages %d, tls %v", res.Mailed, len(srv.messages), srv.tls)
 	}
-	if msg := srv.messages[0]; !strings.Contains(msg, "Subject: Library fees: 8 exceptions") || !strings.Contains(msg, "feebridge-report-2026-03-02.csv") {
+	if msg := srv.messages[0]; !strings.Contains(msg, "Subject: Library fees: 8 exceptions") || !strings.Contains(msg, "feebridge-report-2026-03-03.csv") {
 		t.Errorf("message:\n%s", msg)
 	}
 	// Alma imports the payment and staff waive by hand: only the held
@@ -183,9 +190,10 @@ func TestReportCSVNeutralisesFormulas(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows, _ := csv.NewReader(&b).ReadAll()
-	got := rows[1]
-	want := []string{"held payment", "'@SUM(A1)", "", "'=1+1", "", "", "-5.00", "", "", "'+cmd|' /C calc'!A0"}
-	if strings.Join(got, "\x00") != strings.Join(want, "\x00") {
+	got := rows[2] // after the header and the period
+	// section, item, student, amount, key, details
+	want := []string{"needs staff", "Held payment", "'@SUM(A1)", "-5.00", "'=1+1", "'+cmd|' /C calc'!A0"}
+	if g := []string{got[0], got[1], got[2], got[9], got[12], got[13]}; strings.Join(g, "\x00") != strings.Join(want, "\x00") {
 		t.Errorf("row = %q, want %q", got, want)
 	}
 }

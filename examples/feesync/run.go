@@ -43,8 +43,9 @@ type jobRun struct {
 	// changed while read (see reconcile.ClaimRule).
 	Waiting []reconcile.FileFailure
 
-	Exceptions    int // the report's
-	Students      int // the reconciliation's: compared, and left out as quiet
+	Exceptions    int    // the report's
+	Partial       string // the report's: why it was written without Alma; "" when whole
+	Students      int    // the reconciliation's: compared, and left out as quiet
 	Quiet         int
 	Disagreements []reconcile.Disagreement
 	Err           error
@@ -88,6 +89,7 @@ func (m *Main) runOnce(ctx context.Context, jobs *reconcile.Jobs, name string) *
 		var rr reconcile.ReportResult
 		rr, err = jobs.Report(ctx)
 		r.Exceptions = rr.Report.Exceptions()
+		r.Partial = rr.Report.PartialReason
 		r.Outputs = rr.Files
 		r.Files = len(rr.Files)
 	case jobReconcile:
@@ -235,6 +237,9 @@ func (m *Main) report(r *jobRun) {
 	switch r.Job {
 	case jobReport:
 		attrs = append(attrs, "exceptions", r.Exceptions)
+		if r.Partial != "" {
+			attrs = append(attrs, "partial", r.Partial)
+		}
 	case jobReconcile:
 		attrs = append(attrs, "students", r.Students, "quiet", r.Quiet, "disagreements", len(r.Disagreements))
 	}
@@ -243,6 +248,10 @@ func (m *Main) report(r *jobRun) {
 	}
 	if r.Err != nil {
 		m.logger.Error("job failed", append(attrs, "err", r.Err.Error())...)
+		return
+	}
+	if r.Partial != "" {
+		m.logger.Warn("job done: partial report", attrs...)
 		return
 	}
 	m.logger.Info("job done", attrs...)

@@ -262,11 +262,14 @@ func (a AlmaAPI) GetLoan(ctx context.Context, userID, loanID string) (reconcile.
 		Returned: l.Status == "COMPLETE" || !l.ReturnDate.IsZero()}, nil
 }
 
-// ItemLost reports whether the item is still lost.
+// ItemLost reports whether the item is still lost; an item Alma does not
+// know is a permanent error.
 func (a AlmaAPI) ItemLost(ctx context.Context, barcode string) (bool, error) {
 	it, err := a.Client.GetItemByBarcode(ctx, barcode)
 	if err != nil {
-		return false, err
+		// An item Alma does not know is a refusal for good (the report
+		// lists it and goes on); a timeout or 5xx stays transient.
+		return false, permanent(err)
 	}
 	return it.Lost(), nil
 }
