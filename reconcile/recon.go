@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/reconcile/journal"
 )
 
 // BursarBalances is a campus's own statement of what each student owes the
@@ -98,6 +99,11 @@ func (j *Jobs) Reconcile(ctx context.Context, balances BursarBalances) (Reconcil
 	}
 	j.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: reconciliation", slog.Int("students", res.Students),
 		slog.Int("fees", res.Fees), slog.Int("quiet", res.Quiet), slog.Int("disagreements", len(res.Disagreements)))
+	if !j.opts.DryRun {
+		if err := j.deps.Journal.SetDisagreements(ctx, j.opts.Now(), journalDisagreements(res.Disagreements)); err != nil {
+			return res, err
+		}
+	}
 	return res, nil
 }
 
@@ -185,4 +191,14 @@ func (j *Jobs) forEachStudent(ctx context.Context, users []string, fn func(ctx c
 		g.Go(func() error { return fn(gctx, i, u) })
 	}
 	return g.Wait()
+}
+
+// journalDisagreements are ds as the journal keeps them, for the report.
+func journalDisagreements(ds []Disagreement) []journal.Disagreement {
+	out := make([]journal.Disagreement, len(ds))
+	for i, d := range ds {
+		out[i] = journal.Disagreement{UserID: d.UserID, FeeID: d.FeeID, FeeType: d.FeeType, TransactionID: d.TransactionID,
+			AlmaStatus: d.AlmaStatus, Alma: d.Alma, Bursar: d.Bursar, Problem: d.Problem}
+	}
+	return out
 }

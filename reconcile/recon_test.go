@@ -167,3 +167,58 @@ func TestReconcileLeavesQuietStudentsOut(t *testing.T) {
 		}
 	}
 }
+
+// TestReportListsTheLastDisagreements (issue 16, the report's "needs
+// staff"): the morning report lists what the last reconciliation found,
+// each row naming the student, the fee and what to do; a later
+// reconciliation that agrees clears them from the next report.
+func TestReportListsTheLastDisagreements(t *testing.T) {
+	e := newEnv(t)
+	a := newFakeAlma()
+	e.alma = a
+	charged(t, e) // T1 120.00 and T2 15.00 for S001, T3 0.82 for S002
+	a.add("S001", "F1", "T1", fees.TypeLostItemReplacementFee, "B100", "120.00")
+	a.add("S001", "F2", "T2", fees.TypeLostItemProcessFee, "B100", "15.00")
+	a.pay("S001", "F1", "20.00")
+	if _, err := e.jobs(nil).Reconcile(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	e.now = morning(0)
+	res, err := e.jobs(nil).Report(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := res.Report.Disagreements
+	if len(got) != 2 || got[0].TransactionID != "T1" || !got[0].Alma.Equal(usd("100.00")) || !got[0].Bursar.Equal(usd("120.00")) ||
+		got[1].UserID != "S002" {
+		t.Fatalf("report's disagreements = %+v", got)
+	}
+	csv := files(t, e.library)["reports/feebridge-report-2026-03-03.csv"]
+	for _, want := range []string{
+		"needs staff,Alma and the bursar disagree,S001,F1,LOSTITEMREPLACEMENTFEE,",
+		"fee F1 (LOSTITEMREPLACEMENTFEE, student S001) was Transferred in Alma with 100.00 left, but the bursar holds 120.00",
+		"feesync show fee T1",
+		"needs staff,Alma and the bursar disagree,S002,",
+	} {
+		if !strings.Contains(csv, want) {
+			t.Errorf("report CSV lacks %q:\n%s", want, csv)
+		}
+	}
+
+	// Alma's side is put right: the next reconciliation agrees.
+	right := newFakeAlma()
+	right.add("S001", "F1", "T1", fees.TypeLostItemReplacementFee, "B100", "120.00")
+	right.add("S001", "F2", "T2", fees.TypeLostItemProcessFee, "B100", "15.00")
+	right.add("S002", "F3", "T3", fees.TypeOverdueFine, "B200", "0.82")
+	e.alma = right
+	if rec, err := e.jobs(nil).Reconcile(t.Context(), nil); err != nil || !rec.Agree() {
+		t.Fatalf("second reconciliation = %+v, %v", rec, err)
+	}
+	rep, err := e.jobs(nil).BuildReport(t.Context(), morning(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Disagreements) != 0 {
+		t.Errorf("disagreements after an agreeing reconciliation: %+v", rep.Disagreements)
+	}
+}

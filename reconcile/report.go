@@ -58,6 +58,9 @@ type Report struct {
 	// while the report was built (an item not found, a student Alma
 	// refused): each is listed, and the report goes on without it.
 	LookupFailures []LookupFailure
+	// Disagreements are what the last reconciliation found between Alma
+	// and the bursar (its run is in the schedule section).
+	Disagreements []journal.Disagreement
 	// FailedFiles are input files that could not be read.
 	FailedFiles []FileRecord
 	// Quiet are the inbound folders without a new file for longer than
@@ -102,7 +105,7 @@ type Totals struct {
 // Exceptions reports whether the report lists anything for staff to do.
 func (r Report) Exceptions() int {
 	return len(r.ReturnedWithFees) + len(r.NotSent) + len(r.PaymentsNotInAlma) + len(r.Held) +
-		len(r.FailedEvents) + len(r.LookupFailures) + len(r.FailedFiles) + len(r.Quiet)
+		len(r.FailedEvents) + len(r.LookupFailures) + len(r.Disagreements) + len(r.FailedFiles) + len(r.Quiet)
 }
 
 // BuildReport gathers the report written at at: its period (see
@@ -150,6 +153,9 @@ func (j *Jobs) BuildReport(ctx context.Context, at time.Time) (Report, error) {
 		if f.Status == FileFailed {
 			rep.FailedFiles = append(rep.FailedFiles, f)
 		}
+	}
+	if rep.Disagreements, err = jr.Disagreements(ctx); err != nil {
+		return rep, err
 	}
 	if rep.Quiet, err = j.quietFolders(ctx, at); err != nil {
 		return rep, err

@@ -112,6 +112,9 @@ func (r Report) staffRows() []reportRow {
 				amount(p.Forwarded), p.FeeID, p.UserID, p.Since.Format("2 January 2006 15:04"), amount(p.AlmaPaid)),
 			Do: "Check in Alma that the bursar import ran (Alma imports hourly); if it did, look the fee up and pay it by hand."})
 	}
+	for _, d := range r.Disagreements {
+		out = append(out, disagreementRow(d))
+	}
 	for _, f := range r.FailedFiles {
 		out = append(out, reportRow{Item: "File not read", Type: f.Job, File: f.Name,
 			What: fmt.Sprintf("The %s file %s could not be read: %s.", f.Job, f.Name, plainReason("", f.Reason)),
@@ -267,4 +270,24 @@ func (r Report) subject() string {
 		s = "PARTIAL " + s + " (Alma could not be reached)"
 	}
 	return s
+}
+
+// disagreementRow says what the reconciliation found for one fee, or for
+// a student's total, and what staff do about it.
+func disagreementRow(d journal.Disagreement) reportRow {
+	row := reportRow{Item: "Alma and the bursar disagree", Student: d.UserID, Fee: d.FeeID, Type: string(d.FeeType),
+		Key: d.TransactionID, Details: d.Problem}
+	found := d.Found.Format("2 January 2006 15:04")
+	if d.FeeID == "" {
+		row.What = fmt.Sprintf("At the reconciliation of %s, Alma and the bursar did not agree on what student %s owes "+
+			"(Alma %s, the bursar %s): %s.", found, d.UserID, amount(d.Alma), amount(d.Bursar), d.Problem)
+		row.Do = fmt.Sprintf("Run `feesync show student %s` to see each fee on both sides, and correct the side that is wrong "+
+			"(a payment or waiver not yet imported usually clears by the next reconciliation).", d.UserID)
+		return row
+	}
+	row.What = fmt.Sprintf("At the reconciliation of %s, fee %s (%s, student %s) was %s in Alma with %s left, "+
+		"but the bursar holds %s: %s.", found, d.FeeID, d.FeeType, d.UserID, d.AlmaStatus, amount(d.Alma), amount(d.Bursar), d.Problem)
+	row.Do = fmt.Sprintf("Run `feesync show fee %s` to see where it stands on both sides, and correct the side that is wrong; "+
+		"the next reconciliation clears this row when they agree.", d.TransactionID)
+	return row
 }

@@ -10,9 +10,10 @@ import (
 
 // The outcomes of a run in the run history; see [RecordRun].
 const (
-	RunOK     = journal.RunOK
-	RunHeld   = journal.RunHeld
-	RunFailed = journal.RunFailed
+	RunOK      = journal.RunOK
+	RunHeld    = journal.RunHeld
+	RunFailed  = journal.RunFailed
+	RunPartial = journal.RunPartial
 )
 
 // RunRecorder keeps the run history: a *Journal is one.
@@ -31,10 +32,14 @@ type RunRecord struct {
 	// Files, the reconciliation the fees it compared in Records.
 	Result RunResult
 	Err    error // the run's error; nil when it ended
+	// Partial says why the run did only part of its work (a report written
+	// without Alma); "" when it did all of it.
+	Partial string
 }
 
 // Run is the row of the run history that r becomes: its outcome is
-// failed when r.Err is set, held when it held records or files back, ok
+// failed when r.Err is set, held when it held records or files back,
+// partial when r.Partial says why it did only part of its work, ok
 // otherwise; its amount is the result's total ("" when it has none).
 func (r RunRecord) Run() journal.Run {
 	run := journal.Run{Job: r.Job, Started: r.Started, Ended: r.Ended, Who: r.Who, Outcome: RunOK,
@@ -48,6 +53,8 @@ func (r RunRecord) Run() journal.Run {
 		run.Outcome, run.Error = RunFailed, r.Err.Error()
 	case run.Held > 0:
 		run.Outcome = RunHeld
+	case r.Partial != "":
+		run.Outcome, run.Error = RunPartial, r.Partial
 	}
 	return run
 }

@@ -73,6 +73,11 @@ type Store interface {
 	// RecordsFor returns every record of a student or of a fee (its
 	// charge, payments and credits), oldest first.
 	RecordsFor(ctx context.Context, user, feeID string) ([]Record, error)
+	// SetDisagreements replaces what is kept of the last reconciliation:
+	// the disagreements it found at at (none when all agreed).
+	SetDisagreements(ctx context.Context, at time.Time, ds []journal.Disagreement) error
+	// Disagreements returns what the last reconciliation found.
+	Disagreements(ctx context.Context) ([]journal.Disagreement, error)
 	// Outstanding returns a student's charges with what is left of each.
 	Outstanding(ctx context.Context, user string) ([]journal.Held, error)
 	// Students returns the students active since a time, and the quiet.

@@ -30,7 +30,7 @@ func (m *Main) recordRun(ctx context.Context, r *jobRun) {
 	}
 	rec := reconcile.RunRecord{Job: r.Job, Who: who, Started: r.Start, Ended: r.Start.Add(r.Duration), Err: r.Err,
 		Result: reconcile.RunResult{Files: r.Files, Records: r.Records, Total: r.amount,
-			Rejected: r.Rejected, Failed: r.Failed}}
+			Rejected: r.Rejected, Failed: r.Failed}, Partial: r.Partial}
 	if _, err := reconcile.RecordRun(ctx, m.setup.Journal, rec); err != nil {
 		m.logger.Warn("run history", "job", r.Job, "err", err.Error())
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/feebridge/feebridge/reconcile/journal"
 )
 
 // TestReportInPlainWordsAndPartial: `feesync run report` the next morning
@@ -43,5 +45,14 @@ func TestReportInPlainWordsAndPartial(t *testing.T) {
 	s.must(err)
 	if !strings.Contains(string(b), "\nreport,partial,,,,,,,,,\"Alma could not be reached (") || !strings.Contains(string(b), "its date 2026/03/02 is not a date") {
 		t.Errorf("partial report:\n%s", b)
+	}
+	// The run history says the report was partial, and why.
+	j, err := journal.Open(t.Context(), s.journalPath(), nil)
+	s.must(err)
+	defer j.Close()
+	runs, err := j.Runs(t.Context(), jobReport, 1)
+	s.must(err)
+	if len(runs) != 1 || runs[0].Outcome != journal.RunPartial || !strings.Contains(runs[0].Error, "Alma could not be reached") {
+		t.Errorf("the partial report's run = %+v", runs)
 	}
 }

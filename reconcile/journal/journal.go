@@ -385,6 +385,21 @@ var migrations = []string{
 	// command line too; see runs.go.
 	`ALTER TABLE runs ADD COLUMN alma_calls INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE runs ADD COLUMN alma_remaining INTEGER NOT NULL DEFAULT -1;`,
+	// 16 (disagreements): what the newest reconciliation found, replaced
+	// whole by each one, for the daily report's "needs staff".
+	`CREATE TABLE disagreements (
+		id             INTEGER PRIMARY KEY,
+		found_at       TEXT    NOT NULL,
+		user_id        TEXT    NOT NULL,
+		fee_id         TEXT    NOT NULL,
+		fee_type       TEXT    NOT NULL,
+		transaction_id TEXT    NOT NULL,
+		alma_status    TEXT    NOT NULL,
+		alma           INTEGER NOT NULL,
+		bursar         INTEGER NOT NULL,
+		currency       TEXT    NOT NULL,
+		problem        TEXT    NOT NULL
+	);`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {

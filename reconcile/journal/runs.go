@@ -13,6 +13,9 @@ const (
 	RunOK     = "ok"     // the run ended without error and held nothing
 	RunHeld   = "held"   // the run ended, holding records or files back
 	RunFailed = "failed" // the run ended with an error
+	// RunPartial: the run ended having done part of its work, such as a
+	// report written from the journal alone while Alma could not be reached.
+	RunPartial = "partial"
 )
 
 // Run is one run of a job, as the run history keeps it.

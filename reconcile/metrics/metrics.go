@@ -61,7 +61,7 @@ func NewJournalCollector(j *reconcile.Journal, logger *slog.Logger) *JournalColl
 		lastOK: prometheus.NewDesc("feebridge_job_last_success_timestamp_seconds",
 			"When the newest run of the job that did not fail ended (Unix seconds).", []string{"job"}, nil),
 		runs: prometheus.NewDesc("feebridge_job_runs_total",
-			"Runs of the job in the journal's run history, by outcome (ok, held, failed).", []string{"job", "outcome"}, nil),
+			"Runs of the job in the journal's run history, by outcome (ok, held, partial, failed).", []string{"job", "outcome"}, nil),
 		records: prometheus.NewDesc("feebridge_records_total",
 			"Records the job's runs handled (outcome ok) or held back (outcome held).", []string{"job", "outcome"}, nil),
 		held: prometheus.NewDesc("feebridge_held_records",
