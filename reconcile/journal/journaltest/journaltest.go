@@ -57,6 +57,7 @@ func Run(t *testing.T, open Open) {
 		{"Sightings", testSightings},
 		{"HeldLifeCycle", testHeldLifeCycle},
 		{"Alerts", testAlerts},
+		{"Disagreements", testDisagreements},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open) })
 	}
