@@ -1,30 +1,17 @@
 package main
 
 import (
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/feebridge/feebridge/alma/almatest"
-	"github.com/feebridge/feebridge/fees"
 )
 
 // get fetches url and returns its status and body.
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
+	return getAuth(t, url, "")
 }
 
 // TestMetricsCountCLIRuns (issue 16): runs made from the command line (as
@@ -32,21 +19,8 @@ func get(t *testing.T, url string) (int, string) {
 // the charges run's records, amount and held record, the payments run's,
 // the held records by kind and the journal's size.
 func TestMetricsCountCLIRuns(t *testing.T) {
-	ctx := t.Context()
 	s := newSite(t)
-	a := s.alma
-	s.must(a.AddUser(almatest.User{ID: "10012345", FirstName: "Ada", LastName: "Lovelace"}))
-	s.must(a.AddUser(almatest.User{ID: "10067890", FirstName: "Alan", LastName: "Turing"}))
-	_, err := a.AddFee("10012345", almatest.FeeSpec{Type: fees.TypeOverdueFine, Amount: usd("5.00")})
-	s.must(err)
-	_, err = a.AddFee("10067890", almatest.FeeSpec{Type: fees.TypeDamagedItemFine, Amount: usd("40.00")})
-	s.must(err)
-	_, err = a.AddFee("10067890", almatest.FeeSpec{Type: fees.Type("LOCKERKEY"), Amount: usd("3.00")})
-	s.must(err)
-	_, err = a.RunExport(ctx, s.library, "exports", "BURSAR")
-	s.must(err)
-	wantRun(t, s.run("run", "charges"), ExitRejected, "records=2", "rejected=1")
-	wantRun(t, s.run("run", "credits"), ExitOK, "files=0")
+	chargeThree(t, s)
 
 	r := startServe(t, s)
 	defer r.stop(t)

@@ -27,19 +27,8 @@ func statusSite(t *testing.T) (*site, fees.Fee) {
 	cfg, err := os.ReadFile(s.config)
 	s.must(err)
 	s.must(os.WriteFile(s.config, []byte(strings.Replace(string(cfg), `timezone = "UTC"`, `timezone = "Europe/Paris"`, 1)), 0o600))
+	damaged := chargeThree(t, s)
 	a := s.alma
-	s.must(a.AddUser(almatest.User{ID: "10012345", FirstName: "Ada", LastName: "Lovelace"}))
-	s.must(a.AddUser(almatest.User{ID: "10067890", FirstName: "Alan", LastName: "Turing"}))
-	_, err = a.AddFee("10012345", almatest.FeeSpec{Type: fees.TypeOverdueFine, Amount: usd("5.00")})
-	s.must(err)
-	damaged, err := a.AddFee("10067890", almatest.FeeSpec{Type: fees.TypeDamagedItemFine, Amount: usd("40.00")})
-	s.must(err)
-	_, err = a.AddFee("10067890", almatest.FeeSpec{Type: fees.Type("LOCKERKEY"), Amount: usd("3.00")})
-	s.must(err)
-	_, err = a.RunExport(ctx, s.library, "exports", "BURSAR")
-	s.must(err)
-	wantRun(t, s.run("run", "charges"), ExitRejected, "records=2", "rejected=1")
-	wantRun(t, s.run("run", "credits"), ExitOK, "files=0")
 
 	j, err := journal.Open(ctx, s.journalPath(), nil)
 	s.must(err)
@@ -54,6 +43,29 @@ func statusSite(t *testing.T) (*site, fees.Fee) {
 		}
 	}
 	return s, damaged
+}
+
+// chargeThree gives two students three fees in Alma (5.00, a damaged
+// item fine of 40.00 and a LOCKERKEY fee of 3.00, a type without a
+// PeopleSoft item type), exports them, and runs charges (two charged, one
+// held) and credits (nothing) from the command line, as cron does. It
+// returns the damaged-item fee.
+func chargeThree(t *testing.T, s *site) fees.Fee {
+	t.Helper()
+	a := s.alma
+	s.must(a.AddUser(almatest.User{ID: "10012345", FirstName: "Ada", LastName: "Lovelace"}))
+	s.must(a.AddUser(almatest.User{ID: "10067890", FirstName: "Alan", LastName: "Turing"}))
+	_, err := a.AddFee("10012345", almatest.FeeSpec{Type: fees.TypeOverdueFine, Amount: usd("5.00")})
+	s.must(err)
+	damaged, err := a.AddFee("10067890", almatest.FeeSpec{Type: fees.TypeDamagedItemFine, Amount: usd("40.00")})
+	s.must(err)
+	_, err = a.AddFee("10067890", almatest.FeeSpec{Type: fees.Type("LOCKERKEY"), Amount: usd("3.00")})
+	s.must(err)
+	_, err = a.RunExport(t.Context(), s.library, "exports", "BURSAR")
+	s.must(err)
+	wantRun(t, s.run("run", "charges"), ExitRejected, "records=2", "rejected=1")
+	wantRun(t, s.run("run", "credits"), ExitOK, "files=0")
+	return damaged
 }
 
 // goDuration matches a duration as Go prints it: "5.29396ms", "0s", "4m10s".
