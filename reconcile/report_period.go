@@ -21,11 +21,10 @@ type runStore interface {
 	Runs(ctx context.Context, job string, limit int) ([]journal.Run, error)
 }
 
-// flowStore is the part of a Store that counts the records of a period
-// as well as summing them; journal.Journal has it. Without it the report
-// shows the sums of Store.Totals with no counts.
-type flowStore interface {
-	FlowTotals(ctx context.Context, from, to time.Time) ([]journal.FlowTotal, error)
+// currencyStore is the part of a Store that knows the district's
+// currency; journal.Journal has it. Without it the report writes its
+// zero totals in USD.
+type currencyStore interface {
 	Currency(ctx context.Context) (fees.Currency, error)
 }
 
@@ -83,27 +82,18 @@ var paymentChannels = []string{"ESERVICES", "CASHIER"}
 // and channel is present, with 0 and a zero amount when nothing went
 // through.
 func (j *Jobs) flows(ctx context.Context, from, to time.Time) (Totals, []FlowLine, error) {
-	var sums []journal.FlowTotal
+	sums, err := j.deps.Journal.Totals(ctx, from, to)
+	if err != nil {
+		return Totals{}, nil, fmt.Errorf("reconcile: report totals: %w", err)
+	}
 	cur := fees.USD
-	if fs, ok := j.deps.Journal.(flowStore); ok {
-		var err error
-		if sums, err = fs.FlowTotals(ctx, from, to); err != nil {
-			return Totals{}, nil, fmt.Errorf("reconcile: report totals: %w", err)
-		}
-		c, err := fs.Currency(ctx)
+	if cs, ok := j.deps.Journal.(currencyStore); ok {
+		c, err := cs.Currency(ctx)
 		if err != nil {
 			return Totals{}, nil, fmt.Errorf("reconcile: report totals: %w", err)
 		}
 		if c != "" {
 			cur = c
-		}
-	} else {
-		plain, err := j.deps.Journal.Totals(ctx, from, to)
-		if err != nil {
-			return Totals{}, nil, fmt.Errorf("reconcile: report totals: %w", err)
-		}
-		for _, t := range plain {
-			sums = append(sums, journal.FlowTotal{Kind: t.Kind, Outcome: t.Outcome, Channel: t.Channel, Amount: t.Amount})
 		}
 	}
 	zero := fees.Zero(cur)

@@ -1,14 +1,9 @@
 package main
 
 import (
-	"io"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/robfig/cron/v3"
-
-	"github.com/feebridge/feebridge/reconcile/config"
 )
 
 // TestOverdueCountsCLIRuns (issue 16): serve's overdue watch reads the last
@@ -16,21 +11,7 @@ import (
 // command line (as cron does) keeps the job on time: after it, the watch
 // does not alert again.
 func TestOverdueCountsCLIRuns(t *testing.T) {
-	box := startMailbox(t)
-	s := newSite(t)
-	s.withMail(box)
-	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(k string) string { return s.env[k] }, Now: s.clock.Now}
-	s.must(m.ParseFlags(t.Context(), []string{"serve", "-config", s.config}))
-	t.Cleanup(func() { m.Close() })
-	var err error
-	m.config, err = config.Load(s.config)
-	s.must(err)
-	m.logger = newLogger(io.Discard, m.config.Log)
-	if _, err := m.openJobs(t.Context(), false); err != nil {
-		t.Fatal(err)
-	}
-	cr := cron.New(cron.WithLocation(time.UTC), cron.WithParser(config.CronParser()))
-	w := m.watchOverdue(t.Context(), cr)
+	box, s, w := overdueWatchSite(t)
 	if w == nil || w.periods[jobCredits] != time.Hour {
 		t.Fatalf("watch: %+v", w)
 	}

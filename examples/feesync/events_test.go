@@ -90,17 +90,12 @@ func (r *serveRun) stop(t *testing.T) {
 func TestServeEventSurvivesRestart(t *testing.T) {
 	s := newSite(t)
 	a := s.alma
-	s.must(a.AddUser(almatest.User{ID: "10012345", FirstName: "Ada", LastName: "Lovelace"}))
-	s.must(a.AddItem(almatest.Item{Barcode: "B1", Title: "Organic Chemistry", ReplacementCost: usd("80.00")}))
-	loan, err := a.CheckOut("10012345", "B1", s.clock.Now().AddDate(0, 0, 14))
-	s.must(err)
-	_, err = a.DeclareLost(loan)
-	s.must(err)
+	lostBook(t, s)
 
 	r := startServe(t, s)
 	a.SetWebhook(r.base+config.DefaultWebhookPath, []byte(webhookSecret))
 	a.SetFaults(almatest.Faults{DailyQuota: 1})
-	_, err = a.Return("B1")
+	_, err := a.Return("B1")
 	s.must(err)
 	a.RunDue(t.Context())
 	if h := a.Webhooks(); len(h) != 1 || h[0].State != almatest.DeliveryDelivered || h[0].Attempts[0].Status != 200 {

@@ -331,11 +331,10 @@ func TestMorningMailAndAlerts(t *testing.T) {
 
 func normNL(b []byte) string { return strings.ReplaceAll(string(b), "\r\n", "\n") }
 
-// TestServeAlertsOverdueJob checks serve's overdue watch without its cron:
-// the report job, due daily, has not succeeded for a day and a half since
-// serve started: one alert, however often the watch looks; a run that
-// succeeds resolves it.
-func TestServeAlertsOverdueJob(t *testing.T) {
+// overdueWatchSite is a site that mails to a mailbox, with feesync serve's
+// Main opened on it and its overdue watch made, without serve's cron.
+func overdueWatchSite(t *testing.T) (*mailbox, *site, *overdueWatch) {
+	t.Helper()
 	box := startMailbox(t)
 	s := newSite(t)
 	s.withMail(box)
@@ -351,6 +350,15 @@ func TestServeAlertsOverdueJob(t *testing.T) {
 	}
 	cr := cron.New(cron.WithLocation(time.UTC), cron.WithParser(config.CronParser()))
 	w := m.watchOverdue(t.Context(), cr)
+	return box, s, w
+}
+
+// TestServeAlertsOverdueJob checks serve's overdue watch without its cron:
+// the report job, due daily, has not succeeded for a day and a half since
+// serve started: one alert, however often the watch looks; a run that
+// succeeds resolves it.
+func TestServeAlertsOverdueJob(t *testing.T) {
+	box, s, w := overdueWatchSite(t)
 	if w == nil || w.periods[jobReport] != 24*time.Hour || w.periods[jobPayments] != time.Hour {
 		t.Fatalf("watch: %+v", w)
 	}

@@ -65,17 +65,12 @@ func TestMetricsAlmaFromCLIRun(t *testing.T) {
 func TestMetricsCountServeAlmaCalls(t *testing.T) {
 	s := newSite(t)
 	a := s.alma
-	s.must(a.AddUser(almatest.User{ID: "10012345", FirstName: "Ada", LastName: "Lovelace"}))
-	s.must(a.AddItem(almatest.Item{Barcode: "B1", Title: "Organic Chemistry", ReplacementCost: usd("80.00")}))
-	loan, err := a.CheckOut("10012345", "B1", s.clock.Now().AddDate(0, 0, 14))
-	s.must(err)
-	_, err = a.DeclareLost(loan)
-	s.must(err)
+	lostBook(t, s)
 
 	r := startServe(t, s)
 	defer r.stop(t)
 	a.SetWebhook(r.base+config.DefaultWebhookPath, []byte(webhookSecret))
-	_, err = a.Return("B1")
+	_, err := a.Return("B1")
 	s.must(err)
 	a.RunDue(t.Context())
 	done := `feebridge_webhook_events_total{outcome="done",type="loan_returned"} 1`

@@ -147,14 +147,7 @@ func TestRunJobs(t *testing.T) {
 	ctx := t.Context()
 	s := newSite(t)
 	a := s.alma
-	s.must(a.AddUser(almatest.User{ID: "10012345", FirstName: "Ada", LastName: "Lovelace"}))
-	s.must(a.AddUser(almatest.User{ID: "10067890", FirstName: "Alan", LastName: "Turing"}))
-	f1, err := a.AddFee("10012345", almatest.FeeSpec{Type: fees.TypeOverdueFine, Amount: usd("5.00")})
-	s.must(err)
-	f2, err := a.AddFee("10067890", almatest.FeeSpec{Type: fees.TypeDamagedItemFine, Amount: usd("40.00")})
-	s.must(err)
-	_, err = a.AddFee("10067890", almatest.FeeSpec{Type: fees.Type("LOCKERKEY"), Amount: usd("3.00")})
-	s.must(err)
+	f1, f2 := threeFees(t, s)
 
 	exp, err := a.RunExport(ctx, s.library, "exports", "BURSAR")
 	s.must(err)
@@ -259,11 +252,10 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-// TestServe starts serve, checks /healthz, the status page and the webhook
-// (Alma's challenge, then a real returned lost item whose fees are waived),
-// and stops it with its context, as SIGTERM does.
-func TestServe(t *testing.T) {
-	s := newSite(t)
+// lostBook lends item B1 (replacement cost 80.00) to student 10012345 in
+// the site's Alma and declares it lost; it returns the lost-item fees.
+func lostBook(t *testing.T, s *site) []fees.Fee {
+	t.Helper()
 	a := s.alma
 	s.must(a.AddUser(almatest.User{ID: "10012345", FirstName: "Ada", LastName: "Lovelace"}))
 	s.must(a.AddItem(almatest.Item{Barcode: "B1", Title: "Organic Chemistry", ReplacementCost: usd("80.00")}))
@@ -271,6 +263,16 @@ func TestServe(t *testing.T) {
 	s.must(err)
 	lost, err := a.DeclareLost(loan)
 	s.must(err)
+	return lost
+}
+
+// TestServe starts serve, checks /healthz, the status page and the webhook
+// (Alma's challenge, then a real returned lost item whose fees are waived),
+// and stops it with its context, as SIGTERM does.
+func TestServe(t *testing.T) {
+	s := newSite(t)
+	a := s.alma
+	lost := lostBook(t, s)
 	if len(lost) == 0 {
 		t.Fatal("no lost-item fee")
 	}
@@ -314,7 +316,7 @@ func TestServe(t *testing.T) {
 	// The item comes back: Alma delivers LOAN_RETURNED, the listener
 	// journals it, and the events worker waives the lost-item fees.
 	a.SetWebhook(base+config.DefaultWebhookPath, []byte(webhookSecret))
-	_, err = a.Return("B1")
+	_, err := a.Return("B1")
 	s.must(err)
 	if n := a.RunDue(ctx); n != 1 {
 		t.Fatalf("%d webhooks delivered, want 1: %+v", n, a.Webhooks())

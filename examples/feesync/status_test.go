@@ -45,6 +45,23 @@ func statusSite(t *testing.T) (*site, fees.Fee) {
 	return s, damaged
 }
 
+// threeFees gives two students three fees in Alma: an overdue fine of
+// 5.00 (returned first), a damaged item fine of 40.00 (returned second)
+// and a LOCKERKEY fee of 3.00, a type without a PeopleSoft item type.
+func threeFees(t *testing.T, s *site) (overdue, damaged fees.Fee) {
+	t.Helper()
+	a := s.alma
+	s.must(a.AddUser(almatest.User{ID: "10012345", FirstName: "Ada", LastName: "Lovelace"}))
+	s.must(a.AddUser(almatest.User{ID: "10067890", FirstName: "Alan", LastName: "Turing"}))
+	overdue, err := a.AddFee("10012345", almatest.FeeSpec{Type: fees.TypeOverdueFine, Amount: usd("5.00")})
+	s.must(err)
+	damaged, err = a.AddFee("10067890", almatest.FeeSpec{Type: fees.TypeDamagedItemFine, Amount: usd("40.00")})
+	s.must(err)
+	_, err = a.AddFee("10067890", almatest.FeeSpec{Type: fees.Type("LOCKERKEY"), Amount: usd("3.00")})
+	s.must(err)
+	return overdue, damaged
+}
+
 // chargeThree gives two students three fees in Alma (5.00, a damaged
 // item fine of 40.00 and a LOCKERKEY fee of 3.00, a type without a
 // PeopleSoft item type), exports them, and runs charges (two charged, one
@@ -52,16 +69,8 @@ func statusSite(t *testing.T) (*site, fees.Fee) {
 // returns the damaged-item fee.
 func chargeThree(t *testing.T, s *site) fees.Fee {
 	t.Helper()
-	a := s.alma
-	s.must(a.AddUser(almatest.User{ID: "10012345", FirstName: "Ada", LastName: "Lovelace"}))
-	s.must(a.AddUser(almatest.User{ID: "10067890", FirstName: "Alan", LastName: "Turing"}))
-	_, err := a.AddFee("10012345", almatest.FeeSpec{Type: fees.TypeOverdueFine, Amount: usd("5.00")})
-	s.must(err)
-	damaged, err := a.AddFee("10067890", almatest.FeeSpec{Type: fees.TypeDamagedItemFine, Amount: usd("40.00")})
-	s.must(err)
-	_, err = a.AddFee("10067890", almatest.FeeSpec{Type: fees.Type("LOCKERKEY"), Amount: usd("3.00")})
-	s.must(err)
-	_, err = a.RunExport(t.Context(), s.library, "exports", "BURSAR")
+	_, damaged := threeFees(t, s)
+	_, err := s.alma.RunExport(t.Context(), s.library, "exports", "BURSAR")
 	s.must(err)
 	wantRun(t, s.run("run", "charges"), ExitRejected, "records=2", "rejected=1")
 	wantRun(t, s.run("run", "credits"), ExitOK, "files=0")

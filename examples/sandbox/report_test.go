@@ -41,7 +41,7 @@ func TestReportShowsThePreviousDay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := j.FlowTotals(t.Context(), day.AddDate(0, 0, -1), day)
+		want, err := j.Totals(t.Context(), day.AddDate(0, 0, -1), day)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,7 +2,9 @@ package journal
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -96,18 +98,20 @@ func (j *Journal) Students(ctx context.Context, since time.Time, returns bool) (
 	return active, quiet, nil
 }
 
-// Total is the sum of the records of one kind, outcome, channel and
-// currency.
+// Total is how many records of one kind, outcome, channel and currency
+// there are, and their sum: one line of the daily report's "what flowed".
 type Total struct {
 	Kind, Outcome, Channel string
+	Count                  int
 	Amount                 fees.Money
 }
 
-// Totals sums the records charged, credited, forwarded and waived that
-// were last updated in [from, to), by kind, outcome, channel and currency,
-// ordered by kind and channel. It fails only when the database does.
+// Totals counts and sums the records charged, credited, forwarded and
+// waived that were last updated in [from, to), by kind, outcome, channel
+// and currency, ordered by kind and channel. It fails only when the
+// database does.
 func (j *Journal) Totals(ctx context.Context, from, to time.Time) ([]Total, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT kind, outcome, channel, currency, SUM(amount) FROM records
+	rows, err := j.db.QueryContext(ctx, `SELECT kind, outcome, channel, currency, COUNT(*), SUM(amount) FROM records
 		WHERE updated_at >= ? AND updated_at < ? AND currency != '' AND outcome IN ('charged', 'credited', 'forwarded', 'waived')
 		GROUP BY kind, outcome, channel, currency ORDER BY kind, channel`, formatTime(from), formatTime(to))
 	if err != nil {
@@ -119,7 +123,7 @@ func (j *Journal) Totals(ctx context.Context, from, to time.Time) ([]Total, erro
 		var t Total
 		var cur string
 		var sum int64
-		if err := rows.Scan(&t.Kind, &t.Outcome, &t.Channel, &cur, &sum); err != nil {
+		if err := rows.Scan(&t.Kind, &t.Outcome, &t.Channel, &cur, &t.Count, &sum); err != nil {
 			return nil, fmt.Errorf("journal: totals: %w", err)
 		}
 		t.Amount = fees.FromMinor(sum, fees.Currency(cur))
@@ -185,4 +189,19 @@ func (j *Journal) MarkSeen(ctx context.Context, refs []string, upTo time.Time) e
 		return fmt.Errorf("journal: mark seen: %w", err)
 	}
 	return nil
+}
+
+// Currency returns the currency of a record with an amount (a district has
+// one), and "" when the journal has none: the currency in which the
+// report writes its zero totals.
+func (j *Journal) Currency(ctx context.Context) (fees.Currency, error) {
+	var cur string
+	err := j.db.QueryRowContext(ctx, `SELECT currency FROM records WHERE currency != '' LIMIT 1`).Scan(&cur)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("journal: currency: %w", err)
+	}
+	return fees.Currency(cur), nil
 }
