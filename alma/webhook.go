@@ -75,6 +75,8 @@ type Event struct {
 	// Loan is the item_loan of a LOAN delivery. Its Status still says
 	// ACTIVE on a return: key on Type.
 	Loan *LoanEvent
+	// JobEnd is the job_instance of a JOB_END delivery.
+	JobEnd *JobEnd
 	// Raw is the body exactly as delivered.
 	Raw []byte
 }
@@ -103,9 +105,12 @@ type eventJSON struct {
 	Loan        *struct {
 		loanJSON
 	} `json:"item_loan"`
+	JobInstance json.RawMessage `json:"job_instance"`
 }
 
-// ParseEvent decodes a webhook body. It does not check the signature.
+// ParseEvent decodes a webhook body. It does not check the signature. A
+// JOB_END delivery must carry a job_instance with an id, a status and
+// counters that are counts (see [JobEnd]).
 func ParseEvent(body []byte) (Event, error) {
 	var ej eventJSON
 	if err := json.Unmarshal(body, &ej); err != nil {
@@ -130,6 +135,11 @@ func ParseEvent(body []byte) (Event, error) {
 			LoanDate: l.LoanDate, DueDate: l.DueDate, Library: l.Library,
 		}
 	}
+	if ev.Action == ActionJobEnd {
+		if ev.JobEnd, err = parseJobEnd(ej.JobInstance); err != nil {
+			return Event{}, err
+		}
+	}
 	return ev, nil
 }
 
@@ -152,8 +162,9 @@ type WebhookOptions struct {
 //   - POST: reads at most MaxBody bytes (more: 413), checks the
 //     X-Exl-Signature header against the raw body in constant time
 //     (missing or wrong: 401), decodes the event (malformed: 400).
-//     Events of the LOAN action go to the callback; other actions are
-//     answered 200 and otherwise ignored.
+//     Events of the LOAN action (with a loan) and of the JOB_END action
+//     go to the callback; other actions are answered 200 and otherwise
+//     ignored.
 //   - The callback runs before the answer, under CallbackTimeout and a
 //     context that is not cancelled when Alma hangs up. Its result:
 //     nil → 200; an error wrapping [ErrRetryLater], or the timeout → 503,
@@ -171,7 +182,7 @@ type WebhookHandler struct {
 }
 
 // NewWebhookHandler returns a handler that checks deliveries with secret
-// and hands loan events to fn.
+// and hands loan and job-end events to fn.
 func NewWebhookHandler(secret []byte, fn func(ctx context.Context, ev Event) error, opts *WebhookOptions) *WebhookHandler {
 	var o WebhookOptions
 	if opts != nil {
@@ -237,7 +248,8 @@ func (h *WebhookHandler) deliver(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed event", http.StatusBadRequest)
 		return
 	}
-	if ev.Action != ActionLoan || ev.Loan == nil || h.fn == nil {
+	handled := ev.Action == ActionLoan && ev.Loan != nil || ev.Action == ActionJobEnd && ev.JobEnd != nil
+	if !handled || h.fn == nil {
 		h.log.DebugContext(r.Context(), "alma webhook: event ignored", "id", ev.ID, "action", ev.Action, "event", ev.Type)
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ignored"})
 		return

@@ -213,7 +213,7 @@ func TestWebhookCallbackDeadline(t *testing.T) {
 }
 
 func TestWebhookIgnoresOtherActions(t *testing.T) {
-	body := `{"id":"77","action":"JOB_END","institution":{"value":"01ALLIANCE_LRCCD"},"time":"2026-10-06T18:00:00Z","event":{"value":"JOB_END"},"job_instance":{"id":"123"}}`
+	body := `{"id":"77","action":"USER","institution":{"value":"01ALLIANCE_LRCCD"},"time":"2026-10-06T18:00:00Z","event":{"value":"USER_UPDATED"},"webhook_user":{"user":{}}}`
 	rec := &recorder{}
 	w := post(alma.NewWebhookHandler(webhookSecret, rec.handle, nil), body, alma.Sign(webhookSecret, []byte(body)))
 	if w.Code != http.StatusOK || len(rec.events) != 0 {
@@ -259,6 +259,8 @@ func FuzzParseEvent(f *testing.F) {
 		f.Add([]byte(loadDelivery(f, name).Body))
 	}
 	f.Add([]byte(`{"action":"LOAN","item_loan":null}`))
+	f.Add(readTestdata(f, "webhooks/job_end_bursar_export.json"))
+	f.Add([]byte(`{"action":"JOB_END","job_instance":{"id":1,"status":{"value":"FAILED"},"counter":[{"type":"x","value":"-1"}]}}`))
 	f.Add([]byte(`{"time":"yesterday"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		ev, err := alma.ParseEvent(body)
@@ -267,6 +269,16 @@ func FuzzParseEvent(f *testing.F) {
 		}
 		if !bytes.Equal(ev.Raw, body) {
 			t.Error("Raw is not the body")
+		}
+		if ev.Action == alma.ActionJobEnd {
+			if ev.JobEnd == nil || ev.JobEnd.InstanceID == "" || ev.JobEnd.Status == "" {
+				t.Errorf("JOB_END accepted without an instance id or a status: %+v", ev.JobEnd)
+			}
+			for code, n := range ev.JobEnd.Counters {
+				if n < 0 || code == "" {
+					t.Errorf("counter %q = %d accepted", code, n)
+				}
+			}
 		}
 	})
 }
