@@ -400,6 +400,30 @@ var migrations = []string{
 		currency       TEXT    NOT NULL,
 		problem        TEXT    NOT NULL
 	);`,
+	// 17 (job ends): the JOB_END deliveries of Alma's jobs, with their
+	// counts (-1: the job sent none) and the export file each was
+	// checked against, for the count check, the report and the metrics;
+	// see jobends.go.
+	`CREATE TABLE job_ends (
+		instance_id  TEXT    PRIMARY KEY,
+		event_id     TEXT    NOT NULL,
+		job          TEXT    NOT NULL,
+		job_id       TEXT    NOT NULL,
+		name         TEXT    NOT NULL,
+		status       TEXT    NOT NULL,
+		status_desc  TEXT    NOT NULL,
+		users        INTEGER NOT NULL,
+		records      INTEGER NOT NULL,
+		counters     TEXT    NOT NULL,
+		started      TEXT    NOT NULL,
+		ended        TEXT    NOT NULL,
+		received     TEXT    NOT NULL,
+		file         TEXT    NOT NULL DEFAULT '',
+		file_users   INTEGER NOT NULL DEFAULT -1,
+		file_records INTEGER NOT NULL DEFAULT -1,
+		result       TEXT    NOT NULL DEFAULT ''
+	);
+	CREATE INDEX job_ends_received ON job_ends(received);`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {
