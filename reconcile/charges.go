@@ -37,6 +37,10 @@ func (j *Jobs) exportJob(job, dir, prefix string) fileJob {
 		out: j.deps.Bursar, outDir: j.opts.Folders.Charges, takenDir: j.opts.Folders.ChargesTaken,
 		outName: func(sha string) string { return prefix + sha[:16] + j.opts.ChargeExt },
 		decide:  j.decideExport,
+		counts: func(ctx context.Context, name string) (*countCheck, error) {
+			return j.expectCounts(ctx, job, name)
+		},
+		recordCounts: j.recordCounts,
 	}
 }
 
@@ -83,6 +87,9 @@ func (j *Jobs) decideExport(ctx context.Context, d *decision) error {
 		if err != nil {
 			return &fileError{fmt.Errorf("%s: %w", d.file.Name, err)}
 		}
+		if d.counts != nil {
+			d.counts.saw(rec.UserID)
+		}
 		switch {
 		case rec.Err != nil:
 			// An unreadable record is held under a key of its own (file and
@@ -100,6 +107,13 @@ func (j *Jobs) decideExport(ctx context.Context, d *decision) error {
 		}
 		if err != nil {
 			return err
+		}
+	}
+	if d.counts != nil {
+		// Checked once the whole file is read, before anything of it is
+		// journaled for good: a file cut or padded is not applied.
+		if err := d.counts.mismatch(); err != nil {
+			return &fileError{err}
 		}
 	}
 	if err := d.flush(ctx); err != nil {

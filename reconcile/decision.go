@@ -21,6 +21,10 @@ type decision struct {
 	asOf   time.Time
 	result RunResult
 
+	// counts, when set, counts the records and users of the file for
+	// the check against its job end (decideExport).
+	counts *countCheck
+
 	queue    []queued // charges decided but not yet journaled, in order
 	recs     []Record // the records of queue, handed to the journal
 	flushing bool

@@ -37,6 +37,11 @@ type fileJob struct {
 	input string
 	// claim says when a file of in is complete enough to be claimed.
 	claim ClaimRule
+	// counts, when set, returns the counts a file name must hold (from
+	// the JOB_END of the job that wrote it), or nil when none are known;
+	// recordCounts writes the outcome of the check after its decision.
+	counts       func(ctx context.Context, name string) (*countCheck, error)
+	recordCounts func(ctx context.Context, c *countCheck, err error) error
 }
 
 // runner runs the crash-safe sequence of every file job, one file at a
@@ -267,13 +272,24 @@ func (rn *runner) process(ctx context.Context, fj fileJob, name, sha string, src
 		}
 		return res, h.done()
 	}
+	var counts *countCheck
+	if fj.counts != nil {
+		if counts, err = fj.counts(ctx, name); err != nil {
+			return RunResult{Files: 1}, fmt.Errorf("reconcile: %s: counts of %s: %w", fj.job, name, err)
+		}
+	}
 	out, err := rn.createTemp(fj.job, "out")
 	if err != nil {
 		return RunResult{Files: 1}, fmt.Errorf("reconcile: %s: %w", fj.job, err)
 	}
 	defer os.Remove(out.Name())
 	defer out.Close()
-	res, file, err := rn.decide(ctx, fj, file, src, out, h.check)
+	res, file, err := rn.decide(ctx, fj, file, src, out, h.check, counts)
+	if counts != nil {
+		if rerr := fj.recordCounts(ctx, counts, err); rerr != nil {
+			return res, fmt.Errorf("reconcile: %s: counts of %s: %w", fj.job, name, rerr)
+		}
+	}
 	var fe *fileError
 	if errors.As(err, &fe) && h.check != nil {
 		// A file cut short by a sender still writing fails to read: it is
@@ -372,7 +388,7 @@ func (rn *runner) duplicate(ctx context.Context, fj fileJob, name string, prior 
 // journal as it was and returns file as it was before. check, when set,
 // runs after the decision and before the commit: its error (the file
 // changed since it was read) leaves the journal as it was.
-func (rn *runner) decide(ctx context.Context, fj fileJob, file FileRecord, src io.Reader, out io.Writer, check func() error) (RunResult, FileRecord, error) {
+func (rn *runner) decide(ctx context.Context, fj fileJob, file FileRecord, src io.Reader, out io.Writer, check func() error, counts *countCheck) (RunResult, FileRecord, error) {
 	res := RunResult{Files: 1}
 	now := rn.opts.Now()
 	view, err := rn.store.Begin(ctx, file, now)
@@ -382,7 +398,7 @@ func (rn *runner) decide(ctx context.Context, fj fileJob, file FileRecord, src i
 	defer view.Rollback()
 	bw := bufio.NewWriterSize(out, 1<<16)
 	d := &decision{view: view, file: view.File(), src: src, out: bw, output: path.Join(fj.outDir, fj.outName(file.SHA256)),
-		asOf: file.Decided, result: RunResult{Files: 1}}
+		asOf: file.Decided, result: RunResult{Files: 1}, counts: counts}
 	if err := fj.decide(ctx, d); err != nil {
 		return res, file, err
 	}

@@ -151,6 +151,16 @@ type Options struct {
 	// events it was not woken for (5 minutes).
 	EventPoll time.Duration
 
+	// ExportJob and CreditExportJob name Alma's export to bursar and
+	// export of credits (their job name, or their job id) whose JOB_END
+	// starts the charges and the credits job at once and whose counts
+	// are checked against the file (see jobends.go); "" follows none.
+	ExportJob, CreditExportJob string
+	// FileJobID returns the job instance id and the time that the name
+	// of an export file carries (Alma's <profile>-<id>-<millis>.xml), or
+	// "" when the name is not of that form; nil reads no name.
+	FileJobID func(name string) (id string, at time.Time)
+
 	faultHook func(step string) error
 }
 
@@ -185,6 +195,7 @@ type Jobs struct {
 
 	returns keyedMutex    // one lost return of a student at a time
 	events  chan struct{} // wakes RunEvents: an event was journaled
+	starts  chan string   // the jobs a JOB_END asks to start now
 }
 
 // New returns the jobs over deps. It fails if deps has no journal; a job
@@ -195,7 +206,8 @@ func New(deps Deps, opts *Options) (*Jobs, error) {
 		return nil, errors.New("reconcile: a journal is required")
 	}
 	o := withDefaults(opts)
-	j := &Jobs{deps: deps, opts: o, log: o.Logger, missing: map[string]error{}, events: make(chan struct{}, 1)}
+	j := &Jobs{deps: deps, opts: o, log: o.Logger, missing: map[string]error{}, events: make(chan struct{}, 1),
+		starts: make(chan string, 4)}
 	j.run = &runner{store: deps.Journal, opts: &j.opts, log: o.Logger}
 	j.run.guard = j.guardMarks
 	for _, job := range jobNames {

@@ -107,7 +107,7 @@ func (rn *runner) rejournalFile(ctx context.Context, fj fileJob, src, name strin
 	}
 	defer os.Remove(out.Name())
 	defer out.Close()
-	res, file, err := rn.decide(ctx, fj, file, tmp, out, nil)
+	res, file, err := rn.decide(ctx, fj, file, tmp, out, nil, nil)
 	var fe *fileError
 	if errors.As(err, &fe) {
 		return RunResult{Files: 1, Failed: []FileFailure{{File: src, Reason: fe.Error()}}}, nil

@@ -279,8 +279,19 @@ func (a AlmaAPI) ItemLost(ctx context.Context, barcode string) (bool, error) {
 // jobs to handle from the journal, and the handler answers at once; a
 // delivery of an event already journaled changes nothing. When the
 // journal cannot take the event, Alma is asked to deliver it again.
+//
+// A JOB_END is journaled with its counts (jobs.ReceiveJobEnd); when it
+// ends the export job named in the config, the charges or credits job is
+// asked to start (jobs.JobEndStarts).
 func WebhookCallback(jobs *reconcile.Jobs) func(ctx context.Context, ev alma.Event) error {
 	return func(ctx context.Context, ev alma.Event) error {
+		if ev.Action == alma.ActionJobEnd && ev.JobEnd != nil {
+			_, err := jobs.ReceiveJobEnd(ctx, JobEndEvent(ev))
+			if err != nil && !errors.Is(err, reconcile.ErrPermanent) {
+				return alma.RetryLater(err)
+			}
+			return err
+		}
 		le := reconcile.LoanEvent{ID: ev.ID, Type: ev.Type}
 		if ev.Loan != nil {
 			le.LoanID, le.UserID, le.ItemBarcode = ev.Loan.LoanID, ev.Loan.UserID, ev.Loan.ItemBarcode

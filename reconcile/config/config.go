@@ -92,6 +92,13 @@ type AlmaConfig struct {
 	Workers int `toml:"workers"`
 	// Timeout of one API call.
 	Timeout Duration `toml:"timeout"`
+	// ExportJob and CreditExportJob name Alma's export to bursar and its
+	// export of credits, by job name (as Alma's Monitor Jobs shows it,
+	// without regard to case) or job id: their JOB_END webhook starts the
+	// charges and the credits job at once, and their counts are checked
+	// against the file (see jobend.go). Empty: the schedule alone.
+	ExportJob       string `toml:"export_job"`
+	CreditExportJob string `toml:"credit_export_job"`
 }
 
 // DropConfig is one file drop: a local folder or an FTP/FTPS server.

@@ -265,6 +265,10 @@ func (c *Config) jobOptions(o *Options) *reconcile.Options {
 			reconcile.JobPayments: c.ExpectFilesWithin.Payments.D(),
 		},
 		EventWorkers: o.EventWorkers,
+
+		ExportJob:       c.Alma.ExportJob,
+		CreditExportJob: c.Alma.CreditExportJob,
+		FileJobID:       almaport.FileJobID,
 	}
 	if o.FaultHook != nil {
 		opts = reconcile.WithFaultHook(opts, o.FaultHook)

@@ -123,6 +123,9 @@ func (c *Config) checkAlma() error {
 	if err := c.checkSecretRef("alma.api_key", a.APIKeyEnv, a.APIKeyFile); err != nil {
 		return err
 	}
+	if err := c.checkJobEnd(); err != nil {
+		return err
+	}
 	return c.checkSecretRef("webhook.secret", c.Webhook.SecretEnv, c.Webhook.SecretFile)
 }
 
