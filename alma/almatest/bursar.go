@@ -131,9 +131,17 @@ func (s *Server) RunExport(ctx context.Context, drop Folder, dir, profile string
 	for i, r := range recs {
 		lines[i] = exportLine{fee: &r.f, amount: r.f.Balance, when: r.f.Updated}
 	}
+	started, fault := s.clock.Now(), s.takeJobEndFaultLocked(false)
+	if s.jobFailedLocked(fault, false, profile, started) {
+		return ExportResult{}, nil
+	}
 	res, err := s.writeExportLocked(ctx, drop, dir, profile, lines)
-	if err != nil || res.File == "" {
+	if err != nil {
 		return res, err
+	}
+	if res.File == "" {
+		s.jobEndedLocked(fault, false, profile, res, started)
+		return res, nil
 	}
 	now := s.clock.Now()
 	for _, r := range recs {
@@ -142,6 +150,7 @@ func (s *Server) RunExport(ctx context.Context, drop Folder, dir, profile string
 		}
 	}
 	s.exports = append(s.exports, exportRec{res: res})
+	s.jobEndedLocked(fault, false, profile, res, started)
 	return res, nil
 }
 
@@ -176,14 +185,23 @@ func (s *Server) RunCreditExport(ctx context.Context, drop Folder, dir, profile 
 			}
 		}
 	}
+	started, fault := s.clock.Now(), s.takeJobEndFaultLocked(true)
+	if s.jobFailedLocked(fault, true, profile, started) {
+		return ExportResult{}, nil
+	}
 	res, err := s.writeExportLocked(ctx, drop, dir, profile, lines)
-	if err != nil || res.File == "" {
+	if err != nil {
 		return res, err
+	}
+	if res.File == "" {
+		s.jobEndedLocked(fault, true, profile, res, started)
+		return res, nil
 	}
 	for _, w := range ws {
 		w.r.credited[w.id] = true
 	}
 	s.exports = append(s.exports, exportRec{res: res, credit: true})
+	s.jobEndedLocked(fault, true, profile, res, started)
 	return res, nil
 }
 

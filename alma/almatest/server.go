@@ -262,6 +262,7 @@ type Server struct {
 	hooks     []*delivery
 	reports   map[string]*reportCursor
 	exports   []exportRec
+	jobEnds   jobEndFaults // the next export runs' faults (jobend.go)
 
 	fmu    sync.Mutex
 	faults Faults

@@ -50,6 +50,7 @@ type Main struct {
 	logger  *slog.Logger
 	setup   *config.Setup // the jobs, once a command opened them
 	overdue *overdueWatch // serve's alerts, when mail is configured
+	gates   jobGates      // serve: one run of a job at a time (jobend.go)
 	closers []func() error
 
 	almaCalls *metrics.Alma // this process's calls to Alma, for /metrics

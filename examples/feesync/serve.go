@@ -49,6 +49,9 @@ func (m *Main) serve(ctx context.Context) error {
 	// before a restart) are handled by one worker, with its own retries.
 	events := make(chan error, 1)
 	go func() { events <- jobs.RunEvents(ctx) }()
+	// The jobs Alma's JOB_END starts at once (jobend.go).
+	jobEnds := make(chan struct{})
+	go func() { m.runJobEndStarts(ctx, jobs); close(jobEnds) }()
 
 	cr.Start()
 	for _, s := range scheduled {
@@ -65,6 +68,7 @@ func (m *Main) serve(ctx context.Context) error {
 		}
 	}
 	<-stopped.Done()
+	<-jobEnds
 	if err := <-events; err != nil {
 		m.logger.Warn("webhook events", "err", err.Error())
 	}
@@ -136,11 +140,7 @@ func (m *Main) schedule(ctx context.Context, cr *cron.Cron, jobs *reconcile.Jobs
 			m.logger.Info("job not scheduled", "job", s.job)
 			continue
 		}
-		id, err := cr.AddFunc(string(s.spec), func() {
-			r := m.runOnce(ctx, jobs, s.job)
-			m.report(r)
-			m.overdue.after(ctx, r) // alerts.go: once per problem
-		})
+		id, err := cr.AddFunc(string(s.spec), func() { m.runServed(ctx, jobs, s.job, "") })
 		if err != nil {
 			return nil, fmt.Errorf("schedules.%s: %w", s.job, err)
 		}
