@@ -194,3 +194,17 @@ func itoa(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// SubscribeJobEnd adds JOB_END to the events the webhook profile sends,
+// from the next job on.
+func (s *Server) SubscribeJobEnd() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !slices.Contains(s.opts.WebhookEvents, EventJobEnd) {
+		events := s.opts.WebhookEvents
+		if events == nil {
+			events = []string{EventLoanReturned} // the default, kept
+		}
+		s.opts.WebhookEvents = append(slices.Clone(events), EventJobEnd)
+	}
+}
