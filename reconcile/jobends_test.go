@@ -174,3 +174,42 @@ func TestJobEndMatchesFileByInstance(t *testing.T) {
 		}
 	}
 }
+
+// TestReportListsFailedAlmaJobAndBadExport (issue 18): the daily report
+// lists, under "needs staff", an Alma job that ended with errors and an
+// export that the count check refused, in plain words.
+func TestReportListsFailedAlmaJobAndBadExport(t *testing.T) {
+	e := jobEndEnv(t)
+	exportA(e)
+	jobs := e.jobs(nil)
+	ctx := t.Context()
+	failed := exportEnd("I9", -1, -1)
+	failed.Status, failed.StatusDesc, failed.Succeeded, failed.Failed = "COMPLETED_FAILED", "Completed with errors", false, true
+	for _, ev := range []reconcile.JobEndEvent{exportEnd("I1", 5, 2), failed} {
+		if _, err := jobs.ReceiveJobEnd(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := jobs.Charges(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := jobs.BuildReport(ctx, day(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.FailedAlmaJobs) != 1 || rep.FailedAlmaJobs[0].InstanceID != "I9" || rep.Exceptions() != 2 {
+		t.Fatalf("failed Alma jobs %+v, exceptions %d; want I9 and the export", rep.FailedAlmaJobs, rep.Exceptions())
+	}
+	var csv strings.Builder
+	if err := rep.WriteCSV(&csv); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Alma job failed", `Alma's job ""Export to Bursar - BURSAR"" ended on`, "completed with errors (COMPLETED_FAILED)", "process I9",
+		"Export not applied", "exported 5 fines and fees of 2 users, but the file holds 3 records of 2 users",
+	} {
+		if !strings.Contains(csv.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, csv.String())
+		}
+	}
+}

@@ -66,6 +66,9 @@ type Report struct {
 	// Quiet are the inbound folders without a new file for longer than
 	// expected (Options.ExpectFilesWithin; report_quiet.go).
 	Quiet []QuietFolder
+	// FailedAlmaJobs are Alma's jobs whose JOB_END, received in the
+	// period, said they failed or were cancelled (report_jobends.go).
+	FailedAlmaJobs []JobEnd
 	// Totals are the period's amounts.
 	Totals Totals
 	// Flows are the period's counts and amounts per flow, F2 to F5, every
@@ -105,7 +108,8 @@ type Totals struct {
 // Exceptions reports whether the report lists anything for staff to do.
 func (r Report) Exceptions() int {
 	return len(r.ReturnedWithFees) + len(r.NotSent) + len(r.PaymentsNotInAlma) + len(r.Held) +
-		len(r.FailedEvents) + len(r.LookupFailures) + len(r.Disagreements) + len(r.FailedFiles) + len(r.Quiet)
+		len(r.FailedEvents) + len(r.LookupFailures) + len(r.Disagreements) + len(r.FailedFiles) + len(r.Quiet) +
+		len(r.FailedAlmaJobs)
 }
 
 // BuildReport gathers the report written at at: its period (see
@@ -158,6 +162,9 @@ func (j *Jobs) BuildReport(ctx context.Context, at time.Time) (Report, error) {
 		return rep, err
 	}
 	if rep.Quiet, err = j.quietFolders(ctx, at); err != nil {
+		return rep, err
+	}
+	if rep.FailedAlmaJobs, err = j.FailedAlmaJobs(ctx, rep.From, rep.To); err != nil {
 		return rep, err
 	}
 	if rep.Totals, rep.Flows, err = j.flows(ctx, rep.From, rep.To); err != nil {

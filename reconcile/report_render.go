@@ -116,11 +116,16 @@ func (r Report) staffRows() []reportRow {
 		out = append(out, disagreementRow(d))
 	}
 	for _, f := range r.FailedFiles {
+		if row, ok := countRow(f); ok {
+			out = append(out, row)
+			continue
+		}
 		out = append(out, reportRow{Item: "File not read", Type: f.Job, File: f.Name,
 			What: fmt.Sprintf("The %s file %s could not be read: %s.", f.Job, f.Name, plainReason("", f.Reason)),
 			Do:   "Have the file fixed or sent again by whoever wrote it; feesync reads a corrected file on its next run.", Details: f.Reason})
 	}
 	out = append(out, r.quietRows()...)
+	out = append(out, r.almaJobRows()...)
 	for i := range out {
 		out[i].Section = sectionStaff
 	}
