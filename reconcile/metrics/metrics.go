@@ -30,6 +30,7 @@ func NewRegistry(j *reconcile.Journal, a *Alma, logger *slog.Logger) *prometheus
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(NewJournalCollector(j, logger))
+	reg.MustRegister(NewJobEndCollector(j, logger)) // jobends.go
 	if a != nil {
 		reg.MustRegister(a.collector(j, logger))
 	}
