@@ -113,6 +113,10 @@ type Options struct {
 	// listener: Alma's deliveries fail until [almatest.Server.SetWebhook]
 	// names another.
 	Webhook func(ctx context.Context, ev alma.Event) error
+	// JobEnd makes Alma send JOB_END when its export jobs end, delivered
+	// at once, and run the feesync jobs the Feesync asks for then (see
+	// [JobEndStarter]); without it feesync's jobs keep their schedules.
+	JobEnd bool
 	// SeededAPIKey lets the fake Alma derive its API key from Seed, as
 	// almatest does by default, instead of a fresh random secret. The
 	// derivation draws from the seed of Alma's faults, so a tool whose
@@ -274,7 +278,7 @@ func (d *District) open(ctx context.Context) error {
 		Clock: d.clock, Seed: d.opt.Seed, APIKey: apiKey, Currency: d.cur,
 		WebhookURL: d.webhookURL, WebhookSecret: []byte(d.secrets.Webhook),
 		Profiles: []almatest.ExportProfile{{Name: Profile}},
-		Faults:   almaFaults,
+		Faults:   almaFaults, WebhookEvents: d.opt.webhookEvents(),
 	})
 	d.onClose(func() error { d.alma.Close(); return nil })
 	d.secrets.APIKey = d.alma.APIKey()

@@ -37,6 +37,7 @@ type day struct {
 	exportedSum             fees.Money
 	exportFiles             []string
 	charged                 int
+	chargedAt               time.Time // the first charges run that charged (jobend.go)
 	chargedSum              fees.Money
 	chargeFiles             []string
 	psCharges, psCredits    int
@@ -223,7 +224,7 @@ func (d *District) endDay() {
 		line("18:00", "Alma", "export to bursar: %s (%s) → %s", plural(t.exported, "fee", "fees"), amount(t.exportedSum), strings.Join(t.exportFiles, ", "))
 	}
 	if t.charged > 0 || len(t.chargeFiles) > 0 {
-		line("18:30", "feesync", "charges job: %s (%s) → %s", plural(t.charged, "line", "lines"), amount(t.chargedSum), strings.Join(t.chargeFiles, ", "))
+		line(d.chargesLabel(t), "feesync", "charges job: %s (%s) → %s", plural(t.charged, "line", "lines"), amount(t.chargedSum), strings.Join(t.chargeFiles, ", "))
 	}
 	if t.psCharges > 0 {
 		line("18:45", "PeopleSoft", "file load: %s on student accounts", plural(t.psCharges, "charge", "charges"))

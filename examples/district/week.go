@@ -201,6 +201,9 @@ func (d *District) chargesJob(ctx context.Context, f Feesync) error {
 		return err
 	}
 	d.noteRun("charges", res)
+	if d.today.chargedAt.IsZero() && res.Records > 0 {
+		d.today.chargedAt = d.clock.Now()
+	}
 	d.today.charged += res.Records
 	d.today.chargedSum = add(d.today.chargedSum, res.Total)
 	d.today.chargeFiles = append(d.today.chargeFiles, res.Outputs...)
@@ -292,7 +295,7 @@ func (d *District) almaExport(ctx context.Context) error {
 	}
 	d.stats.exported += len(res.Records)
 	d.stats.exportedSum = add(d.stats.exportedSum, res.Total)
-	return nil
+	return d.afterAlmaJob(ctx)
 }
 
 func (d *District) almaCredits(ctx context.Context) error {
@@ -303,7 +306,7 @@ func (d *District) almaCredits(ctx context.Context) error {
 	d.today.creditExports += len(res.Records)
 	d.stats.creditExported += len(res.Records)
 	d.stats.creditExportedSum = add(d.stats.creditExportedSum, res.Total.Abs())
-	return nil
+	return d.afterAlmaJob(ctx)
 }
 
 func (d *District) almaImport(ctx context.Context) error {

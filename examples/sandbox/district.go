@@ -65,7 +65,7 @@ func newDistrict(ctx context.Context, s *Sandbox, logger *slog.Logger) (*distric
 	}
 	w, err := sim.Open(ctx, &sim.Options{
 		Dir: s.dir, Students: s.Students, Days: s.Days, Seed: s.Seed, Start: s.Start, Faults: s.Faults,
-		Logger: logger, Out: s.Stdout, Webhook: d.webhook, BeforeTask: tamper,
+		Logger: logger, Out: s.Stdout, Webhook: d.webhook, BeforeTask: tamper, JobEnd: s.JobEnd,
 	})
 	if err != nil {
 		return nil, err
@@ -155,6 +155,9 @@ func (d *district) start(ctx context.Context) error {
 	// put) before a job lists it: nothing to wait for, and the week's
 	// timing and output stay as they were.
 	cfg.Library.Settle, cfg.PeopleSoft.Settle = 0, 0
+	if d.s.JobEnd {
+		cfg.Alma.ExportJob, cfg.Alma.CreditExportJob = jobEndNames()
+	}
 	opts := &config.Options{
 		Now:     d.clock.Now,
 		Logger:  d.log.With("system", "feesync"),

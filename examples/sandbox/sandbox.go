@@ -34,6 +34,11 @@ type Sandbox struct {
 	// calls without an answer, and jobs killed at random steps and
 	// restarted. The same seed injects the same faults.
 	Faults float64
+	// JobEnd (-job-end) has Alma send JOB_END at the end of its export
+	// jobs and feesync start the charges and credits jobs on it, as
+	// feesync serve does with alma.export_job and alma.credit_export_job
+	// set, checking the counts against each file (jobend.go).
+	JobEnd bool
 	// Start is the first day simulated (its date; the time is ignored).
 	// Zero means Monday 14 September 2026.
 	Start time.Time
@@ -80,6 +85,7 @@ func (s *Sandbox) ParseFlags(args []string) error {
 	fs.Int64Var(&s.Seed, "seed", s.Seed, "seed of every random choice: the same seed gives the same week")
 	fs.StringVar(&s.OutDir, "out", s.OutDir, "keep the files, the journal, the reports and the log in this `folder` (default: a temporary folder, removed)")
 	fs.Float64Var(&s.Faults, "faults", s.Faults, "`rate` (0 to 1) of injected failures: FTP cuts and short transfers, Alma 429/5xx/no answer, jobs killed and restarted")
+	fs.BoolVar(&s.JobEnd, "job-end", s.JobEnd, "Alma sends JOB_END after its exports and feesync starts its charges and credits jobs on it, checking the counts")
 	fs.BoolVar(&s.Verbose, "v", s.Verbose, "print the jobs' log lines to standard error")
 	if err := fs.Parse(args); err != nil {
 		return err
