@@ -213,3 +213,23 @@ func TestReportListsFailedAlmaJobAndBadExport(t *testing.T) {
 		}
 	}
 }
+
+// TestJobEndStartsCredits: the JOB_END of the credit export named in
+// CreditExportJob starts the credits job, and its counts are checked
+// against the credit file.
+func TestJobEndStartsCredits(t *testing.T) {
+	e := jobEndEnv(t)
+	e.opts.CreditExportJob = "Export credits to Bursar - BURSAR"
+	jobs := e.jobs(nil)
+	ev := exportEnd("C1", 2, 1)
+	ev.Name, ev.JobID = "EXPORT CREDITS TO BURSAR - BURSAR", "S2"
+	start, err := jobs.ReceiveJobEnd(t.Context(), ev)
+	if err != nil || start != reconcile.JobCredits {
+		t.Fatalf("start %q, %v; want credits", start, err)
+	}
+	e.put(e.library, "credits/alma-2-0301.xml", "credit|T1|S001|F1|LOSTITEMREPLACEMENTFEE|120.00", "end|1")
+	res, err := jobs.Credits(t.Context())
+	if err != nil || len(res.Failed) != 1 || !strings.Contains(res.Failed[0].Reason, "2 fines and fees of 1 users, but the file holds 1 records of 1 users") {
+		t.Errorf("credits: %+v, %v; want the file failed on its count", res, err)
+	}
+}

@@ -146,7 +146,7 @@ func (j *Journal) JobEndOfFile(ctx context.Context, job, name string) (JobEnd, b
 // WaitingJobEnds returns the job ends of job that wait for their file
 // (a count and no file yet), the earliest ended first.
 func (j *Journal) WaitingJobEnds(ctx context.Context, job string) ([]JobEnd, error) {
-	return j.queryJobEnds(ctx, `job = ? AND result = '' AND records >= 0 ORDER BY ended, received, instance_id`, job)
+	return j.queryJobEnds(ctx, `job = ? AND file = '' AND result = '' AND records >= 0 ORDER BY ended, received, instance_id`, job)
 }
 
 // SetJobEndResult writes the file checked against the job end of the

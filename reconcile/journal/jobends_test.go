@@ -47,6 +47,12 @@ func TestJobEnds(t *testing.T) {
 	if err != nil || len(waiting) != 1 || waiting[0].InstanceID != "I1" {
 		t.Fatalf("waiting: %+v, %v; want I1 only (I2 has no count)", waiting, err)
 	}
+	if err := j.SetJobEndResult(ctx, "I1", "B-I1-1.xml", -1, -1, journal.JobEndWaiting); err != nil {
+		t.Fatal(err)
+	}
+	if w, _ := j.WaitingJobEnds(ctx, "charges"); len(w) != 0 {
+		t.Errorf("a job end tied to its file still waits for one: %+v", w)
+	}
 	if err := j.SetJobEndResult(ctx, "I1", "B-I1-1.xml", 14, 19, journal.JobEndDisagreed); err != nil {
 		t.Fatal(err)
 	}
