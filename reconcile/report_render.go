@@ -121,6 +121,7 @@ func (r Report) staffRows() []reportRow {
 			Do:   "Have the file fixed or sent again by whoever wrote it; feesync reads a corrected file on its next run.", Details: f.Reason})
 	}
 	out = append(out, r.quietRows()...)
+	out = append(out, r.quotaRows()...)
 	for i := range out {
 		out[i].Section = sectionStaff
 	}
