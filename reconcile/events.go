@@ -260,7 +260,7 @@ func (j *Jobs) settle(ctx context.Context, ev *Event, err error) {
 	case j.quotaStopped(ctx, JobLostReturns, err, &quota):
 		// Alma's daily quota is spent: the event waits, due at Alma's
 		// midnight, and is never given up for it.
-		ev.Outcome, ev.Reason, ev.Next = OutcomePending, err.Error(), quota.Until
+		ev.Outcome, ev.Reason, ev.Next = OutcomePending, quota.Error(), quota.Until
 	case now.Sub(ev.Created) >= j.opts.EventGiveUp:
 		ev.Outcome, ev.Code = OutcomeFailed, EventGaveUp
 		ev.Reason = fmt.Sprintf("gave up after %d attempts since %s: %v", ev.Attempts,

@@ -35,14 +35,18 @@ type district struct {
 	journal *reconcile.Journal
 	deps    reconcile.Deps
 	jobs    *reconcile.Jobs
+	quota   *reconcile.QuotaGate
 }
 
-func newDistrict(t *testing.T) *district {
+func newDistrict(t *testing.T) *district { t.Helper(); return newDistrictIn(t, time.UTC) }
+
+// newDistrictIn is newDistrict with the clocks, and Alma's zone, in loc.
+func newDistrictIn(t *testing.T, loc *time.Location) *district {
 	t.Helper()
 	ctx := t.Context()
 	d := &district{t: t}
 	w, err := sim.Open(ctx, &sim.Options{
-		Dir: t.TempDir(), Seed: 7, Start: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC),
+		Dir: t.TempDir(), Seed: 7, Start: time.Date(2026, 3, 2, 0, 0, 0, 0, loc),
 		Webhook: func(ctx context.Context, ev alma.Event) error { return almaport.WebhookCallback(d.jobs)(ctx, ev) },
 	})
 	if err != nil {
@@ -50,9 +54,9 @@ func newDistrict(t *testing.T) *district {
 	}
 	t.Cleanup(func() { w.Close() })
 	d.District = w
-	w.Clock().Set(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
+	w.Clock().Set(time.Date(2026, 3, 2, 8, 0, 0, 0, loc))
 	client, err := alma.NewClient(w.Alma().URL(), w.Secrets().APIKey, &alma.ClientOptions{HTTPClient: w.Alma().Client(), RatePerSecond: 20, Burst: 5,
-		Now: w.Clock().Now, Location: time.UTC})
+		Now: w.Clock().Now, Location: loc})
 	d.must(err)
 	d.journal, err = reconcile.OpenJournal(ctx, filepath.Join(t.TempDir(), "journal.db"), &reconcile.JournalOptions{Now: w.Clock().Now})
 	d.must(err)
@@ -64,10 +68,10 @@ func newDistrict(t *testing.T) *district {
 		Payments: psport.PaymentFormat{Mapping: &mapping}, Import: almaport.ImportFormat{},
 		Alma: almaport.AlmaAPI{Client: client, LostItemsReport: "/shared/Library/Reports/Lost items returned with fees"},
 	}
-	quota := reconcile.NewQuotaGate(reconcile.QuotaOptions{Reserve: reconcile.DefaultReserve, Location: time.UTC,
+	d.quota = reconcile.NewQuotaGate(reconcile.QuotaOptions{Reserve: reconcile.DefaultReserve, Location: loc,
 		Now: w.Clock().Now, Memory: d.journal, Source: client})
 	d.jobs, err = reconcile.New(d.deps, &reconcile.Options{Now: w.Clock().Now, TempDir: t.TempDir(), WaiveReason: sim.WaiveReason,
-		Quota: quota})
+		Quota: d.quota})
 	d.must(err)
 	return d
 }
