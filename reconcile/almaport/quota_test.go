@@ -1,7 +1,10 @@
 package almaport_test
 
 import (
+	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +12,7 @@ import (
 	sim "github.com/feebridge/feebridge/examples/district"
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/reconcile/almaport"
 )
 
 // TestDailyQuotaPausesTheJobsUntilAlmasMidnight: on a day whose quota
@@ -156,4 +160,91 @@ func overdue(t *testing.T, a *almatest.Server, user string) fees.Fee {
 	}
 	t.Fatalf("no overdue fine for %s", user)
 	return fees.Fee{}
+}
+
+// TestBelowTheReserveDetailCallsWait: once what Alma says is left of the
+// day's quota is below the reserve, the reconciliation asks Alma nothing
+// (its detail calls wait for the next day, and the run says so), while a
+// lost return is still handled in full; the daily report says in plain
+// words what waited.
+func TestBelowTheReserveDetailCallsWait(t *testing.T) {
+	ctx := t.Context()
+	d := newDistrict(t)
+	var err error
+	var log strings.Builder
+	d.quota = reconcile.NewQuotaGate(reconcile.QuotaOptions{Reserve: reconcile.Reserve{Calls: 95}, Location: time.UTC,
+		Now: d.Clock().Now, Memory: d.journal, Source: d.deps.Alma.(almaport.AlmaAPI).Client,
+		Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	d.jobs, err = reconcile.New(d.deps, &reconcile.Options{Now: d.Clock().Now, TempDir: t.TempDir(),
+		WaiveReason: sim.WaiveReason, Quota: d.quota})
+	d.must(err)
+	a := d.Alma()
+	for _, u := range []string{"S1", "S2"} {
+		d.must(a.AddUser(almatest.User{ID: u, FirstName: "Student", LastName: u}))
+		d.must(a.AddItem(almatest.Item{Barcode: "B" + u, Title: "Book", ReplacementCost: usd("80.00")}))
+		loan, err := a.CheckOut(u, "B"+u, d.Clock().Now().AddDate(0, 0, 14))
+		d.must(err)
+		_, err = a.DeclareLost(loan)
+		d.must(err)
+	}
+	d.evening(ctx)
+	d.NextMorning()
+	a.SetFaults(almatest.Faults{DailyQuota: 100, PerSecond: -1})
+
+	// S1's book comes back: the return is handled, and Alma's answers
+	// say 100 - its calls are left, below the reserve of 95.
+	_, err = a.Return("BS1")
+	d.must(err)
+	a.RunDue(ctx)
+	if res, err := d.jobs.HandleEvents(ctx); err != nil || res.Done != 1 {
+		t.Fatalf("first return: %+v, %v", res, err)
+	}
+	if st := d.quota.Status(ctx); !st.Low || st.Remaining >= 95 || st.Reserve != 95 {
+		t.Fatalf("quota status after the first return: %+v", st)
+	}
+	before := a.APICalls()
+	_, err = d.jobs.Reconcile(ctx, nil)
+	var deferred *reconcile.DeferredError
+	if !errors.As(err, &deferred) || deferred.Reserve != 95 {
+		t.Fatalf("reconciliation below the reserve: err = %v, want it deferred", err)
+	}
+	if got := a.APICalls()[""]; got != before[""] {
+		t.Fatalf("the deferred reconciliation made %d calls", got-before[""])
+	}
+	run := reconcile.RunRecord{Job: reconcile.JobReconcile, Started: d.Clock().Now(), Ended: d.Clock().Now(), Err: err}.Run()
+	if run.Outcome != reconcile.RunPartial {
+		t.Errorf("a deferred reconciliation is recorded %q, want partial", run.Outcome)
+	}
+
+	// S2's book comes back: lost returns are not deferred.
+	_, err = a.Return("BS2")
+	d.must(err)
+	a.RunDue(ctx)
+	if res, err := d.jobs.HandleEvents(ctx); err != nil || res.Done != 1 {
+		t.Fatalf("return below the reserve: %+v, %v", res, err)
+	}
+	if a.APICalls()[""] == before[""] {
+		t.Error("the return below the reserve made no call")
+	}
+	for _, f := range a.Fees("S2") {
+		if f.Type.IsLostItem() && f.Status != fees.StatusClosed {
+			t.Errorf("S2's %s: %s %s", f.Type, f.Status, f.Balance)
+		}
+	}
+	if n := strings.Count(log.String(), "defers the calls that can wait"); n != 1 {
+		t.Errorf("%d log lines for the deferral, want 1:\n%s", n, log.String())
+	}
+
+	d.Clock().Set(time.Date(2026, 3, 4, 7, 0, 0, 0, time.UTC))
+	rep, err := d.jobs.BuildReport(ctx, d.Clock().Now())
+	d.must(err)
+	if len(rep.Quota) != 1 {
+		t.Fatalf("report: quota notes %+v", rep.Quota)
+	}
+	words := reconcile.QuotaWords(rep.Quota[0], time.UTC)
+	want := fmt.Sprintf("Alma's daily quota was low at Tue 3 Mar 09:00 (%d calls left, reserve 95): the reconciliation checked nothing in detail; it runs again tomorrow",
+		deferred.Remaining)
+	if words != want {
+		t.Errorf("report says %q\nwant        %q", words, want)
+	}
 }
