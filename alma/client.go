@@ -156,6 +156,7 @@ type Client struct {
 	loc         *time.Location
 
 	remaining atomic.Int64 // last X-Exl-Api-Remaining; -1 before any
+	heardAt   atomic.Int64 // when it was heard, by the client's clock (Unix ns)
 	pause     quotaPause   // after a 429 DAILY_THRESHOLD
 }
 
@@ -403,6 +404,7 @@ func (c *Client) once(ctx context.Context, r *request) error {
 	if h := resp.Header.Get("X-Exl-Api-Remaining"); h != "" {
 		if n, err := strconv.ParseInt(strings.TrimSpace(h), 10, 64); err == nil && n >= 0 {
 			c.remaining.Store(n)
+			c.heardAt.Store(c.now().UnixNano())
 			left = n
 		}
 	}

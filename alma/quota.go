@@ -8,6 +8,17 @@ import (
 	"time"
 )
 
+// RemainingAt is [Client.Remaining] with the time the answer that said
+// it came, by the client's clock ([ClientOptions.Now]): a figure heard
+// before Alma's midnight is not today's.
+func (c *Client) RemainingAt() (int64, time.Time, bool) {
+	n, ok := c.Remaining()
+	if !ok {
+		return n, time.Time{}, false
+	}
+	return n, time.Unix(0, c.heardAt.Load()), true
+}
+
 // quotaPause is the time until which the client sends nothing: the
 // midnight, in Alma's zone, after Alma answered 429 DAILY_THRESHOLD.
 type quotaPause struct {

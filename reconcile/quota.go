@@ -73,9 +73,9 @@ func (r Reserve) String() string {
 // QuotaSource is what the quota gate asks of the Alma client:
 // *alma.Client is one.
 type QuotaSource interface {
-	// Remaining is what Alma said was left of the day's quota on the
-	// client's last answer; false before any said.
-	Remaining() (int64, bool)
+	// RemainingAt is what Alma said was left of the day's quota on the
+	// client's last answer, and when it came; false before any said.
+	RemainingAt() (int64, time.Time, bool)
 	// PausedUntil reports whether the client holds every call back after
 	// a 429 DAILY_THRESHOLD, and until when.
 	PausedUntil() (time.Time, bool)
@@ -156,13 +156,18 @@ func (g *QuotaGate) Observe(ctx context.Context, remaining int64) {
 	g.mu.Lock()
 	g.observed = true
 	g.mu.Unlock()
-	g.heard(ctx, remaining)
+	g.heard(ctx, remaining, g.o.Now())
 }
 
-// heard keeps remaining as what is left today, and today's peak.
-func (g *QuotaGate) heard(ctx context.Context, remaining int64) {
-	day := g.day(g.o.Now())
+// heard keeps remaining, heard at at, as what is left that day, and the
+// day's peak.
+func (g *QuotaGate) heard(ctx context.Context, remaining int64, at time.Time) {
+	day := g.day(at)
 	g.mu.Lock()
+	if day < g.heardDay {
+		g.mu.Unlock()
+		return
+	}
 	g.remaining, g.heardDay = remaining, day
 	higher := day != g.peakDay || remaining > g.peak
 	if higher {
@@ -199,9 +204,9 @@ func (g *QuotaGate) Status(ctx context.Context) QuotaStatus {
 	g.mu.Unlock()
 	if sample {
 		// A client the gate does not observe (one a program built
-		// itself): its last answer's figure, as heard now.
-		if n, ok := src.Remaining(); ok {
-			g.heard(ctx, n)
+		// itself): its last answer's figure, on the day it came.
+		if n, at, ok := src.RemainingAt(); ok {
+			g.heard(ctx, n, at)
 		}
 	}
 	g.loadFullDay(ctx, today)
@@ -233,7 +238,9 @@ func (g *QuotaGate) Status(ctx context.Context) QuotaStatus {
 }
 
 // loadFullDay looks up, once per Alma day, the peak of the last full day
-// the journal kept.
+// the journal kept, and a pause that another process noted (a cron run
+// that met the 429 DAILY_THRESHOLD), so that this one does not spend a
+// call to learn it again.
 func (g *QuotaGate) loadFullDay(ctx context.Context, today string) {
 	g.mu.Lock()
 	if g.fullFor == today {
@@ -242,6 +249,7 @@ func (g *QuotaGate) loadFullDay(ctx context.Context, today string) {
 	}
 	g.mu.Unlock()
 	var peak int64
+	var until time.Time
 	if g.o.Memory != nil {
 		_, p, ok, err := g.o.Memory.QuotaPeak(ctx, today)
 		if err != nil {
@@ -251,9 +259,23 @@ func (g *QuotaGate) loadFullDay(ctx context.Context, today string) {
 		if ok {
 			peak = p
 		}
+		now := g.o.Now()
+		notes, err := g.o.Memory.QuotaNotes(ctx, now.Add(-24*time.Hour))
+		if err != nil {
+			g.o.Logger.WarnContext(ctx, "reconcile: alma quota: the notes could not be read", "error", err.Error())
+			return
+		}
+		for _, n := range notes {
+			if n.Until.After(now) && n.Until.After(until) {
+				until = n.Until
+			}
+		}
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if until.After(g.until) {
+		g.until = until
+	}
 	if peak == 0 && g.peakDay != "" && g.peakDay < today {
 		peak = g.peak // kept in memory only
 	}

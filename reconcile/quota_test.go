@@ -14,7 +14,7 @@ type fakeSource struct {
 	now    func() time.Time
 }
 
-func (s *fakeSource) Remaining() (int64, bool) { return s.left, s.left >= 0 }
+func (s *fakeSource) RemainingAt() (int64, time.Time, bool) { return s.left, s.now(), s.left >= 0 }
 func (s *fakeSource) PausedUntil() (time.Time, bool) {
 	return s.paused, !s.paused.IsZero() && s.now().Before(s.paused)
 }

@@ -296,6 +296,9 @@ func (l *lookups) check(err error, f LookupFailure) (skip bool, _ error) {
 // the journal shows active (see Options.QuietAfter), lost returns
 // included. A student or item Alma refuses is noted in lf and skipped.
 func (j *Jobs) returnedWithFees(ctx context.Context, lf *lookups) ([]fees.Fee, error) {
+	if err := j.opts.Quota.Check(ctx, JobReport); err != nil {
+		return nil, err // Alma's daily quota is low or spent (quota.go)
+	}
 	if r, ok := j.deps.Alma.(ReturnedLostItems); ok {
 		list, err := r.ReturnedLostItemFees(ctx)
 		if !errors.Is(err, ErrUnsupported) {
@@ -306,9 +309,6 @@ func (j *Jobs) returnedWithFees(ctx context.Context, lf *lookups) ([]fees.Fee, e
 				return !slices.Contains(j.opts.LostTypes, f.Type) || !f.Balance.IsPositive()
 			}), nil
 		}
-	}
-	if err := j.opts.Quota.Check(ctx, JobReport); err != nil {
-		return nil, err // Alma's daily quota is low or spent (quota.go)
 	}
 	users, _, err := j.activeStudents(ctx, true)
 	if err != nil {
