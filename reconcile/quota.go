@@ -401,6 +401,7 @@ type DailyQuotaError struct {
 	Err   error     // the failed call, if any
 }
 
+// Error says that the quota is spent, and until when.
 func (e *DailyQuotaError) Error() string {
 	s := "Alma's daily API quota is spent (429 DAILY_THRESHOLD): no call to Alma"
 	if !e.Until.IsZero() {
@@ -419,6 +420,7 @@ type DeferredError struct {
 	Remaining, Reserve int64
 }
 
+// Error says what is left, the reserve, and what waits.
 func (e *DeferredError) Error() string {
 	return fmt.Sprintf("Alma's daily quota is low (%d calls left, reserve %d): %s defers the calls that can wait",
 		e.Remaining, e.Reserve, e.Job)
