@@ -105,6 +105,11 @@ type ClientOptions struct {
 	// error, with the context of the call: metrics and run statistics. It
 	// must be quick and safe for concurrent use. Default: none.
 	Observe func(ctx context.Context, c Call)
+	// Location is Alma's time zone: its daily quota starts again at
+	// midnight there. After a 429 DAILY_THRESHOLD the client sends
+	// nothing until that midnight (see [Client.PausedUntil]). Default
+	// time.Local.
+	Location *time.Location
 }
 
 // Call describes one HTTP attempt to Alma, for [ClientOptions.Observe].
@@ -148,8 +153,11 @@ type Client struct {
 	now         func() time.Time
 	sleep       func(ctx context.Context, d time.Duration) error
 	observe     func(ctx context.Context, c Call)
+	loc         *time.Location
 
 	remaining atomic.Int64 // last X-Exl-Api-Remaining; -1 before any
+	heardAt   atomic.Int64 // when it was heard, by the client's clock (Unix ns)
+	pause     quotaPause   // after a 429 DAILY_THRESHOLD
 }
 
 // NewClient returns a client for the Alma API at baseURL, such as
@@ -217,6 +225,9 @@ func NewClient(baseURL, apiKey string, opts *ClientOptions) (*Client, error) {
 	if o.Sleep == nil {
 		o.Sleep = sleepContext
 	}
+	if o.Location == nil {
+		o.Location = time.Local
+	}
 	c := &Client{
 		base:        u,
 		apiKey:      apiKey,
@@ -230,6 +241,7 @@ func NewClient(baseURL, apiKey string, opts *ClientOptions) (*Client, error) {
 		now:         o.Now,
 		sleep:       o.Sleep,
 		observe:     o.Observe,
+		loc:         o.Location,
 	}
 	c.remaining.Store(-1)
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
@@ -304,6 +316,9 @@ func (c *Client) do(ctx context.Context, r *request) error {
 	var waited time.Duration
 	maybeApplied := false
 	for attempt := 1; ; attempt++ {
+		if err := c.paused(ctx, r); err != nil {
+			return err
+		}
 		if maybeApplied && r.settled != nil {
 			done, err := r.settled(ctx)
 			if err != nil {
@@ -325,6 +340,9 @@ func (c *Client) do(ctx context.Context, r *request) error {
 		}
 		e.Attempts = attempt
 		retry, applied := e.retryable()
+		if e.Code == CodeDailyThreshold && e.Status == http.StatusTooManyRequests {
+			c.pauseUntilMidnight(ctx)
+		}
 		if !retry || ctx.Err() != nil {
 			c.log.WarnContext(ctx, "alma: call failed", "method", r.method, "path", e.Path,
 				"status", e.Status, "code", e.Code, "attempts", attempt, "error", e.Error())
@@ -386,6 +404,7 @@ func (c *Client) once(ctx context.Context, r *request) error {
 	if h := resp.Header.Get("X-Exl-Api-Remaining"); h != "" {
 		if n, err := strconv.ParseInt(strings.TrimSpace(h), 10, 64); err == nil && n >= 0 {
 			c.remaining.Store(n)
+			c.heardAt.Store(c.now().UnixNano())
 			left = n
 		}
 	}

@@ -144,6 +144,9 @@ func (j *Jobs) HandleEvents(ctx context.Context) (EventsResult, error) {
 	if err := j.missing[JobLostReturns]; err != nil {
 		return res, err
 	}
+	if _, paused := j.opts.Quota.PausedUntil(ctx); paused {
+		return res, nil // Alma's daily quota is spent: the events wait, due (quota.go)
+	}
 	const batch = 256
 	for {
 		due, err := j.deps.Journal.DueEvents(ctx, j.opts.Now(), batch)
@@ -224,7 +227,7 @@ func (j *Jobs) attempt(ctx context.Context, key string, onlyDue bool) (outcome s
 		// Stopped, not failed: the event stays due as it was.
 		return "", herr
 	}
-	j.settle(&cur, herr)
+	j.settle(ctx, &cur, herr)
 	if err := jr.PutEvent(ctx, cur); err != nil {
 		return "", journalErr(err)
 	}
@@ -244,15 +247,20 @@ func journalErr(err error) error {
 
 // settle sets what the attempt that ended with err makes of ev: done,
 // failed for good, or pending with its next attempt.
-func (j *Jobs) settle(ev *Event, err error) {
+func (j *Jobs) settle(ctx context.Context, ev *Event, err error) {
 	now := j.opts.Now()
 	ev.Attempts++
 	ev.Updated, ev.Next, ev.Reason, ev.Code = now, time.Time{}, "", ""
+	var quota *DailyQuotaError
 	switch {
 	case err == nil:
 		ev.Outcome = OutcomeDone
 	case errors.Is(err, ErrPermanent):
 		ev.Outcome, ev.Code, ev.Reason = OutcomeFailed, EventPermanent, err.Error()
+	case j.quotaStopped(ctx, JobLostReturns, err, &quota):
+		// Alma's daily quota is spent: the event waits, due at Alma's
+		// midnight, and is never given up for it.
+		ev.Outcome, ev.Reason, ev.Next = OutcomePending, quota.Error(), quota.Until
 	case now.Sub(ev.Created) >= j.opts.EventGiveUp:
 		ev.Outcome, ev.Code = OutcomeFailed, EventGaveUp
 		ev.Reason = fmt.Sprintf("gave up after %d attempts since %s: %v", ev.Attempts,
@@ -307,6 +315,9 @@ func (j *Jobs) RunEvents(ctx context.Context) error {
 		}
 		if next, ok, err := j.deps.Journal.NextEvent(ctx); err == nil && ok {
 			wait = min(wait, max(next.Sub(j.opts.Now()), 0))
+		}
+		if until, paused := j.opts.Quota.PausedUntil(ctx); paused {
+			wait = min(j.opts.EventPoll, max(until.Sub(j.opts.Now()), time.Second))
 		}
 		t := time.NewTimer(wait)
 		select {

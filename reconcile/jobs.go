@@ -150,6 +150,10 @@ type Options struct {
 	// EventPoll is how often Jobs.RunEvents looks at the journal for
 	// events it was not woken for (5 minutes).
 	EventPoll time.Duration
+	// Quota, when set, defers the work that can wait while Alma's daily
+	// quota is below its reserve, and stops the jobs' calls to Alma while
+	// the quota is spent (see quota.go). Nil: no gate.
+	Quota *QuotaGate
 
 	// ExportJob and CreditExportJob name Alma's export to bursar and
 	// export of credits (their job name, or their job id) whose JOB_END

@@ -112,13 +112,16 @@ func (j *Jobs) Reconcile(ctx context.Context, balances BursarBalances) (Reconcil
 // student's total, when hasStated.
 func (j *Jobs) reconcileStudent(ctx context.Context, u string, stated fees.Money, hasStated bool) (Reconciliation, error) {
 	var res Reconciliation
+	if err := j.opts.Quota.Check(ctx, JobReconcile); err != nil {
+		return res, err // deferred: Alma's daily quota is low or spent (quota.go)
+	}
 	charges, err := j.deps.Journal.Outstanding(ctx, u)
 	if err != nil {
 		return res, err
 	}
 	almaFees, err := j.deps.Alma.ListFees(ctx, u)
 	if err != nil {
-		return res, fmt.Errorf("reconcile: fees of a student: %w", err)
+		return res, fmt.Errorf("reconcile: fees of a student: %w", j.quotaErr(ctx, JobReconcile, err))
 	}
 	byTx := map[string]fees.Fee{} // by charge key
 	for _, f := range almaFees {

@@ -77,6 +77,9 @@ type Report struct {
 	// Schedule is the last run of each scheduled job, from the journal's
 	// run history; nil when the Store keeps none.
 	Schedule []ScheduledJob
+	// Quota are the jobs that deferred work or paused for Alma's daily
+	// quota since From (report_quota.go).
+	Quota []QuotaNote
 }
 
 // LookupFailure is one Alma lookup the report could not make.
@@ -109,7 +112,7 @@ type Totals struct {
 func (r Report) Exceptions() int {
 	return len(r.ReturnedWithFees) + len(r.NotSent) + len(r.PaymentsNotInAlma) + len(r.Held) +
 		len(r.FailedEvents) + len(r.LookupFailures) + len(r.Disagreements) + len(r.FailedFiles) + len(r.Quiet) +
-		len(r.FailedAlmaJobs)
+		len(r.FailedAlmaJobs) + len(r.Quota)
 }
 
 // BuildReport gathers the report written at at: its period (see
@@ -173,10 +176,17 @@ func (j *Jobs) BuildReport(ctx context.Context, at time.Time) (Report, error) {
 	if rep.Schedule, err = j.schedule(ctx); err != nil {
 		return rep, err
 	}
+	if rep.Quota, err = j.quotaNotes(ctx, rep.From); err != nil {
+		return rep, err
+	}
 	if j.deps.Alma == nil {
 		return rep, nil
 	}
-	return rep, j.almaLists(ctx, at, &rep)
+	if err := j.almaLists(ctx, at, &rep); err != nil {
+		return rep, err
+	}
+	rep.Quota, err = j.quotaNotes(ctx, rep.From) // with the report's own, if it deferred
+	return rep, err
 }
 
 // withFee fills in the fee of a held payment or credit from the charge it
@@ -229,6 +239,7 @@ func (j *Jobs) almaLists(ctx context.Context, at time.Time, rep *Report) error {
 	lf := &lookups{}
 	var err error
 	rep.ReturnedWithFees, err = j.returnedWithFees(ctx, lf)
+	err = j.quotaDeferred(ctx, err)
 	if err == nil {
 		rep.PaymentsNotInAlma, err = j.paymentsNotInAlma(ctx, at, lf)
 	}
@@ -238,6 +249,9 @@ func (j *Jobs) almaLists(ctx context.Context, at time.Time, rep *Report) error {
 	case err == nil:
 	case ctx.Err() != nil:
 		return err
+	case IsQuota(j.quotaErr(ctx, JobReport, err)):
+		rep.Partial, rep.PartialReason = true, j.quotaErr(ctx, JobReport, err).Error()+
+			": this report was written without asking Alma; lost items returned and payments not yet in Alma may be missing"
 	case errors.As(err, &down):
 		rep.Partial, rep.PartialReason = true, "Alma could not be reached ("+down.err.Error()+
 			"): this report was written from the journal alone; lost items returned and payments not yet in Alma may be missing"
@@ -288,6 +302,9 @@ func (l *lookups) check(err error, f LookupFailure) (skip bool, _ error) {
 // the journal shows active (see Options.QuietAfter), lost returns
 // included. A student or item Alma refuses is noted in lf and skipped.
 func (j *Jobs) returnedWithFees(ctx context.Context, lf *lookups) ([]fees.Fee, error) {
+	if err := j.opts.Quota.Check(ctx, JobReport); err != nil {
+		return nil, err // Alma's daily quota is low or spent (quota.go)
+	}
 	if r, ok := j.deps.Alma.(ReturnedLostItems); ok {
 		list, err := r.ReturnedLostItemFees(ctx)
 		if !errors.Is(err, ErrUnsupported) {

@@ -126,6 +126,7 @@ func (r Report) staffRows() []reportRow {
 	}
 	out = append(out, r.quietRows()...)
 	out = append(out, r.almaJobRows()...)
+	out = append(out, r.quotaRows()...)
 	for i := range out {
 		out[i].Section = sectionStaff
 	}

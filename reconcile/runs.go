@@ -49,6 +49,9 @@ func (r RunRecord) Run() journal.Run {
 		run.Amount = r.Result.Total.Amount()
 	}
 	switch {
+	case IsQuota(r.Err):
+		// Alma's daily quota: the work waits for it (quota.go).
+		run.Outcome, run.Error = RunPartial, r.Err.Error()
 	case r.Err != nil:
 		run.Outcome, run.Error = RunFailed, r.Err.Error()
 	case run.Held > 0:

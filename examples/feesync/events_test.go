@@ -84,9 +84,10 @@ func (r *serveRun) stop(t *testing.T) {
 // TestServeEventSurvivesRestart (issue 15, case 7): a lost item comes back
 // while Alma refuses every call (its daily quota spent). serve journals
 // the delivery and answers 200, so Alma never delivers it again; its
-// events worker fails and keeps the event pending. serve is stopped and
-// started again; Alma answers again, and the worker of the new process
-// handles the event from the journal: the fees are waived.
+// events worker fails and keeps the event pending, due at Alma's
+// midnight (issue 17: no call before then). serve is stopped and started
+// again after that midnight; Alma answers again, and the worker of the
+// new process handles the event from the journal: the fees are waived.
 func TestServeEventSurvivesRestart(t *testing.T) {
 	s := newSite(t)
 	a := s.alma
@@ -108,7 +109,7 @@ func TestServeEventSurvivesRestart(t *testing.T) {
 	}
 
 	a.SetFaults(almatest.Faults{})
-	s.clock.Advance(2 * time.Minute) // past the first backoff
+	s.clock.Set(time.Date(2026, 3, 3, 0, 1, 0, 0, time.UTC)) // past Alma's midnight (the config's zone, UTC)
 	r = startServe(t, s)
 	waitFor(t, r.done, "the lost-item fees waived", func() bool { return lostFeesOpen(a, "10012345") == 0 })
 	r.stop(t)

@@ -49,6 +49,9 @@ func (m *Main) almaMetrics() *metrics.Alma {
 // metrics (every run, whoever started it) and this process's Alma calls.
 func (m *Main) metricsHandler() http.Handler {
 	reg := metrics.NewRegistry(m.setup.Journal, m.almaMetrics(), m.logger)
+	if m.setup.Quota != nil {
+		reg.MustRegister(metrics.NewQuotaCollector(m.setup.Quota))
+	}
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 

@@ -103,6 +103,10 @@ func (m *Main) runOnce(ctx context.Context, jobs *reconcile.Jobs, name string) *
 	}
 	r.fill(res)
 	r.Duration = m.Now().Sub(r.Start)
+	if reconcile.IsQuota(err) && r.Partial == "" {
+		// Deferred for Alma's daily quota, not failed: the next run does it.
+		r.Partial, err = err.Error(), nil
+	}
 	r.Err = m.config.FolderError(err)
 	m.recordRun(ctx, r)
 	return r

@@ -80,6 +80,7 @@ type statusData struct {
 	HeldErr    string
 
 	Webhook webhookState
+	Quota   quotaState // Alma's daily quota (statusquota.go)
 
 	// The search: what was asked, and the answer.
 	Student, Fee string
@@ -143,6 +144,7 @@ func (p *statusPage) status(ctx context.Context) *statusData {
 		d.Webhook.Received, d.Webhook.Pending, d.Webhook.Done, d.Webhook.Failed = ev.Received, ev.Pending, ev.Done, ev.Failed
 		d.Webhook.Last = when(ev.Last, loc)
 	}
+	d.Quota = p.quota(ctx, now)
 	return d
 }
 

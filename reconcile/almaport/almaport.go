@@ -323,8 +323,13 @@ var permanentCodes = map[string]bool{
 // permanent marks err as reconcile.Permanent when Alma refused the call
 // for good: HTTP 404, or one of permanentCodes. Timeouts, network errors,
 // 429 and 5xx stay transient, and so do 401 and 403 (an API key being
-// replaced) and Alma's "General error" 402119.
+// replaced) and Alma's "General error" 402119. Alma's daily threshold
+// becomes a *reconcile.DailyQuotaError: the jobs wait for Alma's
+// midnight (the client holds every call back until then).
 func permanent(err error) error {
+	if alma.IsQuotaExhausted(err) {
+		return &reconcile.DailyQuotaError{Err: err}
+	}
 	var e *alma.Error
 	if errors.As(err, &e) && (e.Status == http.StatusNotFound || e.Status >= 400 && e.Status < 500 && permanentCodes[e.Code]) {
 		return reconcile.Permanent(err)

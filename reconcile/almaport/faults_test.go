@@ -35,14 +35,18 @@ type district struct {
 	journal *reconcile.Journal
 	deps    reconcile.Deps
 	jobs    *reconcile.Jobs
+	quota   *reconcile.QuotaGate
 }
 
-func newDistrict(t *testing.T) *district {
+func newDistrict(t *testing.T) *district { t.Helper(); return newDistrictIn(t, time.UTC) }
+
+// newDistrictIn is newDistrict with the clocks, and Alma's zone, in loc.
+func newDistrictIn(t *testing.T, loc *time.Location) *district {
 	t.Helper()
 	ctx := t.Context()
 	d := &district{t: t}
 	w, err := sim.Open(ctx, &sim.Options{
-		Dir: t.TempDir(), Seed: 7, Start: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC),
+		Dir: t.TempDir(), Seed: 7, Start: time.Date(2026, 3, 2, 0, 0, 0, 0, loc),
 		Webhook: func(ctx context.Context, ev alma.Event) error { return almaport.WebhookCallback(d.jobs)(ctx, ev) },
 	})
 	if err != nil {
@@ -50,8 +54,9 @@ func newDistrict(t *testing.T) *district {
 	}
 	t.Cleanup(func() { w.Close() })
 	d.District = w
-	w.Clock().Set(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
-	client, err := alma.NewClient(w.Alma().URL(), w.Secrets().APIKey, &alma.ClientOptions{HTTPClient: w.Alma().Client(), RatePerSecond: 20, Burst: 5})
+	w.Clock().Set(time.Date(2026, 3, 2, 8, 0, 0, 0, loc))
+	client, err := alma.NewClient(w.Alma().URL(), w.Secrets().APIKey, &alma.ClientOptions{HTTPClient: w.Alma().Client(), RatePerSecond: 20, Burst: 5,
+		Now: w.Clock().Now, Location: loc})
 	d.must(err)
 	d.journal, err = reconcile.OpenJournal(ctx, filepath.Join(t.TempDir(), "journal.db"), &reconcile.JournalOptions{Now: w.Clock().Now})
 	d.must(err)
@@ -63,7 +68,10 @@ func newDistrict(t *testing.T) *district {
 		Payments: psport.PaymentFormat{Mapping: &mapping}, Import: almaport.ImportFormat{},
 		Alma: almaport.AlmaAPI{Client: client, LostItemsReport: "/shared/Library/Reports/Lost items returned with fees"},
 	}
-	d.jobs, err = reconcile.New(d.deps, &reconcile.Options{Now: w.Clock().Now, TempDir: t.TempDir(), WaiveReason: sim.WaiveReason})
+	d.quota = reconcile.NewQuotaGate(reconcile.QuotaOptions{Reserve: reconcile.DefaultReserve, Location: loc,
+		Now: w.Clock().Now, Memory: d.journal, Source: client})
+	d.jobs, err = reconcile.New(d.deps, &reconcile.Options{Now: w.Clock().Now, TempDir: t.TempDir(), WaiveReason: sim.WaiveReason,
+		Quota: d.quota})
 	d.must(err)
 	return d
 }
@@ -218,8 +226,9 @@ func ptr[T any](v T) *T { return &v }
 // TestWebhookFailureIsRetriedByFeesync: Alma refuses every call (its
 // daily quota is spent) when the return is delivered: the listener
 // journals the event and answers 200 at once, the attempt fails and the
-// event stays pending; once Alma answers again, feesync's own retry
-// waives the fees once, with no redelivery from Alma.
+// event stays pending, due at Alma's midnight, with no call to Alma
+// before then; after that midnight, feesync's own retry waives the fees
+// once, with no redelivery from Alma.
 func TestWebhookFailureIsRetriedByFeesync(t *testing.T) {
 	ctx := t.Context()
 	d := newDistrict(t)
@@ -245,7 +254,20 @@ func TestWebhookFailureIsRetriedByFeesync(t *testing.T) {
 	if err != nil || res.Retrying != 1 {
 		t.Fatalf("attempt while Alma refuses: %+v, %v", res, err)
 	}
+	midnight := time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)
+	if ev, _, err := d.journal.GetEvent(ctx, hooks[0].ID); err != nil || !ev.Next.Equal(midnight) {
+		t.Fatalf("event after the daily quota: next %v (want Alma's midnight %v), %v", ev.Next, midnight, err)
+	}
 	a.SetFaults(almatest.Faults{})
+	calls := a.APICalls()[""]
+	d.Clock().Advance(2 * time.Hour)
+	if res, err := d.jobs.HandleEvents(ctx); err != nil || res.Attempts != 0 {
+		t.Fatalf("before Alma's midnight: %+v, %v", res, err)
+	}
+	if n := a.APICalls()[""]; n != calls {
+		t.Fatalf("%d calls reached Alma before its midnight", n-calls)
+	}
+	d.Clock().Set(midnight.Add(time.Minute))
 	rep, err := d.jobs.BuildReport(ctx, d.Clock().Now())
 	d.must(err)
 	if len(rep.FailedEvents) != 0 || len(rep.ReturnedWithFees) != 2 {
@@ -281,7 +303,8 @@ func TestWebhookFailureIsRetriedByFeesync(t *testing.T) {
 	}
 	rep, err = d.jobs.BuildReport(ctx, d.Clock().Now())
 	d.must(err)
-	if rep.Exceptions() != 0 {
+	// What needs staff is only the day the quota was spent.
+	if rep.Exceptions() != 1 || len(rep.Quota) != 1 || rep.Quota[0].Job != reconcile.JobLostReturns {
 		t.Errorf("report after the retry: %+v", rep)
 	}
 }

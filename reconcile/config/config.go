@@ -14,6 +14,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/reconcile"
 )
 
 // Config is the whole configuration of a feebridge deployment, read from
@@ -70,6 +71,9 @@ type Config struct {
 	lines map[string]int
 	loc   *time.Location
 	cur   fees.Currency
+
+	almaLoc *time.Location    // Alma.TimeZone, or loc
+	reserve reconcile.Reserve // Alma.DailyReserve
 }
 
 // AlmaConfig says how to reach Alma's REST API.
@@ -99,6 +103,15 @@ type AlmaConfig struct {
 	// against the file (see jobend.go). Empty: the schedule alone.
 	ExportJob       string `toml:"export_job"`
 	CreditExportJob string `toml:"credit_export_job"`
+	// DailyReserve is how many of the institution's daily API calls are
+	// kept for the work that cannot wait (lost returns): a number of
+	// calls (2000) or a percentage of the last full day's quota seen
+	// ("5%", the default). Below it, the reconciliation's detail calls
+	// and the report's checks wait for the next day.
+	DailyReserve ReserveSpec `toml:"daily_reserve"`
+	// TimeZone is Alma's IANA time zone, where its daily quota starts
+	// again at midnight; the default is Timezone.
+	TimeZone string `toml:"time_zone"`
 }
 
 // DropConfig is one file drop: a local folder or an FTP/FTPS server.

@@ -18,6 +18,7 @@ func TestExampleConfigDocumentsEveryKey(t *testing.T) {
 	for _, key := range []string{
 		"timezone", "currency", "journal",
 		"alma.region", "alma.base_url", "alma.api_key_env", "alma.api_key_file", "alma.rate_per_second", "alma.workers", "alma.timeout",
+		"alma.daily_reserve", "alma.time_zone",
 		"library.type", "library.address", "library.user", "library.tls", "library.password_env", "library.password_file",
 		"library.timeout", "library.root", "library.export_folder", "library.credit_folder", "library.import_folder",
 		"library.import_taken_folder",

@@ -80,6 +80,8 @@ type Options struct {
 	// adapt, when set, changes the adapters before the jobs are built
 	// (the conversions count the records read).
 	adapt func(*reconcile.Deps)
+	// quota is the gate Open builds; the Alma client feeds it.
+	quota *reconcile.QuotaGate
 }
 
 // Setup is the jobs of a config, and what was opened for them.
@@ -94,6 +96,10 @@ type Setup struct {
 	// the config has no [mail] section.
 	Mailer reconcile.Mailer
 	MailTo []string
+	// Quota is the gate on Alma's daily quota (alma.daily_reserve,
+	// alma.time_zone) that the jobs share: the status page and the
+	// metrics read it.
+	Quota *reconcile.QuotaGate
 
 	closers []func() error
 }
@@ -191,12 +197,16 @@ func (s *Setup) open(ctx context.Context, c *Config, o *Options) error {
 	if o.adapt != nil {
 		o.adapt(&deps)
 	}
+	s.Quota = reconcile.NewQuotaGate(reconcile.QuotaOptions{Reserve: c.DailyReserve(), Location: c.AlmaLocation(),
+		Now: o.Now, Logger: o.Logger, Memory: journal})
+	o.quota = s.Quota
 	if !o.NoAlma {
 		if deps.Alma, err = c.almaAPI(o); err != nil {
 			return err
 		}
 	}
 	jopts := c.jobOptions(o)
+	jopts.Quota = s.Quota
 	if c.Mail != nil {
 		mailer, err := c.Mailer(o.Getenv)
 		if err != nil {
@@ -306,6 +316,9 @@ func (c *Config) almaAPI(o *Options) (reconcile.AlmaAPI, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.quota != nil {
+		o.quota.SetSource(client)
+	}
 	return almaport.AlmaAPI{Client: client}, nil
 }
 
@@ -333,7 +346,8 @@ func (c *Config) almaClient(o *Options) (*alma.Client, error) {
 		Currency:      c.cur,
 		Logger:        o.Logger,
 		Now:           o.Now,
-		Observe:       ObserveAlma(o.AlmaObserve),
+		Observe:       o.observeAlma(),
+		Location:      c.AlmaLocation(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("alma: %w", err)

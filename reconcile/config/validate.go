@@ -53,6 +53,7 @@ func (c *Config) checkValues() error {
 		c.checkZoneAndCurrency, // first: the checks after it need the zone and currency
 		c.checkPaymentFileSize,
 		c.checkAlma,
+		c.checkAlmaQuota,
 		c.checkDrops,
 		c.checkLayouts,
 		c.checkItemTypes,

@@ -424,6 +424,24 @@ var migrations = []string{
 		result       TEXT    NOT NULL DEFAULT ''
 	);
 	CREATE INDEX job_ends_received ON job_ends(received);`,
+	// 18 (quota): Alma's daily quota. alma_quota_days keeps, per day in
+	// Alma's zone, the highest X-Exl-Api-Remaining heard (just after
+	// Alma's midnight it is about the day's quota), so that a percentage
+	// reserve survives a restart; alma_quota_notes keeps, per job, the
+	// last time it deferred work or paused for the quota, for the daily
+	// report and the status page; see quota.go.
+	`CREATE TABLE alma_quota_days (
+		day  TEXT PRIMARY KEY,
+		peak INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE TABLE alma_quota_notes (
+		job       TEXT PRIMARY KEY,
+		at        TEXT    NOT NULL,
+		remaining INTEGER NOT NULL,
+		reserve   INTEGER NOT NULL,
+		until     TEXT    NOT NULL,
+		what      TEXT    NOT NULL
+	) WITHOUT ROWID;`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {
