@@ -94,13 +94,14 @@ type AlmaConfig struct {
 	Timeout Duration `toml:"timeout"`
 }
 
-// DropConfig is one file drop: a local folder or an FTP/FTPS server.
+// DropConfig is one file drop: a local folder, an FTP/FTPS server or an
+// SFTP server.
 type DropConfig struct {
-	// Type is "dir" (a local or mounted folder) or "ftp".
+	// Type is "dir" (a local or mounted folder), "ftp" or "sftp".
 	Type string `toml:"type"`
 	// Path is the folder of a "dir" drop.
 	Path string `toml:"path"`
-	// Address is host:port of an "ftp" drop.
+	// Address is host:port of an "ftp" or "sftp" drop.
 	Address string `toml:"address"`
 	// User logs in to the FTP server.
 	User string `toml:"user"`
@@ -132,6 +133,9 @@ type DropConfig struct {
 	// files are never read as data; a marker is removed once its file is
 	// claimed.
 	DoneMarker string `toml:"done_marker"`
+	// SFTPConfig holds the keys of an "sftp" drop: the host key to
+	// verify and the private key that logs in.
+	SFTPConfig
 }
 
 // LibraryConfig is the library's drop, where Alma writes its bursar
@@ -332,9 +336,12 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // secretKeys are keys that would put a secret in the file itself.
 var secretKeys = map[string]string{
-	"api_key":  "api_key_env or api_key_file",
-	"password": "password_env or password_file",
-	"secret":   "secret_env or secret_file",
+	"api_key":        "api_key_env or api_key_file",
+	"password":       "password_env or password_file",
+	"secret":         "secret_env or secret_file",
+	"key":            "key_file or key_env",
+	"private_key":    "key_file or key_env",
+	"key_passphrase": "key_passphrase_env or key_passphrase_file",
 }
 
 // Load reads, completes and validates the config file at path.
@@ -409,6 +416,7 @@ func (c *Config) resolvePaths() {
 	if c.Mail != nil && c.Mail.CAFile != "" && !filepath.IsAbs(c.Mail.CAFile) {
 		c.Mail.CAFile = filepath.Join(dir, c.Mail.CAFile)
 	}
+	c.resolveSFTPPaths(dir)
 	for _, p := range []*string{&c.Layout.Charges, &c.Layout.Payments} {
 		if *p != "reference" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
@@ -445,6 +453,7 @@ func (c *Config) setDefaults() {
 				d.Timeout = Duration(time.Minute)
 			}
 		}
+		setSFTPDefaults(d)
 	}
 	if !c.defined("due_days") {
 		c.DueDays = 30
