@@ -55,7 +55,7 @@ func hostKeyCheck(cfg Config) (func(string, net.Addr, ssh.PublicKey) error, []st
 			case errors.As(err, &ke):
 				known := make([]string, len(ke.Want))
 				for i, k := range ke.Want {
-					known[i] = fmt.Sprintf("%s (%s line %d)", ssh.FingerprintSHA256(k.Key), k.Filename, k.Line)
+					known[i] = fmt.Sprintf("%s (line %d)", ssh.FingerprintSHA256(k.Key), k.Line)
 				}
 				return &causeError{ErrHostKeyChanged, transport.Permission, fmt.Sprintf(
 					"the host key of %s has changed: the server offered %s key %s, %s knows %s; "+

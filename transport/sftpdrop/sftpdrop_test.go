@@ -43,3 +43,5 @@ func TestConformanceEmbedded(t *testing.T) {
 func TestConformanceEmbeddedPlainRename(t *testing.T) {
 	transporttest.RunConformanceTests(t, embedded(sftptest.WithoutPosixRename()))
 }
+
+var quickRetry = &transport.Retry{Attempts: 5, Backoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond}

@@ -18,9 +18,10 @@ import (
 type Proxy struct {
 	Addr string // where clients connect
 
-	target  string
-	ln      net.Listener
-	stalled atomic.Bool
+	target   string
+	ln       net.Listener
+	stalled  atomic.Bool
+	untilCut atomic.Bool // the stall ends when a connection ends
 
 	mu      sync.Mutex
 	conns   map[net.Conn]bool
@@ -85,11 +86,20 @@ func (p *Proxy) Carried() int64 {
 // connection: a server that stopped answering.
 func (p *Proxy) Stall(on bool) { p.stalled.Store(on) }
 
+// StallUntilCut stops relaying until a connection ends (the client gave
+// up on the stalled server and closed it, or a cut): the next connections
+// are relayed. A stall that ends without a clock.
+func (p *Proxy) StallUntilCut() {
+	p.untilCut.Store(true)
+	p.stalled.Store(true)
+}
+
 // Close stops the proxy and cuts every connection.
 func (p *Proxy) Close() error {
 	p.mu.Lock()
 	p.closed = true
 	p.mu.Unlock()
+	p.stalled.Store(false)
 	err := p.ln.Close()
 	p.CutAll()
 	p.wg.Wait()
@@ -137,31 +147,40 @@ func (p *Proxy) relay(client net.Conn) {
 		return
 	}
 	defer p.untrack(server)
+	ended := make(chan struct{})
+	var once sync.Once
+	end := func() {
+		once.Do(func() {
+			close(ended)
+			client.Close()
+			server.Close()
+			if p.untilCut.CompareAndSwap(true, false) {
+				p.stalled.Store(false)
+			}
+		})
+	}
 	done := make(chan struct{})
 	p.wg.Go(func() {
 		defer close(done)
-		p.pump(server, client)
+		p.pump(server, client, ended, end)
 	})
-	p.pump(client, server)
+	p.pump(client, server, ended, end)
 	<-done
 }
 
 // pump copies one way, counting bytes for CutAfter and waiting while
-// stalled. At the end it closes both connections.
-func (p *Proxy) pump(dst, src net.Conn) {
-	defer dst.Close()
-	defer src.Close()
+// stalled. When either way ends, end closes both connections.
+func (p *Proxy) pump(dst, src net.Conn, ended <-chan struct{}, end func()) {
+	defer end()
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
 			for p.stalled.Load() {
-				time.Sleep(5 * time.Millisecond)
-				p.mu.Lock()
-				closed := p.closed
-				p.mu.Unlock()
-				if closed {
+				select {
+				case <-ended:
 					return
+				case <-time.After(5 * time.Millisecond):
 				}
 			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {

@@ -25,6 +25,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
@@ -75,6 +76,9 @@ type Server struct {
 	conf *ssh.ServerConfig
 	addr string
 
+	logins   atomic.Int64
+	sessions atomic.Int64
+
 	mu     sync.Mutex
 	ln     net.Listener
 	conns  map[net.Conn]bool
@@ -85,6 +89,12 @@ type Server struct {
 // Start serves root (a folder, which must exist) on a free port of
 // 127.0.0.1 until Close.
 func Start(root string, opts ...Option) (*Server, error) {
+	return StartOn("127.0.0.1:0", root, opts...)
+}
+
+// StartOn is [Start] on a given address, such as that of a server just
+// closed, to play a server replaced by another.
+func StartOn(addr, root string, opts ...Option) (*Server, error) {
 	fi, err := os.Stat(root)
 	if err != nil {
 		return nil, fmt.Errorf("sftptest: %w", err)
@@ -104,7 +114,7 @@ func Start(root string, opts ...Option) (*Server, error) {
 		}
 	}
 	s.conf = s.serverConfig()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("sftptest: %w", err)
 	}
@@ -134,6 +144,7 @@ func (s *Server) serverConfig() *ssh.ServerConfig {
 	if s.opts.password != "" {
 		conf.PasswordCallback = func(meta ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
 			if meta.User() == s.opts.user && string(pw) == s.opts.password {
+				s.logins.Add(1)
 				return nil, nil
 			}
 			return nil, errors.New("password refused")
@@ -146,6 +157,7 @@ func (s *Server) serverConfig() *ssh.ServerConfig {
 			}
 			for _, k := range s.opts.authorized {
 				if string(k.Marshal()) == string(key.Marshal()) {
+					s.logins.Add(1)
 					return nil, nil
 				}
 			}
@@ -246,6 +258,7 @@ func (s *Server) serveSession(ch ssh.Channel, requests <-chan *ssh.Request) {
 			continue
 		}
 		_ = req.Reply(true, nil)
+		s.sessions.Add(1)
 		go ssh.DiscardRequests(requests)
 		root, err := os.OpenRoot(s.dir)
 		if err != nil {
@@ -259,6 +272,15 @@ func (s *Server) serveSession(ch ssh.Channel, requests <-chan *ssh.Request) {
 		return
 	}
 }
+
+// Logins returns how many logins the server accepted. (A client may
+// offer a public key before signing with it: the count is of the
+// accepted ones, each at most once per key or password tried.)
+func (s *Server) Logins() int { return int(s.logins.Load()) }
+
+// Sessions returns how many SFTP sessions the server started: a client
+// that never got one read and wrote nothing.
+func (s *Server) Sessions() int { return int(s.sessions.Load()) }
 
 // DropSessions closes every open connection, as a server restarting or
 // dropping idle clients would. New connections are served.
