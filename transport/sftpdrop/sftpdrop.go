@@ -244,8 +244,9 @@ func (d *Driver) resolveRoot(c *sftp.Client) error {
 var errClosed = errors.New("sftpdrop: the drop is closed")
 
 // acquire takes a connection from the pool, dialing one if none is idle
-// and alive.
-func (d *Driver) acquire(ctx context.Context) (*session, error) {
+// and alive, or if fresh is set: after a pooled connection turned out
+// dead, the others, as old, are likely dead too.
+func (d *Driver) acquire(ctx context.Context, fresh bool) (*session, error) {
 	select {
 	case d.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -259,7 +260,7 @@ func (d *Driver) acquire(ctx context.Context) (*session, error) {
 			return nil, errClosed
 		}
 		n := len(d.idle)
-		if n == 0 {
+		if n == 0 || fresh {
 			d.mu.Unlock()
 			break
 		}
@@ -303,7 +304,7 @@ func (d *Driver) with(ctx context.Context, op, p string, fn func(*session) error
 		return d.mapErr(ctx, op, p, err)
 	}
 	for try := 0; ; try++ {
-		s, err := d.acquire(ctx)
+		s, err := d.acquire(ctx, try > 0)
 		if err != nil {
 			return d.mapErr(ctx, op, p, err)
 		}

@@ -35,7 +35,7 @@ func (d *Driver) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 		return nil, d.mapErr(ctx, "open", name, err)
 	}
 	for try := 0; ; try++ {
-		s, err := d.acquire(ctx)
+		s, err := d.acquire(ctx, try > 0)
 		if err != nil {
 			return nil, d.mapErr(ctx, "open", name, err)
 		}

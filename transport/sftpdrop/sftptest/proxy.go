@@ -169,29 +169,54 @@ func (p *Proxy) relay(client net.Conn) {
 }
 
 // pump copies one way, counting bytes for CutAfter and waiting while
-// stalled. When either way ends, end closes both connections.
+// stalled. It keeps reading while stalled, so that it sees the other side
+// close. When either way ends, end closes both connections.
 func (p *Proxy) pump(dst, src net.Conn, ended <-chan struct{}, end func()) {
 	defer end()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			for p.stalled.Load() {
+	chunks := make(chan []byte, 256)
+	p.wg.Go(func() {
+		for {
+			buf := make([]byte, 32<<10)
+			n, err := src.Read(buf)
+			if n > 0 {
 				select {
+				case chunks <- buf[:n]:
 				case <-ended:
 					return
-				case <-time.After(5 * time.Millisecond):
 				}
 			}
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-			if p.count(int64(n)) {
-				p.CutAll()
+			if err != nil {
+				if p.stalled.Load() {
+					end() // what is held back is lost, as in a stalled server
+				}
+				close(chunks)
 				return
 			}
 		}
-		if err != nil {
+	})
+	for {
+		var chunk []byte
+		var ok bool
+		select {
+		case chunk, ok = <-chunks:
+			if !ok {
+				return
+			}
+		case <-ended:
+			return
+		}
+		for p.stalled.Load() {
+			select {
+			case <-ended:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+		if _, err := dst.Write(chunk); err != nil {
+			return
+		}
+		if p.count(int64(len(chunk))) {
+			p.CutAll()
 			return
 		}
 	}
