@@ -3,15 +3,24 @@ package config
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/feebridge/feebridge/transport"
+	"github.com/feebridge/feebridge/transport/sftpdrop"
 )
 
 // SFTPConfig are the keys of an "sftp" drop (SSH File Transfer Protocol),
@@ -157,9 +166,9 @@ func checkFingerprint(fp string) error {
 
 var md5RE = regexp.MustCompile(`^([0-9a-fA-F]{2}:){15}[0-9a-fA-F]{2}$`)
 
-// checkKnownHosts checks that the known_hosts file can be read and has a
-// host key line. Whether it lists the server itself is checked when the
-// drop opens, and by check-config -online.
+// checkKnownHosts checks that the known_hosts file can be read and
+// parsed, and that it lists the server at address (by its name as written
+// in the config; nothing is looked up on the network).
 func checkKnownHosts(path, address string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -169,15 +178,42 @@ func checkKnownHosts(path, address string) error {
 		}
 		return fmt.Errorf("cannot be read: %w", err)
 	}
+	add := fmt.Sprintf("`ssh-keyscan -p PORT HOST >> %s` adds the server's key (check its fingerprint with ssh-keygen -lf against the server's own)", path)
+	if !hasKeyLine(b) {
+		return fmt.Errorf("lists no host key: %s", add)
+	}
+	cb, err := knownhosts.New(path)
+	if err != nil {
+		return fmt.Errorf("is not a known_hosts file: %s", strings.TrimPrefix(err.Error(), "knownhosts: "+path+": "))
+	}
+	if _, _, err := net.SplitHostPort(address); err != nil {
+		return nil // the address's own error is reported
+	}
+	// A key that cannot be listed tells which keys the file has for the
+	// server: none means the server is not listed.
+	probe, err := ssh.NewPublicKey(ed25519.PublicKey(make([]byte, ed25519.PublicKeySize)))
+	if err != nil {
+		return nil
+	}
+	var ke *knownhosts.KeyError
+	if errors.As(cb(address, &net.TCPAddr{}, probe), &ke) && len(ke.Want) == 0 {
+		return fmt.Errorf("does not list %s (for a port other than 22 the line starts with [host]:port): %s", address, add)
+	}
+	return nil
+}
+
+// hasKeyLine reports whether a known_hosts text has a line other than
+// blanks and comments.
+func hasKeyLine(b []byte) bool {
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if line != "" && !strings.HasPrefix(line, "#") {
-			return nil
+			return true
 		}
 	}
-	return fmt.Errorf("lists no host key: `ssh-keyscan -p PORT HOST >> %s` adds the server's (check its fingerprint with ssh-keygen -lf)", path)
+	return false
 }
 
 // checkLogin checks that the drop says how to log in, and that the key
@@ -206,7 +242,8 @@ func (c *Config) checkLogin(key string, d *DropConfig) error {
 		errs = append(errs, c.errorf(key+".key_passphrase_env", "the agent's keys are already unlocked: remove the passphrase"))
 	}
 	if s.KeyFile != "" && n == 1 {
-		if err := checkKeyFile(s.KeyFile); err != nil {
+		passphrase := s.KeyPassphraseEnv != "" || s.KeyPassphraseFile != ""
+		if err := checkKeyFile(s.KeyFile, passphrase); err != nil {
 			errs = append(errs, c.errorf(key+".key_file", "%s: %v", s.KeyFile, err))
 		}
 	}
@@ -217,9 +254,9 @@ func (c *Config) checkLogin(key string, d *DropConfig) error {
 	return errors.Join(errs...)
 }
 
-// checkKeyFile checks that a private key file can be read and is not a
-// public key.
-func checkKeyFile(path string) error {
+// checkKeyFile checks that a private key file can be read and parsed,
+// and that an encrypted key has a passphrase setting (passphrase says so).
+func checkKeyFile(path string, passphrase bool) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		var pe *os.PathError
@@ -236,6 +273,16 @@ func checkKeyFile(path string) error {
 		return errors.New("is a public key: give the private key (the file without .pub), whose public half is in the server's authorized_keys")
 	case !strings.HasPrefix(text, "-----BEGIN "):
 		return errors.New("is not a private key (OpenSSH or PEM: it starts with -----BEGIN)")
+	}
+	_, err = ssh.ParseRawPrivateKey(b)
+	var missing *ssh.PassphraseMissingError
+	switch {
+	case errors.As(err, &missing) && !passphrase:
+		return errors.New("is encrypted: set key_passphrase_env or key_passphrase_file to where its passphrase is")
+	case errors.As(err, &missing):
+		return nil // the passphrase is a secret, tried when the drop opens
+	case err != nil:
+		return fmt.Errorf("is not a private key that SSH can use: %v", err)
 	}
 	return nil
 }
@@ -274,4 +321,67 @@ func (d DropConfig) sftpSecrets(key string) []SecretRef {
 		}
 	}
 	return refs
+}
+
+// openSFTP opens the "sftp" drop d under key: it reads its secrets, then
+// connects, checks the host key and logs in. An error names the setting
+// that causes it (key.known_hosts, key.user/key, key.root, …).
+func openSFTP(ctx context.Context, o *Options, key string, d DropConfig, log *slog.Logger, dopts *transport.DropOptions) (*transport.Drop, error) {
+	cfg := sftpdrop.Config{
+		Address: d.Address, User: d.User, Root: d.Root,
+		KnownHosts: d.KnownHosts, HostKeySHA256: d.HostKeySHA256,
+		KeyFile: d.KeyFile, UseAgent: d.KeyAgent,
+		Timeout: d.Timeout.D(), Logger: log, Drop: dopts,
+	}
+	if d.KeyEnv != "" {
+		ref, _ := d.sftpKey(key)
+		k, err := ref.Load(o.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Key = []byte(k.Reveal() + "\n")
+	}
+	if ref, ok := d.sftpPassphrase(key); ok {
+		p, err := ref.Load(o.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		cfg.KeyPassphrase = []byte(p.Reveal())
+	}
+	if ref, ok := d.sftpPassword(key); ok {
+		p, err := ref.Load(o.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Password = p.Reveal()
+	}
+	drop, err := sftpdrop.Open(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", sftpKeyOf(key, d, err), err)
+	}
+	return drop, nil
+}
+
+// sftpKeyOf names the setting of the sftp drop under key that err is
+// about, when the driver knows its cause.
+func sftpKeyOf(key string, d DropConfig, err error) string {
+	switch {
+	case errors.Is(err, sftpdrop.ErrHostKeyUnknown), errors.Is(err, sftpdrop.ErrHostKeyChanged):
+		if d.HostKeySHA256 != "" {
+			return key + ".host_key_sha256"
+		}
+		return key + ".known_hosts"
+	case errors.Is(err, sftpdrop.ErrLoginRefused):
+		var how []string
+		if d.KeyFile != "" || d.KeyEnv != "" || d.KeyAgent {
+			how = append(how, "key")
+		}
+		if d.PasswordEnv != "" || d.PasswordFile != "" {
+			how = append(how, "password")
+		}
+		return key + ".user/" + strings.Join(how, "/")
+	case errors.Is(err, sftpdrop.ErrNoRoot):
+		return key + ".root"
+	}
+	return key
 }

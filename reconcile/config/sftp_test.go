@@ -20,7 +20,7 @@ func sftpFiles(t *testing.T) (knownHosts, keyFile, pubFile string) {
 	pubFile = keyFile + ".pub"
 	key, pub := testKey(t)
 	for path, text := range map[string]string{
-		knownHosts: "# the library's server\n[sftp.example.edu]:2222 " + pub,
+		knownHosts: "# the library's server\n[sftp.example.edu]:2222 " + pub + "sftp.example.edu " + pub,
 		keyFile:    key,
 		pubFile:    pub,
 	} {
@@ -89,6 +89,19 @@ func TestSFTPConfigErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(t.TempDir(), "nope")
+	encrypted, _ := testKey(t, "open sesame")
+	encryptedFile := filepath.Join(t.TempDir(), "id_encrypted")
+	garbled := filepath.Join(t.TempDir(), "id_garbled")
+	badHosts := filepath.Join(t.TempDir(), "bad_known_hosts")
+	for path, text := range map[string]string{
+		encryptedFile: encrypted,
+		garbled:       "-----BEGIN OPENSSH PRIVATE KEY-----\nbm90IGEga2V5\n-----END OPENSSH PRIVATE KEY-----\n",
+		badHosts:      "sftp.example.edu ssh-ed25519 not-base64!\n",
+	} {
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	addr, user := `address = "sftp.example.edu:22"`, `user = "feesync"`
 	kh, key := `known_hosts = "`+knownHosts+`"`, `key_file = "`+keyFile+`"`
 	for _, tc := range []struct {
@@ -113,6 +126,14 @@ func TestSFTPConfigErrors(t *testing.T) {
 			[]string{"f.toml:7: library.known_hosts: " + missing + ": cannot be read: no such file or directory"}},
 		{"known_hosts empty", []string{addr, user, key, `known_hosts = "` + empty + `"`},
 			[]string{"library.known_hosts: " + empty + ": lists no host key: `ssh-keyscan -p PORT HOST >> " + empty + "` adds the server's"}},
+		{"server not in known_hosts", []string{`address = "other.example.edu:22"`, user, key, kh},
+			[]string{"f.toml:7: library.known_hosts: " + knownHosts + ": does not list other.example.edu:22 (for a port other than 22 the line starts with [host]:port): `ssh-keyscan -p PORT HOST >> " + knownHosts + "` adds the server's key"}},
+		{"known_hosts garbled", []string{addr, user, key, `known_hosts = "` + badHosts + `"`},
+			[]string{"f.toml:7: library.known_hosts: " + badHosts + ": is not a known_hosts file: no valid entries, line 1: illegal base64 data"}},
+		{"encrypted key without passphrase", []string{addr, user, kh, `key_file = "` + encryptedFile + `"`},
+			[]string{"f.toml:7: library.key_file: " + encryptedFile + ": is encrypted: set key_passphrase_env or key_passphrase_file to where its passphrase is"}},
+		{"garbled key", []string{addr, user, kh, `key_file = "` + garbled + `"`},
+			[]string{"f.toml:7: library.key_file: " + garbled + ": is not a private key that SSH can use: "}},
 		{"no login", []string{addr, user, kh},
 			[]string{"f.toml: library.key_file: missing: how feesync logs in: set key_file (a private key file), key_env (a variable holding the key) or key_agent = true, or a password with password_env or password_file"}},
 		{"two keys", []string{addr, user, kh, key, `key_agent = true`},

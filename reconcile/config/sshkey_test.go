@@ -3,30 +3,33 @@ package config_test
 import (
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/pem"
 	"testing"
+
+	"golang.org/x/crypto/ssh"
 )
 
-// testKey makes an Ed25519 key: the private key in PEM (PKCS #8, which
-// OpenSSH reads) and the public key's OpenSSH line.
-func testKey(t *testing.T) (private, publicLine string) {
+// testKey makes an Ed25519 key: the private key in OpenSSH's format,
+// encrypted with passphrase when it is not empty, and the public key's
+// line as in a .pub file.
+func testKey(t *testing.T, passphrase ...string) (private, publicLine string) {
 	t.Helper()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	var block *pem.Block
+	if len(passphrase) > 0 {
+		block, err = ssh.MarshalPrivateKeyWithPassphrase(priv, "feesync-test", []byte(passphrase[0]))
+	} else {
+		block, err = ssh.MarshalPrivateKey(priv, "feesync-test")
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	private = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-	var blob []byte
-	for _, part := range [][]byte{[]byte("ssh-ed25519"), pub} {
-		blob = binary.BigEndian.AppendUint32(blob, uint32(len(part)))
-		blob = append(blob, part...)
+	sshPub, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return private, "ssh-ed25519 " + base64.StdEncoding.EncodeToString(blob) + " feesync-test\n"
+	return string(pem.EncodeToMemory(block)), string(ssh.MarshalAuthorizedKey(sshPub))
 }
