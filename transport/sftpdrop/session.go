@@ -13,6 +13,8 @@ import (
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/feebridge/feebridge/transport/sftpdrop/internal/wire"
 )
 
 // session is one SSH connection with its SFTP session. It is used by one
@@ -38,9 +40,9 @@ var errAborted = errors.New("connection aborted: the operation was canceled")
 // the read fails and the SSH connection with it; every write must make
 // progress within timeout. An idle connection may stay silent.
 type wireConn struct {
-	net.Conn
-	timeout time.Duration
-	aborted atomic.Bool
+	net.Conn // a *wire.Conn: buffered reads, batched writes
+	timeout  time.Duration
+	aborted  atomic.Bool
 
 	mu   sync.Mutex
 	busy int
@@ -65,7 +67,6 @@ func (c *wireConn) Write(p []byte) (int, error) {
 	if c.aborted.Load() {
 		return 0, errAborted
 	}
-	_ = c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
 	return c.Conn.Write(p)
 }
 
@@ -161,7 +162,9 @@ func (d *Driver) dial(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &session{wire: &wireConn{Conn: raw, timeout: d.cfg.Timeout}, done: make(chan struct{})}
+	wc := wire.New(raw)
+	wc.WriteTimeout = d.cfg.Timeout
+	s := &session{wire: &wireConn{Conn: wc, timeout: d.cfg.Timeout}, done: make(chan struct{})}
 	s.begin()
 	defer s.end()
 	stop := context.AfterFunc(ctx, s.wire.abort)
