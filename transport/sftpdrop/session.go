@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"sync"
@@ -123,7 +124,7 @@ func (s *session) close() {
 // keepAlive sends keepalive@openssh.com every interval and closes the
 // connection when the server does not answer within timeout. Any answer,
 // even a refusal, shows the connection alive.
-func (s *session) keepAlive(interval, timeout time.Duration) {
+func (s *session) keepAlive(interval, timeout time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -144,6 +145,7 @@ func (s *session) keepAlive(interval, timeout time.Duration) {
 				return
 			}
 		case <-time.After(timeout):
+			log.Debug("sftpdrop: no answer to a keep-alive; closing the connection", "timeout", timeout)
 			s.gone.Store(true)
 			_ = s.wire.Close()
 			return
@@ -205,7 +207,7 @@ func (d *Driver) dial(ctx context.Context) (*session, error) {
 		return nil, err
 	}
 	if d.cfg.KeepAlive > 0 {
-		go s.keepAlive(d.cfg.KeepAlive, d.cfg.Timeout)
+		go s.keepAlive(d.cfg.KeepAlive, d.cfg.Timeout, d.log)
 	}
 	d.log.Debug("sftpdrop: connected", "addr", d.cfg.Address, "user", d.cfg.User,
 		"posix_rename", s.posixRename, "fsync", s.fsync)
