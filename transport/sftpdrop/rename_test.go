@@ -72,6 +72,14 @@ func TestErrorCodes(t *testing.T) {
 	if !errors.Is(err, sftpdrop.ErrNoRoot) {
 		t.Errorf("Open with a missing root: %v is not ErrNoRoot", err)
 	}
+	// Nothing listens: a network failure, transient.
+	closed := newServer(t)
+	cfg = closed.Config()
+	closed.Close()
+	cfg.Drop = &transport.DropOptions{Retry: &transport.NoRetry}
+	if _, err := sftpdrop.Open(t.Context(), cfg); transport.ErrorCode(err) != transport.Transient {
+		t.Errorf("Open against a closed port: %v, want Transient", err)
+	}
 	d, err := sftpdrop.Open(t.Context(), srv.Config())
 	if err != nil {
 		t.Fatal(err)
