@@ -288,3 +288,25 @@ func TestStallThenRetry(t *testing.T) {
 	}
 	checkNoTempFiles(t, srv.Dir())
 }
+
+// An idle connection whose server stopped answering is closed by the
+// keep-alives, without any call: the next call does not wait on it.
+func TestKeepAliveClosesDeadConnection(t *testing.T) {
+	srv, proxy, d := behindProxy(t, &transport.NoRetry, func(c *sftpdrop.Config) {
+		c.Timeout = 200 * time.Millisecond
+		c.KeepAlive = 20 * time.Millisecond
+	})
+	proxy.StallUntilCut() // ends when the client closes the connection
+	for give := time.Now().Add(20 * time.Second); proxy.Stalled(); {
+		if time.Now().After(give) {
+			t.Fatal("the idle connection to a stalled server was never closed")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := os.WriteFile(filepath.Join(srv.Dir(), "export.xml"), []byte("<x/>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := d.ReadFile(t.Context(), "export.xml"); err != nil || string(got) != "<x/>" {
+		t.Errorf("ReadFile after the keep-alive closed the connection: %q, %v", got, err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"sync"
@@ -13,6 +14,8 @@ import (
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/feebridge/feebridge/transport/sftpdrop/internal/wire"
 )
 
 // session is one SSH connection with its SFTP session. It is used by one
@@ -38,9 +41,9 @@ var errAborted = errors.New("connection aborted: the operation was canceled")
 // the read fails and the SSH connection with it; every write must make
 // progress within timeout. An idle connection may stay silent.
 type wireConn struct {
-	net.Conn
-	timeout time.Duration
-	aborted atomic.Bool
+	net.Conn // a *wire.Conn: buffered reads, batched writes
+	timeout  time.Duration
+	aborted  atomic.Bool
 
 	mu   sync.Mutex
 	busy int
@@ -65,7 +68,6 @@ func (c *wireConn) Write(p []byte) (int, error) {
 	if c.aborted.Load() {
 		return 0, errAborted
 	}
-	_ = c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
 	return c.Conn.Write(p)
 }
 
@@ -122,7 +124,7 @@ func (s *session) close() {
 // keepAlive sends keepalive@openssh.com every interval and closes the
 // connection when the server does not answer within timeout. Any answer,
 // even a refusal, shows the connection alive.
-func (s *session) keepAlive(interval, timeout time.Duration) {
+func (s *session) keepAlive(interval, timeout time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -143,6 +145,7 @@ func (s *session) keepAlive(interval, timeout time.Duration) {
 				return
 			}
 		case <-time.After(timeout):
+			log.Debug("sftpdrop: no answer to a keep-alive; closing the connection", "timeout", timeout)
 			s.gone.Store(true)
 			_ = s.wire.Close()
 			return
@@ -161,7 +164,9 @@ func (d *Driver) dial(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &session{wire: &wireConn{Conn: raw, timeout: d.cfg.Timeout}, done: make(chan struct{})}
+	wc := wire.New(raw)
+	wc.WriteTimeout = d.cfg.Timeout
+	s := &session{wire: &wireConn{Conn: wc, timeout: d.cfg.Timeout}, done: make(chan struct{})}
 	s.begin()
 	defer s.end()
 	stop := context.AfterFunc(ctx, s.wire.abort)
@@ -202,7 +207,7 @@ func (d *Driver) dial(ctx context.Context) (*session, error) {
 		return nil, err
 	}
 	if d.cfg.KeepAlive > 0 {
-		go s.keepAlive(d.cfg.KeepAlive, d.cfg.Timeout)
+		go s.keepAlive(d.cfg.KeepAlive, d.cfg.Timeout, d.log)
 	}
 	d.log.Debug("sftpdrop: connected", "addr", d.cfg.Address, "user", d.cfg.User,
 		"posix_rename", s.posixRename, "fsync", s.fsync)

@@ -64,8 +64,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path"
+	"strings"
 	"sync"
 	"time"
 
@@ -76,7 +78,7 @@ import (
 
 // Config says how to reach an SFTP server, check its host key and log in.
 type Config struct {
-	Address string // host:port
+	Address string // host:port; a host alone means port 22
 	User    string
 	// Root is the server folder that is the drop's root. A relative Root
 	// is taken from the login folder; "" is the login folder itself.
@@ -172,6 +174,9 @@ var (
 
 // NewDriver is [Open] without the portable type, for wrapping.
 func NewDriver(ctx context.Context, cfg Config) (*Driver, error) {
+	if _, _, err := net.SplitHostPort(cfg.Address); err != nil && cfg.Address != "" && !strings.Contains(cfg.Address, "]") {
+		cfg.Address = net.JoinHostPort(cfg.Address, "22") // SSH's port
+	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}

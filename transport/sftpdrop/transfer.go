@@ -1,12 +1,14 @@
 package sftpdrop
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path"
+	"sync/atomic"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -65,52 +67,88 @@ func (d *Driver) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	}
 }
 
-// download streams a file through a pipe from a goroutine that reads it
-// with concurrent requests (File.WriteTo), so that small reads of the
-// caller do not each wait for a round trip.
+// download streams a file from a goroutine that reads it with concurrent
+// requests (File.WriteTo) into a queue of chunks, so that the caller's
+// small reads neither wait for a round trip nor hand over to the
+// goroutine at each call.
 type download struct {
-	pr   *io.PipeReader
-	s    *session
-	done chan struct{}
-	err  error // the mapped error of the transfer, set before done closes
+	chunks chan []byte
+	cur    []byte
+	s      *session
+	done   chan struct{} // closed when the goroutine has ended
+	quit   chan struct{} // closed by Close before the end
+	err    error         // the mapped error of the transfer, set before chunks closes
+	// state decides who ends the transfer: the goroutine at its end
+	// (finishing) or Close before it (abandoned), never both.
+	state atomic.Int32
 }
 
+const (
+	running int32 = iota
+	finishing
+	abandoned
+)
+
+// queueDepth is the number of chunks (of at most one SFTP packet each)
+// a download reads ahead of its caller.
+const queueDepth = 64
+
 func (d *Driver) download(ctx context.Context, s *session, stop func() bool, f *sftp.File, name string, size int64) *download {
-	pr, pw := io.Pipe()
-	dl := &download{pr: pr, s: s, done: make(chan struct{})}
+	dl := &download{chunks: make(chan []byte, queueDepth), s: s, done: make(chan struct{}), quit: make(chan struct{})}
 	go func() {
 		defer close(dl.done)
-		n, err := f.WriteTo(pw)
+		n, err := f.WriteTo(queue{dl})
 		if err == nil && n != size {
 			err = &sizeError{got: n, want: size}
 		}
 		cerr := f.Close()
 		stop()
 		s.end()
-		broken := s.dead() || onWire(err) || onWire(cerr)
+		broken := !dl.state.CompareAndSwap(running, finishing) || s.dead() || onWire(err) || onWire(cerr)
 		d.release(s, broken)
 		dl.err = d.mapErr(ctx, "read", name, err)
-		if dl.err != nil {
-			pw.CloseWithError(dl.err)
-			return
-		}
-		pw.Close()
+		close(dl.chunks)
 	}()
 	return dl
 }
 
-func (r *download) Read(p []byte) (int, error) { return r.pr.Read(p) }
+// queue is the writer end of a download's chunk queue.
+type queue struct{ dl *download }
+
+func (q queue) Write(p []byte) (int, error) {
+	select {
+	case q.dl.chunks <- bytes.Clone(p):
+		return len(p), nil
+	case <-q.dl.quit:
+		return 0, errAborted
+	}
+}
+
+func (r *download) Read(p []byte) (int, error) {
+	for len(r.cur) == 0 {
+		c, ok := <-r.chunks
+		if !ok {
+			if r.err != nil {
+				return 0, r.err
+			}
+			return 0, io.EOF
+		}
+		r.cur = c
+	}
+	n := copy(p, r.cur)
+	r.cur = r.cur[n:]
+	return n, nil
+}
 
 // Close ends the download. Closing before the end abandons the
 // connection: the rest of the transfer is not wanted.
 func (r *download) Close() error {
-	select {
-	case <-r.done:
+	if !r.state.CompareAndSwap(running, abandoned) {
+		<-r.done
 		return r.err
-	default:
 	}
 	r.s.abort()
-	r.pr.CloseWithError(errAborted)
+	close(r.quit)
 	<-r.done
 	return nil
 }

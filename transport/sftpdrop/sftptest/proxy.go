@@ -86,6 +86,9 @@ func (p *Proxy) Carried() int64 {
 // connection: a server that stopped answering.
 func (p *Proxy) Stall(on bool) { p.stalled.Store(on) }
 
+// Stalled reports whether the proxy is stalled.
+func (p *Proxy) Stalled() bool { return p.stalled.Load() }
+
 // StallUntilCut stops relaying until a connection ends (the client gave
 // up on the stalled server and closed it, or a cut): the next connections
 // are relayed. A stall that ends without a clock.

@@ -32,6 +32,7 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/feebridge/feebridge/transport/sftpdrop"
+	"github.com/feebridge/feebridge/transport/sftpdrop/internal/wire"
 )
 
 // Option changes a server's settings.
@@ -229,7 +230,7 @@ func (s *Server) accept(ln net.Listener) {
 // serveConn runs one SSH connection: sessions whose only use is the sftp
 // subsystem.
 func (s *Server) serveConn(c net.Conn) {
-	sc, chans, reqs, err := ssh.NewServerConn(c, s.conf)
+	sc, chans, reqs, err := ssh.NewServerConn(wire.New(c), s.conf)
 	if err != nil {
 		return
 	}
@@ -266,7 +267,7 @@ func (s *Server) serveSession(ch ssh.Channel, requests <-chan *ssh.Request) {
 		}
 		defer root.Close()
 		h := &rootFS{root: root, noPosixRename: s.opts.noPosixRename}
-		rs := sftp.NewRequestServer(ch, h.handlers(), sftp.WithStartDirectory("/"))
+		rs := sftp.NewRequestServer(ch, h.handlers(), sftp.WithStartDirectory("/"), sftp.WithRSAllocator())
 		_ = rs.Serve()
 		_ = rs.Close()
 		return
