@@ -101,7 +101,8 @@ type DropConfig struct {
 	Type string `toml:"type"`
 	// Path is the folder of a "dir" drop.
 	Path string `toml:"path"`
-	// Address is host:port of an "ftp" or "sftp" drop.
+	// Address is host:port of an "ftp" or "sftp" drop (an "sftp" one may
+	// give the host alone, for SSH's port 22).
 	Address string `toml:"address"`
 	// User logs in to the FTP server.
 	User string `toml:"user"`

@@ -101,12 +101,12 @@ func (c *Config) checkSFTP(key string, d *DropConfig) error {
 			errs = append(errs, err)
 		}
 	}
-	host, _, err := net.SplitHostPort(d.Address)
+	host, _, err := net.SplitHostPort(sshAddress(d.Address))
 	switch {
 	case d.Address == "":
-		add(c.errorf(key+".address", `missing: the SFTP server's host:port, such as "sftp.example.edu:22"`))
+		add(c.errorf(key+".address", `missing: the SFTP server's host or host:port, such as "sftp.example.edu:22"`))
 	case err != nil:
-		add(c.errorf(key+".address", "%q is not host:port (SFTP's port is usually 22: %q)", d.Address, d.Address+":22"))
+		add(c.errorf(key+".address", "%q is not host or host:port (SFTP's port is usually 22: %q)", d.Address, "sftp.example.edu:22"))
 	case host == "":
 		add(c.errorf(key+".address", "%q names no host", d.Address))
 	}
@@ -119,6 +119,15 @@ func (c *Config) checkSFTP(key string, d *DropConfig) error {
 	add(c.checkHostKey(key, d))
 	add(c.checkLogin(key, d))
 	return errors.Join(errs...)
+}
+
+// sshAddress is address with SSH's port 22 when it names none, as the
+// driver takes it.
+func sshAddress(address string) string {
+	if _, _, err := net.SplitHostPort(address); err != nil && address != "" && !strings.Contains(address, ":") {
+		return net.JoinHostPort(address, "22")
+	}
+	return address
 }
 
 // checkHostKey checks that exactly one way to verify the host key is set,
@@ -139,7 +148,7 @@ func (c *Config) checkHostKey(key string, d *DropConfig) error {
 		}
 		return nil
 	}
-	if err := checkKnownHosts(s.KnownHosts, d.Address); err != nil {
+	if err := checkKnownHosts(s.KnownHosts, sshAddress(d.Address)); err != nil {
 		return c.errorf(key+".known_hosts", "%s: %v", s.KnownHosts, err)
 	}
 	return nil

@@ -67,6 +67,11 @@ func TestSFTPConfig(t *testing.T) {
 	if folders[0] != "sftp://sftp.example.edu:2222//srv/alma/exports" {
 		t.Errorf("folders = %q", folders)
 	}
+	// A host alone is SSH's port 22, which known_hosts lists by name.
+	text = sftpConfig(`address = "sftp.example.edu"`, `user = "feesync"`, `known_hosts = "`+knownHosts+`"`, `key_file = "`+keyFile+`"`)
+	if _, err := config.Parse(strings.NewReader(text), "f.toml"); err != nil {
+		t.Errorf("address without a port: %v", err)
+	}
 	// A fingerprint and a password instead.
 	text = sftpConfig(`address = "sftp.example.edu:22"`, `user = "feesync"`,
 		`host_key_sha256 = "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"`, `password_env = "SFTP_PW"`)
@@ -154,12 +159,12 @@ func TestSFTPConfigErrors(t *testing.T) {
 			[]string{"library.password_file: set library.password_env or library.password_file, not both"}},
 		{"tls on sftp", []string{addr, user, kh, key, `tls = "explicit"`},
 			[]string{"f.toml:8: library.tls: is a key of an ftp drop: SFTP always encrypts, through SSH; remove it"}},
-		{"no port", []string{`address = "sftp.example.edu"`, user, kh, key},
-			[]string{`f.toml:4: library.address: "sftp.example.edu" is not host:port (SFTP's port is usually 22: "sftp.example.edu:22")`}},
+		{"bad address", []string{`address = "sftp.example.edu:22:22"`, user, kh, key},
+			[]string{`f.toml:4: library.address: "sftp.example.edu:22:22" is not host or host:port (SFTP's port is usually 22: "sftp.example.edu:22")`}},
 		{"no address, no user", []string{kh, key},
-			[]string{`f.toml: library.address: missing: the SFTP server's host:port, such as "sftp.example.edu:22"`,
+			[]string{`f.toml: library.address: missing: the SFTP server's host or host:port, such as "sftp.example.edu:22"`,
 				"f.toml: library.user: missing: the SSH login"}},
-		{"every mistake at once", []string{`address = "x"`, `key_agent = true`, `key_passphrase_env = "PP"`},
+		{"every mistake at once", []string{`address = "x:y:z"`, `key_agent = true`, `key_passphrase_env = "PP"`},
 			[]string{"library.address:", "library.user: missing", "library.known_hosts: missing",
 				"library.key_passphrase_env: the agent's keys are already unlocked: remove the passphrase"}},
 	} {
