@@ -91,6 +91,9 @@
 //   - github.com/feebridge/feebridge/reconcile/config: the one way from a
 //     configuration to running jobs: the config file, its validation, the
 //     default schedules, secrets, Open, and the offline conversions.
+//   - github.com/feebridge/feebridge/internal/sshdtest: runs a real OpenSSH
+//     sshd on 127.0.0.1 for one test (generated keys, public-key login,
+//     internal-sftp, no chroot), for the SFTP driver's tests.
 //   - github.com/feebridge/feebridge/internal/browsertest: renders HTML in a
 //     real headless Chromium for tests (chromedp): overflow at each width,
 //     the page's text, screenshots as artifacts.
