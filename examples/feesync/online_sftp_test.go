@@ -139,3 +139,29 @@ func TestCheckConfigOnlineSFTPProblems(t *testing.T) {
 		t.Logf("check-config -online:\n%s", r.stderr)
 	})
 }
+
+// A PeopleSoft SFTP server whose host key is not the one pinned stops the
+// charges job before anything is claimed, read or written: the error shows
+// the fingerprint the server offered, Alma's export stays where it was,
+// and the server saw no login.
+func TestRunChargesSFTPHostKeyChanged(t *testing.T) {
+	const pinned = "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"
+	s, srv := sftpSite(t, nil, `host_key_sha256 = "`+pinned+`"`, `password_env = "PS_SFTP_PASSWORD"`)
+	s.env["PS_SFTP_PASSWORD"] = srv.Password()
+	threeFees(t, s)
+	_, err := s.alma.RunExport(t.Context(), s.library, "exports", "BURSAR")
+	s.must(err)
+	exports := s.files(filepath.Join(s.libDir, "exports"))
+
+	r := s.run("run", "charges")
+	wantRun(t, r, ExitFailure, "peoplesoft.host_key_sha256: ", "the server offered ED25519 key "+srv.HostKeySHA256())
+	if got := s.files(filepath.Join(s.libDir, "exports")); strings.Join(got, ",") != strings.Join(exports, ",") {
+		t.Errorf("exports/ holds %q after the run, had %q: the export was claimed", got, exports)
+	}
+	if got := s.files(filepath.Join(s.psDir, "inbound")); len(got) != 0 {
+		t.Errorf("PeopleSoft's inbound folder holds %q, want nothing", got)
+	}
+	if srv.Logins() != 0 || srv.Sessions() != 0 {
+		t.Errorf("the server saw %d logins and %d SFTP sessions, want none", srv.Logins(), srv.Sessions())
+	}
+}
