@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -179,13 +180,9 @@ var md5RE = regexp.MustCompile(`^([0-9a-fA-F]{2}:){15}[0-9a-fA-F]{2}$`)
 // parsed, and that it lists the server at address (by its name as written
 // in the config; nothing is looked up on the network).
 func checkKnownHosts(path, address string) error {
-	b, err := os.ReadFile(path)
+	b, err := readSmallFile(path, maxKnownHosts)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return fmt.Errorf("cannot be read: %w", err)
+		return err
 	}
 	add := fmt.Sprintf("`ssh-keyscan -p PORT HOST >> %s` adds the server's key (check its fingerprint with ssh-keygen -lf against the server's own)", path)
 	if !hasKeyLine(b) {
@@ -209,6 +206,42 @@ func checkKnownHosts(path, address string) error {
 		return fmt.Errorf("does not list %s (for a port other than 22 the line starts with [host]:port): %s", address, add)
 	}
 	return nil
+}
+
+// The largest known_hosts and private key files read.
+const (
+	maxKnownHosts = 16 << 20
+	maxKeyFile    = 1 << 20
+)
+
+// readSmallFile reads a regular file of at most max bytes, or says why it
+// cannot (in words for check-config: no path, no *PathError).
+func readSmallFile(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("cannot be read: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("cannot be read: %w", err)
+	case fi.IsDir():
+		return nil, errors.New("is a folder, not a file")
+	case !fi.Mode().IsRegular():
+		return nil, errors.New("is not a regular file")
+	case fi.Size() > max:
+		return nil, fmt.Errorf("is %d bytes, too large for this kind of file (at most %d)", fi.Size(), max)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot be read: %w", err)
+	}
+	return b, nil
 }
 
 // hasKeyLine reports whether a known_hosts text has a line other than
@@ -266,13 +299,9 @@ func (c *Config) checkLogin(key string, d *DropConfig) error {
 // checkKeyFile checks that a private key file can be read and parsed,
 // and that an encrypted key has a passphrase setting (passphrase says so).
 func checkKeyFile(path string, passphrase bool) error {
-	b, err := os.ReadFile(path)
+	b, err := readSmallFile(path, maxKeyFile)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return fmt.Errorf("cannot be read: %w", err)
+		return err
 	}
 	text := strings.TrimSpace(string(b))
 	switch {
