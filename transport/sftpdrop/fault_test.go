@@ -253,7 +253,10 @@ func TestServerRestart(t *testing.T) {
 // An upload to a server that stops answering ends after Timeout with a
 // transient error instead of hanging, and leaves the final name alone.
 func TestUploadStall(t *testing.T) {
-	srv, proxy, d := behindProxy(t, &transport.NoRetry, func(c *sftpdrop.Config) { c.Timeout = 300 * time.Millisecond })
+	srv, proxy, d := behindProxy(t, &transport.NoRetry, func(c *sftpdrop.Config) {
+		c.Timeout = 300 * time.Millisecond
+		c.KeepAlive = -1 // the progress timeout alone
+	})
 	proxy.Stall(true)
 	err := d.WriteFile(t.Context(), "big.dat", content(16<<20, 4))
 	proxy.Stall(false)
@@ -308,5 +311,25 @@ func TestKeepAliveClosesDeadConnection(t *testing.T) {
 	}
 	if got, err := d.ReadFile(t.Context(), "export.xml"); err != nil || string(got) != "<x/>" {
 		t.Errorf("ReadFile after the keep-alive closed the connection: %q, %v", got, err)
+	}
+}
+
+// Closing a drop whose server stopped answering does not wait for it.
+func TestCloseStalled(t *testing.T) {
+	_, proxy, d := behindProxy(t, &transport.NoRetry, func(c *sftpdrop.Config) { c.KeepAlive = -1 })
+	if _, err := d.List(t.Context(), ""); err != nil {
+		t.Fatal(err)
+	}
+	proxy.Stall(true)
+	defer proxy.Stall(false)
+	closed := make(chan error, 1)
+	go func() { closed <- d.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	case <-time.After(60 * time.Second): // a hang, not a measure
+		t.Fatal("Close of a drop on a stalled server did not return")
 	}
 }

@@ -111,13 +111,15 @@ func (s *session) close() {
 	s.closeOnce.Do(func() {
 		s.gone.Store(true)
 		close(s.done)
-		if s.client != nil {
-			_ = s.client.Close()
-		}
+		// The connection first: closing the SFTP session first would
+		// wait for a server that may have stopped answering.
+		_ = s.wire.Close()
 		if s.ssh != nil {
 			_ = s.ssh.Close()
 		}
-		_ = s.wire.Close()
+		if s.client != nil {
+			_ = s.client.Close()
+		}
 	})
 }
 

@@ -106,7 +106,8 @@ type Config struct {
 	// PoolSize is the most connections at once; 0 means 4.
 	PoolSize int
 	// Concurrency is the number of read or write requests one transfer
-	// keeps in flight; 0 means 64.
+	// keeps in flight; 0 means 32 (1 MiB of 32 KiB packets: plenty on a
+	// campus network; a server far away may want more).
 	Concurrency int
 
 	// Logger receives connection events and warnings; nil discards them.
@@ -187,7 +188,7 @@ func NewDriver(ctx context.Context, cfg Config) (*Driver, error) {
 		cfg.PoolSize = 4
 	}
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 64
+		cfg.Concurrency = 32
 	}
 	d := &Driver{cfg: cfg, log: cfg.Logger, slots: make(chan struct{}, cfg.PoolSize)}
 	if d.log == nil {

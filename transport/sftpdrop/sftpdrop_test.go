@@ -45,3 +45,23 @@ func TestConformanceEmbeddedPlainRename(t *testing.T) {
 }
 
 var quickRetry = &transport.Retry{Attempts: 5, Backoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond}
+
+// The Drop's generic steps (Create to a temporary name, then Rename), as
+// crash-recovery tests use them through a FaultDriver, which hides the
+// driver's own atomic Put and Stat. (On a server without posix-rename,
+// the generic steps' single remove-then-rename loses to concurrent
+// writers of one name: the driver's own Put tries again, the Drop's
+// generic path does not.)
+func TestConformanceGenericSteps(t *testing.T) {
+	transporttest.RunConformanceTests(t, transporttest.Harness{
+		NewDrop: func(t *testing.T) *transport.Drop {
+			srv := newServer(t)
+			drv, err := sftpdrop.NewDriver(t.Context(), srv.Config())
+			if err != nil {
+				t.Fatalf("sftpdrop.NewDriver: %v", err)
+			}
+			return transport.NewDrop(transporttest.NewFaultDriver(drv), nil)
+		},
+		TimeSlack: 5 * time.Second,
+	})
+}

@@ -1,13 +1,13 @@
 package sftpdrop
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -73,7 +73,8 @@ func (d *Driver) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 // goroutine at each call.
 type download struct {
 	chunks chan []byte
-	cur    []byte
+	cur    []byte // what is left of the chunk being read
+	buf    []byte // the whole chunk being read, for reuse
 	s      *session
 	done   chan struct{} // closed when the goroutine has ended
 	quit   chan struct{} // closed by Close before the end
@@ -115,9 +116,20 @@ func (d *Driver) download(ctx context.Context, s *session, stop func() bool, f *
 // queue is the writer end of a download's chunk queue.
 type queue struct{ dl *download }
 
+// chunkPool holds the chunks of downloads (one SFTP packet each) for
+// reuse.
+var chunkPool = sync.Pool{New: func() any { return new([]byte) }}
+
 func (q queue) Write(p []byte) (int, error) {
+	bp := chunkPool.Get().(*[]byte)
+	if cap(*bp) < len(p) {
+		*bp = make([]byte, 0, max(len(p), 32<<10))
+	}
+	c := append((*bp)[:0], p...)
+	*bp = nil
+	chunkPool.Put(bp)
 	select {
-	case q.dl.chunks <- bytes.Clone(p):
+	case q.dl.chunks <- c:
 		return len(p), nil
 	case <-q.dl.quit:
 		return 0, errAborted
@@ -126,6 +138,11 @@ func (q queue) Write(p []byte) (int, error) {
 
 func (r *download) Read(p []byte) (int, error) {
 	for len(r.cur) == 0 {
+		if r.buf != nil {
+			b := r.buf[:0]
+			chunkPool.Put(&b)
+			r.buf = nil
+		}
 		c, ok := <-r.chunks
 		if !ok {
 			if r.err != nil {
@@ -133,7 +150,7 @@ func (r *download) Read(p []byte) (int, error) {
 			}
 			return 0, io.EOF
 		}
-		r.cur = c
+		r.cur, r.buf = c, c
 	}
 	n := copy(p, r.cur)
 	r.cur = r.cur[n:]
