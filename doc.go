@@ -59,6 +59,13 @@
 //     FTP or FTPS server.
 //   - github.com/feebridge/feebridge/transport/ftpdrop/ftptest: an FTP
 //     server inside the process, on 127.0.0.1, with a fault-injecting proxy.
+//   - github.com/feebridge/feebridge/transport/sftpdrop: a file drop on an
+//     SFTP server, its host key always checked.
+//   - github.com/feebridge/feebridge/transport/sftpdrop/sftptest: an SFTP
+//     server inside the process, on 127.0.0.1, with a cutting and stalling
+//     proxy.
+//   - github.com/feebridge/feebridge/transport/sftpdrop/internal/wire: buffered
+//     reads and batched writes under the SFTP driver's SSH connections.
 //   - github.com/feebridge/feebridge/transport/transporttest: the
 //     conformance suite every drop driver passes.
 //   - github.com/feebridge/feebridge/reconcile: the jobs (charges, credits,
@@ -84,6 +91,9 @@
 //   - github.com/feebridge/feebridge/reconcile/config: the one way from a
 //     configuration to running jobs: the config file, its validation, the
 //     default schedules, secrets, Open, and the offline conversions.
+//   - github.com/feebridge/feebridge/internal/sshdtest: runs a real OpenSSH
+//     sshd on 127.0.0.1 for one test (generated keys, public-key login,
+//     internal-sftp, no chroot), for the SFTP driver's tests.
 //   - github.com/feebridge/feebridge/internal/browsertest: renders HTML in a
 //     real headless Chromium for tests (chromedp): overflow at each width,
 //     the page's text, screenshots as artifacts.

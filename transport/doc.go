@@ -1,12 +1,13 @@
 // Package transport moves files in and out of the file drops where
-// feebridge meets Alma and PeopleSoft: the library's FTP server and the
-// district's inbound and outbound folders.
+// feebridge meets Alma and PeopleSoft: the library's FTP or SFTP server
+// and the district's inbound and outbound folders.
 //
 // A [Drop] is the one type the jobs use. It wraps a small [Driver] for
 // each kind of place, found in the sub-packages:
 //
 //   - [github.com/feebridge/feebridge/transport/localdrop]: a folder on a local disk;
 //   - [github.com/feebridge/feebridge/transport/ftpdrop]: an FTP or FTPS server;
+//   - [github.com/feebridge/feebridge/transport/sftpdrop]: an SFTP server;
 //   - [github.com/feebridge/feebridge/transport/memdrop]: memory, for tests and the sandbox.
 //
 // # What the Drop guarantees
@@ -16,8 +17,8 @@
 // ([Drop.Put], [Drop.WriteFile]): the content goes to a hidden temporary
 // name in the same folder and is renamed into place, so a reader never
 // sees half a file under its final name. Transient failures (network,
-// timeouts, FTP 4xx replies) are retried by a [Retry] policy with backoff
-// and jitter.
+// timeouts, FTP 4xx replies, lost SSH connections) are retried by a
+// [Retry] policy with backoff and jitter.
 //
 // # Errors
 //

@@ -21,6 +21,7 @@ import (
 	"github.com/feebridge/feebridge/transport/ftpdrop"
 	"github.com/feebridge/feebridge/transport/ftpdrop/ftptest"
 	"github.com/feebridge/feebridge/transport/localdrop"
+	"github.com/feebridge/feebridge/transport/sftpdrop/sftptest"
 )
 
 // The names the district gives to Alma's side and PeopleSoft's side.
@@ -122,6 +123,10 @@ type Options struct {
 	// derivation draws from the seed of Alma's faults, so a tool whose
 	// figures were measured that way (examples/scale) keeps them.
 	SeededAPIKey bool
+	// Transport is the library's file server: TransportFTP ("", the
+	// default) or TransportSFTP, an SFTP server whose host key feesync's
+	// client pins. Faults then cut and stall SFTP connections.
+	Transport string
 	// BeforeTask, in tests, runs before each task of the week, named as
 	// in the timeline ("charges", "ps-load", …): a way to lose a file on
 	// purpose and see the week fail.
@@ -165,6 +170,8 @@ type District struct {
 	ledger   *PeopleSoft
 	hook     *http.Server
 
+	sftp *sftptest.Server // instead of ftp, with Options.Transport "sftp"
+
 	secrets    Secrets
 	webhookURL string
 	closers    []func() error
@@ -203,6 +210,10 @@ func Open(ctx context.Context, opts *Options) (*District, error) {
 		o.Start = time.Date(2026, 9, 14, 0, 0, 0, 0, time.UTC)
 	}
 	o.Start = time.Date(o.Start.Year(), o.Start.Month(), o.Start.Day(), 0, 0, 0, 0, time.UTC)
+	var err error
+	if o.Transport, err = transportName(o.Transport); err != nil {
+		return nil, err
+	}
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
@@ -283,13 +294,8 @@ func (d *District) open(ctx context.Context) error {
 	d.onClose(func() error { d.alma.Close(); return nil })
 	d.secrets.APIKey = d.alma.APIKey()
 
-	// The library's FTP server, and Alma's own access to its folder.
+	// Alma's own access to the library's folder, then its server.
 	var err error
-	d.ftp, err = ftptest.Start(filepath.Join(dir, "library"), &ftptest.Options{User: "alma-bursar", Password: d.secrets.FTPPassword})
-	if err != nil {
-		return err
-	}
-	d.onClose(d.ftp.Close)
 	fast := &localdrop.Options{NoSync: true}
 	if d.almaSide, err = localdrop.Open(filepath.Join(dir, "library"), fast); err != nil {
 		return err
@@ -300,20 +306,13 @@ func (d *District) open(ctx context.Context) error {
 			return err
 		}
 	}
-	cfg := d.ftp.Config()
-	cfg.Logger = d.log.With("drop", "library")
-	cfg.Drop = &transport.DropOptions{Logger: d.log.With("drop", "library"),
-		Retry: &transport.Retry{Attempts: 8, Backoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Jitter: 0.5}}
-	if d.faults != nil {
-		d.library, err = d.faults.library(ctx, d.ftp, cfg)
-		d.onClose(d.faults.close)
-	} else {
-		d.library, err = ftpdrop.Open(ctx, cfg)
-	}
-	if err != nil {
+	if d.opt.Transport == TransportSFTP {
+		if err := d.openSFTP(ctx, filepath.Join(dir, "library")); err != nil {
+			return err
+		}
+	} else if err := d.openFTP(ctx, filepath.Join(dir, "library")); err != nil {
 		return err
 	}
-	d.onClose(d.library.Close)
 
 	// PeopleSoft's folders and ledger.
 	if d.bursar, err = localdrop.Open(filepath.Join(dir, "peoplesoft"), &localdrop.Options{NoSync: true,
@@ -335,6 +334,32 @@ func (d *District) open(ctx context.Context) error {
 	return nil
 }
 
+// openFTP starts the library's FTP server on dir and opens feesync's drop
+// on it, through the faults when there are any.
+func (d *District) openFTP(ctx context.Context, dir string) error {
+	var err error
+	d.ftp, err = ftptest.Start(dir, &ftptest.Options{User: "alma-bursar", Password: d.secrets.FTPPassword})
+	if err != nil {
+		return err
+	}
+	d.onClose(d.ftp.Close)
+	cfg := d.ftp.Config()
+	cfg.Logger = d.log.With("drop", "library")
+	cfg.Drop = &transport.DropOptions{Logger: d.log.With("drop", "library"),
+		Retry: &transport.Retry{Attempts: 8, Backoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Jitter: 0.5}}
+	if d.faults != nil {
+		d.library, err = d.faults.library(ctx, d.ftp, cfg)
+		d.onClose(d.faults.close)
+	} else {
+		d.library, err = ftpdrop.Open(ctx, cfg)
+	}
+	if err != nil {
+		return err
+	}
+	d.onClose(d.library.Close)
+	return nil
+}
+
 // Dir is the district's folder.
 func (d *District) Dir() string { return d.opt.Dir }
 
@@ -348,7 +373,7 @@ func (d *District) Currency() fees.Currency { return d.cur }
 // [District.Secrets]) and for what staff and students do there.
 func (d *District) Alma() *almatest.Server { return d.alma }
 
-// FTP is the library's FTP server.
+// FTP is the library's FTP server, nil when the library uses SFTP.
 func (d *District) FTP() *ftptest.Server { return d.ftp }
 
 // Library is feesync's access to the library's FTP folder, through the

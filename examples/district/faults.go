@@ -18,6 +18,7 @@ import (
 	"github.com/feebridge/feebridge/transport"
 	"github.com/feebridge/feebridge/transport/ftpdrop"
 	"github.com/feebridge/feebridge/transport/ftpdrop/ftptest"
+	"github.com/feebridge/feebridge/transport/sftpdrop/sftptest"
 )
 
 // ErrKilled is the failure the fault hook [Faults.Kill] injects at a step
@@ -51,6 +52,13 @@ type Faults struct {
 	proxy                          *ftptest.Proxy
 	ftpCuts, ftpEarly, ftpRestarts int
 	restartErr                     error
+
+	// With an SFTP server (sftp.go): its kind for the summary, its
+	// restart, its proxy and the stalls injected.
+	kind    string // "" is FTP
+	restart func() error
+	sproxy  *sftptest.Proxy
+	stalls  int
 }
 
 // The timeouts of feesync's clients under faults: far above what a call to
@@ -109,7 +117,7 @@ func (f *Faults) Kill(step string) error {
 // it starts, and a transfer ends early (a download read short, an upload
 // stored short), which the drop then sees as the transient failure it is.
 func (f *Faults) library(ctx context.Context, srv *ftptest.Server, cfg ftpdrop.Config) (*transport.Drop, error) {
-	f.srv = srv
+	f.srv, f.restart = srv, srv.Restart
 	proxy, err := ftptest.NewProxy(srv.Addr)
 	if err != nil {
 		return nil, err
@@ -129,9 +137,9 @@ func (f *Faults) library(ctx context.Context, srv *ftptest.Server, cfg ftpdrop.C
 // each run of one of feesync's jobs.
 func (f *Faults) BeforeJob() {
 	r := f.source("ftp restart")
-	if f.srv != nil && r.Float64() < f.rate && r.Float64() < f.rate {
+	if f.restart != nil && r.Float64() < f.rate && r.Float64() < f.rate {
 		f.count(&f.ftpRestarts)
-		if err := f.srv.Restart(); err != nil {
+		if err := f.restart(); err != nil {
 			f.restartErr = err
 		}
 	}
@@ -145,6 +153,9 @@ func (f *Faults) close() error {
 	var err error
 	if f.proxy != nil {
 		err = f.proxy.Close()
+	}
+	if f.sproxy != nil {
+		err = f.sproxy.Close()
 	}
 	return errors.Join(f.restartErr, err)
 }
@@ -309,6 +320,10 @@ func (r *sizedReader) Close() error {
 
 func (f *Faults) summary(a *almatest.Server) string {
 	calls := a.APICalls()[""]
+	if f.kind == "SFTP" {
+		return fmt.Sprintf("of %d Alma API calls, about %g%% met a 429, a 5xx, a dropped or lost answer; SFTP connections cut %d times before an operation, %d transfers cut midway, the SFTP server stalled %d times and restarted %d times",
+			calls, 100*f.rate, f.ftpCuts, f.ftpEarly, f.stalls, f.ftpRestarts)
+	}
 	return fmt.Sprintf("of %d Alma API calls, about %g%% met a 429, a 5xx, a dropped or lost answer; FTP connections cut %d times before an operation, %d transfers ended early, the FTP server restarted %d times",
 		calls, 100*f.rate, f.ftpCuts, f.ftpEarly, f.ftpRestarts)
 }

@@ -152,7 +152,7 @@
 // # Configuration
 //
 // One TOML file holds everything: Alma's region, the library drop (an FTP
-// or FTPS server, or a folder) and its folders, the PeopleSoft drop and its
+// or FTPS server, an SFTP server, or a folder) and its folders, the PeopleSoft drop and its
 // inbound and outbound folders, the file layouts, the item-type map, the
 // term calendar, the schedules, the waive reason for returned lost items,
 // the report folder, the journal's path and the webhook listener.

@@ -66,6 +66,7 @@ func newDistrict(ctx context.Context, s *Sandbox, logger *slog.Logger) (*distric
 	w, err := sim.Open(ctx, &sim.Options{
 		Dir: s.dir, Students: s.Students, Days: s.Days, Seed: s.Seed, Start: s.Start, Faults: s.Faults,
 		Logger: logger, Out: s.Stdout, Webhook: d.webhook, BeforeTask: tamper, JobEnd: s.JobEnd,
+		Transport: s.Transport,
 	})
 	if err != nil {
 		return nil, err
@@ -271,7 +272,11 @@ func (d *district) intro() {
 	}
 	fmt.Fprintf(w, ".\n")
 	fmt.Fprintf(w, "  Alma (fake)      %s  REST API, daily and hourly jobs, webhooks\n", d.sim.Alma().URL())
-	fmt.Fprintf(w, "  library FTP      ftp://%s/  where Alma exports and imports; feesync uses the FTP client\n", d.sim.FTP().Addr)
+	if d.sim.SFTP() != nil {
+		fmt.Fprintf(w, "  library SFTP     %s  where Alma exports and imports; feesync uses the SFTP client, host key pinned\n", d.sim.LibraryURL())
+	} else {
+		fmt.Fprintf(w, "  library FTP      ftp://%s/  where Alma exports and imports; feesync uses the FTP client\n", d.sim.FTP().Addr)
+	}
 	fmt.Fprintf(w, "  PeopleSoft       inbound/ and outbound/ folders and a simulated student ledger\n")
 	fmt.Fprintf(w, "  feesync          its jobs on their default schedules, journal.db, webhooks on %s\n", d.sim.WebhookURL())
 	fmt.Fprintf(w, "  files            in %s\n", dir)

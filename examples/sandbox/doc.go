@@ -52,6 +52,13 @@
 //	              ending early, and jobs killed at random steps, then
 //	              restarted with the journal reopened; the week must still
 //	              end reconciled
+//	-transport T  the library's file server: ftp (the default) or sftp,
+//	              the embedded SFTP server
+//	              (github.com/feebridge/feebridge/transport/sftpdrop/sftptest),
+//	              reached through the real SFTP client with the server's
+//	              host key pinned; with -faults, SFTP connections are cut
+//	              before operations and midway through transfers, and the
+//	              server stalls (the client gives up after 2 s) and restarts
 //	-v            print the jobs' log lines to standard error
 //
 // A run is repeatable, with -faults too: the same flags print the same

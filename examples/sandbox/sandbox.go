@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	sim "github.com/feebridge/feebridge/examples/district"
 )
 
 // ErrNotReconciled is returned by [Sandbox.Run] when the week ends with
@@ -39,6 +41,11 @@ type Sandbox struct {
 	// feesync serve does with alma.export_job and alma.credit_export_job
 	// set, checking the counts against each file (jobend.go).
 	JobEnd bool
+	// Transport is the library's file server (-transport): "ftp" (the
+	// default) or "sftp", the embedded SFTP server, whose host key
+	// feesync's client pins. With Faults, SFTP connections are cut before
+	// operations and midway through transfers, and the server stalls.
+	Transport string
 	// Start is the first day simulated (its date; the time is ignored).
 	// Zero means Monday 14 September 2026.
 	Start time.Time
@@ -66,7 +73,7 @@ type Sandbox struct {
 
 // New returns a sandbox with the default size that prints to stdout.
 func New(stdout io.Writer) *Sandbox {
-	return &Sandbox{Students: 200, Days: 7, Seed: 1, Stdout: stdout}
+	return &Sandbox{Students: 200, Days: 7, Seed: 1, Transport: sim.TransportFTP, Stdout: stdout}
 }
 
 // ParseFlags reads the command line.
@@ -86,6 +93,7 @@ func (s *Sandbox) ParseFlags(args []string) error {
 	fs.StringVar(&s.OutDir, "out", s.OutDir, "keep the files, the journal, the reports and the log in this `folder` (default: a temporary folder, removed)")
 	fs.Float64Var(&s.Faults, "faults", s.Faults, "`rate` (0 to 1) of injected failures: FTP cuts and short transfers, Alma 429/5xx/no answer, jobs killed and restarted")
 	fs.BoolVar(&s.JobEnd, "job-end", s.JobEnd, "Alma sends JOB_END after its exports and feesync starts its charges and credits jobs on it, checking the counts")
+	fs.StringVar(&s.Transport, "transport", s.Transport, "the library's file server: ftp or sftp (feesync uses the SFTP client, host key pinned)")
 	fs.BoolVar(&s.Verbose, "v", s.Verbose, "print the jobs' log lines to standard error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -104,6 +112,8 @@ func (s *Sandbox) validate() error {
 		return fmt.Errorf("-days must be at least 1, not %d", s.Days)
 	case s.Faults < 0 || s.Faults > 0.5:
 		return fmt.Errorf("-faults is a rate between 0 and 0.5, not %g", s.Faults)
+	case s.Transport != "" && s.Transport != sim.TransportFTP && s.Transport != sim.TransportSFTP:
+		return fmt.Errorf("-transport is ftp or sftp, not %q", s.Transport)
 	}
 	return nil
 }

@@ -114,13 +114,15 @@ type AlmaConfig struct {
 	TimeZone string `toml:"time_zone"`
 }
 
-// DropConfig is one file drop: a local folder or an FTP/FTPS server.
+// DropConfig is one file drop: a local folder, an FTP/FTPS server or an
+// SFTP server.
 type DropConfig struct {
-	// Type is "dir" (a local or mounted folder) or "ftp".
+	// Type is "dir" (a local or mounted folder), "ftp" or "sftp".
 	Type string `toml:"type"`
 	// Path is the folder of a "dir" drop.
 	Path string `toml:"path"`
-	// Address is host:port of an "ftp" drop.
+	// Address is host:port of an "ftp" or "sftp" drop (an "sftp" one may
+	// give the host alone, for SSH's port 22).
 	Address string `toml:"address"`
 	// User logs in to the FTP server.
 	User string `toml:"user"`
@@ -152,6 +154,9 @@ type DropConfig struct {
 	// files are never read as data; a marker is removed once its file is
 	// claimed.
 	DoneMarker string `toml:"done_marker"`
+	// SFTPConfig holds the keys of an "sftp" drop: the host key to
+	// verify and the private key that logs in.
+	SFTPConfig
 }
 
 // LibraryConfig is the library's drop, where Alma writes its bursar
@@ -352,9 +357,12 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // secretKeys are keys that would put a secret in the file itself.
 var secretKeys = map[string]string{
-	"api_key":  "api_key_env or api_key_file",
-	"password": "password_env or password_file",
-	"secret":   "secret_env or secret_file",
+	"api_key":        "api_key_env or api_key_file",
+	"password":       "password_env or password_file",
+	"secret":         "secret_env or secret_file",
+	"key":            "key_file or key_env",
+	"private_key":    "key_file or key_env",
+	"key_passphrase": "key_passphrase_env or key_passphrase_file",
 }
 
 // Load reads, completes and validates the config file at path.
@@ -429,6 +437,7 @@ func (c *Config) resolvePaths() {
 	if c.Mail != nil && c.Mail.CAFile != "" && !filepath.IsAbs(c.Mail.CAFile) {
 		c.Mail.CAFile = filepath.Join(dir, c.Mail.CAFile)
 	}
+	c.resolveSFTPPaths(dir)
 	for _, p := range []*string{&c.Layout.Charges, &c.Layout.Payments} {
 		if *p != "reference" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
@@ -465,6 +474,7 @@ func (c *Config) setDefaults() {
 				d.Timeout = Duration(time.Minute)
 			}
 		}
+		setSFTPDefaults(d)
 	}
 	if !c.defined("due_days") {
 		c.DueDays = 30

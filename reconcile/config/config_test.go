@@ -64,7 +64,7 @@ func TestConfigErrors(t *testing.T) {
 		{"missing journal", strings.Replace(minimalConfig, `journal = "/tmp/j.db"`, "", 1),
 			"f.toml: journal: missing: the path of the journal file"},
 		{"missing drop", strings.Replace(minimalConfig, "[peoplesoft]\ntype = \"dir\"\npath = \"/srv/ps\"\n", "", 1),
-			`f.toml: peoplesoft.type: missing: "dir" or "ftp"`},
+			`f.toml: peoplesoft.type: missing: "dir", "ftp" or "sftp"`},
 		{"dir without path", strings.Replace(minimalConfig, "path = \"/srv/ps\"\n", "", 1),
 			`f.toml: peoplesoft.path: missing: a "dir" drop needs the folder's path`},
 		{"bad item type", minimalConfig + "[item_types]\nOVERDUEFINE = \"12\"\n",

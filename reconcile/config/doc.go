@@ -27,6 +27,18 @@
 // that holds each ([Config.Secrets] lists them), and [SecretRef.Load]
 // reads it into a [Secret], which prints and logs as [Redacted].
 //
+// # SFTP drops
+//
+// A drop of type "sftp" ([SFTPConfig], embedded in [DropConfig]) always
+// verifies the server's host key, against known_hosts or a pinned
+// host_key_sha256 (exactly one), and logs in with a private key (key_file,
+// key_env as a secret, or key_agent) or a password (password_env or
+// password_file; no default variable), or both. Validation reads the
+// known_hosts and key files, so that check-config explains a file that
+// cannot be used; [Open] and [Config.CheckOnline] log in, and their errors
+// name the key that causes a refused login, an unknown or changed host key
+// or a missing root.
+//
 // # Mail
 //
 // A [mail] section ([MailConfig]) turns mail on: [Open] builds the SMTP

@@ -60,8 +60,8 @@ func (c *Config) Folders() []Folder {
 		switch d.Type {
 		case "dir":
 			list[i].Path, list[i].local = filepath.Join(d.Path, filepath.FromSlash(list[i].Folder)), true
-		case "ftp":
-			list[i].Path = "ftp://" + d.Address + "/" + path.Join(d.Root, list[i].Folder)
+		case "ftp", "sftp":
+			list[i].Path = d.Type + "://" + d.Address + "/" + path.Join(d.Root, list[i].Folder)
 		}
 	}
 	return list

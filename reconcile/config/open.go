@@ -126,8 +126,9 @@ func (s *Setup) WebhookCallback() func(ctx context.Context, ev alma.Event) error
 }
 
 // Open opens what the config names and returns the jobs over it: the
-// journal, the library and PeopleSoft drops (a folder, or an FTP or FTPS
-// server whose password it reads from the environment), the file formats
+// journal, the library and PeopleSoft drops (a folder, an FTP or FTPS
+// server whose password it reads from the environment, or an SFTP server
+// whose key or password it reads so), the file formats
 // in the configured layouts, mapping and time zone, and the Alma REST
 // client (unless opts.NoAlma; it needs the API key). opts may be nil. The
 // config is validated first; drops given in opts need not be configured.
@@ -380,6 +381,10 @@ func (s *Setup) openDrop(ctx context.Context, c *Config, o *Options, key string,
 			Addr: d.Address, User: d.User, Password: pw.Reveal(), TLS: mode, Root: d.Root,
 			IOTimeout: d.Timeout.D(), Location: c.Location(), Logger: log, Drop: dopts,
 		})
+	case "sftp":
+		if drop, err = openSFTP(ctx, o, key, d, log, dopts); err != nil {
+			return nil, err // it names the key
+		}
 	default:
 		return nil, fmt.Errorf("%s: no drop configured", key)
 	}

@@ -27,7 +27,7 @@ func TestOpenNeeds(t *testing.T) {
 	}{
 		{"no journal", func(*config.Config, *config.Options) {}, "(built-in defaults): journal: missing: the path of the journal file"},
 		{"no drops", func(c *config.Config, _ *config.Options) { c.Journal = filepath.Join(dir, "a.db") },
-			`(built-in defaults): library.type: missing: "dir" or "ftp"`},
+			`(built-in defaults): library.type: missing: "dir", "ftp" or "sftp"`},
 		{"drops given", func(c *config.Config, o *config.Options) {
 			c.Journal = filepath.Join(dir, "b.db")
 			o.Library, o.Bursar = memdrop.New(), memdrop.New()

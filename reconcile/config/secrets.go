@@ -136,8 +136,11 @@ func (c *Config) Secrets() []SecretRef {
 		{"library", c.Library.DropConfig},
 		{"peoplesoft", c.PeopleSoft.DropConfig},
 	} {
-		if d.drop.Type == "ftp" {
+		switch d.drop.Type {
+		case "ftp":
 			refs = append(refs, d.drop.password(d.key))
+		case "sftp":
+			refs = append(refs, d.drop.sftpSecrets(d.key)...)
 		}
 	}
 	if c.Webhook.Listen != "" {

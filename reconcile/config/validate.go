@@ -38,7 +38,7 @@ func (c *Config) checkComplete(library, bursar bool) error {
 		{"peoplesoft", &c.PeopleSoft.DropConfig, bursar},
 	} {
 		if d.drop.Type == "" && !d.given {
-			return c.errorf(d.key+".type", `missing: "dir" or "ftp"`)
+			return c.errorf(d.key+".type", `missing: "dir", "ftp" or "sftp"`)
 		}
 	}
 	return nil
@@ -145,12 +145,16 @@ func (c *Config) checkDrops() error {
 			"inbound_taken_folder": c.PeopleSoft.InboundTakenFolder}},
 		{"report", nil, map[string]string{"folder": c.Report.Folder}},
 	}
+	var errs []error // every drop's mistakes, then the folders'
 	for _, d := range drops {
 		if d.drop != nil {
-			if err := c.checkDrop(d.key, d.drop); err != nil {
-				return err
-			}
+			errs = append(errs, c.checkDrop(d.key, d.drop))
 		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for _, d := range drops {
 		for name, f := range d.folders {
 			if f != "" && !validFolder(f) {
 				return c.errorf(d.key+"."+name, "%q is not a relative folder (no leading /, no ..)", f)
@@ -169,19 +173,24 @@ func (c *Config) checkDrop(key string, d *DropConfig) error {
 	switch d.Type {
 	case "":
 		if rest != (DropConfig{}) {
-			return c.errorf(key+".type", `missing: "dir" or "ftp"`)
+			return c.errorf(key+".type", `missing: "dir", "ftp" or "sftp"`)
 		}
 	case "dir":
 		if d.Path == "" {
 			return c.errorf(key+".path", `missing: a "dir" drop needs the folder's path`)
 		}
-		if d.Address != "" || d.User != "" {
-			return c.errorf(key+".address", `a "dir" drop takes a path, not an address or user`)
+		if d.Address != "" || d.User != "" || sftpKeySet(d) != "" {
+			return c.errorf(key+".address", `a "dir" drop takes a path, not an address, user or key`)
 		}
 	case "ftp":
+		if k := sftpKeySet(d); k != "" {
+			return c.errorf(key+"."+k, `is a key of an "sftp" drop, not of an "ftp" one`)
+		}
 		return c.checkFTP(key, d)
+	case "sftp":
+		return c.checkSFTP(key, d)
 	default:
-		return c.errorf(key+".type", `%q is not "dir" or "ftp"`, d.Type)
+		return c.errorf(key+".type", `%q is not "dir", "ftp" or "sftp"`, d.Type)
 	}
 	return nil
 }
