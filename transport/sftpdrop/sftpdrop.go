@@ -214,7 +214,7 @@ func NewDriver(ctx context.Context, cfg Config) (*Driver, error) {
 	err = d.with(ctx, "open", "", func(s *session) error {
 		fi, err := s.client.Stat(d.abs(""))
 		if err == nil && !fi.IsDir() {
-			err = fmt.Errorf("%q is a file", d.abs(""))
+			err = &transport.Error{Code: transport.NotFound, Op: "open", Err: fmt.Errorf("%q is a file, not a folder", d.abs(""))}
 		}
 		return err
 	}, nil)
