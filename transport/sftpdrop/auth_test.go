@@ -203,3 +203,40 @@ func TestConfigRedacted(t *testing.T) {
 		}
 	}
 }
+
+// Config.Check finds the offline mistakes without a server.
+func TestConfigCheck(t *testing.T) {
+	key, _, _ := newKey(t, "")
+	good := sftpdrop.Config{Address: "sftp.example.edu:22", User: "alma", Key: key,
+		HostKeySHA256: "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}
+	if err := good.Check(); err != nil {
+		t.Fatalf("a good configuration: %v", err)
+	}
+	cases := []struct {
+		name, want string
+		edit       func(*sftpdrop.Config)
+	}{
+		{"no address", "no server address", func(c *sftpdrop.Config) { c.Address = "" }},
+		{"no host key check", "host key", func(c *sftpdrop.Config) { c.HostKeySHA256 = "" }},
+		{"both host key checks", "keep one", func(c *sftpdrop.Config) { c.KnownHosts = "/etc/ssh/ssh_known_hosts" }},
+		{"bad fingerprint", "SHA256", func(c *sftpdrop.Config) { c.HostKeySHA256 = "MD5:00:11" }},
+		{"missing known_hosts", "known_hosts", func(c *sftpdrop.Config) {
+			c.HostKeySHA256, c.KnownHosts = "", filepath.Join(t.TempDir(), "none")
+		}},
+		{"not a key", "not a private key", func(c *sftpdrop.Config) { c.Key = []byte("secret-bytes") }},
+		{"nothing to log in with", "no way to log in", func(c *sftpdrop.Config) { c.Key = nil }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := good
+			tc.edit(&cfg)
+			err := cfg.Check()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Check: %v, want an error that says %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "secret-bytes") {
+				t.Errorf("Check's error shows the key: %v", err)
+			}
+		})
+	}
+}

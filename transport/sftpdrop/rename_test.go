@@ -72,6 +72,13 @@ func TestErrorCodes(t *testing.T) {
 	if !errors.Is(err, sftpdrop.ErrNoRoot) {
 		t.Errorf("Open with a missing root: %v is not ErrNoRoot", err)
 	}
+	if err := os.WriteFile(filepath.Join(srv.Dir(), "afile"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Root = "afile"
+	if _, err := sftpdrop.Open(t.Context(), cfg); !errors.Is(err, sftpdrop.ErrNoRoot) || !strings.Contains(err.Error(), "not a folder") {
+		t.Errorf("Open with a file as root: %v", err)
+	}
 	// Nothing listens: a network failure, transient.
 	closed := newServer(t)
 	cfg = closed.Config()

@@ -143,6 +143,17 @@ func redactedMark(n int) string {
 	return "[redacted]"
 }
 
+// Check reports the mistakes of the configuration that show without
+// connecting: no address; no host key check, or both kinds; a malformed
+// fingerprint; a known_hosts or key file that cannot be read; a key that
+// cannot be parsed, or is encrypted without its passphrase, or with
+// another; nothing to log in with. [Open] makes the same checks first.
+// Errors never show the key, the passphrase or the password.
+func (c Config) Check() error {
+	_, err := newAuth(c)
+	return err
+}
+
 // Open connects to the server, checks its host key, logs in, checks that
 // the root folder exists and returns the drop. The connection stays in the
 // pool for later calls.
@@ -203,7 +214,7 @@ func NewDriver(ctx context.Context, cfg Config) (*Driver, error) {
 	err = d.with(ctx, "open", "", func(s *session) error {
 		fi, err := s.client.Stat(d.abs(""))
 		if err == nil && !fi.IsDir() {
-			err = fmt.Errorf("%q is a file", d.abs(""))
+			err = &transport.Error{Code: transport.NotFound, Op: "open", Err: fmt.Errorf("%q is a file, not a folder", d.abs(""))}
 		}
 		return err
 	}, nil)
