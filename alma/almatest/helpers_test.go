@@ -72,6 +72,9 @@ func (w *world) client(t testing.TB, maxRetries int) *alma.Client {
 		MaxRetries:    maxRetries,
 		Timeout:       5 * time.Second,
 		Sleep:         func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+		// The client's clock is the fake's, so that a spent daily quota
+		// pauses it until the fake's midnight, not the machine's.
+		Now: w.clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
