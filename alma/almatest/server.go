@@ -75,6 +75,9 @@ type Options struct {
 	WebhookClient *http.Client
 	// Faults are injected into API calls from the start (see SetFaults).
 	Faults Faults
+	// Analytics serves the open fees report of Alma Analytics, with its
+	// overnight refresh (see AnalyticsOptions). Nil means no such report.
+	Analytics *AnalyticsOptions
 }
 
 // LostPolicy is what the fake charges when a loan turns lost, like the
@@ -246,7 +249,7 @@ type Server struct {
 	hs     *httptest.Server
 	hook   *http.Client
 
-	mu        sync.Mutex
+	mu        stateMu // its Lock takes the Analytics snapshot when one is due (analytics_fees.go)
 	users     map[string]*userRec
 	userOrder []string
 	items     map[string]*Item
@@ -262,6 +265,7 @@ type Server struct {
 	hooks     []*delivery
 	reports   map[string]*reportCursor
 	exports   []exportRec
+	analytics analyticsState
 
 	fmu    sync.Mutex
 	faults Faults
@@ -345,6 +349,7 @@ func NewServer(opts *Options) *Server {
 		rng:       rand.New(rand.NewPCG(uint64(o.Seed), uint64(o.Seed)^0x9e3779b97f4a7c15)),
 		calls:     map[string]int{},
 	}
+	s.initAnalytics()
 	s.apiKey = o.APIKey
 	if s.apiKey == "" {
 		s.apiKey = fmt.Sprintf("l8xx%016x%016x", s.rng.Uint64(), s.rng.Uint64())
