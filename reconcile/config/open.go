@@ -302,7 +302,7 @@ func (c *Config) almaAPI(o *Options) (reconcile.AlmaAPI, error) {
 	if err != nil {
 		return nil, err
 	}
-	return almaport.AlmaAPI{Client: client}, nil
+	return almaport.AlmaAPI{Client: client, FeesReport: c.Alma.FeesReport, Location: c.Location(), Currency: c.cur}, nil
 }
 
 // almaClient is opts.AlmaClient, or a client built from the config and
