@@ -118,6 +118,9 @@ type Options struct {
 	// derivation draws from the seed of Alma's faults, so a tool whose
 	// figures were measured that way (examples/scale) keeps them.
 	SeededAPIKey bool
+	// Analytics, when set, makes the fake Alma serve the open fees
+	// Analytics report (almatest.AnalyticsOptions), refreshed overnight.
+	Analytics *almatest.AnalyticsOptions
 	// BeforeTask, in tests, runs before each task of the week, named as
 	// in the timeline ("charges", "ps-load", …): a way to lose a file on
 	// purpose and see the week fail.
@@ -274,7 +277,7 @@ func (d *District) open(ctx context.Context) error {
 		Clock: d.clock, Seed: d.opt.Seed, APIKey: apiKey, Currency: d.cur,
 		WebhookURL: d.webhookURL, WebhookSecret: []byte(d.secrets.Webhook),
 		Profiles: []almatest.ExportProfile{{Name: Profile}},
-		Faults:   almaFaults,
+		Faults:   almaFaults, Analytics: d.opt.Analytics,
 	})
 	d.onClose(func() error { d.alma.Close(); return nil })
 	d.secrets.APIKey = d.alma.APIKey()
