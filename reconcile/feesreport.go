@@ -257,5 +257,17 @@ func (j *Jobs) returnedByReport(ctx context.Context) ([]fees.Fee, bool, error) {
 	case err != nil:
 		return nil, true, err
 	}
-	return out, true, nil
+	// The report is as of its refresh: a fee the lost-returns handler
+	// waived since then still shows open there. The journal knows.
+	kept := out[:0]
+	for _, f := range out {
+		recs, err := j.deps.Journal.RecordsFor(ctx, "", f.ID)
+		if err != nil {
+			return nil, true, err
+		}
+		if !slices.ContainsFunc(recs, func(r Record) bool { return r.Kind == KindWaiver && r.Outcome == OutcomeWaived }) {
+			kept = append(kept, f)
+		}
+	}
+	return kept, true, nil
 }

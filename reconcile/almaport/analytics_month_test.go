@@ -337,4 +337,20 @@ func TestReturnedLostItemsFromTheOpenFeesReport(t *testing.T) {
 			t.Errorf("%s called %d times: the report has the items' process type", route, n-before[route])
 		}
 	}
+
+	// 07:30: the lost-returns handler waives the replacement fee (its
+	// journal record); the report, refreshed at 02:00, still shows the fee
+	// open, but the daily report no longer lists it.
+	m.at(1, 7, 30)
+	for _, f := range lostFees {
+		if f.Item.Barcode == "B1" && f.Type == fees.TypeLostItemReplacementFee {
+			m.must(m.journal.Put(ctx, reconcile.Record{Kind: reconcile.KindWaiver, Key: "ev1/" + f.ID, Outcome: reconcile.OutcomeWaived,
+				UserID: "S01", FeeID: f.ID, FeeType: f.Type, Barcode: "B1", Amount: f.Balance, Updated: m.clock.Now()}))
+		}
+	}
+	rep, err = m.bulk.BuildReport(ctx, m.clock.Now())
+	m.must(err)
+	if len(rep.ReturnedWithFees) != 1 || rep.ReturnedWithFees[0].Type != fees.TypeLostItemProcessFee {
+		t.Errorf("after the waiver: %+v, want the process fee alone", rep.ReturnedWithFees)
+	}
 }
