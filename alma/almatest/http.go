@@ -332,7 +332,7 @@ func (s *Server) getFees(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := feesJSON{Currency: string(s.opts.Currency)}
 	total := fees.Zero(s.opts.Currency)
-	for _, fr := range s.feesOfUser[userID] {
+	for _, fr := range s.userFees[userID] {
 		if fr.f.Status != status {
 			continue
 		}

@@ -249,24 +249,24 @@ type Server struct {
 	hs     *httptest.Server
 	hook   *http.Client
 
-	mu         stateMu // its Lock takes the Analytics snapshot when one is due (analytics_fees.go)
-	users      map[string]*userRec
-	userOrder  []string
-	items      map[string]*Item
-	itemOrder  []string
-	loans      map[string]*Loan
-	loanOrder  []string
-	feeByID    map[string]*feeRec
-	feeByTxn   map[string][]*feeRec // by bursar transaction id; several fees of different types may share one
-	feeOrder   []string
-	feesOfUser map[string][]*feeRec // by user, in the order made: a user's fees without a walk over all
-	counters   map[idKind]int64
-	imported   map[string]string // file name -> SHA-256
-	importSHA  map[string]string // SHA-256 -> file name
-	hooks      []*delivery
-	reports    map[string]*reportCursor
-	exports    []exportRec
-	analytics  analyticsState
+	mu        stateMu // its Lock takes the Analytics snapshot when one is due (analytics_fees.go)
+	users     map[string]*userRec
+	userOrder []string
+	items     map[string]*Item
+	itemOrder []string
+	loans     map[string]*Loan
+	loanOrder []string
+	feeByID   map[string]*feeRec
+	feeByTxn  map[string][]*feeRec // by bursar transaction id; several fees of different types may share one
+	feeOrder  []string
+	userFees  map[string][]*feeRec // by user, in the order made: a user's fees without a walk over all
+	counters  map[idKind]int64
+	imported  map[string]string // file name -> SHA-256
+	importSHA map[string]string // SHA-256 -> file name
+	hooks     []*delivery
+	reports   map[string]*reportCursor
+	exports   []exportRec
+	analytics analyticsState
 
 	fmu    sync.Mutex
 	faults Faults
@@ -334,22 +334,22 @@ func NewServer(opts *Options) *Server {
 		o.WebhookRetryDelays = []time.Duration{time.Hour, 3 * time.Hour, 6 * time.Hour}
 	}
 	s := &Server{
-		opts:       o,
-		clock:      o.Clock,
-		policy:     o.Policy,
-		hook:       o.WebhookClient,
-		users:      map[string]*userRec{},
-		items:      map[string]*Item{},
-		loans:      map[string]*Loan{},
-		feeByID:    map[string]*feeRec{},
-		feeByTxn:   map[string][]*feeRec{},
-		feesOfUser: map[string][]*feeRec{},
-		counters:   map[idKind]int64{},
-		imported:   map[string]string{},
-		importSHA:  map[string]string{},
-		faults:     o.Faults,
-		rng:        rand.New(rand.NewPCG(uint64(o.Seed), uint64(o.Seed)^0x9e3779b97f4a7c15)),
-		calls:      map[string]int{},
+		opts:      o,
+		clock:     o.Clock,
+		policy:    o.Policy,
+		hook:      o.WebhookClient,
+		users:     map[string]*userRec{},
+		items:     map[string]*Item{},
+		loans:     map[string]*Loan{},
+		feeByID:   map[string]*feeRec{},
+		feeByTxn:  map[string][]*feeRec{},
+		userFees:  map[string][]*feeRec{},
+		counters:  map[idKind]int64{},
+		imported:  map[string]string{},
+		importSHA: map[string]string{},
+		faults:    o.Faults,
+		rng:       rand.New(rand.NewPCG(uint64(o.Seed), uint64(o.Seed)^0x9e3779b97f4a7c15)),
+		calls:     map[string]int{},
 	}
 	s.initAnalytics()
 	s.apiKey = o.APIKey
