@@ -93,6 +93,7 @@ func runReconcile(ctx context.Context, cfg config, n int) (result, error) {
 		}
 	}
 	base := heapNow()
+	live := startLiveSampler()
 	before := srv.APICalls()
 	m, err := startMeter(cfg.cpuProfile)
 	if err != nil {
@@ -102,10 +103,12 @@ func runReconcile(ctx context.Context, cfg config, n int) (result, error) {
 	if merr := m.done(&res, cfg.memProfile); err == nil {
 		err = merr
 	}
+	res.LivePeak = live()
 	if err != nil {
 		return res, err
 	}
 	res.HeapPeak -= min(res.HeapPeak, base)
+	res.LivePeak -= min(res.LivePeak, base)
 	res.CallsByOp = map[string]int{}
 	for route, k := range srv.APICalls() {
 		if k -= before[route]; k > 0 && route != "" {
@@ -134,6 +137,38 @@ func heapNow() uint64 {
 		return 0
 	}
 	return s[0].Value.Uint64()
+}
+
+// startLiveSampler samples the live heap (as of each collection) every
+// 10 ms until the returned function is called, which returns its peak:
+// what the job held, unlike the heap's peak, which also counts garbage
+// not yet collected.
+func startLiveSampler() func() uint64 {
+	stop := make(chan struct{})
+	done := make(chan uint64)
+	go func() {
+		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		var peak uint64
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(s)
+			if s[0].Value.Kind() == metrics.KindUint64 {
+				peak = max(peak, s[0].Value.Uint64())
+			}
+			select {
+			case <-stop:
+				done <- peak
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		runtime.GC() // the end of the job counts too
+		close(stop)
+		return <-done
+	}
 }
 
 // openReconcileJobs opens the jobs of a work folder, as feesync does,
@@ -275,7 +310,7 @@ func reconcileSummary(n int, job result) string {
 	if job.ReconcilePath == ReconcileReport {
 		budget = fmt.Sprintf(" budget=%d", reconcileBudget(job))
 	}
-	return fmt.Sprintf("reconcile n=%d path=%s open-fees=%d disagreeing=%d changed=%d found=%d calls=%d%s (%s) time=%s cpu=%s heap=%s vmhwm=%s load=%.2f",
+	return fmt.Sprintf("reconcile n=%d path=%s open-fees=%d disagreeing=%d changed=%d found=%d calls=%d%s (%s) time=%s cpu=%s live=%s heap=%s vmhwm=%s load=%.2f",
 		n, job.ReconcilePath, job.OpenFees, job.Disagreeing, job.Changed, job.Found, job.Calls, budget, strings.Join(by, " "),
-		secs(job.Wall), secs(job.CPU), mb(int64(job.HeapPeak)), mb(job.VmHWM), job.Load)
+		secs(job.Wall), secs(job.CPU), mb(int64(job.LivePeak)), mb(int64(job.HeapPeak)), mb(job.VmHWM), job.Load)
 }

@@ -342,6 +342,7 @@ type result struct {
 	Changed       int            // students changed in the journal after the refresh
 	Found         int            // disagreements the reconciliation found
 	CallsByOp     map[string]int // Alma's calls, by route
+	LivePeak      uint64         // peak of the live heap (at collections) above the world's
 
 	Problems []string // wrong results; empty when all is right
 }
