@@ -24,6 +24,9 @@ type reportCursor struct {
 	rows [][]string
 	next int
 	cols []string // the headings of Column1…; nil means ReportColumns
+	// fees, when set, is the open fees snapshot the cursor reads,
+	// rendered page by page instead of rows (feesReportPageLocked).
+	fees *analyticsState
 }
 
 // reportRowsLocked builds the report from the model.
@@ -76,7 +79,8 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) error {
 		s.counters[kindReport]++
 		token = fmt.Sprintf("%X", 0x5EED0000+s.counters[kindReport])
 		if p := q.Get("path"); s.opts.Analytics != nil && p == s.opts.Analytics.FeesReportPath {
-			c = &reportCursor{rows: s.feesReportRowsLocked(), cols: FeesReportColumns}
+			snap := s.analytics
+			c = &reportCursor{cols: FeesReportColumns, fees: &snap}
 		} else {
 			c = &reportCursor{rows: s.reportRowsLocked()}
 		}
@@ -85,13 +89,23 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) error {
 		s.mu.Unlock()
 		return errParam("token %q is not valid or has expired", token)
 	}
-	page := c.rows[c.next:min(c.next+limit, len(c.rows))]
+	var page [][]string
+	n := len(c.rows)
+	if c.fees != nil {
+		n = len(c.fees.rows)
+		page = s.feesReportPageLocked(c.fees, c.next, min(c.next+limit, n))
+	} else {
+		page = c.rows[c.next:min(c.next+limit, n)]
+	}
 	cols := c.cols
 	if cols == nil {
 		cols = ReportColumns
 	}
 	c.next += len(page)
-	finished := c.next >= len(c.rows)
+	finished := c.next >= n
+	if finished && c.fees != nil {
+		delete(s.reports, token) // Alma's tokens expire too
+	}
 	s.mu.Unlock()
 
 	var b strings.Builder

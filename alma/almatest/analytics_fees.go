@@ -98,7 +98,8 @@ func (s *Server) refreshAnalyticsLocked() {
 	if !at.After(s.analytics.at) {
 		return
 	}
-	s.analytics = analyticsState{at: at, rows: s.openFeesLocked(s.analytics.rows[:0])}
+	// A new slice: a cursor may still read the last snapshot.
+	s.analytics = analyticsState{at: at, rows: s.openFeesLocked(nil)}
 }
 
 // openFeesLocked appends the open fees with a balance, in the order they
@@ -140,12 +141,13 @@ func (s *Server) AnalyticsRefreshed() time.Time {
 	return s.analytics.at
 }
 
-// feesReportRowsLocked renders the snapshot as the report's rows.
-func (s *Server) feesReportRowsLocked() [][]string {
+// feesReportPageLocked renders rows [from, to) of a snapshot as the
+// report's rows.
+func (s *Server) feesReportPageLocked(snap *analyticsState, from, to int) [][]string {
 	loc := s.opts.Analytics.Location
-	refreshed := s.analytics.at.In(loc).Format("2006-01-02T15:04:05")
-	out := make([][]string, len(s.analytics.rows))
-	for i, r := range s.analytics.rows {
+	refreshed := snap.at.In(loc).Format("2006-01-02T15:04:05")
+	out := make([][]string, to-from)
+	for i, r := range snap.rows[from:to] {
 		mod := ""
 		if !r.modified.IsZero() {
 			mod = r.modified.In(loc).Format("2006-01-02T15:04:05")
