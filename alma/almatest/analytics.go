@@ -103,9 +103,6 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) error {
 	}
 	c.next += len(page)
 	finished := c.next >= n
-	if finished && c.fees != nil {
-		delete(s.reports, token) // Alma's tokens expire too
-	}
 	s.mu.Unlock()
 
 	var b strings.Builder
