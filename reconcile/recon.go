@@ -53,7 +53,11 @@ func (r Reconciliation) Agree() bool { return len(r.Disagreements) == 0 }
 //
 // The students compared are those the bursar still holds something of,
 // those with a change in the last [Options].QuietAfter, and those of the
-// bursar's statement; the others are counted as Quiet. They are taken one
+// bursar's statement; the others are counted as Quiet. When the AlmaAPI
+// has an open fees report ([OpenFeesReport]), the report is read once and
+// only the students it disagrees with, or whose journal records changed
+// after its refresh, are asked about (see reconcileByReport). Otherwise
+// they are taken one
 // by one, [Options].AlmaWorkers at a time (Alma's client keeps to its
 // call rate), so that memory holds one student's charges per worker,
 // however many the journal has. Disagreements come in the order of the
@@ -83,13 +87,16 @@ func (j *Jobs) Reconcile(ctx context.Context, balances BursarBalances) (Reconcil
 	}
 	res.Quiet = len(quiet)
 	res.Students = len(users)
-	each := make([]Reconciliation, len(users))
-	err = j.forEachStudent(ctx, users, func(ctx context.Context, i int, u string) error {
-		s, ok := stated[u]
-		var err error
-		each[i], err = j.reconcileStudent(ctx, u, s, ok)
-		return err
-	})
+	each, byReport, err := j.reconcileByReport(ctx, users, stated)
+	if err == nil && !byReport {
+		each = make([]Reconciliation, len(users))
+		err = j.forEachStudent(ctx, users, func(ctx context.Context, i int, u string) error {
+			s, ok := stated[u]
+			var err error
+			each[i], err = j.reconcileStudent(ctx, u, s, ok)
+			return err
+		})
+	}
 	if err != nil {
 		return res, err
 	}
@@ -111,18 +118,25 @@ func (j *Jobs) Reconcile(ctx context.Context, balances BursarBalances) (Reconcil
 // the result are the student's. stated is the bursar's statement of the
 // student's total, when hasStated.
 func (j *Jobs) reconcileStudent(ctx context.Context, u string, stated fees.Money, hasStated bool) (Reconciliation, error) {
-	var res Reconciliation
 	if err := j.opts.Quota.Check(ctx, JobReconcile); err != nil {
-		return res, err // deferred: Alma's daily quota is low or spent (quota.go)
+		return Reconciliation{}, err // deferred: Alma's daily quota is low or spent (quota.go)
 	}
 	charges, err := j.deps.Journal.Outstanding(ctx, u)
 	if err != nil {
-		return res, err
+		return Reconciliation{}, err
 	}
 	almaFees, err := j.deps.Alma.ListFees(ctx, u)
 	if err != nil {
-		return res, fmt.Errorf("reconcile: fees of a student: %w", j.quotaErr(ctx, JobReconcile, err))
+		return Reconciliation{}, fmt.Errorf("reconcile: fees of a student: %w", j.quotaErr(ctx, JobReconcile, err))
 	}
+	return compareStudent(u, charges, almaFees, stated, hasStated), nil
+}
+
+// compareStudent compares one student's charges, as the journal knows
+// them, with the student's fees in Alma (almaFees), and the total with
+// stated when hasStated.
+func compareStudent(u string, charges []journal.Held, almaFees []fees.Fee, stated fees.Money, hasStated bool) Reconciliation {
+	var res Reconciliation
 	byTx := map[string]fees.Fee{} // by charge key
 	for _, f := range almaFees {
 		if f.TransactionID != "" {
@@ -160,14 +174,10 @@ func (j *Jobs) reconcileStudent(ctx context.Context, u string, stated fees.Money
 				AlmaStatus: f.Status, Alma: f.Balance, Problem: "transferred in Alma, never sent to the bursar"})
 		}
 	}
-	if hasStated && !total.Valid() {
-		total = fees.Zero(stated.Currency())
+	if hasStated {
+		res = statedCheck(res, u, total, stated)
 	}
-	if hasStated && !stated.Equal(total) {
-		res.Disagreements = append(res.Disagreements, Disagreement{UserID: u, Alma: total, Bursar: stated,
-			Problem: fmt.Sprintf("the bursar states %s owed, the journal expects %s", stated, total)})
-	}
-	return res, nil
+	return res
 }
 
 // activeStudents returns, sorted, the students with charges sent to the

@@ -316,6 +316,12 @@ func (j *Jobs) returnedWithFees(ctx context.Context, lf *lookups) ([]fees.Fee, e
 			}), nil
 		}
 	}
+	if list, ok, err := j.returnedByReport(ctx); ok || err != nil {
+		if err != nil {
+			return nil, &almaDown{err: fmt.Errorf("returned lost items: open fees report: %w", err)}
+		}
+		return list, nil
+	}
 	users, _, err := j.activeStudents(ctx, true)
 	if err != nil {
 		return nil, err

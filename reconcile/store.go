@@ -80,6 +80,12 @@ type Store interface {
 	Disagreements(ctx context.Context) ([]journal.Disagreement, error)
 	// Outstanding returns a student's charges with what is left of each.
 	Outstanding(ctx context.Context, user string) ([]journal.Held, error)
+	// EachOutstanding walks every charge with what is left of it, by
+	// student and key (the reconciliation's bulk view).
+	EachOutstanding(ctx context.Context, fn func(journal.Held) error) error
+	// ChangedSince returns the students with a record written at or
+	// after a time.
+	ChangedSince(ctx context.Context, since time.Time) ([]string, error)
 	// Students returns the students active since a time, and the quiet.
 	Students(ctx context.Context, since time.Time, returns bool) (active, quiet []string, err error)
 	// Totals sums the records updated in [from, to).

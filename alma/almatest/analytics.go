@@ -23,6 +23,10 @@ var ReportColumns = []string{
 type reportCursor struct {
 	rows [][]string
 	next int
+	cols []string // the headings of Column1…; nil means ReportColumns
+	// fees, when set, is the open fees snapshot the cursor reads,
+	// rendered page by page instead of rows (feesReportPageLocked).
+	fees *analyticsState
 }
 
 // reportRowsLocked builds the report from the model.
@@ -74,15 +78,31 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) error {
 		}
 		s.counters[kindReport]++
 		token = fmt.Sprintf("%X", 0x5EED0000+s.counters[kindReport])
-		c = &reportCursor{rows: s.reportRowsLocked()}
+		if p := q.Get("path"); s.opts.Analytics != nil && p == s.opts.Analytics.FeesReportPath {
+			snap := s.analytics
+			c = &reportCursor{cols: FeesReportColumns, fees: &snap}
+		} else {
+			c = &reportCursor{rows: s.reportRowsLocked()}
+		}
 		s.reports[token] = c
 	} else if c = s.reports[token]; c == nil {
 		s.mu.Unlock()
 		return errParam("token %q is not valid or has expired", token)
 	}
-	page := c.rows[c.next:min(c.next+limit, len(c.rows))]
+	var page [][]string
+	n := len(c.rows)
+	if c.fees != nil {
+		n = len(c.fees.rows)
+		page = s.feesReportPageLocked(c.fees, c.next, min(c.next+limit, n))
+	} else {
+		page = c.rows[c.next:min(c.next+limit, n)]
+	}
+	cols := c.cols
+	if cols == nil {
+		cols = ReportColumns
+	}
 	c.next += len(page)
-	finished := c.next >= len(c.rows)
+	finished := c.next >= n
 	s.mu.Unlock()
 
 	var b strings.Builder
@@ -96,7 +116,7 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) error {
 		b.WriteString(`<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:saw-sql="urn:saw-sql" targetNamespace="urn:schemas-microsoft-com:xml-analysis:rowset">`)
 		b.WriteString(`<xsd:complexType name="Row"><xsd:sequence>`)
 		b.WriteString(`<xsd:element name="Column0" type="xsd:string" minOccurs="0" maxOccurs="1" saw-sql:columnHeading="0"/>`)
-		for i, h := range ReportColumns {
+		for i, h := range cols {
 			fmt.Fprintf(&b, `<xsd:element name="Column%d" type="xsd:string" minOccurs="0" maxOccurs="1" saw-sql:columnHeading="%s"/>`, i+1, xmlEscape(h))
 		}
 		b.WriteString(`</xsd:sequence></xsd:complexType></xsd:schema>`)

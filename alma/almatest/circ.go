@@ -274,6 +274,7 @@ func (s *Server) newFeeLocked(userID string, typ fees.Type, amount fees.Money, i
 	s.feeByID[f.ID] = r
 	s.feeByTxn[f.TransactionID] = append(s.feeByTxn[f.TransactionID], r)
 	s.feeOrder = append(s.feeOrder, f.ID)
+	s.userFees[f.UserID] = append(s.userFees[f.UserID], r)
 	return r, nil
 }
 

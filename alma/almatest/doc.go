@@ -46,8 +46,11 @@
 // the numeric ones are those Alma documents for the same calls, and each
 // constant says where the fake had to choose one.
 //
-// The Analytics call serves one report whatever its path (see
-// [ReportColumns]): the open lost-item fees whose item is no longer lost.
+// The Analytics call serves the open lost-item fees whose item is no
+// longer lost (see [ReportColumns]) at any path, except the path of
+// [Options].Analytics: there it serves the open fees report
+// ([FeesReportColumns]) as Alma Analytics would, from a copy of the state
+// taken at the daily refresh time (02:00 by default), not the live state.
 // The first call takes a snapshot and answers with a ResumptionToken;
 // later calls with that token read the next pages until IsFinished.
 //
@@ -147,7 +150,7 @@
 //     LOAN_RETURNED (only the last is sent unless
 //     [Options.WebhookEvents] says otherwise); the challenge handshake
 //     (the receiver's side, tested in package alma).
-//   - Analytics reports other than the one above, and their filters.
+//   - Analytics reports other than the two above, and their filters.
 //   - Dates in bursar files follow [Options.BursarLocation] (UTC without a
 //     suffix by default); the import reads no dates.
 package almatest

@@ -332,9 +332,8 @@ func (s *Server) getFees(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := feesJSON{Currency: string(s.opts.Currency)}
 	total := fees.Zero(s.opts.Currency)
-	for _, id := range s.feeOrder {
-		fr := s.feeByID[id]
-		if fr.f.UserID != userID || fr.f.Status != status {
+	for _, fr := range s.userFees[userID] {
+		if fr.f.Status != status {
 			continue
 		}
 		out.Fee = append(out.Fee, s.feeJSONLocked(fr))

@@ -75,6 +75,9 @@ type Options struct {
 	WebhookClient *http.Client
 	// Faults are injected into API calls from the start (see SetFaults).
 	Faults Faults
+	// Analytics serves the open fees report of Alma Analytics, with its
+	// overnight refresh (see AnalyticsOptions). Nil means no such report.
+	Analytics *AnalyticsOptions
 }
 
 // LostPolicy is what the fake charges when a loan turns lost, like the
@@ -246,7 +249,7 @@ type Server struct {
 	hs     *httptest.Server
 	hook   *http.Client
 
-	mu        sync.Mutex
+	mu        stateMu // its Lock takes the Analytics snapshot when one is due (analytics_fees.go)
 	users     map[string]*userRec
 	userOrder []string
 	items     map[string]*Item
@@ -256,6 +259,7 @@ type Server struct {
 	feeByID   map[string]*feeRec
 	feeByTxn  map[string][]*feeRec // by bursar transaction id; several fees of different types may share one
 	feeOrder  []string
+	userFees  map[string][]*feeRec // by user, in the order made: a user's fees without a walk over all
 	counters  map[idKind]int64
 	imported  map[string]string // file name -> SHA-256
 	importSHA map[string]string // SHA-256 -> file name
@@ -263,6 +267,7 @@ type Server struct {
 	reports   map[string]*reportCursor
 	exports   []exportRec
 	jobEnds   jobEndFaults // the next export runs' faults (jobend.go)
+	analytics analyticsState
 
 	fmu    sync.Mutex
 	faults Faults
@@ -339,6 +344,7 @@ func NewServer(opts *Options) *Server {
 		loans:     map[string]*Loan{},
 		feeByID:   map[string]*feeRec{},
 		feeByTxn:  map[string][]*feeRec{},
+		userFees:  map[string][]*feeRec{},
 		counters:  map[idKind]int64{},
 		imported:  map[string]string{},
 		importSHA: map[string]string{},
@@ -346,6 +352,7 @@ func NewServer(opts *Options) *Server {
 		rng:       rand.New(rand.NewPCG(uint64(o.Seed), uint64(o.Seed)^0x9e3779b97f4a7c15)),
 		calls:     map[string]int{},
 	}
+	s.initAnalytics()
 	s.apiKey = o.APIKey
 	if s.apiKey == "" {
 		s.apiKey = fmt.Sprintf("l8xx%016x%016x", s.rng.Uint64(), s.rng.Uint64())

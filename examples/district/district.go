@@ -127,6 +127,9 @@ type Options struct {
 	// default) or TransportSFTP, an SFTP server whose host key feesync's
 	// client pins. Faults then cut and stall SFTP connections.
 	Transport string
+	// Analytics, when set, makes the fake Alma serve the open fees
+	// Analytics report (almatest.AnalyticsOptions), refreshed overnight.
+	Analytics *almatest.AnalyticsOptions
 	// BeforeTask, in tests, runs before each task of the week, named as
 	// in the timeline ("charges", "ps-load", …): a way to lose a file on
 	// purpose and see the week fail.
@@ -289,7 +292,7 @@ func (d *District) open(ctx context.Context) error {
 		Clock: d.clock, Seed: d.opt.Seed, APIKey: apiKey, Currency: d.cur,
 		WebhookURL: d.webhookURL, WebhookSecret: []byte(d.secrets.Webhook),
 		Profiles: []almatest.ExportProfile{{Name: Profile}},
-		Faults:   almaFaults, WebhookEvents: d.opt.webhookEvents(),
+		Faults:   almaFaults, WebhookEvents: d.opt.webhookEvents(), Analytics: d.opt.Analytics,
 	})
 	d.onClose(func() error { d.alma.Close(); return nil })
 	d.secrets.APIKey = d.alma.APIKey()

@@ -203,7 +203,7 @@ func commands() map[string]command {
 		{name: "reconcile", usage: "[-config F] [-all] [-format table|csv|json] [-show-ids]",
 			flags: func(m *Main, fs *flag.FlagSet) {
 				configFlag(m, fs)
-				fs.BoolVar(&m.all, "all", false, "compare every student the journal knows, also those settled and quiet for 30 days")
+				fs.BoolVar(&m.all, "all", false, "compare every student the journal knows, also those settled and quiet for 30 days, asking Alma about each (not the Analytics report)")
 				fs.StringVar(&m.ops.format, "format", formatTable, "how to write the disagreements: table, csv or json")
 				fs.BoolVar(&m.ops.showIDs, "show-ids", false, "show student ids whole (for staff who must look students up); masked by default")
 			},

@@ -304,10 +304,16 @@ func maskIf(id string, mask bool) string {
 // is closed by m.Close.
 func (m *Main) openJobs(ctx context.Context, withAlma bool) (*reconcile.Jobs, error) {
 	var quietAfter time.Duration // reconcile's default
+	cfg := m.config
 	if m.all {
 		quietAfter = -1
+		// Fee by fee: the open fees report shows open fees only, and as
+		// of Analytics' last refresh.
+		c := *m.config
+		c.Alma.FeesReport = ""
+		cfg = &c
 	}
-	setup, err := config.Open(ctx, m.config, &config.Options{
+	setup, err := config.Open(ctx, cfg, &config.Options{
 		Getenv:     m.Getenv,
 		Now:        m.Now,
 		Logger:     m.logger,

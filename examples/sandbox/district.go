@@ -28,6 +28,10 @@ const (
 	waiveComment = sim.WaiveComment
 )
 
+// feesReport is the path of the open fees Analytics report the fake Alma
+// serves and feesync's config names (alma.fees_report).
+const feesReport = "/shared/Feebridge District/Reports/feebridge open fees"
+
 // district is feesync's side of the simulated district: the journal, the
 // jobs and the Alma client, built as a feesync process builds them, over
 // the world of package examples/district (the fake Alma, the library's
@@ -67,6 +71,7 @@ func newDistrict(ctx context.Context, s *Sandbox, logger *slog.Logger) (*distric
 		Dir: s.dir, Students: s.Students, Days: s.Days, Seed: s.Seed, Start: s.Start, Faults: s.Faults,
 		Logger: logger, Out: s.Stdout, Webhook: d.webhook, BeforeTask: tamper, JobEnd: s.JobEnd,
 		Transport: s.Transport,
+		Analytics: &almatest.AnalyticsOptions{FeesReportPath: feesReport},
 	})
 	if err != nil {
 		return nil, err
@@ -152,6 +157,10 @@ func (d *district) start(ctx context.Context) error {
 	// One student at a time: Alma's fake draws its faults in the order
 	// the calls arrive, and the same seed must give the same week.
 	cfg.Alma.Workers = 1
+	// The nightly reconciliation reads Alma Analytics' open fees report
+	// and asks Alma about the students it disagrees with (README, "The
+	// Analytics report for the nightly reconciliation").
+	cfg.Alma.FeesReport = feesReport
 	// The simulated Alma and PeopleSoft write each file whole (an atomic
 	// put) before a job lists it: nothing to wait for, and the week's
 	// timing and output stay as they were.

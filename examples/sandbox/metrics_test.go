@@ -194,9 +194,11 @@ func TestMetricsOfTheWeek(t *testing.T) {
 	calls := d.sim.Alma().APICalls()
 	for op, route := range map[string]string{"list_fees": "GET users/{user_id}/fees", "get_fee": "GET users/{user_id}/fees/{fee_id}",
 		"waive_fee": "POST users/{user_id}/fees/{fee_id}", "get_loan": "GET users/{user_id}/loans/{loan_id}", "get_item": "GET items",
-		"get_user": "GET users/{user_id}", "update_user": "PUT users/{user_id}"} {
+		"get_user": "GET users/{user_id}", "update_user": "PUT users/{user_id}", "run_report": "GET analytics/reports"} {
 		key := `feebridge_alma_requests_total{op="` + op + `",status="200"}`
-		if n := m[key]; n <= 0 || n != float64(calls[route]) {
+		// The daily report finds returned lost items in the open fees
+		// report: no item is looked up unless a lost return needs it.
+		if n := m[key]; (n <= 0 && op != "get_item") || n != float64(calls[route]) {
 			t.Errorf("%s = %v; the fake Alma received %d calls %s", key, n, calls[route], route)
 		}
 	}

@@ -9,6 +9,7 @@
 //	go run ./examples/scale -path charges -n 1000000
 //	go run ./examples/scale -path payments -sizes 10000,100000,1000000
 //	go run ./examples/scale -path lost-returns -n 300 -rate 25 -429 0.1
+//	go run ./examples/scale -path reconcile -students 20000 -disagree 0.01
 //
 // It prints one line per size. The figures are measured, never asserted:
 // it exits 1 only when a job fails or a result is wrong (records missing,
@@ -36,6 +37,20 @@
 //     an alma.Client limited to the configured rate.
 //     It reports the calls per second achieved against the rate configured
 //     and checks that every lost-item fee was waived exactly once.
+//   - reconcile: a fake Alma serving the open fees Analytics report, and a
+//     journal, with N active students owing one to three transferred fees
+//     each; -disagree of them get a disagreement (paid in part or in full
+//     at the desk in Alma, a fee transferred never sent, a charge Alma
+//     does not know, in turn) and -changed of the others a journal record
+//     written after Analytics' 02:00 refresh. Then one nightly
+//     reconciliation ([reconcile.Jobs.Reconcile]) is measured, by the
+//     report path and by the per-student path side by side
+//     (-reconcile-path both|report|per-student): Alma's calls by
+//     operation, wall time and the heap it added. The fake Alma has no
+//     per-second limit here and the client no rate: the figures are the
+//     calls. It checks that each path found exactly the disagreements
+//     injected, and prints the report path's call budget,
+//     ⌈open fees/1000⌉ + 2 × disagreeing + changed.
 //
 // The charges and payments inputs are generated here, streamed one record
 // at a time, and not by the district simulator: its fake Alma holds every

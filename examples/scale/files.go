@@ -295,6 +295,8 @@ func runPhase(ctx context.Context, cfg config, n int) (result, error) {
 		res, err = runFileJob(ctx, cfg, n)
 	case phaseLostReturns:
 		res, err = runLostReturns(ctx, cfg, n)
+	case phaseReconcileReport, phaseReconcileEach:
+		res, err = runReconcile(ctx, cfg, n)
 	default:
 		err = fmt.Errorf("unknown phase %q", cfg.phase)
 	}

@@ -28,6 +28,7 @@ const (
 	PathCharges     = "charges"
 	PathPayments    = "payments"
 	PathLostReturns = "lost-returns"
+	PathReconcile   = "reconcile"
 )
 
 // The phases a child process runs (-phase).
@@ -37,6 +38,10 @@ const (
 	phaseGenPayments = "gen-payments"
 	phasePayments    = "payments"
 	phaseLostReturns = "lost-returns"
+	// The reconciliation's two paths; runReconcile reads the path from
+	// the phase's name after "reconcile-".
+	phaseReconcileReport = "reconcile-" + ReconcileReport
+	phaseReconcileEach   = "reconcile-" + ReconcilePerStudent
 )
 
 // config is what the flags say.
@@ -52,6 +57,9 @@ type config struct {
 	rate429   float64 // share of calls answered 429 whatever the rate
 	perSecond int     // the fake Alma's real per-second threshold
 	workers   int     // lost-returns events handled at once
+
+	disagree, changed float64 // reconcile: shares of the students
+	reconcilePath     string  // reconcile: both, report or per-student
 
 	cpuProfile, memProfile string // of the job phase
 }
@@ -102,7 +110,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("scale", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.path, "path", PathCharges, "the path to measure: charges, payments or lost-returns")
+	fs.StringVar(&cfg.path, "path", PathCharges, "the path to measure: charges, payments, lost-returns or reconcile")
+	students := fs.Int("students", 0, "reconcile: the number of active students (the size; default 20000)")
+	fs.Float64Var(&cfg.disagree, "disagree", 0.01, "reconcile: share of the students whose fees disagree")
+	fs.Float64Var(&cfg.changed, "changed", 0.005, "reconcile: share of the students with a journal change after Analytics' refresh")
+	fs.StringVar(&cfg.reconcilePath, "reconcile-path", ReconcileBoth, "reconcile: both, report (the open fees report) or per-student")
 	n := fs.Int("n", 0, "the number of fees, payments or returned lost items (default 1000000; 300 for lost-returns)")
 	sizes := fs.String("sizes", "", "comma-separated sizes to measure one after the other, such as 10000,100000,1000000")
 	fs.StringVar(&cfg.dir, "dir", "", "work folder (default: a new temporary folder per size, removed after)")
@@ -122,12 +134,26 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	switch cfg.path {
-	case PathCharges, PathPayments, PathLostReturns:
+	case PathCharges, PathPayments, PathLostReturns, PathReconcile:
 	default:
-		return cfg, fmt.Errorf("-path %q: want charges, payments or lost-returns", cfg.path)
+		return cfg, fmt.Errorf("-path %q: want charges, payments, lost-returns or reconcile", cfg.path)
+	}
+	switch cfg.reconcilePath {
+	case ReconcileBoth, ReconcileReport, ReconcilePerStudent:
+	default:
+		return cfg, fmt.Errorf("-reconcile-path %q: want both, report or per-student", cfg.reconcilePath)
+	}
+	if cfg.disagree < 0 || cfg.changed < 0 || cfg.disagree+cfg.changed > 1 {
+		return cfg, errors.New("-disagree and -changed must be shares of the students, 0 to 1 together")
+	}
+	if *students != 0 {
+		if *n != 0 {
+			return cfg, errors.New("give -students or -n, not both")
+		}
+		*n = *students
 	}
 	switch cfg.phase {
-	case "", phaseGenExport, phaseCharges, phaseGenPayments, phasePayments, phaseLostReturns:
+	case "", phaseGenExport, phaseCharges, phaseGenPayments, phasePayments, phaseLostReturns, phaseReconcileReport, phaseReconcileEach:
 	default:
 		return cfg, fmt.Errorf("-phase %q is not a phase", cfg.phase)
 	}
@@ -151,6 +177,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		cfg.sizes = []int{*n}
 	case cfg.path == PathLostReturns:
 		cfg.sizes = []int{300}
+	case cfg.path == PathReconcile:
+		cfg.sizes = []int{20000}
 	default:
 		cfg.sizes = []int{1_000_000}
 	}
@@ -220,6 +248,22 @@ func runSize(ctx context.Context, cfg config, n int, stderr io.Writer) (string, 
 			return "", err
 		}
 		return summary(cfg.path, n, gen, job), job.problem()
+	case PathReconcile:
+		var lines []string
+		for _, p := range []string{ReconcileReport, ReconcilePerStudent} {
+			if cfg.reconcilePath != ReconcileBoth && cfg.reconcilePath != p {
+				continue
+			}
+			job, err := phase("reconcile-" + p)
+			if err != nil {
+				return strings.Join(lines, "\n"), err
+			}
+			lines = append(lines, reconcileSummary(n, job))
+			if err := job.problem(); err != nil {
+				return strings.Join(lines, "\n"), err
+			}
+		}
+		return strings.Join(lines, "\n"), nil
 	default:
 		job, err := phase(phaseLostReturns)
 		if err != nil {
@@ -238,7 +282,8 @@ func runChild(ctx context.Context, cfg config, n int, stderr io.Writer) (result,
 	}
 	args := []string{"-path", cfg.path, "-phase", cfg.phase, "-dir", cfg.dir, "-n", strconv.Itoa(n),
 		"-rate", fmt.Sprint(cfg.rate), "-429", fmt.Sprint(cfg.rate429),
-		"-per-second", strconv.Itoa(cfg.perSecond), "-workers", strconv.Itoa(cfg.workers)}
+		"-per-second", strconv.Itoa(cfg.perSecond), "-workers", strconv.Itoa(cfg.workers),
+		"-disagree", fmt.Sprint(cfg.disagree), "-changed", fmt.Sprint(cfg.changed), "-reconcile-path", cfg.reconcilePath}
 	if cfg.cpuProfile != "" {
 		args = append(args, "-cpuprofile", cfg.cpuProfile)
 	}
@@ -288,6 +333,16 @@ type result struct {
 	Rate       float64 // configured calls per second
 	Retried    int     // events that failed at first and were handed in again
 	WaivedOnce int     // lost-item fees closed with exactly one waiver
+
+	// reconcile
+	ReconcilePath string
+	Students      int
+	OpenFees      int            // open fees in Alma: the report's rows
+	Disagreeing   int            // students with a disagreement injected
+	Changed       int            // students changed in the journal after the refresh
+	Found         int            // disagreements the reconciliation found
+	CallsByOp     map[string]int // Alma's calls, by route
+	LivePeak      uint64         // peak of the live heap (at collections) above the world's
 
 	Problems []string // wrong results; empty when all is right
 }

@@ -43,6 +43,9 @@ func TestRunSmall(t *testing.T) {
 			[]string{"payments n=9 ", " records=9 total=0.35 USD "}},
 		{"lost returns", []string{"-path", "lost-returns", "-n", "3", "-rate", "200", "-per-second", "-1", "-429", "0.05", "-inprocess"},
 			[]string{"lost-returns n=3 events=3 lost-fees=6 waived-once=6 "}},
+		{"reconcile", []string{"-path", "reconcile", "-students", "40", "-disagree", "0.1", "-changed", "0.05", "-inprocess"},
+			[]string{"reconcile n=40 path=report open-fees=79 disagreeing=4 changed=2 found=4 calls=11 budget=11 ",
+				"\nreconcile n=40 path=per-student open-fees=79 disagreeing=4 changed=2 found=4 calls=160 "}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -38,6 +38,7 @@ var (
 	_ reconcile.ImportFormat      = ImportFormat{}
 	_ reconcile.AlmaAPI           = AlmaAPI{}
 	_ reconcile.ReturnedLostItems = AlmaAPI{}
+	_ reconcile.OpenFeesReport    = AlmaAPI{}
 )
 
 // ExportFormat reads Alma's bursar export files (fees and credits).
@@ -169,6 +170,12 @@ type AlmaAPI struct {
 	LostItemsReport string
 	// Currency of the report's amounts; empty means USD.
 	Currency fees.Currency
+	// FeesReport is the path of the open fees Analytics report, with the
+	// columns of alma.FeesReportColumns (see OpenFees); empty means the
+	// reconciliation asks about each student instead.
+	FeesReport string
+	// Location is Alma's time zone, of the report's dates; nil means UTC.
+	Location *time.Location
 }
 
 // LostItemsColumns are the column headings AlmaAPI reads in the lost items

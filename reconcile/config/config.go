@@ -112,6 +112,15 @@ type AlmaConfig struct {
 	// TimeZone is Alma's IANA time zone, where its daily quota starts
 	// again at midnight; the default is Timezone.
 	TimeZone string `toml:"time_zone"`
+	// FeesReport is the path of the open fees Analytics report ("Fines
+	// and Fees" subject area, the columns of alma.FeesReportColumns),
+	// such as "/shared/Our College/Reports/feebridge open fees". Set, the
+	// nightly reconciliation reads it in bulk and asks Alma about a
+	// student only when the report and the journal disagree or the
+	// journal changed after the report's data was refreshed, and the
+	// daily report finds returned lost items in it. Empty (the default):
+	// the reconciliation asks about each active student.
+	FeesReport string `toml:"fees_report"`
 }
 
 // DropConfig is one file drop: a local folder, an FTP/FTPS server or an

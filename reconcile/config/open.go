@@ -320,7 +320,7 @@ func (c *Config) almaAPI(o *Options) (reconcile.AlmaAPI, error) {
 	if o.quota != nil {
 		o.quota.SetSource(client)
 	}
-	return almaport.AlmaAPI{Client: client}, nil
+	return almaport.AlmaAPI{Client: client, FeesReport: c.Alma.FeesReport, Location: c.Location(), Currency: c.cur}, nil
 }
 
 // almaClient is opts.AlmaClient, or a client built from the config and

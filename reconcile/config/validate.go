@@ -121,6 +121,9 @@ func (c *Config) checkAlma() error {
 	if a.Workers < 1 || a.Workers > 16 {
 		return c.errorf("alma.workers", "%d is outside 1..16", a.Workers)
 	}
+	if a.FeesReport != "" && !strings.HasPrefix(a.FeesReport, "/") {
+		return c.errorf("alma.fees_report", "%q is not an Analytics report path (it starts with /shared/…)", a.FeesReport)
+	}
 	if err := c.checkSecretRef("alma.api_key", a.APIKeyEnv, a.APIKeyFile); err != nil {
 		return err
 	}
