@@ -232,9 +232,11 @@ func (a AlmaAPI) ListFees(ctx context.Context, userID string, statuses ...fees.S
 	return out, nil
 }
 
-// Waive waives amount of a fee.
+// Waive waives amount of a fee: its whole balance as ListFees has just
+// shown it (see reconcile.AlmaAPI), so the client does not read the fee
+// first and the waiver costs one call (alma.WaiveRequest.Balance).
 func (a AlmaAPI) Waive(ctx context.Context, userID, feeID string, amount fees.Money, reason, comment string) (fees.Fee, error) {
-	f, err := a.Client.Waive(ctx, userID, feeID, alma.WaiveRequest{Amount: amount, Reason: reason, Comment: comment})
+	f, err := a.Client.Waive(ctx, userID, feeID, alma.WaiveRequest{Amount: amount, Reason: reason, Comment: comment, Balance: amount})
 	if err != nil {
 		return fees.Fee{}, permanent(err)
 	}
