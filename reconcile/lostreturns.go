@@ -33,6 +33,33 @@ const EventLoanReturned = "LOAN_RETURNED"
 // loanReturned handles the return of ev's loan: it waives the lost-item
 // fees of the loan's item and lifts the student's fee blocks, unless the
 // student still owes for another lost item.
+//
+// Alma's calls are scarce (issue 17); a return makes these, each needed:
+//
+//  1. GetLoan, 1 call: the webhook says the item came back, but a
+//     delivery may be late or replayed by a redrive; Alma's loan, as it
+//     stands now, confirms the return and names the item's barcode and
+//     the student.
+//  2. ListFees, 1 call per status, 3 with Alma: its fee list takes one
+//     status a call (ACTIVE, EXPORTED or INDISPUTE; Ex Libris documents
+//     no list of statuses), and the item's lost-item fees may be in any:
+//     Active before the evening's bursar export, Transferred after it, In
+//     dispute when staff disputed one. The same answers give each fee's
+//     balance (the amount waived) and whether another lost-item fee is
+//     still open (the blocks stay): nothing is asked twice.
+//  3. Waive, 1 call per fee waived: the amount is the balance the list
+//     showed, so Alma's client does not read the fee again first; it
+//     reads it only after an attempt that may have reached Alma, so that
+//     no fee is waived twice.
+//  4. RemoveFeeBlocks, only when this return waived a fee and no
+//     lost-item fee is left: 1 call to read the user (no earlier answer
+//     carries the blocks), and 1 more to write it back only when a fee
+//     block is there to lift.
+//
+// So a return costs 4 calls with no lost-item fee, 4 + fees waived while
+// another lost item is owed, and 4 + fees waived + 1 (no fee block) or
+// + 2 (blocks lifted) otherwise. A fee already closed, or one an earlier
+// delivery waived, costs no call.
 func (j *Jobs) loanReturned(ctx context.Context, ev LoanEvent) error {
 	loan, err := j.deps.Alma.GetLoan(ctx, ev.UserID, ev.LoanID)
 	if err != nil {
@@ -114,8 +141,8 @@ func (j *Jobs) waiveLost(ctx context.Context, ev LoanEvent, user, barcode string
 		}
 		// The list was read just now, with this student's returns held
 		// back: a redelivery after a crash finds a fee it waived closed,
-		// and not in the list. (Alma's client reads the fee again before
-		// it waives, and again before it retries.)
+		// and not in the list. (Alma's client reads the fee again only
+		// before it retries an attempt that may have reached Alma.)
 		if f.Status == fees.StatusClosed || !f.Balance.IsPositive() {
 			continue
 		}

@@ -1,0 +1,181 @@
+package almaport_test
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/feebridge/feebridge/alma"
+	"github.com/feebridge/feebridge/alma/almatest"
+	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/reconcile/almaport"
+)
+
+// due is when the books lent in the tests are due back.
+var due = time.Date(2026, 9, 28, 23, 59, 0, 0, time.UTC)
+
+// The operations of a lost return, as almatest.CallStats names them.
+const (
+	opGetLoan  = "GET users/{user_id}/loans/{loan_id}"
+	opListFees = "GET users/{user_id}/fees"
+	opGetFee   = "GET users/{user_id}/fees/{fee_id}"
+	opWaive    = "POST users/{user_id}/fees/{fee_id}?op=waive"
+	opGetUser  = "GET users/{user_id}"
+	opPutUser  = "PUT users/{user_id}"
+)
+
+// TestLostReturnCalls counts the calls one return makes at the fake Alma
+// (counts, not time): one to confirm the loan, one per fee status Alma
+// lists (it takes one status a call: ACTIVE, EXPORTED, INDISPUTE), one per
+// fee waived (no read of the fee first), and the user read only when a
+// fee was waived and no lost-item fee is left, written only when a fee
+// block is there to lift.
+func TestLostReturnCalls(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		setup func(t *testing.T, srv *almatest.Server) (loan string)
+		want  map[string]int
+		// blocksAfter is how many blocks the student has after.
+		blocksAfter int
+	}{
+		{"one lost fee, block lifted", func(t *testing.T, srv *almatest.Server) string {
+			fs := lose(t, srv, "B1")
+			// The process fee was settled at the desk: one fee is left.
+			if _, err := srv.Waive("S1", fs[1].ID, fs[1].Balance, "OTHER", "desk"); err != nil {
+				t.Fatal(err)
+			}
+			return giveBack(t, srv, "B1")
+		}, map[string]int{opGetLoan: 1, opListFees: 3, opWaive: 1, opGetUser: 1, opPutUser: 1}, 0},
+		{"two lost fees, block lifted", func(t *testing.T, srv *almatest.Server) string {
+			lose(t, srv, "B1")
+			return giveBack(t, srv, "B1")
+		}, map[string]int{opGetLoan: 1, opListFees: 3, opWaive: 2, opGetUser: 1, opPutUser: 1}, 0},
+		{"two lost fees, no block to lift", func(t *testing.T, srv *almatest.Server) string {
+			lose(t, srv, "B1")
+			if err := srv.SetBlocks("S1", nil); err != nil {
+				t.Fatal(err)
+			}
+			return giveBack(t, srv, "B1")
+		}, map[string]int{opGetLoan: 1, opListFees: 3, opWaive: 2, opGetUser: 1}, 0},
+		{"two lost fees, another lost item still owed: blocks kept unread", func(t *testing.T, srv *almatest.Server) string {
+			lose(t, srv, "B1")
+			lose(t, srv, "B2")
+			return giveBack(t, srv, "B1")
+		}, map[string]int{opGetLoan: 1, opListFees: 3, opWaive: 2}, 2},
+		{"a return with no fee", func(t *testing.T, srv *almatest.Server) string {
+			if _, err := srv.CheckOut("S1", "B1", due); err != nil {
+				t.Fatal(err)
+			}
+			return giveBack(t, srv, "B1")
+		}, map[string]int{opGetLoan: 1, opListFees: 3}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			srv, jobs := lostReturnWorld(t)
+			loan := tt.setup(t, srv)
+			before := srv.CallStats()
+			ev := reconcile.LoanEvent{ID: "E1", Type: reconcile.EventLoanReturned, LoanID: loan, UserID: "S1", ItemBarcode: "B1"}
+			if err := jobs.LoanReturned(ctx, ev); err != nil {
+				t.Fatal(err)
+			}
+			got := srv.CallStats().Sub(before)
+			total := 0
+			for op, n := range tt.want {
+				total += n
+				if got.ByOp[op] != n {
+					t.Errorf("%s: %d calls, want %d", op, got.ByOp[op], n)
+				}
+			}
+			if got.Total != total {
+				t.Errorf("%d calls in all, want %d: %v", got.Total, total, got.ByOp)
+			}
+			if got.ByOp[opGetFee] != 0 {
+				t.Errorf("%d reads of one fee, want none", got.ByOp[opGetFee])
+			}
+			for _, f := range srv.Fees("S1") {
+				if f.Item.Barcode == "B1" && f.Status != fees.StatusClosed {
+					t.Errorf("fee %s of the returned item is %s with %s", f.ID, f.Status, f.Balance)
+				}
+			}
+			if n := len(srv.Blocks("S1")); n != tt.blocksAfter {
+				t.Errorf("%d blocks after, want %d", n, tt.blocksAfter)
+			}
+			// Handled again (a redelivery): no waiver twice.
+			if err := jobs.LoanReturned(ctx, reconcile.LoanEvent{ID: "E2", Type: reconcile.EventLoanReturned, LoanID: loan, UserID: "S1", ItemBarcode: "B1"}); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range srv.Fees("S1") {
+				waivers := 0
+				for _, tr := range srv.Transactions(f.ID) {
+					if tr.Type == "WAIVE" && tr.Reason == "LOST_ITEM_FOUND" {
+						waivers++
+					}
+				}
+				if waivers > 1 {
+					t.Errorf("fee %s waived %d times", f.ID, waivers)
+				}
+			}
+		})
+	}
+}
+
+// lostReturnWorld is a fake Alma with a student S1 and books B1 and B2, and
+// the lost-returns handler over a journal and Alma's client.
+func lostReturnWorld(t *testing.T) (*almatest.Server, *reconcile.Jobs) {
+	t.Helper()
+	clock := almatest.NewManualClock(time.Date(2026, 9, 14, 9, 0, 0, 0, time.UTC))
+	srv := almatest.NewServer(&almatest.Options{Clock: clock, Faults: almatest.Faults{PerSecond: -1}})
+	t.Cleanup(srv.Close)
+	if err := srv.AddUser(almatest.User{ID: "S1", FirstName: "Ana", LastName: "Reyes"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"B1", "B2"} {
+		if err := srv.AddItem(almatest.Item{Barcode: b, Title: "Book " + b}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client, err := alma.NewClient(srv.URL(), srv.APIKey(), &alma.ClientOptions{RatePerSecond: math.Inf(1),
+		Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jr, err := reconcile.CreateJournal(t.Context(), filepath.Join(t.TempDir(), "journal.db"), &reconcile.JournalOptions{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { jr.Close() })
+	jobs, err := reconcile.New(reconcile.Deps{Journal: jr, Alma: almaport.AlmaAPI{Client: client}},
+		&reconcile.Options{Now: clock.Now, WaiveReason: "LOST_ITEM_FOUND"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, jobs
+}
+
+// lose lends the book to S1 and declares it lost: two lost-item fees and
+// a lost-item block.
+func lose(t *testing.T, srv *almatest.Server, barcode string) []fees.Fee {
+	t.Helper()
+	loan, err := srv.CheckOut("S1", barcode, due)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := srv.DeclareLost(loan)
+	if err != nil || len(fs) != 2 {
+		t.Fatalf("declare lost: %v, %d fees", err, len(fs))
+	}
+	return fs
+}
+
+// giveBack returns the book and the loan id.
+func giveBack(t *testing.T, srv *almatest.Server, barcode string) string {
+	t.Helper()
+	loan, err := srv.Return(barcode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loan
+}
