@@ -66,6 +66,9 @@ func TestCallStats(t *testing.T) {
 	if len(got.ByDay) != 2 || got.ByDay["2026-09-14"] != 2 || got.ByDay["2026-09-15"] != 2+attempts {
 		t.Errorf("ByDay %v, want %v", got.ByDay, wantDays)
 	}
+	if len(got.Refused) != 1 || got.Refused["GET users/{user_id}"] != attempts {
+		t.Errorf("Refused %v, want the %d attempts of GET users/{user_id}", got.Refused, attempts)
+	}
 	if got.PeakPerSecond < 1 || got.PeakPerSecond > got.Total {
 		t.Errorf("PeakPerSecond %d, want between 1 and %d", got.PeakPerSecond, got.Total)
 	}

@@ -48,8 +48,8 @@ func (s *Server) serveAPI(mux *http.ServeMux, w http.ResponseWriter, r *http.Req
 	if method, path, ok := strings.Cut(pattern, " "); ok {
 		route = method + " " + strings.TrimPrefix(path, BasePath+"/")
 	}
-	s.countCall(route, r)
 	f, slow, remaining := s.decide(route)
+	s.countCall(route, r, f)
 	if f == faultDrop {
 		dropConn(w)
 		return
