@@ -36,6 +36,11 @@ const EventLoanReturned = "LOAN_RETURNED"
 //
 // Alma's calls are scarce (issue 17); a return makes these, each needed:
 //
+//  0. None at all for a loan that Alma's event shows was never lost
+//     (process status NORMAL before the return): it has no lost-item fee
+//     to waive and no lost-item block to lift, and most returns are of
+//     such loans. An event that does not say (a redrive of an older one,
+//     an event built by hand) is handled in full.
 //  1. GetLoan, 1 call: the webhook says the item came back, but a
 //     delivery may be late or replayed by a redrive; Alma's loan, as it
 //     stands now, confirms the return and names the item's barcode and
@@ -56,11 +61,15 @@ const EventLoanReturned = "LOAN_RETURNED"
 //     carries the blocks), and 1 more to write it back only when a fee
 //     block is there to lift.
 //
-// So a return costs 4 calls with no lost-item fee, 4 + fees waived while
+// So a return costs no call for a loan never lost, 4 calls with no
+// lost-item fee, 4 + fees waived while
 // another lost item is owed, and 4 + fees waived + 1 (no fee block) or
 // + 2 (blocks lifted) otherwise. A fee already closed, or one an earlier
 // delivery waived, costs no call.
 func (j *Jobs) loanReturned(ctx context.Context, ev LoanEvent) error {
+	if ev.ProcessStatus == ProcessNormal {
+		return nil // never lost: nothing to waive, no call to make (see 0 above)
+	}
 	loan, err := j.deps.Alma.GetLoan(ctx, ev.UserID, ev.LoanID)
 	if err != nil {
 		return fmt.Errorf("loan %s: %w", ev.LoanID, err)

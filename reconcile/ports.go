@@ -198,6 +198,10 @@ type LoanEvent struct {
 	LoanID      string
 	UserID      string
 	ItemBarcode string
+	// ProcessStatus is the loan's process status as the event tells it,
+	// before the return: LOST for a lost item, NORMAL for one that never
+	// was. Empty when the event does not say.
+	ProcessStatus string
 }
 
 // Mailer sends the daily report to staff.

@@ -286,6 +286,7 @@ func WebhookCallback(jobs *reconcile.Jobs) func(ctx context.Context, ev alma.Eve
 		le := reconcile.LoanEvent{ID: ev.ID, Type: ev.Type}
 		if ev.Loan != nil {
 			le.LoanID, le.UserID, le.ItemBarcode = ev.Loan.LoanID, ev.Loan.UserID, ev.Loan.ItemBarcode
+			le.ProcessStatus = ev.Loan.ProcessStatus
 		}
 		_, err := jobs.ReceiveEvent(ctx, le)
 		if err != nil && !errors.Is(err, reconcile.ErrPermanent) {

@@ -179,3 +179,57 @@ func giveBack(t *testing.T, srv *almatest.Server, barcode string) string {
 	}
 	return loan
 }
+
+// TestLostReturnCallsFromWebhook takes Alma's own deliveries the durable
+// way (journaled by the webhook callback, handled from the journal): the
+// return of a loan that was never lost makes no call, since the event says
+// its process status was NORMAL; the return of a lost one makes its calls
+// as in TestLostReturnCalls.
+func TestLostReturnCallsFromWebhook(t *testing.T) {
+	ctx := t.Context()
+	srv, jobs := lostReturnWorld(t)
+	if _, err := srv.CheckOut("S1", "B2", due); err != nil {
+		t.Fatal(err)
+	}
+	lose(t, srv, "B1")
+	giveBack(t, srv, "B2")
+	giveBack(t, srv, "B1")
+	receive := func(barcode string) {
+		t.Helper()
+		for _, h := range srv.Webhooks() {
+			ev, err := alma.ParseEvent(h.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.Type == almatest.EventLoanReturned && ev.Loan != nil && ev.Loan.ItemBarcode == barcode {
+				if err := almaport.WebhookCallback(jobs)(ctx, ev); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+		}
+		t.Fatalf("no return event for %s", barcode)
+	}
+	for _, tt := range []struct {
+		barcode string
+		calls   int
+	}{{"B2", 0}, {"B1", 1 + 3 + 2 + 2}} {
+		before := srv.CallStats()
+		receive(tt.barcode)
+		res, err := jobs.HandleEvents(ctx)
+		if err != nil || res.Retrying+res.Failed > 0 {
+			t.Fatalf("handle events: %+v, %v", res, err)
+		}
+		if got := srv.CallStats().Sub(before); got.Total != tt.calls {
+			t.Errorf("the return of %s made %d calls, want %d: %v", tt.barcode, got.Total, tt.calls, got.ByOp)
+		}
+	}
+	for _, f := range srv.Fees("S1") {
+		if f.Item.Barcode == "B1" && f.Status != fees.StatusClosed {
+			t.Errorf("lost-item fee %s is %s", f.ID, f.Status)
+		}
+	}
+	if n := len(srv.Blocks("S1")); n != 0 {
+		t.Errorf("%d blocks left, want none", n)
+	}
+}
