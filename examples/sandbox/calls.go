@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -73,10 +74,10 @@ func (f *flowCalls) counts() map[string]int {
 }
 
 // printCalls prints the week's calls to Alma: per flow (as feesync's client
-// made them), per simulated day and at their peak in one second (as the
-// fake Alma received them). Every figure but the peak is the same for the
+// made them), per simulated day from first on and at their peak in one
+// second (as the fake Alma received them). Every figure but the peak is the same for the
 // same seed; the peak is of the wall clock, and varies with the machine.
-func printCalls(w io.Writer, flows map[string]int, st almatest.CallStats) {
+func printCalls(w io.Writer, flows map[string]int, st almatest.CallStats, first time.Time) {
 	fmt.Fprintf(w, "\nAlma API calls %s\n", strings.Repeat("─", 64))
 	var parts, none []string
 	for _, f := range flowNames {
@@ -91,13 +92,15 @@ func printCalls(w io.Writer, flows map[string]int, st almatest.CallStats) {
 		parts = append(parts, "none for "+strings.Join(none, ", "))
 	}
 	fmt.Fprintf(w, "  by flow   %s\n", strings.Join(parts, "; "))
-	days := slices.Sorted(func(yield func(string) bool) {
-		for d := range st.ByDay {
-			if !yield(d) {
-				return
-			}
+	// Every day from the first simulated one to the last that made a
+	// call, those without a call too.
+	days := []string{first.Format(time.DateOnly)}
+	if len(st.ByDay) > 0 {
+		last := slices.Max(slices.Collect(maps.Keys(st.ByDay)))
+		for d := first.AddDate(0, 0, 1); d.Format(time.DateOnly) <= last; d = d.AddDate(0, 0, 1) {
+			days = append(days, d.Format(time.DateOnly))
 		}
-	})
+	}
 	const perLine = 6
 	for i := 0; i < len(days); i += perLine {
 		label := "by day"

@@ -29,15 +29,15 @@ func TestWeekPrintsAlmaCalls(t *testing.T) {
 			t.Errorf("the table does not show %q %d:\n%s", f.words, n, table)
 		}
 	}
-	// Days 14, 15, 16 and the morning of the 17th.
+	// Days 14, 15, 16 and the morning of the 17th, a day without a call too.
 	days := regexp.MustCompile(`(Mon|Tue|Wed|Thu) (\d+): (\d+)`).FindAllStringSubmatch(table, -1)
 	sum := 0
 	for _, d := range days {
 		n, _ := strconv.Atoi(d[3])
 		sum += n
 	}
-	if len(days) != 4 || len(st.ByDay) != 4 || sum != st.Total {
-		t.Errorf("calls per day %q add up to %d; want the 4 days of %v adding up to %d", days, sum, st.ByDay, st.Total)
+	if len(days) != 4 || sum != st.Total {
+		t.Errorf("calls per day %q add up to %d; want 4 days (%v) adding up to %d", days, sum, st.ByDay, st.Total)
 	}
 	sent := 0
 	for _, n := range flows {
