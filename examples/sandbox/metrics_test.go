@@ -196,7 +196,9 @@ func TestMetricsOfTheWeek(t *testing.T) {
 		"waive_fee": "POST users/{user_id}/fees/{fee_id}", "get_loan": "GET users/{user_id}/loans/{loan_id}", "get_item": "GET items",
 		"get_user": "GET users/{user_id}", "update_user": "PUT users/{user_id}"} {
 		key := `feebridge_alma_requests_total{op="` + op + `",status="200"}`
-		if n := m[key]; n <= 0 || n != float64(calls[route]) {
+		// A fee is read only to check a waiver after an attempt that
+		// may have reached Alma: none in a week without faults.
+		if n := m[key]; n <= 0 && op != "get_fee" || n != float64(calls[route]) {
 			t.Errorf("%s = %v; the fake Alma received %d calls %s", key, n, calls[route], route)
 		}
 	}
