@@ -37,7 +37,7 @@
 //     It reports the calls per second achieved against the rate configured
 //     and the calls answered per return by operation (the fake Alma's
 //     CallStats, 429s apart) against issue 17's bound of 2 + fees waived
-//     + 2 if the blocks were lifted; it checks that every lost-item fee
+//   - 2 if the blocks were lifted; it checks that every lost-item fee
 //     was waived exactly once and that no return made a call beyond the
 //     least Alma allows (Alma's fee list takes one status a call).
 //
