@@ -36,10 +36,11 @@
 //     an alma.Client limited to the configured rate.
 //     It reports the calls per second achieved against the rate configured
 //     and the calls answered per return by operation (the fake Alma's
-//     CallStats, 429s apart) against issue 17's bound of 2 + fees waived
-//   - 2 if the blocks were lifted; it checks that every lost-item fee
-//     was waived exactly once and that no return made a call beyond the
-//     least Alma allows (Alma's fee list takes one status a call).
+//     CallStats, 429s apart) against issue 17's bound (2 calls, plus one
+//     per fee waived, plus 2 if the blocks were lifted); it checks that
+//     every lost-item fee was waived exactly once and that no return made
+//     a call beyond the least Alma allows (Alma's fee list takes one
+//     status a call).
 //
 // The charges and payments inputs are generated here, streamed one record
 // at a time, and not by the district simulator: its fake Alma holds every
