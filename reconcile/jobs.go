@@ -183,8 +183,9 @@ type Jobs struct {
 	run     *runner
 	missing map[string]error // by job: the error naming the parts it lacks
 
-	returns keyedMutex    // one lost return of a student at a time
-	events  chan struct{} // wakes RunEvents: an event was journaled
+	returns   keyedMutex    // one lost return of a student at a time
+	lostCover lostCoverage  // the fee types export files carry (lostfees.go)
+	events    chan struct{} // wakes RunEvents: an event was journaled
 }
 
 // New returns the jobs over deps. It fails if deps has no journal; a job

@@ -118,7 +118,7 @@ func (j *Jobs) loanReturned(ctx context.Context, ev LoanEvent) error {
 // many were waived (or had been, by an earlier delivery) and whether the
 // student still owes a lost-item fee (of another item, or one restored).
 func (j *Jobs) waiveLost(ctx context.Context, ev LoanEvent, user, barcode string) (waived int, owed bool, err error) {
-	open, err := j.deps.Alma.ListFees(ctx, user, fees.StatusActive, fees.StatusTransferred, fees.StatusInDispute)
+	open, owed, err := j.listLost(ctx, user, barcode)
 	if err != nil {
 		return 0, false, fmt.Errorf("fees of the user: %w", err)
 	}

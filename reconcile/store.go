@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/reconcile/journal"
 )
 
@@ -80,6 +81,12 @@ type Store interface {
 	Disagreements(ctx context.Context) ([]journal.Disagreement, error)
 	// Outstanding returns a student's charges with what is left of each.
 	Outstanding(ctx context.Context, user string) ([]journal.Held, error)
+	// SentFees returns a student's fees that came in an export file, with
+	// what the bursar still holds of each and whether feebridge waived it.
+	SentFees(ctx context.Context, user string) ([]journal.Sent, error)
+	// ChargedType reports whether an export file ever carried a fee of a
+	// type.
+	ChargedType(ctx context.Context, t fees.Type) (bool, error)
 	// Students returns the students active since a time, and the quiet.
 	Students(ctx context.Context, since time.Time, returns bool) (active, quiet []string, err error)
 	// Totals sums the records updated in [from, to).
