@@ -12,6 +12,7 @@ import (
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/reconcile/almaport"
+	"github.com/feebridge/feebridge/transport/memdrop"
 )
 
 // due is when the books lent in the tests are due back.
@@ -28,54 +29,92 @@ const (
 )
 
 // TestLostReturnCalls counts the calls one return makes at the fake Alma
-// (counts, not time): one to confirm the loan, one per fee status Alma
-// lists (it takes one status a call: ACTIVE, EXPORTED, INDISPUTE), one per
-// fee waived (no read of the fee first), and the user read only when a
-// fee was waived and no lost-item fee is left, written only when a fee
-// block is there to lift.
+// (counts, not time): one to confirm the loan; one fee list, of the status
+// the journal expects the item's lost-item fees in (EXPORTED when an export
+// carried them, ACTIVE when none did), another only when that answer lacks
+// what the journal expects (a fee disputed since the export, a type the
+// export profile leaves active, an item with no fee there); one per fee
+// waived (no read of the fee first); and the user read only when a fee was
+// waived and no lost-item fee is left, written only when a fee block is
+// there to lift. Issue 17's bound is 2 + fees waived + 2 if the blocks
+// change.
 func TestLostReturnCalls(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
-		setup func(t *testing.T, srv *almatest.Server) (loan string)
+		setup func(t *testing.T, srv *almatest.Server, jr *reconcile.Journal) (loan string)
 		want  map[string]int
 		// blocksAfter is how many blocks the student has after.
 		blocksAfter int
 	}{
-		{"one lost fee, block lifted", func(t *testing.T, srv *almatest.Server) string {
+		{"one lost fee, block lifted", func(t *testing.T, srv *almatest.Server, _ *reconcile.Journal) string {
 			fs := lose(t, srv, "B1")
 			// The process fee was settled at the desk: one fee is left.
 			if _, err := srv.Waive("S1", fs[1].ID, fs[1].Balance, "OTHER", "desk"); err != nil {
 				t.Fatal(err)
 			}
 			return giveBack(t, srv, "B1")
-		}, map[string]int{opGetLoan: 1, opListFees: 3, opWaive: 1, opGetUser: 1, opPutUser: 1}, 0},
-		{"two lost fees, block lifted", func(t *testing.T, srv *almatest.Server) string {
+		}, map[string]int{opGetLoan: 1, opListFees: 1, opWaive: 1, opGetUser: 1, opPutUser: 1}, 0},
+		{"two lost fees, block lifted", func(t *testing.T, srv *almatest.Server, _ *reconcile.Journal) string {
 			lose(t, srv, "B1")
 			return giveBack(t, srv, "B1")
-		}, map[string]int{opGetLoan: 1, opListFees: 3, opWaive: 2, opGetUser: 1, opPutUser: 1}, 0},
-		{"two lost fees, no block to lift", func(t *testing.T, srv *almatest.Server) string {
+		}, map[string]int{opGetLoan: 1, opListFees: 1, opWaive: 2, opGetUser: 1, opPutUser: 1}, 0},
+		{"two lost fees, no block to lift", func(t *testing.T, srv *almatest.Server, _ *reconcile.Journal) string {
 			lose(t, srv, "B1")
 			if err := srv.SetBlocks("S1", nil); err != nil {
 				t.Fatal(err)
 			}
 			return giveBack(t, srv, "B1")
-		}, map[string]int{opGetLoan: 1, opListFees: 3, opWaive: 2, opGetUser: 1}, 0},
-		{"two lost fees, another lost item still owed: blocks kept unread", func(t *testing.T, srv *almatest.Server) string {
+		}, map[string]int{opGetLoan: 1, opListFees: 1, opWaive: 2, opGetUser: 1}, 0},
+		{"two lost fees, another lost item still owed: blocks kept unread", func(t *testing.T, srv *almatest.Server, _ *reconcile.Journal) string {
 			lose(t, srv, "B1")
 			lose(t, srv, "B2")
 			return giveBack(t, srv, "B1")
-		}, map[string]int{opGetLoan: 1, opListFees: 3, opWaive: 2}, 2},
-		{"a return with no fee", func(t *testing.T, srv *almatest.Server) string {
+		}, map[string]int{opGetLoan: 1, opListFees: 1, opWaive: 2}, 2},
+		// No fee active and none ever exported: the fees may be in an
+		// export file not read yet, so EXPORTED is listed too.
+		{"a return with no fee", func(t *testing.T, srv *almatest.Server, _ *reconcile.Journal) string {
 			if _, err := srv.CheckOut("S1", "B1", due); err != nil {
 				t.Fatal(err)
 			}
 			return giveBack(t, srv, "B1")
-		}, map[string]int{opGetLoan: 1, opListFees: 3}, 0},
+		}, map[string]int{opGetLoan: 1, opListFees: 2}, 0},
+		{"two lost fees exported, block lifted", func(t *testing.T, srv *almatest.Server, jr *reconcile.Journal) string {
+			lose(t, srv, "B1")
+			export(t, srv, jr, profileAll)
+			return giveBack(t, srv, "B1")
+		}, map[string]int{opGetLoan: 1, opListFees: 1, opWaive: 2, opGetUser: 1, opPutUser: 1}, 0},
+		// Never sent while the journal knows the profile exports both
+		// types (another student's fees): both are active, one list.
+		{"two lost fees never sent, block lifted", func(t *testing.T, srv *almatest.Server, jr *reconcile.Journal) string {
+			loseBy(t, srv, "S2", "B3")
+			export(t, srv, jr, profileAll)
+			lose(t, srv, "B1")
+			return giveBack(t, srv, "B1")
+		}, map[string]int{opGetLoan: 1, opListFees: 1, opWaive: 2, opGetUser: 1, opPutUser: 1}, 0},
+		// The replacement fee was disputed after the export: EXPORTED
+		// lacks it, ACTIVE too, INDISPUTE has it. It is left for staff
+		// and the blocks stay, unread.
+		{"a fee disputed since the export", func(t *testing.T, srv *almatest.Server, jr *reconcile.Journal) string {
+			fs := lose(t, srv, "B1")
+			export(t, srv, jr, profileAll)
+			if _, err := srv.Dispute("S1", fs[0].ID, "OTHER", "says it was returned"); err != nil {
+				t.Fatal(err)
+			}
+			return giveBack(t, srv, "B1")
+		}, map[string]int{opGetLoan: 1, opListFees: 3, opWaive: 1}, 1},
+		// The profile exports replacement fees only: the processing fee
+		// stays active beside its exported sibling, so ACTIVE is listed
+		// after EXPORTED (one call beyond the bound).
+		{"a mixed active/exported pair", func(t *testing.T, srv *almatest.Server, jr *reconcile.Journal) string {
+			lose(t, srv, "B1")
+			export(t, srv, jr, profileReplacement)
+			return giveBack(t, srv, "B1")
+		}, map[string]int{opGetLoan: 1, opListFees: 2, opWaive: 2, opGetUser: 1, opPutUser: 1}, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := t.Context()
-			srv, jobs := lostReturnWorld(t)
-			loan := tt.setup(t, srv)
+			srv, jobs, jr := lostReturnWorld(t)
+			loan := tt.setup(t, srv, jr)
 			before := srv.CallStats()
 			ev := reconcile.LoanEvent{ID: "E1", Type: reconcile.EventLoanReturned, LoanID: loan, UserID: "S1", ItemBarcode: "B1"}
 			if err := jobs.LoanReturned(ctx, ev); err != nil {
@@ -95,10 +134,17 @@ func TestLostReturnCalls(t *testing.T) {
 			if got.ByOp[opGetFee] != 0 {
 				t.Errorf("%d reads of one fee, want none", got.ByOp[opGetFee])
 			}
+			inDispute := 0
 			for _, f := range srv.Fees("S1") {
-				if f.Item.Barcode == "B1" && f.Status != fees.StatusClosed {
+				// A fee in dispute is left for staff, and recorded.
+				if f.Item.Barcode == "B1" && f.Status == fees.StatusInDispute {
+					inDispute++
+				} else if f.Item.Barcode == "B1" && f.Status != fees.StatusClosed {
 					t.Errorf("fee %s of the returned item is %s with %s", f.ID, f.Status, f.Balance)
 				}
+			}
+			if rs, err := jr.Records(ctx, reconcile.KindWaiver, reconcile.OutcomeDisputed); err != nil || len(rs) != inDispute {
+				t.Errorf("%d disputes recorded for staff (%v), want %d", len(rs), err, inDispute)
 			}
 			if n := len(srv.Blocks("S1")); n != tt.blocksAfter {
 				t.Errorf("%d blocks after, want %d", n, tt.blocksAfter)
@@ -124,15 +170,19 @@ func TestLostReturnCalls(t *testing.T) {
 
 // lostReturnWorld is a fake Alma with a student S1 and books B1 and B2, and
 // the lost-returns handler over a journal and Alma's client.
-func lostReturnWorld(t *testing.T) (*almatest.Server, *reconcile.Jobs) {
+func lostReturnWorld(t *testing.T) (*almatest.Server, *reconcile.Jobs, *reconcile.Journal) {
 	t.Helper()
 	clock := almatest.NewManualClock(time.Date(2026, 9, 14, 9, 0, 0, 0, time.UTC))
-	srv := almatest.NewServer(&almatest.Options{Clock: clock, Faults: almatest.Faults{PerSecond: -1}})
+	srv := almatest.NewServer(&almatest.Options{Clock: clock, Faults: almatest.Faults{PerSecond: -1},
+		Profiles: []almatest.ExportProfile{{Name: profileAll},
+			{Name: profileReplacement, Types: []fees.Type{fees.TypeLostItemReplacementFee}}}})
 	t.Cleanup(srv.Close)
-	if err := srv.AddUser(almatest.User{ID: "S1", FirstName: "Ana", LastName: "Reyes"}); err != nil {
-		t.Fatal(err)
+	for _, u := range []string{"S1", "S2"} {
+		if err := srv.AddUser(almatest.User{ID: u, FirstName: "Ana", LastName: "Reyes " + u}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	for _, b := range []string{"B1", "B2"} {
+	for _, b := range []string{"B1", "B2", "B3"} {
 		if err := srv.AddItem(almatest.Item{Barcode: b, Title: "Book " + b}); err != nil {
 			t.Fatal(err)
 		}
@@ -152,14 +202,20 @@ func lostReturnWorld(t *testing.T) (*almatest.Server, *reconcile.Jobs) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return srv, jobs
+	return srv, jobs, jr
 }
 
 // lose lends the book to S1 and declares it lost: two lost-item fees and
 // a lost-item block.
 func lose(t *testing.T, srv *almatest.Server, barcode string) []fees.Fee {
 	t.Helper()
-	loan, err := srv.CheckOut("S1", barcode, due)
+	return loseBy(t, srv, "S1", barcode)
+}
+
+// loseBy lends the book to user and declares it lost.
+func loseBy(t *testing.T, srv *almatest.Server, user, barcode string) []fees.Fee {
+	t.Helper()
+	loan, err := srv.CheckOut(user, barcode, due)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,6 +224,35 @@ func lose(t *testing.T, srv *almatest.Server, barcode string) []fees.Fee {
 		t.Fatalf("declare lost: %v, %d fees", err, len(fs))
 	}
 	return fs
+}
+
+// The bursar export profiles of the fake Alma: one takes every fee, the
+// other lost-item replacement fees only (the processing fees stay active).
+const (
+	profileAll         = "all"
+	profileReplacement = "replacement-only"
+)
+
+// export runs Alma's bursar export with profile (its fees become
+// EXPORTED) and journals each fee it carried as the charges job does:
+// charged, with its fee id, type and item barcode.
+func export(t *testing.T, srv *almatest.Server, jr *reconcile.Journal, profile string) {
+	t.Helper()
+	res, err := srv.RunExport(t.Context(), memdrop.New(), "exports", profile)
+	if err != nil || len(res.Records) == 0 {
+		t.Fatalf("export: %v, %d fees", err, len(res.Records))
+	}
+	for _, r := range res.Records {
+		f, ok := srv.Fee(r.FeeID)
+		if !ok {
+			t.Fatalf("fee %s exported and gone", r.FeeID)
+		}
+		if err := jr.Put(t.Context(), reconcile.Record{Kind: reconcile.KindCharge, Key: f.ChargeKey(),
+			Outcome: reconcile.OutcomeCharged, UserID: f.UserID, FeeID: f.ID, FeeType: f.Type,
+			Barcode: f.Item.Barcode, Amount: r.Amount, Updated: time.Date(2026, 9, 14, 18, 0, 0, 0, time.UTC)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // giveBack returns the book and the loan id.
@@ -187,7 +272,7 @@ func giveBack(t *testing.T, srv *almatest.Server, barcode string) string {
 // as in TestLostReturnCalls.
 func TestLostReturnCallsFromWebhook(t *testing.T) {
 	ctx := t.Context()
-	srv, jobs := lostReturnWorld(t)
+	srv, jobs, _ := lostReturnWorld(t)
 	if _, err := srv.CheckOut("S1", "B2", due); err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +298,7 @@ func TestLostReturnCallsFromWebhook(t *testing.T) {
 	for _, tt := range []struct {
 		barcode string
 		calls   int
-	}{{"B2", 0}, {"B1", 1 + 3 + 2 + 2}} {
+	}{{"B2", 0}, {"B1", 1 + 1 + 2 + 2}} {
 		before := srv.CallStats()
 		receive(tt.barcode)
 		res, err := jobs.HandleEvents(ctx)
