@@ -318,3 +318,48 @@ func TestLostReturnCallsFromWebhook(t *testing.T) {
 		t.Errorf("%d blocks left, want none", n)
 	}
 }
+
+// TestDisputedNeverSentInReport: a lost-item fee disputed before any
+// export, of a type no export ever carried, is not asked for by the
+// return (1 fee list: ACTIVE), and the daily report's returned-lost-items
+// check (Alma's Analytics report, which lists ACTIVE, EXPORTED and
+// INDISPUTE fees alike) still lists it for staff.
+func TestDisputedNeverSentInReport(t *testing.T) {
+	ctx := t.Context()
+	srv, _, jr := lostReturnWorld(t)
+	client, err := alma.NewClient(srv.URL(), srv.APIKey(), &alma.ClientOptions{RatePerSecond: math.Inf(1),
+		Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := reconcile.New(reconcile.Deps{Journal: jr, Alma: almaport.AlmaAPI{Client: client, LostItemsReport: "/shared/lost"}},
+		&reconcile.Options{Now: func() time.Time { return time.Date(2026, 9, 14, 9, 0, 0, 0, time.UTC) },
+			WaiveReason: "LOST_ITEM_FOUND"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := lose(t, srv, "B1")
+	if _, err := srv.Dispute("S1", fs[0].ID, "OTHER", "says it was returned"); err != nil {
+		t.Fatal(err)
+	}
+	loan := giveBack(t, srv, "B1")
+	before := srv.CallStats()
+	ev := reconcile.LoanEvent{ID: "E1", Type: reconcile.EventLoanReturned, LoanID: loan, UserID: "S1", ItemBarcode: "B1"}
+	if err := jobs.LoanReturned(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.CallStats().Sub(before); got.ByOp[opListFees] != 1 {
+		t.Errorf("%d fee lists, want 1: %v", got.ByOp[opListFees], got.ByOp)
+	}
+	if f, _ := srv.Fee(fs[0].ID); f.Status != fees.StatusInDispute || !f.Balance.Equal(fs[0].Balance) {
+		t.Errorf("the disputed fee: %s %s", f.Status, f.Balance)
+	}
+	rep, err := jobs.BuildReport(ctx, time.Date(2026, 9, 14, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.ReturnedWithFees) != 1 || rep.ReturnedWithFees[0].ID != fs[0].ID ||
+		rep.ReturnedWithFees[0].Status != fees.StatusInDispute {
+		t.Errorf("report: returned with fees %+v, want the disputed fee %s", rep.ReturnedWithFees, fs[0].ID)
+	}
+}
