@@ -45,13 +45,21 @@ const EventLoanReturned = "LOAN_RETURNED"
 //     delivery may be late or replayed by a redrive; Alma's loan, as it
 //     stands now, confirms the return and names the item's barcode and
 //     the student.
-//  2. ListFees, 1 call per status, 3 with Alma: its fee list takes one
-//     status a call (ACTIVE, EXPORTED or INDISPUTE; Ex Libris documents
-//     no list of statuses), and the item's lost-item fees may be in any:
-//     Active before the evening's bursar export, Transferred after it, In
-//     dispute when staff disputed one. The same answers give each fee's
-//     balance (the amount waived) and whether another lost-item fee is
-//     still open (the blocks stay): nothing is asked twice.
+//  2. ListFees, 1 call in the common cases: Alma's fee list takes one
+//     status a call (ACTIVE, EXPORTED, INDISPUTE), so the journal picks
+//     the one the item's lost-item fees should be in: EXPORTED when an
+//     export file carried one of them (Alma marks the fees it exports),
+//     ACTIVE when none ever was (the item came back before the evening's
+//     export). The other is listed only when the answer lacks what the
+//     journal expects: a fee it expects open (active again, or disputed),
+//     a lost-item type the export profile never takes (it stays active
+//     beside an exported sibling), or, for an item never exported, any
+//     lost-item fee or one of a type the profile takes (an export file not
+//     read yet may hold it). INDISPUTE is listed only when an expected fee
+//     is still missing (see listLost in lostfees.go). The same answers
+//     give each fee's balance (the amount waived) and whether another
+//     lost-item fee is still open; the journal adds the lost-item fees of
+//     other items that the bursar still holds (blocks stay).
 //  3. Waive, 1 call per fee waived: the amount is the balance the list
 //     showed, so Alma's client does not read the fee again first; it
 //     reads it only after an attempt that may have reached Alma, so that
@@ -59,13 +67,26 @@ const EventLoanReturned = "LOAN_RETURNED"
 //  4. RemoveFeeBlocks, only when this return waived a fee and no
 //     lost-item fee is left: 1 call to read the user (no earlier answer
 //     carries the blocks), and 1 more to write it back only when a fee
-//     block is there to lift.
+//     block is there to lift. A read that finds no fee block is the one
+//     call beyond issue 17's bound (2 + fees waived + 2 if the blocks
+//     change): no answer before it tells whether the student has one.
 //
-// So a return costs no call for a loan never lost, 4 calls with no
-// lost-item fee, 4 + fees waived while
-// another lost item is owed, and 4 + fees waived + 1 (no fee block) or
-// + 2 (blocks lifted) otherwise. A fee already closed, or one an earlier
-// delivery waived, costs no call.
+// So a return costs no call for a loan never lost; 2 + fees waived while
+// another lost item is owed; 2 + fees waived + 2 when the blocks are
+// lifted (issue 17's bound), + 1 when no fee block is there; 3 with no
+// lost-item fee at all, or with a profile that exports only some
+// lost-item types; 4 + fees waived for a fee disputed since the export
+// (it is left for staff and the blocks stay). A fee already closed, or
+// one an earlier delivery waived, costs no call.
+//
+// What is not asked for: the fees of another item in a status not
+// listed. A lost-item fee of another item that the journal does not know
+// (active: lost since the last export; or disputed before any export)
+// does not keep the blocks, and a fee of the returned item disputed
+// before any export, of a type no export ever carried, is not recorded
+// as a dispute by the return: the daily report's returned-lost-items
+// check (Alma's Analytics report of open lost-item fees whose item is
+// back, in any open status) lists it for staff.
 func (j *Jobs) loanReturned(ctx context.Context, ev LoanEvent) error {
 	if ev.ProcessStatus == ProcessNormal {
 		return nil // never lost: nothing to waive, no call to make (see 0 above)
