@@ -26,8 +26,8 @@ type lostExpect struct {
 	// sent tells that an export file carried a lost-item fee of the item:
 	// its fees are exported in Alma, unless settled since.
 	sent bool
-	// open are the ids of the item's lost-item fees that an export file
-	// carried and that should still be open in Alma: the bursar still
+	// open are the charge keys of the item's lost-item fees that an
+	// export file carried and that should still be open in Alma: the bursar still
 	// holds something of them and feebridge did not waive them.
 	open []string
 	// otherOwed tells that the bursar still holds a lost-item fee of
@@ -55,7 +55,7 @@ func (j *Jobs) expectLost(ctx context.Context, user, barcode string) (lostExpect
 			e.otherOwed = e.otherOwed || expected
 		case expected:
 			e.sent = true
-			e.open = append(e.open, c.FeeID)
+			e.open = append(e.open, c.Key)
 		default:
 			e.sent = true
 		}
@@ -181,10 +181,10 @@ func (j *Jobs) listMore(ctx context.Context, user string, open []fees.Fee, s fee
 	return open, nil
 }
 
-// missing reports whether one of the fee ids is not in list.
-func missing(ids []string, list []fees.Fee) bool {
-	for _, id := range ids {
-		if !slices.ContainsFunc(list, func(f fees.Fee) bool { return f.ID == id }) {
+// missing reports whether one of the charge keys is not in list.
+func missing(keys []string, list []fees.Fee) bool {
+	for _, k := range keys {
+		if !slices.ContainsFunc(list, func(f fees.Fee) bool { return f.TransactionID != "" && f.ChargeKey() == k }) {
 			return true
 		}
 	}

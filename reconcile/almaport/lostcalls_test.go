@@ -235,7 +235,8 @@ const (
 
 // export runs Alma's bursar export with profile (its fees become
 // EXPORTED) and journals each fee it carried as the charges job does:
-// charged, with its fee id, type and item barcode.
+// charged under its charge key, with the fee id an export gives (its
+// bursar transaction id), its type and item barcode.
 func export(t *testing.T, srv *almatest.Server, jr *reconcile.Journal, profile string) {
 	t.Helper()
 	res, err := srv.RunExport(t.Context(), memdrop.New(), "exports", profile)
@@ -248,7 +249,7 @@ func export(t *testing.T, srv *almatest.Server, jr *reconcile.Journal, profile s
 			t.Fatalf("fee %s exported and gone", r.FeeID)
 		}
 		if err := jr.Put(t.Context(), reconcile.Record{Kind: reconcile.KindCharge, Key: f.ChargeKey(),
-			Outcome: reconcile.OutcomeCharged, UserID: f.UserID, FeeID: f.ID, FeeType: f.Type,
+			Outcome: reconcile.OutcomeCharged, UserID: f.UserID, FeeID: r.TransactionID, FeeType: f.Type,
 			Barcode: f.Item.Barcode, Amount: r.Amount, Updated: time.Date(2026, 9, 14, 18, 0, 0, 0, time.UTC)}); err != nil {
 			t.Fatal(err)
 		}

@@ -9,12 +9,15 @@ import (
 
 // Sent is a fee of a student that an export file carried to feebridge:
 // Alma marked it exported (Transferred) when it wrote the file, whether
-// feebridge charged it or held it.
+// feebridge charged it or held it. An export names a fee by its charge key
+// (bursar transaction id and type), the key of the charge record, not by
+// Alma's fee id.
 type Sent struct {
 	Charge Record     // the charge record: fee id, type, item barcode, amount, outcome
 	Left   fees.Money // what the bursar still holds of it (the amount, when held)
 	// Waived tells that feebridge waived the fee in Alma itself (a lost
-	// return): Alma has closed it, whatever the bursar has heard yet.
+	// return's waiver record names the charge key): Alma has closed it,
+	// whatever the bursar has heard yet.
 	Waived bool
 }
 
@@ -27,8 +30,8 @@ func (j *Journal) SentFees(ctx context.Context, user string) ([]Sent, error) {
 	rows, err := j.db.QueryContext(ctx, `SELECT c.key, c.outcome, c.fee_id, c.fee_type, c.barcode, c.amount, c.currency,
 		(SELECT COALESCE(SUM(p.amount), 0) FROM records p
 			WHERE p.ref = c.key AND p.ref != '' AND p.outcome IN ('forwarded', 'credited') AND p.currency = c.currency),
-		EXISTS (SELECT 1 FROM records w WHERE w.user_id = c.user_id AND w.kind = 'waiver'
-			AND w.outcome = 'waived' AND w.fee_id = c.fee_id)
+		EXISTS (SELECT 1 FROM records w WHERE w.ref = c.key AND w.ref != '' AND w.kind = 'waiver'
+			AND w.outcome = 'waived')
 		FROM records c WHERE c.kind = 'charge' AND c.user_id = ? AND c.fee_id != '' ORDER BY c.key`, user)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
