@@ -21,18 +21,15 @@ var lostReturnOps = []struct{ op, name string }{
 	{"PUT users/{user_id}", "user-write"},
 }
 
-// feeStatusesListed is how many calls Alma's fee list takes to show a
-// student's open fees: one per status (ACTIVE, EXPORTED, INDISPUTE), since
-// it takes one status a call.
-const feeStatusesListed = 3
-
 // callsPerReturn sets the calls the returns made at the fake Alma (st, the
 // calls received while the events were handled), per return and by
 // operation, the 429s apart, and checks them against the bound of issue 17,
-// 2 + fees waived + (2 if the blocks change) per return, and against the
-// least Alma allows (see reconcile's loanReturned): 1 + one fee list per
-// status + fees waived + the user read and written when blocks are lifted.
-// A call beyond the least Alma allows is a problem; the bound is reported.
+// 2 + fees waived + (2 if the blocks change) per return: one call for the
+// loan, one fee list (of the status the journal expects the item's
+// lost-item fees in), one per fee waived, and the user read and written
+// when blocks are lifted. Exceeding the bound, for the run's population
+// (every return a lost book with its fees exported the evening before and
+// a block to lift), is a problem: the run fails.
 func (r *result) callsPerReturn(st almatest.CallStats, srv *almatest.Server, returns []district.Return) {
 	n := len(returns)
 	if n == 0 {
@@ -76,15 +73,12 @@ func (r *result) callsPerReturn(st almatest.CallStats, srv *almatest.Server, ret
 		}
 	}
 	bound := 2*n + waived + 2*lifted
-	least := (1+feeStatusesListed)*n + waived + answered("GET users/{user_id}") + answered("PUT users/{user_id}")
 	r.CallsPerReturn = fmt.Sprintf("%.2f (%s; 429s apart)", float64(total)/float64(n), strings.Join(parts, " "))
 	verdict := "met"
 	if total > bound {
-		verdict = fmt.Sprintf("exceeded by %.2f a return: Alma lists one fee status a call", float64(total-bound)/float64(n))
+		verdict = fmt.Sprintf("exceeded by %.2f a return", float64(total-bound)/float64(n))
+		r.Problems = append(r.Problems, fmt.Sprintf("%d calls answered for %d returns, %d more than issue 17's bound of %d (%d fees waived, %d students' blocks lifted)",
+			total, n, total-bound, bound, waived, lifted))
 	}
 	r.Bound = fmt.Sprintf("%.2f a return, %s", float64(bound)/float64(n), verdict)
-	if total > least {
-		r.Problems = append(r.Problems, fmt.Sprintf("%d calls answered for %d returns, %d more than the %d Alma allows (%d fees waived, %d students' blocks lifted)",
-			total, n, total-least, least, waived, lifted))
-	}
 }

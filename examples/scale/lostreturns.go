@@ -82,6 +82,9 @@ func runLostReturns(ctx context.Context, cfg config, n int) (result, error) {
 		return res, err
 	}
 	defer closeJobs()
+	if err := journalExports(ctx, jobs, world, srv, cfg.dir, len(lost)); err != nil {
+		return res, err
+	}
 
 	m, err := startMeter(cfg.cpuProfile)
 	if err != nil {
