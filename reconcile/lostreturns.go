@@ -74,8 +74,10 @@ const EventLoanReturned = "LOAN_RETURNED"
 // So a return costs no call for a loan never lost; 2 + fees waived while
 // another lost item is owed; 2 + fees waived + 2 when the blocks are
 // lifted (issue 17's bound), + 1 when no fee block is there; 3 with no
-// lost-item fee at all, or with a profile that exports only some
-// lost-item types; 4 + fees waived for a fee disputed since the export
+// lost-item fee at all (4 once the journal has seen lost-item fees
+// exported: INDISPUTE too); 1 more than the bound with a profile that
+// exports only some lost-item types; 4 + fees waived for a fee disputed
+// since the export
 // (it is left for staff and the blocks stay). A fee already closed, or
 // one an earlier delivery waived, costs no call.
 //
