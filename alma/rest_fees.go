@@ -38,6 +38,11 @@ type WaiveRequest struct {
 	// Reason is Alma's waive reason code, required by Alma.
 	Reason  string
 	Comment string
+	// Balance, when valid, is the fee's balance as the caller has just
+	// read it (from [Client.ListFees], say): Waive then trusts it instead
+	// of reading the fee first, and the waiver costs one call. See
+	// [Client.Waive].
+	Balance fees.Money
 }
 
 // feeList is Alma's answer to GET users/{id}/fees.
@@ -476,6 +481,17 @@ func (c *Client) Pay(ctx context.Context, userID, feeID string, p PayRequest) (*
 // again before any new attempt and stops if there is one such waiver more
 // than before: the waiver is never recorded twice. A waiver therefore
 // costs two calls.
+//
+// When w.Balance is valid, the caller has just read the fee and Waive
+// does not read it first: a waiver costs one call. After an attempt that
+// may have reached Alma, Waive reads the fee and stops if it shows a
+// WAIVE of the same amount, reason and comment and a balance that went
+// down by at least w.Amount from w.Balance: what the waiver would have
+// left. A balance that went down by as much in another way (a payment of
+// the same amount in those seconds) beside an older waiver just like it
+// would be taken for this waiver; the caller that passes Balance accepts
+// that, since a second waiver is then refused by Alma anyway when the
+// amount is the whole balance.
 func (c *Client) Waive(ctx context.Context, userID, feeID string, w WaiveRequest) (*fees.Fee, error) {
 	if err := c.checkAmount("waiver", feeID, w.Amount); err != nil {
 		return nil, err
@@ -495,11 +511,10 @@ func (c *Client) Waive(ctx context.Context, userID, feeID string, w WaiveRequest
 		}
 		return n
 	}
-	before, err := c.getFeeRecord(ctx, userID, feeID)
+	done, err := c.waiveTaken(ctx, userID, feeID, w, matching)
 	if err != nil {
 		return nil, err
 	}
-	had := matching(before)
 	q := url.Values{
 		"op":     {"waive"},
 		"amount": {w.Amount.Amount()},
@@ -510,11 +525,38 @@ func (c *Client) Waive(ctx context.Context, userID, feeID string, w WaiveRequest
 	}
 	return c.feeOp(ctx, userID, feeID, q, func(ctx context.Context) (*feeJSON, error) {
 		f, err := c.getFeeRecord(ctx, userID, feeID)
-		if err != nil || matching(f) <= had {
+		if err != nil || !done(f) {
 			return nil, err
 		}
 		return f, nil
 	})
+}
+
+// waiveTaken returns the test that tells, from the fee read again after an
+// uncertain attempt, whether Alma took the waiver w: one matching waiver
+// more than the fee had before (read now, one call), or, when w.Balance
+// is given, a matching waiver and the balance w would leave (no call).
+func (c *Client) waiveTaken(ctx context.Context, userID, feeID string, w WaiveRequest, matching func(*feeJSON) int) (func(*feeJSON) bool, error) {
+	if w.Balance.Valid() {
+		left, err := w.Balance.Sub(w.Amount)
+		if err != nil {
+			return nil, &fees.Error{Code: fees.EINVALID, Fee: feeID, Amount: w.Amount, Message: "waiver: " + err.Error()}
+		}
+		return func(f *feeJSON) bool {
+			bal, err := money(f.Balance, c.currency)
+			if err != nil || matching(f) == 0 {
+				return false
+			}
+			cmp, err := bal.Cmp(left)
+			return err == nil && cmp <= 0
+		}, nil
+	}
+	before, err := c.getFeeRecord(ctx, userID, feeID)
+	if err != nil {
+		return nil, err
+	}
+	had := matching(before)
+	return func(f *feeJSON) bool { return matching(f) > had }, nil
 }
 
 // Restore ends a dispute on a fee (POST users/{id}/fees/{fee}?op=restore).

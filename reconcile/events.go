@@ -98,7 +98,7 @@ func (j *Jobs) ReceiveEvent(ctx context.Context, ev LoanEvent) (added bool, err 
 		return false, j.loanReturned(ctx, ev)
 	}
 	added, err = j.deps.Journal.AddEvent(ctx, Record{Key: ev.ID, UserID: ev.UserID, Barcode: ev.ItemBarcode,
-		Ref: ev.LoanID, Updated: j.opts.Now()})
+		Ref: ev.LoanID, Payload: eventPayload(ev), Updated: j.opts.Now()})
 	if err != nil {
 		return false, err
 	}
@@ -221,7 +221,8 @@ func (j *Jobs) attempt(ctx context.Context, key string, onlyDue bool) (outcome s
 	if cur.Outcome != OutcomePending || onlyDue && cur.Next.After(j.opts.Now()) {
 		return "", nil
 	}
-	ev := LoanEvent{ID: cur.Key, Type: EventLoanReturned, LoanID: cur.Ref, UserID: cur.UserID, ItemBarcode: cur.Barcode}
+	ev := LoanEvent{ID: cur.Key, Type: EventLoanReturned, LoanID: cur.Ref, UserID: cur.UserID, ItemBarcode: cur.Barcode,
+		ProcessStatus: payloadProcessStatus(cur.Payload)}
 	herr := j.loanReturned(ctx, ev)
 	if herr != nil && ctx.Err() != nil {
 		// Stopped, not failed: the event stays due as it was.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -219,9 +220,20 @@ func TestEventGivesUpAfterEventGiveUp(t *testing.T) {
 // TestDisputedLostFeeLeftForStaff (issue 15, case 10): the returned item's
 // replacement fee is in dispute (40.00). It is not waived, it counts as
 // still owed (the block stays), the journal keeps it, and the report lists
-// it as a returned item still carrying a fee in dispute.
+// it as a returned item still carrying a fee in dispute. The fee was
+// disputed before any export; the journal has seen the export profile
+// carry both lost-item types (another student's fees), so the handler
+// looks for the replacement fee missing from the item's active ones.
 func TestDisputedLostFeeLeftForStaff(t *testing.T) {
 	e := newEnv(t)
+	for i, typ := range []fees.Type{fees.TypeLostItemReplacementFee, fees.TypeLostItemProcessFee} {
+		id := fmt.Sprintf("F9%d", i)
+		if err := e.journal.Put(t.Context(), reconcile.Record{Kind: reconcile.KindCharge, Key: "T9|" + string(typ),
+			Outcome: reconcile.OutcomeCharged, UserID: "S009", FeeID: id, FeeType: typ, Barcode: "B900",
+			Amount: usd("10.00"), Updated: day(-1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	a := newFakeAlma()
 	d := a.add("S001", "F3", "T3", fees.TypeLostItemReplacementFee, "B100", "40.00")
 	if err := d.Dispute(day(0)); err != nil {

@@ -197,9 +197,10 @@ type Jobs struct {
 	run     *runner
 	missing map[string]error // by job: the error naming the parts it lacks
 
-	returns keyedMutex    // one lost return of a student at a time
-	events  chan struct{} // wakes RunEvents: an event was journaled
-	starts  chan string   // the jobs a JOB_END asks to start now
+	returns   keyedMutex    // one lost return of a student at a time
+	lostCover lostCoverage  // the fee types export files carry (lostfees.go)
+	events    chan struct{} // wakes RunEvents: an event was journaled
+	starts    chan string   // the jobs a JOB_END asks to start now
 }
 
 // New returns the jobs over deps. It fails if deps has no journal; a job

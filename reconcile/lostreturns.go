@@ -33,7 +33,66 @@ const EventLoanReturned = "LOAN_RETURNED"
 // loanReturned handles the return of ev's loan: it waives the lost-item
 // fees of the loan's item and lifts the student's fee blocks, unless the
 // student still owes for another lost item.
+//
+// Alma's calls are scarce (issue 17); a return makes these, each needed:
+//
+//  0. None at all for a loan that Alma's event shows was never lost
+//     (process status NORMAL before the return): it has no lost-item fee
+//     to waive and no lost-item block to lift, and most returns are of
+//     such loans. An event that does not say (a redrive of an older one,
+//     an event built by hand) is handled in full.
+//  1. GetLoan, 1 call: the webhook says the item came back, but a
+//     delivery may be late or replayed by a redrive; Alma's loan, as it
+//     stands now, confirms the return and names the item's barcode and
+//     the student.
+//  2. ListFees, 1 call in the common cases: Alma's fee list takes one
+//     status a call (ACTIVE, EXPORTED, INDISPUTE), so the journal picks
+//     the one the item's lost-item fees should be in: EXPORTED when an
+//     export file carried one of them (Alma marks the fees it exports),
+//     ACTIVE when none ever was (the item came back before the evening's
+//     export). The other is listed only when the answer lacks what the
+//     journal expects: a fee it expects open (active again, or disputed),
+//     a lost-item type the export profile never takes (it stays active
+//     beside an exported sibling), or, for an item never exported, any
+//     lost-item fee or one of a type the profile takes (an export file not
+//     read yet may hold it). INDISPUTE is listed only when an expected fee
+//     is still missing (see listLost in lostfees.go). The same answers
+//     give each fee's balance (the amount waived) and whether another
+//     lost-item fee is still open; the journal adds the lost-item fees of
+//     other items that the bursar still holds (blocks stay).
+//  3. Waive, 1 call per fee waived: the amount is the balance the list
+//     showed, so Alma's client does not read the fee again first; it
+//     reads it only after an attempt that may have reached Alma, so that
+//     no fee is waived twice.
+//  4. RemoveFeeBlocks, only when this return waived a fee and no
+//     lost-item fee is left: 1 call to read the user (no earlier answer
+//     carries the blocks), and 1 more to write it back only when a fee
+//     block is there to lift. A read that finds no fee block is the one
+//     call beyond issue 17's bound (2 + fees waived + 2 if the blocks
+//     change): no answer before it tells whether the student has one.
+//
+// So a return costs no call for a loan never lost; 2 + fees waived while
+// another lost item is owed; 2 + fees waived + 2 when the blocks are
+// lifted (issue 17's bound), + 1 when no fee block is there; 3 with no
+// lost-item fee at all (4 once the journal has seen lost-item fees
+// exported: INDISPUTE too); 1 more than the bound with a profile that
+// exports only some lost-item types; 4 + fees waived for a fee disputed
+// since the export
+// (it is left for staff and the blocks stay). A fee already closed, or
+// one an earlier delivery waived, costs no call.
+//
+// What is not asked for: the fees of another item in a status not
+// listed. A lost-item fee of another item that the journal does not know
+// (active: lost since the last export; or disputed before any export)
+// does not keep the blocks, and a fee of the returned item disputed
+// before any export, of a type no export ever carried, is not recorded
+// as a dispute by the return: the daily report's returned-lost-items
+// check (Alma's Analytics report of open lost-item fees whose item is
+// back, in any open status) lists it for staff.
 func (j *Jobs) loanReturned(ctx context.Context, ev LoanEvent) error {
+	if ev.ProcessStatus == ProcessNormal {
+		return nil // never lost: nothing to waive, no call to make (see 0 above)
+	}
 	loan, err := j.deps.Alma.GetLoan(ctx, ev.UserID, ev.LoanID)
 	if err != nil {
 		return fmt.Errorf("loan %s: %w", ev.LoanID, err)
@@ -82,7 +141,7 @@ func (j *Jobs) loanReturned(ctx context.Context, ev LoanEvent) error {
 // many were waived (or had been, by an earlier delivery) and whether the
 // student still owes a lost-item fee (of another item, or one restored).
 func (j *Jobs) waiveLost(ctx context.Context, ev LoanEvent, user, barcode string) (waived int, owed bool, err error) {
-	open, err := j.deps.Alma.ListFees(ctx, user, fees.StatusActive, fees.StatusTransferred, fees.StatusInDispute)
+	open, owed, err := j.listLost(ctx, user, barcode)
 	if err != nil {
 		return 0, false, fmt.Errorf("fees of the user: %w", err)
 	}
@@ -114,8 +173,8 @@ func (j *Jobs) waiveLost(ctx context.Context, ev LoanEvent, user, barcode string
 		}
 		// The list was read just now, with this student's returns held
 		// back: a redelivery after a crash finds a fee it waived closed,
-		// and not in the list. (Alma's client reads the fee again before
-		// it waives, and again before it retries.)
+		// and not in the list. (Alma's client reads the fee again only
+		// before it retries an attempt that may have reached Alma.)
 		if f.Status == fees.StatusClosed || !f.Balance.IsPositive() {
 			continue
 		}

@@ -164,8 +164,11 @@ type AlmaAPI interface {
 	// statuses when none is given).
 	ListFees(ctx context.Context, userID string, statuses ...fees.Status) ([]fees.Fee, error)
 	// Waive waives amount of the fee with reason and returns the fee
-	// after. It must never record a waiver twice, even when it retries
-	// (Alma's client reads the fee before and between attempts).
+	// after. amount is the fee's whole balance as ListFees has just shown
+	// it, so that an adapter need not read the fee again before it waives.
+	// It must never record a waiver twice, even when it retries (Alma's
+	// client reads the fee again after an attempt that may have reached
+	// Alma, before the next).
 	Waive(ctx context.Context, userID, feeID string, amount fees.Money, reason, comment string) (fees.Fee, error)
 	// RemoveFeeBlocks lifts the user's blocks that were set for fees.
 	RemoveFeeBlocks(ctx context.Context, userID string) error
@@ -195,6 +198,10 @@ type LoanEvent struct {
 	LoanID      string
 	UserID      string
 	ItemBarcode string
+	// ProcessStatus is the loan's process status as the event tells it,
+	// before the return: LOST for a lost item, NORMAL for one that never
+	// was. Empty when the event does not say.
+	ProcessStatus string
 }
 
 // Mailer sends the daily report to staff.

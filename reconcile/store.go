@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/reconcile/journal"
 )
 
@@ -86,6 +87,12 @@ type Store interface {
 	// ChangedSince returns the students with a record written at or
 	// after a time.
 	ChangedSince(ctx context.Context, since time.Time) ([]string, error)
+	// SentFees returns a student's fees that came in an export file, with
+	// what the bursar still holds of each and whether feebridge waived it.
+	SentFees(ctx context.Context, user string) ([]journal.Sent, error)
+	// ChargedType reports whether an export file ever carried a fee of a
+	// type.
+	ChargedType(ctx context.Context, t fees.Type) (bool, error)
 	// Students returns the students active since a time, and the quiet.
 	Students(ctx context.Context, since time.Time, returns bool) (active, quiet []string, err error)
 	// Totals sums the records updated in [from, to).

@@ -130,7 +130,9 @@
 // connections, and lost answers (the call takes effect, then the
 // connection drops); a daily quota per simulated day (429 DAILY_THRESHOLD);
 // and the real per-second threshold, counted per wall-clock second (25 by
-// default). [Server.APICalls] counts the calls per route.
+// default). [Server.APICalls] counts the calls per route; [Server.CallStats]
+// counts them per operation, per simulated day and at their peak per
+// wall-clock second.
 //
 // # What is not modelled
 //

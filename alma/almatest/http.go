@@ -49,6 +49,7 @@ func (s *Server) serveAPI(mux *http.ServeMux, w http.ResponseWriter, r *http.Req
 		route = method + " " + strings.TrimPrefix(path, BasePath+"/")
 	}
 	f, slow, remaining := s.decide(route)
+	s.countCall(route, r, f)
 	if f == faultDrop {
 		dropConn(w)
 		return

@@ -278,6 +278,8 @@ type Server struct {
 	dayN   int
 	calls  map[string]int
 	errN   int // errors answered, for tracking ids
+
+	ops callStats // the calls by operation, day and second (calls.go)
 }
 
 // DefaultLostPolicy is the policy of a Server whose options name none.

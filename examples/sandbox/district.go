@@ -45,6 +45,7 @@ type district struct {
 
 	client    *alma.Client
 	almaCalls *metrics.Alma   // the client's calls, as serve's /metrics counts them
+	flowCalls flowCalls       // the client's calls per flow (calls.go)
 	library   *transport.Drop // feesync's access to the library's folder, over FTP
 	bursar    *transport.Drop // PeopleSoft's inbound and outbound folders
 
@@ -111,8 +112,11 @@ func (d *district) open(ctx context.Context) error {
 	hc := &http.Client{Timeout: timeout, Transport: d.s.almaTransport}
 	var err error
 	d.client, err = alma.NewClient(d.sim.Alma().URL(), d.sim.Secrets().APIKey, &alma.ClientOptions{
-		HTTPClient:    hc,
-		Observe:       config.ObserveAlma(d.almaCalls.Observe),
+		HTTPClient: hc,
+		Observe: config.ObserveAlma(func(ctx context.Context, c alma.Call) {
+			d.flowCalls.observe(ctx, c)
+			d.almaCalls.Observe(ctx, c)
+		}),
 		Timeout:       timeout,
 		RatePerSecond: math.Inf(1),
 		MaxRetries:    6,
@@ -230,7 +234,7 @@ func (d *district) webhook(ctx context.Context, ev alma.Event) error {
 // events worker does as they arrive. A failed attempt leaves its event
 // pending, for a later call; only a failure of the journal is an error.
 func (r jobRuns) HandleEvents(ctx context.Context) (reconcile.EventsResult, error) {
-	return r.d.currentJobs().HandleEvents(ctx)
+	return r.d.currentJobs().HandleEvents(withFlow(ctx, flowLostReturns))
 }
 
 // run runs one of feesync's jobs. Under -faults a run that fails (a job
@@ -243,7 +247,7 @@ func (d *district) run(ctx context.Context, name string, fn func(ctx context.Con
 		if d.faults != nil {
 			d.faults.BeforeJob()
 		}
-		runCtx, _ := reconcile.WithAlmaTally(ctx)
+		runCtx, _ := reconcile.WithAlmaTally(withFlow(ctx, name))
 		started := d.clock.Now()
 		res, err := fn(runCtx, d.currentJobs())
 		rec := reconcile.RunRecord{Job: name, Who: "sandbox", Started: started, Ended: d.clock.Now(), Result: res, Err: err}

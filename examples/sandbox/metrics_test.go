@@ -197,8 +197,10 @@ func TestMetricsOfTheWeek(t *testing.T) {
 		"get_user": "GET users/{user_id}", "update_user": "PUT users/{user_id}", "run_report": "GET analytics/reports"} {
 		key := `feebridge_alma_requests_total{op="` + op + `",status="200"}`
 		// The daily report finds returned lost items in the open fees
-		// report: no item is looked up unless a lost return needs it.
-		if n := m[key]; (n <= 0 && op != "get_item") || n != float64(calls[route]) {
+		// report: no item is looked up unless a lost return needs it. A
+		// fee is read only to check a waiver after an attempt that may
+		// have reached Alma: none in a week without faults.
+		if n := m[key]; (n <= 0 && op != "get_item" && op != "get_fee") || n != float64(calls[route]) {
 			t.Errorf("%s = %v; the fake Alma received %d calls %s", key, n, calls[route], route)
 		}
 	}

@@ -156,6 +156,7 @@ func (s *Sandbox) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	printCalls(s.Stdout, d.flowCalls.counts(), d.sim.Alma().CallStats(), s.Start)
 	fmt.Fprintf(s.Stdout, "\nSimulated %d days for %d students in %s.", s.Days, s.Students, time.Since(began).Round(10*time.Millisecond))
 	if s.tempDir {
 		fmt.Fprintf(s.Stdout, " Run with -out DIR to keep the files, the journal and the reports.\n")

@@ -36,7 +36,13 @@
 //     ([reconcile.Jobs.HandleEvents], -workers students at once) through
 //     an alma.Client limited to the configured rate.
 //     It reports the calls per second achieved against the rate configured
-//     and checks that every lost-item fee was waived exactly once.
+//     and the calls answered per return by operation (the fake Alma's
+//     CallStats, 429s apart) against issue 17's bound (2 calls, plus one
+//     per fee waived, plus 2 if the blocks were lifted); it checks that
+//     every lost-item fee was waived exactly once. The evening's export
+//     goes through feebridge's charges job first (not measured), so the
+//     journal knows the fees were exported and a return lists that one
+//     status; a run whose returns exceed the bound fails.
 //   - reconcile: a fake Alma serving the open fees Analytics report, and a
 //     journal, with N active students owing one to three transferred fees
 //     each; -disagree of them get a disagreement (paid in part or in full

@@ -82,11 +82,15 @@ func runLostReturns(ctx context.Context, cfg config, n int) (result, error) {
 		return res, err
 	}
 	defer closeJobs()
+	if err := journalExports(ctx, jobs, world, srv, cfg.dir, len(lost)); err != nil {
+		return res, err
+	}
 
 	m, err := startMeter(cfg.cpuProfile)
 	if err != nil {
 		return res, err
 	}
+	before := srv.CallStats()
 	// The events take the durable path of feesync serve: each is
 	// journaled as the webhook listener does when its delivery arrives,
 	// then the jobs handle them from the journal, cfg.workers students at
@@ -114,6 +118,7 @@ func runLostReturns(ctx context.Context, cfg config, n int) (result, error) {
 		return res, err
 	}
 	res.Calls, res.Calls429 = int(counter.calls.Load()), int(counter.tooMany.Load())
+	res.callsPerReturn(srv.CallStats().Sub(before), srv, returns)
 	if run.Retrying+run.Failed > 0 {
 		res.Problems = append(res.Problems, fmt.Sprintf("%d events still failing after 3 rounds of retries, %d failed for good",
 			run.Retrying, run.Failed))

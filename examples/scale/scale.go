@@ -333,6 +333,9 @@ type result struct {
 	Rate       float64 // configured calls per second
 	Retried    int     // events that failed at first and were handed in again
 	WaivedOnce int     // lost-item fees closed with exactly one waiver
+	// CallsPerReturn is the calls answered per return, by operation, and
+	// Bound issue 17's bound on them and whether it was met (lostcalls.go).
+	CallsPerReturn, Bound string
 
 	// reconcile
 	ReconcilePath string
@@ -368,9 +371,10 @@ func summary(path string, n int, gen, job result) string {
 	if path == PathLostReturns {
 		achieved := float64(job.Calls) / job.Wall.Seconds()
 		ok := float64(job.Calls-job.Calls429) / job.Wall.Seconds()
-		return fmt.Sprintf("%s n=%d events=%d lost-fees=%d waived-once=%d calls=%d 429s=%d time=%s calls/s=%.1f (%.0f%% of %.0f) ok-calls/s=%.1f redelivered=%d heap=%s vmhwm=%s load=%.2f",
+		return fmt.Sprintf("%s n=%d events=%d lost-fees=%d waived-once=%d calls=%d 429s=%d time=%s calls/s=%.1f (%.0f%% of %.0f) ok-calls/s=%.1f redelivered=%d heap=%s vmhwm=%s load=%.2f calls/return=%s bound(2+waived+2 if blocks lifted)=%s",
 			path, n, job.Events, job.LostFees, job.WaivedOnce, job.Calls, job.Calls429, secs(job.Wall),
-			achieved, 100*achieved/job.Rate, job.Rate, ok, job.Retried, mb(int64(job.HeapPeak)), mb(job.VmHWM), job.Load)
+			achieved, 100*achieved/job.Rate, job.Rate, ok, job.Retried, mb(int64(job.HeapPeak)), mb(job.VmHWM), job.Load,
+			job.CallsPerReturn, job.Bound)
 	}
 	return fmt.Sprintf("%s n=%d gen=%s job=%s cpu=%s records=%d total=%s lines=%d vmhwm=%s heap=%s gomem=%s load=%.2f",
 		path, n, secs(gen.Wall), secs(job.Wall), secs(job.CPU), job.Records, job.Total, job.Lines,

@@ -239,9 +239,11 @@ func (a AlmaAPI) ListFees(ctx context.Context, userID string, statuses ...fees.S
 	return out, nil
 }
 
-// Waive waives amount of a fee.
+// Waive waives amount of a fee: its whole balance as ListFees has just
+// shown it (see reconcile.AlmaAPI), so the client does not read the fee
+// first and the waiver costs one call (alma.WaiveRequest.Balance).
 func (a AlmaAPI) Waive(ctx context.Context, userID, feeID string, amount fees.Money, reason, comment string) (fees.Fee, error) {
-	f, err := a.Client.Waive(ctx, userID, feeID, alma.WaiveRequest{Amount: amount, Reason: reason, Comment: comment})
+	f, err := a.Client.Waive(ctx, userID, feeID, alma.WaiveRequest{Amount: amount, Reason: reason, Comment: comment, Balance: amount})
 	if err != nil {
 		return fees.Fee{}, permanent(err)
 	}
@@ -302,6 +304,7 @@ func WebhookCallback(jobs *reconcile.Jobs) func(ctx context.Context, ev alma.Eve
 		le := reconcile.LoanEvent{ID: ev.ID, Type: ev.Type}
 		if ev.Loan != nil {
 			le.LoanID, le.UserID, le.ItemBarcode = ev.Loan.LoanID, ev.Loan.UserID, ev.Loan.ItemBarcode
+			le.ProcessStatus = ev.Loan.ProcessStatus
 		}
 		_, err := jobs.ReceiveEvent(ctx, le)
 		if err != nil && !errors.Is(err, reconcile.ErrPermanent) {
