@@ -160,6 +160,35 @@ func (r *download) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// WriteTo writes the rest of the download to w, each chunk as it comes,
+// without the copy and the small calls of a Read loop (io.Copy uses it).
+// An error of w is returned as it is.
+func (r *download) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	for {
+		if len(r.cur) > 0 {
+			m, err := w.Write(r.cur)
+			n += int64(m)
+			r.cur = r.cur[m:]
+			if err != nil {
+				return n, err
+			}
+			if len(r.cur) > 0 {
+				return n, io.ErrShortWrite
+			}
+		}
+		if r.buf != nil {
+			chunkPool.Put(r.buf)
+			r.buf = nil
+		}
+		bp, ok := <-r.chunks
+		if !ok {
+			return n, r.err
+		}
+		r.cur, r.buf = *bp, bp
+	}
+}
+
 // Close ends the download. Closing before the end abandons the
 // connection: the rest of the transfer is not wanted.
 func (r *download) Close() error {
