@@ -232,6 +232,33 @@ type reader struct {
 	name string
 }
 
+// WriteTo copies the rest to w through the driver's reader's own WriteTo
+// where it has one (a driver may write its chunks straight to w), else
+// through a buffer. Errors of the driver are *Error; once w has failed,
+// the error is returned as it is.
+func (r *reader) WriteTo(w io.Writer) (int64, error) {
+	tw := &trackedWriter{w: w}
+	n, err := io.Copy(tw, r.rc)
+	if err != nil && tw.err == nil {
+		err = wrap(r.ctx, "read", r.name, err)
+	}
+	return n, err
+}
+
+// trackedWriter remembers the error of w, to tell it from a read error.
+type trackedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (t *trackedWriter) Write(p []byte) (int, error) {
+	n, err := t.w.Write(p)
+	if err != nil {
+		t.err = err
+	}
+	return n, err
+}
+
 func (r *reader) Read(p []byte) (int, error) {
 	n, err := r.rc.Read(p)
 	if err != nil && err != io.EOF {

@@ -72,9 +72,9 @@ func (d *Driver) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 // small reads neither wait for a round trip nor hand over to the
 // goroutine at each call.
 type download struct {
-	chunks chan []byte
-	cur    []byte // what is left of the chunk being read
-	buf    []byte // the whole chunk being read, for reuse
+	chunks chan *[]byte
+	cur    []byte  // what is left of the chunk being read
+	buf    *[]byte // the whole chunk being read, for reuse
 	s      *session
 	done   chan struct{} // closed when the goroutine has ended
 	quit   chan struct{} // closed by Close before the end
@@ -95,7 +95,7 @@ const (
 const queueDepth = 64
 
 func (d *Driver) download(ctx context.Context, s *session, stop func() bool, f *sftp.File, name string, size int64) *download {
-	dl := &download{chunks: make(chan []byte, queueDepth), s: s, done: make(chan struct{}), quit: make(chan struct{})}
+	dl := &download{chunks: make(chan *[]byte, queueDepth), s: s, done: make(chan struct{}), quit: make(chan struct{})}
 	go func() {
 		defer close(dl.done)
 		n, err := f.WriteTo(queue{dl})
@@ -118,18 +118,22 @@ type queue struct{ dl *download }
 
 // chunkPool holds the chunks of downloads (one SFTP packet each) for
 // reuse.
-var chunkPool = sync.Pool{New: func() any { return new([]byte) }}
+var chunkPool sync.Pool
 
 func (q queue) Write(p []byte) (int, error) {
-	bp := chunkPool.Get().(*[]byte)
+	// Only chunks go back into the pool (Read puts them, in the holder
+	// they came in), never an empty holder, which a Get could find and
+	// then allocate a chunk again.
+	bp, _ := chunkPool.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
 	if cap(*bp) < len(p) {
 		*bp = make([]byte, 0, max(len(p), 32<<10))
 	}
-	c := append((*bp)[:0], p...)
-	*bp = nil
-	chunkPool.Put(bp)
+	*bp = append((*bp)[:0], p...)
 	select {
-	case q.dl.chunks <- c:
+	case q.dl.chunks <- bp:
 		return len(p), nil
 	case <-q.dl.quit:
 		return 0, errAborted
@@ -139,22 +143,50 @@ func (q queue) Write(p []byte) (int, error) {
 func (r *download) Read(p []byte) (int, error) {
 	for len(r.cur) == 0 {
 		if r.buf != nil {
-			b := r.buf[:0]
-			chunkPool.Put(&b)
+			chunkPool.Put(r.buf)
 			r.buf = nil
 		}
-		c, ok := <-r.chunks
+		bp, ok := <-r.chunks
 		if !ok {
 			if r.err != nil {
 				return 0, r.err
 			}
 			return 0, io.EOF
 		}
-		r.cur, r.buf = c, c
+		r.cur, r.buf = *bp, bp
 	}
 	n := copy(p, r.cur)
 	r.cur = r.cur[n:]
 	return n, nil
+}
+
+// WriteTo writes the rest of the download to w, each chunk as it comes,
+// without the copy and the small calls of a Read loop (io.Copy uses it).
+// An error of w is returned as it is.
+func (r *download) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	for {
+		if len(r.cur) > 0 {
+			m, err := w.Write(r.cur)
+			n += int64(m)
+			r.cur = r.cur[m:]
+			if err != nil {
+				return n, err
+			}
+			if len(r.cur) > 0 {
+				return n, io.ErrShortWrite
+			}
+		}
+		if r.buf != nil {
+			chunkPool.Put(r.buf)
+			r.buf = nil
+		}
+		bp, ok := <-r.chunks
+		if !ok {
+			return n, r.err
+		}
+		r.cur, r.buf = *bp, bp
+	}
 }
 
 // Close ends the download. Closing before the end abandons the
