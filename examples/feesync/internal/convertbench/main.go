@@ -52,11 +52,22 @@ var pythonConverter []byte
 // asOf is the day both converters date their file with.
 const asOf = "2026-03-02"
 
+// keep keeps the files of -dir (the -keep flag).
+var keep bool
+
+// remove removes a file of the work folder, unless -keep.
+func remove(path string) {
+	if !keep {
+		os.Remove(path)
+	}
+}
+
 func main() {
 	sizes := flag.String("sizes", "100000,1000000", "comma-separated numbers of fees")
 	pySizes := flag.String("python-sizes", "100000", "the sizes at which the Python converter runs too")
 	rounds := flag.Int("rounds", 5, "runs of each converter per size, alternately")
 	dir := flag.String("dir", "", "work folder (default: a temporary folder, removed at the end)")
+	flag.BoolVar(&keep, "keep", false, "keep the exports and the outputs in -dir")
 	flag.Parse()
 	if err := run(*sizes, *pySizes, *rounds, *dir); err != nil {
 		fmt.Fprintln(os.Stderr, "convertbench:", err)
@@ -125,13 +136,13 @@ func measure(dir, feesync, python, script string, n, rounds int, withPython bool
 	if err != nil {
 		return err
 	}
-	defer os.Remove(in)
+	defer remove(in)
 	debug.FreeOSMemory()
 	fmt.Printf("\n%d fees, %.0f MB (convertbench's own RSS %.0f MB, the floor of a child's peak RSS)\n",
 		n, float64(size)/1e6, float64(ownRSS())/(1<<20))
-	goOut, pyOut := filepath.Join(dir, "go.dat"), filepath.Join(dir, "py.dat")
-	defer os.Remove(goOut)
-	defer os.Remove(pyOut)
+	goOut, pyOut := filepath.Join(dir, fmt.Sprintf("feesync-%d.dat", n)), filepath.Join(dir, fmt.Sprintf("python-%d.dat", n))
+	defer remove(goOut)
+	defer remove(pyOut)
 	var goRuns, pyRuns []result
 	for i := range rounds {
 		r, err := runChild(feesync, "convert", "alma-export", "-in", in, "-out", goOut, "-as-of", asOf)
