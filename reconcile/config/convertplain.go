@@ -1,7 +1,6 @@
 package config
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -51,7 +50,8 @@ func convertPlain(ctx context.Context, cfg *Config, in, out string, now time.Tim
 		return reconcile.RunResult{}, errNotPlain // the job names the problem
 	}
 	defer f.Close()
-	batches, stop := readPlain(deps.Export.NewExportReader(bufio.NewReaderSize(f, 256<<10)), progress)
+	// The decoder reads into a buffer of its own: no bufio between.
+	batches, stop := readPlain(deps.Export.NewExportReader(f), progress)
 	defer stop()
 	res := reconcile.RunResult{Files: 1}
 	err = writeAtomic(out, func(w io.Writer) error {
