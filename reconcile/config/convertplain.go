@@ -54,7 +54,9 @@ func convertPlain(ctx context.Context, cfg *Config, in, out string, now time.Tim
 	batches, stop := readPlain(deps.Export.NewExportReader(f), progress)
 	defer stop()
 	res := reconcile.RunResult{Files: 1}
+	started := false
 	err = writeAtomic(out, func(w io.Writer) error {
+		started = true
 		cw := deps.Charges.NewChargeWriter(w, now)
 		for b := range batches {
 			if b.err != nil {
@@ -74,6 +76,11 @@ func convertPlain(ctx context.Context, cfg *Config, in, out string, now time.Tim
 		}
 		return nil
 	})
+	if err != nil && !started {
+		// The output cannot be created: the job says so, after what it
+		// says of the input, as it always did.
+		return res, errNotPlain
+	}
 	return res, err
 }
 

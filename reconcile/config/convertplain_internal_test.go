@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -59,21 +60,26 @@ func nth(s, old, new string, n int) string {
 	return s[:at-len(old)] + new + s[at:]
 }
 
+// tmpName matches what is random in an error naming a temporary file.
+var tmpName = regexp.MustCompile(`\.tmp-[0-9]+|/[0-9]{3,}/`)
+
 // TestConvertPlainIsTheJob converts exports both ways, through the plain
 // path when it takes the file and through the charges job alone: the
 // output bytes, the records, the total, the records held and the errors
 // are the same. The exports are the test files (one of them with bad
 // records) and generated ones, plain or with one thing the plain path
 // leaves to the job: a credit, a repeated id, a bad amount, a fee type
-// the config does not map, a title too wide for its column is not one
-// (the layout truncates it), a file cut short, no fee at all.
+// the config does not map, a file cut short, no fee at all, no file, and
+// a plain one whose output folder is missing; a title too wide for its
+// column is plain (the layout truncates it).
 func TestConvertPlainIsTheJob(t *testing.T) {
 	inputs := map[string]string{
-		"mit":         "../../examples/feesync/testdata/mit-bursar-export.xml",
-		"mit-alma":    "../../alma/testdata/bursar/mit-bursar-export.xml",
-		"quirks":      "../../alma/testdata/bursar/quirks.xml",
-		"bad-records": "../../alma/testdata/bursar/bad-records.xml",
-		"plain":       writeTestExport(t, 3000, nil),
+		"mit":                    "../../examples/feesync/testdata/mit-bursar-export.xml",
+		"mit-alma":               "../../alma/testdata/bursar/mit-bursar-export.xml",
+		"quirks":                 "../../alma/testdata/bursar/quirks.xml",
+		"bad-records":            "../../alma/testdata/bursar/bad-records.xml",
+		"plain":                  writeTestExport(t, 3000, nil),
+		"plain-no-output-folder": writeTestExport(t, 30, nil),
 		"credit": writeTestExport(t, 3000, func(s string) string {
 			return nth(s, "<xb:fineFeeType>OVERDUEFINE<", "<xb:fineFeeType>CREDIT<", 600)
 		}),
@@ -91,8 +97,9 @@ func TestConvertPlainIsTheJob(t *testing.T) {
 		"wide-title": writeTestExport(t, 40, func(s string) string {
 			return strings.ReplaceAll(s, "A book, volume 3", "A book whose title is far wider than thirty columns, volume 3")
 		}),
-		"cut":   writeTestExport(t, 3000, func(s string) string { return s[:len(s)*2/3] }),
-		"empty": writeTestExport(t, 0, nil),
+		"cut":     writeTestExport(t, 3000, func(s string) string { return s[:len(s)*2/3] }),
+		"missing": filepath.Join(t.TempDir(), "no-such-export.xml"),
+		"empty":   writeTestExport(t, 0, nil),
 	}
 	day := time.Date(2026, 9, 14, 0, 0, 0, 0, time.UTC)
 	for name, in := range inputs {
@@ -100,11 +107,15 @@ func TestConvertPlainIsTheJob(t *testing.T) {
 			var got [2]string
 			for i, jobOnly := range []bool{false, true} {
 				out := filepath.Join(t.TempDir(), "charges.dat")
+				if name == "plain-no-output-folder" {
+					out = filepath.Join(t.TempDir(), "gone", "charges.dat")
+				}
 				res, err := ConvertExport(t.Context(), Default(), in, out,
 					&ConvertOptions{Now: func() time.Time { return day }, TempDir: t.TempDir(), jobOnly: jobOnly})
 				data, rerr := os.ReadFile(out)
+				msg := tmpName.ReplaceAllString(fmt.Sprint(err), "TMP")
 				got[i] = fmt.Sprintf("records=%d total=%s rejected=%+v failed=%+v err=%v\n%s (read: %v)",
-					res.Records, res.Total, res.Rejected, res.Failed, err, data, rerr != nil)
+					res.Records, res.Total, res.Rejected, res.Failed, msg, data, rerr != nil)
 			}
 			if got[0] != got[1] {
 				t.Errorf("the plain path:\n%s\nthe charges job:\n%s", got[0], got[1])
