@@ -19,8 +19,8 @@ var errNotPlain = errors.New("config: the export is not plain: the charges job c
 // hands over at a time, and plainAhead how many batches may wait: the
 // bound on what is in memory, whatever the file's size.
 const (
-	plainBatch = 512
-	plainAhead = 4
+	plainBatch = 256
+	plainAhead = 2
 )
 
 // convertPlain converts the export in into the charge file out without
