@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/feebridge/feebridge/alma"
 	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/reconcile/almaport"
 )
 
 // errNotPlain ends the plain path of [ConvertExport]: the export holds a
@@ -27,19 +29,20 @@ const (
 // the journal, when the export is plain: every record a fee with a
 // bursar transaction id (without '/'), a user and a positive balance,
 // that the config maps (MapCharge) and the layout writes (ChargeWriter),
-// and at least one such fee. The decoder refuses a repeated pair of
-// transaction id and fee type (the fee's charge key). Over the empty
-// journal of a conversion, the charges job decides every record of such
-// a file the same way, new, and writes its line in file order, with the
-// same adapters, the same date and the same totals; what it would do
-// with anything else (a credit, a record held, a line refused, a file
-// that cannot be read) is left to it: convertPlain then returns
-// errNotPlain, having written nothing at out, and [ConvertExport] runs
-// the job.
+// no two with the same pair of transaction id and fee type (charge key),
+// and at least one such fee. Over the empty journal of a conversion, the
+// charges job decides every record of such a file the same way, new, and
+// writes its line in file order, with the same adapters, the same date
+// and the same totals; what it would do with anything else (a credit, a
+// record held, a repeated charge key, a line refused, a file that cannot
+// be read) is left to it: convertPlain then returns errNotPlain, having
+// written nothing at out, and [ConvertExport] runs the job.
 //
-// It reads in one goroutine (decoding, up to the record, and counting
-// progress) and maps and writes in the caller's, batches passing through
-// a bounded channel.
+// It decodes in one goroutine and, in the caller's, checks the charge
+// keys, turns the records into the jobs' (almaport.ExportRecordOf), maps
+// and writes them, batches passing through a bounded channel: the
+// decoding is the larger half. An export format other than almaport's is
+// read whole in the first goroutine.
 func convertPlain(ctx context.Context, cfg *Config, in, out string, now time.Time, progress func(int)) (reconcile.RunResult, error) {
 	var deps reconcile.Deps
 	if err := cfg.adapters(&deps); err != nil {
@@ -50,20 +53,53 @@ func convertPlain(ctx context.Context, cfg *Config, in, out string, now time.Tim
 		return reconcile.RunResult{}, errNotPlain // the job names the problem
 	}
 	defer f.Close()
+	ef, ok := deps.Export.(almaport.ExportFormat)
+	if !ok {
+		rd := deps.Export.NewExportReader(f)
+		same := func(rec reconcile.ExportRecord) (reconcile.ExportRecord, bool) { return rec, true }
+		return writePlainFile(ctx, deps.Charges, out, now, progress, rd.Next, same)
+	}
+	var opts alma.DecoderOptions
+	if ef.Options != nil {
+		opts = *ef.Options
+	}
+	// The charge keys are checked in the writing goroutine, with the
+	// decoder's own set.
+	opts.AllowDuplicates = true
 	// The decoder reads into a buffer of its own: no bufio between.
-	batches, stop := readPlain(deps.Export.NewExportReader(f), progress)
+	dec := alma.NewExportDecoder(f, &opts)
+	var keys alma.ChargeKeySet
+	jobs := func(rec alma.ExportRecord) (reconcile.ExportRecord, bool) {
+		if rec.TransactionID == "" || keys.Add(rec.TransactionID, rec.Type) {
+			return reconcile.ExportRecord{}, false
+		}
+		return almaport.ExportRecordOf(rec), true
+	}
+	return writePlainFile(ctx, deps.Charges, out, now, progress, dec.Decode, jobs)
+}
+
+// writePlainFile writes out from the records that next returns, read in
+// a goroutine of its own and turned into the jobs' records by jobs (false:
+// not plain) in the caller's.
+func writePlainFile[T any](ctx context.Context, charges reconcile.ChargeFormat, out string, now time.Time, progress func(int),
+	next func() (T, error), jobs func(T) (reconcile.ExportRecord, bool)) (reconcile.RunResult, error) {
+	batches, stop := readPlain(next, progress)
 	defer stop()
 	res := reconcile.RunResult{Files: 1}
 	started := false
-	err = writeAtomic(out, func(w io.Writer) error {
+	err := writeAtomic(out, func(w io.Writer) error {
 		started = true
-		cw := deps.Charges.NewChargeWriter(w, now)
+		cw := charges.NewChargeWriter(w, now)
 		for b := range batches {
 			if b.err != nil {
 				return b.err
 			}
 			for i := range b.recs {
-				if err := writePlain(ctx, deps.Charges, cw, &b.recs[i], now, &res); err != nil {
+				rec, ok := jobs(b.recs[i])
+				if !ok {
+					return errNotPlain
+				}
+				if err := writePlain(ctx, charges, cw, &rec, now, &res); err != nil {
 					return err
 				}
 			}
@@ -118,19 +154,19 @@ func writePlain(ctx context.Context, charges reconcile.ChargeFormat, cw reconcil
 
 // plainRecords is a batch of records read, or the error that ended the
 // reading (errNotPlain for a file that does not read to its end).
-type plainRecords struct {
-	recs []reconcile.ExportRecord
+type plainRecords[T any] struct {
+	recs []T
 	err  error
 }
 
-// readPlain reads rd in a goroutine of its own and sends its records in
+// readPlain calls next in a goroutine of its own and sends its records in
 // batches; the channel closes after the last one. stop ends the goroutine
 // early and waits for it.
-func readPlain(rd reconcile.ExportReader, progress func(int)) (<-chan plainRecords, func()) {
-	ch := make(chan plainRecords, plainAhead)
+func readPlain[T any](next func() (T, error), progress func(int)) (<-chan plainRecords[T], func()) {
+	ch := make(chan plainRecords[T], plainAhead)
 	quit := make(chan struct{})
 	done := make(chan struct{})
-	send := func(b plainRecords) bool {
+	send := func(b plainRecords[T]) bool {
 		select {
 		case ch <- b:
 			return true
@@ -142,29 +178,29 @@ func readPlain(rd reconcile.ExportReader, progress func(int)) (<-chan plainRecor
 		defer close(done)
 		defer close(ch)
 		n := 0
-		batch := make([]reconcile.ExportRecord, 0, plainBatch)
+		batch := make([]T, 0, plainBatch)
 		for {
 			// Counted before each call, as the job's reader counts.
 			if n++; progress != nil && n%1024 == 0 {
 				progress(n)
 			}
-			rec, err := rd.Next()
+			rec, err := next()
 			if err == io.EOF {
 				if len(batch) > 0 {
-					send(plainRecords{recs: batch})
+					send(plainRecords[T]{recs: batch})
 				}
 				return
 			}
 			if err != nil {
-				send(plainRecords{err: errNotPlain})
+				send(plainRecords[T]{err: errNotPlain})
 				return
 			}
 			batch = append(batch, rec)
 			if len(batch) == plainBatch {
-				if !send(plainRecords{recs: batch}) {
+				if !send(plainRecords[T]{recs: batch}) {
 					return
 				}
-				batch = make([]reconcile.ExportRecord, 0, plainBatch)
+				batch = make([]T, 0, plainBatch)
 			}
 		}
 	}()
