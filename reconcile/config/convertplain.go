@@ -41,8 +41,8 @@ const (
 // It decodes in one goroutine and, in the caller's, checks the charge
 // keys, turns the records into the jobs' (almaport.ExportRecordOf), maps
 // and writes them, batches passing through a bounded channel: the
-// decoding is the larger half. An export format other than almaport's is
-// read whole in the first goroutine.
+// decoding is the larger half. An export format other than almaport's
+// (the config's) is left to the job.
 func convertPlain(ctx context.Context, cfg *Config, in, out string, now time.Time, progress func(int)) (reconcile.RunResult, error) {
 	var deps reconcile.Deps
 	if err := cfg.adapters(&deps); err != nil {
@@ -55,9 +55,7 @@ func convertPlain(ctx context.Context, cfg *Config, in, out string, now time.Tim
 	defer f.Close()
 	ef, ok := deps.Export.(almaport.ExportFormat)
 	if !ok {
-		rd := deps.Export.NewExportReader(f)
-		same := func(rec reconcile.ExportRecord) (reconcile.ExportRecord, bool) { return rec, true }
-		return writePlainFile(ctx, deps.Charges, out, now, progress, rd.Next, same)
+		return reconcile.RunResult{}, errNotPlain // another format: the job reads it
 	}
 	var opts alma.DecoderOptions
 	if ef.Options != nil {
