@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""A plain Python converter of an Alma bursar export to the reference
-PeopleSoft charge file, the yardstick of `go run
-./examples/feesync/internal/convertbench`.
+"""A tuned, streaming Python converter of an Alma bursar export to the
+reference PeopleSoft charge file: the harder of the two comparisons of `go
+run ./examples/feesync/internal/convertbench` (the yardstick of issue 17
+is the plain one, plain_convert.py, which parses the whole tree).
 
 What it does, and nothing more: xml.etree.ElementTree.iterparse reads the
 export element by element (each userExportedFineFeesList is cleared once
@@ -15,8 +16,8 @@ between the header and a trailer with the count and the total. The sum
 is copied as written (dd.dd); the total is summed in cents.
 
 It checks nothing that feesync checks (duplicate ids, currencies, bad
-amounts, field widths, characters): it is the script a district might
-write. On the generated benchmark file (ASCII, valid) it writes the bytes
+amounts, field widths, characters): it is what a district might
+write once the plain script ran out of memory. On the generated benchmark file (ASCII, valid) it writes the bytes
 `feesync convert alma-export -as-of YYYY-MM-DD` writes (the header carries
 the as-of day at midnight).
 

@@ -1,21 +1,27 @@
 //go:build unix
 
-// Command convertbench measures `feesync convert alma-export` against a
-// plain Python converter (elementtree_convert.py, beside this file: its
-// doc says exactly what it does) on the same generated Alma export:
+// Command convertbench measures `feesync convert alma-export` against two
+// Python converters on the same generated Alma export: the plain one,
+// plain_convert.py (ElementTree.parse of the whole file, then a walk of
+// the tree: the yardstick of issue 17), and a tuned streaming one,
+// elementtree_convert.py (iterparse, each student's element cleared: the
+// harder comparison). Both are beside this file; their docs say exactly
+// what they do.
 //
 //	go run ./examples/feesync/internal/convertbench
 //	go run ./examples/feesync/internal/convertbench -sizes 100000 -rounds 9
 //
 // For each size it writes an export of that many fees (four a student,
 // amounts of 0.01 to 99.99, the reference fee types, titles of about 30
-// characters), builds feesync, then runs the two converters alternately,
-// -rounds times each, each as a process of its own, and prints every
-// run's wall time and peak resident set size (the child's rusage
-// Maxrss), the medians and their ratio. It checks once that both wrote
-// the same bytes (the Python script writes the -as-of day, midnight, in
+// characters), builds feesync, then runs the three converters in turn,
+// -rounds times each (feesync, plain, iterparse, feesync, ...), each as a
+// process of its own, and prints every run's wall and CPU time and peak
+// resident set size (the child's rusage Maxrss), the medians and the
+// ratio of feesync's to each Python converter's. It checks once that all
+// wrote the same bytes (the Python script writes the -as-of day, midnight, in
 // the header, as feesync does). Python runs at the sizes of -python-sizes
-// only (a million fees take it a minute a run). Where python3 is missing
+// only (a million fees take it a minute a run, and the plain converter
+// gigabytes of memory). Where python3 is missing
 // it says so and measures feesync alone, unless FEEBRIDGE_REQUIRE_PYTHON3
 // is set: then it fails.
 //
@@ -46,8 +52,24 @@ import (
 	"github.com/feebridge/feebridge/fees"
 )
 
+//go:embed plain_convert.py
+var plainConverter []byte
+
 //go:embed elementtree_convert.py
-var pythonConverter []byte
+var iterparseConverter []byte
+
+// pyConverter is a Python converter measured against feesync.
+type pyConverter struct {
+	name, file string // the name printed, the script's file name
+	src        []byte
+	role       string // what it stands for, printed with its ratio
+}
+
+// pyConverters are the Python converters, in the order they run.
+var pyConverters = []pyConverter{
+	{"plain", "plain_convert.py", plainConverter, "ElementTree.parse, the whole tree: issue 17's yardstick"},
+	{"iterparse", "elementtree_convert.py", iterparseConverter, "iterparse + clear, streaming: the harder comparison"},
+}
 
 // asOf is the day both converters date their file with.
 const asOf = "2026-03-02"
@@ -96,9 +118,12 @@ func run(sizeList, pySizeList string, rounds int, dir string) error {
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("build feesync: %w", err)
 	}
-	script := filepath.Join(dir, "elementtree_convert.py")
-	if err := os.WriteFile(script, pythonConverter, 0o644); err != nil {
-		return err
+	scripts := make([]string, len(pyConverters))
+	for i, c := range pyConverters {
+		scripts[i] = filepath.Join(dir, c.file)
+		if err := os.WriteFile(scripts[i], c.src, 0o644); err != nil {
+			return err
+		}
 	}
 	python, err := exec.LookPath("python3")
 	if err != nil {
@@ -122,7 +147,7 @@ func run(sizeList, pySizeList string, rounds int, dir string) error {
 	}
 	for _, n := range sizes {
 		withPython := python != "" && slices.Contains(pySizes, n)
-		if err := measure(dir, feesync, python, script, n, rounds, withPython); err != nil {
+		if err := measure(dir, feesync, python, scripts, n, rounds, withPython); err != nil {
 			return err
 		}
 	}
@@ -130,7 +155,7 @@ func run(sizeList, pySizeList string, rounds int, dir string) error {
 }
 
 // measure generates an export of n fees and runs the converters on it.
-func measure(dir, feesync, python, script string, n, rounds int, withPython bool) error {
+func measure(dir, feesync, python string, scripts []string, n, rounds int, withPython bool) error {
 	in := filepath.Join(dir, fmt.Sprintf("export-%d.xml", n))
 	size, err := writeExport(in, n)
 	if err != nil {
@@ -140,39 +165,57 @@ func measure(dir, feesync, python, script string, n, rounds int, withPython bool
 	debug.FreeOSMemory()
 	fmt.Printf("\n%d fees, %.0f MB (convertbench's own RSS %.0f MB, the floor of a child's peak RSS)\n",
 		n, float64(size)/1e6, float64(ownRSS())/(1<<20))
-	goOut, pyOut := filepath.Join(dir, fmt.Sprintf("feesync-%d.dat", n)), filepath.Join(dir, fmt.Sprintf("python-%d.dat", n))
+	goOut := filepath.Join(dir, fmt.Sprintf("feesync-%d.dat", n))
 	defer remove(goOut)
-	defer remove(pyOut)
-	var goRuns, pyRuns []result
+	pyOuts := make([]string, len(pyConverters))
+	for j, c := range pyConverters {
+		pyOuts[j] = filepath.Join(dir, fmt.Sprintf("%s-%d.dat", c.name, n))
+		defer remove(pyOuts[j])
+	}
+	var goRuns []result
+	pyRuns := make([][]result, len(pyConverters))
 	for i := range rounds {
 		r, err := runChild(feesync, "convert", "alma-export", "-in", in, "-out", goOut, "-as-of", asOf)
 		if err != nil {
 			return fmt.Errorf("feesync: %w", err)
 		}
 		goRuns = append(goRuns, r)
-		fmt.Printf("  round %d  feesync %6.3f s (CPU %6.3f s) %3.0f MB", i+1, r.wall.Seconds(), r.cpu.Seconds(), r.rssMB())
-		if withPython {
-			r, err := runChild(python, script, in, pyOut, asOf)
-			if err != nil {
-				return fmt.Errorf("python: %w", err)
+		fmt.Printf("  round %d  feesync   %6.3f s (CPU %6.3f s) %4.0f MB", i+1, r.wall.Seconds(), r.cpu.Seconds(), r.rssMB())
+		fmt.Println()
+		for j, c := range pyConverters {
+			if !withPython {
+				break
 			}
-			pyRuns = append(pyRuns, r)
-			fmt.Printf("   python %6.3f s (CPU %6.3f s) %3.0f MB", r.wall.Seconds(), r.cpu.Seconds(), r.rssMB())
+			r, err := runChild(python, scripts[j], in, pyOuts[j], asOf)
+			if err != nil {
+				return fmt.Errorf("python %s: %w", c.name, err)
+			}
+			pyRuns[j] = append(pyRuns[j], r)
+			fmt.Printf("           %-9s %6.3f s (CPU %6.3f s) %4.0f MB", c.name, r.wall.Seconds(), r.cpu.Seconds(), r.rssMB())
 			if i == 0 {
-				if err := sameFiles(goOut, pyOut); err != nil {
+				if err := sameFiles(goOut, pyOuts[j]); err != nil {
 					return err
 				}
 			}
+			fmt.Println()
 		}
-		fmt.Println()
 	}
 	g := median(goRuns)
-	fmt.Printf("  medians  feesync %.3f s (CPU %.3f s), peak RSS %.0f MB (the largest of the runs)\n", g.wall.Seconds(), g.cpu.Seconds(), maxRSS(goRuns))
-	if withPython {
-		p := median(pyRuns)
-		fmt.Printf("           python  %.3f s (CPU %.3f s), peak RSS %.0f MB\n", p.wall.Seconds(), p.cpu.Seconds(), maxRSS(pyRuns))
-		fmt.Printf("  ratio of the medians: feesync is %.1f times as fast (wall); %.1f times less CPU\n",
-			p.wall.Seconds()/g.wall.Seconds(), p.cpu.Seconds()/g.cpu.Seconds())
+	fmt.Printf("  medians  feesync   %.3f s (CPU %.3f s), peak RSS %.0f MB (the largest of the runs)\n", g.wall.Seconds(), g.cpu.Seconds(), maxRSS(goRuns))
+	for j, c := range pyConverters {
+		if !withPython {
+			break
+		}
+		p := median(pyRuns[j])
+		fmt.Printf("           %-9s %.3f s (CPU %.3f s), peak RSS %.0f MB\n", c.name, p.wall.Seconds(), p.cpu.Seconds(), maxRSS(pyRuns[j]))
+	}
+	for j, c := range pyConverters {
+		if !withPython {
+			break
+		}
+		p := median(pyRuns[j])
+		fmt.Printf("  ratio of the medians, %s (%s): feesync is %.1f times as fast (wall); %.1f times less CPU\n",
+			c.name, c.role, p.wall.Seconds()/g.wall.Seconds(), p.cpu.Seconds()/g.cpu.Seconds())
 	}
 	fmt.Printf("  load average after: %s\n", loadAverage())
 	return nil
@@ -261,7 +304,7 @@ func sameFiles(a, b string) error {
 		n, errA := io.ReadFull(ra, x)
 		m, errB := io.ReadFull(rb, y)
 		if n != m || !bytes.Equal(x[:n], y[:m]) {
-			return fmt.Errorf("feesync and the Python converter wrote different files: compare %s and %s (-dir keeps them)", a, b)
+			return fmt.Errorf("feesync and a Python converter wrote different files: compare %s and %s (-dir keeps them)", a, b)
 		}
 		if errA != nil || errB != nil {
 			break

@@ -13,11 +13,12 @@ import (
 	"github.com/feebridge/feebridge/reconcile/config"
 )
 
-// TestPythonConverterWritesFeesyncBytes: the yardstick writes, on a
-// generated export, the bytes feesync's conversion writes, so that the
-// two are measured doing the same work. It skips without python3, unless
+// TestPythonConvertersWriteFeesyncBytes: each yardstick, the plain
+// ElementTree.parse converter and the iterparse one, writes, on a
+// generated export, the bytes feesync's conversion writes, so that they
+// are measured doing the same work. It skips without python3, unless
 // FEEBRIDGE_REQUIRE_PYTHON3 is set.
-func TestPythonConverterWritesFeesyncBytes(t *testing.T) {
+func TestPythonConvertersWriteFeesyncBytes(t *testing.T) {
 	python, err := exec.LookPath("python3")
 	if err != nil {
 		if os.Getenv("FEEBRIDGE_REQUIRE_PYTHON3") != "" {
@@ -29,14 +30,6 @@ func TestPythonConverterWritesFeesyncBytes(t *testing.T) {
 	in := filepath.Join(dir, "export.xml")
 	if _, err := writeExport(in, 2000); err != nil {
 		t.Fatal(err)
-	}
-	script := filepath.Join(dir, "elementtree_convert.py")
-	if err := os.WriteFile(script, pythonConverter, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	pyOut := filepath.Join(dir, "python.dat")
-	if out, err := exec.Command(python, script, in, pyOut, asOf).CombinedOutput(); err != nil {
-		t.Fatalf("python: %v\n%s", err, out)
 	}
 	day, err := time.Parse(time.DateOnly, asOf)
 	if err != nil {
@@ -52,11 +45,26 @@ func TestPythonConverterWritesFeesyncBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile(pyOut)
-	if err != nil {
-		t.Fatal(err)
+	if len(pyConverters) != 2 {
+		t.Fatalf("%d Python converters, want the plain one and the iterparse one", len(pyConverters))
 	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("the Python converter wrote %d bytes, feesync %d; first lines:\n%.300s\n%.300s", len(got), len(want), got, want)
+	for _, c := range pyConverters {
+		t.Run(c.name, func(t *testing.T) {
+			script := filepath.Join(dir, c.file)
+			if err := os.WriteFile(script, c.src, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			pyOut := filepath.Join(dir, c.name+".dat")
+			if out, err := exec.Command(python, script, in, pyOut, asOf).CombinedOutput(); err != nil {
+				t.Fatalf("python: %v\n%s", err, out)
+			}
+			got, err := os.ReadFile(pyOut)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s wrote %d bytes, feesync %d; first lines:\n%.300s\n%.300s", c.file, len(got), len(want), got, want)
+			}
+		})
 	}
 }
