@@ -42,7 +42,7 @@ func (m *Main) convertAlmaExport(ctx context.Context) error {
 	if m.asOf != "" {
 		now = func() time.Time { return asOf }
 	}
-	defer m.limitMemory(exportMemoryLimit)()
+	defer m.limitExportMemory()()
 	res, err := config.ConvertExport(ctx, m.config, m.in, m.out, m.convertOptions(cmd, now))
 	if err != nil {
 		return fmt.Errorf("%s: %w", cmd, err)
