@@ -3,6 +3,8 @@ package alma
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/feebridge/feebridge/fees"
 )
 
 // TestBursarNumSet checks the set against a map over keys that include
@@ -58,6 +60,30 @@ func BenchmarkBursarNumSet(b *testing.B) {
 			if s.add(15216075630006761 + i*10000) {
 				b.Fatal("false duplicate")
 			}
+		}
+	}
+}
+
+// TestChargeKeySet: a pair is new once; the same id with another type, or
+// another id, is new; an empty id is a key like any other.
+func TestChargeKeySet(t *testing.T) {
+	var k ChargeKeySet
+	for _, c := range []struct {
+		id   string
+		typ  fees.Type
+		seen bool
+	}{
+		{"100", fees.TypeOverdueFine, false},
+		{"100", fees.TypeOverdueFine, true},
+		{"100", fees.TypeLostItemProcessFee, false},
+		{"0100", fees.TypeOverdueFine, false},
+		{"abc", fees.TypeOverdueFine, false},
+		{"abc", fees.TypeOverdueFine, true},
+		{"", fees.TypeOverdueFine, false},
+		{"", fees.TypeOverdueFine, true},
+	} {
+		if got := k.Add(c.id, c.typ); got != c.seen {
+			t.Errorf("Add(%q, %s) = %v, want %v", c.id, c.typ, got, c.seen)
 		}
 	}
 }

@@ -87,30 +87,39 @@ func (r *exportReader) next() (reconcile.ExportRecord, error) {
 		}
 		return reconcile.ExportRecord{Line: pe.Line, UserID: pe.User, Key: pe.TransactionID, Err: err}, nil
 	}
+	return ExportRecordOf(rec), nil
+}
+
+// ExportRecordOf is the record the jobs see for a record that
+// alma.ExportDecoder decoded without error: a fee, or a credit, or, when
+// the record cannot be either, a record held with the reason (Err). It is
+// what [ExportFormat]'s readers return, for a caller that decodes in one
+// goroutine and turns the records into the jobs' in another.
+func ExportRecordOf(rec alma.ExportRecord) reconcile.ExportRecord {
 	out := reconcile.ExportRecord{Line: rec.Line, UserID: rec.Patron.ID, PatronName: rec.Patron.Name,
 		Key: rec.TransactionID, Barcode: rec.Item.Barcode}
 	if rec.IsCredit() {
 		c, err := rec.Credit()
 		if err != nil {
 			out.Err = fmt.Errorf("line %d: credit %s: %w", rec.Line, rec.TransactionID, err)
-			return out, nil
+			return out
 		}
 		if c.UserID == "" {
 			c.UserID = rec.Patron.ID
 		}
 		out.Credit = &c
-		return out, nil
+		return out
 	}
 	f, err := rec.Fee()
 	if err != nil {
 		out.Err = fmt.Errorf("line %d: fee %s: %w", rec.Line, rec.TransactionID, err)
-		return out, nil
+		return out
 	}
 	if f.UserID == "" {
 		f.UserID = rec.Patron.ID
 	}
 	out.Fee = f
-	return out, nil
+	return out
 }
 
 // ImportFormat writes Alma bursar import files, named

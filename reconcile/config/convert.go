@@ -34,6 +34,10 @@ type ConvertOptions struct {
 	// Progress, when set, is called with the number of records read so
 	// far, every 1024 records of the input, from the goroutine that reads.
 	Progress func(recordsRead int)
+
+	// jobOnly makes ConvertExport run the charges job on every export
+	// (the tests compare it with the plain path).
+	jobOnly bool
 }
 
 // The names of the conversion's input and seed files in its drops.
@@ -50,7 +54,29 @@ const (
 // the same file, the date aside. When no record passes, out holds an
 // empty charge file (the job publishes none). The result lists the records
 // held back; a file that cannot be read is an error.
+//
+// A plain export (only fees that go through, the bulk of Alma's exports)
+// is converted without the journal, in two goroutines, with the same
+// adapters and the same result (see convertPlain); any other goes through
+// the job.
 func ConvertExport(ctx context.Context, cfg *Config, in, out string, opts *ConvertOptions) (reconcile.RunResult, error) {
+	if opts == nil || !opts.jobOnly {
+		if err := cfg.checkValues(); err != nil {
+			return reconcile.RunResult{}, err
+		}
+		var o ConvertOptions
+		if opts != nil {
+			o = *opts
+		}
+		now := time.Now
+		if o.Now != nil {
+			now = o.Now
+		}
+		res, err := convertPlain(ctx, cfg, in, out, now(), o.Progress)
+		if !errors.Is(err, errNotPlain) {
+			return res, err
+		}
+	}
 	cv, err := newConversion(ctx, cfg, opts, countExport)
 	if err != nil {
 		return reconcile.RunResult{}, err
