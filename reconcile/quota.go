@@ -435,11 +435,14 @@ func IsQuota(err error) bool {
 	return errors.As(err, &q) || errors.As(err, &d)
 }
 
-// quotaErr returns err as a *DailyQuotaError (wrapping it) when it is
-// Alma's daily quota, noted for job; else err.
+// quotaErr returns err as a *DailyQuotaError when it is Alma's daily
+// quota, noted for job: the one err holds, or one made around err; else
+// err. The *DailyQuotaError itself is returned, not err wrapping it, so
+// that its words lead and say until when (a wrapping error's text was
+// made before Stopped knew).
 func (j *Jobs) quotaErr(ctx context.Context, job string, err error) error {
-	if q := j.opts.Quota.Stopped(ctx, job, err); q != nil && q.Err == err {
-		return q // made by Stopped around err
+	if q := j.opts.Quota.Stopped(ctx, job, err); q != nil {
+		return q
 	}
 	return err
 }

@@ -17,11 +17,12 @@ func (a AlmaAPI) OpenFees(ctx context.Context, fn func(reconcile.ReportFee) erro
 		return reconcile.ErrUnsupported
 	}
 	o := alma.FeesReportOptions{Currency: a.Currency, Location: a.Location}
-	return a.Client.FeesReport(ctx, a.FeesReport, o, func(r alma.FeesReportRow) error {
+	err := a.Client.FeesReport(ctx, a.FeesReport, o, func(r alma.FeesReportRow) error {
 		return fn(reconcile.ReportFee{
 			Fee: fees.Fee{ID: r.FeeID, TransactionID: r.TransactionID, UserID: r.UserID, Type: r.Type, Status: r.Status,
 				Original: r.Original, Balance: r.Remaining, Item: fees.Item{Barcode: r.Barcode}, Updated: r.Modified},
 			ItemKnown: r.HasProcessType, ItemLost: r.ItemLost(), Refreshed: r.Refreshed,
 		})
 	})
+	return permanent(err) // a 429 DAILY_THRESHOLD is the quota's, as on any other call
 }
