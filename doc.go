@@ -100,6 +100,9 @@
 //   - github.com/feebridge/feebridge/examples/feesync: the production
 //     binary: flags, commands, signals, schedules, the webhook listener and
 //     the status page.
+//   - github.com/feebridge/feebridge/examples/feesync/internal/convertbench:
+//     measures feesync convert alma-export against two Python ElementTree
+//     converters on generated exports: time, CPU and peak memory.
 //   - github.com/feebridge/feebridge/examples/sandbox: the embedded default:
 //     a simulated week at a district, end to end, with feesync's jobs.
 //   - github.com/feebridge/feebridge/examples/scale: measures the jobs at
