@@ -76,9 +76,15 @@ func TestMetricsCountServeAlmaCalls(t *testing.T) {
 	done := `feebridge_webhook_events_total{outcome="done",type="loan_returned"} 1`
 	var code int
 	var body string
-	waitFor(t, r.done, "the event handled", func() bool {
+	var calls map[string]int
+	// The fake counts a call when it comes and the client when its answer
+	// is read: wait until the event is done and both have counted the
+	// same calls.
+	waitFor(t, r.done, "the event handled and its calls counted", func() bool {
+		calls = a.APICalls()
 		code, body = get(t, r.base+"/metrics")
-		return code != http.StatusOK || strings.Contains(body, done)
+		remaining := fmt.Sprintf("feebridge_alma_api_remaining %d\n", 1_000_000-calls[""])
+		return code != http.StatusOK || strings.Contains(body, done) && strings.Contains(body, remaining)
 	})
 	if code != http.StatusOK {
 		t.Fatalf("/metrics: %d\n%s", code, body)
@@ -86,7 +92,6 @@ func TestMetricsCountServeAlmaCalls(t *testing.T) {
 	if lostFeesOpen(a, "10012345") != 0 {
 		t.Fatal("the event is done but the lost-item fees are open")
 	}
-	calls := a.APICalls()
 	for op, route := range map[string]string{"get_loan": "GET users/{user_id}/loans/{loan_id}", "waive_fee": "POST users/{user_id}/fees/{fee_id}"} {
 		want := fmt.Sprintf("feebridge_alma_requests_total{op=%q,status=\"200\"} %d\n", op, calls[route])
 		if calls[route] == 0 || !strings.Contains(body, want) {
