@@ -26,8 +26,9 @@ func (s *sized) Read(p []byte) (int, error) {
 // BenchmarkTransfer100MB uploads (Put: temporary name, then rename) and
 // downloads (Open, read to the end) a 100 MB file over loopback, through
 // the SFTP driver against the embedded SFTP server and, in the same run
-// for comparison, through the FTP driver against the embedded plain FTP
-// server.
+// for comparison, through the FTP driver against the embedded FTP server,
+// plain ("ftp": the kernel sends the file unencrypted) and with explicit
+// TLS ("ftps": encrypted, as SSH always is).
 //
 //	go test ./transport/sftpdrop -run '^$' -bench Transfer100MB -benchtime 5x
 func BenchmarkTransfer100MB(b *testing.B) {
@@ -40,15 +41,21 @@ func BenchmarkTransfer100MB(b *testing.B) {
 		defer d.Close()
 		transfer(b, d)
 	})
-	b.Run("ftp", func(b *testing.B) {
-		srv := ftptest.NewServer(b, nil)
-		d, err := ftpdrop.Open(b.Context(), srv.Config())
-		if err != nil {
-			b.Fatal(err)
+	for _, ftps := range []bool{false, true} {
+		name := "ftp"
+		if ftps {
+			name = "ftps"
 		}
-		defer d.Close()
-		transfer(b, d)
-	})
+		b.Run(name, func(b *testing.B) {
+			srv := ftptest.NewServer(b, &ftptest.Options{TLS: ftps})
+			d, err := ftpdrop.Open(b.Context(), srv.Config())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer d.Close()
+			transfer(b, d)
+		})
+	}
 }
 
 func transfer(b *testing.B, d *transport.Drop) {
