@@ -130,5 +130,8 @@ func FuzzCollapseSpace(f *testing.F) {
 		if got := string(collapseSpaceInPlace(bytes.Clone(b))); got != want {
 			t.Fatalf("collapseSpaceInPlace(%q) = %q, collapseSpace gives %q", b, got, want)
 		}
+		if got := string(appendCollapsed([]byte("x y"), b)); got != "x y"+want {
+			t.Fatalf("appendCollapsed(\"x y\", %q) = %q, collapseSpace gives %q", b, got, want)
+		}
 	})
 }
