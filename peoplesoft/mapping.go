@@ -319,7 +319,7 @@ func (c Calendar) TermFor(t time.Time) (string, error) {
 			if y < 1900 || y > 2799 {
 				break
 			}
-			return fmt.Sprintf("%d%02d%s", y/100-18, y%100, s.Suffix), nil
+			return termCode(y, s.Suffix), nil
 		}
 	}
 	return "", fmt.Errorf("%w: %s", ErrNoTerm, t.Format("2006-01-02"))

@@ -81,4 +81,4 @@ func TestConvertPlainAllocs(t *testing.T) {
 	}
 }
 
-const maxPlainAllocsPerFee = 11
+const maxPlainAllocsPerFee = 9
