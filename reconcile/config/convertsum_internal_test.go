@@ -81,4 +81,4 @@ func TestConvertPlainAllocs(t *testing.T) {
 	}
 }
 
-const maxPlainAllocsPerFee = 9
+const maxPlainAllocsPerFee = 8
