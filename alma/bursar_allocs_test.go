@@ -31,7 +31,7 @@ func TestExportDecoderAllocs(t *testing.T) {
 	})
 	perFee := allocs / n
 	t.Logf("%.2f allocations per fee", perFee)
-	if perFee > 5 {
-		t.Errorf("%.2f allocations per fee, want at most 5", perFee)
+	if perFee > 4 {
+		t.Errorf("%.2f allocations per fee, want at most 4", perFee)
 	}
 }

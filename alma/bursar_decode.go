@@ -529,7 +529,10 @@ func (d *ExportDecoder) amount(f *feeDraft) {
 		f.fail(f.rec.Line, fmt.Errorf("%w: no compositeSum/sum", ErrAmount))
 		return
 	}
-	m, err := fees.ParseMoney(f.amount, c)
+	m, ok := plainMoney(f.amount, c)
+	if !ok {
+		m, err = fees.ParseMoney(f.amount, c)
+	}
 	if err != nil {
 		f.fail(f.amountLine, fmt.Errorf("%w: %w", ErrAmount, err))
 		return

@@ -81,4 +81,4 @@ func TestConvertPlainAllocs(t *testing.T) {
 	}
 }
 
-const maxPlainAllocsPerFee = 8
+const maxPlainAllocsPerFee = 7
