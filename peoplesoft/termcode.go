@@ -43,3 +43,9 @@ func termCode(y int, suffix string) string {
 	termCodes.Unlock()
 	return code
 }
+
+// daysInMonth holds the days of each month of a leap year, as time.Parse
+// reads a date without a year (in year 0, a leap year).
+var daysInMonth = [13]int{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
