@@ -221,7 +221,11 @@ type ExportDecoder struct {
 
 	seen         bursarTxSet
 	sharedValues map[string]string
-	err          error // sticky: a syntax or read error
+	// pending holds the collapsed text of the current fee's fields, at
+	// spans, until the fee ends: one string for them all.
+	pending []byte
+	spans   []fieldSpan
+	err     error // sticky: a syntax or read error
 
 	// onAmount, when set by a test, sees each amount accepted, with its
 	// text as written.
@@ -320,6 +324,7 @@ func (d *ExportDecoder) fatal(err error) error {
 			pe.User = d.patron.ID
 		}
 		if d.inFee {
+			d.flushFields()
 			pe.TransactionID = d.fee.rec.TransactionID
 		}
 		d.err = pe
@@ -379,6 +384,7 @@ func (d *ExportDecoder) start(tok xmlscan.Token) {
 		}
 		d.inFee = true
 		d.fee = feeDraft{rec: ExportRecord{Line: tok.Line}}
+		d.spans, d.pending = d.spans[:0], d.pending[:0]
 	}
 }
 
@@ -390,9 +396,43 @@ func (d *ExportDecoder) setField(role bursarRole) {
 		// Values that repeat from fee to fee are shared, not allocated
 		// again for every fee.
 		v = d.shared(collapseSpaceInPlace(d.value))
-	default:
+	case roleExportNumber, roleUserValue, rolePatronName:
 		v = collapseSpace(d.value)
+	default:
+		if !d.inFee {
+			v = collapseSpace(d.value)
+			break
+		}
+		// A field of the fee: its text joins the fee's other fields in
+		// one buffer, made one string when the fee ends (pending).
+		from := len(d.pending)
+		d.pending = appendCollapsed(d.pending, d.value)
+		d.spans = append(d.spans, fieldSpan{role: role, from: from, to: len(d.pending)})
+		return
 	}
+	d.assign(role, v)
+}
+
+// fieldSpan is where the text of a fee's field lies in the pending buffer.
+type fieldSpan struct {
+	role     bursarRole
+	from, to int
+}
+
+// flushFields sets the fee's pending fields, all from one string.
+func (d *ExportDecoder) flushFields() {
+	if len(d.spans) == 0 {
+		return
+	}
+	s := string(d.pending)
+	for _, sp := range d.spans {
+		d.assign(sp.role, s[sp.from:sp.to])
+	}
+	d.spans, d.pending = d.spans[:0], d.pending[:0]
+}
+
+// assign stores v, the text of a field of the given role.
+func (d *ExportDecoder) assign(role bursarRole, v string) {
 	f := &d.fee
 	switch role {
 	case roleExportNumber:
@@ -436,6 +476,7 @@ func (d *ExportDecoder) setField(role bursarRole) {
 
 // finish checks the record that just ended and returns it.
 func (d *ExportDecoder) finish() (ExportRecord, error) {
+	d.flushFields()
 	f := &d.fee
 	rec := &f.rec
 	if d.inPatron {
@@ -488,7 +529,10 @@ func (d *ExportDecoder) amount(f *feeDraft) {
 		f.fail(f.rec.Line, fmt.Errorf("%w: no compositeSum/sum", ErrAmount))
 		return
 	}
-	m, err := fees.ParseMoney(f.amount, c)
+	m, ok := plainMoney(f.amount, c)
+	if !ok {
+		m, err = fees.ParseMoney(f.amount, c)
+	}
 	if err != nil {
 		f.fail(f.amountLine, fmt.Errorf("%w: %w", ErrAmount, err))
 		return
@@ -538,6 +582,25 @@ func collapseSpaceInPlace(b []byte) []byte {
 		out = append(out, c)
 	}
 	return out
+}
+
+// appendCollapsed appends b to dst with its white space collapsed as
+// collapseSpace does.
+func appendCollapsed(dst, b []byte) []byte {
+	start := len(dst)
+	space := false
+	for _, c := range b {
+		if xmlscan.IsSpace(c) {
+			space = len(dst) > start
+			continue
+		}
+		if space {
+			dst = append(dst, ' ')
+			space = false
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // collapseSpace returns b with leading and trailing white space removed

@@ -130,5 +130,30 @@ func FuzzCollapseSpace(f *testing.F) {
 		if got := string(collapseSpaceInPlace(bytes.Clone(b))); got != want {
 			t.Fatalf("collapseSpaceInPlace(%q) = %q, collapseSpace gives %q", b, got, want)
 		}
+		if got := string(appendCollapsed([]byte("x y"), b)); got != "x y"+want {
+			t.Fatalf("appendCollapsed(\"x y\", %q) = %q, collapseSpace gives %q", b, got, want)
+		}
+	})
+}
+
+// FuzzPlainMoney checks that what plainMoney takes, fees.ParseMoney
+// takes too, as the same amount.
+func FuzzPlainMoney(f *testing.F) {
+	for _, s := range []string{"0.01", "12.5", "300", "-5.00", "007", "0", "-0.00", "1.005", "1.", ".5", "+1", "1e3",
+		"123456789012345.99", "1234567890123456", " 1", "12.345"} {
+		f.Add(s, "USD")
+		f.Add(s, "JPY")
+		f.Add(s, "KWD")
+	}
+	f.Fuzz(func(t *testing.T, s, cur string) {
+		c := fees.Currency(cur)
+		m, ok := plainMoney(s, c)
+		if !ok {
+			return
+		}
+		want, err := fees.ParseMoney(s, c)
+		if err != nil || !m.Equal(want) || m.String() != want.String() {
+			t.Fatalf("plainMoney(%q, %s) = %v, ParseMoney gives %v, %v", s, c, m, want, err)
+		}
 	})
 }

@@ -247,6 +247,15 @@ func civil(t time.Time) int {
 }
 
 func monthDay(s string) (int, error) {
+	// TermFor reads the seasons for every charge: a well-formed date is
+	// read without time.Parse, which takes the rest (and refuses it).
+	if len(s) == 5 && s[2] == '-' && isDigit(s[0]) && isDigit(s[1]) && isDigit(s[3]) && isDigit(s[4]) {
+		m := int(s[0]-'0')*10 + int(s[1]-'0')
+		d := int(s[3]-'0')*10 + int(s[4]-'0')
+		if m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth[m] {
+			return m*100 + d, nil
+		}
+	}
 	t, err := time.Parse("01-02", s)
 	if err != nil {
 		return 0, fmt.Errorf("%q: want MM-DD", s)
@@ -319,7 +328,7 @@ func (c Calendar) TermFor(t time.Time) (string, error) {
 			if y < 1900 || y > 2799 {
 				break
 			}
-			return fmt.Sprintf("%d%02d%s", y/100-18, y%100, s.Suffix), nil
+			return termCode(y, s.Suffix), nil
 		}
 	}
 	return "", fmt.Errorf("%w: %s", ErrNoTerm, t.Format("2006-01-02"))

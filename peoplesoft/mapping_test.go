@@ -209,3 +209,15 @@ func TestFeeTypeOf(t *testing.T) {
 		t.Errorf("FeeTypeOf of a shared item type = %q, want none", typ)
 	}
 }
+
+// TestTermForSeasonAllocs: the term of a season is not formatted again
+// for every charge of the same term (it counts allocations, never time).
+func TestTermForSeasonAllocs(t *testing.T) {
+	c := peoplesoft.DefaultCalendar()
+	day := mustDay(t, "2026-09-14")
+	var got string
+	allocs := testing.AllocsPerRun(100, func() { got, _ = c.TermFor(day) })
+	if got != "2268" || allocs != 0 {
+		t.Errorf("TermFor = %q with %v allocations, want 2268 with none", got, allocs)
+	}
+}

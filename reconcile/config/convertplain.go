@@ -84,6 +84,7 @@ func writePlainFile[T any](ctx context.Context, charges reconcile.ChargeFormat, 
 	batches, stop := readPlain(next, progress)
 	defer stop()
 	res := reconcile.RunResult{Files: 1}
+	var sum plainSum
 	started := false
 	err := writeAtomic(out, func(w io.Writer) error {
 		started = true
@@ -97,10 +98,14 @@ func writePlainFile[T any](ctx context.Context, charges reconcile.ChargeFormat, 
 				if !ok {
 					return errNotPlain
 				}
-				if err := writePlain(ctx, charges, cw, &rec, now, &res); err != nil {
+				if err := writePlain(ctx, charges, cw, &rec, now, &res, &sum); err != nil {
 					return err
 				}
 			}
+		}
+		var err error
+		if res.Total, err = sum.total(); err != nil {
+			return errNotPlain
 		}
 		if res.Records == 0 {
 			return errNotPlain // the job publishes no file: out is written empty
@@ -110,6 +115,9 @@ func writePlainFile[T any](ctx context.Context, charges reconcile.ChargeFormat, 
 		}
 		return nil
 	})
+	if err != nil && !res.Total.Valid() {
+		res.Total, _ = sum.total() // what was written before err
+	}
 	if err != nil && !started {
 		// The output cannot be created: the job says so, after what it
 		// says of the input, as it always did.
@@ -118,9 +126,11 @@ func writePlainFile[T any](ctx context.Context, charges reconcile.ChargeFormat, 
 	return res, err
 }
 
-// writePlain maps and writes the fee of rec, adding it to res, or returns
-// errNotPlain when the charges job would not write it as it is.
-func writePlain(ctx context.Context, charges reconcile.ChargeFormat, cw reconcile.ChargeWriter, rec *reconcile.ExportRecord, now time.Time, res *reconcile.RunResult) error {
+// writePlain maps and writes the fee of rec, counting it in res and its
+// amount in sum, or returns errNotPlain when the charges job would not
+// write it as it is.
+func writePlain(ctx context.Context, charges reconcile.ChargeFormat, cw reconcile.ChargeWriter, rec *reconcile.ExportRecord, now time.Time,
+	res *reconcile.RunResult, sum *plainSum) error {
 	fee := rec.Fee
 	if rec.Err != nil || fee == nil || rec.Credit != nil || fee.TransactionID == "" ||
 		strings.IndexByte(fee.TransactionID, '/') >= 0 || !fee.Balance.IsPositive() {
@@ -133,17 +143,13 @@ func writePlain(ctx context.Context, charges reconcile.ChargeFormat, cw reconcil
 	if err != nil {
 		return errNotPlain
 	}
-	total := line.Amount
-	if res.Total.Valid() {
-		if total, err = res.Total.Add(line.Amount); err != nil {
-			return errNotPlain
-		}
+	if err := sum.add(line.Amount); err != nil {
+		return errNotPlain
 	}
 	if err := cw.Write(line); err != nil {
 		return errNotPlain
 	}
 	res.Records++
-	res.Total = total
 	if res.Records%plainBatch == 0 {
 		return ctx.Err()
 	}

@@ -75,6 +75,9 @@ func (w chargeWriter) Write(line reconcile.ChargeLine) error {
 		return fmt.Errorf("psport: a charge line holds %T, not a peoplesoft.Charge", line.Value)
 	}
 	err := w.enc.Encode(ch)
+	if err == nil {
+		return nil // before errors.As, whose target would escape for every line
+	}
 	var ee *peoplesoft.EncodeError
 	if errors.As(err, &ee) {
 		return fmt.Errorf("%w: %w", reconcile.ErrReject, err)
