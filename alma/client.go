@@ -168,65 +168,16 @@ func NewClient(baseURL, apiKey string, opts *ClientOptions) (*Client, error) {
 	if apiKey == "" {
 		return nil, errors.New("alma: no API key")
 	}
-	u, err := url.Parse(baseURL)
+	u, err := parseBaseURL(baseURL, apiKey)
 	if err != nil {
-		return nil, fmt.Errorf("alma: base URL: %w", redactor(apiKey).Error(err))
+		return nil, err
 	}
-	if u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
-		return nil, fmt.Errorf("alma: base URL %q: want an absolute http(s) URL", redactor(apiKey).String(baseURL))
-	}
-	if u.Query().Has("apikey") || u.User != nil {
-		return nil, errors.New("alma: base URL carries credentials; pass the API key as apiKey only")
-	}
-	u.RawQuery, u.Fragment = "", ""
-	u.Path = strings.TrimSuffix(u.Path, "/")
-	u.RawPath = ""
-
 	var o ClientOptions
 	if opts != nil {
 		o = *opts
 	}
-	if o.Timeout <= 0 {
-		o.Timeout = DefaultTimeout
-	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: o.Timeout}
-	}
-	if o.RatePerSecond == 0 {
-		o.RatePerSecond = DefaultRatePerSecond
-	}
-	if o.RatePerSecond < 0 || math.IsNaN(o.RatePerSecond) {
-		return nil, fmt.Errorf("alma: RatePerSecond %v must be positive", o.RatePerSecond)
-	}
-	if o.Burst <= 0 {
-		o.Burst = 1
-	}
-	switch {
-	case o.MaxRetries == 0:
-		o.MaxRetries = DefaultMaxRetries
-	case o.MaxRetries < 0:
-		o.MaxRetries = 0
-	}
-	if o.RetryBudget <= 0 {
-		o.RetryBudget = DefaultRetryBudget
-	}
-	if o.Currency == "" {
-		o.Currency = fees.USD
-	}
-	if !o.Currency.Valid() {
-		return nil, fmt.Errorf("alma: unknown currency %q", o.Currency)
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Sleep == nil {
-		o.Sleep = sleepContext
-	}
-	if o.Location == nil {
-		o.Location = time.Local
+	if err := o.setDefaults(); err != nil {
+		return nil, err
 	}
 	c := &Client{
 		base:        u,
@@ -248,6 +199,73 @@ func NewClient(baseURL, apiKey string, opts *ClientOptions) (*Client, error) {
 		c.log.Warn("alma: the API is reached over plain HTTP; the API key travels unencrypted", "host", u.Host)
 	}
 	return c, nil
+}
+
+// parseBaseURL checks the API's base URL and returns it without query,
+// fragment or trailing slash. The key never shows in its errors.
+func parseBaseURL(baseURL, apiKey string) (*url.URL, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return nil, fmt.Errorf("alma: base URL: %w", redactor(apiKey).Error(err))
+	}
+	if u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
+		return nil, fmt.Errorf("alma: base URL %q: want an absolute http(s) URL", redactor(apiKey).String(baseURL))
+	}
+	if u.Query().Has("apikey") || u.User != nil {
+		return nil, errors.New("alma: base URL carries credentials; pass the API key as apiKey only")
+	}
+	u.RawQuery, u.Fragment = "", ""
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	u.RawPath = ""
+	return u, nil
+}
+
+// setDefaults fills the options left zero with their defaults and checks
+// the others.
+func (o *ClientOptions) setDefaults() error {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: o.Timeout}
+	}
+	if o.RatePerSecond == 0 {
+		o.RatePerSecond = DefaultRatePerSecond
+	}
+	if o.RatePerSecond < 0 || math.IsNaN(o.RatePerSecond) {
+		return fmt.Errorf("alma: RatePerSecond %v must be positive", o.RatePerSecond)
+	}
+	if o.Burst <= 0 {
+		o.Burst = 1
+	}
+	switch {
+	case o.MaxRetries == 0:
+		o.MaxRetries = DefaultMaxRetries
+	case o.MaxRetries < 0:
+		o.MaxRetries = 0
+	}
+	if o.RetryBudget <= 0 {
+		o.RetryBudget = DefaultRetryBudget
+	}
+	if o.Currency == "" {
+		o.Currency = fees.USD
+	}
+	if !o.Currency.Valid() {
+		return fmt.Errorf("alma: unknown currency %q", o.Currency)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleepContext
+	}
+	if o.Location == nil {
+		o.Location = time.Local
+	}
+	return nil
 }
 
 func isLoopback(host string) bool {

@@ -64,64 +64,93 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) error {
 		}
 		limit = n
 	}
-	token := q.Get("token")
+	pg, err := s.reportPage(q.Get("path"), q.Get("token"), limit)
+	if err != nil {
+		return err
+	}
+	body := pg.xml()
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusOK, map[string][]string{"anies": {body}})
+		return nil
+	}
+	w.Header().Set("Content-Type", "application/xml;charset=UTF-8")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w, `%s<report>%s</report>`, xml.Header, body)
+	return nil
+}
+
+// reportPageOut is one answer of the report API: the rows of a page, and
+// on the first page the token and the columns' headings.
+type reportPageOut struct {
+	token    string // set on the first page only
+	cols     []string
+	rows     [][]string
+	finished bool
+}
+
+// reportPage opens a run of the report at path (token empty) or goes on
+// with the run of token, and takes its next page of at most limit rows.
+func (s *Server) reportPage(path, token string, limit int) (reportPageOut, error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.reports == nil {
 		s.reports = map[string]*reportCursor{}
 	}
-	first := token == ""
-	var c *reportCursor
-	if first {
-		if q.Get("path") == "" {
-			s.mu.Unlock()
-			return errParam("path or token is mandatory")
-		}
+	var out reportPageOut
+	c := s.reports[token]
+	switch {
+	case token == "" && path == "":
+		return out, errParam("path or token is mandatory")
+	case token == "":
 		s.counters[kindReport]++
 		token = fmt.Sprintf("%X", 0x5EED0000+s.counters[kindReport])
-		if p := q.Get("path"); s.opts.Analytics != nil && p == s.opts.Analytics.FeesReportPath {
+		if s.opts.Analytics != nil && path == s.opts.Analytics.FeesReportPath {
 			snap := s.analytics
 			c = &reportCursor{cols: FeesReportColumns, fees: &snap}
 		} else {
 			c = &reportCursor{rows: s.reportRowsLocked()}
 		}
 		s.reports[token] = c
-	} else if c = s.reports[token]; c == nil {
-		s.mu.Unlock()
-		return errParam("token %q is not valid or has expired", token)
+		out.token = token
+	case c == nil:
+		return out, errParam("token %q is not valid or has expired", token)
 	}
-	var page [][]string
 	n := len(c.rows)
 	if c.fees != nil {
 		n = len(c.fees.rows)
-		page = s.feesReportPageLocked(c.fees, c.next, min(c.next+limit, n))
+		out.rows = s.feesReportPageLocked(c.fees, c.next, min(c.next+limit, n))
 	} else {
-		page = c.rows[c.next:min(c.next+limit, n)]
+		out.rows = c.rows[c.next:min(c.next+limit, n)]
 	}
-	cols := c.cols
-	if cols == nil {
-		cols = ReportColumns
+	out.cols = c.cols
+	if out.cols == nil {
+		out.cols = ReportColumns
 	}
-	c.next += len(page)
-	finished := c.next >= n
-	s.mu.Unlock()
+	c.next += len(out.rows)
+	out.finished = c.next >= n
+	return out, nil
+}
 
+// xml writes the page as Alma's QueryResult.
+func (p reportPageOut) xml() string {
+	first := p.token != ""
 	var b strings.Builder
 	b.WriteString("<QueryResult>")
 	if first {
-		fmt.Fprintf(&b, "<ResumptionToken>%s</ResumptionToken>", token)
+		fmt.Fprintf(&b, "<ResumptionToken>%s</ResumptionToken>", p.token)
 	}
-	fmt.Fprintf(&b, "<IsFinished>%t</IsFinished><ResultXml>", finished)
+	fmt.Fprintf(&b, "<IsFinished>%t</IsFinished><ResultXml>", p.finished)
 	b.WriteString(`<rowset xmlns="urn:schemas-microsoft-com:xml-analysis:rowset">`)
 	if first {
 		b.WriteString(`<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:saw-sql="urn:saw-sql" targetNamespace="urn:schemas-microsoft-com:xml-analysis:rowset">`)
 		b.WriteString(`<xsd:complexType name="Row"><xsd:sequence>`)
 		b.WriteString(`<xsd:element name="Column0" type="xsd:string" minOccurs="0" maxOccurs="1" saw-sql:columnHeading="0"/>`)
-		for i, h := range cols {
+		for i, h := range p.cols {
 			fmt.Fprintf(&b, `<xsd:element name="Column%d" type="xsd:string" minOccurs="0" maxOccurs="1" saw-sql:columnHeading="%s"/>`, i+1, xmlEscape(h))
 		}
 		b.WriteString(`</xsd:sequence></xsd:complexType></xsd:schema>`)
 	}
-	for _, row := range page {
+	for _, row := range p.rows {
 		b.WriteString("<Row><Column0>0</Column0>")
 		for i, v := range row {
 			fmt.Fprintf(&b, "<Column%d>%s</Column%d>", i+1, xmlEscape(v), i+1)
@@ -129,15 +158,7 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) error {
 		b.WriteString("</Row>")
 	}
 	b.WriteString("</rowset></ResultXml></QueryResult>")
-
-	if wantsJSON(r) {
-		writeJSON(w, http.StatusOK, map[string][]string{"anies": {b.String()}})
-		return nil
-	}
-	w.Header().Set("Content-Type", "application/xml;charset=UTF-8")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprintf(w, `%s<report>%s</report>`, xml.Header, b.String())
-	return nil
+	return b.String()
 }
 
 func xmlEscape(v string) string {
