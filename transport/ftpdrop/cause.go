@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/feebridge/feebridge/transport"
+	"github.com/feebridge/feebridge/transport/internal/remote"
 )
 
 // The causes that Open names, for errors.Is. Each is wrapped in an error
@@ -27,32 +28,18 @@ var (
 	ErrNoRoot = errors.New("root folder not found")
 )
 
-// causeError is an error whose cause is known: it carries its transport
-// code and a message that says what to change.
-type causeError struct {
-	cause error // one of the Err... sentinels
-	code  transport.Code
-	msg   string
-	err   error // the server's or the library's error
-}
-
-func (e *causeError) Error() string { return e.msg + " (" + e.err.Error() + ")" }
-
-// Unwrap gives both the sentinel and the underlying error.
-func (e *causeError) Unwrap() []error { return []error{e.cause, e.err} }
-
 // dialCause names the cause of an error of ftp.Dial or of the implicit TLS
 // handshake, or returns err as it is.
 func (d *Driver) dialCause(err error) error {
 	var header tls.RecordHeaderError
 	if d.cfg.TLS == TLSImplicit && errors.As(err, &header) {
-		return &causeError{ErrTLSMismatch, transport.Unknown, fmt.Sprintf(
-			"the server %s does not speak TLS on this port: set tls = \"explicit\" (or \"none\"), or the implicit FTPS port (usually 990)", d.cfg.Addr), err}
+		return remote.Cause(ErrTLSMismatch, transport.Unknown, fmt.Sprintf(
+			"the server %s does not speak TLS on this port: set tls = \"explicit\" (or \"none\"), or the implicit FTPS port (usually 990)", d.cfg.Addr), err)
 	}
 	var tp *textproto.Error
 	if d.cfg.TLS == TLSExplicit && errors.As(err, &tp) && tp.Code >= 500 {
-		return &causeError{ErrTLSMismatch, transport.Unknown, fmt.Sprintf(
-			"the server %s does not speak TLS (it refused AUTH TLS): set tls = \"none\" only if the network is trusted, or ask for FTPS", d.cfg.Addr), err}
+		return remote.Cause(ErrTLSMismatch, transport.Unknown, fmt.Sprintf(
+			"the server %s does not speak TLS (it refused AUTH TLS): set tls = \"none\" only if the network is trusted, or ask for FTPS", d.cfg.Addr), err)
 	}
 	return err
 }
@@ -66,11 +53,11 @@ func (d *Driver) loginCause(err error) error {
 	msg = strings.ToLower(msg)
 	if d.cfg.TLS == TLSNone && (strings.Contains(msg, "encrypt") || strings.Contains(msg, "tls") ||
 		strings.Contains(msg, "ssl") || strings.Contains(msg, "user and pass")) {
-		return &causeError{ErrTLSMismatch, transport.Permission, fmt.Sprintf(
-			"the server %s requires TLS: set tls = \"explicit\" (or \"implicit\")", d.cfg.Addr), err}
+		return remote.Cause(ErrTLSMismatch, transport.Permission, fmt.Sprintf(
+			"the server %s requires TLS: set tls = \"explicit\" (or \"implicit\")", d.cfg.Addr), err)
 	}
-	return &causeError{ErrLoginRefused, transport.Permission, fmt.Sprintf(
-		"user or password refused by %s (user %q)", d.cfg.Addr, d.cfg.User), err}
+	return remote.Cause(ErrLoginRefused, transport.Permission, fmt.Sprintf(
+		"user or password refused by %s (user %q)", d.cfg.Addr, d.cfg.User), err)
 }
 
 // rootCause names a missing root folder, or returns err as it is.
@@ -78,8 +65,8 @@ func (d *Driver) rootCause(err error) error {
 	if transport.ErrorCode(err) != transport.NotFound {
 		return err
 	}
-	return &causeError{ErrNoRoot, transport.NotFound, fmt.Sprintf(
-		"the root folder %q does not exist on %s (resolved to %q)", d.cfg.Root, d.cfg.Addr, d.abs("")), err}
+	return remote.Cause(ErrNoRoot, transport.NotFound, fmt.Sprintf(
+		"the root folder %q does not exist on %s (resolved to %q)", d.cfg.Root, d.cfg.Addr, d.abs("")), err)
 }
 
 // refusal returns the server's words if err is its refusal of the login:

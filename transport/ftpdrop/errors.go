@@ -9,35 +9,18 @@ import (
 	"strings"
 
 	"github.com/feebridge/feebridge/transport"
+	"github.com/feebridge/feebridge/transport/internal/remote"
 )
 
 // mapErr gives an error of the FTP library or the network its transport
 // code, at the edge of the driver, with the password taken out.
 func (d *Driver) mapErr(ctx context.Context, op, p string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if ctx.Err() != nil {
-		return &transport.Error{Code: transport.Canceled, Op: op, Path: p, Err: ctx.Err()}
-	}
-	var te *transport.Error
-	if errors.As(err, &te) {
-		return err
-	}
-	return &transport.Error{Code: classify(err), Op: op, Path: p, Err: d.redact(err)}
+	return remote.MapErr(ctx, op, p, err, classify, d.redact)
 }
 
 func classify(err error) transport.Code {
-	var ce *causeError
-	if errors.As(err, &ce) {
-		return ce.code
-	}
-	var src *sourceError
-	if errors.As(err, &src) {
-		if c := transport.ErrorCode(src.err); c != transport.Unknown {
-			return c
-		}
-		return transport.Unknown
+	if c, ok := remote.KnownCode(err); ok {
+		return c
 	}
 	if errors.Is(err, errClosed) {
 		return transport.Unknown
@@ -83,18 +66,5 @@ func classify(err error) transport.Code {
 	return transport.Transient
 }
 
-// redactedError is an error whose message had the password in it.
-type redactedError struct{ msg string }
-
-func (e *redactedError) Error() string { return e.msg }
-
-// redact returns err, or a copy of its message without the password if
-// it contains it. The copy drops the chain: the original would show the
-// password through errors.Unwrap.
-func (d *Driver) redact(err error) error {
-	pw := d.cfg.Password
-	if err == nil || pw == "" || !strings.Contains(err.Error(), pw) {
-		return err
-	}
-	return &redactedError{msg: strings.ReplaceAll(err.Error(), pw, "[redacted]")}
-}
+// redact returns err without the password (see remote.Redact).
+func (d *Driver) redact(err error) error { return remote.Redact(err, d.cfg.Password) }

@@ -68,6 +68,7 @@ import (
 	"github.com/jlaffaye/ftp"
 
 	"github.com/feebridge/feebridge/transport"
+	"github.com/feebridge/feebridge/transport/internal/remote"
 )
 
 // TLSMode says whether and how an FTP session is encrypted.
@@ -163,7 +164,7 @@ type Driver struct {
 
 	mu     sync.Mutex
 	idle   []*conn
-	root   string // absolute, resolved on the first login
+	root   remote.Root
 	closed bool
 }
 
@@ -214,15 +215,7 @@ func NewDriver(ctx context.Context, cfg Config) (*Driver, error) {
 }
 
 // abs is the server path of a drop name.
-func (d *Driver) abs(name string) string {
-	d.mu.Lock()
-	root := d.root
-	d.mu.Unlock()
-	if name == "" {
-		return root
-	}
-	return path.Join(root, name)
-}
+func (d *Driver) abs(name string) string { return d.root.Abs(name) }
 
 // dial opens and logs in a new session.
 func (d *Driver) dial(ctx context.Context) (*conn, error) {
@@ -300,25 +293,9 @@ func (d *Driver) dial(ctx context.Context) (*conn, error) {
 	return &conn{sc: sc, st: st}, nil
 }
 
+// resolveRoot finds the absolute root folder on the first login.
 func (d *Driver) resolveRoot(sc *ftp.ServerConn) error {
-	d.mu.Lock()
-	done := d.root != ""
-	d.mu.Unlock()
-	if done {
-		return nil
-	}
-	root := d.cfg.Root
-	if !path.IsAbs(root) {
-		pwd, err := sc.CurrentDir()
-		if err != nil {
-			return err
-		}
-		root = path.Join("/", pwd, root)
-	}
-	d.mu.Lock()
-	d.root = path.Clean(root)
-	d.mu.Unlock()
-	return nil
+	return d.root.Resolve(d.cfg.Root, sc.CurrentDir)
 }
 
 var errClosed = errors.New("ftpdrop: the drop is closed")
@@ -715,14 +692,14 @@ func (r *download) Close() error {
 
 // Create implements [transport.Driver].
 func (d *Driver) Create(ctx context.Context, name string, r io.Reader) error {
-	src := &source{ctx: ctx, r: r}
+	src := &remote.Source{Ctx: ctx, R: r}
 	err := d.with(ctx, "create", name, func(c *conn) error {
 		p := d.abs(name)
 		if err := c.sc.Stor(p, src); err != nil {
 			return err
 		}
-		return d.checkStored(c, p, src.n)
-	}, func() bool { return src.n == 0 })
+		return d.checkStored(c, p, src.N)
+	}, func() bool { return src.N == 0 })
 	if err != nil && ctx.Err() == nil && hasReply(err) {
 		// Servers refuse a write into a missing folder with a reply that
 		// may also mean "no permission" or even "try later": look.
@@ -765,31 +742,6 @@ func (d *Driver) missingDir(ctx context.Context, dir string) bool {
 		return c.sc.ChangeDir(d.abs(dir))
 	}, nil)
 	return transport.ErrorCode(err) == transport.NotFound
-}
-
-// source is the content of an upload. It stops at the end of ctx and
-// marks its own errors, which are not the server's fault.
-type source struct {
-	ctx context.Context
-	r   io.Reader
-	n   int64
-}
-
-type sourceError struct{ err error }
-
-func (e *sourceError) Error() string { return "reading the content to upload: " + e.err.Error() }
-func (e *sourceError) Unwrap() error { return e.err }
-
-func (s *source) Read(p []byte) (int, error) {
-	if err := s.ctx.Err(); err != nil {
-		return 0, &sourceError{err}
-	}
-	n, err := s.r.Read(p)
-	s.n += int64(n)
-	if err != nil && err != io.EOF {
-		err = &sourceError{err}
-	}
-	return n, err
 }
 
 // Rename implements [transport.Driver].

@@ -12,6 +12,7 @@ import (
 	"github.com/pkg/sftp"
 
 	"github.com/feebridge/feebridge/transport"
+	"github.com/feebridge/feebridge/transport/internal/remote"
 )
 
 // The causes that Open and the calls name, for errors.Is. Each is wrapped
@@ -29,20 +30,6 @@ var (
 	ErrNoRoot = errors.New("root folder not found")
 )
 
-// causeError is an error whose cause is known: it carries its transport
-// code and a message that says what to change.
-type causeError struct {
-	cause error // one of the Err... sentinels
-	code  transport.Code
-	msg   string
-	err   error // the server's or the library's error
-}
-
-func (e *causeError) Error() string { return e.msg + " (" + e.err.Error() + ")" }
-
-// Unwrap gives both the sentinel and the underlying error.
-func (e *causeError) Unwrap() []error { return []error{e.cause, e.err} }
-
 // loginCause names a refused login, or returns err as it is.
 func (d *Driver) loginCause(err error) error {
 	if !strings.Contains(err.Error(), "unable to authenticate") {
@@ -58,8 +45,8 @@ func (d *Driver) loginCause(err error) error {
 	if d.auth.password != "" {
 		how = append(how, "password")
 	}
-	return &causeError{ErrLoginRefused, transport.Permission, fmt.Sprintf(
-		"%s refused the login of user %q (tried: %s)", d.cfg.Address, d.cfg.User, strings.Join(how, ", ")), err}
+	return remote.Cause(ErrLoginRefused, transport.Permission, fmt.Sprintf(
+		"%s refused the login of user %q (tried: %s)", d.cfg.Address, d.cfg.User, strings.Join(how, ", ")), err)
 }
 
 // rootCause names a missing root folder, or returns err as it is.
@@ -67,37 +54,19 @@ func (d *Driver) rootCause(err error) error {
 	if transport.ErrorCode(err) != transport.NotFound {
 		return err
 	}
-	return &transport.Error{Code: transport.NotFound, Op: "open", Err: &causeError{ErrNoRoot, transport.NotFound, fmt.Sprintf(
-		"the root folder %q does not exist on %s (resolved to %q)", d.cfg.Root, d.cfg.Address, d.abs("")), errors.Unwrap(err)}}
+	return &transport.Error{Code: transport.NotFound, Op: "open", Err: remote.Cause(ErrNoRoot, transport.NotFound, fmt.Sprintf(
+		"the root folder %q does not exist on %s (resolved to %q)", d.cfg.Root, d.cfg.Address, d.abs("")), errors.Unwrap(err))}
 }
 
 // mapErr gives an error of the SFTP library or the network its transport
 // code, at the edge of the driver, with the secrets taken out.
 func (d *Driver) mapErr(ctx context.Context, op, p string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if ctx.Err() != nil {
-		return &transport.Error{Code: transport.Canceled, Op: op, Path: p, Err: ctx.Err()}
-	}
-	var te *transport.Error
-	if errors.As(err, &te) {
-		return err
-	}
-	return &transport.Error{Code: classify(err), Op: op, Path: p, Err: d.redact(err)}
+	return remote.MapErr(ctx, op, p, err, classify, d.redact)
 }
 
 func classify(err error) transport.Code {
-	var ce *causeError
-	if errors.As(err, &ce) {
-		return ce.code
-	}
-	var src *sourceError
-	if errors.As(err, &src) {
-		if c := transport.ErrorCode(src.err); c != transport.Unknown {
-			return c
-		}
-		return transport.Unknown
+	if c, ok := remote.KnownCode(err); ok {
+		return c
 	}
 	var se *sizeError
 	switch {
@@ -155,27 +124,15 @@ func isFailure(err error) bool {
 	return errors.As(err, &st) && st.FxCode() == sftp.ErrSSHFxFailure
 }
 
-// redactedError is an error whose message had a secret in it.
-type redactedError struct{ msg string }
-
-func (e *redactedError) Error() string { return e.msg }
-
-// redact returns err, or a copy of its message without the password or
-// passphrase if it contains one. The copy drops the chain: the original
-// would show the secret through errors.Unwrap.
+// redact returns err without the password or the key's passphrase (see
+// remote.Redact). Secrets shorter than three characters are left: they
+// would blot out ordinary words of the message.
 func (d *Driver) redact(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	out := msg
-	for _, secret := range []string{d.cfg.Password, string(d.cfg.KeyPassphrase)} {
-		if len(secret) >= 3 {
-			out = strings.ReplaceAll(out, secret, "[redacted]")
+	var secrets []string
+	for _, s := range []string{d.cfg.Password, string(d.cfg.KeyPassphrase)} {
+		if len(s) >= 3 {
+			secrets = append(secrets, s)
 		}
 	}
-	if out == msg {
-		return err
-	}
-	return &redactedError{msg: out}
+	return remote.Redact(err, secrets...)
 }

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/feebridge/feebridge/transport"
+	"github.com/feebridge/feebridge/transport/internal/remote"
 )
 
 // hostKeyCheck returns the callback that checks the server's host key and
@@ -30,40 +31,40 @@ func hostKeyCheck(cfg Config) (func(string, net.Addr, ssh.PublicKey) error, []st
 			if got == want {
 				return nil
 			}
-			return &causeError{ErrHostKeyChanged, transport.Permission, fmt.Sprintf(
+			return remote.Cause(ErrHostKeyChanged, transport.Permission, fmt.Sprintf(
 				"the host key of %s is not the one pinned: the server offered %s key %s, the configuration pins %s; "+
 					"if the server's key was changed on purpose, compare with ssh-keygen -lf on the server and update host_key_sha256",
-				cfg.Address, keyType(key), got, want), errors.New("host key mismatch")}
+				cfg.Address, keyType(key), got, want), errors.New("host key mismatch"))
 		}, nil, nil
 	case cfg.KnownHosts != "":
 		cb, err := knownhosts.New(cfg.KnownHosts)
 		if err != nil {
 			return nil, nil, fmt.Errorf("sftpdrop: reading the known_hosts file: %w", err)
 		}
-		return func(host string, remote net.Addr, key ssh.PublicKey) error {
-			err := cb(host, remote, key)
+		return func(host string, addr net.Addr, key ssh.PublicKey) error {
+			err := cb(host, addr, key)
 			var ke *knownhosts.KeyError
 			var re *knownhosts.RevokedError
 			switch {
 			case err == nil:
 				return nil
 			case errors.As(err, &ke) && len(ke.Want) == 0:
-				return &causeError{ErrHostKeyUnknown, transport.Permission, fmt.Sprintf(
+				return remote.Cause(ErrHostKeyUnknown, transport.Permission, fmt.Sprintf(
 					"the host key of %s is not in %s: the server offered %s key %s; "+
 						"if that is the server's key (compare with ssh-keygen -lf on the server), add it to the file",
-					cfg.Address, cfg.KnownHosts, keyType(key), ssh.FingerprintSHA256(key)), err}
+					cfg.Address, cfg.KnownHosts, keyType(key), ssh.FingerprintSHA256(key)), err)
 			case errors.As(err, &ke):
 				known := make([]string, len(ke.Want))
 				for i, k := range ke.Want {
 					known[i] = fmt.Sprintf("%s (line %d)", ssh.FingerprintSHA256(k.Key), k.Line)
 				}
-				return &causeError{ErrHostKeyChanged, transport.Permission, fmt.Sprintf(
+				return remote.Cause(ErrHostKeyChanged, transport.Permission, fmt.Sprintf(
 					"the host key of %s has changed: the server offered %s key %s, %s knows %s; "+
 						"someone may be in the middle, or the key was changed on purpose: check with the server's administrator before updating the file",
-					cfg.Address, keyType(key), ssh.FingerprintSHA256(key), cfg.KnownHosts, strings.Join(known, ", ")), err}
+					cfg.Address, keyType(key), ssh.FingerprintSHA256(key), cfg.KnownHosts, strings.Join(known, ", ")), err)
 			case errors.As(err, &re):
-				return &causeError{ErrHostKeyChanged, transport.Permission, fmt.Sprintf(
-					"the host key of %s, %s, is revoked in %s", cfg.Address, ssh.FingerprintSHA256(key), cfg.KnownHosts), err}
+				return remote.Cause(ErrHostKeyChanged, transport.Permission, fmt.Sprintf(
+					"the host key of %s, %s, is revoked in %s", cfg.Address, ssh.FingerprintSHA256(key), cfg.KnownHosts), err)
 			}
 			return err
 		}, knownAlgorithms(cb, cfg.Address), nil

@@ -62,7 +62,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -74,6 +73,7 @@ import (
 	"github.com/pkg/sftp"
 
 	"github.com/feebridge/feebridge/transport"
+	"github.com/feebridge/feebridge/transport/internal/remote"
 )
 
 // Config says how to reach an SFTP server, check its host key and log in.
@@ -174,7 +174,7 @@ type Driver struct {
 
 	mu     sync.Mutex
 	idle   []*session
-	root   string // absolute, resolved on the first login
+	root   remote.Root
 	closed bool
 }
 
@@ -226,36 +226,11 @@ func NewDriver(ctx context.Context, cfg Config) (*Driver, error) {
 }
 
 // abs is the server path of a drop name.
-func (d *Driver) abs(name string) string {
-	d.mu.Lock()
-	root := d.root
-	d.mu.Unlock()
-	if name == "" {
-		return root
-	}
-	return path.Join(root, name)
-}
+func (d *Driver) abs(name string) string { return d.root.Abs(name) }
 
 // resolveRoot finds the absolute root folder on the first login.
 func (d *Driver) resolveRoot(c *sftp.Client) error {
-	d.mu.Lock()
-	done := d.root != ""
-	d.mu.Unlock()
-	if done {
-		return nil
-	}
-	root := d.cfg.Root
-	if !path.IsAbs(root) {
-		wd, err := c.Getwd()
-		if err != nil {
-			return err
-		}
-		root = path.Join("/", wd, root)
-	}
-	d.mu.Lock()
-	d.root = path.Clean(root)
-	d.mu.Unlock()
-	return nil
+	return d.root.Resolve(d.cfg.Root, c.Getwd)
 }
 
 var errClosed = errors.New("sftpdrop: the drop is closed")
@@ -474,29 +449,4 @@ func (d *Driver) Close() error {
 		s.close()
 	}
 	return nil
-}
-
-// source is the content of an upload. It stops at the end of ctx and
-// marks its own errors, which are not the server's fault.
-type source struct {
-	ctx context.Context
-	r   io.Reader
-	n   int64
-}
-
-type sourceError struct{ err error }
-
-func (e *sourceError) Error() string { return "reading the content to upload: " + e.err.Error() }
-func (e *sourceError) Unwrap() error { return e.err }
-
-func (s *source) Read(p []byte) (int, error) {
-	if err := s.ctx.Err(); err != nil {
-		return 0, &sourceError{err}
-	}
-	n, err := s.r.Read(p)
-	s.n += int64(n)
-	if err != nil && err != io.EOF {
-		err = &sourceError{err}
-	}
-	return n, err
 }

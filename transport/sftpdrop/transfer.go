@@ -14,6 +14,7 @@ import (
 	"github.com/pkg/sftp"
 
 	"github.com/feebridge/feebridge/transport"
+	"github.com/feebridge/feebridge/transport/internal/remote"
 )
 
 // sizeError is a transfer whose bytes are not the whole file: a file that
@@ -204,16 +205,16 @@ func (r *download) Close() error {
 
 // Create implements [transport.Driver].
 func (d *Driver) Create(ctx context.Context, name string, r io.Reader) error {
-	src := &source{ctx: ctx, r: r}
+	src := &remote.Source{Ctx: ctx, R: r}
 	return d.with(ctx, "create", name, func(s *session) error {
 		return d.upload(s, d.abs(name), src)
-	}, func() bool { return src.n == 0 })
+	}, func() bool { return src.N == 0 })
 }
 
 // upload writes src to server path p with several write requests in
 // flight, checks the stored size and flushes the file to disk where the
 // server offers fsync@openssh.com.
-func (d *Driver) upload(s *session, p string, src *source) error {
+func (d *Driver) upload(s *session, p string, src *remote.Source) error {
 	f, err := s.client.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
 	if err != nil {
 		return err
@@ -223,8 +224,8 @@ func (d *Driver) upload(s *session, p string, src *source) error {
 		return err
 	}
 	fi, err := f.Stat()
-	if err == nil && fi.Size() != src.n {
-		err = &sizeError{upload: true, got: fi.Size(), want: src.n}
+	if err == nil && fi.Size() != src.N {
+		err = &sizeError{upload: true, got: fi.Size(), want: src.N}
 	}
 	if err == nil && s.fsync {
 		err = f.Sync()
@@ -238,7 +239,7 @@ func (d *Driver) upload(s *session, p string, src *source) error {
 // Put implements [transport.AtomicPutter]: the content goes to a
 // temporary name in the same folder, which is renamed into place.
 func (d *Driver) Put(ctx context.Context, name string, r io.Reader) error {
-	src := &source{ctx: ctx, r: r}
+	src := &remote.Source{Ctx: ctx, R: r}
 	tmp := transport.TempName(name)
 	var left bool // the temporary file may still be on the server
 	err := d.with(ctx, "put", name, func(s *session) error {
@@ -257,7 +258,7 @@ func (d *Driver) Put(ctx context.Context, name string, r io.Reader) error {
 			}
 		}
 		return err
-	}, func() bool { return src.n == 0 })
+	}, func() bool { return src.N == 0 })
 	if err != nil && left {
 		d.cleanup(ctx, tmp)
 	}
