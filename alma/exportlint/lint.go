@@ -28,11 +28,12 @@ type Warning struct {
 type Options struct {
 	// File names the file in warnings and errors.
 	File string
-	// ExportedAt is when Alma ran the export, from which ages are counted;
-	// zero: the time stamp of an Alma file name (see [alma.ParseFileName]),
-	// else ages are not checked.
+	// ExportedAt is when Alma ran the export, from whose day ages are
+	// counted; zero: the time stamp of an Alma file name (see
+	// [alma.ParseFileName]), else ages are not checked.
 	ExportedAt time.Time
-	// Location is the zone of dates written without one (nil: UTC).
+	// Location is the zone of dates written without one, and of the days
+	// ages are counted in (nil: UTC).
 	Location *time.Location
 	// UserGroups maps a user's identifier, as the export has it, to the
 	// user group code; nil: user groups are not checked.
@@ -105,11 +106,14 @@ func Lint(r io.Reader, p Policy, opts *Options, warn func(Warning)) (Summary, er
 // exportTime is opts.ExportedAt, or the time in the file's name when Alma
 // named it, or zero.
 func exportTime(opts *Options) time.Time {
-	if !opts.ExportedAt.IsZero() {
-		return opts.ExportedAt
+	t := opts.ExportedAt
+	if t.IsZero() {
+		if _, _, named, err := alma.ParseFileName(filepath.Base(opts.File)); err == nil {
+			t = named
+		}
 	}
-	if _, _, t, err := alma.ParseFileName(filepath.Base(opts.File)); err == nil {
-		return t
+	if !t.IsZero() && opts.Location != nil {
+		t = t.In(opts.Location)
 	}
-	return time.Time{}
+	return t
 }

@@ -112,7 +112,7 @@ func TestLintEachReason(t *testing.T) {
 		w.Findings[0].Detail != "2.50 USD is below the minimum 5.00 USD" {
 		t.Errorf("first warning = %+v", w)
 	}
-	if d := ws[1].Findings[0].Detail; !strings.Contains(d, "1 days before the export; the minimum is 7") {
+	if d := ws[1].Findings[0].Detail; !strings.Contains(d, "2026-03-01, 1 day before the export; the minimum is 7") {
 		t.Errorf("too-recent detail = %q", d)
 	}
 	if d := ws[5].Findings[0].Detail; !strings.Contains(d, "owned by the institution") {

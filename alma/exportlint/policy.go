@@ -16,8 +16,8 @@ type Policy struct {
 	// MinimumAmount: a fee below it should not have been exported. The
 	// zero Money sets no minimum.
 	MinimumAmount fees.Money
-	// MinimumAgeDays: a fee whose last transaction is fewer whole days
-	// before the export should not have been exported yet.
+	// MinimumAgeDays: a fee whose last transaction is fewer calendar days
+	// before the export's day should not have been exported yet.
 	MinimumAgeDays int
 	// ExcludedUserGroups are Alma user group codes whose fees are not
 	// billed through the bursar.
@@ -116,8 +116,8 @@ func (p Policy) Check(rec alma.ExportRecord, f Facts) ([]Finding, []Unchecked) {
 		if rec.LastTransaction.IsZero() || f.ExportedAt.IsZero() {
 			unchecked = append(unchecked, NoDate)
 		} else if days := ageDays(rec.LastTransaction, f.ExportedAt); days < p.MinimumAgeDays {
-			add(TooRecent, "last transaction %s, %d days before the export; the minimum is %d",
-				rec.LastTransaction.Format(time.DateOnly), days, p.MinimumAgeDays)
+			add(TooRecent, "last transaction %s, %s before the export; the minimum is %d",
+				rec.LastTransaction.Format(time.DateOnly), daysText(days), p.MinimumAgeDays)
 		}
 	}
 	if len(p.ExcludedUserGroups) > 0 {
@@ -140,13 +140,21 @@ func (p Policy) Check(rec alma.ExportRecord, f Facts) ([]Finding, []Unchecked) {
 	return found, unchecked
 }
 
-// ageDays is how many whole days lie between t and the export at.
+// ageDays is how many calendar days lie between the day of t and the day
+// of the export at, both in at's zone: a fee from Monday is one day old
+// on Tuesday, whatever the hours.
 func ageDays(t, at time.Time) int {
-	d := at.Sub(t)
-	if d < 0 {
-		return -1 - int(-d/(24*time.Hour))
+	t = t.In(at.Location())
+	day := func(x time.Time) time.Time { return time.Date(x.Year(), x.Month(), x.Day(), 0, 0, 0, 0, time.UTC) }
+	return int(day(at).Sub(day(t)).Hours() / 24)
+}
+
+// daysText is "1 day", "3 days".
+func daysText(n int) string {
+	if n == 1 || n == -1 {
+		return fmt.Sprintf("%d day", n)
 	}
-	return int(d / (24 * time.Hour))
+	return fmt.Sprintf("%d days", n)
 }
 
 // containsFold reports whether list holds s, ignoring case; Alma's codes

@@ -24,7 +24,8 @@ func TestCheckEdges(t *testing.T) {
 		unchecked []exportlint.Unchecked
 	}{
 		{"exactly the minimum, exactly 7 days", fee("5.00", fees.USD, at.Add(-7*24*time.Hour)), exportlint.Facts{ExportedAt: at}, nil, nil},
-		{"a cent under, a second under 7 days", fee("4.99", fees.USD, at.Add(-7*24*time.Hour+time.Second)), exportlint.Facts{ExportedAt: at},
+		{"7 calendar days, whatever the hours", fee("5.00", fees.USD, time.Date(2026, 2, 23, 23, 59, 0, 0, time.UTC)), exportlint.Facts{ExportedAt: at}, nil, nil},
+		{"a cent under, 6 calendar days", fee("4.99", fees.USD, time.Date(2026, 2, 24, 0, 1, 0, 0, time.UTC)), exportlint.Facts{ExportedAt: at},
 			[]exportlint.Reason{exportlint.BelowMinimum, exportlint.TooRecent}, nil},
 		{"dated after the export", fee("9.00", fees.USD, at.Add(time.Hour)), exportlint.Facts{ExportedAt: at}, []exportlint.Reason{exportlint.TooRecent}, nil},
 		{"no export time", fee("9.00", fees.USD, at), exportlint.Facts{}, nil, []exportlint.Unchecked{exportlint.NoDate}},
