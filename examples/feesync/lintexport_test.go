@@ -130,3 +130,13 @@ func TestLintExportErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckConfigExportPolicy: check-config names the file, line and key
+// of a mistake in [export_policy].
+func TestCheckConfigExportPolicy(t *testing.T) {
+	cfg := writeFile(t, "feesync.toml", strings.Replace(lintConfig, `minimum_amount = "5.00"`, "minimum_amount = 5.5", 1))
+	r := runFeesync(t, nil, "check-config", "-config", cfg)
+	if want := cfg + ":9: export_policy.minimum_amount: 5.5 is a float"; r.code != ExitFailure || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d, stderr lacks %q:\n%s", r.code, want, r.stderr)
+	}
+}
