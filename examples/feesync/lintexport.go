@@ -38,7 +38,7 @@ func (m *Main) lintExport(_ context.Context) error {
 	}
 	policy, ok := m.config.LintPolicy()
 	if !ok || policy.IsZero() {
-		return fmt.Errorf("%s: %s states no [export_policy]: nothing to check the export against (see feesync.example.toml)", cmd, m.config.Path())
+		return fmt.Errorf("%s: %s states no export policy (no [export_policy] section, or one that sets nothing): nothing to check the export against (see feesync.example.toml)", cmd, m.config.Path())
 	}
 	opts := &exportlint.Options{File: m.in, Location: m.config.Location()}
 	if m.asOf != "" {

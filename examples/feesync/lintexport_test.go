@@ -118,7 +118,7 @@ func TestLintExportErrors(t *testing.T) {
 			"bad-records.xml, line 11, user **, transaction 2: bad amount"},
 		{"bad users file", []string{"-config", cfg, "-in", lintCases, "-users", badUsers}, ExitFailure, badUsers + ":3: bad users file: no identifier"},
 		{"missing export", []string{"-config", cfg, "-in", filepath.Join(dir, "none.xml")}, ExitFailure, "none.xml: no such file"},
-		{"no policy", []string{"-config", noPolicy, "-in", lintCases}, ExitFailure, "states no [export_policy]"},
+		{"no policy", []string{"-config", noPolicy, "-in", lintCases}, ExitFailure, "states no export policy (no [export_policy] section"},
 		{"no -in", []string{"-config", cfg}, ExitUsage, "lint-export: -in is required"},
 		{"bad -as-of", []string{"-config", cfg, "-in", lintCases, "-as-of", "3/2/2026"}, ExitUsage, `-as-of "3/2/2026": want YYYY-MM-DD`},
 	} {
