@@ -39,6 +39,10 @@
 //   - github.com/feebridge/feebridge/alma/almatest: a fake Alma over HTTP
 //     for tests, the sandbox and the simulator: circulation, the lost-item
 //     job, export and import jobs, webhooks, faults.
+//   - github.com/feebridge/feebridge/alma/exportlint: checks a sample of
+//     Alma's bursar export against the district's export policy and names
+//     each fee the policy would not have sent, with the profile option to
+//     fix; it only reads (feesync lint-export).
 //   - github.com/feebridge/feebridge/alma/internal/xmlscan: the streaming
 //     XML tokenizer under alma's export decoder, with hostile-input limits,
 //     fuzzed against encoding/xml.

@@ -179,6 +179,7 @@ type District struct {
 	webhookURL string
 	closers    []func() error
 	feesync    Feesync // the jobs of the week, which handle the journaled events
+	linted     bool    // the first export was checked against the district's policy
 
 	// The simulation's state and record.
 	students []student

@@ -28,7 +28,10 @@
 //     Alma delivers as a webhook to the listener of [Options.Webhook]
 //     (F5), which journals it; feesync handles the journaled events
 //     ([Feesync.HandleEvents]) right after Alma's deliveries, at the same
-//     points of the clock in every run.
+//     points of the clock in every run. Staff check the week's first export
+//     against the district's policy of a 5.00 minimum, which the simulated
+//     profile does not apply, as `feesync lint-export` does (alma/exportlint):
+//     the fees below it are named, and sent all the same.
 //   - Faults ([Faults]), at a rate: Alma answering 429, 5xx, slowly or
 //     not at all, FTP connections cut or stalled, the FTP server
 //     restarted, and a fault hook that kills feesync's jobs at a step;

@@ -295,6 +295,9 @@ func (d *District) almaExport(ctx context.Context) error {
 	}
 	d.stats.exported += len(res.Records)
 	d.stats.exportedSum = add(d.stats.exportedSum, res.Total)
+	if err := d.lintFirstExport(ctx, res.File); err != nil {
+		return err
+	}
 	return d.afterAlmaJob(ctx)
 }
 

@@ -21,6 +21,7 @@
 //	feesync dismiss KEY -reason TEXT [-by NAME] [-kind K] [-config F]
 //	feesync serve [-config F]
 //	feesync check-config [-config F] [-online]
+//	feesync lint-export -in FILE.xml [-config F] [-users FILE.csv] [-as-of YYYY-MM-DD]
 //	feesync init [-config F]
 //	feesync backup -out FILE [-config F]
 //	feesync restore-check [-config F]
@@ -112,6 +113,24 @@
 // checks the journal (its folder, and that init made it) and that the
 // listen address can be bound; it lists every problem with its key.
 //
+// lint-export reads one sample of Alma's bursar export (a local file,
+// as convert alma-export takes) and prints, one a line on stdout, each fee
+// that the config's [export_policy] would not have sent: FILE:LINE, the
+// fee's transaction id and type, the user masked as in the logs, the
+// amount, and each reason (below-minimum, too-recent, excluded-user-group,
+// library-not-billed, fee-type-not-billed) with the value that caused it.
+// A summary counts each reason with the option of Alma's bursar
+// integration profile to fix, and the checks it could not make. It
+// changes, moves and drops nothing: feesync sends every fee Alma exports,
+// since Alma has marked it Transferred and a fee dropped afterwards is
+// lost; the filters belong in Alma's profile (README, "What to set in
+// Alma's bursar profile"). The export carries no user group: -users names
+// a CSV of users with headings such as "Primary Identifier" and "User
+// Group Code" (an Analytics report of users). Ages are counted in
+// calendar days to -as-of, or to the day in Alma's file name. It exits 0
+// when no fee is warned about, 3 when some are, 1 when the export, a
+// record or the users file cannot be read (each named with file and line).
+//
 // init creates the journal of a new site, with a new random id; it refuses
 // a journal file that has content. run, serve, redrive, reconcile, backup
 // and restore-check refuse to start, with exit 1 and the path, when the
@@ -142,7 +161,8 @@
 //
 //   - 0: all done.
 //   - 3: done, but some records were rejected (or, for reconcile, Alma and
-//     the bursar disagree). Each rejected record is listed on stderr as
+//     the bursar disagree; for lint-export, the export has fees the policy
+//     would not have sent). Each rejected record is listed on stderr as
 //     FILE:LINE: KEY: reason, an input file that could not be read as
 //     FILE: failed: reason, and all of them are in the journal and the
 //     daily report.

@@ -44,6 +44,7 @@ type Main struct {
 	ops        opsFlags // reconcile -format/-show-ids, show
 	reason     string   // restore-accept: why the marks are accepted
 	online     bool     // check-config: log in, write, call Alma
+	lint       lintFlags
 	args       []string // positional arguments left after the flags
 
 	config  *config.Config
@@ -131,6 +132,7 @@ Usage:
 	feesync dismiss KEY -reason TEXT [-by NAME] [-kind K] [-config F]
 	feesync serve [-config F]
 	feesync check-config [-config F] [-online]
+	feesync lint-export -in FILE.xml [-config F] [-users FILE.csv] [-as-of YYYY-MM-DD]
 	feesync init [-config F]
 	feesync backup -out FILE [-config F]
 	feesync restore-check [-config F]
@@ -158,6 +160,14 @@ closed them, when and why. dismiss closes one held record with a reason
 (the OS user, or -by, is recorded): it leaves the report and is not
 re-driven. The journal keeps every dismissal.
 
+lint-export reads a sample of Alma's bursar export and prints each fee
+that the config's [export_policy] would not have sent (below the minimum,
+too recent, an excluded user group, a library or fee type not billed),
+FILE:LINE with the user masked, then a count per reason with the option
+of Alma's bursar profile to fix. It only reads: feesync sends every fee
+Alma exports. -users names a CSV of users and their groups (the export
+does not carry the group). Exit 0: nothing to fix; 3: warnings.
+
 init creates the journal of a new site; it never replaces one. Every
 other command that uses the journal refuses to start when the journal
 file is missing or empty. backup writes a consistent copy of the journal,
@@ -167,7 +177,8 @@ what was published that a restored journal does not know; restore-accept
 records the operator's word that it was dealt with, and the publishing
 jobs run again.
 
-Exit codes: 0 done; 3 done, but some records were rejected; 1 failure; 2 usage.
+Exit codes: 0 done; 3 done, but some records were rejected (lint-export:
+some fees the policy would not have sent); 1 failure; 2 usage.
 `
 
 // commands lists the commands by the words that name them.
@@ -238,6 +249,7 @@ func commands() map[string]command {
 			run: (*Main).restoreAccept, needsConfig: true},
 		{name: "version", usage: "", flags: func(*Main, *flag.FlagSet) {}, run: (*Main).version, noConfig: true},
 	}
+	cs = append(cs, lintExportCommand())
 	cs = append(cs, heldCommands()...)
 	cs = append(cs, showCommands()...)
 	byName := make(map[string]command, len(cs))

@@ -23,7 +23,10 @@
 // Students return loans (some late, fined by Alma, some of the fines paid
 // at the desk); loans long overdue turn lost at 16:00 (flow F1) and staff
 // declare a few lost; Alma exports every active fee at 18:00 and feesync's
-// charges job turns the export into a PeopleSoft charge file at 18:30 (F2).
+// charges job turns the export into a PeopleSoft charge file at 18:30 (F2);
+// on the first evening staff check the export against the district's
+// policy of a 5.00 minimum (`feesync lint-export`), which Alma's profile
+// does not apply: the fees below it are named, and sent all the same.
 // Students pay online (eServices, in full) or at the cashier (in full or in
 // part); PeopleSoft drops its payment file hourly, feesync's payments job
 // writes Alma's import file and Alma imports it (F3). Staff waive some

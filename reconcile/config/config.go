@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,10 @@ type Config struct {
 	// ExpectFilesWithin says how long each inbound folder may go without
 	// a new file before the run warns and the daily report lists it.
 	ExpectFilesWithin ExpectConfig `toml:"expect_files_within"`
+	// ExportPolicy, when the file has an [export_policy] section, is what
+	// the district means Alma's bursar profile to export, for
+	// `feesync lint-export` (see [ExportPolicyConfig]).
+	ExportPolicy *ExportPolicyConfig `toml:"export_policy"`
 
 	// path is the file the config was read from, for messages; lines
 	// maps dotted keys to their line in it.
@@ -400,7 +405,7 @@ func Parse(r io.Reader, name string) (*Config, error) {
 		if errors.As(err, &pe) {
 			return nil, &Error{File: name, Line: pe.Position.Line, Key: pe.LastKey, Err: errors.New(pe.Message)}
 		}
-		return nil, &Error{File: name, Err: err}
+		return nil, decodeError(name, err)
 	}
 	for _, k := range md.Undecoded() {
 		key := k.String()
@@ -416,6 +421,21 @@ func Parse(r io.Reader, name string) (*Config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// typeErrorRE matches the TOML decoder's error for a value of the wrong
+// type, which it gives as text: `toml: line 9 (last key "a.b"): …`.
+var typeErrorRE = regexp.MustCompile(`^toml: line ([0-9]+) \(last key "([^"]*)"\): (.*)$`)
+
+// decodeError is the *Error for a decoding error of file name, with the
+// line and key when the decoder's text gives them.
+func decodeError(name string, err error) error {
+	m := typeErrorRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return &Error{File: name, Err: err}
+	}
+	line, _ := strconv.Atoi(m[1])
+	return &Error{File: name, Line: line, Key: m[2], Err: errors.New(m[3])}
 }
 
 // Default returns the configuration used when no file is given: the

@@ -63,6 +63,7 @@ func (c *Config) checkValues() error {
 		c.checkLog,
 		c.checkExpect,
 		c.checkMail,
+		c.checkExportPolicy,
 	} {
 		if err := check(); err != nil {
 			errs = append(errs, err)
