@@ -202,7 +202,7 @@ func NewFee(id string, typ Type, userID string, original Money, created time.Tim
 	z := Zero(original.Currency())
 	return &Fee{
 		ID: id, Type: typ, UserID: userID, Status: StatusActive,
-		Original: original, Balance: original, Transferred: z, Paid: z, Waived: z, Refunded: z,
+		Original: original, Balance: original, Transferred: z, Paid: z, Waived: z,
 		Created: created, Updated: created,
 	}, nil
 }

@@ -12,11 +12,17 @@ import (
 // paid on the fee, summed over every earlier refund.
 type Refund struct {
 	// Key identifies the refund, so that it is applied once (R6).
-	Key    string
-	FeeID  string
-	Amount Money // positive: the amount given back
-	Reason string
-	Date   time.Time
+	Key string
+	// TransactionID is the bursar transaction id of the charge refunded,
+	// and Type the fee type of that charge: together, its charge key
+	// ([ChargeKey]), which a refund line sends to the bursar.
+	TransactionID string
+	Type          Type
+	FeeID         string
+	UserID        string
+	Amount        Money // positive: the amount given back
+	Reason        string
+	Date          time.Time
 }
 
 // Validate checks the refund on its own: a positive amount.
