@@ -2,6 +2,7 @@ package fees
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -130,4 +131,15 @@ func (f *Fee) RefundDue(q RefundRatio) (Money, error) {
 		return Zero(cur), nil
 	}
 	return due, nil
+}
+
+// RefundOf reports whether t is the type of a refund record, and the fee
+// type it refunds: Alma's LOSTITEMREPLACEMENTFEEREFUND refunds a
+// LOSTITEMREPLACEMENTFEE, and so any type X + "REFUND" refunds X.
+func (t Type) RefundOf() (Type, bool) {
+	s, ok := strings.CutSuffix(string(t), "REFUND")
+	if !ok || s == "" {
+		return "", false
+	}
+	return Type(s), true
 }

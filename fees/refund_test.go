@@ -152,3 +152,18 @@ func refundedOf(f *fees.Fee) fees.Money {
 	}
 	return fees.Zero(f.Original.Currency())
 }
+
+func TestTypeRefundOf(t *testing.T) {
+	for typ, want := range map[fees.Type]fees.Type{
+		fees.TypeReplacementFeeRefund: fees.TypeLostItemReplacementFee,
+		"LOSTITEMPROCESSFEEREFUND":    fees.TypeLostItemProcessFee,
+		"REFUND":                      "",
+		fees.TypeCredit:               "",
+		fees.TypeOverdueFine:          "",
+	} {
+		got, ok := typ.RefundOf()
+		if got != want || ok != (want != "") {
+			t.Errorf("%s.RefundOf() = %q, %v; want %q", typ, got, ok, want)
+		}
+	}
+}
