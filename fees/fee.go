@@ -178,8 +178,9 @@ type Fee struct {
 	Paid          Money
 	Waived        Money
 	// Refunded is what was given back to the student of what they paid
-	// (R8); it is counted in Waived too. Zero, or unset, when nothing was.
-	Refunded Money
+	// (R8); it is counted in Waived too. Zero, or unset, when nothing was
+	// (and then left out of the fee's JSON).
+	Refunded Money `json:",omitzero"`
 	Item     Item
 	Owner    string // owning library code
 	Comment  string

@@ -1,8 +1,10 @@
 package fees_test
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/feebridge/feebridge/fees"
@@ -165,5 +167,24 @@ func TestTypeRefundOf(t *testing.T) {
 		if got != want || ok != (want != "") {
 			t.Errorf("%s.RefundOf() = %q, %v; want %q", typ, got, ok, want)
 		}
+	}
+}
+
+// TestFeeJSONWithoutRefund: a fee never refunded encodes as before (the
+// journal keeps fees as JSON), and one refunded keeps its refund.
+func TestFeeJSONWithoutRefund(t *testing.T) {
+	f := newFee(t, "10.00", fees.StatusClosed)
+	b, err := json.Marshal(f)
+	if err != nil || strings.Contains(string(b), "Refunded") {
+		t.Fatalf("JSON of a fee never refunded: %s, %v", b, err)
+	}
+	mustDo(t, f.Refund(fees.Refund{Amount: usd("4.00")}))
+	b, err = json.Marshal(f)
+	var back fees.Fee
+	if err == nil {
+		err = json.Unmarshal(b, &back)
+	}
+	if err != nil || !back.Refunded.Equal(usd("4.00")) {
+		t.Errorf("JSON of a refunded fee: %s, %v", b, err)
 	}
 }
