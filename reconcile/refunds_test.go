@@ -144,3 +144,34 @@ func TestRefundsCrashAtEachStep(t *testing.T) {
 		})
 	}
 }
+
+// TestReportListsRefundsForStaff: a refund held by the policy report is
+// in the daily report, with the charge, what was paid, refunded before and
+// is due back, and what staff do about it.
+func TestReportListsRefundsForStaff(t *testing.T) {
+	e := newEnv(t)
+	refundPolicies(e)
+	refundSetup(t, e)
+	if _, err := e.jobs(nil).Credits(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.jobs(nil).Report(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Report.Held) != 1 || res.Report.Held[0].Kind != reconcile.KindRefund {
+		t.Fatalf("held in the report = %+v", res.Report.Held)
+	}
+	var csv string
+	for name, body := range files(t, e.library) {
+		if strings.HasSuffix(name, ".csv") {
+			csv = body
+		}
+	}
+	for _, want := range []string{"Refund of 15.00 for fee F2", "staff decide (rule R8)", "charged 15.00 USD, paid 15.00 USD, refunded before 0.00 USD, due back 15.00 USD",
+		"feesync dismiss T2/LOSTITEMPROCESSFEE"} {
+		if !strings.Contains(csv, want) {
+			t.Errorf("the report's CSV lacks %q:\n%s", want, csv)
+		}
+	}
+}
