@@ -245,15 +245,7 @@ func (m Mapping) RefundFor(r fees.Refund, asOf time.Time) (Charge, error) {
 // RefundTypeOf maps a refund item type back to the fee type whose charges
 // it refunds; false when no fee type, or several, map to itemType.
 func (m Mapping) RefundTypeOf(itemType string) (fees.Type, bool) {
-	var found fees.Type
-	n := 0
-	for t, it := range m.RefundItemTypes {
-		if it == itemType {
-			found = t
-			n++
-		}
-	}
-	return found, n == 1
+	return typeOf(m.RefundItemTypes, itemType, "")
 }
 
 // FeeTypeOf maps a PeopleSoft item type back to the fee type whose
@@ -262,10 +254,16 @@ func (m Mapping) RefundTypeOf(itemType string) (fees.Type, bool) {
 // false when no fee type maps to itemType, or when several do (the
 // mapping then cannot tell them apart). The CREDIT entry is not a fee's.
 func (m Mapping) FeeTypeOf(itemType string) (fees.Type, bool) {
+	return typeOf(m.ItemTypes, itemType, fees.TypeCredit)
+}
+
+// typeOf returns the one fee type that types maps to itemType, leaving
+// skip out; false when there is none, or several.
+func typeOf(types map[fees.Type]string, itemType string, skip fees.Type) (fees.Type, bool) {
 	var found fees.Type
 	n := 0
-	for t, it := range m.ItemTypes {
-		if it == itemType && t != fees.TypeCredit {
+	for t, it := range types {
+		if it == itemType && t != skip {
 			found = t
 			n++
 		}
