@@ -175,3 +175,25 @@ func TestReportListsRefundsForStaff(t *testing.T) {
 		}
 	}
 }
+
+// TestRedriveReportedRefund: a refund held for staff goes out as a refund
+// line once the policy says refund and it is re-driven, once.
+func TestRedriveReportedRefund(t *testing.T) {
+	e := newEnv(t)
+	refundPolicies(e)
+	refundSetup(t, e)
+	if _, err := e.jobs(nil).Credits(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	e.opts.Refunds[fees.TypeLostItemProcessFee] = reconcile.RefundPolicy{Action: reconcile.RefundSend, Ratio: fees.FullRefund}
+	res, err := e.jobs(nil).RedriveKeys(t.Context(), reconcile.KindRefund, []string{"T2/LOSTITEMPROCESSFEE"})
+	if err != nil || res.Records != 1 || !res.Total.Equal(usd("-15.00")) || len(res.Rejected) != 0 {
+		t.Fatalf("redrive = %+v, %v", res, err)
+	}
+	if body := files(t, e.bursar)[res.Outputs[0]]; !strings.Contains(body, "F|T2|S001|LOSTITEMPROCESSFEE|-15.00") {
+		t.Errorf("redrive file:\n%s", body)
+	}
+	if again, err := e.jobs(nil).Redrive(t.Context(), reconcile.KindRefund); err != nil || again.Records != 0 {
+		t.Errorf("second redrive = %+v, %v", again, err)
+	}
+}
