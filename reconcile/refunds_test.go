@@ -197,3 +197,45 @@ func TestRedriveReportedRefund(t *testing.T) {
 		t.Errorf("second redrive = %+v, %v", again, err)
 	}
 }
+
+// TestReconcileComparesRefunds: the reconciliation compares each refund
+// sent to the bursar with Alma's refund of the fee, to the cent (R8).
+func TestReconcileComparesRefunds(t *testing.T) {
+	for _, c := range []struct {
+		almaRefunded string
+		want         int // refund disagreements
+	}{{"50.00", 0}, {"40.00", 1}} {
+		e := newEnv(t)
+		refundPolicies(e)
+		refundSetup(t, e)
+		if _, err := e.jobs(nil).Credits(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		// Alma: the fee paid in part, the rest waived, the paid part refunded.
+		a := newFakeAlma()
+		e.alma = a
+		f := a.add("S001", "F1", "T1", fees.TypeLostItemReplacementFee, "B100", "120.00")
+		for _, err := range []error{
+			f.Pay(fees.Payment{Amount: usd("50.00"), Channel: fees.ChannelCashier, Method: fees.MethodCash}),
+			f.Waive(fees.Waiver{Amount: f.Balance, Reason: "LOST_ITEM_FOUND"}),
+			f.Refund(fees.Refund{Amount: usd(c.almaRefunded)}),
+		} {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		rec, err := e.jobs(nil).Reconcile(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []reconcile.Disagreement
+		for _, d := range rec.Disagreements {
+			if strings.Contains(d.Problem, "R8") {
+				got = append(got, d)
+			}
+		}
+		if len(got) != c.want || (c.want == 1 && (got[0].FeeID != "F1" || !got[0].Alma.Equal(usd("40.00")) || !got[0].Bursar.Equal(usd("50.00")))) {
+			t.Errorf("Alma refunded %s: refund disagreements %+v", c.almaRefunded, got)
+		}
+	}
+}
