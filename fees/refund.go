@@ -110,22 +110,30 @@ func (q RefundRatio) Validate() error {
 }
 
 // RefundDue returns what is still due back to the student on f under
-// ratio q: q percent of Paid, rounded down to the currency's minor unit
-// (never a cent more than the ratio gives), less what was already
-// refunded; zero when nothing is due.
+// ratio q (see [RefundRatio.Due]).
 func (f *Fee) RefundDue(q RefundRatio) (Money, error) {
+	return q.Due(f.Paid, f.refunded())
+}
+
+// Due returns what is still due back of paid, of which refunded was
+// already given back, under ratio q: q percent of paid, rounded down to
+// the currency's minor unit (never a cent more than the ratio gives),
+// less refunded; zero when nothing is due.
+func (q RefundRatio) Due(paid, refunded Money) (Money, error) {
 	if err := q.Validate(); err != nil {
 		return Money{}, err
 	}
-	cur := f.Original.Currency()
+	cur := paid.Currency()
 	places, _ := cur.MinorUnits()
-	share := f.Paid.Decimal().Mul(decimal.NewFromInt(int64(q))).Div(decimal.NewFromInt(100)).RoundDown(int32(places))
+	share := paid.Decimal().Mul(decimal.NewFromInt(int64(q))).Div(decimal.NewFromInt(100)).RoundDown(int32(places))
 	due, err := NewMoney(share, cur)
 	if err != nil {
 		return Money{}, err
 	}
-	if due, err = due.Sub(f.refunded()); err != nil {
-		return Money{}, err
+	if refunded.Valid() {
+		if due, err = due.Sub(refunded); err != nil {
+			return Money{}, err
+		}
 	}
 	if due.IsNegative() {
 		return Zero(cur), nil

@@ -146,7 +146,7 @@ func (j *Jobs) judgeRefund(rf fees.Refund, charge Record, paid, before fees.Mone
 		return "", "", err
 	}
 	policy := j.refundPolicy(rf.Type)
-	due, err := (&fees.Fee{ID: charge.FeeID, Original: charge.Amount, Paid: paid, Refunded: before}).RefundDue(policy.Ratio)
+	due, err := policy.Ratio.Due(paid, before)
 	if err != nil {
 		return "", "", err
 	}
