@@ -82,9 +82,13 @@ func (r ImportRecord) exportRecord() ExportRecord {
 		Item: r.Item, Owner: r.Owner, Comment: r.Comment, LastTransaction: r.LastTransaction}
 }
 
-// IsCredit reports whether r is a credit: of type CREDIT or with a
-// negative sum.
+// IsCredit reports whether r is a credit: of type CREDIT, of a refund
+// type (such as LOSTITEMREPLACEMENTFEEREFUND: money given back, whatever
+// the sign of its sum; see [fees.Type.RefundOf]), or with a negative sum.
 func (r ExportRecord) IsCredit() bool {
+	if _, refund := r.Type.RefundOf(); refund {
+		return true
+	}
 	return r.Type == fees.TypeCredit || r.Amount.IsNegative()
 }
 

@@ -899,3 +899,22 @@ func TestParseErrorMasksUser(t *testing.T) {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }
+
+// TestRefundRecordIsACredit: a record of a refund type is money given
+// back (R8), never a charge, whatever the sign of its sum.
+func TestRefundRecordIsACredit(t *testing.T) {
+	for _, sum := range []string{"-30.00", "30.00"} {
+		r := alma.ExportRecord{Type: fees.TypeReplacementFeeRefund, Amount: usd(sum), TransactionID: "T1",
+			Patron: alma.Patron{ID: "S1"}}
+		if !r.IsCredit() {
+			t.Errorf("refund of %s is not a credit", sum)
+		}
+		if _, err := r.Fee(); fees.ErrorCode(err) != fees.EINVALID {
+			t.Errorf("refund of %s as a fee: %v", sum, err)
+		}
+		c, err := r.Credit()
+		if err != nil || !c.Amount.Equal(usd("30.00")) || c.Type != fees.TypeReplacementFeeRefund {
+			t.Errorf("refund of %s as a credit: %+v, %v", sum, c, err)
+		}
+	}
+}

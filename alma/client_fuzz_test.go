@@ -49,6 +49,7 @@ func fuzzClient(f *testing.F, h http.Handler) *alma.Client {
 // without an error keeps R3.
 func FuzzFeeJSON(f *testing.F) {
 	f.Add(readTestdata(f, "rest/fee_lost.json"))
+	f.Add(readTestdata(f, "rest/fee_refunded.json"))
 	f.Add([]byte(`{"id":"1","type":{"value":"OTHER"},"status":{"value":"ACTIVE"},"balance":1e1,"original_amount":"10.00"}`))
 	f.Add([]byte(`{"id":1,"type":"OTHER","status":"CLOSED","balance":0,"original_amount":3,"transaction":[{"type":{"value":"WAIVE"},"amount":3}]}`))
 	s := &echoServer{}

@@ -850,3 +850,28 @@ func TestListFeesCurrencyFromAlma(t *testing.T) {
 		t.Errorf("got %+v, want one fee of %s", got, want)
 	}
 }
+
+// TestGetFeeRefunded reads a fee with a REFUND transaction (R8): Refunded
+// is its sum, and it counts in Waived too, so that the fee keeps
+// original = paid + waived + remaining − refunded.
+func TestGetFeeRefunded(t *testing.T) {
+	f := newFake(t)
+	f.inject(1, func(w http.ResponseWriter, r *http.Request, _ http.Handler) {
+		w.Write(readTestdata(t, "rest/fee_refunded.json"))
+	})
+	got, err := f.client(t, nil, nil).GetFee(t.Context(), patronID, "5512345690004299")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string][2]fees.Money{
+		"paid": {got.Paid, usd("30.00")}, "waived": {got.Waived, usd("80.00")},
+		"refunded": {got.Refunded, usd("30.00")}, "balance": {got.Balance, usd("0.00")},
+	} {
+		if !c[0].Equal(c[1]) {
+			t.Errorf("%s = %s, want %s", name, c[0], c[1])
+		}
+	}
+	if err := got.Check(); err != nil {
+		t.Error(err)
+	}
+}

@@ -16,6 +16,12 @@ import (
 const (
 	TransactionPayment = "PAYMENT"
 	TransactionWaive   = "WAIVE"
+	// TransactionRefund gives paid money back to the patron: Alma records
+	// it when staff refund a paid fee, and when a lost item whose
+	// replacement fee was paid is returned under a terms of use with a
+	// "Lost item replacement fee refund ratio". It leaves the balance as
+	// it was (an assumption: see alma/testdata/rest/PROVENANCE).
+	TransactionRefund = "REFUND"
 )
 
 // PayRequest is a payment to record on a fee in Alma.
@@ -120,6 +126,13 @@ func (f *feeJSON) toFee(userID string, cur fees.Currency) (*fees.Fee, error) {
 	if err != nil {
 		return nil, err
 	}
+	refunded, err := f.refunded(cur)
+	if err != nil {
+		return nil, err
+	}
+	if waived, err = waived.Add(refunded); err != nil {
+		return nil, badFee(id, "%v", err)
+	}
 	created, updated, err := f.times()
 	if err != nil {
 		return nil, err
@@ -146,6 +159,9 @@ func (f *feeJSON) toFee(userID string, cur fees.Currency) (*fees.Fee, error) {
 	}
 	if status == fees.StatusTransferred {
 		fee.Transferred = balance
+	}
+	if refunded.IsPositive() {
+		fee.Refunded = refunded // unset when nothing was refunded, as fees.NewFee leaves it
 	}
 	if err := fee.Check(); err != nil {
 		return nil, err
@@ -213,6 +229,24 @@ func (f *feeJSON) settled(cur fees.Currency, original, balance fees.Money) (paid
 		return paid, waived, e
 	}
 	return paid, waived, nil
+}
+
+// refunded is the sum of the fee's REFUND transactions (R8).
+func (f *feeJSON) refunded(cur fees.Currency) (fees.Money, error) {
+	sum := fees.Zero(cur)
+	for i, t := range f.Transactions {
+		if t.Type.Value != TransactionRefund {
+			continue
+		}
+		a, err := money(t.Amount, cur)
+		if err == nil {
+			sum, err = sum.Add(a.Abs())
+		}
+		if err != nil {
+			return sum, badFee(string(f.ID), "transaction %d (%s): %v", i+1, t.Type.Value, err)
+		}
+	}
+	return sum, nil
 }
 
 // times reads the fee's creation and status times.
@@ -310,8 +344,11 @@ func (c *Client) listFeeRecords(ctx context.Context, userID string, status fees.
 //     with more decimal places than the currency has is an error. VAT
 //     amounts are not used.
 //   - Waived is the sum of the WAIVE transactions, Paid the sum of the
-//     PAYMENT transactions. Other transaction types (EXPORT, DISPUTE,
-//     RESTORE, REFUND…) are not counted.
+//     PAYMENT transactions. Refunded is the sum of the REFUND
+//     transactions, and is added to Waived as well: a refund gives paid
+//     money back without changing the balance, and the fee keeps
+//     Original = Paid + Waived + Balance − Refunded (R8). Other
+//     transaction types (EXPORT, DISPUTE, RESTORE…) are not counted.
 //   - When those do not account for all of Original − Balance (Alma
 //     leaves the transaction list out of some answers), the rest counts
 //     as paid, so that Original = Paid + Waived + Balance (R3) always

@@ -15,12 +15,17 @@
 // # Fees
 //
 // A [Fee] moves Active → Transferred → Closed (R2) and always keeps
-// Original = Paid + Waived + Balance with Balance ≥ 0 (R3). [Fee.Pay]
+// Original = Paid + Waived + Balance − Refunded with Balance ≥ 0 (R3;
+// Refunded is zero until a refund). [Fee.Pay]
 // applies the payment rules (R4): eServices pays a fee in full or not at
 // all, the cashier takes any positive amount up to the balance, and
 // nothing is taken on a closed fee or above the balance. [Fee.Waive]
 // applies the full-waive rule (R5) and [PlanPartialWaive] gives staff the
 // two-step path when a student and the library settle for less.
+// [Fee.Refund] gives back paid money when a paid lost item comes back
+// (R8), never more than was paid less earlier refunds ([CheckRefund],
+// [EOVERREFUND]); [Fee.RefundDue] gives the amount a [RefundRatio] makes
+// due.
 //
 // The rules are decided once, here: [CheckPayment] (R4) and [CheckCredit]
 // (R5 for the credit of a transferred fee) judge an amount against what is

@@ -18,6 +18,9 @@ const (
 	ECLOSED = "fee_closed"
 	// EOVERPAY: the payment or waiver is above the fee's remaining balance.
 	EOVERPAY = "overpayment"
+	// EOVERREFUND: a refund above what was paid on the fee, less what
+	// was already refunded (R8).
+	EOVERREFUND = "excessive_refund"
 	// EPARTIALESERVICES: an eServices payment that does not pay the whole
 	// remaining balance (R4).
 	EPARTIALESERVICES = "partial_eservices_payment"

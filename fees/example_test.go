@@ -47,3 +47,25 @@ func ExamplePlanPartialWaive() {
 	// 2. Wait until Alma shows the payment and a balance of 50.00 USD (Alma imports bursar payments hourly).
 	// 3. Waive the remaining 50.00 USD in full.
 }
+
+func ExampleFee_Refund() {
+	f, _ := fees.NewFee("FEE-3", fees.TypeLostItemReplacementFee, "0001234", fees.MustParseMoney("80.00", fees.USD), day)
+	_ = f.Transfer(day)
+	_ = f.Pay(fees.Payment{Amount: fees.MustParseMoney("30.00", fees.USD), Channel: fees.ChannelCashier, Method: fees.MethodCash})
+
+	// The item comes back: the rest is waived (R7), and what was paid
+	// goes back by the district's ratio (R8), here Alma's 100%.
+	_ = f.Waive(fees.Waiver{Amount: f.Balance, Reason: "LOST_ITEM_FOUND"})
+	due, _ := f.RefundDue(fees.FullRefund)
+	err := f.Refund(fees.Refund{Key: "RET-1", Amount: due})
+	fmt.Println(due, err, f.Check())
+
+	// Nothing more can go back than was paid.
+	err = f.Refund(fees.Refund{Key: "RET-2", Amount: fees.MustParseMoney("0.01", fees.USD)})
+	fmt.Println(fees.ErrorCode(err))
+	fmt.Println(f.Paid, f.Waived, f.Balance, f.Refunded)
+	// Output:
+	// 30.00 USD <nil> <nil>
+	// excessive_refund
+	// 30.00 USD 80.00 USD 0.00 USD 30.00 USD
+}

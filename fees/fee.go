@@ -154,9 +154,13 @@ type Item struct {
 	DueDate    time.Time
 }
 
-// Fee is one library fine or fee and its balances. Its invariant (R3) is
+// Fee is one library fine or fee and its balances. Its invariant (R3,
+// with refunds as R8 adds them) is
 //
-//	Original = Paid + Waived + Balance,  Balance ≥ 0
+//	Original = Paid + Waived + Balance − Refunded,  Balance ≥ 0,  Refunded ≤ Paid
+//
+// A fee never refunded has Refunded zero (or unset), and then
+// Original = Paid + Waived + Balance. See [Fee.Refund].
 //
 // Transferred is the part of Balance that the bursar holds: equal to
 // Balance once the fee is transferred, zero before.
@@ -173,11 +177,15 @@ type Fee struct {
 	Transferred   Money // transferred balance
 	Paid          Money
 	Waived        Money
-	Item          Item
-	Owner         string // owning library code
-	Comment       string
-	Created       time.Time
-	Updated       time.Time
+	// Refunded is what was given back to the student of what they paid
+	// (R8); it is counted in Waived too. Zero, or unset, when nothing was
+	// (and then left out of the fee's JSON).
+	Refunded Money `json:",omitzero"`
+	Item     Item
+	Owner    string // owning library code
+	Comment  string
+	Created  time.Time
+	Updated  time.Time
 
 	// disputedFrom remembers the status to restore after a dispute.
 	disputedFrom Status
@@ -204,18 +212,25 @@ func (f *Fee) errorf(code string, amount Money, format string, args ...any) *Err
 	return &Error{Code: code, Fee: f.ID, Amount: amount, Balance: f.Balance, Message: fmt.Sprintf(format, args...)}
 }
 
-// Check verifies the invariant R3 and returns an [ESTATE] error if it does
-// not hold.
+// Check verifies the invariant R3 (with R8's refunds) and returns an
+// [ESTATE] error if it does not hold.
 func (f *Fee) Check() error {
+	refunded := f.refunded()
 	sum, err := Sum(f.Original.Currency(), f.Paid, f.Waived, f.Balance)
+	if err == nil {
+		sum, err = sum.Sub(refunded)
+	}
 	if err != nil {
 		return err
 	}
+	over, _ := refunded.Cmp(f.Paid)
 	switch {
 	case !sum.Equal(f.Original):
-		return f.errorf(ESTATE, sum, "paid %s + waived %s + balance %s = %s, not the original %s", f.Paid, f.Waived, f.Balance, sum, f.Original)
+		return f.errorf(ESTATE, sum, "paid %s + waived %s + balance %s − refunded %s = %s, not the original %s", f.Paid, f.Waived, f.Balance, refunded, sum, f.Original)
 	case f.Balance.IsNegative():
 		return f.errorf(ESTATE, f.Balance, "negative balance %s", f.Balance)
+	case refunded.IsNegative() || over > 0:
+		return f.errorf(ESTATE, refunded, "refunded %s is outside 0 to the %s paid", refunded, f.Paid)
 	case (f.Status == StatusClosed) != f.Balance.IsZero():
 		return f.errorf(ESTATE, f.Balance, "status %s with balance %s", f.Status, f.Balance)
 	}

@@ -150,6 +150,23 @@ func ExampleMapping_ChargeFor() {
 	// peoplesoft: fee F8 (ref TX-8): rejected: no PeopleSoft item type for fee type INTERLIBRARYLOANFEE true
 }
 
+// A refund (R8) is a negative line linked to the charge it refunds by
+// reference (REF1_DESCR) and by its own refund item type.
+func ExampleMapping_RefundFor() {
+	asOf := time.Date(2026, 10, 9, 18, 0, 0, 0, time.UTC)
+	m := peoplesoft.DefaultMapping()
+
+	r := fees.Refund{Key: "EV-1/F9", TransactionID: "TX-9", Type: fees.TypeLostItemReplacementFee,
+		UserID: "0012345", Amount: fees.MustParseMoney("30.00", fees.USD)}
+	line, err := m.RefundFor(r, asOf)
+	fmt.Println(line.Ref, line.ItemType, line.Amount, line.Description, err)
+	t, _ := m.RefundTypeOf(line.ItemType)
+	fmt.Println(t)
+	// Output:
+	// TX-9 300000000012 -30.00 USD Refund: Lost item replacement fee <nil>
+	// LOSTITEMREPLACEMENTFEE
+}
+
 func ExampleCalendar_TermFor() {
 	c := peoplesoft.DefaultCalendar()
 	for _, d := range []string{"2026-09-01", "2027-03-10", "2027-07-04"} {

@@ -19,6 +19,11 @@ type Mapping struct {
 	// Alma's CREDIT records that are linked to no charge, which feebridge
 	// does not send (the reconciliation reports them).
 	ItemTypes map[fees.Type]string `toml:"item_types"`
+	// RefundItemTypes maps Alma fee types to the 12-digit PeopleSoft item
+	// types of their refund lines (R8, see [Mapping.RefundFor]). Each must
+	// differ from every charge item type, so that PeopleSoft, and the
+	// reconciliation, tell a refund from a credit.
+	RefundItemTypes map[fees.Type]string `toml:"refund_item_types"`
 	// Calendar gives the term code of a date.
 	Calendar Calendar `toml:"calendar"`
 	// DueDays is how many days after the as-of date a charge is due.
@@ -34,6 +39,10 @@ const (
 	ItemTypeRecalledOverdueFine    = "300000000005"
 	ItemTypeOther                  = "300000000006"
 	ItemTypeCredit                 = "300000000099"
+
+	// The reference refund item types (R8).
+	ItemTypeLostItemReplacementFeeRefund = "300000000012"
+	ItemTypeLostItemProcessFeeRefund     = "300000000013"
 )
 
 // DefaultMapping returns the reference mapping: the reference item types,
@@ -50,6 +59,10 @@ func DefaultMapping() Mapping {
 			fees.TypeOther:                  ItemTypeOther,
 			fees.TypeCredit:                 ItemTypeCredit,
 		},
+		RefundItemTypes: map[fees.Type]string{
+			fees.TypeLostItemReplacementFee: ItemTypeLostItemReplacementFeeRefund,
+			fees.TypeLostItemProcessFee:     ItemTypeLostItemProcessFeeRefund,
+		},
 		Calendar: DefaultCalendar(),
 		DueDays:  30,
 	}
@@ -61,6 +74,16 @@ func (m Mapping) Validate() error {
 	for t, it := range m.ItemTypes {
 		if len(it) != 12 || !allDigits(it) {
 			return fmt.Errorf("peoplesoft: item_types.%s: %q: want 12 digits", t, it)
+		}
+	}
+	for t, it := range m.RefundItemTypes {
+		if len(it) != 12 || !allDigits(it) {
+			return fmt.Errorf("peoplesoft: refund_item_types.%s: %q: want 12 digits", t, it)
+		}
+		for ct, cit := range m.ItemTypes {
+			if cit == it {
+				return fmt.Errorf("peoplesoft: refund_item_types.%s: %q is also the charge item type of %s", t, it, ct)
+			}
 		}
 	}
 	if m.DueDays < 0 {
@@ -176,16 +199,71 @@ func (m Mapping) CreditFor(c fees.Credit, asOf time.Time) (Charge, error) {
 	}, nil
 }
 
+// RefundFor returns the refund line for r, sent on asOf (R8): a negative
+// amount, the money given back, linked to the charge refunded by its
+// reference (REF1_DESCR, the charge's bursar transaction id
+// r.TransactionID) and by its own item type, the one RefundItemTypes maps
+// for the charge's fee type r.Type. PeopleSoft credits the student's
+// account with it, and its refund process pays the credit out.
+//
+// A refund that cannot be sent returns a *[RejectError]: [ErrFee] for an
+// invalid refund, or one that names no user, no transaction id or no fee
+// type, [ErrUnmapped] when the fee type has no refund item type,
+// [ErrNoTerm] for a date outside every term.
+func (m Mapping) RefundFor(r fees.Refund, asOf time.Time) (Charge, error) {
+	reject := func(cause error, format string, args ...any) error {
+		return &RejectError{Fee: r.Key, Ref: r.TransactionID, Reason: fmt.Sprintf(format, args...), Err: cause}
+	}
+	if err := r.Validate(); err != nil {
+		return Charge{}, reject(ErrFee, "%v", err)
+	}
+	switch {
+	case r.UserID == "":
+		return Charge{}, reject(ErrFee, "no user (EMPLID)")
+	case r.TransactionID == "" || r.Type == "":
+		return Charge{}, reject(ErrFee, "the refund does not name its charge (transaction id %q, fee type %q)", r.TransactionID, r.Type)
+	}
+	it, ok := m.RefundItemTypes[r.Type]
+	if !ok {
+		return Charge{}, reject(ErrUnmapped, "no PeopleSoft refund item type for fee type %s", r.Type)
+	}
+	term, err := m.Calendar.TermFor(asOf)
+	if err != nil {
+		return Charge{}, reject(ErrNoTerm, "%v", err)
+	}
+	return Charge{
+		EmplID:      r.UserID,
+		ItemType:    it,
+		Amount:      r.Amount.Neg(),
+		Term:        term,
+		DueDate:     m.dueDate(asOf),
+		Ref:         r.TransactionID,
+		Description: "Refund: " + r.Type.Description(),
+	}, nil
+}
+
+// RefundTypeOf maps a refund item type back to the fee type whose charges
+// it refunds; false when no fee type, or several, map to itemType.
+func (m Mapping) RefundTypeOf(itemType string) (fees.Type, bool) {
+	return typeOf(m.RefundItemTypes, itemType, "")
+}
+
 // FeeTypeOf maps a PeopleSoft item type back to the fee type whose
 // charges are written with it, so that a payment line (REF1_DESCR,
 // ITEM_TYPE) names its fee by charge key ([fees.ChargeKey]). It reports
 // false when no fee type maps to itemType, or when several do (the
 // mapping then cannot tell them apart). The CREDIT entry is not a fee's.
 func (m Mapping) FeeTypeOf(itemType string) (fees.Type, bool) {
+	return typeOf(m.ItemTypes, itemType, fees.TypeCredit)
+}
+
+// typeOf returns the one fee type that types maps to itemType, leaving
+// skip out; false when there is none, or several.
+func typeOf(types map[fees.Type]string, itemType string, skip fees.Type) (fees.Type, bool) {
 	var found fees.Type
 	n := 0
-	for t, it := range m.ItemTypes {
-		if it == itemType && t != fees.TypeCredit {
+	for t, it := range types {
+		if it == itemType && t != skip {
 			found = t
 			n++
 		}

@@ -221,3 +221,39 @@ func TestTermForSeasonAllocs(t *testing.T) {
 		t.Errorf("TermFor = %q with %v allocations, want 2268 with none", got, allocs)
 	}
 }
+
+func TestRefundFor(t *testing.T) {
+	asOf := time.Date(2026, 10, 9, 18, 0, 0, 0, time.UTC)
+	m := peoplesoft.DefaultMapping()
+	good := fees.Refund{Key: "K", TransactionID: "TX-9", Type: fees.TypeLostItemProcessFee,
+		UserID: "0012345", Amount: fees.MustParseMoney("5.00", fees.USD)}
+	line, err := m.RefundFor(good, asOf)
+	if err != nil || line.ItemType != peoplesoft.ItemTypeLostItemProcessFeeRefund || line.Amount.String() != "-5.00 USD" || line.Ref != "TX-9" {
+		t.Fatalf("RefundFor = %+v, %v", line, err)
+	}
+	for name, c := range map[string]struct {
+		edit func(*fees.Refund)
+		want error
+	}{
+		"no user":        {func(r *fees.Refund) { r.UserID = "" }, peoplesoft.ErrFee},
+		"no transaction": {func(r *fees.Refund) { r.TransactionID = "" }, peoplesoft.ErrFee},
+		"no type":        {func(r *fees.Refund) { r.Type = "" }, peoplesoft.ErrFee},
+		"zero":           {func(r *fees.Refund) { r.Amount = fees.Zero(fees.USD) }, peoplesoft.ErrFee},
+		"unmapped":       {func(r *fees.Refund) { r.Type = fees.TypeOverdueFine }, peoplesoft.ErrUnmapped},
+	} {
+		r := good
+		c.edit(&r)
+		if _, err := m.RefundFor(r, asOf); !errors.Is(err, c.want) || !strings.Contains(err.Error(), "TX-9") && r.TransactionID != "" {
+			t.Errorf("%s: %v, want %v", name, err, c.want)
+		}
+	}
+	bad := peoplesoft.DefaultMapping()
+	bad.RefundItemTypes[fees.TypeLostItemProcessFee] = peoplesoft.ItemTypeOverdueFine
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "refund_item_types.LOSTITEMPROCESSFEE") {
+		t.Errorf("a refund item type that is also a charge's: %v", err)
+	}
+	bad.RefundItemTypes[fees.TypeLostItemProcessFee] = "12"
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "want 12 digits") {
+		t.Errorf("a short refund item type: %v", err)
+	}
+}

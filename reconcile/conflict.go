@@ -84,5 +84,6 @@ func (d *decision) conflict(ctx context.Context, old, r Record, diffs []string) 
 
 // wentThrough reports whether old is a record that went through.
 func wentThrough(old Record) bool {
-	return old.Outcome == OutcomeCharged || old.Outcome == OutcomeCredited || old.Outcome == OutcomeForwarded
+	return old.Outcome == OutcomeCharged || old.Outcome == OutcomeCredited || old.Outcome == OutcomeForwarded ||
+		old.Outcome == OutcomeRefunded
 }

@@ -29,6 +29,11 @@ func (j *Jobs) decideCredit(ctx context.Context, d *decision, rec ExportRecord, 
 	if err := d.flush(ctx); err != nil {
 		return err
 	}
+	if rec.Credit != nil {
+		if refunded, ok := rec.Credit.Type.RefundOf(); ok {
+			return j.decideRefund(ctx, d, rec, refunded, w)
+		}
+	}
 	c, r := creditOf(rec)
 	if r.Key == "" {
 		r.Key = d.lineKey(rec.Line, rec.Index)

@@ -116,6 +116,10 @@ func (c *lineCharges) MapCredit(cr fees.Credit, asOf time.Time) (reconcile.Charg
 	return reconcile.ChargeLine{Amount: cr.Amount.Neg(), Value: fmt.Sprintf("R|%s|%s|%s|-%s", cr.TransactionID, cr.UserID, cr.Type, cr.Amount.Amount())}, nil
 }
 
+func (c *lineCharges) MapRefund(r fees.Refund, asOf time.Time) (reconcile.ChargeLine, error) {
+	return reconcile.ChargeLine{Amount: r.Amount.Neg(), Value: fmt.Sprintf("F|%s|%s|%s|-%s", r.TransactionID, r.UserID, r.Type, r.Amount.Amount())}, nil
+}
+
 func (c *lineCharges) NewChargeWriter(w io.Writer, asOf time.Time) reconcile.ChargeWriter {
 	return &lineWriter{w: w, head: "H|" + asOf.UTC().Format(time.RFC3339)}
 }

@@ -98,6 +98,9 @@ type Options struct {
 	// LostTypes are the fee types waived when a lost item comes back
 	// (LOSTITEMREPLACEMENTFEE and LOSTITEMPROCESSFEE).
 	LostTypes []fees.Type
+	// Refunds is the refund policy by fee type (R8, see refunds.go): a
+	// type left out, or with no Action, is RefundReport.
+	Refunds map[fees.Type]RefundPolicy
 	// PaymentDelay is how long a forwarded payment may take to show in
 	// Alma before the report lists it (3 hours).
 	PaymentDelay time.Duration

@@ -53,7 +53,9 @@ func (r Reconciliation) Agree() bool { return len(r.Disagreements) == 0 }
 //
 // The students compared are those the bursar still holds something of,
 // those with a change in the last [Options].QuietAfter, and those of the
-// bursar's statement; the others are counted as Quiet. When the AlmaAPI
+// bursar's statement; the others are counted as Quiet. The refunds sent
+// to the bursar (R8) are then compared with Alma's (see
+// reconcileRefunds), and their disagreements follow. When the AlmaAPI
 // has an open fees report ([OpenFeesReport]), the report is read once and
 // only the students it disagrees with, or whose journal records changed
 // after its refresh, are asked about (see reconcileByReport). Otherwise
@@ -104,6 +106,11 @@ func (j *Jobs) Reconcile(ctx context.Context, balances BursarBalances) (Reconcil
 		res.Fees += r.Fees
 		res.Disagreements = append(res.Disagreements, r.Disagreements...)
 	}
+	refunds, err := j.reconcileRefunds(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.Disagreements = append(res.Disagreements, refunds...)
 	j.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: reconciliation", slog.Int("students", res.Students),
 		slog.Int("fees", res.Fees), slog.Int("quiet", res.Quiet), slog.Int("disagreements", len(res.Disagreements)))
 	if !j.opts.DryRun {

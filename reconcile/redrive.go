@@ -13,8 +13,8 @@ import (
 	"github.com/feebridge/feebridge/fees"
 )
 
-// Redrive sends again the records of kind (KindCharge, KindCredit or
-// KindPayment) that the journal holds as rejected, once the cause was
+// Redrive sends again the records of kind (KindCharge, KindCredit,
+// KindRefund or KindPayment) that the journal holds as rejected, once the cause was
 // fixed (a fee type mapped, a charge now known). Records that pass this
 // time go out in one new file, through the same crash-safe sequence as
 // the jobs; those that still fail stay held with the new reason. Records
@@ -123,13 +123,19 @@ func noop() error { return nil }
 func (j *Jobs) redriveJob(kind string) (fileJob, error) {
 	fj := fileJob{job: "redrive-" + kind}
 	switch kind {
-	case KindCharge, KindCredit:
-		if err := j.missing[fj.job]; err != nil {
+	case KindCharge, KindCredit, KindRefund:
+		// A refund (R8) goes out as the credits job sends it, with what
+		// that job needs.
+		need := fj.job
+		if kind == KindRefund {
+			need = JobRedriveCredits
+		}
+		if err := j.missing[need]; err != nil {
 			return fj, err
 		}
 		fj.out, fj.outDir, fj.takenDir = j.deps.Bursar, j.opts.Folders.Charges, j.opts.Folders.ChargesTaken
 		prefix := j.opts.ChargePrefix
-		if kind == KindCredit {
+		if kind != KindCharge {
 			prefix = j.opts.CreditPrefix
 		}
 		fj.outName = func(sha string) string { return prefix + "redrive-" + sha[:16] + j.opts.ChargeExt }

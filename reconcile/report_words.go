@@ -37,6 +37,8 @@ var codeWords = map[string]string{
 	fees.ESTATE:            "the fee's status in Alma does not allow it",
 	fees.EDATE:             "its date cannot be right",
 	fees.ECONFLICT:         "it arrived again with other details than the first time",
+	fees.EOVERREFUND:       "the refund is more than the bursar took for the fee, less earlier refunds, or more than the refund ratio gives (rule R8)",
+	CodeRefundReport:       "a lost item the student paid for came back, and the refund policy for its fee type says staff decide (rule R8)",
 }
 
 // layoutWords writes a Go time layout the way people write dates.
@@ -79,6 +81,11 @@ func heldAction(r Record) string {
 		return "Ask the bursar office to correct or refund the payment, then close this with " + dismiss + "."
 	case fees.EPARTIALWAIVE:
 		return "Waive the whole fee in Alma (or undo the partial waiver), then run " + redrive + "."
+	case CodeRefundReport:
+		return "Refund the student the amount due back (at the bursar office or from the library), then close this with " + dismiss +
+			"; or set the fee type's refund policy to \"refund\" and run " + redrive + "."
+	case fees.EOVERREFUND:
+		return "Check the refund ratio in Alma's terms of use against feesync's [refunds]; refund by hand what is due, then close this with " + dismiss + "."
 	}
 	if r.Code == "" && r.File != "" && r.Kind == KindPayment {
 		return "Have the file fixed at the bursar office, then run " + redrive + "."
@@ -99,6 +106,8 @@ func kindWords(kind string) string {
 		return "Waiver"
 	case KindEvent:
 		return "Lost item return"
+	case KindRefund:
+		return "Refund"
 	}
 	return kind
 }

@@ -172,12 +172,14 @@ const (
 	OutcomeDismissed  = journal.OutcomeDismissed
 	OutcomeSuperseded = journal.OutcomeSuperseded
 	OutcomeDisputed   = journal.OutcomeDisputed
+	OutcomeRefunded   = journal.OutcomeRefunded
 
 	KindCharge  = journal.KindCharge
 	KindCredit  = journal.KindCredit
 	KindPayment = journal.KindPayment
 	KindWaiver  = journal.KindWaiver
 	KindEvent   = journal.KindEvent
+	KindRefund  = journal.KindRefund
 
 	FileDeciding   = journal.FileDeciding
 	FilePublishing = journal.FilePublishing

@@ -158,8 +158,12 @@ func (s *Server) RunExport(ctx context.Context, drop Folder, dir, profile string
 // waiver of a fee that was Transferred when it was waived, and not yet
 // exported, becomes one credit record with the original fee's
 // bursarTransactionId, its fineFeeType and item, and a negative sum equal
-// to the amount waived. The file is written as RunExport writes its file;
-// the waivers are marked exported once it is written.
+// to the amount waived. Every refund of such a fee (R8, see refunds.go)
+// becomes one record too, of the refund type (LOSTITEMREPLACEMENTFEEREFUND
+// for a LOSTITEMREPLACEMENTFEE), with the same bursarTransactionId and a
+// negative sum equal to the amount refunded. The file is written as
+// RunExport writes its file; the waivers and refunds are marked exported
+// once it is written.
 func (s *Server) RunCreditExport(ctx context.Context, drop Folder, dir, profile string) (ExportResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -179,9 +183,9 @@ func (s *Server) RunCreditExport(ctx context.Context, drop Folder, dir, profile 
 			continue
 		}
 		for _, t := range r.txns {
-			if t.Type == "WAIVE" && t.Transferred && !r.credited[t.ID] {
+			if (t.Type == "WAIVE" || t.Type == "REFUND") && t.Transferred && !r.credited[t.ID] {
 				ws = append(ws, waiver{r, t.ID})
-				lines = append(lines, exportLine{fee: &r.f, amount: t.Amount.Neg(), when: t.Time, waiverID: t.ID})
+				lines = append(lines, exportLine{fee: creditedFee(r, t), amount: t.Amount.Neg(), when: t.Time, waiverID: t.ID})
 			}
 		}
 	}

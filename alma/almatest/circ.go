@@ -123,7 +123,8 @@ func (s *Server) loseLocked(l *Loan, now time.Time) ([]fees.Fee, error) {
 // is cleared), overdue days not yet charged are charged as an OVERDUEFINE
 // (not for a lost loan), and a LOAN_RETURNED event is queued for the
 // webhook (see RunDue). Lost-item fees stay as they are, as in Alma:
-// waiving them is the integration's job (flow F5).
+// waiving them is the integration's job (flow F5); what was paid on them
+// is refunded by the policy's RefundRatios (R8, see refunds.go).
 func (s *Server) Return(barcode string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -136,6 +137,9 @@ func (s *Server) Return(barcode string) (string, error) {
 		if _, err := s.chargeOverdueLocked(l, now); err != nil {
 			return "", err
 		}
+	}
+	if l.ProcessStatus == "LOST" {
+		s.refundLostLocked(l, now)
 	}
 	before := *l
 	l.Status, l.ReturnDate, l.ProcessStatus = "COMPLETE", now, "NORMAL"

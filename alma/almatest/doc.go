@@ -141,9 +141,12 @@
 //     found by primary id only); VAT (always 0).
 //   - Alma's partial waivers of transferred fees: the fake refuses them by
 //     rule R5, which feebridge keeps; Alma would take them.
-//   - Credit records as fees (type CREDIT) in the REST API, refunds, and
-//     payments made in the library on transferred fees going out in the
-//     credit export: only waivers do.
+//   - Credit records as fees (type CREDIT) in the REST API, refunds made
+//     by staff by hand, and payments made in the library on transferred
+//     fees going out in the credit export: only waivers do, and the
+//     refunds of a terms of use's refund ratio when a lost item comes back
+//     (LostPolicy.RefundRatios; what is documented and what is assumed is
+//     in refunds.go).
 //   - Fine accrual while overdue: overdue days are charged as separate
 //     OVERDUEFINE fees when AssessOverdueFines runs and at return. Loan
 //     renewals, requests, recalls, fee limits and the blocks Alma computes

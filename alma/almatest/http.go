@@ -262,7 +262,7 @@ type feeJSON struct {
 	Link                string      `json:"link"`
 }
 
-var txnDescs = map[string]string{"PAYMENT": "Payment", "WAIVE": "Waive", "DISPUTE": "Dispute", "RESTORE": "Restore"}
+var txnDescs = map[string]string{"PAYMENT": "Payment", "WAIVE": "Waive", "DISPUTE": "Dispute", "RESTORE": "Restore", "REFUND": "Refund"}
 
 var methodDescs = map[string]string{"CASH": "Cash", "CREDIT_CARD": "Credit card", "ONLINE": "Online", "BURSAR": "Payment imported"}
 

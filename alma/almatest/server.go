@@ -92,6 +92,12 @@ type LostPolicy struct {
 	// LostAfterDays is how many days after the due date the daily lost
 	// item job declares a loan lost. Zero means 28.
 	LostAfterDays int
+	// RefundRatios is the terms of use's "Lost item replacement fee
+	// refund ratio", by lost-item fee type: when a lost loan comes back,
+	// that share of what was paid on each of its fees of the type is
+	// refunded (see refunds.go). None, as Alma's default "No lost item
+	// replacement fee refund ratio", refunds nothing.
+	RefundRatios map[fees.Type]fees.RefundRatio
 }
 
 // ExportProfile selects the fees a bursar export takes, like an Alma
@@ -210,7 +216,7 @@ const BlockLostItem = "LOST_ITEM_FEE"
 // Transaction is one action on a fee, as Alma lists it under the fee.
 type Transaction struct {
 	ID string
-	// Type is PAYMENT, WAIVE, DISPUTE or RESTORE.
+	// Type is PAYMENT, WAIVE, DISPUTE, RESTORE or REFUND.
 	Type   string
 	Amount fees.Money
 	// Method is the payment method: CASH, CREDIT_CARD, ONLINE, or BURSAR

@@ -190,6 +190,7 @@ type District struct {
 	actions  []action             // today's payments and waivers
 	credits  map[string]time.Time // waivers whose credit has not reached PeopleSoft yet
 	stats    stats
+	refunds  refundWeek // refunds.go
 	today    *day
 	days     []*day
 }
@@ -293,7 +294,9 @@ func (d *District) open(ctx context.Context) error {
 		Clock: d.clock, Seed: d.opt.Seed, APIKey: apiKey, Currency: d.cur,
 		WebhookURL: d.webhookURL, WebhookSecret: []byte(d.secrets.Webhook),
 		Profiles: []almatest.ExportProfile{{Name: Profile}},
-		Faults:   almaFaults, WebhookEvents: d.opt.webhookEvents(), Analytics: d.opt.Analytics,
+		Policy: almatest.LostPolicy{RefundRatios: map[fees.Type]fees.RefundRatio{
+			fees.TypeLostItemReplacementFee: RefundRatio, fees.TypeLostItemProcessFee: RefundRatio}},
+		Faults: almaFaults, WebhookEvents: d.opt.webhookEvents(), Analytics: d.opt.Analytics,
 	})
 	d.onClose(func() error { d.alma.Close(); return nil })
 	d.secrets.APIKey = d.alma.APIKey()

@@ -39,6 +39,7 @@ type loan struct {
 	foundAt           time.Time // a lost item comes back; zero: never
 	lost              bool
 	forceFound        bool
+	refundDrawn       bool // whether its fees were drawn to be paid before the return (refunds.go)
 }
 
 // plan is a settlement for less than the balance of a transferred fee:
@@ -165,7 +166,7 @@ func (d *District) lostAssessed(assessed []fees.Fee, byStaff bool) {
 // cashier or online, at an hour of the day.
 type action struct {
 	hour int
-	kind string // online, cashFull, cashPart, waive, plan, damaged
+	kind string // online, cashFull, cashPart, waive, plan, damaged, refundFull, refundPart
 	ref  string
 	user string
 }
@@ -226,6 +227,7 @@ func (d *District) planDay() {
 		u := d.students[d.rng.IntN(len(d.students))]
 		d.actions = append(d.actions, action{hour: 9 + d.rng.IntN(8), kind: "damaged", user: u.id})
 	}
+	d.planRefunds()
 }
 
 // desk is one hour at the circulation desk, the cashier and eServices.
@@ -394,6 +396,8 @@ func (d *District) act(a action) error {
 		d.awaitCredit(f.TransactionID, d.clock.Now())
 	case "plan":
 		return d.settle(f, left)
+	case "refundFull", "refundPart":
+		return d.payBeforeReturn(a, f, left)
 	}
 	return nil
 }

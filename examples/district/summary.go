@@ -29,6 +29,11 @@ func (d *District) Summary(ctx context.Context, f Feesync) (bool, error) {
 		return false, err
 	}
 	problems = append(problems, more...)
+	more, err = d.auditRefunds(ctx, f.Journal())
+	if err != nil {
+		return false, err
+	}
+	problems = append(problems, more...)
 
 	st := d.stats
 	w := d.out
@@ -49,6 +54,7 @@ func (d *District) Summary(ctx context.Context, f Feesync) (bool, error) {
 	row("R5", "… and the rest waived in full once Alma showed it", st.settled, amount(st.settledWaived))
 	row("F5", "lost items returned: fees waived by the webhook", st.foundWaived, amount(st.foundSum))
 	row("F4", "credits applied in PeopleSoft (every waiver above)", st.psCredits, amount(st.psCreditSum))
+	d.refundRows(row)
 	row("F6", fmt.Sprintf("daily reports (exceptions listed: %d)", st.exceptions), st.reports, "")
 	fmt.Fprintf(d.out, "\nJournal: %d charges, %d payments forwarded, %d credits, %d webhook events handled; %d records held, %d files failed.\n",
 		counts.charges, counts.payments, counts.credits, counts.events, counts.held, counts.failedFiles)
@@ -135,6 +141,9 @@ func (d *District) audit(ctx context.Context, jr *reconcile.Journal) (counts, []
 	creditsOut := map[string]fees.Money{}
 	for _, ex := range d.alma.Exports() {
 		for _, r := range ex.Records {
+			if isRefund(r.Type) {
+				continue // a refund, not a credit: see auditRefunds
+			}
 			if r.WaiverID != "" || r.Amount.IsNegative() {
 				creditsOut[r.TransactionID] = add(creditsOut[r.TransactionID], r.Amount.Abs())
 				continue

@@ -227,6 +227,9 @@ func (d *District) creditsJob(ctx context.Context, f Feesync) error {
 		return err
 	}
 	d.noteRun("credits", res)
+	if err := d.decideReportedRefunds(ctx, f.Journal()); err != nil {
+		return err
+	}
 	d.today.credited += res.Records
 	d.today.creditedSum = add(d.today.creditedSum, res.Total.Abs())
 	return nil
@@ -235,6 +238,9 @@ func (d *District) creditsJob(ctx context.Context, f Feesync) error {
 // noteRun records what a job held back: in a good week, nothing.
 func (d *District) noteRun(job string, res reconcile.RunResult) {
 	for _, r := range res.Rejected {
+		if r.Kind == reconcile.KindRefund && r.Code == reconcile.CodeRefundReport {
+			continue // held for staff by policy, and decided by them (refunds.go)
+		}
 		d.stats.problems = append(d.stats.problems, fmt.Sprintf("%s held %s %s (%s:%d): %s", job, r.Kind, r.Key, r.File, r.Line, r.Reason))
 	}
 	for _, f := range res.Failed {

@@ -15,9 +15,9 @@
 //	feesync convert ps-payments -in FILE.csv -out FILE.xml [-config F] [-as-of YYYY-MM-DD]
 //	feesync run charges|payments|credits|report [-config F] [-dry-run]
 //	feesync reconcile [-config F] [-all]
-//	feesync redrive [-config F] [-dry-run] [charge|credit|payment...]
+//	feesync redrive [-config F] [-dry-run] [charge|credit|payment|refund...]
 //	feesync redrive [-config F] [-dry-run] event [ID]
-//	feesync held [-config F] [-kind charge|credit|payment] [-all]
+//	feesync held [-config F] [-kind charge|credit|payment|refund] [-all]
 //	feesync dismiss KEY -reason TEXT [-by NAME] [-kind K] [-config F]
 //	feesync serve [-config F]
 //	feesync check-config [-config F] [-online]
@@ -81,7 +81,7 @@
 // held lists the records held back, newest first, one a line, tab
 // separated: status, kind, key, file, line, student (masked as in the
 // logs), amount, code, reason and when it was held. -kind keeps one kind
-// (charge, credit, payment). -all adds the held records that were closed:
+// (charge, credit, payment, refund). -all adds the held records that were closed:
 // "dismissed" (by an operator) or "superseded" (the same key, or the key a
 // held line was read as, went through later), with when, who, and why.
 // A conflict (code "conflict") is a record whose key already went through

@@ -124,10 +124,10 @@ Usage:
 	feesync convert ps-payments -in FILE.csv -out FILE.xml [-config F] [-as-of YYYY-MM-DD]
 	feesync run charges|payments|credits|report [-config F] [-dry-run]
 	feesync reconcile [-config F] [-all] [-format table|csv|json] [-show-ids]
-	feesync redrive [-config F] [-dry-run] [charge|credit|payment...]
+	feesync redrive [-config F] [-dry-run] [charge|credit|payment|refund...]
 	feesync redrive [-config F] [-dry-run] event [ID]
 	feesync redrive [-config F] [-dry-run] KEY...
-	feesync held [-config F] [-kind charge|credit|payment] [-all]
+	feesync held [-config F] [-kind charge|credit|payment|refund] [-all]
 	feesync show student|fee ID [-config F] [-show-ids]
 	feesync dismiss KEY -reason TEXT [-by NAME] [-kind K] [-config F]
 	feesync serve [-config F]
@@ -224,7 +224,7 @@ func commands() map[string]command {
 				}
 				return runJob("reconcile")(m, ctx)
 			}, needsConfig: true},
-		{name: "redrive", usage: "[-config F] [-dry-run] [charge|credit|payment...] | event [ID] | KEY...", flags: runFlags, run: (*Main).redrive, needsConfig: true,
+		{name: "redrive", usage: "[-config F] [-dry-run] [charge|credit|payment|refund...] | event [ID] | KEY...", flags: runFlags, run: (*Main).redrive, needsConfig: true,
 			maxArgs: -1},
 		{name: "serve", usage: "[-config F]", flags: configFlag, run: (*Main).serve, needsConfig: true},
 		{name: "check-config", usage: "[-config F] [-online]",

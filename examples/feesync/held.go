@@ -22,7 +22,7 @@ type heldFlags struct {
 
 func heldCommands() []command {
 	return []command{
-		{name: "held", usage: "[-config F] [-kind charge|credit|payment] [-all]", maxArgs: 0,
+		{name: "held", usage: "[-config F] [-kind charge|credit|payment|refund] [-all]", maxArgs: 0,
 			flags: func(m *Main, fs *flag.FlagSet) {
 				fs.StringVar(&m.configPath, "config", "", "the config `file` (default $FEEBRIDGE_CONFIG)")
 				fs.StringVar(&m.held.kind, "kind", "", "list only records of this `kind`: charge, credit or payment")
@@ -40,13 +40,14 @@ func heldCommands() []command {
 	}
 }
 
-// checkKind refuses a kind that is not one of charge, credit, payment.
+// checkKind refuses a kind that is not one of charge, credit, payment,
+// refund.
 func checkKind(cmd, kind string) error {
 	switch kind {
-	case "", reconcile.KindCharge, reconcile.KindCredit, reconcile.KindPayment:
+	case "", reconcile.KindCharge, reconcile.KindCredit, reconcile.KindPayment, reconcile.KindRefund:
 		return nil
 	}
-	return usagef("%s: -kind %q is not charge, credit or payment", cmd, kind)
+	return usagef("%s: -kind %q is not charge, credit, payment or refund", cmd, kind)
 }
 
 // listHeld prints the records held, newest first, one a line, tab

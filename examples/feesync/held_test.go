@@ -208,7 +208,7 @@ func TestDismissedIsNotRedriven(t *testing.T) {
 	if got := s.files(filepath.Join(s.libDir, "imports")); len(got) != 0 {
 		t.Errorf("redrive wrote %v", got)
 	}
-	wantRun(t, s.run("held", "-kind", "refund"), ExitUsage, `-kind "refund" is not charge, credit or payment`)
+	wantRun(t, s.run("held", "-kind", "fine"), ExitUsage, `-kind "fine" is not charge, credit, payment or refund`)
 	if got := s.heldRows(key, "-kind", "charge", "-all"); len(got) != 0 {
 		t.Errorf("held -kind charge lists %q", got)
 	}

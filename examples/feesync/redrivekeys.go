@@ -10,7 +10,7 @@ import (
 // than a key, for `feesync redrive`.
 func isKind(arg string) bool {
 	switch arg {
-	case reconcile.KindCharge, reconcile.KindCredit, reconcile.KindPayment, reconcile.KindEvent:
+	case reconcile.KindCharge, reconcile.KindCredit, reconcile.KindPayment, reconcile.KindEvent, reconcile.KindRefund:
 		return true
 	}
 	return false
@@ -43,7 +43,7 @@ func (m *Main) redriveKeys(ctx context.Context, keys []string) error {
 			byKind[r.Kind] = appendOnce(byKind[r.Kind], k)
 		}
 		if !found {
-			return usagef("redrive: %q is not charge, credit, payment or event, and no record is held under that key; 'feesync held' lists the records held", k)
+			return usagef("redrive: %q is not charge, credit, payment, refund or event, and no record is held under that key; 'feesync held' lists the records held", k)
 		}
 	}
 	return m.redriveKinds(kinds, func(kind string) (reconcile.RunResult, error) {

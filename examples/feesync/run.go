@@ -128,9 +128,9 @@ func (m *Main) redrive(ctx context.Context) error {
 	}
 	for _, k := range kinds {
 		switch k {
-		case reconcile.KindCharge, reconcile.KindCredit, reconcile.KindPayment:
+		case reconcile.KindCharge, reconcile.KindCredit, reconcile.KindPayment, reconcile.KindRefund:
 		default:
-			return usagef("redrive: %q is not charge, credit, payment or event", k)
+			return usagef("redrive: %q is not charge, credit, payment, refund or event", k)
 		}
 	}
 	jobs, err := m.openJobs(ctx, false)

@@ -218,8 +218,11 @@ func TestRunJobs(t *testing.T) {
 	// The unmapped fee is still unmapped: re-driving holds it again.
 	r = s.run("redrive", "charge")
 	wantRun(t, r, ExitRejected, "job=\"redrive charge\"", "LOCKERKEY")
+	r = s.run("redrive", "fine")
+	wantRun(t, r, ExitUsage, `"fine" is not charge, credit, payment, refund or event`)
+	// Refunds held for staff (R8) are a kind to re-drive too: none is held.
 	r = s.run("redrive", "refund")
-	wantRun(t, r, ExitUsage, `"refund" is not charge, credit, payment or event`)
+	wantRun(t, r, ExitOK, `job="redrive refund"`, "records=0")
 }
 
 // TestRunNeedsSecret: the report calls Alma, so it needs the API key, and

@@ -158,6 +158,7 @@ func (d *district) start(ctx context.Context) error {
 	cfg := config.Default()
 	cfg.Journal = filepath.Join(d.s.dir, "journal.db")
 	cfg.Waive.Reason, cfg.Waive.Comment = waiveReason, waiveComment
+	cfg.Refunds = refundConfig()
 	// One student at a time: Alma's fake draws its faults in the order
 	// the calls arrive, and the same seed must give the same week.
 	cfg.Alma.Workers = 1
@@ -294,4 +295,15 @@ func (d *district) intro() {
 	fmt.Fprintf(w, "  feesync          its jobs on their default schedules, journal.db, webhooks on %s\n", d.sim.WebhookURL())
 	fmt.Fprintf(w, "  files            in %s\n", dir)
 	fmt.Fprintf(w, "Times are those of the simulated clock; amounts are in %s.\n", d.sim.Currency())
+}
+
+// refundConfig is the district's [refunds] policy (R8): the simulator's
+// policies, with the ratio of its terms of use in Alma.
+func refundConfig() map[string]config.RefundConfig {
+	ratio := int(sim.RefundRatio)
+	out := map[string]config.RefundConfig{}
+	for typ, action := range sim.RefundPolicies {
+		out[string(typ)] = config.RefundConfig{Policy: string(action), Ratio: &ratio}
+	}
+	return out
 }

@@ -52,3 +52,33 @@ func ExampleLedger() {
 	// 09876,TX-3,300000000001,12.00,5.00,2026-11-30,CASHIER,CASH,C377928043
 	// 96.25 USD 89.25 USD 7.00 USD
 }
+
+// A lost item paid for comes back: the library sends a refund line (R8)
+// linked to the charge by its reference and refund item type; the ledger
+// never refunds more than was paid.
+func ExampleLedger_LoadChargeFile_refund() {
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	ledger := pstest.NewLedger(pstest.Options{Seed: 1, Now: func() time.Time { return now }})
+	file := func(lines ...peoplesoft.Charge) *bytes.Buffer {
+		var b bytes.Buffer
+		enc := peoplesoft.NewChargeEncoder(&b, peoplesoft.ReferenceChargeLayout(), now)
+		for _, l := range lines {
+			enc.Encode(l)
+		}
+		enc.Close()
+		return &b
+	}
+	ledger.LoadChargeFile("charges.dat", file(peoplesoft.Charge{EmplID: "12345678",
+		ItemType: peoplesoft.ItemTypeLostItemReplacementFee, Amount: fees.MustParseMoney("80.00", fees.USD), Ref: "TX-2"}))
+	ledger.PayCashier("12345678", "TX-2", fees.MustParseMoney("30.00", fees.USD), fees.MethodCash, now)
+
+	res, err := ledger.LoadChargeFile("refunds.dat", file(
+		peoplesoft.Charge{EmplID: "12345678", ItemType: peoplesoft.ItemTypeLostItemReplacementFeeRefund, Amount: fees.MustParseMoney("-30.00", fees.USD), Ref: "TX-2"},
+		peoplesoft.Charge{EmplID: "12345678", ItemType: peoplesoft.ItemTypeLostItemReplacementFeeRefund, Amount: fees.MustParseMoney("-0.01", fees.USD), Ref: "TX-2"}))
+	fmt.Println(res.Refunds, res.Refunded, len(res.Exceptions), err)
+	it, _ := ledger.Item("TX-2")
+	fmt.Println(it.Paid, it.Refunded, it.Balance)
+	// Output:
+	// 1 30.00 USD 1 <nil>
+	// 30.00 USD 30.00 USD 50.00 USD
+}

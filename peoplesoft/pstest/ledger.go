@@ -29,6 +29,10 @@ type Options struct {
 	Currency fees.Currency
 	// MaxFileBytes bounds a charge file; the default is 256 MiB.
 	MaxFileBytes int64
+	// RefundItemTypes maps each refund item type to the item type of the
+	// charges it refunds (R8, see refunds.go); nil means those of
+	// peoplesoft.DefaultMapping.
+	RefundItemTypes map[string]string
 }
 
 // Item is one charge on a student's account, as the ledger holds it.
@@ -44,8 +48,11 @@ type Item struct {
 	Balance     fees.Money
 	Paid        fees.Money
 	Credited    fees.Money
-	File        string // the charge file it came from
-	Line        int
+	// Refunded is what refund lines gave back of Paid (R8): it leaves
+	// Balance as it is, and is never more than Paid.
+	Refunded fees.Money
+	File     string // the charge file it came from
+	Line     int
 }
 
 // Exception is a charge-file line the ledger did not apply, and why.
@@ -72,11 +79,14 @@ type LoadResult struct {
 	Credits       int        // credit lines applied
 	Charged       fees.Money // sum of the new items
 	Credited      fees.Money // sum of the credits applied (positive)
+	Refunds       int        // refund lines applied
+	Refunded      fees.Money // sum of the refunds applied (positive)
 	Exceptions    []Exception
 }
 
 // Totals are the ledger's running sums. Charged = Credited + Paid +
-// Outstanding always holds, and PaidWritten is the sum of the PAID_AMT of
+// Outstanding always holds, Refunded (what refund lines gave back) is
+// never more than Paid, and PaidWritten is the sum of the PAID_AMT of
 // every payment file written.
 type Totals struct {
 	Files           int
@@ -84,6 +94,8 @@ type Totals struct {
 	Charged         fees.Money
 	Credited        fees.Money
 	Paid            fees.Money
+	Refunded        fees.Money
+	Refunds         int
 	Outstanding     fees.Money
 	Payments        int
 	PaymentsWritten int
@@ -112,6 +124,7 @@ type Ledger struct {
 	receipt  int64
 	except   []Exception
 	t        Totals
+	refunds  map[string]string // refund item type → charge item type
 }
 
 // NewLedger returns an empty ledger.
@@ -147,6 +160,8 @@ func NewLedger(opts Options) *Ledger {
 	l.receipt = 100_000_000 + l.rng.Int64N(400_000_000)
 	zero := fees.Zero(l.cur)
 	l.t.Charged, l.t.Credited, l.t.Paid, l.t.Outstanding, l.t.PaidWritten = zero, zero, zero, zero, zero
+	l.t.Refunded = zero
+	l.refunds = refundItemTypes(opts.RefundItemTypes)
 	return l
 }
 
@@ -164,7 +179,9 @@ func NewLedger(opts Options) *Ledger {
 // lowers the item whose REF1_DESCR and ITEM_TYPE it carries: the pair
 // names an item, since the library may give one reference to charges of
 // different item types (see [fees.ChargeKey]); such lines are items of
-// their own. Lines that cannot be applied are held as exceptions (listed
+// their own. A line whose item type is a refund item type gives paid
+// money back on the charge it names (see [Ledger.applyRefund]). Lines
+// that cannot be applied are held as exceptions (listed
 // in the result and by [Ledger.Exceptions]) and the rest of the file is
 // applied:
 //   - a debit whose reference and item type the ledger already holds
@@ -183,7 +200,7 @@ func (l *Ledger) LoadChargeFile(name string, r io.Reader) (LoadResult, error) {
 		return LoadResult{}, fmt.Errorf("pstest: %s: %w: larger than %d bytes", name, peoplesoft.ErrTooLarge, l.maxBytes)
 	}
 	sum := sha256.Sum256(data)
-	res := LoadResult{Name: name, SHA256: hex.EncodeToString(sum[:]), Charged: fees.Zero(l.cur), Credited: fees.Zero(l.cur)}
+	res := LoadResult{Name: name, SHA256: hex.EncodeToString(sum[:]), Charged: fees.Zero(l.cur), Credited: fees.Zero(l.cur), Refunded: fees.Zero(l.cur)}
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -200,9 +217,12 @@ func (l *Ledger) LoadChargeFile(name string, r io.Reader) (LoadResult, error) {
 		return LoadResult{}, err
 	}
 	for _, ln := range lines {
-		if ln.ch.Amount.IsPositive() {
+		switch {
+		case l.isRefund(ln):
+			l.applyRefund(&res, name, ln)
+		case ln.ch.Amount.IsPositive():
 			l.applyDebit(&res, name, ln)
-		} else {
+		default:
 			l.applyCredit(&res, name, ln)
 		}
 	}
@@ -257,7 +277,7 @@ func (l *Ledger) applyDebit(res *LoadResult, file string, ln chargeLine) {
 	it := &Item{
 		EmplID: ch.EmplID, Ref: ch.Ref, ItemType: ch.ItemType, Term: ch.Term, DueDate: ch.DueDate,
 		Description: ch.Description, Original: ch.Amount, Balance: ch.Amount,
-		Paid: fees.Zero(l.cur), Credited: fees.Zero(l.cur), File: file, Line: ln.line,
+		Paid: fees.Zero(l.cur), Credited: fees.Zero(l.cur), Refunded: fees.Zero(l.cur), File: file, Line: ln.line,
 	}
 	l.items[key] = it
 	l.byRef[ch.Ref] = append(l.byRef[ch.Ref], it)

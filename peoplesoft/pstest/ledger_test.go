@@ -79,9 +79,9 @@ func TestLoadChargeFile(t *testing.T) {
 	}
 	want := []pstest.Item{
 		{EmplID: "A1", Ref: "R1", ItemType: "300000000001", Term: "2268", DueDate: due, Description: "Overdue fine",
-			Original: usd("10.00"), Balance: usd("10.00"), Paid: zero, Credited: zero, File: "charges-1.dat", Line: 2},
+			Original: usd("10.00"), Balance: usd("10.00"), Paid: zero, Credited: zero, Refunded: zero, File: "charges-1.dat", Line: 2},
 		{EmplID: "A1", Ref: "R2", ItemType: "300000000001", Term: "2268", DueDate: due, Description: "Overdue fine",
-			Original: usd("2.50"), Balance: usd("2.50"), Paid: zero, Credited: zero, File: "charges-1.dat", Line: 3},
+			Original: usd("2.50"), Balance: usd("2.50"), Paid: zero, Credited: zero, Refunded: zero, File: "charges-1.dat", Line: 3},
 	}
 	if diff := cmp.Diff(want, l.Items("A1"), cmp.Comparer(fees.Money.Equal)); diff != "" {
 		t.Errorf("Items (-want +got):\n%s", diff)
@@ -373,13 +373,17 @@ func TestWritePaymentsError(t *testing.T) {
 func checkTotals(t testing.TB, l *pstest.Ledger) {
 	t.Helper()
 	tot := l.Totals()
-	out, paid, credited, charged := zero, zero, zero, zero
+	out, paid, credited, charged, refunded := zero, zero, zero, zero, zero
 	for _, id := range l.Students() {
 		for _, it := range l.Items(id) {
 			sum, _ := fees.Sum(fees.USD, it.Paid, it.Credited, it.Balance)
 			if !sum.Equal(it.Original) || it.Balance.IsNegative() {
 				t.Errorf("item %s: %s paid + %s credited + %s balance != %s", it.Ref, it.Paid, it.Credited, it.Balance, it.Original)
 			}
+			if c, _ := it.Refunded.Cmp(it.Paid); c > 0 {
+				t.Errorf("item %s: refunded %s above paid %s", it.Ref, it.Refunded, it.Paid)
+			}
+			refunded, _ = refunded.Add(it.Refunded)
 			out, _ = out.Add(it.Balance)
 			paid, _ = paid.Add(it.Paid)
 			credited, _ = credited.Add(it.Credited)
@@ -387,6 +391,9 @@ func checkTotals(t testing.TB, l *pstest.Ledger) {
 		}
 	}
 	sum, _ := fees.Sum(fees.USD, tot.Credited, tot.Paid, tot.Outstanding)
+	if !refunded.Equal(tot.Refunded) {
+		t.Errorf("items refunded %s, totals say %s", refunded, tot.Refunded)
+	}
 	if !sum.Equal(tot.Charged) || !out.Equal(tot.Outstanding) || !paid.Equal(tot.Paid) || !credited.Equal(tot.Credited) || !charged.Equal(tot.Charged) {
 		t.Errorf("totals %+v disagree with the items (charged %s, credited %s, paid %s, outstanding %s)", tot, charged, credited, paid, out)
 	}

@@ -45,6 +45,15 @@ type Config struct {
 	// ItemTypes maps an Alma fee type (OVERDUEFINE) to its 12-digit
 	// PeopleSoft item type. Types left out keep the reference code.
 	ItemTypes map[string]string `toml:"item_types"`
+	// RefundItemTypes maps an Alma fee type to the 12-digit PeopleSoft
+	// item type of its refund lines (R8). Types left out keep the
+	// reference code (LOSTITEMREPLACEMENTFEE and LOSTITEMPROCESSFEE have
+	// one).
+	RefundItemTypes map[string]string `toml:"refund_item_types"`
+	// Refunds is the refund policy by Alma fee type (R8): what happens
+	// when Alma refunds a paid fee of that type (a lost item paid for,
+	// then returned). A type left out is "report".
+	Refunds map[string]RefundConfig `toml:"refunds"`
 	// Terms is the term calendar: a fee is charged to the term whose
 	// dates hold the day it is exported. Empty: the built-in calendar.
 	Terms []Term `toml:"terms"`
@@ -252,6 +261,25 @@ type SchedulesConfig struct {
 	Report    CronSpec `toml:"report"`
 	Reconcile CronSpec `toml:"reconcile"`
 }
+
+// RefundConfig is the refund policy of one fee type (R8).
+type RefundConfig struct {
+	// Policy is "refund" (send the refund to PeopleSoft as a refund line)
+	// or "report" (hold it for staff; the daily report lists it with the
+	// amounts). The default is "report": money never goes back silently.
+	Policy string `toml:"policy"`
+	// Ratio is the percentage of what the student paid that may go back,
+	// as the "Lost item replacement fee refund ratio" of Alma's terms of
+	// use gives it: 0 to 100, default 100. A refund from Alma above it is
+	// held.
+	Ratio *int `toml:"ratio"`
+}
+
+// The refund policies.
+const (
+	RefundPolicyRefund = "refund"
+	RefundPolicyReport = "report"
+)
 
 // WaiveConfig is how the lost-returns handler waives fees (R7).
 type WaiveConfig struct {

@@ -29,6 +29,7 @@ func TestExampleConfigDocumentsEveryKey(t *testing.T) {
 		"terms[0].code", "terms[0].start", "terms[0].end",
 		"schedules.charges", "schedules.payments", "schedules.credits", "schedules.reconcile", "schedules.report",
 		"waive.reason", "waive.comment", "waive.types",
+		"refunds.LOSTITEMREPLACEMENTFEE.policy", "refunds.LOSTITEMREPLACEMENTFEE.ratio", "refund_item_types",
 		"report.folder",
 		"webhook.listen", "webhook.path", "webhook.secret_env", "webhook.secret_file",
 		"webhook.status_token_env", "webhook.status_token_file",

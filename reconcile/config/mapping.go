@@ -6,6 +6,7 @@ import (
 
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/peoplesoft"
+	"github.com/feebridge/feebridge/reconcile"
 )
 
 // calendar is the term calendar: the configured terms and seasons, or the
@@ -31,6 +32,9 @@ func (c *Config) Mapping() peoplesoft.Mapping {
 	mp := peoplesoft.DefaultMapping()
 	for typ, code := range c.ItemTypes {
 		mp.ItemTypes[fees.Type(typ)] = code
+	}
+	for typ, code := range c.RefundItemTypes {
+		mp.RefundItemTypes[fees.Type(typ)] = code
 	}
 	mp.Calendar = c.calendar()
 	mp.DueDays = c.DueDays
@@ -72,4 +76,20 @@ func (c *Config) layout(key, path, kind string) (*peoplesoft.Layout, error) {
 		return nil, c.errorf(key, "%s describes a %s file, not %s", path, l.Kind, kind)
 	}
 	return l, nil
+}
+
+// RefundPolicies is the refund policy by fee type (R8) for the jobs.
+func (c *Config) RefundPolicies() map[fees.Type]reconcile.RefundPolicy {
+	out := make(map[fees.Type]reconcile.RefundPolicy, len(c.Refunds))
+	for typ, r := range c.Refunds {
+		p := reconcile.RefundPolicy{Action: reconcile.RefundReport, Ratio: fees.FullRefund}
+		if r.Policy == RefundPolicyRefund {
+			p.Action = reconcile.RefundSend
+		}
+		if r.Ratio != nil {
+			p.Ratio = fees.RefundRatio(*r.Ratio)
+		}
+		out[fees.Type(typ)] = p
+	}
+	return out
 }

@@ -265,6 +265,7 @@ func (c *Config) jobOptions(o *Options) *reconcile.Options {
 		WaiveReason:  c.Waive.Reason,
 		WaiveComment: c.Waive.Comment,
 		LostTypes:    lost,
+		Refunds:      c.RefundPolicies(),
 		AlmaWorkers:  c.Alma.Workers,
 		QuietAfter:   o.QuietAfter,
 		LibraryClaim: claimRule(c.Library.DropConfig),

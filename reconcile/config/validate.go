@@ -57,6 +57,7 @@ func (c *Config) checkValues() error {
 		c.checkDrops,
 		c.checkLayouts,
 		c.checkItemTypes,
+		c.checkRefunds,
 		c.checkTermsAndSeasons,
 		c.checkWaive,
 		c.checkWebhook,
@@ -243,6 +244,40 @@ func (c *Config) checkItemTypes() error {
 	for typ, code := range c.ItemTypes {
 		if !itemTypeRE.MatchString(code) {
 			return c.errorf("item_types."+typ, "%q is not a 12-digit PeopleSoft item type", code)
+		}
+	}
+	return nil
+}
+
+// checkRefunds checks the refund item types and the refund policies
+// (R8): a policy is "refund" or "report", a ratio 0 to 100, a refund item
+// type 12 digits and no charge's, and a fee type refunded to PeopleSoft
+// has a refund item type.
+func (c *Config) checkRefunds() error {
+	mp := c.Mapping()
+	for typ, code := range c.RefundItemTypes {
+		if !itemTypeRE.MatchString(code) {
+			return c.errorf("refund_item_types."+typ, "%q is not a 12-digit PeopleSoft item type", code)
+		}
+		for ct, cit := range mp.ItemTypes {
+			if cit == code {
+				return c.errorf("refund_item_types."+typ, "%q is also the item type of %s charges: a refund needs its own", code, ct)
+			}
+		}
+	}
+	for typ, r := range c.Refunds {
+		key := "refunds." + typ
+		switch r.Policy {
+		case "", RefundPolicyReport:
+		case RefundPolicyRefund:
+			if _, ok := mp.RefundItemTypes[fees.Type(typ)]; !ok {
+				return c.errorf(key+".policy", "refund needs a refund item type for %s in [refund_item_types]", typ)
+			}
+		default:
+			return c.errorf(key+".policy", "%q: want %q or %q", r.Policy, RefundPolicyRefund, RefundPolicyReport)
+		}
+		if r.Ratio != nil && (*r.Ratio < 0 || *r.Ratio > 100) {
+			return c.errorf(key+".ratio", "%d: want a percentage from 0 to 100", *r.Ratio)
 		}
 	}
 	return nil

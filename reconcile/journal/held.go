@@ -178,7 +178,7 @@ func logClosure(ctx context.Context, q querier, kind, key, action, by, reason, a
 
 // wentThrough reports whether outcome is a record that went through.
 func wentThrough(outcome string) bool {
-	return outcome == OutcomeCharged || outcome == OutcomeCredited || outcome == OutcomeForwarded
+	return outcome == OutcomeCharged || outcome == OutcomeCredited || outcome == OutcomeForwarded || outcome == OutcomeRefunded
 }
 
 // logSuperseded writes to the audit trail the held records that records

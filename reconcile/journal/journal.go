@@ -43,6 +43,7 @@ const (
 	OutcomeFailed    = "failed"    // a webhook event that failed for good (a permanent error, or retries given up)
 	OutcomePending   = "pending"   // a webhook event journaled, not handled yet (or being retried)
 	OutcomeDisputed  = "disputed"  // a lost-item fee of a returned item left for staff: it is in dispute
+	OutcomeRefunded  = "refunded"  // a refund line decided into an output file (R8)
 )
 
 // The kinds of record key.
@@ -52,6 +53,7 @@ const (
 	KindPayment = "payment" // key: the payment's key (PeopleSoft: receipt/reference/item type)
 	KindWaiver  = "waiver"  // key: webhook event id + "/" + fee id
 	KindEvent   = "event"   // key: webhook event id
+	KindRefund  = "refund"  // key: the charge key of the fee refunded (R8); ref: the same
 )
 
 // The states of a file in the journal's files table.

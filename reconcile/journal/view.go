@@ -44,6 +44,9 @@ type View interface {
 	// Left returns the charge under a charge key and what is left of it,
 	// not counting the record except.
 	Left(ctx context.Context, chargeKey string, except Record) (charge Record, left fees.Money, ok bool, err error)
+	// Paid returns what was paid through the bursar for the charge under
+	// chargeKey and what was refunded of it, not counting except (R8).
+	Paid(ctx context.Context, chargeKey string, except Record) (paid, refunded fees.Money, err error)
 	// StudentCharges returns a student's charges for a fee id, or for an
 	// item and fee type.
 	StudentCharges(ctx context.Context, user, feeID, barcode string, typ fees.Type) ([]Record, error)
@@ -272,6 +275,31 @@ func (v *view) Left(ctx context.Context, chargeKey string, except Record) (charg
 	}
 	u, _ := c.rec.Amount.MinorUnits()
 	return c.rec, fees.FromMinor(u-taken, c.rec.Amount.Currency()), true, nil
+}
+
+// Paid returns, in the charge's currency, the payments forwarded for the
+// charge under chargeKey and the refunds sent for it (R8), leaving out
+// the record of except's kind and key (so that re-deciding a refund does
+// not count itself). Both are zero for a charge never sent. It fails
+// when the database does.
+func (v *view) Paid(ctx context.Context, chargeKey string, except Record) (paid, refunded fees.Money, err error) {
+	c, err := v.charge(ctx, chargeKey)
+	if err != nil {
+		return paid, refunded, err
+	}
+	if err := v.Flush(ctx); err != nil {
+		return paid, refunded, err
+	}
+	cur := c.rec.Amount.Currency()
+	var p, r int64
+	err = v.q.QueryRowContext(ctx, `SELECT
+		COALESCE(SUM(CASE WHEN kind = 'payment' AND outcome = 'forwarded' THEN amount ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN kind = 'refund' AND outcome = 'refunded' AND NOT (kind = ? AND key = ?) THEN amount ELSE 0 END), 0)
+		FROM records WHERE ref = ? AND ref != '' AND currency = ?`, except.Kind, except.Key, chargeKey, string(cur)).Scan(&p, &r)
+	if err != nil {
+		return paid, refunded, fmt.Errorf("journal: %w", err)
+	}
+	return fees.FromMinor(p, cur), fees.FromMinor(r, cur), nil
 }
 
 // StudentCharges returns the charges sent for the student user that are
@@ -506,7 +534,7 @@ func (v *view) query(ctx context.Context, query string, keys []string, scan func
 // knownKind reports whether kind is one of the Kind… constants.
 func knownKind(kind string) bool {
 	switch kind {
-	case KindCharge, KindCredit, KindPayment, KindWaiver, KindEvent:
+	case KindCharge, KindCredit, KindPayment, KindWaiver, KindEvent, KindRefund:
 		return true
 	}
 	return false

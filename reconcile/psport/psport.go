@@ -31,6 +31,7 @@ import (
 var (
 	_ reconcile.ChargeFormat  = ChargeFormat{}
 	_ reconcile.PaymentFormat = PaymentFormat{}
+	_ reconcile.RefundFormat  = ChargeFormat{}
 )
 
 // ChargeFormat writes PeopleSoft charge files: Mapping turns fees and
@@ -52,6 +53,15 @@ func (f ChargeFormat) MapCharge(fee fees.Fee, asOf time.Time) (reconcile.ChargeL
 // MapCredit maps a credit to a (negative) charge line.
 func (f ChargeFormat) MapCredit(c fees.Credit, asOf time.Time) (reconcile.ChargeLine, error) {
 	ch, err := f.Mapping.CreditFor(c, asOf)
+	if err != nil {
+		return reconcile.ChargeLine{}, err
+	}
+	return reconcile.ChargeLine{Amount: ch.Amount, Value: ch}, nil
+}
+
+// MapRefund maps a refund to a (negative) refund line (R8).
+func (f ChargeFormat) MapRefund(r fees.Refund, asOf time.Time) (reconcile.ChargeLine, error) {
+	ch, err := f.Mapping.RefundFor(r, asOf)
 	if err != nil {
 		return reconcile.ChargeLine{}, err
 	}

@@ -15,6 +15,7 @@ package journaltest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -50,6 +51,7 @@ func Run(t *testing.T, open Open) {
 		{"Hold", testHold},
 		{"Insert", testInsert},
 		{"Balances", testBalances},
+		{"Refunds", testRefunds},
 		{"Rollback", testRollback},
 		{"Events", testEvents},
 		{"EventQueue", testEventQueue},
@@ -355,6 +357,44 @@ func testBalances(t *testing.T, open Open) {
 	held, err := s.Outstanding(ctx, "S1")
 	if err != nil || len(held) != 2 || held[1].Charge.Key != c1.Key || !held[1].Left.Equal(usd("6.00")) {
 		t.Errorf("Outstanding = %+v, %v", held, err)
+	}
+}
+
+// testRefunds: View.Paid sums the payments forwarded and the refunds sent
+// for a charge (R8), leaving out the record being decided; a refund does
+// not change what the bursar holds of the charge.
+func testRefunds(t *testing.T, open Open) {
+	s := open(t, (&clock{day}).Now)
+	ctx := t.Context()
+	c := charge("T1/LOSTITEMREPLACEMENTFEE", "S1", "80.00")
+	c.FeeType = fees.TypeLostItemReplacementFee
+	decide(t, s, "charges", "a.xml", journal.FilePublished, func(v journal.View) { claim(t, v, c, true) })
+	decide(t, s, "payments", "p.csv", journal.FilePublished, func(v journal.View) {
+		for i, amount := range []string{"30.00", "20.00"} {
+			claim(t, v, journal.Record{Kind: journal.KindPayment, Key: fmt.Sprint("R", i), Outcome: journal.OutcomeForwarded,
+				Ref: c.Key, Amount: usd(amount), Line: i + 1, Channel: "CASHIER"}, true)
+		}
+	})
+	refund := journal.Record{Kind: journal.KindRefund, Key: c.Key, Ref: c.Key, Outcome: journal.OutcomeRefunded,
+		UserID: "S1", FeeType: c.FeeType, Amount: usd("45.00"), Line: 1}
+	decide(t, s, "credits", "c.xml", journal.FilePublished, func(v journal.View) {
+		if paid, refunded, err := v.Paid(ctx, c.Key, refund); err != nil || !paid.Equal(usd("50.00")) || !refunded.Equal(usd("0.00")) {
+			t.Errorf("Paid before the refund = %s, %s, %v; want 50.00 and 0.00", paid, refunded, err)
+		}
+		claim(t, v, refund, true)
+		if paid, refunded, err := v.Paid(ctx, c.Key, journal.Record{}); err != nil || !paid.Equal(usd("50.00")) || !refunded.Equal(usd("45.00")) {
+			t.Errorf("Paid after the refund = %s, %s, %v; want 50.00 and 45.00", paid, refunded, err)
+		}
+		if paid, refunded, err := v.Paid(ctx, c.Key, refund); err != nil || !paid.Equal(usd("50.00")) || !refunded.Equal(usd("0.00")) {
+			t.Errorf("Paid except the refund = %s, %s, %v; want 50.00 and 0.00", paid, refunded, err)
+		}
+		if _, left, ok, err := v.Left(ctx, c.Key, journal.Record{}); err != nil || !ok || !left.Equal(usd("30.00")) {
+			t.Errorf("Left after the refund = %s, %v, %v; want 30.00", left, ok, err)
+		}
+	})
+	got, ok, err := s.Get(ctx, journal.KindRefund, c.Key)
+	if err != nil || !ok || got.Outcome != journal.OutcomeRefunded || !got.Amount.Equal(usd("45.00")) {
+		t.Errorf("refund record = %+v, %v, %v", got, ok, err)
 	}
 }
 
