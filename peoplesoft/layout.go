@@ -225,6 +225,7 @@ const (
 	roleChannel
 	roleMethod
 	roleReceipt
+	roleBusinessUnit
 	roleSign
 	roleCreated
 	roleCount
@@ -248,7 +249,7 @@ var (
 	chargeDetailNames = map[string]role{
 		"EMPLID": roleEmplID, "ITEM_TYPE": roleItemType, "ITEM_TERM": roleTerm,
 		"DUE_DT": roleDueDate, "REF1_DESCR": roleRef, "DESCR": roleDescr,
-		"AMOUNT": roleAmount, "AMOUNT_SIGN": roleSign,
+		"AMOUNT": roleAmount, "AMOUNT_SIGN": roleSign, "BUSINESS_UNIT": roleBusinessUnit,
 	}
 	paymentDetailNames = map[string]role{
 		"EMPLID": roleEmplID, "REF1_DESCR": roleRef, "ITEM_TYPE": roleItemType,
@@ -269,7 +270,7 @@ var (
 
 func kindOf(r role) fieldKind {
 	switch r {
-	case roleEmplID, roleItemType, roleTerm, roleRef, roleChannel, roleMethod, roleReceipt, roleConst:
+	case roleEmplID, roleItemType, roleTerm, roleRef, roleChannel, roleMethod, roleReceipt, roleBusinessUnit, roleConst:
 		return kindKey
 	case roleAmount, roleChargeAmt, rolePaidAmt, roleTotal, roleDebitTotal, roleCreditTotal:
 		return kindAmount
