@@ -54,7 +54,7 @@ func (m Mapping) CollegeOf(library string) (College, bool) {
 // calendar and business unit.
 type route struct {
 	itemTypes    map[fees.Type]string // the college's overrides, or nil
-	calendar     *Calendar
+	calendar     Calendar
 	businessUnit string
 }
 
@@ -64,7 +64,7 @@ type route struct {
 // [RejectError] wrapping [ErrUnrouted].
 func (m *Mapping) routeOf(library string) (route, error) {
 	if len(m.Colleges) == 0 {
-		return route{calendar: &m.Calendar}, nil
+		return route{calendar: m.Calendar}, nil
 	}
 	c, ok := m.CollegeOf(library)
 	if !ok {
@@ -73,9 +73,9 @@ func (m *Mapping) routeOf(library string) (route, error) {
 		}
 		return route{}, fmt.Errorf("library %q is mapped to no college; held until the configuration maps it", library)
 	}
-	r := route{itemTypes: c.ItemTypes, calendar: &m.Calendar, businessUnit: c.BusinessUnit}
+	r := route{itemTypes: c.ItemTypes, calendar: m.Calendar, businessUnit: c.BusinessUnit}
 	if c.Calendar != nil {
-		r.calendar = c.Calendar
+		r.calendar = *c.Calendar
 	}
 	return r, nil
 }

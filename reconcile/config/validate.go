@@ -58,6 +58,7 @@ func (c *Config) checkValues() error {
 		c.checkLayouts,
 		c.checkItemTypes,
 		c.checkTermsAndSeasons,
+		c.checkColleges,
 		c.checkWaive,
 		c.checkWebhook,
 		c.checkLog,
@@ -249,8 +250,19 @@ func (c *Config) checkItemTypes() error {
 
 // checkTerms checks each term and that no two overlap.
 func (c *Config) checkTerms() error {
-	for i, t := range c.Terms {
-		key := fmt.Sprintf("terms[%d]", i)
+	if err := c.checkTermList("terms", c.Terms); err != nil {
+		return err
+	}
+	if c.DueDays < 0 {
+		return c.errorf("due_days", "%d must not be negative", c.DueDays)
+	}
+	return nil
+}
+
+// checkTermList checks the terms at key (terms, or a college's).
+func (c *Config) checkTermList(key string, terms []Term) error {
+	for i, t := range terms {
+		key := fmt.Sprintf("%s[%d]", key, i)
 		if t.Code == "" {
 			return c.errorf(key+".code", "missing")
 		}
@@ -261,14 +273,11 @@ func (c *Config) checkTerms() error {
 			return c.errorf(key+".end", "term %s ends (%s) before it starts (%s)", t.Code, t.End, t.Start)
 		}
 		for j := range i {
-			o := c.Terms[j]
+			o := terms[j]
 			if !t.Start.After(o.End.Time) && !o.Start.After(t.End.Time) {
 				return c.errorf(key, "term %s overlaps term %s", t.Code, o.Code)
 			}
 		}
-	}
-	if c.DueDays < 0 {
-		return c.errorf("due_days", "%d must not be negative", c.DueDays)
 	}
 	return nil
 }
@@ -276,8 +285,19 @@ func (c *Config) checkTerms() error {
 // checkSeasons checks the seasons, then the calendar they make with the
 // terms.
 func (c *Config) checkSeasons() error {
-	for i, se := range c.Seasons {
-		key := fmt.Sprintf("seasons[%d]", i)
+	if err := c.checkSeasonList("seasons", c.Seasons); err != nil {
+		return err
+	}
+	if err := c.calendar().Validate(); err != nil {
+		return c.errorf("terms", "%v", err)
+	}
+	return nil
+}
+
+// checkSeasonList checks the seasons at key (seasons, or a college's).
+func (c *Config) checkSeasonList(key string, seasons []Season) error {
+	for i, se := range seasons {
+		key := fmt.Sprintf("%s[%d]", key, i)
 		if se.Name == "" || se.Suffix == "" {
 			return c.errorf(key, "a season needs a name and a suffix")
 		}
@@ -286,9 +306,6 @@ func (c *Config) checkSeasons() error {
 				return c.errorf(key+"."+d.k, "%q is not a day of the year (MM-DD)", d.v)
 			}
 		}
-	}
-	if err := c.calendar().Validate(); err != nil {
-		return c.errorf("terms", "%v", err)
 	}
 	return nil
 }
@@ -347,8 +364,11 @@ func (c *Config) checkExpect() error {
 
 var (
 	itemTypeRE = regexp.MustCompile(`^[0-9]{12}$`)
-	envNameRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	indexRE    = regexp.MustCompile(`\[[0-9]+\]`)
+	// businessUnitRE is PeopleSoft's SF business unit: up to 5 letters
+	// or digits.
+	businessUnitRE = regexp.MustCompile(`^[A-Za-z0-9]{1,5}$`)
+	envNameRE      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	indexRE        = regexp.MustCompile(`\[[0-9]+\]`)
 )
 
 func validFolder(f string) bool {
