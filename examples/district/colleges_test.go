@@ -51,6 +51,13 @@ func TestUnmappedLibraryHeldThenRedriven(t *testing.T) {
 		t.Fatalf("held = %+v; want SCC's fee held for its library", held)
 	}
 
+	// The daily report lists it among the fees not sent, with the reason.
+	rr, err := w.jobs.Report(ctx)
+	w.must(err)
+	if ns := rr.Report.NotSent; len(ns) != 1 || ns[0].FeeID != scc.TransactionID || !strings.Contains(ns[0].Reason, `library "SCC"`) {
+		t.Errorf("the report's fees not sent: %+v; want SCC's fee with its reason", ns)
+	}
+
 	// The configuration now maps SCC: a re-drive sends the held fee.
 	w.openJobs(district.Mapping())
 	rd, err := w.jobs.Redrive(ctx, reconcile.KindCharge)
