@@ -47,8 +47,8 @@
 // with Truncate (the reference layout does). The column-safety rule for
 // characters that could shift a column:
 //
-//   - Keys (EMPLID, ITEM_TYPE, ITEM_TERM, REF1_DESCR, RECEIPT_NBR, CHANNEL,
-//     METHOD) are never altered: a control character (such as a tab or a
+//   - Keys (EMPLID, ITEM_TYPE, ITEM_TERM, REF1_DESCR, BUSINESS_UNIT,
+//     RECEIPT_NBR, CHANNEL, METHOD) are never altered: a control character (such as a tab or a
 //     line end), or in a fixed-width file any non-ASCII character, makes
 //     the record an error ([ErrCharset]), on writing and on reading.
 //   - Free text (DESCR): control characters become spaces; in a

@@ -104,7 +104,8 @@ type Record struct {
 // Which names a record may use depends on the file kind and the record:
 //
 //   - charge detail: EMPLID, ITEM_TYPE, ITEM_TERM, DUE_DT, REF1_DESCR,
-//     DESCR, AMOUNT (signed: a negative amount is a credit), AMOUNT_SIGN;
+//     DESCR, AMOUNT (signed: a negative amount is a credit), AMOUNT_SIGN,
+//     BUSINESS_UNIT (the college's SF business unit, [Charge.BusinessUnit]);
 //   - payment detail: EMPLID, REF1_DESCR, ITEM_TYPE, ITEM_TERM,
 //     CHARGE_AMT, PAID_AMT, PAID_DATE, CHANNEL, METHOD, RECEIPT_NBR, and
 //     their _SIGN fields for amounts;

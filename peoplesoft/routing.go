@@ -15,7 +15,7 @@ import (
 // library (Alma's owneredEntity/libraryCode), and a credit to the college
 // of the fee it lowers.
 type College struct {
-	// Name is how staff call the college ("ARC"); reports show it.
+	// Name is how staff call the college ("ARC"); messages name it.
 	Name string `toml:"name"`
 	// BusinessUnit is the college's SF business unit, 1 to 5
 	// characters, written in the charge file's BUSINESS_UNIT field.
