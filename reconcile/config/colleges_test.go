@@ -2,6 +2,8 @@ package config_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -106,5 +108,39 @@ func TestCollegeConfigErrors(t *testing.T) {
 				t.Errorf("not a *config.Error with a line: %#v", err)
 			}
 		})
+	}
+}
+
+// A layout without BUSINESS_UNIT cannot carry the routing: check-config
+// says so; the layout with it passes.
+func TestCollegesNeedABusinessUnitField(t *testing.T) {
+	dir := t.TempDir()
+	ref, err := os.ReadFile("../../peoplesoft/testdata/layouts/reference-charges.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	with := filepath.Join(dir, "with.toml")
+	without := filepath.Join(dir, "without.toml")
+	if err := os.WriteFile(with, ref, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := strings.Replace(strings.Replace(string(ref), "length = 113", "length = 108", 1),
+		"  { name = \"BUSINESS_UNIT\", start = 109, length = 5 },\n", "", 1)
+	if err := os.WriteFile(without, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	layout := func(path string) string {
+		return strings.Replace(fourColleges, "\n[[colleges]]", "\n[layout]\ncharges = \""+path+"\"\n\n[[colleges]]", 1)
+	}
+	if _, err := config.Parse(strings.NewReader(layout(with)), "f.toml"); err != nil {
+		t.Errorf("a layout with BUSINESS_UNIT: %v", err)
+	}
+	_, err = config.Parse(strings.NewReader(layout(without)), "f.toml")
+	if err == nil || !strings.Contains(err.Error(), "f.toml:10: layout.charges: ") || !strings.Contains(err.Error(), "has no BUSINESS_UNIT field") {
+		t.Errorf("a layout without BUSINESS_UNIT: %v", err)
+	}
+	// Without colleges the same layout is fine.
+	if _, err := config.Parse(strings.NewReader(minimalConfig+"[layout]\ncharges = \""+without+"\"\n"), "f.toml"); err != nil {
+		t.Errorf("a layout without BUSINESS_UNIT and no colleges: %v", err)
 	}
 }

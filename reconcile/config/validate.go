@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/peoplesoft"
 )
 
 // Validate checks every value of the config and that it names what the
@@ -227,8 +228,12 @@ func (c *Config) checkSecretRef(key, env, file string) error {
 // checkLayouts loads the layout files the config names.
 func (c *Config) checkLayouts() error {
 	if c.Layout.Charges != "reference" {
-		if _, err := c.layout("layout.charges", c.Layout.Charges, ""); err != nil {
+		l, err := c.layout("layout.charges", c.Layout.Charges, "")
+		if err != nil {
 			return err
+		}
+		if len(c.Colleges) > 0 && !hasField(l.Detail, "BUSINESS_UNIT") {
+			return c.errorf("layout.charges", "%s has no BUSINESS_UNIT field: with [[colleges]], each charge line must name its college's business unit", c.Layout.Charges)
 		}
 	}
 	if c.Layout.Payments != "reference" {
@@ -237,6 +242,16 @@ func (c *Config) checkLayouts() error {
 		}
 	}
 	return nil
+}
+
+// hasField reports whether record r has a field named name.
+func hasField(r peoplesoft.Record, name string) bool {
+	for _, f := range r.Fields {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Config) checkItemTypes() error {
