@@ -128,9 +128,10 @@
 // The reference item types are OVERDUEFINE 300000000001,
 // LOSTITEMREPLACEMENTFEE 300000000002, LOSTITEMPROCESSFEE 300000000003,
 // DAMAGEDITEMFINE 300000000004, RECALLEDOVERDUEFINE 300000000005, OTHER
-// 300000000006 and CREDIT 300000000099: a credit line carries the CREDIT
-// item type when the mapping has one, else the item type of the fee it
-// reverses, and always the reference of the charge it lowers.
+// 300000000006 and CREDIT 300000000099. A credit line carries the item
+// type of the fee it reverses and the reference of the charge it lowers,
+// the pair that names that charge; the CREDIT item type is never written
+// (see [Mapping.CreditFor]).
 //
 // # The reference payment file
 //
