@@ -14,7 +14,10 @@
 //     the loan profiles, and staff may mark items lost by hand.
 //   - F2, daily at 18:00: Alma exports every active fee to the library FTP
 //     server and marks it Transferred; the charges job turns the export
-//     into a PeopleSoft charge file, each fee exactly once.
+//     into a PeopleSoft charge file, each fee exactly once. In a district
+//     of several colleges, each fee goes to the business unit of the
+//     college whose library owns it; a fee of a library no college lists
+//     is held (peoplesoft.College).
 //   - F3, hourly: the payments job turns PeopleSoft's payment file into an
 //     Alma bursar import file, which Alma imports hourly. A partial payment
 //     lowers the transferred balance; a full one closes the fee.

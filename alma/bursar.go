@@ -133,6 +133,7 @@ func (r ExportRecord) Credit() (fees.Credit, error) {
 		Amount: r.Amount.Abs(),
 		Reason: r.Comment,
 		Date:   r.LastTransaction,
+		Owner:  r.Owner,
 	}
 	if err := c.Validate(); err != nil {
 		return fees.Credit{}, err

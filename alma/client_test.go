@@ -99,7 +99,7 @@ func TestListCredits(t *testing.T) {
 	}
 	want := []fees.Credit{{
 		Key: "5512345680004281", FeeID: "5512345680004281", UserID: patronID, Type: fees.TypeCredit,
-		Amount: dollars("5.00"), Reason: "Refund of a returned item", Date: almaTS("2026-10-03T10:00:00Z"),
+		Amount: dollars("5.00"), Owner: "ARC", Reason: "Refund of a returned item", Date: almaTS("2026-10-03T10:00:00Z"),
 	}}
 	if diff := cmp.Diff(want, got, equalMoney); diff != "" {
 		t.Errorf("ListCredits (-want +got):\n%s", diff)

@@ -283,6 +283,7 @@ func (f *feeJSON) toCredit(userID string, cur fees.Currency) (fees.Credit, error
 		Amount: original.Abs(),
 		Reason: f.Comment,
 		Date:   created,
+		Owner:  f.Owner.Value,
 	}
 	if cr.Key == "" {
 		cr.Key = id

@@ -155,8 +155,11 @@ type Credit struct {
 	UserID        string
 	Type          Type  // the type of the fee reversed
 	Amount        Money // positive: the amount taken off the student's account
-	Reason        string
-	Date          time.Time
+	// Owner is the code of the library that owns the fee credited, which
+	// routes the credit to the same college as the fee's charge.
+	Owner  string
+	Reason string
+	Date   time.Time
 }
 
 // Validate checks the credit on its own: a positive amount and a user.

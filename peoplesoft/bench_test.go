@@ -157,7 +157,7 @@ func benchPaymentDecoder(b *testing.B, distinct bool, opts *peoplesoft.DecodeOpt
 func BenchmarkChargeDecoder(b *testing.B) {
 	charges := benchCharges()
 	l := peoplesoft.ReferenceChargeLayout()
-	// Build one file of 1M lines once (about 108 MB) and read it per iteration.
+	// Build one file of 1M lines once (about 113 MB) and read it per iteration.
 	var file []byte
 	{
 		w := &sliceWriter{}

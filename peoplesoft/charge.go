@@ -18,6 +18,11 @@ type Charge struct {
 	DueDate     time.Time  // a date; the zero time is written blank
 	Ref         string     // REF1_DESCR: the Alma bursar transaction id; with ItemType it names the charge
 	Description string
+	// BusinessUnit is PeopleSoft's SF business unit the charge is posted
+	// to (5 characters, such as "ARC01"): the college whose library owns
+	// the fee. Empty for a district with one business unit that its
+	// External File Load sets itself; written blank.
+	BusinessUnit string
 }
 
 // ChargeEncoder writes a charge file in a layout: the header (if the
@@ -102,6 +107,8 @@ func (e *ChargeEncoder) text(f *cfield) string {
 		return ch.Ref
 	case roleDescr:
 		return ch.Description
+	case roleBusinessUnit:
+		return ch.BusinessUnit
 	}
 	return ""
 }
@@ -163,6 +170,8 @@ func (cd *ChargeDecoder) Decode() (Charge, error) {
 			ch.Ref = v
 		case roleDescr:
 			ch.Description = v
+		case roleBusinessUnit:
+			ch.BusinessUnit = v
 		case roleDueDate:
 			if v == "" {
 				continue

@@ -35,7 +35,7 @@ func TestGoldenReferenceCharges(t *testing.T) {
 		t.Errorf("trailer: got %q", got[bytes.LastIndexByte(got[:len(got)-1], '\n')+1:])
 	}
 	for i, line := range strings.Split(strings.TrimSuffix(string(got), "\n"), "\n") {
-		want := 108
+		want := 113
 		switch line[0] {
 		case 'H':
 			want = 25
@@ -279,8 +279,8 @@ func reference(details ...string) string {
 }
 
 const (
-	d1 = "D12345678   300000000001+00000123.45226820261228" + "15216075630006761             " + "Overdue fine: Ecology of the s"
-	d2 = "D09876      300000000002-00000100.00226820261228" + "15216075700006761             " + "Credit                        "
+	d1 = "D12345678   300000000001+00000123.45226820261228" + "15216075630006761             " + "Overdue fine: Ecology of the s" + "ARC01"
+	d2 = "D09876      300000000002-00000100.00226820261228" + "15216075700006761             " + "Credit                        " + "     "
 )
 
 func TestChargeDecoderBadInput(t *testing.T) {
@@ -350,7 +350,8 @@ func TestChargeDecoderValues(t *testing.T) {
 	}
 	want := []peoplesoft.Charge{
 		{EmplID: "12345678", ItemType: "300000000001", Amount: usd("123.45"), Term: "2268",
-			DueDate: time.Date(2026, 12, 28, 0, 0, 0, 0, time.UTC), Ref: "15216075630006761", Description: "Overdue fine: Ecology of the s"},
+			DueDate: time.Date(2026, 12, 28, 0, 0, 0, 0, time.UTC), Ref: "15216075630006761", Description: "Overdue fine: Ecology of the s",
+			BusinessUnit: "ARC01"},
 		{EmplID: "09876", ItemType: "300000000002", Amount: usd("-100.00"), Term: "2268",
 			DueDate: time.Date(2026, 12, 28, 0, 0, 0, 0, time.UTC), Ref: "15216075700006761", Description: "Credit"},
 	}

@@ -47,8 +47,8 @@
 // with Truncate (the reference layout does). The column-safety rule for
 // characters that could shift a column:
 //
-//   - Keys (EMPLID, ITEM_TYPE, ITEM_TERM, REF1_DESCR, RECEIPT_NBR, CHANNEL,
-//     METHOD) are never altered: a control character (such as a tab or a
+//   - Keys (EMPLID, ITEM_TYPE, ITEM_TERM, REF1_DESCR, BUSINESS_UNIT,
+//     RECEIPT_NBR, CHANNEL, METHOD) are never altered: a control character (such as a tab or a
 //     line end), or in a fixed-width file any non-ASCII character, makes
 //     the record an error ([ErrCharset]), on writing and on reading.
 //   - Free text (DESCR): control characters become spaces; in a
@@ -91,7 +91,7 @@
 //
 // Fixed width, ASCII, "\n" line ends. The header is "H", the creation date
 // (YYYYMMDD) and time (HHMMSS), and the origin "LIBRARY" left-justified in
-// 10 columns. Each detail record is 108 characters:
+// 10 columns. Each detail record is 113 characters:
 //
 //	col   1      "D"
 //	cols  2–12   EMPLID, left-justified
@@ -102,24 +102,36 @@
 //	cols 41–48   DUE_DT, YYYYMMDD
 //	cols 49–78   REF1_DESCR: the Alma bursar transaction id, left-justified
 //	cols 79–108  description (cut to 30 characters)
+//	cols 109–113 BUSINESS_UNIT: PeopleSoft's SF business unit of the
+//	             college whose library owns the fee; blank when none is
+//	             configured
+//
+// BUSINESS_UNIT comes last so that every earlier column stays where it
+// was before it was added: a campus whose load definition stops at column
+// 108 reads the same charges. In PeopleSoft Student Financials every
+// charge belongs to an SF business unit (component BUSINESS_UNIT_SF, 5
+// characters), and a district whose colleges run their own business units
+// has the load post each line to its college's one (see [College]).
 //
 // The trailer is "T", the record count in 9 digits, and the signed total as
 // a sign and 13 characters. A sample with two charges and a credit that
-// reverses the second (from the ChargeEncoder example; the header's blanks at
-// the end are not shown):
+// reverses the second (from the ChargeEncoder example; the blanks at the
+// end of the header and of each detail, the empty BUSINESS_UNIT, are not
+// shown):
 //
 //	H20261128180500LIBRARY
 //	D12345678   300000000001+00000123.4522682026122815216075630006761             Overdue fine: Ecology of the s
 //	D12345678   300000000002+00000300.0022682026122815216075490006761             Lost item replacement fee: The
-//	D12345678   300000000099-00000300.0022682026122815216075490006761             Credit: Lost item replacement
+//	D12345678   300000000002-00000300.0022682026122815216075490006761             Credit: Lost item replacement
 //	T000000003+0000000123.45
 //
 // The reference item types are OVERDUEFINE 300000000001,
 // LOSTITEMREPLACEMENTFEE 300000000002, LOSTITEMPROCESSFEE 300000000003,
 // DAMAGEDITEMFINE 300000000004, RECALLEDOVERDUEFINE 300000000005, OTHER
-// 300000000006 and CREDIT 300000000099: a credit line carries the CREDIT
-// item type when the mapping has one, else the item type of the fee it
-// reverses, and always the reference of the charge it lowers.
+// 300000000006 and CREDIT 300000000099. A credit line carries the item
+// type of the fee it reverses and the reference of the charge it lowers,
+// the pair that names that charge; the CREDIT item type is never written
+// (see [Mapping.CreditFor]).
 //
 // # The reference payment file
 //

@@ -49,9 +49,9 @@ func ExampleChargeEncoder() {
 	fmt.Println(enc.Count(), enc.Total())
 	// Output:
 	// H20261128180500LIBRARY   |
-	// D12345678   300000000001+00000123.4522682026122815216075630006761             Overdue fine: Ecology of the s|
-	// D12345678   300000000002+00000300.0022682026122815216075490006761             Lost item replacement fee: The|
-	// D12345678   300000000002-00000300.0022682026122815216075490006761             Credit: Lost item replacement |
+	// D12345678   300000000001+00000123.4522682026122815216075630006761             Overdue fine: Ecology of the s     |
+	// D12345678   300000000002+00000300.0022682026122815216075490006761             Lost item replacement fee: The     |
+	// D12345678   300000000002-00000300.0022682026122815216075490006761             Credit: Lost item replacement      |
 	// T000000003+0000000123.45|
 	// 3 123.45 USD
 }
@@ -178,4 +178,36 @@ func ExampleCalendar_TermFor() {
 	// 2026-09-01 2268
 	// 2027-03-10 2272
 	// 2027-07-04 2275
+}
+
+// A district whose colleges share one PeopleSoft routes each fee by the
+// library that owns it: the college's business unit goes in
+// BUSINESS_UNIT, and its own item types replace the district's. A fee of
+// a library that no college lists is refused, never sent to a default.
+func ExampleMapping_colleges() {
+	m := peoplesoft.DefaultMapping()
+	m.Colleges = []peoplesoft.College{
+		{Name: "ARC", BusinessUnit: "ARC01", Libraries: []string{"ARC"}},
+		{Name: "CRC", BusinessUnit: "CRC01", Libraries: []string{"CRC"},
+			ItemTypes: map[fees.Type]string{fees.TypeOverdueFine: "410000000001"}},
+	}
+	if err := m.Validate(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	asOf := time.Date(2026, 11, 28, 18, 5, 0, 0, time.UTC)
+	for _, owner := range []string{"ARC", "CRC", "DO"} {
+		f, _ := fees.NewFee("F-"+owner, fees.TypeOverdueFine, "12345678", fees.MustParseMoney("2.50", fees.USD), asOf)
+		f.TransactionID, f.Owner = "TX-"+owner, owner
+		ch, err := m.ChargeFor(*f, asOf)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Println(owner, "→", ch.BusinessUnit, ch.ItemType)
+	}
+	// Output:
+	// ARC → ARC01 300000000001
+	// CRC → CRC01 410000000001
+	// peoplesoft: fee F-DO (ref TX-DO): rejected: library "DO" is mapped to no college; held until the configuration maps it
 }

@@ -104,7 +104,8 @@ type Record struct {
 // Which names a record may use depends on the file kind and the record:
 //
 //   - charge detail: EMPLID, ITEM_TYPE, ITEM_TERM, DUE_DT, REF1_DESCR,
-//     DESCR, AMOUNT (signed: a negative amount is a credit), AMOUNT_SIGN;
+//     DESCR, AMOUNT (signed: a negative amount is a credit), AMOUNT_SIGN,
+//     BUSINESS_UNIT (the college's SF business unit, [Charge.BusinessUnit]);
 //   - payment detail: EMPLID, REF1_DESCR, ITEM_TYPE, ITEM_TERM,
 //     CHARGE_AMT, PAID_AMT, PAID_DATE, CHANNEL, METHOD, RECEIPT_NBR, and
 //     their _SIGN fields for amounts;
@@ -225,6 +226,7 @@ const (
 	roleChannel
 	roleMethod
 	roleReceipt
+	roleBusinessUnit
 	roleSign
 	roleCreated
 	roleCount
@@ -248,7 +250,7 @@ var (
 	chargeDetailNames = map[string]role{
 		"EMPLID": roleEmplID, "ITEM_TYPE": roleItemType, "ITEM_TERM": roleTerm,
 		"DUE_DT": roleDueDate, "REF1_DESCR": roleRef, "DESCR": roleDescr,
-		"AMOUNT": roleAmount, "AMOUNT_SIGN": roleSign,
+		"AMOUNT": roleAmount, "AMOUNT_SIGN": roleSign, "BUSINESS_UNIT": roleBusinessUnit,
 	}
 	paymentDetailNames = map[string]role{
 		"EMPLID": roleEmplID, "REF1_DESCR": roleRef, "ITEM_TYPE": roleItemType,
@@ -269,7 +271,7 @@ var (
 
 func kindOf(r role) fieldKind {
 	switch r {
-	case roleEmplID, roleItemType, roleTerm, roleRef, roleChannel, roleMethod, roleReceipt, roleConst:
+	case roleEmplID, roleItemType, roleTerm, roleRef, roleChannel, roleMethod, roleReceipt, roleBusinessUnit, roleConst:
 		return kindKey
 	case roleAmount, roleChargeAmt, rolePaidAmt, roleTotal, roleDebitTotal, roleCreditTotal:
 		return kindAmount

@@ -28,6 +28,12 @@ type Mapping struct {
 	Calendar Calendar `toml:"calendar"`
 	// DueDays is how many days after the as-of date a charge is due.
 	DueDays int `toml:"due_days"`
+	// Colleges, when not empty, route each fee by its owning library to
+	// a college's business unit, item types and calendar (see
+	// [College]); a fee of a library no college lists is refused with
+	// [ErrUnrouted]. Empty: every charge is written with the mapping
+	// above and no business unit.
+	Colleges []College `toml:"colleges"`
 }
 
 // The reference item types.
@@ -69,7 +75,8 @@ func DefaultMapping() Mapping {
 }
 
 // Validate checks that every item type has 12 digits, that DueDays is not
-// negative and that the calendar is sound.
+// negative, that the calendar is sound, and that the colleges are: each
+// with a name, a business unit and libraries, no library in two.
 func (m Mapping) Validate() error {
 	for t, it := range m.ItemTypes {
 		if len(it) != 12 || !allDigits(it) {
@@ -89,7 +96,10 @@ func (m Mapping) Validate() error {
 	if m.DueDays < 0 {
 		return fmt.Errorf("peoplesoft: due_days: %d: must not be negative", m.DueDays)
 	}
-	return m.Calendar.Validate()
+	if err := m.Calendar.Validate(); err != nil {
+		return err
+	}
+	return m.validateColleges()
 }
 
 func allDigits(s string) bool {
@@ -104,13 +114,16 @@ func allDigits(s string) bool {
 // ChargeFor returns the charge line for fee f, transferred on asOf: the
 // fee's remaining balance, charged to its user under the item type mapped
 // for its type, in the term that holds asOf's date, due DueDays later,
-// with the fee's bursar transaction id as the reference. It does not look
+// with the fee's bursar transaction id as the reference. With colleges
+// configured, the fee's owning library picks the college: its business
+// unit, its own item types and its calendar. It does not look
 // at the fee's status: which fees to send is the charges job's decision.
 //
 // A fee that cannot be charged returns a *[RejectError] naming the fee and
 // the reason: [ErrUnmapped] for a fee type with no item type, [ErrNoTerm]
-// for a date outside every term, [ErrFee] for a fee without a user, a
-// bursar transaction id or a positive balance.
+// for a date outside every term, [ErrUnrouted] for a library no college
+// lists, [ErrFee] for a fee without a user, a bursar transaction id or a
+// positive balance.
 func (m Mapping) ChargeFor(f fees.Fee, asOf time.Time) (Charge, error) {
 	reject := func(cause error, format string, args ...any) error {
 		return &RejectError{Fee: f.ID, Ref: f.TransactionID, Reason: fmt.Sprintf(format, args...), Err: cause}
@@ -123,11 +136,15 @@ func (m Mapping) ChargeFor(f fees.Fee, asOf time.Time) (Charge, error) {
 	case !f.Balance.IsPositive():
 		return Charge{}, reject(ErrFee, "balance %s: nothing to charge", f.Balance)
 	}
-	it, ok := m.ItemTypes[f.Type]
+	rt, err := m.routeOf(f.Owner)
+	if err != nil {
+		return Charge{}, reject(ErrUnrouted, "%v", err)
+	}
+	it, ok := m.itemType(rt, f.Type)
 	if !ok {
 		return Charge{}, reject(ErrUnmapped, "no PeopleSoft item type for fee type %s", f.Type)
 	}
-	term, err := m.Calendar.TermFor(asOf)
+	term, err := rt.calendar.TermFor(asOf)
 	if err != nil {
 		return Charge{}, reject(ErrNoTerm, "%v", err)
 	}
@@ -136,13 +153,14 @@ func (m Mapping) ChargeFor(f fees.Fee, asOf time.Time) (Charge, error) {
 		desc += ": " + f.Item.Title
 	}
 	return Charge{
-		EmplID:      f.UserID,
-		ItemType:    it,
-		Amount:      f.Balance,
-		Term:        term,
-		DueDate:     m.dueDate(asOf),
-		Ref:         f.TransactionID,
-		Description: desc,
+		EmplID:       f.UserID,
+		ItemType:     it,
+		Amount:       f.Balance,
+		Term:         term,
+		DueDate:      m.dueDate(asOf),
+		Ref:          f.TransactionID,
+		Description:  desc,
+		BusinessUnit: rt.businessUnit,
 	}, nil
 }
 
@@ -162,7 +180,9 @@ func (m Mapping) ChargeFor(f fees.Fee, asOf time.Time) (Charge, error) {
 // A credit that cannot be sent returns a *[RejectError]: [ErrFee] for an
 // invalid credit, or one that names no charge (no transaction id, or a
 // type that is empty or CREDIT), [ErrUnmapped] when the fee's type is not
-// mapped, [ErrNoTerm] for a date outside every term.
+// mapped, [ErrNoTerm] for a date outside every term, [ErrUnrouted] when
+// colleges are configured and none lists the credit's owning library
+// (c.Owner): a credit goes to the college of the fee it lowers.
 func (m Mapping) CreditFor(c fees.Credit, asOf time.Time) (Charge, error) {
 	reject := func(cause error, format string, args ...any) error {
 		return &RejectError{Fee: c.Key, Ref: c.TransactionID, Reason: fmt.Sprintf(format, args...), Err: cause}
@@ -176,11 +196,15 @@ func (m Mapping) CreditFor(c fees.Credit, asOf time.Time) (Charge, error) {
 	if c.Type == "" || c.Type == fees.TypeCredit {
 		return Charge{}, reject(ErrFee, "the credit does not name the fee type of the charge it lowers (it has %q)", c.Type)
 	}
-	it, ok := m.ItemTypes[c.Type]
+	rt, err := m.routeOf(c.Owner)
+	if err != nil {
+		return Charge{}, reject(ErrUnrouted, "%v", err)
+	}
+	it, ok := m.itemType(rt, c.Type)
 	if !ok {
 		return Charge{}, reject(ErrUnmapped, "no PeopleSoft item type for fee type %s", c.Type)
 	}
-	term, err := m.Calendar.TermFor(asOf)
+	term, err := rt.calendar.TermFor(asOf)
 	if err != nil {
 		return Charge{}, reject(ErrNoTerm, "%v", err)
 	}
@@ -189,13 +213,14 @@ func (m Mapping) CreditFor(c fees.Credit, asOf time.Time) (Charge, error) {
 		desc += ": " + c.Type.Description()
 	}
 	return Charge{
-		EmplID:      c.UserID,
-		ItemType:    it,
-		Amount:      c.Amount.Neg(),
-		Term:        term,
-		DueDate:     m.dueDate(asOf),
-		Ref:         c.TransactionID,
-		Description: desc,
+		EmplID:       c.UserID,
+		ItemType:     it,
+		Amount:       c.Amount.Neg(),
+		Term:         term,
+		DueDate:      m.dueDate(asOf),
+		Ref:          c.TransactionID,
+		Description:  desc,
+		BusinessUnit: rt.businessUnit,
 	}, nil
 }
 
@@ -245,7 +270,7 @@ func (m Mapping) RefundFor(r fees.Refund, asOf time.Time) (Charge, error) {
 // RefundTypeOf maps a refund item type back to the fee type whose charges
 // it refunds; false when no fee type, or several, map to itemType.
 func (m Mapping) RefundTypeOf(itemType string) (fees.Type, bool) {
-	return typeOf(m.RefundItemTypes, itemType, "")
+	return typeOf(itemType, "", m.RefundItemTypes)
 }
 
 // FeeTypeOf maps a PeopleSoft item type back to the fee type whose
@@ -253,19 +278,29 @@ func (m Mapping) RefundTypeOf(itemType string) (fees.Type, bool) {
 // ITEM_TYPE) names its fee by charge key ([fees.ChargeKey]). It reports
 // false when no fee type maps to itemType, or when several do (the
 // mapping then cannot tell them apart). The CREDIT entry is not a fee's.
+// The colleges' own item types count too: an item type that one college
+// uses for a fee type and another for a different one cannot be told
+// apart either.
 func (m Mapping) FeeTypeOf(itemType string) (fees.Type, bool) {
-	return typeOf(m.ItemTypes, itemType, fees.TypeCredit)
+	maps := []map[fees.Type]string{m.ItemTypes}
+	for _, c := range m.Colleges {
+		maps = append(maps, c.ItemTypes)
+	}
+	return typeOf(itemType, fees.TypeCredit, maps...)
 }
 
-// typeOf returns the one fee type that types maps to itemType, leaving
-// skip out; false when there is none, or several.
-func typeOf(types map[fees.Type]string, itemType string, skip fees.Type) (fees.Type, bool) {
+// typeOf returns the one fee type that the maps map to itemType, leaving
+// skip out; false when there is none, or several. A fee type that several
+// maps give the same item type counts once.
+func typeOf(itemType string, skip fees.Type, maps ...map[fees.Type]string) (fees.Type, bool) {
 	var found fees.Type
 	n := 0
-	for t, it := range types {
-		if it == itemType && t != skip {
-			found = t
-			n++
+	for _, types := range maps {
+		for t, it := range types {
+			if it == itemType && t != skip && t != found {
+				found = t
+				n++
+			}
 		}
 	}
 	return found, n == 1

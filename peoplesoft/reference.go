@@ -17,7 +17,7 @@ func ReferenceChargeLayout() *Layout {
 			{Name: "CREATED_TIME", Start: 10, Length: 6, Format: "150405"},
 			{Name: "ORIGIN", Start: 16, Length: 10, Const: "LIBRARY"},
 		}},
-		Detail: Record{Length: 108, Fields: []Field{
+		Detail: Record{Length: 113, Fields: []Field{
 			{Name: "RECORD_TYPE", Start: 1, Length: 1, Const: "D"},
 			{Name: "EMPLID", Start: 2, Length: 11},
 			{Name: "ITEM_TYPE", Start: 13, Length: 12},
@@ -27,6 +27,7 @@ func ReferenceChargeLayout() *Layout {
 			{Name: "DUE_DT", Start: 41, Length: 8, Format: "20060102"},
 			{Name: "REF1_DESCR", Start: 49, Length: 30},
 			{Name: "DESCR", Start: 79, Length: 30, Truncate: true},
+			{Name: "BUSINESS_UNIT", Start: 109, Length: 5},
 		}},
 		Trailer: &Record{Length: 24, Fields: []Field{
 			{Name: "RECORD_TYPE", Start: 1, Length: 1, Const: "T"},

@@ -296,7 +296,10 @@ func (d *District) open(ctx context.Context) error {
 		Profiles: []almatest.ExportProfile{{Name: Profile}},
 		Policy: almatest.LostPolicy{RefundRatios: map[fees.Type]fees.RefundRatio{
 			fees.TypeLostItemReplacementFee: RefundRatio, fees.TypeLostItemProcessFee: RefundRatio}},
-		Faults: almaFaults, WebhookEvents: d.opt.webhookEvents(), Analytics: d.opt.Analytics,
+		// A fee added without an item belongs to the first college's
+		// library, as Alma gives such a fee the library of the desk.
+		Library: colleges[0].library,
+		Faults:  almaFaults, WebhookEvents: d.opt.webhookEvents(), Analytics: d.opt.Analytics,
 	})
 	d.onClose(func() error { d.alma.Close(); return nil })
 	d.secrets.APIKey = d.alma.APIKey()

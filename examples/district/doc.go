@@ -32,6 +32,11 @@
 //     against the district's policy of a 5.00 minimum, which the simulated
 //     profile does not apply, as `feesync lint-export` does (alma/exportlint):
 //     the fees below it are named, and sent all the same.
+//   - Four colleges on one PeopleSoft, as Los Rios has them: each owns one
+//     library in Alma, the loans are spread over the four libraries, and
+//     feesync's configuration routes each library's fees to its college's
+//     business unit ([Colleges], [Mapping]); one college has its own item
+//     type for overdue fines, another its own term calendar.
 //   - Faults ([Faults]), at a rate: Alma answering 429, 5xx, slowly or
 //     not at all, FTP connections cut or stalled, the FTP server
 //     restarted, and a fault hook that kills feesync's jobs at a step;
@@ -39,8 +44,8 @@
 //   - The tally of the week: a timeline a day at a time, the table per
 //     flow, and an audit record by record that every fee exported was
 //     charged once, every payment imported once and every waiver credited,
-//     and that Alma's and PeopleSoft's balances agree to the cent
-//     ([District.Summary]).
+//     and that Alma's and PeopleSoft's balances agree to the cent, in
+//     total and college by college ([District.Summary]).
 //
 // # What it does not model
 //
@@ -49,8 +54,8 @@
 // caller, which hands them to [District.Week] and [District.Summary] as a
 // [Feesync] (a *reconcile.Jobs over its journal is one: [Jobs]) and their
 // [Schedules]. Nor does it model Alma's or PeopleSoft's user interfaces,
-// other currencies than USD, or more than one library and one bursar
-// profile ([Profile]).
+// other currencies than USD, or more than one bursar profile
+// ([Profile]).
 //
 // # Driving it
 //

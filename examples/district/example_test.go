@@ -14,7 +14,6 @@ import (
 	"github.com/feebridge/feebridge/alma/almatest"
 	"github.com/feebridge/feebridge/examples/district"
 	"github.com/feebridge/feebridge/fees"
-	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/reconcile/almaport"
 	"github.com/feebridge/feebridge/reconcile/psport"
@@ -36,7 +35,7 @@ func feesyncOver(ctx context.Context, d *district.District) (*reconcile.Jobs, *r
 		j.Close()
 		return nil, nil, err
 	}
-	mapping := peoplesoft.DefaultMapping()
+	mapping := district.Mapping()
 	jobs, err := reconcile.New(reconcile.Deps{
 		Journal: j, Library: d.Library(), Bursar: d.Bursar(),
 		Export: almaport.ExportFormat{}, Charges: psport.ChargeFormat{Mapping: mapping},

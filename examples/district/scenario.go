@@ -70,7 +70,7 @@ func (d *District) setup() error {
 		item++
 		barcode := fmt.Sprintf("3%011d", 40000000+item*7)
 		cost := d.money(int64(2500+d.rng.IntN(150)*100) + []int64{0, 50, 95}[d.rng.IntN(3)])
-		if err := d.alma.AddItem(almatest.Item{Barcode: barcode, Title: titles[d.rng.IntN(len(titles))],
+		if err := d.alma.AddItem(almatest.Item{Barcode: barcode, Library: libraryOf(item), Title: titles[d.rng.IntN(len(titles))],
 			CallNumber:      fmt.Sprintf("QA%d .%c%d", 100+d.rng.IntN(800), 'A'+rune(d.rng.IntN(26)), 10+d.rng.IntN(90)),
 			ReplacementCost: cost}); err != nil {
 			return nil, err
@@ -346,7 +346,8 @@ func (d *District) lostReturned(ctx context.Context, l *loan) error {
 // sense (a charge may have been paid since).
 func (d *District) act(a action) error {
 	if a.kind == "damaged" {
-		f, err := d.alma.AddFee(a.user, almatest.FeeSpec{Type: fees.TypeDamagedItemFine, Amount: d.money(int64(1000 + 500*d.rng.IntN(10))), Comment: "water damage"})
+		f, err := d.alma.AddFee(a.user, almatest.FeeSpec{Type: fees.TypeDamagedItemFine, Amount: d.money(int64(1000 + 500*d.rng.IntN(10))), Comment: "water damage",
+			Owner: libraryOf(len(d.days) + d.today.damaged)})
 		if err != nil {
 			return err
 		}

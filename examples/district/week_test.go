@@ -30,6 +30,7 @@ type world struct {
 	journal *reconcile.Journal
 	jobs    *reconcile.Jobs
 	feesync district.Feesync
+	client  *alma.Client
 }
 
 // newWorld opens a district whose clock stands at 08:00 on Monday 2 March
@@ -57,18 +58,25 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.journal.Close() })
-	mapping := peoplesoft.DefaultMapping()
+	w.client = client
+	w.openJobs(district.Mapping())
+	return w
+}
+
+// openJobs builds feesync's jobs with mapping, as a feesync process does
+// when it starts with its configuration.
+func (w *world) openJobs(mapping peoplesoft.Mapping) {
+	w.t.Helper()
+	d := w.District
+	var err error
 	w.jobs, err = reconcile.New(reconcile.Deps{
 		Journal: w.journal, Library: d.Library(), Bursar: d.Bursar(),
 		Export: almaport.ExportFormat{}, Charges: psport.ChargeFormat{Mapping: mapping},
 		Payments: psport.PaymentFormat{Mapping: &mapping}, Import: almaport.ImportFormat{},
-		Alma: almaport.AlmaAPI{Client: client, LostItemsReport: "/shared/Library/Reports/Lost items returned with fees"},
-	}, &reconcile.Options{Now: d.Clock().Now, TempDir: t.TempDir(), WaiveReason: district.WaiveReason})
-	if err != nil {
-		t.Fatal(err)
-	}
+		Alma: almaport.AlmaAPI{Client: w.client, LostItemsReport: "/shared/Library/Reports/Lost items returned with fees"},
+	}, &reconcile.Options{Now: d.Clock().Now, TempDir: w.t.TempDir(), WaiveReason: district.WaiveReason})
+	w.must(err)
 	w.feesync = district.Jobs(w.jobs, w.journal)
-	return w
 }
 
 func (w *world) must(err error) {

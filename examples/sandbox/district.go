@@ -159,6 +159,9 @@ func (d *district) start(ctx context.Context) error {
 	cfg.Journal = filepath.Join(d.s.dir, "journal.db")
 	cfg.Waive.Reason, cfg.Waive.Comment = waiveReason, waiveComment
 	cfg.Refunds = refundConfig()
+	// The district's four colleges, each library's fees routed to its
+	// college's business unit (README, "Several colleges in one district").
+	cfg.Colleges = sim.Colleges()
 	// One student at a time: Alma's fake draws its faults in the order
 	// the calls arrive, and the same seed must give the same week.
 	cfg.Alma.Workers = 1

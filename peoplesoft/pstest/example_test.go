@@ -82,3 +82,27 @@ func ExampleLedger_LoadChargeFile_refund() {
 	// 1 30.00 USD 1 <nil>
 	// 30.00 USD 30.00 USD 50.00 USD
 }
+
+// In a district of several colleges, each charge line names its college's
+// business unit; the ledger sums what each business unit holds.
+func ExampleLedger_ByBusinessUnit() {
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	ledger := pstest.NewLedger(pstest.Options{Seed: 1, Now: func() time.Time { return now }})
+
+	var charges bytes.Buffer
+	enc := peoplesoft.NewChargeEncoder(&charges, peoplesoft.ReferenceChargeLayout(), now)
+	enc.Encode(peoplesoft.Charge{EmplID: "12345678", ItemType: "300000000001", Amount: fees.MustParseMoney("4.25", fees.USD), Ref: "TX-1", BusinessUnit: "ARC01"})
+	enc.Encode(peoplesoft.Charge{EmplID: "09876", ItemType: "410000000001", Amount: fees.MustParseMoney("12.00", fees.USD), Ref: "TX-2", BusinessUnit: "CRC01"})
+	enc.Encode(peoplesoft.Charge{EmplID: "09876", ItemType: "300000000002", Amount: fees.MustParseMoney("80.00", fees.USD), Ref: "TX-3", BusinessUnit: "CRC01"})
+	enc.Close()
+	if _, err := ledger.LoadChargeFile("charges-20261130.dat", &charges); err != nil {
+		fmt.Println(err)
+	}
+	units := ledger.ByBusinessUnit()
+	for _, bu := range []string{"ARC01", "CRC01"} {
+		fmt.Println(bu, units[bu].Items, units[bu].Outstanding)
+	}
+	// Output:
+	// ARC01 1 4.25 USD
+	// CRC01 2 92.00 USD
+}

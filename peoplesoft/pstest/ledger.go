@@ -44,10 +44,13 @@ type Item struct {
 	Term        string
 	DueDate     time.Time
 	Description string
-	Original    fees.Money
-	Balance     fees.Money
-	Paid        fees.Money
-	Credited    fees.Money
+	// BusinessUnit is the line's BUSINESS_UNIT: the college's SF business
+	// unit, or "" when the file names none.
+	BusinessUnit string
+	Original     fees.Money
+	Balance      fees.Money
+	Paid         fees.Money
+	Credited     fees.Money
 	// Refunded is what refund lines gave back of Paid (R8): it leaves
 	// Balance as it is, and is never more than Paid.
 	Refunded fees.Money
@@ -276,7 +279,7 @@ func (l *Ledger) applyDebit(res *LoadResult, file string, ln chargeLine) {
 	}
 	it := &Item{
 		EmplID: ch.EmplID, Ref: ch.Ref, ItemType: ch.ItemType, Term: ch.Term, DueDate: ch.DueDate,
-		Description: ch.Description, Original: ch.Amount, Balance: ch.Amount,
+		Description: ch.Description, BusinessUnit: ch.BusinessUnit, Original: ch.Amount, Balance: ch.Amount,
 		Paid: fees.Zero(l.cur), Credited: fees.Zero(l.cur), Refunded: fees.Zero(l.cur), File: file, Line: ln.line,
 	}
 	l.items[key] = it
@@ -570,6 +573,33 @@ func (l *Ledger) Exceptions() []Exception {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return slices.Clone(l.except)
+}
+
+// UnitTotal is what the ledger holds for one business unit.
+type UnitTotal struct {
+	Items       int
+	Charged     fees.Money // the sum of the items' original amounts
+	Outstanding fees.Money // the sum of their balances
+}
+
+// ByBusinessUnit returns the items, charged and outstanding amounts of
+// each business unit, keyed by BUSINESS_UNIT ("" for lines that named
+// none).
+func (l *Ledger) ByBusinessUnit() map[string]UnitTotal {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make(map[string]UnitTotal)
+	for _, it := range l.items {
+		u, ok := out[it.BusinessUnit]
+		if !ok {
+			u = UnitTotal{Charged: fees.Zero(l.cur), Outstanding: fees.Zero(l.cur)}
+		}
+		u.Items++
+		u.Charged = must(u.Charged.Add(it.Original))
+		u.Outstanding = must(u.Outstanding.Add(it.Balance))
+		out[it.BusinessUnit] = u
+	}
+	return out
 }
 
 // Totals returns the running sums.

@@ -553,3 +553,29 @@ func TestCreditAsCheckCredit(t *testing.T) {
 		}
 	}
 }
+
+// The ledger keeps each line's business unit and sums per unit; a credit
+// lowers the item whatever unit it names, as before.
+func TestBusinessUnits(t *testing.T) {
+	l := newLedger(1)
+	arc, crc := charge("A1", "R1", "10.00"), charge("B2", "R2", "4.00")
+	arc.BusinessUnit, crc.BusinessUnit = "ARC01", "CRC01"
+	crc2 := charge("B2", "R3", "1.00")
+	crc2.BusinessUnit = "CRC01"
+	load(t, l, "charges-1.dat", chargeFile(t, arc, crc, crc2, charge("C3", "R4", "2.00")))
+	cr := credit("B2", "R2", "4.00")
+	cr.BusinessUnit = "CRC01"
+	load(t, l, "credits-1.dat", chargeFile(t, cr))
+	if it, _ := l.ItemOf("R1", "300000000001"); it.BusinessUnit != "ARC01" {
+		t.Errorf("item R1: business unit %q, want ARC01", it.BusinessUnit)
+	}
+	got := l.ByBusinessUnit()
+	want := map[string]pstest.UnitTotal{
+		"ARC01": {Items: 1, Charged: usd("10.00"), Outstanding: usd("10.00")},
+		"CRC01": {Items: 2, Charged: usd("5.00"), Outstanding: usd("1.00")},
+		"":      {Items: 1, Charged: usd("2.00"), Outstanding: usd("2.00")},
+	}
+	if diff := cmp.Diff(want, got, cmp.Comparer(fees.Money.Equal)); diff != "" {
+		t.Errorf("ByBusinessUnit (-want +got):\n%s", diff)
+	}
+}

@@ -62,7 +62,11 @@ type Config struct {
 	Seasons []Season `toml:"seasons"`
 	// DueDays is how many days after the export a charge is due; the
 	// default is 30.
-	DueDays   int             `toml:"due_days"`
+	DueDays int `toml:"due_days"`
+	// Colleges route each library's fees to its college in a district
+	// whose colleges share one PeopleSoft (see [College]). Empty: every
+	// charge goes out with the mapping above and no business unit.
+	Colleges  []College       `toml:"colleges"`
 	Schedules SchedulesConfig `toml:"schedules"`
 	Waive     WaiveConfig     `toml:"waive"`
 	Report    ReportConfig    `toml:"report"`
@@ -573,7 +577,28 @@ func (c *Config) defined(key string) bool {
 
 // errorf returns an *Error for key, with its line when the file has it.
 func (c *Config) errorf(key, format string, args ...any) error {
-	return &Error{File: c.path, Line: c.lines[key], Key: key, Err: fmt.Errorf(format, args...)}
+	return &Error{File: c.path, Line: c.lineOf(key), Key: key, Err: fmt.Errorf(format, args...)}
+}
+
+// lineOf is the line of key; for a key in an array, the line of the
+// nearest key that holds it when the file wrote it inline
+// (colleges[1].terms[0] is on the line of colleges[1].terms); 0 when the
+// file has none.
+func (c *Config) lineOf(key string) int {
+	if !strings.Contains(key, "[") {
+		return c.lines[key]
+	}
+	for key != "" {
+		if n, ok := c.lines[key]; ok {
+			return n
+		}
+		cut := strings.LastIndexAny(key, ".[")
+		if cut < 0 {
+			break
+		}
+		key = key[:cut]
+	}
+	return 0
 }
 
 // Location is the zone of the schedules and dates; it is set when the

@@ -59,3 +59,50 @@ path = "` + filepath.Join(dir, "peoplesoft") + `"
 	// journal: journal.db charges at: 30 18 * * *
 	// export files: 0
 }
+
+// A district whose colleges share one PeopleSoft lists them; the mapping
+// then routes each fee by the library that owns it.
+func ExampleCollege() {
+	text := `journal = "/srv/feesync/journal.db"
+[library]
+type = "dir"
+path = "/srv/library"
+[peoplesoft]
+type = "dir"
+path = "/srv/peoplesoft"
+
+[[colleges]]
+name = "ARC"
+business_unit = "ARC01"
+libraries = ["ARC"]
+
+[[colleges]]
+name = "CRC"
+business_unit = "CRC01"
+libraries = ["CRC", "CRCELK"]
+item_types = { OVERDUEFINE = "410000000001" }
+`
+	cfg, err := config.Parse(strings.NewReader(text), "feesync.toml")
+	if err != nil {
+		log.Fatal(err)
+	}
+	m := cfg.Mapping()
+	for _, lib := range []string{"ARC", "CRCELK", "DO"} {
+		c, ok := m.CollegeOf(lib)
+		fmt.Println(lib, "→", c.Name, c.BusinessUnit, ok)
+	}
+
+	// A library mapped twice is a mistake check-config names.
+	_, err = config.Parse(strings.NewReader(text+`
+[[colleges]]
+name = "SCC"
+business_unit = "SCC01"
+libraries = ["ARC"]
+`), "feesync.toml")
+	fmt.Println(err)
+	// Output:
+	// ARC → ARC ARC01 true
+	// CRCELK → CRC CRC01 true
+	// DO →   false
+	// feesync.toml:23: colleges[2].libraries: library "ARC" is already mapped to college ARC: a library belongs to one college
+}

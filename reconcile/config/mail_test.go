@@ -86,7 +86,7 @@ func TestMailConfigErrors(t *testing.T) {
 }
 
 // TestExampleMailSection turns on the example's [mail] section, commented
-// out, and reads it.
+// out, and reads it; and its [[colleges]], commented out too.
 func TestExampleMailSection(t *testing.T) {
 	b, err := os.ReadFile(exampleFile)
 	if err != nil {
@@ -94,7 +94,7 @@ func TestExampleMailSection(t *testing.T) {
 	}
 	var lines []string
 	for _, l := range strings.Split(string(b), "\n") {
-		if k, ok := strings.CutPrefix(l, "# "); ok && (k == "[mail]" || regexp.MustCompile(`^[a-z_]+ = `).MatchString(k)) {
+		if k, ok := strings.CutPrefix(l, "# "); ok && (k == "[mail]" || k == "[[colleges]]" || regexp.MustCompile(`^[a-z_]+ = `).MatchString(k)) {
 			l = k
 		}
 		lines = append(lines, l)
@@ -106,5 +106,8 @@ func TestExampleMailSection(t *testing.T) {
 	m := c.Mail
 	if m == nil || m.Host != "smtp.example.edu" || m.Security != "starttls" || m.User != "feebridge" || len(m.To) != 2 || m.SubjectPrefix != "[feebridge] " {
 		t.Errorf("the example's [mail] section: %+v", m)
+	}
+	if len(c.Colleges) != 3 || c.Colleges[1].ItemTypes["OVERDUEFINE"] != "410000000001" || len(c.Colleges[2].Terms) != 1 {
+		t.Errorf("the example's [[colleges]]: %+v", c.Colleges)
 	}
 }

@@ -15,19 +15,24 @@ func (c *Config) calendar() peoplesoft.Calendar {
 	if len(c.Terms) == 0 && len(c.Seasons) == 0 {
 		return peoplesoft.DefaultCalendar()
 	}
+	return calendarOf(c.Terms, c.Seasons)
+}
+
+// calendarOf is the calendar of terms and seasons.
+func calendarOf(terms []Term, seasons []Season) peoplesoft.Calendar {
 	var cal peoplesoft.Calendar
-	for _, t := range c.Terms {
+	for _, t := range terms {
 		cal.Terms = append(cal.Terms, peoplesoft.Term{Code: t.Code, Start: t.Start.Time, End: t.End.Time})
 	}
-	for _, s := range c.Seasons {
+	for _, s := range seasons {
 		cal.Seasons = append(cal.Seasons, peoplesoft.Season{Name: s.Name, Start: s.Start, End: s.End, Suffix: s.Suffix})
 	}
 	return cal
 }
 
 // Mapping is the reference mapping with the configured item types, term
-// calendar and due days. Its FeeTypeOf reads a payment's item type back to
-// the fee type.
+// calendar, due days and colleges. Its FeeTypeOf reads a payment's item
+// type back to the fee type.
 func (c *Config) Mapping() peoplesoft.Mapping {
 	mp := peoplesoft.DefaultMapping()
 	for typ, code := range c.ItemTypes {
@@ -38,6 +43,7 @@ func (c *Config) Mapping() peoplesoft.Mapping {
 	}
 	mp.Calendar = c.calendar()
 	mp.DueDays = c.DueDays
+	mp.Colleges = c.colleges()
 	return mp
 }
 

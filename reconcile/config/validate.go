@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/peoplesoft"
 )
 
 // Validate checks every value of the config and that it names what the
@@ -59,6 +60,7 @@ func (c *Config) checkValues() error {
 		c.checkItemTypes,
 		c.checkRefunds,
 		c.checkTermsAndSeasons,
+		c.checkColleges,
 		c.checkWaive,
 		c.checkWebhook,
 		c.checkLog,
@@ -228,8 +230,12 @@ func (c *Config) checkSecretRef(key, env, file string) error {
 // checkLayouts loads the layout files the config names.
 func (c *Config) checkLayouts() error {
 	if c.Layout.Charges != "reference" {
-		if _, err := c.layout("layout.charges", c.Layout.Charges, ""); err != nil {
+		l, err := c.layout("layout.charges", c.Layout.Charges, "")
+		if err != nil {
 			return err
+		}
+		if len(c.Colleges) > 0 && !hasField(l.Detail, "BUSINESS_UNIT") {
+			return c.errorf("layout.charges", "%s has no BUSINESS_UNIT field: with [[colleges]], each charge line must name its college's business unit", c.Layout.Charges)
 		}
 	}
 	if c.Layout.Payments != "reference" {
@@ -238,6 +244,16 @@ func (c *Config) checkLayouts() error {
 		}
 	}
 	return nil
+}
+
+// hasField reports whether record r has a field named name.
+func hasField(r peoplesoft.Record, name string) bool {
+	for _, f := range r.Fields {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Config) checkItemTypes() error {
@@ -285,8 +301,19 @@ func (c *Config) checkRefunds() error {
 
 // checkTerms checks each term and that no two overlap.
 func (c *Config) checkTerms() error {
-	for i, t := range c.Terms {
-		key := fmt.Sprintf("terms[%d]", i)
+	if err := c.checkTermList("terms", c.Terms); err != nil {
+		return err
+	}
+	if c.DueDays < 0 {
+		return c.errorf("due_days", "%d must not be negative", c.DueDays)
+	}
+	return nil
+}
+
+// checkTermList checks the terms at key (terms, or a college's).
+func (c *Config) checkTermList(key string, terms []Term) error {
+	for i, t := range terms {
+		key := fmt.Sprintf("%s[%d]", key, i)
 		if t.Code == "" {
 			return c.errorf(key+".code", "missing")
 		}
@@ -297,14 +324,11 @@ func (c *Config) checkTerms() error {
 			return c.errorf(key+".end", "term %s ends (%s) before it starts (%s)", t.Code, t.End, t.Start)
 		}
 		for j := range i {
-			o := c.Terms[j]
+			o := terms[j]
 			if !t.Start.After(o.End.Time) && !o.Start.After(t.End.Time) {
 				return c.errorf(key, "term %s overlaps term %s", t.Code, o.Code)
 			}
 		}
-	}
-	if c.DueDays < 0 {
-		return c.errorf("due_days", "%d must not be negative", c.DueDays)
 	}
 	return nil
 }
@@ -312,8 +336,19 @@ func (c *Config) checkTerms() error {
 // checkSeasons checks the seasons, then the calendar they make with the
 // terms.
 func (c *Config) checkSeasons() error {
-	for i, se := range c.Seasons {
-		key := fmt.Sprintf("seasons[%d]", i)
+	if err := c.checkSeasonList("seasons", c.Seasons); err != nil {
+		return err
+	}
+	if err := c.calendar().Validate(); err != nil {
+		return c.errorf("terms", "%v", err)
+	}
+	return nil
+}
+
+// checkSeasonList checks the seasons at key (seasons, or a college's).
+func (c *Config) checkSeasonList(key string, seasons []Season) error {
+	for i, se := range seasons {
+		key := fmt.Sprintf("%s[%d]", key, i)
 		if se.Name == "" || se.Suffix == "" {
 			return c.errorf(key, "a season needs a name and a suffix")
 		}
@@ -322,9 +357,6 @@ func (c *Config) checkSeasons() error {
 				return c.errorf(key+"."+d.k, "%q is not a day of the year (MM-DD)", d.v)
 			}
 		}
-	}
-	if err := c.calendar().Validate(); err != nil {
-		return c.errorf("terms", "%v", err)
 	}
 	return nil
 }
@@ -383,8 +415,11 @@ func (c *Config) checkExpect() error {
 
 var (
 	itemTypeRE = regexp.MustCompile(`^[0-9]{12}$`)
-	envNameRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	indexRE    = regexp.MustCompile(`\[[0-9]+\]`)
+	// businessUnitRE is PeopleSoft's SF business unit: up to 5 letters
+	// or digits.
+	businessUnitRE = regexp.MustCompile(`^[A-Za-z0-9]{1,5}$`)
+	envNameRE      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	indexRE        = regexp.MustCompile(`\[[0-9]+\]`)
 )
 
 func validFolder(f string) bool {
