@@ -14,6 +14,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile"
 )
 
@@ -40,9 +41,17 @@ type Config struct {
 	Alma       AlmaConfig       `toml:"alma"`
 	Library    LibraryConfig    `toml:"library"`
 	PeopleSoft PeopleSoftConfig `toml:"peoplesoft"`
-	Layout     LayoutConfig     `toml:"layout"`
-	// ItemTypes maps an Alma fee type (OVERDUEFINE) to its 12-digit
-	// PeopleSoft item type. Types left out keep the reference code.
+	// Bursar is the student system the charges go to and the payments
+	// come from: "peoplesoft" (the default), "banner" (Ellucian Banner)
+	// or "colleague" (Ellucian Colleague). It chooses the built-in
+	// layouts (layout "reference"), the item types of the fee types left
+	// out of ItemTypes, what an item type looks like, and the term
+	// calendar when the file has none (peoplesoft.BuiltinBursar).
+	Bursar string       `toml:"bursar"`
+	Layout LayoutConfig `toml:"layout"`
+	// ItemTypes maps an Alma fee type (OVERDUEFINE) to the bursar's code
+	// for it: a 12-digit PeopleSoft item type, a Banner detail code, a
+	// Colleague AR code. Types left out keep the bursar's built-in code.
 	ItemTypes map[string]string `toml:"item_types"`
 	// Terms is the term calendar: a fee is charged to the term whose
 	// dates hold the day it is exported. Empty: the built-in calendar.
@@ -50,6 +59,12 @@ type Config struct {
 	// Seasons are terms that come back every year on the same days, looked
 	// up after Terms.
 	Seasons []Season `toml:"seasons"`
+	// TermCodeFormat spells the seasons' term codes from the year and
+	// their suffix ({C}, {YYYY}, {YY}, {SUFFIX}; see
+	// peoplesoft.Calendar.CodeFormat). Empty: the bursar's own
+	// (PeopleSoft's "{C}{YY}{SUFFIX}", Banner's "{YYYY}{SUFFIX}",
+	// Colleague's "{YY}/{SUFFIX}").
+	TermCodeFormat string `toml:"term_code_format"`
 	// DueDays is how many days after the export a charge is due; the
 	// default is 30.
 	DueDays   int             `toml:"due_days"`
@@ -212,8 +227,10 @@ type PeopleSoftConfig struct {
 // MaxPaymentFileBytes is the payment file size limit in bytes.
 func (c *Config) MaxPaymentFileBytes() int64 { return c.PeopleSoft.MaxPaymentFileMiB << 20 }
 
-// LayoutConfig names the PeopleSoft file layouts: "reference" for the
-// built-in ones, or the path of a layout TOML file.
+// LayoutConfig names the bursar's file layouts: "reference" for the
+// built-in ones of the configured bursar, the name of a built-in bursar
+// ("peoplesoft", "banner", "colleague") for its layout, or the path of a
+// layout TOML file.
 type LayoutConfig struct {
 	Charges  string `toml:"charges"`
 	Payments string `toml:"payments"`
@@ -228,8 +245,9 @@ type Term struct {
 }
 
 // Season is a term that comes back every year from Start to End
-// (inclusive, both "MM-DD"); its code is a century digit, the year's last
-// two digits and Suffix (Fall 2026 with suffix "8" is "2268").
+// (inclusive, both "MM-DD"); its code is spelled by TermCodeFormat, by
+// default a century digit, the year's last two digits and Suffix (Fall
+// 2026 with suffix "8" is "2268").
 type Season struct {
 	Name   string `toml:"name"`
 	Start  string `toml:"start"`
@@ -448,7 +466,7 @@ func (c *Config) resolvePaths() {
 	}
 	c.resolveSFTPPaths(dir)
 	for _, p := range []*string{&c.Layout.Charges, &c.Layout.Payments} {
-		if *p != "reference" && !filepath.IsAbs(*p) {
+		if !builtinLayoutName(*p) && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}
 	}
@@ -491,6 +509,7 @@ func (c *Config) setDefaults() {
 	if c.PeopleSoft.MaxPaymentFileMiB == 0 {
 		c.PeopleSoft.MaxPaymentFileMiB = 512
 	}
+	def(&c.Bursar, peoplesoft.BursarPeopleSoft)
 	def(&c.Layout.Charges, "reference")
 	def(&c.Layout.Payments, "reference")
 	defCron := func(s *CronSpec, key, v string) {

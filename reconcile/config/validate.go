@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/peoplesoft"
 )
 
 // Validate checks every value of the config and that it names what the
@@ -55,6 +56,7 @@ func (c *Config) checkValues() error {
 		c.checkAlma,
 		c.checkAlmaQuota,
 		c.checkDrops,
+		c.checkBursar,
 		c.checkLayouts,
 		c.checkItemTypes,
 		c.checkTermsAndSeasons,
@@ -223,14 +225,22 @@ func (c *Config) checkSecretRef(key, env, file string) error {
 	return nil
 }
 
+// checkBursar checks that the bursar is a built-in one.
+func (c *Config) checkBursar() error {
+	if _, err := peoplesoft.BuiltinBursar(c.Bursar); err != nil {
+		return c.errorf("bursar", "unknown student system %q (want one of %s)", c.Bursar, strings.Join(peoplesoft.BuiltinBursars(), ", "))
+	}
+	return nil
+}
+
 // checkLayouts loads the layout files the config names.
 func (c *Config) checkLayouts() error {
-	if c.Layout.Charges != "reference" {
+	if !builtinLayoutName(c.Layout.Charges) {
 		if _, err := c.layout("layout.charges", c.Layout.Charges, ""); err != nil {
 			return err
 		}
 	}
-	if c.Layout.Payments != "reference" {
+	if !builtinLayoutName(c.Layout.Payments) {
 		if _, err := c.layout("layout.payments", c.Layout.Payments, ""); err != nil {
 			return err
 		}
@@ -238,11 +248,23 @@ func (c *Config) checkLayouts() error {
 	return nil
 }
 
+// checkItemTypes checks each configured code against what the bursar's
+// codes look like: PeopleSoft's 12 digits, Banner's 4-character detail
+// codes, Colleague's AR codes.
 func (c *Config) checkItemTypes() error {
+	m := c.bursar().Mapping
+	re, err := m.ItemTypeRegexp()
+	if err != nil {
+		return c.errorf("bursar", "%v", err)
+	}
 	for typ, code := range c.ItemTypes {
-		if !itemTypeRE.MatchString(code) {
+		if re.MatchString(code) {
+			continue
+		}
+		if c.Bursar == peoplesoft.BursarPeopleSoft {
 			return c.errorf("item_types."+typ, "%q is not a 12-digit PeopleSoft item type", code)
 		}
+		return c.errorf("item_types."+typ, "%q is not a %s code: %s", code, c.Bursar, m.ItemTypeWant())
 	}
 	return nil
 }
@@ -288,7 +310,11 @@ func (c *Config) checkSeasons() error {
 		}
 	}
 	if err := c.calendar().Validate(); err != nil {
-		return c.errorf("terms", "%v", err)
+		key := "terms"
+		if strings.Contains(err.Error(), "code_format") {
+			key = "term_code_format"
+		}
+		return c.errorf(key, "%v", err)
 	}
 	return nil
 }
@@ -346,9 +372,8 @@ func (c *Config) checkExpect() error {
 }
 
 var (
-	itemTypeRE = regexp.MustCompile(`^[0-9]{12}$`)
-	envNameRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	indexRE    = regexp.MustCompile(`\[[0-9]+\]`)
+	envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	indexRE   = regexp.MustCompile(`\[[0-9]+\]`)
 )
 
 func validFolder(f string) bool {
