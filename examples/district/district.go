@@ -130,6 +130,11 @@ type Options struct {
 	// Analytics, when set, makes the fake Alma serve the open fees
 	// Analytics report (almatest.AnalyticsOptions), refreshed overnight.
 	Analytics *almatest.AnalyticsOptions
+	// Bursar is the student system the district runs: "peoplesoft" (""
+	// the default), "banner" or "colleague" (peoplesoft.BuiltinBursar).
+	// Its ledger reads and writes that system's built-in layouts; feesync
+	// must be configured with the same bursar.
+	Bursar string
 	// BeforeTask, in tests, runs before each task of the week, named as
 	// in the timeline ("charges", "ps-load", …): a way to lose a file on
 	// purpose and see the week fail.
@@ -323,7 +328,9 @@ func (d *District) open(ctx context.Context) error {
 		return err
 	}
 	d.onClose(d.bursar.Close)
-	d.ledger = NewPeopleSoft(d.bursar, d.clock.Now, d.cur, d.opt.Seed)
+	if err := d.openBursar(); err != nil {
+		return err
+	}
 
 	// The webhook listener, as feesync serve mounts it.
 	if ln != nil {

@@ -71,7 +71,7 @@ func newDistrict(ctx context.Context, s *Sandbox, logger *slog.Logger) (*distric
 	w, err := sim.Open(ctx, &sim.Options{
 		Dir: s.dir, Students: s.Students, Days: s.Days, Seed: s.Seed, Start: s.Start, Faults: s.Faults,
 		Logger: logger, Out: s.Stdout, Webhook: d.webhook, BeforeTask: tamper, JobEnd: s.JobEnd,
-		Transport: s.Transport,
+		Transport: s.Transport, Bursar: s.Bursar,
 		Analytics: &almatest.AnalyticsOptions{FeesReportPath: feesReport},
 	})
 	if err != nil {
@@ -158,6 +158,9 @@ func (d *district) start(ctx context.Context) error {
 	cfg := config.Default()
 	cfg.Journal = filepath.Join(d.s.dir, "journal.db")
 	cfg.Waive.Reason, cfg.Waive.Comment = waiveReason, waiveComment
+	if d.s.Bursar != "" {
+		cfg.Bursar = d.s.Bursar
+	}
 	// One student at a time: Alma's fake draws its faults in the order
 	// the calls arrive, and the same seed must give the same week.
 	cfg.Alma.Workers = 1
