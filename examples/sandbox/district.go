@@ -14,6 +14,7 @@ import (
 	"github.com/feebridge/feebridge/alma"
 	"github.com/feebridge/feebridge/alma/almatest"
 	sim "github.com/feebridge/feebridge/examples/district"
+	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/reconcile/almaport"
 	"github.com/feebridge/feebridge/reconcile/config"
@@ -293,7 +294,11 @@ func (d *district) intro() {
 	} else {
 		fmt.Fprintf(w, "  library FTP      ftp://%s/  where Alma exports and imports; feesync uses the FTP client\n", d.sim.FTP().Addr)
 	}
-	fmt.Fprintf(w, "  PeopleSoft       inbound/ and outbound/ folders and a simulated student ledger\n")
+	if b := d.s.Bursar; b != "" && b != peoplesoft.BursarPeopleSoft {
+		fmt.Fprintf(w, "  PeopleSoft       plays %s: inbound/ and outbound/ folders, a simulated ledger, %s's built-in layouts\n", b, b)
+	} else {
+		fmt.Fprintf(w, "  PeopleSoft       inbound/ and outbound/ folders and a simulated student ledger\n")
+	}
 	fmt.Fprintf(w, "  feesync          its jobs on their default schedules, journal.db, webhooks on %s\n", d.sim.WebhookURL())
 	fmt.Fprintf(w, "  files            in %s\n", dir)
 	fmt.Fprintf(w, "Times are those of the simulated clock; amounts are in %s.\n", d.sim.Currency())
