@@ -54,56 +54,57 @@ func FuzzBursarDecoders(f *testing.F) {
 // fuzzCharges reads data as a charge file in l.
 func fuzzCharges(t *testing.T, l *peoplesoft.Layout, data []byte) {
 	dec := peoplesoft.NewChargeDecoder(bytes.NewReader(data), l, &peoplesoft.DecodeOptions{MaxBytes: 1 << 20})
-	var last error
-	for i := 0; i <= len(data)+2; i++ {
+	fuzzDrain(t, len(data)+2, func() error {
 		ch, err := dec.Decode()
-		switch {
-		case err == io.EOF:
-			return
-		case err != nil:
-			if !errors.As(err, new(*peoplesoft.ParseError)) {
-				t.Fatalf("error %v (%T) is not a *ParseError", err, err)
-			}
-			if err == last {
-				return // sticky
-			}
-			last = err
-		case ch.Amount.IsZero() || ch.EmplID == "" || ch.Ref == "":
-			t.Fatalf("decoded an invalid charge %+v", ch)
-		default:
-			if err := peoplesoft.NewChargeEncoder(io.Discard, l, created).Encode(ch); err != nil {
-				t.Fatalf("decoded charge %+v does not encode: %v", ch, err)
-			}
+		if err != nil {
+			return err
 		}
-	}
-	t.Fatal("more records than bytes")
+		if ch.Amount.IsZero() || ch.EmplID == "" || ch.Ref == "" {
+			t.Fatalf("decoded an invalid charge %+v", ch)
+		}
+		if err := peoplesoft.NewChargeEncoder(io.Discard, l, created).Encode(ch); err != nil {
+			t.Fatalf("decoded charge %+v does not encode: %v", ch, err)
+		}
+		return nil
+	})
 }
 
 // fuzzPayments reads data as a payment file in l.
 func fuzzPayments(t *testing.T, l *peoplesoft.Layout, data []byte) {
 	dec := peoplesoft.NewPaymentDecoder(bytes.NewReader(data), l, &peoplesoft.DecodeOptions{MaxBytes: 1 << 20})
-	var last error
-	for i := 0; i <= len(data)+2; i++ {
+	fuzzDrain(t, len(data)+2, func() error {
 		p, err := dec.Decode()
+		if err != nil {
+			return err
+		}
+		if err := p.FeesPayment().Validate(); err != nil {
+			t.Fatalf("decoded an invalid payment %+v: %v", p, err)
+		}
+		if err := peoplesoft.NewPaymentEncoder(io.Discard, l, created).Encode(p); err != nil {
+			t.Fatalf("decoded payment %+v does not encode: %v", p, err)
+		}
+		return nil
+	})
+}
+
+// fuzzDrain calls read, which decodes and checks one record, until it
+// returns io.EOF or the same (sticky) error twice; every error must be a
+// *ParseError, and there are never more than limit records.
+func fuzzDrain(t *testing.T, limit int, read func() error) {
+	var last error
+	for range limit {
+		err := read()
 		switch {
 		case err == io.EOF:
 			return
-		case err != nil:
-			if !errors.As(err, new(*peoplesoft.ParseError)) {
-				t.Fatalf("error %v (%T) is not a *ParseError", err, err)
-			}
-			if err == last {
-				return
-			}
-			last = err
-		default:
-			if err := p.FeesPayment().Validate(); err != nil {
-				t.Fatalf("decoded an invalid payment %+v: %v", p, err)
-			}
-			if err := peoplesoft.NewPaymentEncoder(io.Discard, l, created).Encode(p); err != nil {
-				t.Fatalf("decoded payment %+v does not encode: %v", p, err)
-			}
+		case err == nil:
+			continue
+		case !errors.As(err, new(*peoplesoft.ParseError)):
+			t.Fatalf("error %v (%T) is not a *ParseError", err, err)
+		case err == last:
+			return
 		}
+		last = err
 	}
 	t.Fatal("more records than bytes")
 }
