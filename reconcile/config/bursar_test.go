@@ -26,6 +26,8 @@ func TestBursarBuiltins(t *testing.T) {
 		{"bursar = \"banner\"\nterm_code_format = \"{YYYY}-{SUFFIX}\"\n" + minimalConfig + "[item_types]\nOVERDUEFINE = \"FINE\"\n",
 			"banner charges", "banner payments", "FINE", "LBLR", "2026-30"},
 		{"bursar = \"banner\"\n" + minimalConfig + "[layout]\npayments = \"colleague\"\n", "banner charges", "colleague payments", "LBOD", "LBLR", "202630"},
+		{"bursar = \"colleague\"\nitem_type_pattern = \"[A-Z0-9]{5}\"\n" + minimalConfig + "[item_types]\nOVERDUEFINE = \"LB001\"\n",
+			"colleague charges", "colleague payments", "LB001", "LIBLR", "26/FA"},
 		{"bursar = \"colleague\"\n" + minimalConfig + "[[seasons]]\nname = \"Fall\"\nstart = \"08-01\"\nend = \"12-31\"\nsuffix = \"FA\"\n",
 			"colleague charges", "colleague payments", "LIBOD", "LIBLR", "26/FA"},
 	} {
@@ -62,6 +64,11 @@ func TestBursarErrors(t *testing.T) {
 		{"bursar = \"banner\"\n" + minimalConfig + "[item_types]\nOVERDUEFINE = \"300000000001\"\n",
 			`f.toml:10: item_types.OVERDUEFINE: "300000000001" is not a banner code: want a code matching "[A-Z0-9]{4}"`},
 		{minimalConfig + "[item_types]\nOVERDUEFINE = \"LBOD\"\n", `f.toml:9: item_types.OVERDUEFINE: "LBOD" is not a 12-digit PeopleSoft item type`},
+		{"item_type_pattern = \"[A-Z\"\n", "f.toml:1: item_type_pattern: peoplesoft: item_type_pattern: \"[A-Z\": error parsing regexp: missing closing ]: `[A-Z)$`"},
+		{"item_type_pattern = \"[0-9]{6}\"\n" + minimalConfig + "[item_types]\nOVERDUEFINE = \"300000000001\"\n",
+			`f.toml:10: item_types.OVERDUEFINE: "300000000001" is not a peoplesoft code: want a code matching "[0-9]{6}"`},
+		{"bursar = \"colleague\"\nitem_type_pattern = \"[A-Z]{2}[0-9]{3}\"\n" + minimalConfig + "[item_types]\nOVERDUEFINE = \"LB001\"\n",
+			`f.toml:2: item_type_pattern: the colleague built-in code "LIBCR" of CREDIT does not match "[A-Z]{2}[0-9]{3}": set the code in [item_types]`},
 		{"term_code_format = \"{YYYY}\"\n", `f.toml:1: term_code_format: peoplesoft: calendar.code_format: "{YYYY}": needs {SUFFIX} and a year ({YYYY} or {YY})`},
 	} {
 		text := tc.text

@@ -53,6 +53,10 @@ type Config struct {
 	// for it: a 12-digit PeopleSoft item type, a Banner detail code, a
 	// Colleague AR code. Types left out keep the bursar's built-in code.
 	ItemTypes map[string]string `toml:"item_types"`
+	// ItemTypePattern is what a code in ItemTypes must look like, a
+	// regular expression matched against the whole code. Empty: the
+	// bursar's own (PeopleSoft's 12 digits, Banner's "[A-Z0-9]{4}").
+	ItemTypePattern string `toml:"item_type_pattern"`
 	// Terms is the term calendar: a fee is charged to the term whose
 	// dates hold the day it is exported. Empty: the built-in calendar.
 	Terms []Term `toml:"terms"`

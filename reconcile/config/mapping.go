@@ -54,6 +54,9 @@ func (c *Config) calendar() peoplesoft.Calendar {
 // type back to the fee type.
 func (c *Config) Mapping() peoplesoft.Mapping {
 	mp := c.bursar().Mapping
+	if c.ItemTypePattern != "" {
+		mp.ItemTypePattern = c.ItemTypePattern
+	}
 	for typ, code := range c.ItemTypes {
 		mp.ItemTypes[fees.Type(typ)] = code
 	}

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"regexp"
 	"slices"
@@ -249,22 +250,28 @@ func (c *Config) checkLayouts() error {
 }
 
 // checkItemTypes checks each configured code against what the bursar's
-// codes look like: PeopleSoft's 12 digits, Banner's 4-character detail
-// codes, Colleague's AR codes.
+// codes look like (PeopleSoft's 12 digits, Banner's 4-character detail
+// codes, Colleague's AR codes, or item_type_pattern), then the bursar's
+// built-in codes that the file leaves in place.
 func (c *Config) checkItemTypes() error {
-	m := c.bursar().Mapping
+	m := c.Mapping()
 	re, err := m.ItemTypeRegexp()
 	if err != nil {
-		return c.errorf("bursar", "%v", err)
+		return c.errorf("item_type_pattern", "%v", err)
 	}
 	for typ, code := range c.ItemTypes {
 		if re.MatchString(code) {
 			continue
 		}
-		if c.Bursar == peoplesoft.BursarPeopleSoft {
+		if c.Bursar == peoplesoft.BursarPeopleSoft && c.ItemTypePattern == "" {
 			return c.errorf("item_types."+typ, "%q is not a 12-digit PeopleSoft item type", code)
 		}
 		return c.errorf("item_types."+typ, "%q is not a %s code: %s", code, c.Bursar, m.ItemTypeWant())
+	}
+	for _, typ := range slices.Sorted(maps.Keys(m.ItemTypes)) {
+		if _, set := c.ItemTypes[string(typ)]; !set && !re.MatchString(m.ItemTypes[typ]) {
+			return c.errorf("item_type_pattern", "the %s built-in code %q of %s does not match %q: set the code in [item_types]", c.Bursar, m.ItemTypes[typ], typ, c.ItemTypePattern)
+		}
 	}
 	return nil
 }
