@@ -25,7 +25,7 @@ func TestWeekOtherBursars(t *testing.T) {
 		{"banner", 0.2, "D", "library-payments-*.dat"},
 	} {
 		s := small(1, tc.faults)
-		s.Bursar = tc.bursar
+		s.Students, s.Bursar = 20, tc.bursar
 		s.OutDir = filepath.Join(t.TempDir(), "week")
 		out := runSandbox(t, s)
 		if !strings.Contains(out, "plays "+tc.bursar) {
