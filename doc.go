@@ -49,9 +49,10 @@
 //   - github.com/feebridge/feebridge/alma/internal/xmlscan: the streaming
 //     XML tokenizer under alma's export decoder, with hostile-input limits,
 //     fuzzed against encoding/xml.
-//   - github.com/feebridge/feebridge/peoplesoft: declarative PeopleSoft file
-//     layouts, the charge/credit file, the payment file and the item-type
-//     mapping.
+//   - github.com/feebridge/feebridge/peoplesoft: declarative file layouts,
+//     the charge/credit file, the payment file and the item-type mapping,
+//     with built-in layouts and mappings for PeopleSoft, Ellucian Banner
+//     and Ellucian Colleague (BuiltinBursar).
 //   - github.com/feebridge/feebridge/peoplesoft/pstest: a simulated
 //     PeopleSoft student ledger that loads charge files and writes payment
 //     files.

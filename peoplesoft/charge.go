@@ -12,7 +12,7 @@ import (
 // account, or a credit (a negative amount) that lowers an earlier charge.
 type Charge struct {
 	EmplID      string
-	ItemType    string     // the 12-digit PeopleSoft item type
+	ItemType    string     // the bursar's code: a 12-digit PeopleSoft item type, a Banner detail code, …
 	Amount      fees.Money // signed: negative is a credit
 	Term        string     // ITEM_TERM, such as "2268"
 	DueDate     time.Time  // a date; the zero time is written blank

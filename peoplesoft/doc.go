@@ -28,7 +28,10 @@
 // its own named after the amount with "_SIGN" appended ([SignSeparate]),
 // whose marks are "+" and "-" unless its Signs say otherwise (such as
 // "DC" for debit and credit).
-// Dates and times use any Go time layout. The trailer's control values
+// Dates and times use any Go time layout. CHANNEL and METHOD are written
+// ESERVICES or CASHIER and CREDIT_CARD, CASH or CHECK, unless the field's
+// Codes give the file's own codes (codes = { CREDIT_CARD = "CCRD" }),
+// which are then written and read back. The trailer's control values
 // (RECORD_COUNT, TOTAL, DEBIT_TOTAL, CREDIT_TOTAL) are written by the
 // encoders and checked by the decoders.
 //
@@ -169,6 +172,22 @@
 // trailer that gives the debit and credit totals apart; and implied-charges.toml, a fixed-width file with
 // implied decimals ("000001250" is 12.50), the sign leading the amount,
 // and two-digit record types.
+//
+// # Other student systems
+//
+// [BuiltinBursar] returns a student system's layouts and mapping by name:
+// "peoplesoft" (the reference layouts and [DefaultMapping]), "banner"
+// (Ellucian Banner Accounts Receivable) and "colleague" (Ellucian
+// Colleague Student Finance). The last two are TOML files embedded from
+// the package's bursars folder, one per layout and one per mapping, whose
+// comments name the public sources of each format and what they assume;
+// a campus copies one to start its own. No code is specific to either
+// system: what their files need is said in the layout language (amounts in
+// cents with ImpliedDecimal, codes for channels and methods) and in the
+// mapping: [Mapping.ItemTypePattern] says what an item type looks like
+// (Banner's detail codes are "[A-Z0-9]{4}", not 12 digits) and
+// [Calendar.CodeFormat] how a term code is spelled ("{YYYY}{SUFFIX}" makes
+// Banner's "202630", "{YY}/{SUFFIX}" Colleague's "26/FA").
 //
 // # Performance
 //

@@ -155,6 +155,17 @@ type Field struct {
 	// Truncate lets a text field that is not a key (DESCR only) be cut
 	// to Length instead of refusing the record. Keys are never cut.
 	Truncate bool `toml:"truncate,omitempty"`
+	// Codes, for CHANNEL and METHOD, are the file's own codes for the
+	// values feebridge knows, such as { CREDIT_CARD = "CC", CASH = "CA" }:
+	// written instead of the name and read back to it. A value left out
+	// is written by its name. Each code must differ from the others.
+	Codes map[string]string `toml:"codes,omitempty"`
+}
+
+// codeNames are the values a field with Codes knows, by field role.
+var codeNames = map[role][]string{
+	roleChannel: {"ESERVICES", "CASHIER"},
+	roleMethod:  {"CREDIT_CARD", "CASH", "CHECK"},
 }
 
 // LoadLayout reads a layout written in TOML from r and validates it.
@@ -304,6 +315,9 @@ type cfield struct {
 	plus     byte // a sign field's marks
 	minus    byte
 	signOf   int // for a sign field: index of its amount field; for an amount with a separate sign: index of the sign field
+	// codes (name → the file's code) and names (code → name) of a
+	// CHANNEL or METHOD field with Codes; nil without.
+	codes, names map[string]string
 }
 
 // crecord is a validated record.
@@ -573,7 +587,7 @@ func (c *compiled) field(f Field, names map[string]role) (cfield, error) {
 	}
 	cf.kind = kindOf(cf.role)
 	for _, step := range []func(*cfield, Field) error{
-		c.fieldPlace, fieldAlign, fieldConst, fieldFormat, c.fieldAmount, c.fieldSign, c.fieldTruncate,
+		c.fieldPlace, fieldAlign, fieldConst, fieldFormat, c.fieldAmount, c.fieldSign, c.fieldTruncate, c.fieldCodes,
 	} {
 		if err := step(&cf, f); err != nil {
 			return cf, err
@@ -747,6 +761,60 @@ func (c *compiled) fieldTruncate(cf *cfield, f Field) error {
 	}
 	cf.truncate = true
 	return nil
+}
+
+// fieldCodes keeps the file's codes of a CHANNEL or METHOD field: every
+// code names one value, and fits the field.
+func (c *compiled) fieldCodes(cf *cfield, f Field) error {
+	if len(f.Codes) == 0 {
+		return nil
+	}
+	known, ok := codeNames[cf.role]
+	if !ok {
+		return errors.New("codes: only for CHANNEL and METHOD fields")
+	}
+	cf.codes = make(map[string]string, len(known))
+	cf.names = make(map[string]string, len(known))
+	for name, code := range f.Codes {
+		if !slices.Contains(known, name) {
+			return fmt.Errorf("codes: %q: want one of %s", name, strings.Join(known, ", "))
+		}
+		if code == "" || !printableASCII(code) || strings.TrimSpace(code) != code {
+			return fmt.Errorf("codes.%s: %q: want printable ASCII without blanks at either end", name, code)
+		}
+	}
+	for _, name := range known {
+		code, ok := f.Codes[name]
+		if !ok {
+			code = name
+		}
+		if other, dup := cf.names[code]; dup {
+			return fmt.Errorf("codes: %s and %s would both be written %q", other, name, code)
+		}
+		if c.fixed && len(code) > f.Length {
+			return fmt.Errorf("codes.%s: %q is longer than the field's %d characters", name, code, f.Length)
+		}
+		cf.codes[name], cf.names[code] = code, name
+	}
+	return nil
+}
+
+// codeFor is what the field writes for name: its code, or name itself.
+func (f *cfield) codeFor(name string) string {
+	if c, ok := f.codes[name]; ok {
+		return c
+	}
+	return name
+}
+
+// valueOf is the value a code read from the field stands for: with
+// Codes, the name it codes ("" for a code the field does not know);
+// without, the code itself.
+func (f *cfield) valueOf(code string) string {
+	if f.codes == nil {
+		return code
+	}
+	return f.names[code]
 }
 
 func printableASCII(s string) bool {

@@ -3,7 +3,9 @@ package peoplesoft
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/feebridge/feebridge/fees"
@@ -13,7 +15,9 @@ import (
 // PeopleSoft item type each fee type becomes, which term a charge falls
 // in, and when it is due. It decodes from TOML.
 type Mapping struct {
-	// ItemTypes maps Alma fee types to 12-digit PeopleSoft item types.
+	// ItemTypes maps Alma fee types to the bursar's codes for them:
+	// 12-digit PeopleSoft item types, or whatever ItemTypePattern allows
+	// (a Banner detail code, a Colleague AR code).
 	// A credit line carries the item type of the charge it lowers (see
 	// [Mapping.CreditFor]); the entry for CREDIT names the item type of
 	// Alma's CREDIT records that are linked to no charge, which feebridge
@@ -34,6 +38,36 @@ type Mapping struct {
 	// [ErrUnrouted]. Empty: every charge is written with the mapping
 	// above and no business unit.
 	Colleges []College `toml:"colleges"`
+	// ItemTypePattern is the regular expression (Go syntax, matched
+	// against the whole code) every item type must match; empty means
+	// PeopleSoft's 12 digits. Banner's four-character detail codes are
+	// "[A-Z0-9]{4}".
+	ItemTypePattern string `toml:"item_type_pattern"`
+}
+
+// itemTypeDigits is the default ItemTypePattern: PeopleSoft's item types.
+const itemTypeDigits = "[0-9]{12}"
+
+// ItemTypeRegexp compiles ItemTypePattern (or the default, 12 digits),
+// anchored to match whole codes.
+func (m Mapping) ItemTypeRegexp() (*regexp.Regexp, error) {
+	p := m.ItemTypePattern
+	if p == "" {
+		p = itemTypeDigits
+	}
+	re, err := regexp.Compile("^(?:" + p + ")$")
+	if err != nil {
+		return nil, fmt.Errorf("peoplesoft: item_type_pattern: %q: %w", m.ItemTypePattern, err)
+	}
+	return re, nil
+}
+
+// ItemTypeWant says in words what an item type must look like.
+func (m Mapping) ItemTypeWant() string {
+	if m.ItemTypePattern == "" || m.ItemTypePattern == itemTypeDigits {
+		return "want 12 digits"
+	}
+	return fmt.Sprintf("want a code matching %q", m.ItemTypePattern)
 }
 
 // The reference item types.
@@ -74,18 +108,23 @@ func DefaultMapping() Mapping {
 	}
 }
 
-// Validate checks that every item type has 12 digits, that DueDays is not
-// negative, that the calendar is sound, and that the colleges are: each
-// with a name, a business unit and libraries, no library in two.
+// Validate checks that every item type matches ItemTypePattern (12
+// digits by default), that DueDays is not negative, that the calendar is
+// sound, and that the colleges are: each with a name, a business unit and
+// libraries, no library in two.
 func (m Mapping) Validate() error {
+	re, err := m.ItemTypeRegexp()
+	if err != nil {
+		return err
+	}
 	for t, it := range m.ItemTypes {
-		if len(it) != 12 || !allDigits(it) {
-			return fmt.Errorf("peoplesoft: item_types.%s: %q: want 12 digits", t, it)
+		if !re.MatchString(it) {
+			return fmt.Errorf("peoplesoft: item_types.%s: %q: %s", t, it, m.ItemTypeWant())
 		}
 	}
 	for t, it := range m.RefundItemTypes {
-		if len(it) != 12 || !allDigits(it) {
-			return fmt.Errorf("peoplesoft: refund_item_types.%s: %q: want 12 digits", t, it)
+		if !re.MatchString(it) {
+			return fmt.Errorf("peoplesoft: refund_item_types.%s: %q: %s", t, it, m.ItemTypeWant())
 		}
 		for ct, cit := range m.ItemTypes {
 			if cit == it {
@@ -100,15 +139,6 @@ func (m Mapping) Validate() error {
 		return err
 	}
 	return m.validateColleges()
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // ChargeFor returns the charge line for fee f, transferred on asOf: the
@@ -320,6 +350,50 @@ type Calendar struct {
 	Terms []Term `toml:"terms"`
 	// Seasons are terms that come back every year on the same days.
 	Seasons []Season `toml:"seasons"`
+	// CodeFormat spells a season's term code from the year and the
+	// season's Suffix with the placeholders {C} (the century after 1800:
+	// 2 for 2000–2099), {YYYY}, {YY} and {SUFFIX}; anything else is
+	// written as is. Empty means PeopleSoft's "{C}{YY}{SUFFIX}" (Fall
+	// 2026 with suffix "8" is "2268"); Banner's is "{YYYY}{SUFFIX}"
+	// ("202630").
+	CodeFormat string `toml:"code_format"`
+}
+
+// defaultCodeFormat is PeopleSoft's term code: century, year, suffix.
+const defaultCodeFormat = "{C}{YY}{SUFFIX}"
+
+// codeFormat is c.CodeFormat or the default.
+func (c Calendar) codeFormat() string {
+	if c.CodeFormat == "" {
+		return defaultCodeFormat
+	}
+	return c.CodeFormat
+}
+
+// checkCodeFormat refuses a code format without {SUFFIX}, without a
+// year, or with a placeholder it does not know.
+func checkCodeFormat(f string) error {
+	rest := f
+	for {
+		i := strings.IndexByte(rest, '{')
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(rest[i:], '}')
+		if j < 0 {
+			return fmt.Errorf("peoplesoft: calendar.code_format: %q: a { without its }", f)
+		}
+		switch ph := rest[i : i+j+1]; ph {
+		case "{C}", "{YYYY}", "{YY}", "{SUFFIX}":
+		default:
+			return fmt.Errorf("peoplesoft: calendar.code_format: %q: unknown placeholder %s (want {C}, {YYYY}, {YY} or {SUFFIX})", f, ph)
+		}
+		rest = rest[i+j+1:]
+	}
+	if !strings.Contains(f, "{SUFFIX}") || !strings.Contains(f, "{YY") {
+		return fmt.Errorf("peoplesoft: calendar.code_format: %q: needs {SUFFIX} and a year ({YYYY} or {YY})", f)
+	}
+	return nil
 }
 
 // Term is a dated term: Start and End are its first and last days
@@ -331,9 +405,10 @@ type Term struct {
 }
 
 // Season is a term that comes back every year from Start to End
-// (inclusive), both written "MM-DD". Its code in a year is a century digit
-// (1 for 1900–1999, 2 for 2000–2099), the year's last two digits, and
-// Suffix: with Suffix "8", Fall 2026 is "2268".
+// (inclusive), both written "MM-DD". Its code in a year is spelled by the
+// calendar's CodeFormat; by default a century digit (1 for 1900–1999, 2
+// for 2000–2099), the year's last two digits, and Suffix: with Suffix
+// "8", Fall 2026 is "2268".
 type Season struct {
 	Name   string `toml:"name"`
 	Start  string `toml:"start"`
@@ -381,6 +456,9 @@ func monthDay(s string) (int, error) {
 func (c Calendar) Validate() error {
 	if len(c.Terms) == 0 && len(c.Seasons) == 0 {
 		return errors.New("peoplesoft: calendar: no terms and no seasons")
+	}
+	if err := checkCodeFormat(c.codeFormat()); err != nil {
+		return err
 	}
 	for i, t := range c.Terms {
 		switch {
@@ -441,7 +519,7 @@ func (c Calendar) TermFor(t time.Time) (string, error) {
 			if y < 1900 || y > 2799 {
 				break
 			}
-			return termCode(y, s.Suffix), nil
+			return termCode(c.codeFormat(), y, s.Suffix), nil
 		}
 	}
 	return "", fmt.Errorf("%w: %s", ErrNoTerm, t.Format("2006-01-02"))

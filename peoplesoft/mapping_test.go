@@ -68,6 +68,10 @@ func TestCalendarValidate(t *testing.T) {
 		{"overlapping terms", peoplesoft.Calendar{Terms: []peoplesoft.Term{
 			{Code: "A", Start: mustDay(t, "2026-01-01"), End: mustDay(t, "2026-02-01")},
 			{Code: "B", Start: mustDay(t, "2026-02-01"), End: mustDay(t, "2026-03-01")}}}, "overlaps A"},
+		{"code format without suffix", peoplesoft.Calendar{CodeFormat: "{YYYY}", Seasons: peoplesoft.DefaultCalendar().Seasons}, "needs {SUFFIX}"},
+		{"code format without year", peoplesoft.Calendar{CodeFormat: "{SUFFIX}", Seasons: peoplesoft.DefaultCalendar().Seasons}, "needs {SUFFIX} and a year"},
+		{"unknown placeholder", peoplesoft.Calendar{CodeFormat: "{YYYY}{TERM}", Seasons: peoplesoft.DefaultCalendar().Seasons}, "unknown placeholder {TERM}"},
+		{"open brace", peoplesoft.Calendar{CodeFormat: "{YYYY}{SUFFIX", Seasons: peoplesoft.DefaultCalendar().Seasons}, "without its }"},
 	}
 	for _, tt := range tests {
 		if err := tt.c.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -191,6 +195,51 @@ func TestMappingValidate(t *testing.T) {
 	m.DueDays = -1
 	if err := m.Validate(); err == nil {
 		t.Error("Validate accepted negative due_days")
+	}
+}
+
+// TestCalendarCodeFormat spells season codes the way other student
+// systems do: Banner's "202630", Colleague's "26/FA".
+func TestCalendarCodeFormat(t *testing.T) {
+	fall := mustDay(t, "2026-09-14")
+	for _, tc := range []struct{ format, suffix, want string }{
+		{"", "8", "2268"},
+		{"{YYYY}{SUFFIX}", "30", "202630"},
+		{"{YY}/{SUFFIX}", "FA", "26/FA"},
+	} {
+		c := peoplesoft.Calendar{CodeFormat: tc.format, Seasons: []peoplesoft.Season{{Name: "Fall", Start: "08-15", End: "12-31", Suffix: tc.suffix}}}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("%q: %v", tc.format, err)
+		}
+		got, err := c.TermFor(fall)
+		if err != nil || got != tc.want {
+			t.Errorf("code format %q: TermFor = %q, %v; want %q", tc.format, got, err, tc.want)
+		}
+	}
+}
+
+// TestMappingItemTypePattern lets a mapping take codes that are not
+// PeopleSoft's 12 digits, and still refuses those its pattern does not.
+func TestMappingItemTypePattern(t *testing.T) {
+	m := peoplesoft.DefaultMapping()
+	m.ItemTypePattern = "[A-Z0-9]{4}"
+	for typ := range m.ItemTypes {
+		m.ItemTypes[typ] = "LB" + string(typ[:2])
+	}
+	if err := m.Validate(); err != nil {
+		t.Fatalf("Validate = %v", err)
+	}
+	m.ItemTypes[fees.TypeOther] = "lib1"
+	if err := m.Validate(); err == nil || !strings.Contains(err.Error(), `item_types.OTHER: "lib1": want a code matching "[A-Z0-9]{4}"`) {
+		t.Errorf("Validate = %v", err)
+	}
+	m.ItemTypes[fees.TypeOther] = "LIBOT1" // longer: the pattern matches whole codes
+	if err := m.Validate(); err == nil {
+		t.Error("Validate accepted a code longer than the pattern")
+	}
+	m.ItemTypePattern = "[A-Z"
+	if err := m.Validate(); err == nil || !strings.Contains(err.Error(), "item_type_pattern") {
+		t.Errorf("Validate with a bad pattern = %v", err)
 	}
 }
 

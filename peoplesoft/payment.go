@@ -234,11 +234,11 @@ func (pd *PaymentDecoder) read(p *Payment) (paid, charged int64, err error) {
 			}
 			p.PaidDate = t
 		case roleChannel:
-			if p.Channel, err = parseChannel(v); err != nil {
+			if p.Channel, err = parseChannel(f.valueOf(v), v); err != nil {
 				return paid, charged, rr.perr(rr.line, f.name, err)
 			}
 		case roleMethod:
-			if p.Method, err = parseMethod(v); err != nil {
+			if p.Method, err = parseMethod(f.valueOf(v), v); err != nil {
 				return paid, charged, rr.perr(rr.line, f.name, err)
 			}
 		}
@@ -246,18 +246,20 @@ func (pd *PaymentDecoder) read(p *Payment) (paid, charged int64, err error) {
 	return paid, charged, nil
 }
 
-func parseChannel(v string) (fees.Channel, error) {
-	switch v {
+// parseChannel reads the channel name, read from the file as raw.
+func parseChannel(name, raw string) (fees.Channel, error) {
+	switch name {
 	case "ESERVICES":
 		return fees.ChannelEServices, nil
 	case "CASHIER":
 		return fees.ChannelCashier, nil
 	}
-	return 0, fmt.Errorf("%w: %q: want ESERVICES or CASHIER", ErrChannel, v)
+	return 0, fmt.Errorf("%w: %q: want ESERVICES or CASHIER", ErrChannel, raw)
 }
 
-func parseMethod(v string) (fees.Method, error) {
-	switch v {
+// parseMethod reads the method name, read from the file as raw.
+func parseMethod(name, raw string) (fees.Method, error) {
+	switch name {
 	case "CREDIT_CARD":
 		return fees.MethodCreditCard, nil
 	case "CASH":
@@ -265,7 +267,7 @@ func parseMethod(v string) (fees.Method, error) {
 	case "CHECK":
 		return fees.MethodCheck, nil
 	}
-	return 0, fmt.Errorf("%w: %q: want CREDIT_CARD, CASH or CHECK", ErrMethod, v)
+	return 0, fmt.Errorf("%w: %q: want CREDIT_CARD, CASH or CHECK", ErrMethod, raw)
 }
 
 // check applies the rules of a payment record as a whole: the keys are
@@ -401,9 +403,9 @@ func (e *PaymentEncoder) text(f *cfield) string {
 	case roleReceipt:
 		return p.Receipt
 	case roleChannel:
-		return p.Channel.String()
+		return f.codeFor(p.Channel.String())
 	case roleMethod:
-		return p.Method.String()
+		return f.codeFor(p.Method.String())
 	}
 	return ""
 }

@@ -123,8 +123,8 @@ func (m Mapping) validateColleges() error {
 			owner[lib] = c.Name
 		}
 		for t, it := range c.ItemTypes {
-			if len(it) != 12 || !allDigits(it) {
-				return fmt.Errorf("%s: item_types.%s: %q: want 12 digits", where, t, it)
+			if re, err := m.ItemTypeRegexp(); err != nil || !re.MatchString(it) {
+				return fmt.Errorf("%s: item_types.%s: %q: %s", where, t, it, m.ItemTypeWant())
 			}
 		}
 		if c.Calendar != nil {

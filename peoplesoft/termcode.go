@@ -2,6 +2,8 @@ package peoplesoft
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -14,6 +16,7 @@ var termCodes struct {
 }
 
 type termKey struct {
+	format string
 	year   int
 	suffix string
 }
@@ -21,18 +24,23 @@ type termKey struct {
 // maxTermCodes bounds termCodes; codes past it are formatted each time.
 const maxTermCodes = 256
 
-// termCode returns the code of the season with suffix in year y: the
-// century after 1800, the year in it and the suffix ("2268" for fall
-// 2026).
-func termCode(y int, suffix string) string {
-	k := termKey{y, suffix}
+// termCode returns the code of the season with suffix in year y, spelled
+// by format (see [Calendar.CodeFormat]): by default the century after
+// 1800, the year in it and the suffix ("2268" for fall 2026).
+func termCode(format string, y int, suffix string) string {
+	k := termKey{format, y, suffix}
 	termCodes.Lock()
 	code, ok := termCodes.m[k]
 	termCodes.Unlock()
 	if ok {
 		return code
 	}
-	code = fmt.Sprintf("%d%02d%s", y/100-18, y%100, suffix)
+	code = strings.NewReplacer(
+		"{C}", strconv.Itoa(y/100-18),
+		"{YYYY}", fmt.Sprintf("%04d", y),
+		"{YY}", fmt.Sprintf("%02d", y%100),
+		"{SUFFIX}", suffix,
+	).Replace(format)
 	termCodes.Lock()
 	if termCodes.m == nil {
 		termCodes.m = make(map[termKey]string)

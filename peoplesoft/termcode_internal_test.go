@@ -37,7 +37,7 @@ func TestTermCodeConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for y := 2000; y < 2030; y++ { // 120 codes: the cache keeps room for others
 				want := fmt.Sprintf("%d%02d%d", y/100-18, y%100, g)
-				if got := termCode(y, fmt.Sprint(g)); got != want {
+				if got := termCode(defaultCodeFormat, y, fmt.Sprint(g)); got != want {
 					t.Errorf("termCode(%d, %d) = %q, want %q", y, g, got, want)
 				}
 			}
@@ -55,6 +55,21 @@ func BenchmarkTermForSeason(b *testing.B) {
 	for b.Loop() {
 		if _, err := c.TermFor(day); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestTermCodeFormats spells one season's code in each placeholder.
+func TestTermCodeFormats(t *testing.T) {
+	for _, tc := range []struct{ format, suffix, want string }{
+		{defaultCodeFormat, "8", "2268"},
+		{"{YYYY}{SUFFIX}", "30", "202630"},
+		{"{YY}/{SUFFIX}", "FA", "26/FA"},
+		{"{SUFFIX}{YYYY}", "F", "F2026"},
+		{"{C}-{YY}-{SUFFIX}", "8", "2-26-8"},
+	} {
+		if got := termCode(tc.format, 2026, tc.suffix); got != tc.want {
+			t.Errorf("termCode(%q, 2026, %q) = %q, want %q", tc.format, tc.suffix, got, tc.want)
 		}
 	}
 }

@@ -54,6 +54,15 @@ func Mapping() peoplesoft.Mapping {
 	return cfg.Mapping()
 }
 
+// Routes reports whether the district's bursar takes the colleges'
+// business units: PeopleSoft, whose reference charge layout carries
+// BUSINESS_UNIT. The built-in Banner and Colleague layouts have no such
+// field, so a district on them runs as one college (feesync's check-config
+// refuses [[colleges]] with a charge layout that cannot name the college).
+func (o Options) Routes() bool {
+	return o.Bursar == "" || o.Bursar == peoplesoft.BursarPeopleSoft
+}
+
 // libraryOf is the library that owns the n-th item the district lends:
 // the four colleges' libraries in turn (no draw from the seed).
 func libraryOf(n int) string { return colleges[n%len(colleges)].library }
@@ -71,6 +80,9 @@ type collegeFigures struct {
 // for each college where they differ or a fee reached another college's
 // business unit.
 func (d *District) printColleges(w io.Writer) []string {
+	if !d.opt.Routes() {
+		return nil
+	}
 	figs := make(map[string]*collegeFigures, len(colleges))
 	unitOf := make(map[string]string, len(colleges)) // library → business unit
 	for _, c := range colleges {

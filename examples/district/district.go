@@ -16,6 +16,7 @@ import (
 	"github.com/feebridge/feebridge/alma"
 	"github.com/feebridge/feebridge/alma/almatest"
 	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/transport"
 	"github.com/feebridge/feebridge/transport/ftpdrop"
@@ -130,6 +131,11 @@ type Options struct {
 	// Analytics, when set, makes the fake Alma serve the open fees
 	// Analytics report (almatest.AnalyticsOptions), refreshed overnight.
 	Analytics *almatest.AnalyticsOptions
+	// Bursar is the student system the district runs: "peoplesoft" (""
+	// the default), "banner" or "colleague" (peoplesoft.BuiltinBursar).
+	// Its ledger reads and writes that system's built-in layouts; feesync
+	// must be configured with the same bursar.
+	Bursar string
 	// BeforeTask, in tests, runs before each task of the week, named as
 	// in the timeline ("charges", "ps-load", …): a way to lose a file on
 	// purpose and see the week fail.
@@ -157,13 +163,16 @@ func newSecrets() Secrets {
 // does, with the scheduled jobs of Alma ([District.AlmaExport], …) and
 // PeopleSoft ([District.PeopleSoft]).
 type District struct {
-	opt    Options
-	out    io.Writer
-	log    *slog.Logger
-	clock  *almatest.ManualClock
-	cur    fees.Currency
-	rng    *rand.Rand // the students' and staff's choices
-	faults *Faults    // nil without faults
+	opt Options
+	// mapping is the bursar's built-in mapping: its item types name the
+	// ledger's items.
+	mapping peoplesoft.Mapping
+	out     io.Writer
+	log     *slog.Logger
+	clock   *almatest.ManualClock
+	cur     fees.Currency
+	rng     *rand.Rand // the students' and staff's choices
+	faults  *Faults    // nil without faults
 
 	alma     *almatest.Server
 	ftp      *ftptest.Server
@@ -330,7 +339,9 @@ func (d *District) open(ctx context.Context) error {
 		return err
 	}
 	d.onClose(d.bursar.Close)
-	d.ledger = NewPeopleSoft(d.bursar, d.clock.Now, d.cur, d.opt.Seed)
+	if err := d.openBursar(); err != nil {
+		return err
+	}
 
 	// The webhook listener, as feesync serve mounts it.
 	if ln != nil {

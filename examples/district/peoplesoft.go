@@ -24,6 +24,9 @@ type PeopleSoft struct {
 	now    func() time.Time
 	cur    fees.Currency
 	ledger *pstest.Ledger
+	// paymentExt ends the names of the payment files: ".csv", or ".dat"
+	// for a fixed-width layout (see NewBursar).
+	paymentExt string
 
 	// problems are what PeopleSoft could not take: a file delivered
 	// twice, a line the ledger held as an exception.
@@ -36,7 +39,7 @@ var _ reconcile.BursarBalances = (*PeopleSoft)(nil)
 // inbound/loaded/ and outbound/), with a ledger that dates what it does
 // by now and draws its receipts from seed.
 func NewPeopleSoft(drop *transport.Drop, now func() time.Time, c fees.Currency, seed int64) *PeopleSoft {
-	return &PeopleSoft{drop: drop, now: now, cur: c,
+	return &PeopleSoft{drop: drop, now: now, cur: c, paymentExt: ".csv",
 		ledger: pstest.NewLedger(pstest.Options{Seed: seed, Now: now, Currency: c})}
 }
 
@@ -113,7 +116,7 @@ func (b *PeopleSoft) Flush(ctx context.Context) (string, int, error) {
 	if err != nil || n == 0 {
 		return "", 0, err
 	}
-	name := path.Join("outbound", "library-payments-"+b.now().Format("20060102-1504")+".csv")
+	name := path.Join("outbound", "library-payments-"+b.now().Format("20060102-1504")+b.paymentExt)
 	if err := b.drop.WriteFile(ctx, name, buf.Bytes()); err != nil {
 		return "", 0, err
 	}

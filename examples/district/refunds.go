@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/feebridge/feebridge/fees"
-	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile"
 )
 
@@ -146,7 +145,7 @@ func (d *District) decideReportedRefunds(ctx context.Context, jr *reconcile.Jour
 // PeopleSoft. It tallies the table's rows.
 func (d *District) auditRefunds(ctx context.Context, jr *reconcile.Journal) ([]string, error) {
 	var problems []string
-	mp := peoplesoft.DefaultMapping()
+	mp := d.mapping
 	d.refunds.sent, d.refunds.reported = 0, 0
 	d.refunds.sentSum, d.refunds.reportedSum = fees.Zero(d.cur), fees.Zero(d.cur)
 	for id := range d.refunds.fees {

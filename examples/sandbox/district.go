@@ -14,6 +14,7 @@ import (
 	"github.com/feebridge/feebridge/alma"
 	"github.com/feebridge/feebridge/alma/almatest"
 	sim "github.com/feebridge/feebridge/examples/district"
+	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/reconcile/almaport"
 	"github.com/feebridge/feebridge/reconcile/config"
@@ -71,7 +72,7 @@ func newDistrict(ctx context.Context, s *Sandbox, logger *slog.Logger) (*distric
 	w, err := sim.Open(ctx, &sim.Options{
 		Dir: s.dir, Students: s.Students, Days: s.Days, Seed: s.Seed, Start: s.Start, Faults: s.Faults,
 		Logger: logger, Out: s.Stdout, Webhook: d.webhook, BeforeTask: tamper, JobEnd: s.JobEnd,
-		Transport: s.Transport,
+		Transport: s.Transport, Bursar: s.Bursar,
 		Analytics: &almatest.AnalyticsOptions{FeesReportPath: feesReport},
 	})
 	if err != nil {
@@ -161,7 +162,14 @@ func (d *district) start(ctx context.Context) error {
 	cfg.Refunds = refundConfig()
 	// The district's four colleges, each library's fees routed to its
 	// college's business unit (README, "Several colleges in one district").
-	cfg.Colleges = sim.Colleges()
+	// Banner's and Colleague's layouts name no business unit: there the
+	// district runs as one college.
+	if (sim.Options{Bursar: d.s.Bursar}).Routes() {
+		cfg.Colleges = sim.Colleges()
+	}
+	if d.s.Bursar != "" {
+		cfg.Bursar = d.s.Bursar
+	}
 	// One student at a time: Alma's fake draws its faults in the order
 	// the calls arrive, and the same seed must give the same week.
 	cfg.Alma.Workers = 1
@@ -294,7 +302,11 @@ func (d *district) intro() {
 	} else {
 		fmt.Fprintf(w, "  library FTP      ftp://%s/  where Alma exports and imports; feesync uses the FTP client\n", d.sim.FTP().Addr)
 	}
-	fmt.Fprintf(w, "  PeopleSoft       inbound/ and outbound/ folders and a simulated student ledger\n")
+	if b := d.s.Bursar; b != "" && b != peoplesoft.BursarPeopleSoft {
+		fmt.Fprintf(w, "  PeopleSoft       plays %s: inbound/ and outbound/ folders, a simulated ledger, %s's built-in layouts\n", b, b)
+	} else {
+		fmt.Fprintf(w, "  PeopleSoft       inbound/ and outbound/ folders and a simulated student ledger\n")
+	}
 	fmt.Fprintf(w, "  feesync          its jobs on their default schedules, journal.db, webhooks on %s\n", d.sim.WebhookURL())
 	fmt.Fprintf(w, "  files            in %s\n", dir)
 	fmt.Fprintf(w, "Times are those of the simulated clock; amounts are in %s.\n", d.sim.Currency())

@@ -62,6 +62,15 @@
 //	              host key pinned; with -faults, SFTP connections are cut
 //	              before operations and midway through transfers, and the
 //	              server stalls (the client gives up after 2 s) and restarts
+//	-bursar S     the student system: peoplesoft (the default), banner
+//	              (Ellucian Banner) or colleague (Ellucian Colleague).
+//	              feesync is configured with bursar = S and the simulated
+//	              ledger loads and writes that system's built-in layouts
+//	              (peoplesoft.BuiltinBursar): Banner's fixed-width charge
+//	              and payment files with detail codes and YYYYTT terms,
+//	              Colleague's comma-separated rows with amounts in cents,
+//	              AR codes and YY/XX terms. The week is the same; the
+//	              files differ, and the week must end reconciled
 //	-v            print the jobs' log lines to standard error
 //
 // A run is repeatable, with -faults too: the same flags print the same

@@ -10,9 +10,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	sim "github.com/feebridge/feebridge/examples/district"
+	"github.com/feebridge/feebridge/peoplesoft"
 )
 
 // ErrNotReconciled is returned by [Sandbox.Run] when the week ends with
@@ -46,6 +49,11 @@ type Sandbox struct {
 	// feesync's client pins. With Faults, SFTP connections are cut before
 	// operations and midway through transfers, and the server stalls.
 	Transport string
+	// Bursar is the student system (-bursar): "peoplesoft" (the default),
+	// "banner" or "colleague". feesync is configured with bursar = that
+	// name, and the simulated ledger reads and writes that system's
+	// built-in layouts, codes and term codes.
+	Bursar string
 	// Start is the first day simulated (its date; the time is ignored).
 	// Zero means Monday 14 September 2026.
 	Start time.Time
@@ -73,7 +81,7 @@ type Sandbox struct {
 
 // New returns a sandbox with the default size that prints to stdout.
 func New(stdout io.Writer) *Sandbox {
-	return &Sandbox{Students: 200, Days: 7, Seed: 1, Transport: sim.TransportFTP, Stdout: stdout}
+	return &Sandbox{Students: 200, Days: 7, Seed: 1, Transport: sim.TransportFTP, Bursar: peoplesoft.BursarPeopleSoft, Stdout: stdout}
 }
 
 // ParseFlags reads the command line.
@@ -94,6 +102,7 @@ func (s *Sandbox) ParseFlags(args []string) error {
 	fs.Float64Var(&s.Faults, "faults", s.Faults, "`rate` (0 to 1) of injected failures: FTP cuts and short transfers, Alma 429/5xx/no answer, jobs killed and restarted")
 	fs.BoolVar(&s.JobEnd, "job-end", s.JobEnd, "Alma sends JOB_END after its exports and feesync starts its charges and credits jobs on it, checking the counts")
 	fs.StringVar(&s.Transport, "transport", s.Transport, "the library's file server: ftp or sftp (feesync uses the SFTP client, host key pinned)")
+	fs.StringVar(&s.Bursar, "bursar", s.Bursar, "the student system: peoplesoft, banner or colleague (its built-in layouts, codes and term codes)")
 	fs.BoolVar(&s.Verbose, "v", s.Verbose, "print the jobs' log lines to standard error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -114,6 +123,8 @@ func (s *Sandbox) validate() error {
 		return fmt.Errorf("-faults is a rate between 0 and 0.5, not %g", s.Faults)
 	case s.Transport != "" && s.Transport != sim.TransportFTP && s.Transport != sim.TransportSFTP:
 		return fmt.Errorf("-transport is ftp or sftp, not %q", s.Transport)
+	case s.Bursar != "" && !slices.Contains(peoplesoft.BuiltinBursars(), s.Bursar):
+		return fmt.Errorf("-bursar is %s, not %q", strings.Join(peoplesoft.BuiltinBursars(), ", "), s.Bursar)
 	}
 	return nil
 }

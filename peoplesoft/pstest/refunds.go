@@ -11,7 +11,13 @@ func refundItemTypes(given map[string]string) map[string]string {
 	if given != nil {
 		return given
 	}
-	m := peoplesoft.DefaultMapping()
+	return RefundItemTypesOf(peoplesoft.DefaultMapping())
+}
+
+// RefundItemTypesOf is [Options].RefundItemTypes for a bursar whose
+// mapping is m: each refund item type to the item type of the charges it
+// refunds.
+func RefundItemTypesOf(m peoplesoft.Mapping) map[string]string {
 	out := make(map[string]string, len(m.RefundItemTypes))
 	for t, rit := range m.RefundItemTypes {
 		out[rit] = m.ItemTypes[t]

@@ -47,7 +47,7 @@ func (c *Config) colleges() []peoplesoft.College {
 			}
 		}
 		if len(col.Terms) > 0 || len(col.Seasons) > 0 {
-			cal := calendarOf(col.Terms, col.Seasons)
+			cal := c.calendarOf(col.Terms, col.Seasons)
 			pc.Calendar = &cal
 		}
 		out = append(out, pc)
@@ -95,9 +95,14 @@ func (c *Config) checkCollege(key string, col College) error {
 	case len(col.Libraries) == 0:
 		return c.errorf(key+".libraries", "missing: the codes of the Alma libraries college %s owns", col.Name)
 	}
+	mp := c.Mapping()
+	re, err := mp.ItemTypeRegexp()
+	if err != nil {
+		return nil // checkItemTypes names it
+	}
 	for typ, code := range col.ItemTypes {
-		if !itemTypeRE.MatchString(code) {
-			return c.errorf(key+".item_types."+typ, "%q is not a 12-digit PeopleSoft item type", code)
+		if !re.MatchString(code) {
+			return c.errorf(key+".item_types."+typ, "%q: %s", code, mp.ItemTypeWant())
 		}
 	}
 	if err := c.checkTermList(key+".terms", col.Terms); err != nil {
@@ -107,7 +112,7 @@ func (c *Config) checkCollege(key string, col College) error {
 		return err
 	}
 	if len(col.Terms) > 0 || len(col.Seasons) > 0 {
-		if err := calendarOf(col.Terms, col.Seasons).Validate(); err != nil {
+		if err := c.calendarOf(col.Terms, col.Seasons).Validate(); err != nil {
 			return c.errorf(key+".terms", "%v", err)
 		}
 	}

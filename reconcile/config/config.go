@@ -15,6 +15,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile"
 )
 
@@ -41,9 +42,17 @@ type Config struct {
 	Alma       AlmaConfig       `toml:"alma"`
 	Library    LibraryConfig    `toml:"library"`
 	PeopleSoft PeopleSoftConfig `toml:"peoplesoft"`
-	Layout     LayoutConfig     `toml:"layout"`
-	// ItemTypes maps an Alma fee type (OVERDUEFINE) to its 12-digit
-	// PeopleSoft item type. Types left out keep the reference code.
+	// Bursar is the student system the charges go to and the payments
+	// come from: "peoplesoft" (the default), "banner" (Ellucian Banner)
+	// or "colleague" (Ellucian Colleague). It chooses the built-in
+	// layouts (layout "reference"), the item types of the fee types left
+	// out of ItemTypes, what an item type looks like, and the term
+	// calendar when the file has none (peoplesoft.BuiltinBursar).
+	Bursar string       `toml:"bursar"`
+	Layout LayoutConfig `toml:"layout"`
+	// ItemTypes maps an Alma fee type (OVERDUEFINE) to the bursar's code
+	// for it: a 12-digit PeopleSoft item type, a Banner detail code, a
+	// Colleague AR code. Types left out keep the bursar's built-in code.
 	ItemTypes map[string]string `toml:"item_types"`
 	// RefundItemTypes maps an Alma fee type to the 12-digit PeopleSoft
 	// item type of its refund lines (R8). Types left out keep the
@@ -54,12 +63,22 @@ type Config struct {
 	// when Alma refunds a paid fee of that type (a lost item paid for,
 	// then returned). A type left out is "report".
 	Refunds map[string]RefundConfig `toml:"refunds"`
+	// ItemTypePattern is what a code in ItemTypes must look like, a
+	// regular expression matched against the whole code. Empty: the
+	// bursar's own (PeopleSoft's 12 digits, Banner's "[A-Z0-9]{4}").
+	ItemTypePattern string `toml:"item_type_pattern"`
 	// Terms is the term calendar: a fee is charged to the term whose
 	// dates hold the day it is exported. Empty: the built-in calendar.
 	Terms []Term `toml:"terms"`
 	// Seasons are terms that come back every year on the same days, looked
 	// up after Terms.
 	Seasons []Season `toml:"seasons"`
+	// TermCodeFormat spells the seasons' term codes from the year and
+	// their suffix ({C}, {YYYY}, {YY}, {SUFFIX}; see
+	// peoplesoft.Calendar.CodeFormat). Empty: the bursar's own
+	// (PeopleSoft's "{C}{YY}{SUFFIX}", Banner's "{YYYY}{SUFFIX}",
+	// Colleague's "{YY}/{SUFFIX}").
+	TermCodeFormat string `toml:"term_code_format"`
 	// DueDays is how many days after the export a charge is due; the
 	// default is 30.
 	DueDays int `toml:"due_days"`
@@ -230,8 +249,10 @@ type PeopleSoftConfig struct {
 // MaxPaymentFileBytes is the payment file size limit in bytes.
 func (c *Config) MaxPaymentFileBytes() int64 { return c.PeopleSoft.MaxPaymentFileMiB << 20 }
 
-// LayoutConfig names the PeopleSoft file layouts: "reference" for the
-// built-in ones, or the path of a layout TOML file.
+// LayoutConfig names the bursar's file layouts: "reference" for the
+// built-in ones of the configured bursar, the name of a built-in bursar
+// ("peoplesoft", "banner", "colleague") for its layout, or the path of a
+// layout TOML file.
 type LayoutConfig struct {
 	Charges  string `toml:"charges"`
 	Payments string `toml:"payments"`
@@ -246,8 +267,9 @@ type Term struct {
 }
 
 // Season is a term that comes back every year from Start to End
-// (inclusive, both "MM-DD"); its code is a century digit, the year's last
-// two digits and Suffix (Fall 2026 with suffix "8" is "2268").
+// (inclusive, both "MM-DD"); its code is spelled by TermCodeFormat, by
+// default a century digit, the year's last two digits and Suffix (Fall
+// 2026 with suffix "8" is "2268").
 type Season struct {
 	Name   string `toml:"name"`
 	Start  string `toml:"start"`
@@ -500,7 +522,7 @@ func (c *Config) resolvePaths() {
 	}
 	c.resolveSFTPPaths(dir)
 	for _, p := range []*string{&c.Layout.Charges, &c.Layout.Payments} {
-		if *p != "reference" && !filepath.IsAbs(*p) {
+		if !builtinLayoutName(*p) && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}
 	}
@@ -543,6 +565,7 @@ func (c *Config) setDefaults() {
 	if c.PeopleSoft.MaxPaymentFileMiB == 0 {
 		c.PeopleSoft.MaxPaymentFileMiB = 512
 	}
+	def(&c.Bursar, peoplesoft.BursarPeopleSoft)
 	def(&c.Layout.Charges, "reference")
 	def(&c.Layout.Payments, "reference")
 	defCron := func(s *CronSpec, key, v string) {

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"regexp"
 	"slices"
@@ -56,6 +57,7 @@ func (c *Config) checkValues() error {
 		c.checkAlma,
 		c.checkAlmaQuota,
 		c.checkDrops,
+		c.checkBursar,
 		c.checkLayouts,
 		c.checkItemTypes,
 		c.checkRefunds,
@@ -227,18 +229,25 @@ func (c *Config) checkSecretRef(key, env, file string) error {
 	return nil
 }
 
+// checkBursar checks that the bursar is a built-in one.
+func (c *Config) checkBursar() error {
+	if _, err := peoplesoft.BuiltinBursar(c.Bursar); err != nil {
+		return c.errorf("bursar", "unknown student system %q (want one of %s)", c.Bursar, strings.Join(peoplesoft.BuiltinBursars(), ", "))
+	}
+	return nil
+}
+
 // checkLayouts loads the layout files the config names.
 func (c *Config) checkLayouts() error {
-	if c.Layout.Charges != "reference" {
-		l, err := c.layout("layout.charges", c.Layout.Charges, "")
-		if err != nil {
+	if !builtinLayoutName(c.Layout.Charges) {
+		if _, err := c.layout("layout.charges", c.Layout.Charges, ""); err != nil {
 			return err
 		}
-		if len(c.Colleges) > 0 && !hasField(l.Detail, "BUSINESS_UNIT") {
-			return c.errorf("layout.charges", "%s has no BUSINESS_UNIT field: with [[colleges]], each charge line must name its college's business unit", c.Layout.Charges)
-		}
 	}
-	if c.Layout.Payments != "reference" {
+	if l, err := c.ChargeLayout(); err == nil && len(c.Colleges) > 0 && !hasField(l.Detail, "BUSINESS_UNIT") {
+		return c.errorf("layout.charges", "the charge layout %q has no BUSINESS_UNIT field: with [[colleges]], each charge line must name its college's business unit", l.Name)
+	}
+	if !builtinLayoutName(c.Layout.Payments) {
 		if _, err := c.layout("layout.payments", c.Layout.Payments, ""); err != nil {
 			return err
 		}
@@ -256,10 +265,28 @@ func hasField(r peoplesoft.Record, name string) bool {
 	return false
 }
 
+// checkItemTypes checks each configured code against what the bursar's
+// codes look like (PeopleSoft's 12 digits, Banner's 4-character detail
+// codes, Colleague's AR codes, or item_type_pattern), then the bursar's
+// built-in codes that the file leaves in place.
 func (c *Config) checkItemTypes() error {
+	m := c.Mapping()
+	re, err := m.ItemTypeRegexp()
+	if err != nil {
+		return c.errorf("item_type_pattern", "%v", err)
+	}
 	for typ, code := range c.ItemTypes {
-		if !itemTypeRE.MatchString(code) {
+		if re.MatchString(code) {
+			continue
+		}
+		if c.Bursar == peoplesoft.BursarPeopleSoft && c.ItemTypePattern == "" {
 			return c.errorf("item_types."+typ, "%q is not a 12-digit PeopleSoft item type", code)
+		}
+		return c.errorf("item_types."+typ, "%q is not a %s code: %s", code, c.Bursar, m.ItemTypeWant())
+	}
+	for _, typ := range slices.Sorted(maps.Keys(m.ItemTypes)) {
+		if _, set := c.ItemTypes[string(typ)]; !set && !re.MatchString(m.ItemTypes[typ]) {
+			return c.errorf("item_type_pattern", "the %s built-in code %q of %s does not match %q: set the code in [item_types]", c.Bursar, m.ItemTypes[typ], typ, c.ItemTypePattern)
 		}
 	}
 	return nil
@@ -271,9 +298,13 @@ func (c *Config) checkItemTypes() error {
 // has a refund item type.
 func (c *Config) checkRefunds() error {
 	mp := c.Mapping()
+	re, err := mp.ItemTypeRegexp()
+	if err != nil {
+		return nil // checkItemTypes names it
+	}
 	for typ, code := range c.RefundItemTypes {
-		if !itemTypeRE.MatchString(code) {
-			return c.errorf("refund_item_types."+typ, "%q is not a 12-digit PeopleSoft item type", code)
+		if !re.MatchString(code) {
+			return c.errorf("refund_item_types."+typ, "%q: %s", code, mp.ItemTypeWant())
 		}
 		for ct, cit := range mp.ItemTypes {
 			if cit == code {
@@ -340,7 +371,11 @@ func (c *Config) checkSeasons() error {
 		return err
 	}
 	if err := c.calendar().Validate(); err != nil {
-		return c.errorf("terms", "%v", err)
+		key := "terms"
+		if strings.Contains(err.Error(), "code_format") {
+			key = "term_code_format"
+		}
+		return c.errorf(key, "%v", err)
 	}
 	return nil
 }
@@ -414,7 +449,6 @@ func (c *Config) checkExpect() error {
 }
 
 var (
-	itemTypeRE = regexp.MustCompile(`^[0-9]{12}$`)
 	// businessUnitRE is PeopleSoft's SF business unit: up to 5 letters
 	// or digits.
 	businessUnitRE = regexp.MustCompile(`^[A-Za-z0-9]{1,5}$`)
