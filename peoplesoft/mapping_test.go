@@ -226,6 +226,9 @@ func TestMappingItemTypePattern(t *testing.T) {
 	for typ := range m.ItemTypes {
 		m.ItemTypes[typ] = "LB" + string(typ[:2])
 	}
+	for typ := range m.RefundItemTypes {
+		m.RefundItemTypes[typ] = "RF" + string(typ[:2])
+	}
 	if err := m.Validate(); err != nil {
 		t.Fatalf("Validate = %v", err)
 	}

@@ -102,7 +102,7 @@ func (c *Config) checkCollege(key string, col College) error {
 	}
 	for typ, code := range col.ItemTypes {
 		if !re.MatchString(code) {
-			return c.errorf(key+".item_types."+typ, "%q: %s", code, mp.ItemTypeWant())
+			return c.itemTypeError(key+".item_types."+typ, code)
 		}
 	}
 	if err := c.checkTermList(key+".terms", col.Terms); err != nil {

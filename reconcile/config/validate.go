@@ -279,10 +279,7 @@ func (c *Config) checkItemTypes() error {
 		if re.MatchString(code) {
 			continue
 		}
-		if c.Bursar == peoplesoft.BursarPeopleSoft && c.ItemTypePattern == "" {
-			return c.errorf("item_types."+typ, "%q is not a 12-digit PeopleSoft item type", code)
-		}
-		return c.errorf("item_types."+typ, "%q is not a %s code: %s", code, c.Bursar, m.ItemTypeWant())
+		return c.itemTypeError("item_types."+typ, code)
 	}
 	for _, typ := range slices.Sorted(maps.Keys(m.ItemTypes)) {
 		if _, set := c.ItemTypes[string(typ)]; !set && !re.MatchString(m.ItemTypes[typ]) {
@@ -290,6 +287,15 @@ func (c *Config) checkItemTypes() error {
 		}
 	}
 	return nil
+}
+
+// itemTypeError is the error of a code at key that does not look like
+// the bursar's codes.
+func (c *Config) itemTypeError(key, code string) error {
+	if (c.Bursar == "" || c.Bursar == peoplesoft.BursarPeopleSoft) && c.ItemTypePattern == "" {
+		return c.errorf(key, "%q is not a 12-digit PeopleSoft item type", code)
+	}
+	return c.errorf(key, "%q is not a %s code: %s", code, c.bursar().Name, c.Mapping().ItemTypeWant())
 }
 
 // checkRefunds checks the refund item types and the refund policies
@@ -304,7 +310,7 @@ func (c *Config) checkRefunds() error {
 	}
 	for typ, code := range c.RefundItemTypes {
 		if !re.MatchString(code) {
-			return c.errorf("refund_item_types."+typ, "%q: %s", code, mp.ItemTypeWant())
+			return c.itemTypeError("refund_item_types."+typ, code)
 		}
 		for ct, cit := range mp.ItemTypes {
 			if cit == code {
