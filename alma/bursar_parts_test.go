@@ -1,0 +1,222 @@
+package alma_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/feebridge/feebridge/alma"
+)
+
+// decodeTrace is everything a decoder gave: each Decode's record or
+// error, the export number seen after it, and the file error that ended
+// it, if any.
+type decodeTrace struct {
+	Recs          []alma.ExportRecord
+	Errs          []string // "" for a record
+	Lines         []int    // the line of each error
+	ExportNumbers []string
+	End           string // the file error, or "EOF"
+}
+
+func traceDecoder(t *testing.T, d *alma.ExportDecoder) decodeTrace {
+	t.Helper()
+	var tr decodeTrace
+	for range 1_000_000 {
+		rec, err := d.Decode()
+		if err == io.EOF || alma.IsFileError(err) {
+			tr.End = err.Error()
+			if again, err2 := d.Decode(); err2 != err {
+				t.Errorf("Decode after %v gave %+v, %v; want the same error", err, again, err2)
+			}
+			return tr
+		}
+		tr.Recs = append(tr.Recs, rec)
+		tr.ExportNumbers = append(tr.ExportNumbers, d.ExportNumber())
+		line := 0
+		var pe *alma.ParseError
+		if errors.As(err, &pe) {
+			line = pe.Line
+		}
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+		}
+		tr.Errs = append(tr.Errs, msg)
+		tr.Lines = append(tr.Lines, line)
+	}
+	t.Fatal("decoder did not stop")
+	return tr
+}
+
+// checkParts decodes src whole, then in parts of several sizes, and
+// requires the same trace. It returns how many of the part decoders
+// decoded in parts and how many of those went on whole.
+func checkParts(t *testing.T, src []byte, opts *alma.DecoderOptions) (inParts, wholeAgain int) {
+	t.Helper()
+	want := traceDecoder(t, alma.NewExportDecoder(bytes.NewReader(src), opts))
+	for _, part := range []int64{29, 64, 100, 257, 1000, 4096} {
+		for _, workers := range []int{2, 3} {
+			d := alma.NewExportDecoderInParts(bytes.NewReader(src), int64(len(src)), opts, part, workers)
+			got := traceDecoder(t, d)
+			p, w := alma.ReadInParts(d)
+			if err := d.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if p {
+				inParts++
+			}
+			if w {
+				wholeAgain++
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("parts of %d bytes, %d workers (in parts %v, whole again %v): (-whole +parts)\n%s", part, workers, p, w, diff)
+			}
+		}
+	}
+	return inParts, wholeAgain
+}
+
+// TestDecoderInPartsIsTheDecoder compares decoding in parts with decoding
+// whole on every test export and on made-up files that tempt a wrong cut.
+func TestDecoderInPartsIsTheDecoder(t *testing.T) {
+	opts := &alma.DecoderOptions{File: "export.xml", AllowDuplicates: true}
+	files, _ := filepath.Glob("testdata/bursar/*.xml")
+	golden, _ := filepath.Glob("../testdata/golden/convert/*.xml")
+	for _, name := range append(files, golden...) {
+		t.Run(filepath.Base(name), func(t *testing.T) {
+			src, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkParts(t, src, opts)
+		})
+	}
+
+	base := string(generateExport(t, 400))
+	const userTag = "\t\t\t<xb:userExportedFineFeesList>\n"
+	everyUser := func(k int, with string) string { return everyNth(base, userTag, with+userTag, k) }
+	cases := []struct {
+		name string
+		src  string
+		// trusted: every part decoder must finish in parts, without
+		// reading the file again whole.
+		trusted bool
+	}{
+		{"generated", base, true},
+		{"CRLF line ends", strings.ReplaceAll(base, "\n", "\r\n"), true},
+		{"byte order mark", "\ufeff" + base, true},
+		{"record errors in every part", everyNth(base, "<xb:currency>USD", "<xb:currency>XYZ", 7), true},
+		{"a user tag in a comment", everyUser(5, "<!-- <xb:userExportedFineFeesList> -->\n"), false},
+		{"a user tag in a processing instruction", everyUser(9, "<?note <xb:userExportedFineFeesList> ?>\n"), false},
+		{"a user tag in CDATA", everyNth(base, "<xb:itemCallNumebr>HV854.C56<",
+			"<xb:itemCallNumebr><![CDATA[<xb:userExportedFineFeesList>\n<xb:userExportedFineFeesList ]]><", 6), false},
+		{"a user's name in an attribute", everyNth(base, "<xb:user>", `<xb:user note="xb:userExportedFineFeesList &gt; x">`, 3), true},
+		{"a user element inside a user", everyNth(base, "<xb:finefeeList>",
+			"<xb:userExportedFineFeesList><xb:user><xb:value>IN</xb:value></xb:user></xb:userExportedFineFeesList><xb:finefeeList>", 17), false},
+		{"users under another element", strings.Replace(everyNth(base, userTag, "</xb:userExportedList><xb:moreUsers>\n"+userTag, 100),
+			"</xb:userExportedList>\n\t</xb:userExportedFineFees>", "</xb:moreUsers>\n\t</xb:userExportedFineFees>", 1), false},
+		{"users inside a fee", strings.Replace(everyNth(base, userTag, "<xb:userFineFee>\n"+userTag, 100),
+			"</xb:userExportedList>\n\t</xb:userExportedFineFees>", "</xb:userFineFee></xb:userExportedList>\n\t</xb:userExportedFineFees>", 1), false},
+		{"users in a second list", everyNth(base, userTag,
+			"</xb:userExportedList></xb:userExportedFineFees><xb:userExportedFineFees><xb:userExportedList>\n"+userTag, 100), true},
+		{"an exportNumber among the users", everyUser(60, "<xb:exportNumber>42</xb:exportNumber>\n"), false},
+		{"a fee outside a user", everyUser(40, "<xb:userFineFee><xb:fineFeeType>OTHER</xb:fineFeeType></xb:userFineFee>\n"), true},
+		{"malformed XML in a middle part", everyNth(base, "</xb:itemLibrary>", "</xb:itemLibraryX>", 300), false},
+		{"an illegal character late", everyNth(base, "Rotch Library", "Rotch\x01Library", 390), false},
+		{"cut short", base[:len(base)*2/3], false},
+		{"a second root", base + "<extra/>\n", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			inParts, wholeAgain := checkParts(t, []byte(tc.src), opts)
+			if inParts == 0 {
+				t.Fatal("never decoded in parts")
+			}
+			if tc.trusted && wholeAgain > 0 {
+				t.Errorf("%d of %d part decoders read the file again whole", wholeAgain, inParts)
+			}
+		})
+	}
+}
+
+// everyNth replaces every k-th occurrence of old in s (the k-th, 2k-th, …)
+// with new.
+func everyNth(s, old, new string, k int) string {
+	var b strings.Builder
+	n := 0
+	for {
+		i := strings.Index(s, old)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		n++
+		b.WriteString(s[:i])
+		if n%k == 0 {
+			b.WriteString(new)
+		} else {
+			b.WriteString(old)
+		}
+		s = s[i+len(old):]
+	}
+}
+
+// TestDecoderInPartsOnlyWhereItPays checks when NewExportDecoderAt keeps
+// to one goroutine: a small file, one worker, duplicate checks, a file
+// whose first user is not where the probe looks.
+func TestDecoderInPartsOnlyWhereItPays(t *testing.T) {
+	src := generateExport(t, 400)
+	dups := &alma.DecoderOptions{}
+	for _, tc := range []struct {
+		name    string
+		src     []byte
+		opts    *alma.DecoderOptions
+		part    int64
+		workers int
+		want    bool
+	}{
+		{"in parts", src, &alma.DecoderOptions{AllowDuplicates: true}, 1000, 2, true},
+		{"small file", src, &alma.DecoderOptions{AllowDuplicates: true}, int64(len(src)), 2, false},
+		{"one worker", src, &alma.DecoderOptions{AllowDuplicates: true}, 1000, 1, false},
+		{"duplicate checks", src, dups, 1000, 2, false},
+		{"no options", src, nil, 1000, 2, false},
+		{"no user", []byte(`<a>` + strings.Repeat("<b>x</b>", 2000) + `</a>`), &alma.DecoderOptions{AllowDuplicates: true}, 1000, 2, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := alma.NewExportDecoderInParts(bytes.NewReader(tc.src), int64(len(tc.src)), tc.opts, tc.part, tc.workers)
+			defer d.Close()
+			if got, _ := alma.ReadInParts(d); got != tc.want {
+				t.Errorf("in parts: %v, want %v", got, tc.want)
+			}
+			want := traceDecoder(t, alma.NewExportDecoder(bytes.NewReader(tc.src), tc.opts))
+			if diff := cmp.Diff(want, traceDecoder(t, d)); diff != "" {
+				t.Errorf("(-whole +parts)\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestDecoderInPartsClose stops a decoder in parts after a few records.
+func TestDecoderInPartsClose(t *testing.T) {
+	src := generateExport(t, 2000)
+	d := alma.NewExportDecoderInParts(bytes.NewReader(src), int64(len(src)), &alma.DecoderOptions{AllowDuplicates: true}, 1000, 2)
+	for range 10 {
+		if _, err := d.Decode(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(fmt.Errorf("a second Close: %w", err))
+	}
+}
