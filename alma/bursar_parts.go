@@ -11,15 +11,15 @@ import (
 )
 
 // How NewExportDecoderAt divides a file: parts of about partSize bytes,
-// in files of at least partMinFile bytes, at most partsAhead parts decoded
-// ahead of the reader (the bound on what is in memory: about 0.5 MB of
+// in files of at least partsMin parts, at most partsAhead parts decoded
+// ahead of the reader (the bound on what is in memory: about 120 kB of
 // records a part).
 const (
-	partSize    = 1 << 20
-	partMinFile = 4 << 20
-	partsAhead  = 4
-	probeSize   = 1 << 20 // how far the first user may be from the start
-	partRead    = 64 << 10
+	partSize   = 256 << 10
+	partsMin   = 4
+	partsAhead = 4
+	probeSize  = 1 << 20  // how far the first user may be from the start
+	cutWindow  = 16 << 10 // how much is read at a time to find a cut
 )
 
 // NewExportDecoderAt returns a decoder that reads the size bytes of r, a
@@ -42,17 +42,18 @@ const (
 //
 // Close stops the goroutines of a decoder that is not read to its end.
 func NewExportDecoderAt(r io.ReaderAt, size int64, opts *DecoderOptions) *ExportDecoder {
-	return newExportDecoderAt(r, size, opts, partSize, runtime.GOMAXPROCS(0))
+	return newExportDecoderAt(r, size, opts, partSize, cutWindow, runtime.GOMAXPROCS(0))
 }
 
-// newExportDecoderAt is NewExportDecoderAt with parts of about part bytes
-// and workers goroutines.
-func newExportDecoderAt(r io.ReaderAt, size int64, opts *DecoderOptions, part int64, workers int) *ExportDecoder {
+// newExportDecoderAt is NewExportDecoderAt with parts of about part bytes,
+// cuts looked for window bytes at a time (at least four times the user's
+// start tag) and workers goroutines.
+func newExportDecoderAt(r io.ReaderAt, size int64, opts *DecoderOptions, part int64, window, workers int) *ExportDecoder {
 	whole := func() *ExportDecoder { return NewExportDecoder(io.NewSectionReader(r, 0, size), opts) }
-	if workers < 2 || size < 4*part || opts == nil || !opts.AllowDuplicates {
+	if workers < 2 || size < partsMin*part || opts == nil || !opts.AllowDuplicates {
 		return whole()
 	}
-	p := &partDecoder{r: r, size: size, opts: *opts, part: part, whole: whole}
+	p := &partDecoder{r: r, size: size, opts: *opts, part: part, window: window, whole: whole}
 	if !p.probe() {
 		return whole()
 	}
@@ -73,11 +74,12 @@ func (d *ExportDecoder) Close() error {
 // partDecoder decodes a file in parts, on several goroutines, and hands
 // out their records in file order (next).
 type partDecoder struct {
-	r     io.ReaderAt
-	size  int64
-	opts  DecoderOptions
-	part  int64
-	whole func() *ExportDecoder
+	r      io.ReaderAt
+	size   int64
+	opts   DecoderOptions
+	part   int64
+	window int
+	whole  func() *ExportDecoder
 
 	// What the probe found before the first user: the elements open
 	// around it, its start tag, the exportNumber and how many there were.
@@ -185,7 +187,7 @@ func (p *partDecoder) stop() {
 // stop.
 func (p *partDecoder) work() {
 	defer p.wg.Done()
-	var buf []byte
+	win := make([]byte, max(p.window, 4*len(p.cutTag)))
 	var s *xmlscan.Scanner // reused from part to part
 	for {
 		select {
@@ -198,25 +200,25 @@ func (p *partDecoder) work() {
 			return
 		}
 		var res *partResult
-		buf, s, res = p.decodePart(k, buf, s)
+		s, res = p.decodePart(k, win, s)
 		p.slots[k%int64(len(p.slots))] <- res
 	}
 }
 
-// decodePart reads and decodes part k, with buf as its buffer and, past
-// the first part, s as its scanner, if not nil.
-func (p *partDecoder) decodePart(k int64, buf []byte, s *xmlscan.Scanner) ([]byte, *xmlscan.Scanner, *partResult) {
+// decodePart decodes part k, with win as its window to look for cuts in
+// and, if not nil, s as its scanner.
+func (p *partDecoder) decodePart(k int64, win []byte, s *xmlscan.Scanner) (*xmlscan.Scanner, *partResult) {
 	res := &partResult{}
 	select {
 	case res.items = <-p.free:
 	default:
 	}
-	buf, from, to, err := p.readPart(k, buf)
+	from, to, err := p.bounds(k, win)
 	if err != nil {
-		return buf, s, res // neither trusted nor clean: read again whole
+		return s, res // neither trusted nor clean: read again whole
 	}
-	res.last = to == len(buf) && k*p.part+int64(len(buf)) == p.size
-	in := bytes.NewReader(buf[from:to])
+	res.last = to == p.size
+	in := io.NewSectionReader(p.r, from, to-from)
 	switch {
 	case k == 0:
 		s = xmlscan.New(in, bursarElemKind)
@@ -249,7 +251,7 @@ func (p *partDecoder) decodePart(k int64, buf []byte, s *xmlscan.Scanner) ([]byt
 		want = p.exportNumbers
 	}
 	res.trusted = d.exportNumbers == want
-	return buf, s, res
+	return s, res
 }
 
 func equalNames(a, b []string) bool {
@@ -264,49 +266,44 @@ func equalNames(a, b []string) bool {
 	return true
 }
 
-// readPart reads part k into buf: from its nominal start, k*p.part, to
-// the first cut at or after the next part's nominal start (or the end of
-// the file). It returns where the part begins and ends in buf: the first
-// cut at or after its nominal start (0 for the first part), and that next
-// cut, or len(buf) at the end of the file.
-func (p *partDecoder) readPart(k int64, buf []byte) ([]byte, int, int, error) {
-	start := k * p.part
-	n := min(p.part, p.size-start)
-	buf = grow(buf[:0], int(n))
-	if _, err := p.r.ReadAt(buf, start); err != nil {
-		return buf, 0, 0, err
-	}
-	to, searched := -1, len(buf)
-	for to < 0 && start+int64(len(buf)) < p.size {
-		more := min(int64(partRead), p.size-start-int64(len(buf)))
-		old := len(buf)
-		buf = grow(buf, old+int(more))
-		if _, err := p.r.ReadAt(buf[old:], start+int64(old)); err != nil {
-			return buf, 0, 0, err
-		}
-		to = p.cutIn(buf, max(searched-len(p.cutTag), int(n)))
-		searched = len(buf)
-	}
-	if to < 0 {
-		to = len(buf)
-	}
-	from := 0
-	if k > 0 {
-		if from = p.cutIn(buf[:min(len(buf), to+len(p.cutTag)+1)], 0); from < 0 || from > to {
-			from = to
+// bounds returns where part k begins and ends in the file: at the first
+// cut at or after its nominal start, k*p.part (0 for the first part), up
+// to the first cut at or after the next part's nominal start, or the end
+// of the file. win is a buffer to read in.
+func (p *partDecoder) bounds(k int64, win []byte) (from, to int64, err error) {
+	to = p.size
+	if next := (k + 1) * p.part; next < p.size {
+		if to, err = p.cutAt(next, win); err != nil {
+			return 0, 0, err
 		}
 	}
-	return buf, from, to, nil
+	if k == 0 {
+		return 0, to, nil
+	}
+	if from, err = p.cutAt(k*p.part, win); err != nil {
+		return 0, 0, err
+	}
+	return min(from, to), to, nil
 }
 
-// grow returns buf with length n, keeping its bytes.
-func grow(buf []byte, n int) []byte {
-	if cap(buf) >= n {
-		return buf[:n]
+// cutAt returns the offset of the first cut at or after off, or the size
+// of the file, reading win at a time.
+func (p *partDecoder) cutAt(off int64, win []byte) (int64, error) {
+	for off < p.size {
+		n := int(min(int64(len(win)), p.size-off))
+		if _, err := p.r.ReadAt(win[:n], off); err != nil && err != io.EOF {
+			return 0, err
+		}
+		if i := p.cutIn(win[:n], 0); i >= 0 {
+			return off + int64(i), nil
+		}
+		if off+int64(n) >= p.size {
+			break
+		}
+		// A start tag cut by the window's end is looked at again whole.
+		off += int64(n - len(p.cutTag))
 	}
-	nb := make([]byte, n, n+n/8)
-	copy(nb, buf)
-	return nb
+	return p.size, nil
 }
 
 // cutIn returns the offset in b, at or after from, of the first start tag

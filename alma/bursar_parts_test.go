@@ -62,23 +62,25 @@ func traceDecoder(t *testing.T, d *alma.ExportDecoder) decodeTrace {
 func checkParts(t *testing.T, src []byte, opts *alma.DecoderOptions) (inParts, wholeAgain int) {
 	t.Helper()
 	want := traceDecoder(t, alma.NewExportDecoder(bytes.NewReader(src), opts))
-	for _, part := range []int64{29, 64, 100, 257, 1000, 4096} {
-		for _, workers := range []int{2, 3} {
-			d := alma.NewExportDecoderInParts(bytes.NewReader(src), int64(len(src)), opts, part, workers)
-			got := traceDecoder(t, d)
-			p, w := alma.ReadInParts(d)
-			if err := d.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if p {
-				inParts++
-			}
-			if w {
-				wholeAgain++
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Fatalf("parts of %d bytes, %d workers (in parts %v, whole again %v): (-whole +parts)\n%s", part, workers, p, w, diff)
-			}
+	for _, c := range []struct {
+		part            int64
+		window, workers int
+	}{{29, 1, 2}, {64, 1 << 10, 3}, {100, 1, 3}, {257, 200, 2}, {1000, 1, 2}, {1000, 16 << 10, 3}, {4096, 1, 2}, {4096, 300, 3}} {
+		d := alma.NewExportDecoderInParts(bytes.NewReader(src), int64(len(src)), opts, c.part, c.window, c.workers)
+		got := traceDecoder(t, d)
+		p, w := alma.ReadInParts(d)
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if p {
+			inParts++
+		}
+		if w {
+			wholeAgain++
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("parts of %d bytes, windows of %d, %d workers (in parts %v, whole again %v): (-whole +parts)\n%s",
+				c.part, c.window, c.workers, p, w, diff)
 		}
 	}
 	return inParts, wholeAgain
@@ -191,7 +193,7 @@ func TestDecoderInPartsOnlyWhereItPays(t *testing.T) {
 		{"no user", []byte(`<a>` + strings.Repeat("<b>x</b>", 2000) + `</a>`), &alma.DecoderOptions{AllowDuplicates: true}, 1000, 2, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := alma.NewExportDecoderInParts(bytes.NewReader(tc.src), int64(len(tc.src)), tc.opts, tc.part, tc.workers)
+			d := alma.NewExportDecoderInParts(bytes.NewReader(tc.src), int64(len(tc.src)), tc.opts, tc.part, 1, tc.workers)
 			defer d.Close()
 			if got, _ := alma.ReadInParts(d); got != tc.want {
 				t.Errorf("in parts: %v, want %v", got, tc.want)
@@ -207,7 +209,7 @@ func TestDecoderInPartsOnlyWhereItPays(t *testing.T) {
 // TestDecoderInPartsClose stops a decoder in parts after a few records.
 func TestDecoderInPartsClose(t *testing.T) {
 	src := generateExport(t, 2000)
-	d := alma.NewExportDecoderInParts(bytes.NewReader(src), int64(len(src)), &alma.DecoderOptions{AllowDuplicates: true}, 1000, 2)
+	d := alma.NewExportDecoderInParts(bytes.NewReader(src), int64(len(src)), &alma.DecoderOptions{AllowDuplicates: true}, 1000, 1, 2)
 	for range 10 {
 		if _, err := d.Decode(); err != nil {
 			t.Fatal(err)
@@ -219,4 +221,32 @@ func TestDecoderInPartsClose(t *testing.T) {
 	if err := d.Close(); err != nil {
 		t.Fatal(fmt.Errorf("a second Close: %w", err))
 	}
+}
+
+// FuzzExportDecoderInParts decodes arbitrary input whole and in parts of
+// a size the fuzzer picks, and requires the same records, errors and
+// lines. It is seeded with the test exports and a generated one with
+// user tags in a comment and a CDATA section.
+func FuzzExportDecoderInParts(f *testing.F) {
+	files, _ := filepath.Glob("testdata/bursar/*.xml")
+	for _, name := range files {
+		src, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(src, uint16(100), uint16(1))
+	}
+	gen := string(generateExport(f, 30))
+	f.Add([]byte(gen), uint16(500), uint16(64))
+	f.Add([]byte(strings.Replace(gen, "<xb:patronName>", "<!-- <xb:userExportedFineFeesList> --><xb:patronName>", 3)), uint16(300), uint16(1))
+	f.Add([]byte(strings.Replace(gen, "HV854.C56<", "<![CDATA[<xb:userExportedFineFeesList>]]><", 5)), uint16(200), uint16(1))
+	opts := &alma.DecoderOptions{AllowDuplicates: true}
+	f.Fuzz(func(t *testing.T, src []byte, part, window uint16) {
+		want := traceDecoder(t, alma.NewExportDecoder(bytes.NewReader(src), opts))
+		d := alma.NewExportDecoderInParts(bytes.NewReader(src), int64(len(src)), opts, int64(part%4096)+64, int(window), 2)
+		defer d.Close()
+		if diff := cmp.Diff(want, traceDecoder(t, d)); diff != "" {
+			t.Fatalf("(-whole +parts)\n%s", diff)
+		}
+	})
 }

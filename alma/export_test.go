@@ -3,10 +3,11 @@ package alma
 import "io"
 
 // NewExportDecoderInParts is NewExportDecoderAt with parts of about part
-// bytes and the given number of workers, for tests that cut small files
-// many ways.
-func NewExportDecoderInParts(r io.ReaderAt, size int64, opts *DecoderOptions, part int64, workers int) *ExportDecoder {
-	return newExportDecoderAt(r, size, opts, part, workers)
+// bytes, cuts looked for in windows of window bytes (at least four times
+// the user's start tag) and the given number of workers, for tests that
+// cut small files many ways.
+func NewExportDecoderInParts(r io.ReaderAt, size int64, opts *DecoderOptions, part int64, window, workers int) *ExportDecoder {
+	return newExportDecoderAt(r, size, opts, part, window, workers)
 }
 
 // ReadInParts reports whether d decodes in parts, and whether it went on
