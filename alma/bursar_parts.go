@@ -187,8 +187,7 @@ func (p *partDecoder) stop() {
 // stop.
 func (p *partDecoder) work() {
 	defer p.wg.Done()
-	win := make([]byte, max(p.window, 4*len(p.cutTag)))
-	var s *xmlscan.Scanner // reused from part to part
+	w := &partWorker{win: make([]byte, max(p.window, 4*len(p.cutTag)))}
 	for {
 		select {
 		case <-p.tokens:
@@ -200,33 +199,42 @@ func (p *partDecoder) work() {
 			return
 		}
 		var res *partResult
-		s, res = p.decodePart(k, win, s)
+		res = p.decodePart(k, w)
 		p.slots[k%int64(len(p.slots))] <- res
 	}
 }
 
-// decodePart decodes part k, with win as its window to look for cuts in
-// and, if not nil, s as its scanner.
-func (p *partDecoder) decodePart(k int64, win []byte, s *xmlscan.Scanner) (*xmlscan.Scanner, *partResult) {
+// partWorker is what a worker keeps from part to part: its window to
+// look for cuts in, its scanner and the decoder's buffers and shared
+// values.
+type partWorker struct {
+	win []byte
+	s   *xmlscan.Scanner
+	d   *ExportDecoder
+}
+
+// decodePart decodes part k.
+func (p *partDecoder) decodePart(k int64, w *partWorker) *partResult {
 	res := &partResult{}
 	select {
 	case res.items = <-p.free:
 	default:
 	}
-	from, to, err := p.bounds(k, win)
+	from, to, err := p.bounds(k, w.win)
 	if err != nil {
-		return s, res // neither trusted nor clean: read again whole
+		return res // neither trusted nor clean: read again whole
 	}
 	res.last = to == p.size
 	in := io.NewSectionReader(p.r, from, to-from)
 	switch {
 	case k == 0:
-		s = xmlscan.New(in, bursarElemKind)
-	case s == nil:
-		s = xmlscan.NewPart(in, bursarElemKind, p.open)
+		w.s = xmlscan.New(in, bursarElemKind)
+	case w.s == nil:
+		w.s = xmlscan.NewPart(in, bursarElemKind, p.open)
 	default:
-		s.ResetPart(in, p.open)
+		w.s.ResetPart(in, p.open)
 	}
+	s := w.s
 	if !res.last {
 		s.EndInside()
 	}
@@ -234,6 +242,10 @@ func (p *partDecoder) decodePart(k int64, win []byte, s *xmlscan.Scanner) (*xmls
 	if k > 0 {
 		d.roles = d.roles[:len(p.open)] // all roleNone, as the probe saw
 	}
+	if w.d != nil {
+		d.sharedValues, d.value, d.pending, d.spans = w.d.sharedValues, w.d.value[:0], w.d.pending[:0], w.d.spans[:0]
+	}
+	w.d = d
 	for {
 		rec, err := d.Decode()
 		if err == io.EOF {
@@ -251,7 +263,7 @@ func (p *partDecoder) decodePart(k int64, win []byte, s *xmlscan.Scanner) (*xmls
 		want = p.exportNumbers
 	}
 	res.trusted = d.exportNumbers == want
-	return s, res
+	return res
 }
 
 func equalNames(a, b []string) bool {
