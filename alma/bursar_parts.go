@@ -54,6 +54,7 @@ func newExportDecoderAt(r io.ReaderAt, size int64, opts *DecoderOptions, part in
 		return whole()
 	}
 	p := &partDecoder{r: r, size: size, opts: *opts, part: part, window: window, whole: whole}
+	p.memo.from, p.memo.cut = -1, -2 // nothing known
 	if !p.probe() {
 		return whole()
 	}
@@ -87,6 +88,12 @@ type partDecoder struct {
 	cutTag        []byte
 	exportNum     string
 	exportNumbers int
+
+	// memo is the last cut found and where the search for it began.
+	memo struct {
+		sync.Mutex
+		from, cut int64
+	}
 
 	claimed atomic.Int64       // parts claimed by the workers
 	tokens  chan struct{}      // a token for each part that may be decoded ahead
@@ -283,24 +290,47 @@ func equalNames(a, b []string) bool {
 // to the first cut at or after the next part's nominal start, or the end
 // of the file. win is a buffer to read in.
 func (p *partDecoder) bounds(k int64, win []byte) (from, to int64, err error) {
+	// The start first: the search for it often finds the end too (see
+	// cutAt).
+	if k > 0 {
+		if from, err = p.cutAt(k*p.part, win); err != nil {
+			return 0, 0, err
+		}
+	}
 	to = p.size
 	if next := (k + 1) * p.part; next < p.size {
 		if to, err = p.cutAt(next, win); err != nil {
 			return 0, 0, err
 		}
 	}
-	if k == 0 {
-		return 0, to, nil
-	}
-	if from, err = p.cutAt(k*p.part, win); err != nil {
-		return 0, 0, err
-	}
 	return min(from, to), to, nil
 }
 
 // cutAt returns the offset of the first cut at or after off, or the size
-// of the file, reading win at a time.
+// of the file, reading win at a time. The furthest answer found is kept:
+// it answers for every offset between where its search began and it, so
+// that the parts inside a long stretch without a cut (a user with
+// thousands of fees, a hostile file) do not each read that stretch again.
 func (p *partDecoder) cutAt(off int64, win []byte) (int64, error) {
+	p.memo.Lock()
+	from, cut := p.memo.from, p.memo.cut
+	p.memo.Unlock()
+	if from <= off && off <= cut {
+		return cut, nil
+	}
+	cut, err := p.findCut(off, win)
+	if err == nil {
+		p.memo.Lock()
+		if cut > p.memo.cut || cut == p.memo.cut && off < p.memo.from {
+			p.memo.from, p.memo.cut = off, cut
+		}
+		p.memo.Unlock()
+	}
+	return cut, err
+}
+
+// findCut is cutAt without the memo.
+func (p *partDecoder) findCut(off int64, win []byte) (int64, error) {
 	for off < p.size {
 		n := int(min(int64(len(win)), p.size-off))
 		if _, err := p.r.ReadAt(win[:n], off); err != nil && err != io.EOF {

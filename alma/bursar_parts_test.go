@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -249,4 +250,51 @@ func FuzzExportDecoderInParts(f *testing.F) {
 			t.Fatalf("(-whole +parts)\n%s", diff)
 		}
 	})
+}
+
+// countingReaderAt counts the bytes read through it.
+type countingReaderAt struct {
+	r io.ReaderAt
+	n atomic.Int64
+}
+
+func (c *countingReaderAt) ReadAt(b []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(b, off)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// TestDecoderInPartsLongUser decodes a file whose middle user has
+// thousands of fees, so that hundreds of parts hold no cut: the decoder
+// in parts gives what the whole one gives and reads the file a few times
+// at most, not once a part.
+func TestDecoderInPartsLongUser(t *testing.T) {
+	user := func(id string, fees, first int) string {
+		var b strings.Builder
+		b.WriteString("<x:userExportedFineFeesList><x:user><x:value>" + id + "</x:value></x:user>\n")
+		for i := range fees {
+			fmt.Fprintf(&b, "<x:userFineFee><x:fineFeeType>OTHER</x:fineFeeType><x:compositeSum><x:currency>USD</x:currency>"+
+				"<x:sum>1.00</x:sum></x:compositeSum><x:bursarTransactionId>%d</x:bursarTransactionId></x:userFineFee>\n", first+i)
+		}
+		b.WriteString("</x:userExportedFineFeesList>\n")
+		return b.String()
+	}
+	src := []byte(`<?xml version="1.0"?>` + "\n<x:root xmlns:x=\"u\"><x:list>\n" +
+		user("A", 3, 1) + user("B", 5000, 10) + user("C", 3, 9000) + "</x:list></x:root>\n")
+	opts := &alma.DecoderOptions{AllowDuplicates: true}
+	want := traceDecoder(t, alma.NewExportDecoder(bytes.NewReader(src), opts))
+	r := &countingReaderAt{r: bytes.NewReader(src)}
+	d := alma.NewExportDecoderInParts(r, int64(len(src)), opts, 4096, 1<<10, 2)
+	defer d.Close()
+	if diff := cmp.Diff(want, traceDecoder(t, d)); diff != "" {
+		t.Fatalf("(-whole +parts)\n%s", diff)
+	}
+	if p, w := alma.ReadInParts(d); !p || w {
+		t.Errorf("in parts %v, whole again %v; want in parts only", p, w)
+	}
+	read := r.n.Load()
+	t.Logf("read %d bytes of a file of %d", read, len(src))
+	if read > 4*int64(len(src)) {
+		t.Errorf("read %d bytes of a file of %d", read, len(src))
+	}
 }
