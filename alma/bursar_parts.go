@@ -25,11 +25,12 @@ const (
 // NewExportDecoderAt returns a decoder that reads the size bytes of r, a
 // file, as NewExportDecoder(io.NewSectionReader(r, 0, size), opts) does:
 // the same records and errors, with the same lines, in the same order.
-// A large file (several megabytes) is decoded in parts on all the cores
-// (GOMAXPROCS) while the caller reads the records of the parts before;
-// decoding duplicate checks ([DecoderOptions.AllowDuplicates] false)
-// stay in one goroutine, as does any file that does not look like an
-// export made of users side by side.
+// A large file (a megabyte or more) is decoded in parts on all the cores
+// (GOMAXPROCS) while the caller reads the records of the parts before.
+// The decoder keeps to one goroutine with duplicate checks
+// ([DecoderOptions.AllowDuplicates] false), which need the file's order,
+// and for a file that does not look like an export made of users side
+// by side.
 //
 // The parts are cut before a user element (userExportedFineFeesList) and
 // checked as they are read: each part must end where the next begins,
@@ -89,7 +90,7 @@ type partDecoder struct {
 	exportNum     string
 	exportNumbers int
 
-	// memo is the last cut found and where the search for it began.
+	// memo is the furthest cut found and where the search for it began.
 	memo struct {
 		sync.Mutex
 		from, cut int64
