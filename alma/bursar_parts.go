@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -257,7 +258,7 @@ func (p *partDecoder) decodePart(k int64, w *partWorker) *partResult {
 	for {
 		rec, err := d.Decode()
 		if err == io.EOF {
-			res.clean = res.last || equalNames(s.Open(), p.open)
+			res.clean = res.last || slices.Equal(s.Open(), p.open)
 			break
 		}
 		if IsFileError(err) {
@@ -272,18 +273,6 @@ func (p *partDecoder) decodePart(k int64, w *partWorker) *partResult {
 	}
 	res.trusted = d.exportNumbers == want
 	return res
-}
-
-func equalNames(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // bounds returns where part k begins and ends in the file: at the first
