@@ -40,7 +40,9 @@ const (
 // fails, or a part ends in malformed XML or a read error, the decoder
 // reads the file again from the start in one goroutine, passes over the
 // records it already returned, and goes on from there: the errors of such
-// a file are the serial decoder's own.
+// a file are the serial decoder's own. (A read error may come after more
+// records than NewExportDecoder reads before it: the parts read the file
+// in other pieces than its buffer.)
 //
 // Close stops the goroutines of a decoder that is not read to its end.
 func NewExportDecoderAt(r io.ReaderAt, size int64, opts *DecoderOptions) *ExportDecoder {
@@ -323,7 +325,10 @@ func (p *partDecoder) cutAt(off int64, win []byte) (int64, error) {
 func (p *partDecoder) findCut(off int64, win []byte) (int64, error) {
 	for off < p.size {
 		n := int(min(int64(len(win)), p.size-off))
-		if _, err := p.r.ReadAt(win[:n], off); err != nil && err != io.EOF {
+		if m, err := p.r.ReadAt(win[:n], off); m < n {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF // the file is shorter than it was
+			}
 			return 0, err
 		}
 		if i := p.cutIn(win[:n], 0); i >= 0 {

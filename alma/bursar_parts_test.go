@@ -298,3 +298,57 @@ func TestDecoderInPartsLongUser(t *testing.T) {
 		t.Errorf("read %d bytes of a file of %d", read, len(src))
 	}
 }
+
+// failingReaderAt fails every read that reaches past from.
+type failingReaderAt struct {
+	r    io.ReaderAt
+	from int64
+}
+
+var errDisk = errors.New("disk error")
+
+func (f failingReaderAt) ReadAt(b []byte, off int64) (int, error) {
+	if off+int64(len(b)) > f.from {
+		return 0, errDisk
+	}
+	return f.r.ReadAt(b, off)
+}
+
+// TestDecoderInPartsReadErrors: a file shorter than the size given gives
+// what the whole decoder gives over the same reader; a read error in a
+// late part ends the records with the whole decoder's error, after the
+// records the whole decoder gives, or more: the parts read the file in
+// other pieces than the whole decoder's buffer, so they may read further
+// before a read fails.
+func TestDecoderInPartsReadErrors(t *testing.T) {
+	src := generateExport(t, 400)
+	size := int64(len(src))
+	opts := &alma.DecoderOptions{File: "export.xml", AllowDuplicates: true}
+	for _, tc := range []struct {
+		name  string
+		r     io.ReaderAt
+		size  int64
+		exact bool
+	}{
+		{"read error", failingReaderAt{bytes.NewReader(src), size * 3 / 4}, size, false},
+		{"shorter than its size", bytes.NewReader(src[:size*3/4]), size, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := traceDecoder(t, alma.NewExportDecoder(io.NewSectionReader(tc.r, 0, tc.size), opts))
+			d := alma.NewExportDecoderInParts(tc.r, tc.size, opts, 1000, 1<<10, 2)
+			defer d.Close()
+			got := traceDecoder(t, d)
+			if !tc.exact && len(got.Recs) >= len(want.Recs) {
+				// Compare the records the whole decoder read.
+				n := len(want.Recs)
+				got.Recs, got.Errs, got.Lines, got.ExportNumbers = got.Recs[:n], got.Errs[:n], got.Lines[:n], got.ExportNumbers[:n]
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("(-whole +parts)\n%s", diff)
+			}
+			if len(got.Recs) == 0 || got.End == "EOF" {
+				t.Errorf("%d records, then %s: want records, then an error", len(got.Recs), got.End)
+			}
+		})
+	}
+}
