@@ -156,6 +156,50 @@ func BenchmarkExportDecoder(b *testing.B) {
 	b.ReportMetric(float64(len(src))/1e6, "file-MB")
 }
 
+// BenchmarkExportDecoderInParts decodes the export of
+// BenchmarkExportDecoder, held in memory, in parts on all the cores
+// (NewExportDecoderAt) and, alternately, whole, both without the
+// duplicate check (decoding in parts needs AllowDuplicates). Run it with
+// -cpu 2 and -cpu 1: with one core it decodes whole.
+func BenchmarkExportDecoderInParts(b *testing.B) {
+	const n = 100_000
+	src := generateExport(b, n)
+	opts := &alma.DecoderOptions{AllowDuplicates: true}
+	for _, bc := range []struct {
+		name string
+		open func() *alma.ExportDecoder
+	}{
+		{"parts", func() *alma.ExportDecoder {
+			return alma.NewExportDecoderAt(bytes.NewReader(src), int64(len(src)), opts)
+		}},
+		{"whole", func() *alma.ExportDecoder { return alma.NewExportDecoder(bytes.NewReader(src), opts) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(src)))
+			b.ReportAllocs()
+			for b.Loop() {
+				d := bc.open()
+				got := 0
+				for {
+					_, err := d.Decode()
+					if err == io.EOF {
+						break
+					}
+					if alma.IsFileError(err) {
+						b.Fatal(err)
+					}
+					got++
+				}
+				d.Close()
+				if got != n {
+					b.Fatalf("%d records", got)
+				}
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "fees/s")
+		})
+	}
+}
+
 // BenchmarkExportDecoderStream decodes exports of 10,000 to 1,000,000
 // fees that are written through an io.Pipe as they are read, so the file
 // is never in memory, and reports the peak memory the Go runtime took from

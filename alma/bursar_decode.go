@@ -209,9 +209,14 @@ type ExportDecoder struct {
 	opts DecoderOptions
 	loc  *time.Location
 
-	roles        []bursarRole
-	exportNumber string
-	value        []byte // text of the current text field
+	roles         []bursarRole
+	exportNumber  string
+	exportNumbers int // exportNumber elements read
+
+	// parts, when not nil, decodes the file in parts on several cores
+	// (NewExportDecoderAt); the fields above are then unused.
+	parts *partDecoder
+	value []byte // text of the current text field
 
 	inPatron bool
 	patron   Patron
@@ -254,7 +259,12 @@ func (f *feeDraft) fail(line int, err error) {
 
 // NewExportDecoder returns a decoder that reads r. opts may be nil.
 func NewExportDecoder(r io.Reader, opts *DecoderOptions) *ExportDecoder {
-	d := &ExportDecoder{s: xmlscan.New(r, bursarElemKind), roles: make([]bursarRole, 0, xmlscan.MaxDepth)}
+	return newExportDecoder(xmlscan.New(r, bursarElemKind), opts)
+}
+
+// newExportDecoder returns a decoder that reads the tokens of s.
+func newExportDecoder(s *xmlscan.Scanner, opts *DecoderOptions) *ExportDecoder {
+	d := &ExportDecoder{s: s, roles: make([]bursarRole, 0, xmlscan.MaxDepth)}
 	if opts != nil {
 		d.opts = *opts
 	}
@@ -267,7 +277,12 @@ func NewExportDecoder(r io.Reader, opts *DecoderOptions) *ExportDecoder {
 
 // ExportNumber returns the file's exportNumber, once the decoder has read
 // past it (Alma writes it before the first user). Import files have none.
-func (d *ExportDecoder) ExportNumber() string { return d.exportNumber }
+func (d *ExportDecoder) ExportNumber() string {
+	if d.parts != nil {
+		return d.parts.exportNumber()
+	}
+	return d.exportNumber
+}
 
 // Decode returns the next fine or fee. At the end of the file it returns
 // io.EOF.
@@ -279,6 +294,9 @@ func (d *ExportDecoder) ExportNumber() string { return d.exportNumber }
 // [ErrSyntax], and a read error is returned as it is; both end the
 // decoding: every later call returns the same error.
 func (d *ExportDecoder) Decode() (ExportRecord, error) {
+	if d.parts != nil {
+		return d.parts.next()
+	}
 	if d.err != nil {
 		return ExportRecord{}, d.err
 	}
@@ -287,29 +305,37 @@ func (d *ExportDecoder) Decode() (ExportRecord, error) {
 		if err != nil {
 			return ExportRecord{}, d.fatal(err)
 		}
-		switch tok.Kind {
-		case xmlscan.Start:
-			d.start(tok)
-		case xmlscan.Text:
-			if len(d.roles) > 0 && d.roles[len(d.roles)-1] > roleText {
-				d.value = append(d.value, tok.Text...)
-			}
-		case xmlscan.End:
-			role := d.roles[len(d.roles)-1]
-			d.roles = d.roles[:len(d.roles)-1]
-			if role > roleText {
-				d.setField(role)
-				continue
-			}
-			switch role {
-			case rolePatron:
-				d.inPatron = false
-			case roleFee:
-				d.inFee = false
-				return d.finish()
-			}
+		if d.token(tok) {
+			return d.finish()
 		}
 	}
+}
+
+// token takes in the next token, and reports whether it ends a fee.
+func (d *ExportDecoder) token(tok xmlscan.Token) (feeEnded bool) {
+	switch tok.Kind {
+	case xmlscan.Start:
+		d.start(tok)
+	case xmlscan.Text:
+		if len(d.roles) > 0 && d.roles[len(d.roles)-1] > roleText {
+			d.value = append(d.value, tok.Text...)
+		}
+	case xmlscan.End:
+		role := d.roles[len(d.roles)-1]
+		d.roles = d.roles[:len(d.roles)-1]
+		if role > roleText {
+			d.setField(role)
+			return false
+		}
+		switch role {
+		case rolePatron:
+			d.inPatron = false
+		case roleFee:
+			d.inFee = false
+			return true
+		}
+	}
+	return false
 }
 
 // fatal turns a scanner error into the sticky error.
@@ -437,6 +463,7 @@ func (d *ExportDecoder) assign(role bursarRole, v string) {
 	switch role {
 	case roleExportNumber:
 		d.exportNumber = v
+		d.exportNumbers++
 	case roleUserType:
 		d.patron.IDType = v
 	case roleUserValue:

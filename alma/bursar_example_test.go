@@ -133,3 +133,45 @@ func ExampleFileName() {
 	// BURSAR-7210493750006761-1705341603000.xml
 	// BURSAR 7210493750006761 2024-01-15 18:00:03 +0000 UTC <nil>
 }
+
+// A large export file is decoded in parts on all the cores, with the same
+// records, errors and lines as NewExportDecoder gives; the caller checks
+// the charge keys itself (AllowDuplicates), in file order.
+func ExampleNewExportDecoderAt() {
+	f, err := os.Open("testdata/bursar/mit-bursar-export.xml")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	d := alma.NewExportDecoderAt(f, st.Size(), &alma.DecoderOptions{File: f.Name(), AllowDuplicates: true})
+	defer d.Close() // stops its goroutines if the file is not read to its end
+	var keys alma.ChargeKeySet
+	records, repeated := 0, 0
+	for {
+		rec, err := d.Decode()
+		if err == io.EOF {
+			break
+		}
+		if alma.IsFileError(err) {
+			fmt.Println("file refused:", err)
+			return
+		}
+		if err != nil {
+			fmt.Println("refused:", err)
+			continue
+		}
+		records++
+		if keys.Add(rec.TransactionID, rec.Type) {
+			repeated++
+		}
+	}
+	fmt.Printf("%d records, %d repeated charge keys, export %s\n", records, repeated, d.ExportNumber())
+	// Output:
+	// 10 records, 0 repeated charge keys, export 15216075870006761
+}

@@ -70,7 +70,9 @@
 //
 // The decoder streams: its memory does not grow with the file, except for
 // the set of charge keys it keeps for the duplicate check, which
-// [DecoderOptions.AllowDuplicates] turns off. BenchmarkExportDecoder,
+// [DecoderOptions.AllowDuplicates] turns off. [NewExportDecoderAt]
+// decodes a large file in parts on all the cores, with the same records,
+// errors and lines. BenchmarkExportDecoder,
 // BenchmarkExportDecoderStream and BenchmarkExportEncoder measure the
 // codecs, and the test-only program testdata/bursar/convert times a whole
 // conversion; the README's "Performance and reliability" section gives

@@ -38,7 +38,8 @@ const (
 // be read) is left to it: convertPlain then returns errNotPlain, having
 // written nothing at out, and [ConvertExport] runs the job.
 //
-// It decodes in one goroutine and, in the caller's, checks the charge
+// It decodes in other goroutines (alma.NewExportDecoderAt: in parts on
+// all the cores for a large file) and, in the caller's, checks the charge
 // keys, turns the records into the jobs' (almaport.ExportRecordOf), maps
 // and writes them, batches passing through a bounded channel: the
 // decoding is the larger half. An export format other than almaport's
@@ -64,8 +65,16 @@ func convertPlain(ctx context.Context, cfg *Config, in, out string, now time.Tim
 	// The charge keys are checked in the writing goroutine, with the
 	// decoder's own set.
 	opts.AllowDuplicates = true
-	// The decoder reads into a buffer of its own: no bufio between.
-	dec := alma.NewExportDecoder(f, &opts)
+	// The decoder reads into buffers of its own: no bufio between. A
+	// large file is decoded in parts on all the cores, beside the
+	// mapping and writing here; a pipe in one goroutine.
+	var dec *alma.ExportDecoder
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		dec = alma.NewExportDecoderAt(f, st.Size(), &opts)
+	} else {
+		dec = alma.NewExportDecoder(f, &opts)
+	}
+	defer dec.Close()
 	var keys alma.ChargeKeySet
 	jobs := func(rec alma.ExportRecord) (reconcile.ExportRecord, bool) {
 		if rec.TransactionID == "" || keys.Add(rec.TransactionID, rec.Type) {

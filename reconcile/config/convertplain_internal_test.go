@@ -97,6 +97,16 @@ func TestConvertPlainIsTheJob(t *testing.T) {
 		"wide-title": writeTestExport(t, 40, func(s string) string {
 			return strings.ReplaceAll(s, "A book, volume 3", "A book whose title is far wider than thirty columns, volume 3")
 		}),
+		// Over 4 MiB: decoded in parts (alma.NewExportDecoderAt), with
+		// what the plain path leaves to the job in a late part.
+		"in-parts": writeTestExport(t, 9000, nil),
+		"in-parts-repeated": writeTestExport(t, 9000, func(s string) string {
+			return nth(s, "<xb:bursarTransactionId>9900<", "<xb:bursarTransactionId>1004<", 1)
+		}),
+		"in-parts-bad-amount": writeTestExport(t, 9000, func(s string) string { return nth(s, "<xb:sum>", "<xb:sum>1.005", 8500) }),
+		"in-parts-malformed": writeTestExport(t, 9000, func(s string) string {
+			return nth(s, "</xb:itemTitle>", "</xb:itemTitle2>", 7000)
+		}),
 		"cut":     writeTestExport(t, 3000, func(s string) string { return s[:len(s)*2/3] }),
 		"missing": filepath.Join(t.TempDir(), "no-such-export.xml"),
 		"empty":   writeTestExport(t, 0, nil),

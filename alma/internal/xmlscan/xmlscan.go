@@ -111,6 +111,7 @@ type Scanner struct {
 	pendingEnd bool // the last start tag was self-closing
 	text       []byte
 	err        error
+	midEnd     bool // the input may end inside the document (EndInside)
 
 	classify func(local string) uint8
 }
@@ -130,6 +131,54 @@ func New(r io.Reader, classify func(local string) uint8) *Scanner {
 		stackLines: make([]int, 0, MaxDepth),
 	}
 }
+
+// NewPart returns a scanner that reads r as the part of a document that
+// follows a place between two tokens where the elements open are open
+// (their qualified names as [Scanner.Open] gives them, outermost first):
+// the rest of the document, or a slice of it with [Scanner.EndInside]. It
+// reads r as a scanner that read the document up to there would: an XML
+// declaration is refused, a byte order mark is text. The lines of r count
+// from 1; the open elements' own lines, in errors that name them, are 0.
+func NewPart(r io.Reader, classify func(local string) uint8, open []string) *Scanner {
+	s := New(r, classify)
+	s.openPart(open)
+	return s
+}
+
+// ResetPart makes s read r as NewPart(r, classify, open) would, with the
+// same classify, keeping its buffer and the names it knows.
+func (s *Scanner) ResetPart(r io.Reader, open []string) {
+	*s = Scanner{r: r, classify: s.classify, buf: s.buf, line: 1, names: s.names, recent: s.recent,
+		stack: s.stack[:0], stackLines: s.stackLines[:0], text: s.text[:0]}
+	s.openPart(open)
+}
+
+func (s *Scanner) openPart(open []string) {
+	for _, q := range open {
+		s.stack = append(s.stack, s.intern([]byte(q)))
+		s.stackLines = append(s.stackLines, 0)
+	}
+	s.started = true
+	s.rootSeen = len(open) > 0
+}
+
+// EndInside lets the input end inside the document, between two tokens:
+// at its end Next returns io.EOF whatever elements are open, where it
+// would otherwise say they are not closed. A token cut by the end is still
+// an error. [Scanner.Open] then tells where the input stopped.
+func (s *Scanner) EndInside() { s.midEnd = true }
+
+// Open returns the qualified names of the elements open, outermost first.
+func (s *Scanner) Open() []string {
+	open := make([]string, len(s.stack))
+	for i, n := range s.stack {
+		open[i] = n.QName
+	}
+	return open
+}
+
+// Line returns the line of the next byte to scan.
+func (s *Scanner) Line() int { return s.lineAt(s.pos) }
 
 // lineAt returns the line of buf[p]. Calls must not go backwards.
 func (s *Scanner) lineAt(p int) int {
@@ -248,6 +297,7 @@ func (s *Scanner) atEOF() (Token, error) {
 		return Token{}, s.err
 	}
 	switch {
+	case s.midEnd:
 	case len(s.stack) > 0:
 		top := s.stack[len(s.stack)-1]
 		return Token{}, s.fail(s.end, "unexpected end of file: <%s> opened on line %d is not closed", top.QName, s.stackLines[len(s.stackLines)-1])

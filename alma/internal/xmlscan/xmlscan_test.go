@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -182,4 +183,79 @@ func FuzzScanner(f *testing.F) {
 		}
 		checkAgainstEncodingXML(t, data)
 	})
+}
+
+// tokens lists the tokens s reads, as "<qname@line", ">qname" and
+// "=text", and the error that ended them.
+func tokens(s *xmlscan.Scanner) ([]string, error) {
+	var out []string
+	for {
+		tok, err := s.Next()
+		if err != nil {
+			return out, err
+		}
+		switch tok.Kind {
+		case xmlscan.Start:
+			out = append(out, "<"+tok.Name.QName+"@"+strconv.Itoa(tok.Line))
+		case xmlscan.End:
+			out = append(out, ">"+tok.Name.QName)
+		case xmlscan.Text:
+			out = append(out, "="+string(tok.Text))
+		}
+	}
+}
+
+// TestPart reads a document in two parts, cut before a start tag: the
+// head with EndInside, the rest with NewPart (and again with ResetPart),
+// and requires the tokens of the whole, lines counted from the cut; a
+// cut inside a comment is an error of the head.
+func TestPart(t *testing.T) {
+	doc := "<?xml version=\"1.0\"?>\n<r>\n <a x='1'>t&amp;u</a>\n <!-- <b> -->\n <b/>\n <c>v</c>\n</r>\n"
+	whole, err := tokens(xmlscan.New(strings.NewReader(doc), nil))
+	if err != io.EOF {
+		t.Fatal(err)
+	}
+	cut := strings.Index(doc, " <b/>") + 1
+	head := xmlscan.New(strings.NewReader(doc[:cut]), nil)
+	head.EndInside()
+	got, err := tokens(head)
+	if err != io.EOF {
+		t.Fatalf("head: %v", err)
+	}
+	if diff := cmp.Diff([]string{"r"}, head.Open()); diff != "" {
+		t.Errorf("open at the cut: (-want +got)\n%s", diff)
+	}
+	lines := head.Line() - 1
+	for _, rest := range []*xmlscan.Scanner{xmlscan.NewPart(strings.NewReader(doc[cut:]), nil, head.Open()), head} {
+		if rest == head {
+			head.ResetPart(strings.NewReader(doc[cut:]), []string{"r"})
+		}
+		tail, err := tokens(rest)
+		if err != io.EOF {
+			t.Fatalf("rest: %v", err)
+		}
+		all := append(append([]string(nil), got...), tail...)
+		for i, s := range all[len(got):] {
+			if at := strings.LastIndexByte(s, '@'); s[0] == '<' && at > 0 {
+				n, _ := strconv.Atoi(s[at+1:])
+				all[len(got)+i] = s[:at+1] + strconv.Itoa(n+lines)
+			}
+		}
+		if diff := cmp.Diff(whole, all); diff != "" {
+			t.Errorf("(-whole +parts)\n%s", diff)
+		}
+	}
+
+	// Cut inside the comment: the head ends inside markup.
+	cut = strings.Index(doc, "<b> -->")
+	head = xmlscan.New(strings.NewReader(doc[:cut]), nil)
+	head.EndInside()
+	var se *xmlscan.SyntaxError
+	if _, err := tokens(head); !errors.As(err, &se) {
+		t.Errorf("head cut in a comment: %v, want a syntax error", err)
+	}
+	// Without EndInside, open elements at the end are an error.
+	if _, err := tokens(xmlscan.NewPart(strings.NewReader(doc[strings.Index(doc, " <b/>"):strings.Index(doc, "</r>")]), nil, []string{"r"})); !errors.As(err, &se) {
+		t.Errorf("part that does not close <r>: %v, want a syntax error", err)
+	}
 }
