@@ -74,6 +74,9 @@
 //     proxy.
 //   - github.com/feebridge/feebridge/transport/sftpdrop/internal/wire: buffered
 //     reads and batched writes under the SFTP driver's SSH connections.
+//   - github.com/feebridge/feebridge/transport/internal/remote: what the FTP
+//     and SFTP drivers share beyond their protocols (the root folder, the
+//     upload source, errors of a known cause, redaction of secrets).
 //   - github.com/feebridge/feebridge/transport/transporttest: the
 //     conformance suite every drop driver passes.
 //   - github.com/feebridge/feebridge/reconcile: the jobs (charges, credits,
