@@ -178,6 +178,11 @@ const (
 	KindPayment = journal.KindPayment
 	KindWaiver  = journal.KindWaiver
 	KindEvent   = journal.KindEvent
+	KindResult  = journal.KindResult
+
+	// CodeBursarRefused is the code of a record the bursar's load
+	// refused after it was sent; see [Jobs.Results].
+	CodeBursarRefused = journal.CodeBursarRefused
 
 	FileDeciding   = journal.FileDeciding
 	FilePublishing = journal.FilePublishing
