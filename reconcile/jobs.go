@@ -375,17 +375,17 @@ type FileFailure struct {
 
 // RunResult is what one run of a file job did.
 type RunResult struct {
-	Files      int        // input files handled (including duplicates)
-	Duplicates int        // input files whose content was already handled
-	Records    int        // records written to outputs
-	Skipped    int        // records already handled before (by key)
+	Files      int // input files handled (including duplicates)
+	Duplicates int // input files whose content was already handled
+	Records    int // records written to outputs
+	Skipped    int // records already handled before (by key)
 	// Confirmed counts the lines the bursar's load posted (the results
 	// job); the lines it refused are in Rejected.
 	Confirmed int
-	Total      fees.Money // the signed total of the records written
-	Outputs    []string   // the files published
-	Rejected   []Rejection
-	Failed     []FileFailure
+	Total     fees.Money // the signed total of the records written
+	Outputs   []string   // the files published
+	Rejected  []Rejection
+	Failed    []FileFailure
 	// Waiting are the files left in the inbound folder for a later run:
 	// not yet complete (still changing, or without their marker), or
 	// found changed after they were read (not trusted: nothing of them
