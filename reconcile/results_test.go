@@ -178,3 +178,43 @@ func TestResultsUnmatchedAndBadLinesAreHeld(t *testing.T) {
 		t.Fatalf("a malformed file: %+v, %v", res, err)
 	}
 }
+
+// The report lists a refused charge as sent and refused, with the load's
+// message and how to re-drive it, apart from the fees never sent.
+func TestReportShowsRefusedApartFromNotSent(t *testing.T) {
+	e := newEnv(t)
+	e.charges.refuse[fees.TypeDamagedItemFine] = true
+	e.put(e.library, "exports/alma-1.xml",
+		"fee|T1|S001|F1|OVERDUEFINE|B1|3.00",
+		"fee|T2|S002|F2|DAMAGEDITEMFINE|B2|5.00",
+		"end|2")
+	if _, err := e.jobs(nil).Charges(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	e.put(e.bursar, "results/r1.csv", "T1|OVERDUEFINE|C|ERROR|Invalid Employee ID")
+	if _, err := e.jobs(nil).Results(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.jobs(nil).BuildReport(t.Context(), day(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Refused) != 1 || len(rep.NotSent) != 1 || rep.Refused[0].Key != "T1/OVERDUEFINE" || rep.NotSent[0].Key != "T2/DAMAGEDITEMFINE" {
+		t.Fatalf("refused %+v, not sent %+v", rep.Refused, rep.NotSent)
+	}
+	var text strings.Builder
+	if err := rep.WriteCSV(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Sent, refused by PeopleSoft",
+		"Fee F1 of 3.00 (OVERDUEFINE, student S001) in r1.csv line 1 was sent, refused by PeopleSoft (sent in feebridge-charges-",
+		": Invalid Employee ID.",
+		"feesync redrive T1/OVERDUEFINE",
+		"F2 of 5.00 (DAMAGEDITEMFINE, student S002) in alma-1.xml line 2 was not sent to the bursar",
+	} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("the report does not say %q:\n%s", want, text.String())
+		}
+	}
+}
