@@ -21,6 +21,7 @@ const (
 	jobCredits   = "credits"
 	jobReport    = "report"
 	jobReconcile = "reconcile"
+	jobResults   = "results"
 )
 
 // jobRun is what one run of a job did, for the summary line, the exit
@@ -85,6 +86,12 @@ func (m *Main) runOnce(ctx context.Context, jobs *reconcile.Jobs, name string) *
 		res, err = jobs.Payments(ctx)
 	case jobCredits:
 		res, err = jobs.Credits(ctx)
+	case jobResults:
+		if m.config.PeopleSoft.ResultsFolder == "" {
+			err = errors.New("run results: peoplesoft.results_folder is not set in the config: the load's results are not read")
+			break
+		}
+		res, err = jobs.Results(ctx)
 	case jobReport:
 		var rr reconcile.ReportResult
 		rr, err = jobs.Report(ctx)

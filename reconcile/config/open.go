@@ -257,6 +257,7 @@ func (c *Config) jobOptions(o *Options) *reconcile.Options {
 			Imports:  c.Library.ImportFolder,
 			Charges:  c.PeopleSoft.InboundFolder,
 			Payments: c.PeopleSoft.OutboundFolder,
+			Results:  c.PeopleSoft.ResultsFolder,
 			Reports:  c.Report.Folder,
 
 			ImportsTaken: c.Library.ImportTakenFolder,
@@ -307,6 +308,14 @@ func (c *Config) adapters(deps *reconcile.Deps) error {
 	deps.Payments = psport.PaymentFormat{Layout: payments, Mapping: &mapping,
 		Options: &peoplesoft.DecodeOptions{MaxBytes: c.MaxPaymentFileBytes(), Currency: c.cur}}
 	deps.Import = almaport.ImportFormat{Options: &alma.EncoderOptions{Location: c.Location()}}
+	if c.PeopleSoft.ResultsFolder != "" {
+		results, err := c.ResultLayout()
+		if err != nil {
+			return err
+		}
+		deps.Results = psport.ResultFormat{Layout: results, Mapping: &mapping,
+			Options: &peoplesoft.DecodeOptions{MaxBytes: c.MaxPaymentFileBytes(), Currency: c.cur}}
+	}
 	return nil
 }
 
