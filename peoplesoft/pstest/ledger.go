@@ -29,6 +29,13 @@ type Options struct {
 	Currency fees.Currency
 	// MaxFileBytes bounds a charge file; the default is 256 MiB.
 	MaxFileBytes int64
+	// ItemTypes, when set, are the item types set up in the ledger: a
+	// line of another item type is refused, as a real load refuses an
+	// item type not set up. Nil takes every item type.
+	ItemTypes []string
+	// ResultLayout is the layout of the results files it writes
+	// ([Ledger.WriteResults]); the default is the reference layout.
+	ResultLayout *peoplesoft.Layout
 }
 
 // Item is one charge on a student's account, as the ledger holds it.
@@ -57,6 +64,10 @@ type Exception struct {
 	ItemType string
 	Amount   fees.Money // signed, as in the file
 	Reason   string
+	// Setup is set when the line was refused for what the ledger is set
+	// up with (a student it does not know, an item type not set up),
+	// not for the line against what the ledger holds.
+	Setup bool
 }
 
 // LoadResult reports what [Ledger.LoadChargeFile] did with a file.
@@ -73,6 +84,10 @@ type LoadResult struct {
 	Charged       fees.Money // sum of the new items
 	Credited      fees.Money // sum of the credits applied (positive)
 	Exceptions    []Exception
+	// Results are the load's verdict on every line of the file, in
+	// order: posted, or refused with the reason of its exception; what
+	// [Ledger.WriteResults] writes.
+	Results []peoplesoft.Result
 }
 
 // Totals are the ledger's running sums. Charged = Credited + Paid +
@@ -101,6 +116,10 @@ type Ledger struct {
 	cur      fees.Currency
 	maxBytes int64
 	rng      *rand.Rand
+
+	results  *peoplesoft.Layout
+	types    map[string]bool // the item types set up; nil: any
+	unknown  map[string]bool // students the ledger does not know yet
 
 	byName   map[string]string // file name → sha256
 	bySum    map[string]string // sha256 → file name
@@ -144,6 +163,7 @@ func NewLedger(opts Options) *Ledger {
 	if l.maxBytes == 0 {
 		l.maxBytes = 256 << 20
 	}
+	l.setUp(opts)
 	l.receipt = 100_000_000 + l.rng.Int64N(400_000_000)
 	zero := fees.Zero(l.cur)
 	l.t.Charged, l.t.Credited, l.t.Paid, l.t.Outstanding, l.t.PaidWritten = zero, zero, zero, zero, zero
@@ -200,11 +220,15 @@ func (l *Ledger) LoadChargeFile(name string, r io.Reader) (LoadResult, error) {
 		return LoadResult{}, err
 	}
 	for _, ln := range lines {
-		if ln.ch.Amount.IsPositive() {
+		held := len(res.Exceptions)
+		switch {
+		case l.refuse(&res, name, ln):
+		case ln.ch.Amount.IsPositive():
 			l.applyDebit(&res, name, ln)
-		} else {
+		default:
 			l.applyCredit(&res, name, ln)
 		}
+		res.Results = append(res.Results, resultOf(ln, res.Exceptions[held:]))
 	}
 	l.byName[name] = res.SHA256
 	l.bySum[res.SHA256] = name
