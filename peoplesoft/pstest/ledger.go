@@ -117,9 +117,9 @@ type Ledger struct {
 	maxBytes int64
 	rng      *rand.Rand
 
-	results  *peoplesoft.Layout
-	types    map[string]bool // the item types set up; nil: any
-	unknown  map[string]bool // students the ledger does not know yet
+	results *peoplesoft.Layout
+	types   map[string]bool // the item types set up; nil: any
+	unknown map[string]bool // students the ledger does not know yet
 
 	byName   map[string]string // file name → sha256
 	bySum    map[string]string // sha256 → file name
