@@ -14,7 +14,10 @@
 //     the loan profiles, and staff may mark items lost by hand.
 //   - F2, daily at 18:00: Alma exports every active fee to the library FTP
 //     server and marks it Transferred; the charges job turns the export
-//     into a PeopleSoft charge file, each fee exactly once.
+//     into a PeopleSoft charge file, each fee exactly once. When PeopleSoft
+//     writes the results of its load, the results job reads them: a line
+//     the load refused is held with its message ("sent, refused by
+//     PeopleSoft") and re-driven once the cause is fixed.
 //   - F3, hourly: the payments job turns PeopleSoft's payment file into an
 //     Alma bursar import file, which Alma imports hourly. A partial payment
 //     lowers the transferred balance; a full one closes the fee.
