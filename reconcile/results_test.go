@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/reconcile"
 )
@@ -216,5 +218,45 @@ func TestReportShowsRefusedApartFromNotSent(t *testing.T) {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("the report does not say %q:\n%s", want, text.String())
 		}
+	}
+}
+
+// A results run killed at any step and run again ends as a run that was
+// not killed: the refusals held once, the file in done/.
+func TestResultsCrashAtEachStep(t *testing.T) {
+	setup := func(t *testing.T, e *env) {
+		exportA(e)
+		if _, err := e.jobs(nil).Charges(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		e.put(e.bursar, "results/r1.csv", "T1|LOSTITEMREPLACEMENTFEE|C|POSTED|", "T3|OVERDUEFINE|C|ERROR|Invalid Employee ID")
+	}
+	clean := newEnv(t)
+	setup(t, clean)
+	if _, err := clean.jobs(nil).Results(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	want := clean.state()
+	for _, step := range []string{reconcile.StepDecide, reconcile.StepDone} {
+		t.Run(step, func(t *testing.T) {
+			e := newEnv(t)
+			setup(t, e)
+			crash := errors.New("crash")
+			_, err := e.jobs(func(s string) error {
+				if s == step {
+					return crash
+				}
+				return nil
+			}).Results(t.Context())
+			if !errors.Is(err, crash) {
+				t.Fatalf("fault at %s: err = %v", step, err)
+			}
+			if _, err := e.jobs(nil).Results(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, e.state()); diff != "" {
+				t.Errorf("after a crash at %s and a rerun (-clean +got):\n%s", step, diff)
+			}
+		})
 	}
 }
