@@ -260,3 +260,40 @@ func TestResultsCrashAtEachStep(t *testing.T) {
 		})
 	}
 }
+
+// The reconciliation does not count a refused charge as held by the
+// bursar: it names it as sent and refused, until it is re-driven.
+func TestReconcileNamesRefusedCharge(t *testing.T) {
+	e := newEnv(t)
+	a := newFakeAlma()
+	e.alma = a
+	exportA(e)
+	if _, err := e.jobs(nil).Charges(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	a.add("S001", "F1", "T1", fees.TypeLostItemReplacementFee, "B100", "120.00")
+	a.add("S001", "F2", "T2", fees.TypeLostItemProcessFee, "B100", "15.00")
+	a.add("S002", "F3", "T3", fees.TypeOverdueFine, "B200", "0.82")
+	e.put(e.bursar, "results/r1.csv", "T3|OVERDUEFINE|C|ERROR|Invalid Employee ID")
+	if _, err := e.jobs(nil).Results(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := e.jobs(nil).Reconcile(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Disagreements) != 1 {
+		t.Fatalf("disagreements: %+v", rec.Disagreements)
+	}
+	d := rec.Disagreements[0]
+	if d.UserID != "S002" || d.Bursar.Valid() || !d.Alma.Equal(usd("0.82")) ||
+		d.Problem != "transferred in Alma, sent but refused by PeopleSoft (Invalid Employee ID): held, to be re-driven" {
+		t.Errorf("disagreement = %+v", d)
+	}
+	if _, err := e.jobs(nil).Redrive(t.Context(), reconcile.KindCharge); err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := e.jobs(nil).Reconcile(t.Context(), nil); err != nil || !rec.Agree() {
+		t.Errorf("after the re-drive: %+v, %v", rec.Disagreements, err)
+	}
+}

@@ -25,23 +25,19 @@ import (
 // staff re-drive the held charges (feesync redrive charge): the lines go
 // out again, in a new file the load accepts.
 const (
-	refusedStudents    = 3            // students unknown to PeopleSoft at first
-	registrarSchedule  = "0 10 * * *" // the registrar's office fixes records
-	registrarAfter     = 12 * time.Hour
-	resultsFolder      = "results" // on PeopleSoft's drop
-	refusalCheckReason = "Invalid Employee ID"
+	refusedStudents   = 3            // students unknown to PeopleSoft at first
+	registrarSchedule = "0 10 * * *" // the registrar's office fixes records
+	registrarAfter    = 12 * time.Hour
+	resultsFolder     = "results" // on PeopleSoft's drop
 )
 
 // refusals are the students PeopleSoft does not know at first, and what
 // became of their charges.
 type refusals struct {
-	students map[string]bool       // by student id: not yet added by the registrar
-	keys     map[string]string     // the charge keys of their charges in that export → student
-	refused  map[string]time.Time  // charge key → when feesync read its refusal
-	amounts  map[string]fees.Money // charge key → amount
-	redriven map[string]bool       // charge keys sent again
-	fixedAt  map[string]time.Time  // student → when the registrar added them
-	picked   bool                  // the export was looked at
+	students map[string]bool   // by student id: not yet added by the registrar
+	keys     map[string]string // the charge keys of their charges in that export → student
+	picked   bool              // the export was looked at
+	pickedAt time.Time         // when
 }
 
 // refusalTasks are the tasks of the week that read the load's results
@@ -55,8 +51,7 @@ func (d *District) refusalTasks(f Feesync, s Schedules) []struct {
 	if s.Results == "" {
 		return nil
 	}
-	d.refusals = &refusals{students: map[string]bool{}, keys: map[string]string{}, refused: map[string]time.Time{},
-		amounts: map[string]fees.Money{}, redriven: map[string]bool{}, fixedAt: map[string]time.Time{}}
+	d.refusals = &refusals{students: map[string]bool{}, keys: map[string]string{}}
 	d.ledger.results = resultsFolder
 	return []struct {
 		name, spec string
@@ -78,7 +73,7 @@ func (d *District) planRefusals(res almatest.ExportResult) {
 	if r == nil || r.picked || len(res.Records) == 0 {
 		return
 	}
-	r.picked = true
+	r.picked, r.pickedAt = true, d.clock.Now()
 	byUser := map[string][]almatest.ExportedRecord{}
 	for _, rec := range res.Records {
 		byUser[rec.UserID] = append(byUser[rec.UserID], rec)
@@ -98,7 +93,7 @@ func (d *District) planRefusals(res almatest.ExportResult) {
 		r.students[u] = true
 		for _, rec := range byUser[u] {
 			key := fees.ChargeKey(rec.TransactionID, rec.Type)
-			r.keys[key], r.amounts[key] = u, rec.Amount
+			r.keys[key] = u
 		}
 		d.ledger.ledger.MarkUnknown(u)
 	}
@@ -135,7 +130,9 @@ func (b *PeopleSoft) writeResults(ctx context.Context, lr pstest.LoadResult) err
 }
 
 // resultsJob runs feesync's results job: the refusals of the planned
-// students are expected; anything else it holds is a problem.
+// students' charges are expected; anything else it holds is a problem. A
+// run killed after its decision and run again reports nothing of the
+// file: the registrar counts the refusals from the journal.
 func (d *District) resultsJob(ctx context.Context, f Feesync) error {
 	res, err := f.Results(ctx)
 	if err != nil {
@@ -144,15 +141,10 @@ func (d *District) resultsJob(ctx context.Context, f Feesync) error {
 	r := d.refusals
 	var other reconcile.RunResult
 	for _, rej := range res.Rejected {
-		if _, planned := r.keys[rej.Key]; planned && rej.Code == reconcile.CodeBursarRefused && strings.Contains(rej.Reason, refusalCheckReason) {
-			if _, seen := r.refused[rej.Key]; !seen {
-				r.refused[rej.Key] = d.clock.Now()
-				d.stats.bursarRefused++
-				d.stats.bursarRefusedSum = add(d.stats.bursarRefusedSum, r.amounts[rej.Key])
-				_, msg, _ := strings.Cut(rej.Reason, "refused by PeopleSoft: ")
-				d.today.note("refusal", "feesync", d.clock.Now(), fmt.Sprintf("results job: PeopleSoft refused charge %s: %s; held",
-					rej.Key, strings.TrimSuffix(msg, " is not a student of Student Financials")))
-			}
+		if _, planned := r.keys[rej.Key]; planned && rej.Code == reconcile.CodeBursarRefused {
+			_, msg, _ := strings.Cut(rej.Reason, "refused by PeopleSoft: ")
+			d.today.note("refusal", "feesync", d.clock.Now(), fmt.Sprintf("results job: PeopleSoft refused charge %s: %s; held",
+				rej.Key, strings.TrimSuffix(msg, " is not a student of Student Financials")))
 			continue
 		}
 		other.Rejected = append(other.Rejected, rej)
@@ -162,30 +154,37 @@ func (d *District) resultsJob(ctx context.Context, f Feesync) error {
 	return nil
 }
 
-// registrar adds the students whose charges were refused at least
-// registrarAfter ago, and staff then re-drive the held charges.
+// registrar adds the students picked at least registrarAfter ago, and
+// staff then re-drive the charges the journal holds as refused by
+// PeopleSoft.
 func (d *District) registrar(ctx context.Context, f Feesync) error {
 	r := d.refusals
 	now := d.clock.Now()
-	var fixed []string
-	for key, at := range r.refused {
-		u := r.keys[key]
-		if r.students[u] && now.Sub(at) >= registrarAfter {
-			delete(r.students, u)
-			r.fixedAt[u] = now
-			fixed = append(fixed, u)
-			d.ledger.ledger.AddStudent(u)
-		}
-	}
-	if len(fixed) == 0 {
+	if !r.picked || len(r.students) == 0 || now.Sub(r.pickedAt) < registrarAfter {
 		return nil
+	}
+	fixed := make([]string, 0, len(r.students))
+	for u := range r.students {
+		fixed = append(fixed, u)
+		d.ledger.ledger.AddStudent(u)
+	}
+	clear(r.students)
+	slices.Sort(fixed)
+	held, err := f.Journal().Held(ctx, reconcile.KindCharge)
+	if err != nil {
+		return err
+	}
+	for _, h := range held {
+		if _, planned := r.keys[h.Key]; planned && h.Code == reconcile.CodeBursarRefused {
+			d.stats.bursarRefused++
+			d.stats.bursarRefusedSum = add(d.stats.bursarRefusedSum, h.Amount)
+		}
 	}
 	res, err := f.Redrive(ctx, reconcile.KindCharge)
 	if err != nil {
 		return err
 	}
 	d.noteRun("redrive", res)
-	slices.Sort(fixed)
 	d.today.note("refusal", "registrar", now, fmt.Sprintf("added students %s; staff re-drove %d charges (%s)",
 		strings.Join(fixed, ", "), res.Records, amount(res.Total)))
 	d.stats.redriven += res.Records

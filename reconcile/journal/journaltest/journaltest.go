@@ -319,6 +319,10 @@ func testRefuse(t *testing.T, open Open) {
 	if err != nil || len(out) != 0 {
 		t.Errorf("Outstanding after the refusal = %+v, %v; want none", out, err)
 	}
+	// The student is still one the reconciliation compares.
+	if active, _, err := s.Students(t.Context(), time.Time{}, false); err != nil || !slices.Contains(active, "S1") {
+		t.Errorf("Students after the refusal = %v, %v; want S1", active, err)
+	}
 	// The re-drive claims it again: sent, and held by the bursar.
 	c.Line = 1
 	decide(t, s, "redrive-charge", "redrive-1", journal.FilePublishing, func(v journal.View) { claim(t, v, c, true) })
