@@ -174,8 +174,10 @@ func (d *District) registrar(ctx context.Context, f Feesync) error {
 	if err != nil {
 		return err
 	}
+	var refused []string
 	for _, h := range held {
 		if _, planned := r.keys[h.Key]; planned && h.Code == reconcile.CodeBursarRefused {
+			refused = append(refused, h.Key)
 			d.stats.bursarRefused++
 			d.stats.bursarRefusedSum = add(d.stats.bursarRefusedSum, h.Amount)
 		}
@@ -185,10 +187,21 @@ func (d *District) registrar(ctx context.Context, f Feesync) error {
 		return err
 	}
 	d.noteRun("redrive", res)
+	// Counted from the journal: a re-drive killed after its decision and
+	// run again reports nothing of the file it finished.
+	n, sum := 0, fees.Zero(d.cur)
+	for _, key := range refused {
+		rec, ok, err := f.Journal().Get(ctx, reconcile.KindCharge, key)
+		if err != nil {
+			return err
+		}
+		if ok && rec.Outcome == reconcile.OutcomeCharged {
+			n, sum = n+1, add(sum, rec.Amount)
+		}
+	}
 	d.today.note("refusal", "registrar", now, fmt.Sprintf("added students %s; staff re-drove %d charges (%s)",
-		strings.Join(fixed, ", "), res.Records, amount(res.Total)))
-	d.stats.redriven += res.Records
-	d.stats.redrivenSum = add(d.stats.redrivenSum, res.Total)
-	d.today.chargeFiles = append(d.today.chargeFiles, res.Outputs...)
+		strings.Join(fixed, ", "), n, amount(sum)))
+	d.stats.redriven += n
+	d.stats.redrivenSum = add(d.stats.redrivenSum, sum)
 	return nil
 }
