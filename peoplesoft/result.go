@@ -105,7 +105,9 @@ func (r *Result) setText(ro role, v string) {
 	case roleTerm:
 		r.Term = v
 	case roleMessage:
-		r.Message = v
+		// A message is text for people: a control character in it reads
+		// as a space, as the encoder writes it.
+		r.Message = cleanText(v, false)
 	}
 }
 
