@@ -199,8 +199,12 @@ func (d *District) registrar(ctx context.Context, f Feesync) error {
 			n, sum = n+1, add(sum, rec.Amount)
 		}
 	}
-	d.today.note("refusal", "registrar", now, fmt.Sprintf("added students %s; staff re-drove %d charges (%s)",
-		strings.Join(fixed, ", "), n, amount(sum)))
+	who := "students"
+	if len(fixed) == 1 {
+		who = "student"
+	}
+	d.today.note("refusal", "registrar", now, fmt.Sprintf("added %s %s; staff re-drove %s (%s)",
+		who, strings.Join(fixed, ", "), plural(n, "charge", "charges"), amount(sum)))
 	d.stats.redriven += n
 	d.stats.redrivenSum = add(d.stats.redrivenSum, sum)
 	return nil
