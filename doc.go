@@ -17,7 +17,10 @@
 //     into a PeopleSoft charge file, each fee exactly once. In a district
 //     of several colleges, each fee goes to the business unit of the
 //     college whose library owns it; a fee of a library no college lists
-//     is held (peoplesoft.College).
+//     is held (peoplesoft.College). When PeopleSoft writes the results of
+//     its load, the results job reads them: a line the load refused is
+//     held with its message ("sent, refused by PeopleSoft") and re-driven
+//     once the cause is fixed.
 //   - F3, hourly: the payments job turns PeopleSoft's payment file into an
 //     Alma bursar import file, which Alma imports hourly. A partial payment
 //     lowers the transferred balance; a full one closes the fee.

@@ -1,18 +1,20 @@
 // Package peoplesoft reads and writes the files feebridge exchanges with
 // PeopleSoft Campus Solutions: the charge/credit file the library sends to
-// the bursar, and the payment file the bursar sends back.
+// the bursar, the payment file the bursar sends back, and the results of
+// the bursar's load of a charge file (what it posted and what it refused).
 //
 // Every campus lays these files out its own way, so a layout is data, not
 // code: a [Layout] describes the records and fields of a file and decodes
 // from TOML (see [LoadLayout]). [ReferenceChargeLayout] and
 // [ReferencePaymentLayout] are the layouts feesync uses when none is
-// configured. A [Mapping] turns library fees and credits into charge
+// configured, and [ReferenceResultLayout] the one it reads the load's
+// results in. A [Mapping] turns library fees and credits into charge
 // lines.
 //
 // # Layouts
 //
-// A layout has a Kind ("charges" or "payments"), a Format ("fixed" for
-// positional records, "csv" for delimited records with RFC 4180 quoting),
+// A layout has a Kind ("charges", "payments" or "results"), a Format
+// ("fixed" for positional records, "csv" for delimited records with RFC 4180 quoting),
 // an optional header record, a detail record, and an optional trailer.
 // Each record is a list of fields (see [Field] for the names a record may
 // use). A fixed-width field has a 1-based Start column, a Length, a
@@ -164,6 +166,18 @@
 // it always was. [PaymentEncoder] writes the row only when asked
 // ([PaymentEncoder.WithTrailer]). With column names, a row whose first
 // field is "TRAILER" is the trailer, wherever the columns are.
+//
+// # Load results files
+//
+// A results file has one line per line of a charge file the load read:
+// its REF1_DESCR and ITEM_TYPE as sent, a STATUS that holds one of two
+// values (posted, refused; "POSTED" and "ERROR" unless the field's
+// Values say otherwise), the load's MESSAGE, and optionally EMPLID,
+// ITEM_TERM and the signed AMOUNT. [ResultDecoder] reads it; a line with
+// another status, or without its reference or item type, is a
+// *[ParseError] naming the file, line and field ([ErrStatus],
+// [ErrMissing]), and the lines after it are read. [ResultEncoder] writes
+// one (the simulated ledger does).
 //
 // # Other layouts
 //

@@ -28,6 +28,9 @@ var (
 	// ErrMethod: a payment method other than CREDIT_CARD, CASH or CHECK,
 	// or one the channel does not take.
 	ErrMethod = errors.New("unknown method")
+	// ErrStatus: a results line whose STATUS is neither of its layout's
+	// two values (posted, refused).
+	ErrStatus = errors.New("unknown status")
 	// ErrMissing: a required value is empty.
 	ErrMissing = errors.New("missing value")
 	// ErrConst: a field that must hold a fixed value holds another.

@@ -211,3 +211,33 @@ func ExampleMapping_colleges() {
 	// CRC → CRC01 410000000001
 	// peoplesoft: fee F-DO (ref TX-DO): rejected: library "DO" is mapped to no college; held until the configuration maps it
 }
+
+// Reading back what PeopleSoft's load did with each line of a charge file:
+// a refused line carries the load's message.
+func ExampleResultDecoder() {
+	const file = "REF1_DESCR,ITEM_TYPE,EMPLID,AMOUNT,STATUS,MESSAGE\n" +
+		"15216075630006761,300000000001,12345678,123.45,POSTED,\n" +
+		"15216075700006761,300000000002,09876,25.00,ERROR,Invalid Employee ID\n" +
+		"15216075700006761,300000000002,09876,25.00,MAYBE,\n"
+	dec := peoplesoft.NewResultDecoder(strings.NewReader(file), peoplesoft.ReferenceResultLayout(),
+		&peoplesoft.DecodeOptions{File: "charges-20261207.results.csv"})
+	for {
+		r, err := dec.Decode()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		if r.Refused {
+			fmt.Println(r.Ref, r.ItemType, r.Amount, "refused:", r.Message)
+			continue
+		}
+		fmt.Println(r.Ref, r.ItemType, r.Amount, "posted")
+	}
+	// Output:
+	// 15216075630006761 300000000001 123.45 USD posted
+	// 15216075700006761 300000000002 25.00 USD refused: Invalid Employee ID
+	// peoplesoft: charges-20261207.results.csv:4: STATUS: unknown status: "MAYBE": want "POSTED" (posted) or "ERROR" (refused)
+}

@@ -19,6 +19,7 @@ import (
 const (
 	KindCharges  = "charges"  // the charge/credit file feebridge sends to PeopleSoft
 	KindPayments = "payments" // the payment file PeopleSoft sends back
+	KindResults  = "results"  // the results of PeopleSoft's load of a charge file, line by line
 )
 
 // The record formats.
@@ -57,7 +58,7 @@ const (
 type Layout struct {
 	// Name is a label for messages, such as "reference charges".
 	Name string `toml:"name,omitempty"`
-	// Kind is what the file carries: "charges" or "payments".
+	// Kind is what the file carries: "charges", "payments" or "results".
 	Kind string `toml:"kind,omitempty"`
 	// Format is "fixed" or "csv".
 	Format string `toml:"format,omitempty"`
@@ -109,6 +110,9 @@ type Record struct {
 //   - payment detail: EMPLID, REF1_DESCR, ITEM_TYPE, ITEM_TERM,
 //     CHARGE_AMT, PAID_AMT, PAID_DATE, CHANNEL, METHOD, RECEIPT_NBR, and
 //     their _SIGN fields for amounts;
+//   - results detail: REF1_DESCR, ITEM_TYPE, STATUS (the load's verdict
+//     on the line: see Values), MESSAGE (why it was refused), EMPLID,
+//     ITEM_TERM, AMOUNT (signed, as sent) and AMOUNT_SIGN;
 //   - header: CREATED_DATE, CREATED_TIME (the file's creation time, each
 //     in its own Format);
 //   - trailer (control values, written by encoders and checked by
@@ -152,6 +156,10 @@ type Field struct {
 	// characters it writes for a positive and for a negative amount, such
 	// as "DC" (debit, credit) or " -"; the default is "+-".
 	Signs string `toml:"signs,omitempty"`
+	// Values, for a results file's STATUS field, are the two values it
+	// holds for a line the load accepted and for one it refused; the
+	// default is ["POSTED", "ERROR"]. Any other value is an error.
+	Values []string `toml:"values,omitempty"`
 	// Truncate lets a text field that is not a key (DESCR only) be cut
 	// to Length instead of refusing the record. Keys are never cut.
 	Truncate bool `toml:"truncate,omitempty"`
@@ -244,6 +252,8 @@ const (
 	roleTotal
 	roleDebitTotal
 	roleCreditTotal
+	roleStatus
+	roleMessage
 )
 
 type fieldKind int
@@ -269,6 +279,10 @@ var (
 		"PAID_DATE": rolePaidDate, "CHANNEL": roleChannel, "METHOD": roleMethod,
 		"RECEIPT_NBR": roleReceipt, "CHARGE_AMT_SIGN": roleSign, "PAID_AMT_SIGN": roleSign,
 	}
+	resultDetailNames = map[string]role{
+		"EMPLID": roleEmplID, "REF1_DESCR": roleRef, "ITEM_TYPE": roleItemType, "ITEM_TERM": roleTerm,
+		"AMOUNT": roleAmount, "AMOUNT_SIGN": roleSign, "STATUS": roleStatus, "MESSAGE": roleMessage,
+	}
 	headerNames = map[string]role{
 		"CREATED_DATE": roleCreated, "CREATED_TIME": roleCreated,
 	}
@@ -278,11 +292,12 @@ var (
 	}
 	requiredCharge  = []string{"EMPLID", "ITEM_TYPE", "REF1_DESCR", "AMOUNT"}
 	requiredPayment = []string{"EMPLID", "REF1_DESCR", "PAID_AMT", "PAID_DATE", "CHANNEL", "METHOD", "RECEIPT_NBR"}
+	requiredResult  = []string{"REF1_DESCR", "ITEM_TYPE", "STATUS"}
 )
 
 func kindOf(r role) fieldKind {
 	switch r {
-	case roleEmplID, roleItemType, roleTerm, roleRef, roleChannel, roleMethod, roleReceipt, roleBusinessUnit, roleConst:
+	case roleEmplID, roleItemType, roleTerm, roleRef, roleChannel, roleMethod, roleReceipt, roleBusinessUnit, roleStatus, roleConst:
 		return kindKey
 	case roleAmount, roleChargeAmt, rolePaidAmt, roleTotal, roleDebitTotal, roleCreditTotal:
 		return kindAmount
@@ -314,7 +329,8 @@ type cfield struct {
 	truncate bool
 	plus     byte // a sign field's marks
 	minus    byte
-	signOf   int // for a sign field: index of its amount field; for an amount with a separate sign: index of the sign field
+	values   [2]string // a STATUS field's values: accepted, refused
+	signOf   int       // for a sign field: index of its amount field; for an amount with a separate sign: index of the sign field
 	// codes (name → the file's code) and names (code → name) of a
 	// CHANNEL or METHOD field with Codes; nil without.
 	codes, names map[string]string
@@ -371,9 +387,9 @@ func (c *compiled) settings(l *Layout) error {
 		return fmt.Errorf("format: %q: want %q or %q", l.Format, FormatFixed, FormatCSV)
 	}
 	switch l.Kind {
-	case KindCharges, KindPayments:
+	case KindCharges, KindPayments, KindResults:
 	default:
-		return fmt.Errorf("kind: %q: want %q or %q", l.Kind, KindCharges, KindPayments)
+		return fmt.Errorf("kind: %q: want %q, %q or %q", l.Kind, KindCharges, KindPayments, KindResults)
 	}
 	c.delim = ','
 	if l.Delimiter != "" {
@@ -413,8 +429,11 @@ func (c *compiled) settings(l *Layout) error {
 // and the header and trailer when l has them.
 func (c *compiled) records(l *Layout) error {
 	detailNames, required := chargeDetailNames, requiredCharge
-	if l.Kind == KindPayments {
+	switch l.Kind {
+	case KindPayments:
 		detailNames, required = paymentDetailNames, requiredPayment
+	case KindResults:
+		detailNames, required = resultDetailNames, requiredResult
 	}
 	var err error
 	if c.detail, err = c.record("detail", &l.Detail, detailNames); err != nil {
@@ -587,7 +606,7 @@ func (c *compiled) field(f Field, names map[string]role) (cfield, error) {
 	}
 	cf.kind = kindOf(cf.role)
 	for _, step := range []func(*cfield, Field) error{
-		c.fieldPlace, fieldAlign, fieldConst, fieldFormat, c.fieldAmount, c.fieldSign, c.fieldTruncate, c.fieldCodes,
+		c.fieldPlace, fieldAlign, fieldConst, fieldFormat, c.fieldAmount, c.fieldSign, fieldValues, c.fieldTruncate, c.fieldCodes,
 	} {
 		if err := step(&cf, f); err != nil {
 			return cf, err
@@ -745,6 +764,28 @@ func (c *compiled) fieldSign(cf *cfield, f Field) error {
 		}
 		cf.plus, cf.minus = f.Signs[0], f.Signs[1]
 	}
+	return nil
+}
+
+// fieldValues keeps the accepted and refused values of a STATUS field.
+func fieldValues(cf *cfield, f Field) error {
+	if cf.role != roleStatus {
+		if f.Values != nil {
+			return errors.New("values: only for a results file's STATUS field")
+		}
+		return nil
+	}
+	cf.values = [2]string{"POSTED", "ERROR"}
+	if f.Values == nil {
+		return nil
+	}
+	if len(f.Values) != 2 || f.Values[0] == "" || f.Values[1] == "" || f.Values[0] == f.Values[1] || !printableASCII(f.Values[0]+f.Values[1]) {
+		return fmt.Errorf("values %q: want two different printable ASCII values, for a line accepted and a line refused", f.Values)
+	}
+	if f.Length > 0 && max(len(f.Values[0]), len(f.Values[1])) > f.Length {
+		return fmt.Errorf("values %q: longer than the field's %d characters", f.Values, f.Length)
+	}
+	cf.values = [2]string{f.Values[0], f.Values[1]}
 	return nil
 }
 

@@ -18,6 +18,7 @@ func TestReferenceLayoutsInTOML(t *testing.T) {
 	}{
 		{"reference-charges.toml", peoplesoft.ReferenceChargeLayout()},
 		{"reference-payments.toml", peoplesoft.ReferencePaymentLayout()},
+		{"reference-results.toml", peoplesoft.ReferenceResultLayout()},
 	}
 	for _, tt := range tests {
 		got := loadLayout(t, tt.file)
@@ -25,7 +26,7 @@ func TestReferenceLayoutsInTOML(t *testing.T) {
 			t.Errorf("%s (-want +got):\n%s", tt.file, diff)
 		}
 	}
-	for _, l := range []*peoplesoft.Layout{peoplesoft.ReferenceChargeLayout(), peoplesoft.ReferencePaymentLayout()} {
+	for _, l := range []*peoplesoft.Layout{peoplesoft.ReferenceChargeLayout(), peoplesoft.ReferencePaymentLayout(), peoplesoft.ReferenceResultLayout()} {
 		if err := l.Validate(); err != nil {
 			t.Errorf("%s: %v", l.Name, err)
 		}
@@ -215,7 +216,7 @@ func startAfter(fields string) string {
 // The reference layouts encode to TOML that loads back the same, so a
 // campus can start its own layout from them.
 func TestReferenceLayoutsEncode(t *testing.T) {
-	for _, l := range []*peoplesoft.Layout{peoplesoft.ReferenceChargeLayout(), peoplesoft.ReferencePaymentLayout()} {
+	for _, l := range []*peoplesoft.Layout{peoplesoft.ReferenceChargeLayout(), peoplesoft.ReferencePaymentLayout(), peoplesoft.ReferenceResultLayout()} {
 		var buf strings.Builder
 		if err := toml.NewEncoder(&buf).Encode(l); err != nil {
 			t.Fatal(err)

@@ -68,3 +68,36 @@ func ReferencePaymentLayout() *Layout {
 		}},
 	}
 }
+
+// ReferenceResultLayout returns the reference layout of the results of
+// PeopleSoft's load of a charge file: CSV (RFC 4180, UTF-8, an optional
+// byte-order mark) whose first row names the columns REF1_DESCR,
+// ITEM_TYPE, EMPLID, AMOUNT (signed, as sent), STATUS (POSTED or ERROR)
+// and MESSAGE, one row per line of the charge file, and an optional
+// trailer row, last: TRAILER, the number of rows and the sum of their
+// AMOUNT ("TRAILER,3,-12.50"). PeopleSoft reports what its load posted
+// and refused per line (an unknown student id, an item type not set up, a
+// term not open, a reversal of a charge it does not hold); a campus
+// writes that report out as this file. Each call returns a new Layout.
+func ReferenceResultLayout() *Layout {
+	return &Layout{
+		Name:            "reference results",
+		Kind:            KindResults,
+		Format:          FormatCSV,
+		ColumnNames:     true,
+		TrailerOptional: true,
+		Trailer: &Record{Fields: []Field{
+			{Name: "RECORD_TYPE", Const: "TRAILER"},
+			{Name: "RECORD_COUNT"},
+			{Name: "TOTAL"},
+		}},
+		Detail: Record{Fields: []Field{
+			{Name: "REF1_DESCR", Length: 30},
+			{Name: "ITEM_TYPE", Length: 12},
+			{Name: "EMPLID", Length: 11},
+			{Name: "AMOUNT"},
+			{Name: "STATUS", Values: []string{"POSTED", "ERROR"}},
+			{Name: "MESSAGE", Length: 254},
+		}},
+	}
+}

@@ -15,6 +15,8 @@
 //   - [Jobs.Charges] (F2): Alma fee exports → bursar charge files.
 //   - [Jobs.Payments] (F3): bursar payment files → Alma bursar-import files.
 //   - [Jobs.Credits] (F4): Alma credit/waiver exports → bursar credit lines.
+//   - [Jobs.Results] (F2, F4): the bursar's load results → the lines it
+//     refused held again, to be re-driven.
 //   - [Jobs.ReceiveEvent] and [Jobs.HandleEvents] (F5): a returned lost
 //     item's webhook, journaled by the listener and handled from the
 //     journal with retries ([Jobs.RunEvents] in a long-running process;

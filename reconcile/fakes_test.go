@@ -273,7 +273,7 @@ func newEnv(t *testing.T) *env {
 			t.Fatal(err)
 		}
 	}
-	for _, d := range []string{"inbound", "outbound"} {
+	for _, d := range []string{"inbound", "outbound", "results"} {
 		if err := e.bursar.MkdirAll(t.Context(), d); err != nil {
 			t.Fatal(err)
 		}
@@ -305,7 +305,7 @@ func (e *env) jobs(fault func(string) error) *reconcile.Jobs {
 	j, err := reconcile.New(reconcile.Deps{
 		Journal: e.journal, Library: e.library, Bursar: e.bursar,
 		Export: lineExport{}, Charges: e.charges, Payments: linePayments{}, Import: lineImport{},
-		Alma: e.alma,
+		Results: lineResults{}, Alma: e.alma,
 	}, &opts)
 	if err != nil {
 		e.t.Fatal(err)

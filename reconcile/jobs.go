@@ -32,6 +32,7 @@ type Deps struct {
 	Charges  ChargeFormat  // the bursar's charge file, for the charges and credits jobs
 	Payments PaymentFormat // the bursar's payment file, for the payments job
 	Import   ImportFormat  // Alma's bursar import, for the payments job
+	Results  ResultFormat  // the bursar's results of its loads, for the results job
 	Alma     AlmaAPI       // for the lost-returns handler, the report and reconciliation
 
 	// Reports is where the daily report is written (its Folders.Reports
@@ -47,6 +48,7 @@ type Folders struct {
 	Imports  string // on Library: payment files for Alma to import ("imports")
 	Charges  string // on Bursar: charge and credit files for PeopleSoft ("inbound")
 	Payments string // on Bursar: PeopleSoft's payment files ("outbound")
+	Results  string // on Bursar: the results of PeopleSoft's loads of charge files ("results")
 	Reports  string // on Deps.Reports: the daily reports ("reports")
 
 	// ChargesTaken, on Bursar, is where PeopleSoft moves the charge and
@@ -70,6 +72,7 @@ func (f Folders) withDefaults() Folders {
 	def(&f.Imports, "imports")
 	def(&f.Charges, "inbound")
 	def(&f.Payments, "outbound")
+	def(&f.Results, "results")
 	def(&f.Reports, "reports")
 	return f
 }
@@ -190,7 +193,7 @@ func WithFaultHook(opts Options, hook func(step string) error) Options {
 }
 
 // Jobs runs the sync jobs: [Jobs.Charges], [Jobs.Payments],
-// [Jobs.Credits], the lost returns ([Jobs.ReceiveEvent],
+// [Jobs.Credits], [Jobs.Results], the lost returns ([Jobs.ReceiveEvent],
 // [Jobs.HandleEvents]), [Jobs.Report], [Jobs.Reconcile] and
 // [Jobs.Redrive].
 type Jobs struct {
@@ -231,6 +234,7 @@ const (
 	JobCharges        = "charges"
 	JobCredits        = "credits"
 	JobPayments       = "payments"
+	JobResults        = "results"
 	JobLostReturns    = "lost-returns"
 	JobReport         = "report"
 	JobReconcile      = "reconcile"
@@ -239,7 +243,7 @@ const (
 	JobRedrivePayment = "redrive-" + KindPayment
 )
 
-var jobNames = []string{JobCharges, JobCredits, JobPayments, JobLostReturns, JobReport, JobReconcile,
+var jobNames = []string{JobCharges, JobCredits, JobPayments, JobResults, JobLostReturns, JobReport, JobReconcile,
 	JobRedriveCharges, JobRedriveCredits, JobRedrivePayment}
 
 // Check returns nil if deps has every part the job (one of the Job…
@@ -269,6 +273,9 @@ func (deps Deps) Check(job string) error {
 		need(deps.Library != nil, "Library")
 		need(deps.Payments != nil, "Payments")
 		need(deps.Import != nil, "Import")
+	case JobResults:
+		need(deps.Bursar != nil, "Bursar")
+		need(deps.Results != nil, "Results")
 	case JobLostReturns, JobReconcile:
 		need(deps.Alma != nil, "Alma")
 	case JobReport:
@@ -371,14 +378,17 @@ type FileFailure struct {
 
 // RunResult is what one run of a file job did.
 type RunResult struct {
-	Files      int        // input files handled (including duplicates)
-	Duplicates int        // input files whose content was already handled
-	Records    int        // records written to outputs
-	Skipped    int        // records already handled before (by key)
-	Total      fees.Money // the signed total of the records written
-	Outputs    []string   // the files published
-	Rejected   []Rejection
-	Failed     []FileFailure
+	Files      int // input files handled (including duplicates)
+	Duplicates int // input files whose content was already handled
+	Records    int // records written to outputs
+	Skipped    int // records already handled before (by key)
+	// Confirmed counts the lines the bursar's load posted (the results
+	// job); the lines it refused are in Rejected.
+	Confirmed int
+	Total     fees.Money // the signed total of the records written
+	Outputs   []string   // the files published
+	Rejected  []Rejection
+	Failed    []FileFailure
 	// Waiting are the files left in the inbound folder for a later run:
 	// not yet complete (still changing, or without their marker), or
 	// found changed after they were read (not trusted: nothing of them
@@ -395,6 +405,7 @@ func (r *RunResult) add(o RunResult) {
 	r.Duplicates += o.Duplicates
 	r.Records += o.Records
 	r.Skipped += o.Skipped
+	r.Confirmed += o.Confirmed
 	r.Total = addMoney(r.Total, o.Total)
 	r.Outputs = append(r.Outputs, o.Outputs...)
 	r.Rejected = append(r.Rejected, o.Rejected...)

@@ -118,6 +118,44 @@ type PaymentFormat interface {
 	NewPaymentReader(r io.Reader) PaymentReader
 }
 
+// LoadResult is one line of the bursar's results of loading a charge
+// file: its verdict on one line feebridge sent.
+type LoadResult struct {
+	Line int
+	// Ref is the line's reference as sent: the bursar transaction id of
+	// the charge (or of the charge a credit reverses).
+	Ref string
+	// FeeType is the fee type of the line, as the adapter maps the
+	// bursar's own type of the line (PeopleSoft's ITEM_TYPE) back through
+	// its charge mapping; "" when it cannot tell (Ref alone then names
+	// the charge if one charge was sent for it).
+	FeeType fees.Type
+	// Credit reports that the line was a credit (a reversal).
+	Credit bool
+	// Refund reports that the line was a refund (R8): a credit of a
+	// refund item type, FeeType being the type of the fee refunded.
+	Refund bool
+	// Refused reports that the load refused the line; false: it posted
+	// it.
+	Refused bool
+	// Message is the load's message, such as "Invalid Employee ID".
+	Message string
+	// Err, when not nil, is why this line could not be read although
+	// the file as a whole could; the line is held with that reason.
+	Err error
+}
+
+// ResultReader reads one results file in order; io.EOF after the last
+// line, any other error fails the whole file (see [ExportReader]).
+type ResultReader interface {
+	Next() (LoadResult, error)
+}
+
+// ResultFormat reads the bursar's results of its loads of charge files.
+type ResultFormat interface {
+	NewResultReader(r io.Reader) ResultReader
+}
+
 // Charge is what the journal knows of a fee sent to the bursar: enough for
 // an adapter to write a payment back to the library system. The library
 // matches a payment by TransactionID and Type together (its charge key),

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -136,7 +137,39 @@ func (j *Jobs) reconcileStudent(ctx context.Context, u string, stated fees.Money
 	if err != nil {
 		return Reconciliation{}, fmt.Errorf("reconcile: fees of a student: %w", j.quotaErr(ctx, JobReconcile, err))
 	}
-	return compareStudent(u, charges, almaFees, stated, hasStated), nil
+	res := compareStudent(u, charges, almaFees, stated, hasStated)
+	return res, j.refusedWords(ctx, u, res.Disagreements)
+}
+
+// neverSent is the problem of a fee Alma shows as transferred that the
+// bursar does not hold.
+const neverSent = "transferred in Alma, never sent to the bursar"
+
+// refusedWords rewords, among ds (the student u's), the fees transferred
+// in Alma that the bursar does not hold because its load refused them
+// (see [Jobs.Results]): they were sent, and are held to be re-driven.
+func (j *Jobs) refusedWords(ctx context.Context, u string, ds []Disagreement) error {
+	if !slices.ContainsFunc(ds, func(d Disagreement) bool { return d.Problem == neverSent }) {
+		return nil
+	}
+	recs, err := j.deps.Journal.RecordsFor(ctx, u, "")
+	if err != nil {
+		return err
+	}
+	refused := map[string]Record{}
+	for _, r := range recs {
+		if r.Kind == KindCharge && r.Outcome == OutcomeRejected && r.Code == CodeBursarRefused {
+			refused[r.Key] = r
+		}
+	}
+	for i := range ds {
+		d := &ds[i]
+		if r, ok := refused[fees.ChargeKey(d.TransactionID, d.FeeType)]; ok && d.Problem == neverSent {
+			_, msg, _ := strings.Cut(r.Reason, "refused by PeopleSoft: ")
+			d.Problem = "transferred in Alma, sent but refused by PeopleSoft (" + msg + "): held, to be re-driven"
+		}
+	}
+	return nil
 }
 
 // compareStudent compares one student's charges, as the journal knows
@@ -178,7 +211,7 @@ func compareStudent(u string, charges []journal.Held, almaFees []fees.Fee, state
 	for _, f := range almaFees {
 		if _, left := byTx[f.ChargeKey()]; left && f.Status == fees.StatusTransferred {
 			res.Disagreements = append(res.Disagreements, Disagreement{UserID: u, FeeID: f.ID, FeeType: f.Type, TransactionID: f.TransactionID,
-				AlmaStatus: f.Status, Alma: f.Balance, Problem: "transferred in Alma, never sent to the bursar"})
+				AlmaStatus: f.Status, Alma: f.Balance, Problem: neverSent})
 		}
 	}
 	if hasStated {

@@ -42,6 +42,11 @@ type Report struct {
 	// the lost-returns handler failed. Staff waive them by hand. Fees in
 	// dispute are among them: the handler leaves those for staff.
 	ReturnedWithFees []fees.Fee
+	// Refused are the charges and credits that were sent, and that the
+	// bursar's load then refused (its results file; see [Jobs.Results]):
+	// "sent, refused by PeopleSoft", with the load's message, apart from
+	// NotSent. Each can be re-driven once the cause is fixed.
+	Refused []Record
 	// NotSent are transferred fees that never reached the bursar: held
 	// (rejected) charges, and charges decided into a file not yet published.
 	NotSent []Record
@@ -110,7 +115,7 @@ type Totals struct {
 
 // Exceptions reports whether the report lists anything for staff to do.
 func (r Report) Exceptions() int {
-	return len(r.ReturnedWithFees) + len(r.NotSent) + len(r.PaymentsNotInAlma) + len(r.Held) +
+	return len(r.ReturnedWithFees) + len(r.Refused) + len(r.NotSent) + len(r.PaymentsNotInAlma) + len(r.Held) +
 		len(r.FailedEvents) + len(r.LookupFailures) + len(r.Disagreements) + len(r.FailedFiles) + len(r.Quiet) +
 		len(r.FailedAlmaJobs) + len(r.Quota)
 }
@@ -135,6 +140,10 @@ func (j *Jobs) BuildReport(ctx context.Context, at time.Time) (Report, error) {
 		return rep, err
 	}
 	for _, r := range held {
+		if r.Code == CodeBursarRefused {
+			rep.Refused = append(rep.Refused, r)
+			continue
+		}
 		if r.Kind == KindCharge {
 			rep.NotSent = append(rep.NotSent, r)
 			continue

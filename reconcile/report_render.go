@@ -75,6 +75,11 @@ func (r Report) staffRows() []reportRow {
 			Barcode: h.Barcode, File: h.File, Line: lineNo(h.Line), Amount: amount(h.Amount),
 			What: heldWords(h), Do: heldAction(h), Key: h.Key, Details: heldReason(h)})
 	}
+	for _, c := range r.Refused {
+		out = append(out, reportRow{Item: "Sent, refused by PeopleSoft", Student: c.UserID, Fee: c.FeeID, Type: string(c.FeeType),
+			Barcode: c.Barcode, File: c.File, Line: lineNo(c.Line), Amount: amount(c.Amount),
+			What: heldWords(c), Do: heldAction(c), Key: c.Key, Details: c.Reason})
+	}
 	for _, c := range r.NotSent {
 		row := reportRow{Item: "Fee not sent", Student: c.UserID, Fee: c.FeeID, Type: string(c.FeeType), Barcode: c.Barcode,
 			File: c.File, Line: lineNo(c.Line), Amount: amount(c.Amount), Key: c.Key, Details: heldReason(c)}

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"fmt"
+	"path"
 	"regexp"
 	"strings"
 
@@ -73,6 +74,9 @@ func heldAction(r Record) string {
 	redrive := "`feesync redrive " + r.Key + "`"
 	dismiss := "`feesync dismiss " + r.Key + " -reason TEXT`"
 	switch r.Code {
+	case CodeBursarRefused:
+		return "Have the cause fixed in PeopleSoft (the student's record, the item type's setup, the term), then run " + redrive +
+			" to send it again as a new line (or " + dismiss + " if it must not be sent)."
 	case fees.ECONFLICT:
 		return "Decide which of the two is right and correct the other at its source, then close this one with " + dismiss + "."
 	case fees.ENOTFOUND, fees.ECLOSED, fees.ESTATE:
@@ -108,6 +112,8 @@ func kindWords(kind string) string {
 		return "Lost item return"
 	case KindRefund:
 		return "Refund"
+	case KindResult:
+		return "Load result"
 	}
 	return kind
 }
@@ -148,9 +154,20 @@ func heldWords(r Record) string {
 		fmt.Fprintf(&b, " (student %s)", r.UserID)
 	}
 	b.WriteString(where(r.File, r.Line))
-	if r.Kind == KindCharge {
+	switch {
+	case r.Code == CodeBursarRefused:
+		// Sent, then refused by the load: not the same as never sent.
+		b.WriteString(" was sent, refused by PeopleSoft")
+		if r.Output != "" {
+			b.WriteString(" (sent in " + path.Base(r.Output) + ")")
+		}
+		if _, msg, ok := strings.Cut(r.Reason, "refused by PeopleSoft: "); ok {
+			b.WriteString(": " + msg)
+		}
+		return b.String() + "."
+	case r.Kind == KindCharge:
 		b.WriteString(" was not sent to the bursar")
-	} else {
+	default:
 		b.WriteString(" was held")
 	}
 	if reason := plainReason(r.Code, r.Reason); reason != "" {

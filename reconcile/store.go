@@ -180,6 +180,11 @@ const (
 	KindWaiver  = journal.KindWaiver
 	KindEvent   = journal.KindEvent
 	KindRefund  = journal.KindRefund
+	KindResult  = journal.KindResult
+
+	// CodeBursarRefused is the code of a record the bursar's load
+	// refused after it was sent; see [Jobs.Results].
+	CodeBursarRefused = journal.CodeBursarRefused
 
 	FileDeciding   = journal.FileDeciding
 	FilePublishing = journal.FilePublishing

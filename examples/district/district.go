@@ -59,6 +59,12 @@ type Feesync interface {
 	HandleEvents(ctx context.Context) (reconcile.EventsResult, error)
 	// Journal returns the journal of the jobs running now.
 	Journal() *reconcile.Journal
+	// Results reads PeopleSoft's load results (reconcile.Jobs.Results),
+	// and Redrive sends again the records held of a kind
+	// (reconcile.Jobs.Redrive): the district runs them when
+	// Schedules.Results is set (refusals.go).
+	Results(ctx context.Context) (reconcile.RunResult, error)
+	Redrive(ctx context.Context, kind string) (reconcile.RunResult, error)
 }
 
 // Jobs returns jobs, over their journal j, as the district's Feesync.
@@ -76,6 +82,11 @@ func (f jobsOver) Journal() *reconcile.Journal { return f.j }
 // people's.
 type Schedules struct {
 	Charges, Payments, Credits, Reconcile, Report string
+	// Results is the schedule of feesync's results job. When set,
+	// PeopleSoft writes the results of each load to peoplesoft/results/,
+	// and a few students are unknown to it at first: their charges are
+	// refused, and re-driven once the registrar adds them (refusals.go).
+	Results string
 }
 
 // Options say what district to simulate. The zero value is a district
@@ -198,6 +209,7 @@ type District struct {
 	plans    []*plan
 	actions  []action             // today's payments and waivers
 	credits  map[string]time.Time // waivers whose credit has not reached PeopleSoft yet
+	refusals *refusals            // the students PeopleSoft does not know at first; nil: none
 	stats    stats
 	refunds  refundWeek // refunds.go
 	today    *day
@@ -274,7 +286,7 @@ func (d *District) Close() error {
 
 func (d *District) open(ctx context.Context) error {
 	dir := d.opt.Dir
-	for _, sub := range []string{"library", "peoplesoft/inbound/loaded", "peoplesoft/outbound", "tmp"} {
+	for _, sub := range []string{"library", "peoplesoft/inbound/loaded", "peoplesoft/outbound", "peoplesoft/results", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return err
 		}

@@ -31,6 +31,12 @@ type PeopleSoft struct {
 	// problems are what PeopleSoft could not take: a file delivered
 	// twice, a line the ledger held as an exception.
 	problems []string
+	// results, when set, is the folder where the load writes the results
+	// of each file it loaded (refusals.go).
+	results string
+	// refused counts the lines the load refused for its setup (a student
+	// it does not know), which the results tell feesync of.
+	refused int
 }
 
 var _ reconcile.BursarBalances = (*PeopleSoft)(nil)
@@ -74,7 +80,14 @@ func (b *PeopleSoft) Load(ctx context.Context) (LoadResult, error) {
 			b.problems = append(b.problems, fmt.Sprintf("PeopleSoft received %s twice (loaded before as %s)", fi.Name, lr.LoadedAs))
 		}
 		for _, e := range lr.Exceptions {
+			if e.Setup && b.results != "" {
+				b.refused++ // the results file tells feesync
+				continue
+			}
 			b.problems = append(b.problems, fmt.Sprintf("PeopleSoft held %s:%d (%s, %s): %s", e.File, e.Line, e.Ref, e.Amount, e.Reason))
+		}
+		if err := b.writeResults(ctx, lr); err != nil {
+			return res, err
 		}
 		if err := b.drop.Rename(ctx, name, path.Join("inbound", "loaded", fi.Name)); err != nil {
 			return res, err

@@ -55,6 +55,10 @@ func (d *District) Summary(ctx context.Context, f Feesync) (bool, error) {
 	row("F5", "lost items returned: fees waived by the webhook", st.foundWaived, amount(st.foundSum))
 	row("F4", "credits applied in PeopleSoft (every waiver above)", st.psCredits, amount(st.psCreditSum))
 	d.refundRows(row)
+	if d.refusals != nil {
+		row("F2", "charges refused by PeopleSoft (student unknown to it)", st.bursarRefused, amount(st.bursarRefusedSum))
+		row("F2", "… re-driven once the registrar added the student", st.redriven, amount(st.redrivenSum))
+	}
 	row("F6", fmt.Sprintf("daily reports (exceptions listed: %d)", st.exceptions), st.reports, "")
 	problems = append(problems, d.printColleges(w)...)
 	fmt.Fprintf(d.out, "\nJournal: %d charges, %d payments forwarded, %d credits, %d webhook events handled; %d records held, %d files failed.\n",

@@ -99,6 +99,11 @@ type stats struct {
 	byHand                     int
 	restarts, kills            int
 	problems                   []string
+	// bursarRefused are the charges PeopleSoft's load refused (students
+	// it did not know yet, refusals.go); redriven those sent again once
+	// the registrar added the students.
+	bursarRefused, redriven       int
+	bursarRefusedSum, redrivenSum fees.Money
 }
 
 func (d *District) newDay(at time.Time) {

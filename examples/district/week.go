@@ -84,6 +84,7 @@ func (d *District) Week(ctx context.Context, f Feesync, s Schedules) error {
 		{"ps-load", psLoadSchedule, d.psLoad, true},
 		{"ps-payments", psPaymentsSchedule, d.psPayments, true},
 	}
+	specs = append(specs, d.refusalTasks(f, s)...)
 	start := d.opt.Start
 	end := start.AddDate(0, 0, d.opt.Days).Add(7 * time.Hour)
 	tasks := make([]*task, len(specs))
@@ -294,6 +295,7 @@ func (d *District) almaExport(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	d.planRefusals(res)
 	d.today.exported += len(res.Records)
 	d.today.exportedSum = add(d.today.exportedSum, res.Total)
 	if res.File != "" {

@@ -13,7 +13,7 @@
 //
 //	feesync convert alma-export -in FILE.xml -out FILE.dat [-config F] [-as-of YYYY-MM-DD]
 //	feesync convert ps-payments -in FILE.csv -out FILE.xml [-config F] [-as-of YYYY-MM-DD]
-//	feesync run charges|payments|credits|report [-config F] [-dry-run]
+//	feesync run charges|payments|credits|results|report [-config F] [-dry-run]
 //	feesync reconcile [-config F] [-all]
 //	feesync redrive [-config F] [-dry-run] [charge|credit|payment|refund...]
 //	feesync redrive [-config F] [-dry-run] event [ID]

@@ -122,7 +122,7 @@ Usage:
 
 	feesync convert alma-export -in FILE.xml -out FILE.dat [-config F] [-as-of YYYY-MM-DD]
 	feesync convert ps-payments -in FILE.csv -out FILE.xml [-config F] [-as-of YYYY-MM-DD]
-	feesync run charges|payments|credits|report [-config F] [-dry-run]
+	feesync run charges|payments|credits|results|report [-config F] [-dry-run]
 	feesync reconcile [-config F] [-all] [-format table|csv|json] [-show-ids]
 	feesync redrive [-config F] [-dry-run] [charge|credit|payment|refund...]
 	feesync redrive [-config F] [-dry-run] event [ID]
@@ -209,6 +209,7 @@ func commands() map[string]command {
 			run: (*Main).convertPSPayments},
 		{name: "run charges", usage: "[-config F] [-dry-run]", flags: runFlags, run: runJob("charges"), needsConfig: true},
 		{name: "run payments", usage: "[-config F] [-dry-run]", flags: runFlags, run: runJob("payments"), needsConfig: true},
+		{name: "run results", usage: "[-config F] [-dry-run]", flags: runFlags, run: runJob("results"), needsConfig: true},
 		{name: "run credits", usage: "[-config F] [-dry-run]", flags: runFlags, run: runJob("credits"), needsConfig: true},
 		{name: "run report", usage: "[-config F] [-dry-run]", flags: runFlags, run: runJob("report"), needsConfig: true},
 		{name: "reconcile", usage: "[-config F] [-all] [-format table|csv|json] [-show-ids]",

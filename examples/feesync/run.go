@@ -21,6 +21,7 @@ const (
 	jobCredits   = "credits"
 	jobReport    = "report"
 	jobReconcile = "reconcile"
+	jobResults   = "results"
 )
 
 // jobRun is what one run of a job did, for the summary line, the exit
@@ -31,14 +32,15 @@ type jobRun struct {
 	Duration time.Duration
 	DryRun   bool
 
-	Files    int
-	Records  int
-	Skipped  int
-	Total    string
-	amount   fees.Money // Total, for the run history
-	Outputs  []string
-	Rejected []reconcile.Rejection
-	Failed   []reconcile.FileFailure
+	Files     int
+	Records   int
+	Skipped   int
+	Confirmed int // the results job's: lines the bursar's load posted
+	Total     string
+	amount    fees.Money // Total, for the run history
+	Outputs   []string
+	Rejected  []reconcile.Rejection
+	Failed    []reconcile.FileFailure
 	// Waiting are the files left for a later run: not yet complete, or
 	// changed while read (see reconcile.ClaimRule).
 	Waiting []reconcile.FileFailure
@@ -85,6 +87,12 @@ func (m *Main) runOnce(ctx context.Context, jobs *reconcile.Jobs, name string) *
 		res, err = jobs.Payments(ctx)
 	case jobCredits:
 		res, err = jobs.Credits(ctx)
+	case jobResults:
+		if m.config.PeopleSoft.ResultsFolder == "" {
+			err = errors.New("run results: peoplesoft.results_folder is not set in the config: the load's results are not read")
+			break
+		}
+		res, err = jobs.Results(ctx)
 	case jobReport:
 		var rr reconcile.ReportResult
 		rr, err = jobs.Report(ctx)
@@ -199,7 +207,7 @@ func (r *jobRun) fill(res reconcile.RunResult) {
 		r.Files, r.Records, r.Skipped = res.Files, res.Records, res.Skipped
 		r.Outputs, r.Rejected, r.Failed = res.Outputs, res.Rejected, res.Failed
 	}
-	r.Waiting = res.Waiting
+	r.Waiting, r.Confirmed = res.Waiting, res.Confirmed
 	if res.Total.Valid() {
 		r.Total = res.Total.String()
 		r.amount = res.Total
@@ -236,6 +244,10 @@ func (m *Main) report(r *jobRun) {
 	attrs = append(attrs, "rejected", len(r.Rejected), "failed_files", len(r.Failed))
 	if len(r.Waiting) > 0 {
 		attrs = append(attrs, "waiting_files", len(r.Waiting))
+	}
+	if r.Job == jobResults {
+		// The lines the load posted; those it refused are the rejected.
+		attrs = append(attrs, "confirmed", r.Confirmed)
 	}
 	attrs = append(attrs, "duration", r.Duration.Round(time.Millisecond).String())
 	switch r.Job {

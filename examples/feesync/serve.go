@@ -162,6 +162,7 @@ func (m *Main) schedules() []jobSchedule {
 		{jobCharges, c.Schedules.Charges},
 		{jobPayments, c.Schedules.Payments},
 		{jobCredits, c.Schedules.Credits},
+		{jobResults, c.Schedules.Results},
 		{jobReconcile, c.Schedules.Reconcile},
 		{jobReport, c.Schedules.Report},
 	}

@@ -181,6 +181,7 @@ func (d *district) start(ctx context.Context) error {
 	// put) before a job lists it: nothing to wait for, and the week's
 	// timing and output stay as they were.
 	cfg.Library.Settle, cfg.PeopleSoft.Settle = 0, 0
+	cfg.PeopleSoft.ResultsFolder = resultsFolder
 	if d.s.JobEnd {
 		cfg.Alma.ExportJob, cfg.Alma.CreditExportJob = jobEndNames()
 	}

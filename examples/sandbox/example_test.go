@@ -24,5 +24,5 @@ func Example() {
 	i := strings.Index(text, "Alma and PeopleSoft agree to the cent for all")
 	fmt.Println(strings.SplitN(text[i:], ";", 2)[0])
 	// Output:
-	// Alma and PeopleSoft agree to the cent for all 4 students (7 fees charged)
+	// Alma and PeopleSoft agree to the cent for all 3 students (7 fees charged)
 }

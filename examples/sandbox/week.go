@@ -15,7 +15,7 @@ func (d *district) week(ctx context.Context) error {
 	// and the staff do around them is the district's own.
 	return d.sim.Week(ctx, jobRuns{d}, sim.Schedules{
 		Charges: config.ChargesSchedule, Payments: config.PaymentsSchedule, Credits: config.CreditsSchedule,
-		Reconcile: config.ReconcileSchedule, Report: config.ReportSchedule,
+		Reconcile: config.ReconcileSchedule, Report: config.ReportSchedule, Results: config.ResultsSchedule,
 	})
 }
 

@@ -33,6 +33,13 @@ type Options struct {
 	// charges it refunds (R8, see refunds.go); nil means those of
 	// peoplesoft.DefaultMapping.
 	RefundItemTypes map[string]string
+	// ItemTypes, when set, are the item types set up in the ledger: a
+	// line of another item type is refused, as a real load refuses an
+	// item type not set up. Nil takes every item type.
+	ItemTypes []string
+	// ResultLayout is the layout of the results files it writes
+	// ([Ledger.WriteResults]); the default is the reference layout.
+	ResultLayout *peoplesoft.Layout
 }
 
 // Item is one charge on a student's account, as the ledger holds it.
@@ -67,6 +74,10 @@ type Exception struct {
 	ItemType string
 	Amount   fees.Money // signed, as in the file
 	Reason   string
+	// Setup is set when the line was refused for what the ledger is set
+	// up with (a student it does not know, an item type not set up),
+	// not for the line against what the ledger holds.
+	Setup bool
 }
 
 // LoadResult reports what [Ledger.LoadChargeFile] did with a file.
@@ -85,6 +96,10 @@ type LoadResult struct {
 	Refunds       int        // refund lines applied
 	Refunded      fees.Money // sum of the refunds applied (positive)
 	Exceptions    []Exception
+	// Results are the load's verdict on every line of the file, in
+	// order: posted, or refused with the reason of its exception; what
+	// [Ledger.WriteResults] writes.
+	Results []peoplesoft.Result
 }
 
 // Totals are the ledger's running sums. Charged = Credited + Paid +
@@ -116,6 +131,10 @@ type Ledger struct {
 	cur      fees.Currency
 	maxBytes int64
 	rng      *rand.Rand
+
+	results *peoplesoft.Layout
+	types   map[string]bool // the item types set up; nil: any
+	unknown map[string]bool // students the ledger does not know yet
 
 	byName   map[string]string // file name → sha256
 	bySum    map[string]string // sha256 → file name
@@ -160,6 +179,7 @@ func NewLedger(opts Options) *Ledger {
 	if l.maxBytes == 0 {
 		l.maxBytes = 256 << 20
 	}
+	l.setUp(opts)
 	l.receipt = 100_000_000 + l.rng.Int64N(400_000_000)
 	zero := fees.Zero(l.cur)
 	l.t.Charged, l.t.Credited, l.t.Paid, l.t.Outstanding, l.t.PaidWritten = zero, zero, zero, zero, zero
@@ -220,7 +240,9 @@ func (l *Ledger) LoadChargeFile(name string, r io.Reader) (LoadResult, error) {
 		return LoadResult{}, err
 	}
 	for _, ln := range lines {
+		held := len(res.Exceptions)
 		switch {
+		case l.refuse(&res, name, ln):
 		case l.isRefund(ln):
 			l.applyRefund(&res, name, ln)
 		case ln.ch.Amount.IsPositive():
@@ -228,6 +250,7 @@ func (l *Ledger) LoadChargeFile(name string, r io.Reader) (LoadResult, error) {
 		default:
 			l.applyCredit(&res, name, ln)
 		}
+		res.Results = append(res.Results, resultOf(ln, res.Exceptions[held:]))
 	}
 	l.byName[name] = res.SHA256
 	l.bySum[res.SHA256] = name

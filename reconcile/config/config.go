@@ -240,6 +240,13 @@ type PeopleSoftConfig struct {
 	// files it loaded, under the same name (a loaded/ folder), if it
 	// moves them; see LibraryConfig.ImportTakenFolder.
 	InboundTakenFolder string `toml:"inbound_taken_folder"`
+	// ResultsFolder is where PeopleSoft's load leaves its results, line by
+	// line, of each charge file it loaded (what it posted, what it refused
+	// and why); the results job reads them. Empty (the default): the
+	// results are not read, and a refusal shows only when a
+	// reconciliation disagrees. It must be a folder of its own: the
+	// payments job claims every file of the outbound folder.
+	ResultsFolder string `toml:"results_folder"`
 	// MaxPaymentFileMiB is the largest payment file read, in MiB; a
 	// larger one is refused with a clear error and moved to failed/. The
 	// default is 512.
@@ -256,6 +263,9 @@ func (c *Config) MaxPaymentFileBytes() int64 { return c.PeopleSoft.MaxPaymentFil
 type LayoutConfig struct {
 	Charges  string `toml:"charges"`
 	Payments string `toml:"payments"`
+	// Results is the layout of the load's results files, read from
+	// peoplesoft.results_folder.
+	Results string `toml:"results"`
 }
 
 // Term is one billing term of the calendar.
@@ -286,6 +296,9 @@ type SchedulesConfig struct {
 	Credits   CronSpec `toml:"credits"`
 	Report    CronSpec `toml:"report"`
 	Reconcile CronSpec `toml:"reconcile"`
+	// Results runs the results job, when peoplesoft.results_folder is
+	// set.
+	Results CronSpec `toml:"results"`
 }
 
 // RefundConfig is the refund policy of one fee type (R8).
@@ -377,6 +390,7 @@ type LogConfig struct {
 const (
 	ChargesSchedule   = "30 18 * * *" // daily at 18:30, after Alma's 18:00 export
 	PaymentsSchedule  = "5 * * * *"   // hourly at :05, before Alma's hourly import
+	ResultsSchedule   = "35 * * * *"  // hourly at :35, when peoplesoft.results_folder is set
 	CreditsSchedule   = "35 * * * *"  // hourly at :35, after Alma's hourly credit export
 	ReconcileSchedule = "30 6 * * *"  // daily at 06:30, before the report
 	ReportSchedule    = "0 7 * * *"   // daily at 07:00, before the desk opens
@@ -521,7 +535,7 @@ func (c *Config) resolvePaths() {
 		c.Mail.CAFile = filepath.Join(dir, c.Mail.CAFile)
 	}
 	c.resolveSFTPPaths(dir)
-	for _, p := range []*string{&c.Layout.Charges, &c.Layout.Payments} {
+	for _, p := range []*string{&c.Layout.Charges, &c.Layout.Payments, &c.Layout.Results} {
 		if !builtinLayoutName(*p) && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}
@@ -568,6 +582,7 @@ func (c *Config) setDefaults() {
 	def(&c.Bursar, peoplesoft.BursarPeopleSoft)
 	def(&c.Layout.Charges, "reference")
 	def(&c.Layout.Payments, "reference")
+	def(&c.Layout.Results, "reference")
 	defCron := func(s *CronSpec, key, v string) {
 		if !c.defined("schedules." + key) {
 			*s = CronSpec(v)
@@ -578,6 +593,9 @@ func (c *Config) setDefaults() {
 	defCron(&c.Schedules.Credits, "credits", CreditsSchedule)
 	defCron(&c.Schedules.Report, "report", ReportSchedule)
 	defCron(&c.Schedules.Reconcile, "reconcile", ReconcileSchedule)
+	if c.PeopleSoft.ResultsFolder != "" {
+		defCron(&c.Schedules.Results, "results", ResultsSchedule)
+	}
 	def(&c.Waive.Reason, DefaultWaiveReason)
 	def(&c.Waive.Comment, DefaultWaiveComment)
 	if c.Waive.Types == nil {

@@ -44,6 +44,9 @@ func (c *Config) Folders() []Folder {
 		{Key: "peoplesoft.outbound_folder", Drop: "peoplesoft", Folder: f.Payments, Inbound: reconcile.JobPayments},
 		{Key: "report.folder", Drop: "library", Folder: f.Reports},
 	}
+	if c.PeopleSoft.ResultsFolder != "" {
+		list = append(list, Folder{Key: "peoplesoft.results_folder", Drop: "peoplesoft", Folder: f.Results, Inbound: reconcile.JobResults})
+	}
 	if f.ImportsTaken != "" {
 		list = append(list, Folder{Key: "library.import_taken_folder", Drop: "library", Folder: f.ImportsTaken,
 			Writers: importWriters, Taken: true})

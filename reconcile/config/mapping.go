@@ -106,6 +106,14 @@ func (c *Config) builtinLayouts(name string) (peoplesoft.Bursar, bool) {
 	return b, err == nil
 }
 
+// ResultLayout is the layout of the results files of PeopleSoft's load.
+func (c *Config) ResultLayout() (*peoplesoft.Layout, error) {
+	if c.Layout.Results == "reference" {
+		return peoplesoft.ReferenceResultLayout(), nil
+	}
+	return c.layout("layout.results", c.Layout.Results, peoplesoft.KindResults)
+}
+
 // layout loads the layout file at path for key; kind, when set, is the
 // kind it must describe (a key layout.charges takes a charges layout).
 func (c *Config) layout(key, path, kind string) (*peoplesoft.Layout, error) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/feebridge/feebridge/alma"
@@ -219,7 +220,21 @@ func (s *Setup) open(ctx context.Context, c *Config, o *Options) error {
 	if s.Jobs, err = reconcile.New(deps, jopts); err != nil {
 		return err
 	}
-	return s.Jobs.Check(o.jobs()...)
+	return s.Jobs.Check(c.checkedJobs(o)...)
+}
+
+// checkedJobs are the jobs Open checks: those of o, with the results job
+// only when peoplesoft.results_folder is set (without it the results
+// are not read, and the job has no parts).
+func (c *Config) checkedJobs(o *Options) []string {
+	jobs := o.jobs()
+	if jobs == nil {
+		jobs = append(slices.Clone(withoutAlma), reconcile.JobLostReturns, reconcile.JobReconcile)
+	}
+	if c.PeopleSoft.ResultsFolder != "" && len(o.Jobs) == 0 {
+		jobs = append(slices.Clone(jobs), reconcile.JobResults)
+	}
+	return jobs
 }
 
 // withoutAlma are the jobs that run without the Alma API.
@@ -257,6 +272,7 @@ func (c *Config) jobOptions(o *Options) *reconcile.Options {
 			Imports:  c.Library.ImportFolder,
 			Charges:  c.PeopleSoft.InboundFolder,
 			Payments: c.PeopleSoft.OutboundFolder,
+			Results:  c.PeopleSoft.ResultsFolder,
 			Reports:  c.Report.Folder,
 
 			ImportsTaken: c.Library.ImportTakenFolder,
@@ -308,6 +324,14 @@ func (c *Config) adapters(deps *reconcile.Deps) error {
 	deps.Payments = psport.PaymentFormat{Layout: payments, Mapping: &mapping,
 		Options: &peoplesoft.DecodeOptions{MaxBytes: c.MaxPaymentFileBytes(), Currency: c.cur}}
 	deps.Import = almaport.ImportFormat{Options: &alma.EncoderOptions{Location: c.Location()}}
+	if c.PeopleSoft.ResultsFolder != "" {
+		results, err := c.ResultLayout()
+		if err != nil {
+			return err
+		}
+		deps.Results = psport.ResultFormat{Layout: results, Mapping: &mapping,
+			Options: &peoplesoft.DecodeOptions{MaxBytes: c.MaxPaymentFileBytes(), Currency: c.cur}}
+	}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -151,7 +152,7 @@ func (c *Config) checkDrops() error {
 			"import_taken_folder": c.Library.ImportTakenFolder}},
 		{"peoplesoft", &c.PeopleSoft.DropConfig, map[string]string{
 			"inbound_folder": c.PeopleSoft.InboundFolder, "outbound_folder": c.PeopleSoft.OutboundFolder,
-			"inbound_taken_folder": c.PeopleSoft.InboundTakenFolder}},
+			"inbound_taken_folder": c.PeopleSoft.InboundTakenFolder, "results_folder": c.PeopleSoft.ResultsFolder}},
 		{"report", nil, map[string]string{"folder": c.Report.Folder}},
 	}
 	var errs []error // every drop's mistakes, then the folders'
@@ -251,6 +252,32 @@ func (c *Config) checkLayouts() error {
 		if _, err := c.layout("layout.payments", c.Layout.Payments, ""); err != nil {
 			return err
 		}
+	}
+	if c.Layout.Results != "reference" {
+		if _, err := c.layout("layout.results", c.Layout.Results, ""); err != nil {
+			return err
+		}
+	}
+	return c.checkResultsFolder()
+}
+
+// checkResultsFolder checks that the load's results have a folder of
+// their own on PeopleSoft's drop, and that they are read when a layout or
+// a schedule is given for them.
+func (c *Config) checkResultsFolder() error {
+	ps := c.PeopleSoft
+	f := ps.ResultsFolder
+	if f == "" {
+		for _, key := range []string{"layout.results", "schedules.results"} {
+			if c.defined(key) {
+				return c.errorf(key, "set peoplesoft.results_folder too, or the results are never read")
+			}
+		}
+		return nil
+	}
+	out, in := cmp.Or(ps.OutboundFolder, "outbound"), cmp.Or(ps.InboundFolder, "inbound")
+	if f == out || f == in || f == ps.InboundTakenFolder {
+		return c.errorf("peoplesoft.results_folder", "%q is also another folder of the drop: the results need a folder of their own", f)
 	}
 	return nil
 }

@@ -65,7 +65,8 @@ func (j *Journal) Students(ctx context.Context, since time.Time, returns bool) (
 			OR c.amount != (SELECT COALESCE(SUM(p.amount), 0) FROM records p
 				WHERE p.ref = c.key AND p.ref != '' AND p.outcome IN ('forwarded', 'credited') AND p.currency = c.currency)
 			OR EXISTS (SELECT 1 FROM records p WHERE p.ref = c.key AND p.ref != '' AND p.updated_at >= ?))
-		FROM records c WHERE c.kind = 'charge' AND c.outcome = 'charged' AND c.user_id != ''
+		FROM records c WHERE c.kind = 'charge' AND c.user_id != ''
+			AND (c.outcome = 'charged' OR (c.outcome = 'rejected' AND c.code = '`+CodeBursarRefused+`'))
 		GROUP BY c.user_id
 		UNION ALL SELECT r.user_id, 1 FROM records r
 		WHERE ? AND r.kind IN ('event', 'waiver') AND r.user_id != '' AND r.updated_at >= ?`,

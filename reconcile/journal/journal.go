@@ -54,7 +54,16 @@ const (
 	KindWaiver  = "waiver"  // key: webhook event id + "/" + fee id
 	KindEvent   = "event"   // key: webhook event id
 	KindRefund  = "refund"  // key: the charge key of the fee refunded (R8); ref: the same
+	// KindResult: a line of the bursar's load results that could not be
+	// matched or read; key: the results file and line.
+	KindResult = "result"
 )
+
+// CodeBursarRefused is the code of a record held because the bursar's
+// load refused it after it was sent (its reason carries the load's
+// message): "sent, refused by PeopleSoft", as against a record held
+// before it was ever sent.
+const CodeBursarRefused = "BURSAR_REFUSED"
 
 // The states of a file in the journal's files table.
 const (

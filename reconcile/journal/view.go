@@ -55,6 +55,14 @@ type View interface {
 	Claim(ctx context.Context, r Record) (bool, error)
 	// Hold records r as held unless its key was handled elsewhere (false).
 	Hold(ctx context.Context, r Record) (bool, error)
+	// Refuse records r as held over the record of its key, whatever that
+	// record's outcome: a record that went through, then was refused by
+	// the bursar's load.
+	Refuse(ctx context.Context, r Record) error
+	// Whole returns the record of kind and key with every column (Record
+	// returns what deciding needs), its output named; ok is false when
+	// there is none.
+	Whole(ctx context.Context, kind, key string) (r Record, ok bool, err error)
 	// Insert records new keys in multi-row statements; false for a key
 	// known already.
 	Insert(ctx context.Context, recs []Record) ([]bool, error)
@@ -350,6 +358,30 @@ func (v *view) Hold(ctx context.Context, r Record) (bool, error) {
 	return true, nil
 }
 
+// Refuse records r as held (outcome rejected, with r.Reason and r.Code)
+// in this file, over the record of its key whatever its outcome: a
+// charge or credit sent to the bursar whose load then refused it. The
+// record is held again, to be re-driven, and no longer counts as sent.
+// It fails when the database does.
+func (v *view) Refuse(ctx context.Context, r Record) error {
+	// Read first, so that what the view knows of the charge follows.
+	if _, _, err := v.Record(ctx, r.Kind, r.Key); err != nil {
+		return err
+	}
+	r.Outcome, r.FileID = OutcomeRejected, v.file.ID
+	v.put(r)
+	return nil
+}
+
+// Whole returns the record of kind and key as [Journal.Get] does, within
+// the view: every column, the output of a charge named from its file.
+func (v *view) Whole(ctx context.Context, kind, key string) (Record, bool, error) {
+	if err := v.Flush(ctx); err != nil {
+		return Record{}, false, err
+	}
+	return getRecord(ctx, v.q, kind, key)
+}
+
 // reopens reports whether a record of outcome leaves its key open to the
 // next record under it: held (it is retried), or a held record closed
 // without going through (dismissed, superseded).
@@ -534,7 +566,7 @@ func (v *view) query(ctx context.Context, query string, keys []string, scan func
 // knownKind reports whether kind is one of the Kind… constants.
 func knownKind(kind string) bool {
 	switch kind {
-	case KindCharge, KindCredit, KindPayment, KindWaiver, KindEvent, KindRefund:
+	case KindCharge, KindCredit, KindPayment, KindWaiver, KindEvent, KindRefund, KindResult:
 		return true
 	}
 	return false

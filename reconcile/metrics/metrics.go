@@ -53,6 +53,7 @@ type JournalCollector struct {
 	amount   *prometheus.Desc
 	webhooks *prometheus.Desc
 	bytes    *prometheus.Desc
+	refused  *prometheus.Desc
 }
 
 // NewJournalCollector returns the collector of j's metrics; scrape errors
@@ -73,12 +74,14 @@ func NewJournalCollector(j *reconcile.Journal, logger *slog.Logger) *JournalColl
 			"Webhook events in the journal, by type and outcome.", []string{"type", "outcome"}, nil),
 		bytes: prometheus.NewDesc("feebridge_journal_bytes",
 			"The size of the journal's database.", nil, nil),
+		refused: prometheus.NewDesc("feebridge_bursar_refused_lines_total",
+			"Lines of the bursar's load results held: refused by its load (sent, refused by PeopleSoft), or naming no line sent.", nil, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *JournalCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.lastOK, c.runs, c.records, c.held, c.amount, c.webhooks, c.bytes} {
+	for _, d := range []*prometheus.Desc{c.lastOK, c.runs, c.records, c.held, c.amount, c.webhooks, c.bytes, c.refused} {
 		ch <- d
 	}
 }
@@ -132,10 +135,29 @@ func (c *JournalCollector) collect(ctx context.Context, ch chan<- prometheus.Met
 	for o, n := range byOutcome {
 		ch <- prometheus.MustNewConstMetric(c.webhooks, prometheus.CounterValue, float64(n), "loan_returned", o)
 	}
+	if err := c.collectRefused(ctx, ch); err != nil {
+		return err
+	}
 	size, err := c.j.Size(ctx)
 	if err != nil {
 		return err
 	}
 	ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.GaugeValue, float64(size))
+	return nil
+}
+
+// collectRefused counts the lines held from the bursar's load results,
+// summed over the results files the journal knows: a line refused stays
+// counted after it is re-driven.
+func (c *JournalCollector) collectRefused(ctx context.Context, ch chan<- prometheus.Metric) error {
+	files, err := c.j.Files(ctx, reconcile.JobResults)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, f := range files {
+		n += f.Rejected
+	}
+	ch <- prometheus.MustNewConstMetric(c.refused, prometheus.CounterValue, float64(n))
 	return nil
 }

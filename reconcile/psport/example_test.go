@@ -40,3 +40,38 @@ func ExamplePaymentFormat() {
 	// line 3 held: peoplesoft: line 3: CHANNEL: unknown channel: "KIOSK": want ESERVICES or CASHIER
 	// line 4: 60.00 USD paid 15216075700006761 for LOSTITEMREPLACEMENTFEE
 }
+
+// Reading the results of PeopleSoft's load the way the results job does:
+// each line names the charge it is about by reference and fee type, says
+// whether the load refused it, and why.
+func ExampleResultFormat() {
+	const file = "REF1_DESCR,ITEM_TYPE,EMPLID,AMOUNT,STATUS,MESSAGE\n" +
+		"15216075630006761,300000000001,12345678,123.45,POSTED,\n" +
+		"15216075700006761,300000000002,09876,25.00,ERROR,Invalid Employee ID\n" +
+		"15216075630006761,300000000001,12345678,-23.45,ERROR,Cannot reverse this charge\n"
+	mapping := peoplesoft.DefaultMapping()
+	r := psport.ResultFormat{Mapping: &mapping}.NewResultReader(strings.NewReader(file))
+	for {
+		res, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			fmt.Println("the whole file fails:", err)
+			return
+		}
+		verdict := "posted"
+		if res.Refused {
+			verdict = "refused: " + res.Message
+		}
+		kind := "charge"
+		if res.Credit {
+			kind = "credit"
+		}
+		fmt.Println(res.Line, kind, res.Ref, res.FeeType, verdict)
+	}
+	// Output:
+	// 2 charge 15216075630006761 OVERDUEFINE posted
+	// 3 charge 15216075700006761 LOSTITEMREPLACEMENTFEE refused: Invalid Employee ID
+	// 4 credit 15216075630006761 OVERDUEFINE refused: Cannot reverse this charge
+}

@@ -14,6 +14,8 @@
 //     reconcile.ChargeFormat.
 //   - [PaymentFormat]: a peoplesoft payment Layout as a
 //     reconcile.PaymentFormat.
+//   - [ResultFormat]: a peoplesoft results Layout (the load's verdict on
+//     each line of a charge file) as a reconcile.ResultFormat.
 package psport
 
 import (
@@ -32,6 +34,7 @@ var (
 	_ reconcile.ChargeFormat  = ChargeFormat{}
 	_ reconcile.PaymentFormat = PaymentFormat{}
 	_ reconcile.RefundFormat  = ChargeFormat{}
+	_ reconcile.ResultFormat  = ResultFormat{}
 )
 
 // ChargeFormat writes PeopleSoft charge files: Mapping turns fees and
@@ -171,4 +174,53 @@ func (r *paymentReader) Next() (reconcile.PaymentRecord, error) {
 	fp := p.FeesPayment()
 	fp.Key = p.Key()
 	return reconcile.PaymentRecord{Line: p.Line, Payment: fp, FeeType: r.feeType(p.ItemType)}, nil
+}
+
+// ResultFormat reads the results of PeopleSoft's loads of charge files in
+// Layout (nil means peoplesoft.ReferenceResultLayout()). Mapping, when
+// set, maps each line's item type back to its fee type, so that a line
+// names its charge by charge key; without it, a reference sent as several
+// charges cannot be told apart and its lines are held.
+type ResultFormat struct {
+	Layout  *peoplesoft.Layout
+	Options *peoplesoft.DecodeOptions
+	Mapping *peoplesoft.Mapping
+}
+
+// NewResultReader returns a reader of one results file.
+func (f ResultFormat) NewResultReader(r io.Reader) reconcile.ResultReader {
+	l := f.Layout
+	if l == nil {
+		l = peoplesoft.ReferenceResultLayout()
+	}
+	return &resultReader{dec: peoplesoft.NewResultDecoder(r, l, f.Options), mapping: f.Mapping}
+}
+
+type resultReader struct {
+	dec     *peoplesoft.ResultDecoder
+	mapping *peoplesoft.Mapping
+}
+
+// Next returns the next line. A bad line comes back held; an error that
+// concerns the whole file ends it.
+func (r *resultReader) Next() (reconcile.LoadResult, error) {
+	res, err := r.dec.Decode()
+	if err == io.EOF {
+		return reconcile.LoadResult{}, io.EOF
+	}
+	out := reconcile.LoadResult{Line: res.Line, Ref: res.Ref, Credit: res.Credit(), Refused: res.Refused, Message: res.Message}
+	if r.mapping != nil {
+		out.FeeType, _ = r.mapping.FeeTypeOf(res.ItemType)
+		if t, ok := r.mapping.RefundTypeOf(res.ItemType); ok && out.FeeType == "" {
+			out.FeeType, out.Refund = t, true
+		}
+	}
+	if err != nil {
+		var pe *peoplesoft.ParseError
+		if !errors.As(err, &pe) || peoplesoft.IsFileError(err) {
+			return reconcile.LoadResult{}, err
+		}
+		out.Line, out.Err = pe.Line, err
+	}
+	return out, nil
 }

@@ -49,6 +49,7 @@ func Run(t *testing.T, open Open) {
 		{"Leases", testLeases},
 		{"ClaimIsIdempotent", testClaim},
 		{"Hold", testHold},
+		{"Refuse", testRefuse},
 		{"Insert", testInsert},
 		{"Balances", testBalances},
 		{"Refunds", testRefunds},
@@ -288,6 +289,52 @@ func testHold(t *testing.T, open Open) {
 			t.Fatalf("Hold of a forwarded key = %v, %v; want false", ok, err)
 		}
 	})
+}
+
+// testRefuse: a charge sent and then refused by the bursar's load is
+// held over its record, counts no more as held by the bursar, is listed
+// for a re-drive with its payload, and goes through again when claimed.
+func testRefuse(t *testing.T, open Open) {
+	s := open(t, (&clock{day}).Now)
+	c := charge("T1/OVERDUEFINE", "S1", "5.00")
+	c.Line = 1
+	decide(t, s, "charges", "e1.xml", journal.FilePublishing, func(v journal.View) { claim(t, v, c, true) })
+	refusedCharge := c
+	refusedCharge.Reason, refusedCharge.Code, refusedCharge.Payload = "refused: Invalid Employee ID", journal.CodeBursarRefused, `{"fee":{}}`
+	refusedCharge.Output, refusedCharge.Line = "inbound/c1.dat", 3
+	decide(t, s, "results", "r1.csv", journal.FileDone, func(v journal.View) {
+		whole, ok, err := v.Whole(t.Context(), c.Kind, c.Key)
+		if err != nil || !ok || whole.Output != "" || whole.File != "e1.xml" || whole.FeeID != c.FeeID || whole.Outcome != journal.OutcomeCharged {
+			t.Errorf("Whole = %+v, %v, %v", whole, ok, err)
+		}
+		must(t, v.Refuse(t.Context(), refusedCharge))
+		if r, ok, err := v.Record(t.Context(), c.Kind, c.Key); err != nil || !ok || r.Outcome != journal.OutcomeRejected {
+			t.Errorf("the view after Refuse: %+v, %v, %v", r, ok, err)
+		}
+	})
+	held, err := s.Held(t.Context(), journal.KindCharge)
+	if err != nil || len(held) != 1 || held[0].Code != journal.CodeBursarRefused || held[0].File != "r1.csv" ||
+		held[0].Output != "inbound/c1.dat" || held[0].Line != 3 {
+		t.Fatalf("Held = %+v, %v", held, err)
+	}
+	out, err := s.Outstanding(t.Context(), "S1")
+	if err != nil || len(out) != 0 {
+		t.Errorf("Outstanding after the refusal = %+v, %v; want none", out, err)
+	}
+	// The student is still one the reconciliation compares.
+	if active, _, err := s.Students(t.Context(), time.Time{}, false); err != nil || !slices.Contains(active, "S1") {
+		t.Errorf("Students after the refusal = %v, %v; want S1", active, err)
+	}
+	// The re-drive claims it again: sent, and held by the bursar.
+	c.Line = 1
+	decide(t, s, "redrive-charge", "redrive-1", journal.FilePublishing, func(v journal.View) { claim(t, v, c, true) })
+	out, err = s.Outstanding(t.Context(), "S1")
+	if err != nil || len(out) != 1 || !out[0].Left.Equal(usd("5.00")) {
+		t.Errorf("Outstanding after the re-drive = %+v, %v; want 5.00", out, err)
+	}
+	if held, err := s.Held(t.Context(), journal.KindCharge); err != nil || len(held) != 0 {
+		t.Errorf("Held after the re-drive = %+v, %v", held, err)
+	}
 }
 
 func testInsert(t *testing.T, open Open) {
