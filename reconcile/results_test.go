@@ -14,9 +14,10 @@ import (
 	"github.com/feebridge/feebridge/reconcile"
 )
 
-// lineResults reads results lines "txid|type|C or R|POSTED or ERROR|message"
-// (C a charge, R a credit; an empty type for one the bursar does not
-// name), and "bad|reason" for a line that cannot be read.
+// lineResults reads results lines "txid|type|C, R or F|POSTED or ERROR|message"
+// (C a charge, R a credit, F a refund of a fee of that type; an empty
+// type for one the bursar does not name), and "bad|reason" for a line
+// that cannot be read.
 type lineResults struct{}
 
 func (lineResults) NewResultReader(r io.Reader) reconcile.ResultReader {
@@ -38,7 +39,7 @@ func (r *lineResultReader) Next() (reconcile.LoadResult, error) {
 	case len(f) == 2 && f[0] == "bad":
 		return reconcile.LoadResult{Line: r.line, Err: errors.New(f[1])}, nil
 	case len(f) == 5:
-		return reconcile.LoadResult{Line: r.line, Ref: f[0], FeeType: fees.Type(f[1]), Credit: f[2] == "R",
+		return reconcile.LoadResult{Line: r.line, Ref: f[0], FeeType: fees.Type(f[1]), Credit: f[2] == "R" || f[2] == "F", Refund: f[2] == "F",
 			Refused: f[3] == "ERROR", Message: f[4]}, nil
 	}
 	return reconcile.LoadResult{}, fmt.Errorf("line %d: malformed result %q", r.line, r.sc.Text())
@@ -295,5 +296,51 @@ func TestReconcileNamesRefusedCharge(t *testing.T) {
 	}
 	if rec, err := e.jobs(nil).Reconcile(t.Context(), nil); err != nil || !rec.Agree() {
 		t.Errorf("after the re-drive: %+v, %v", rec.Disagreements, err)
+	}
+}
+
+// A refund line (R8) the load refused is held with the load's message,
+// apart from the charge it refunds, and re-driven once; one it posted is
+// confirmed.
+func TestResultsRefusedRefundIsHeldUntilRedriven(t *testing.T) {
+	e := newEnv(t)
+	e.opts.Refunds = map[fees.Type]reconcile.RefundPolicy{
+		fees.TypeLostItemReplacementFee: {Action: reconcile.RefundSend, Ratio: fees.FullRefund},
+		fees.TypeLostItemProcessFee:     {Action: reconcile.RefundSend, Ratio: fees.FullRefund},
+	}
+	refundSetup(t, e)
+	if res, err := e.jobs(nil).Credits(t.Context()); err != nil || len(res.Rejected) != 0 {
+		t.Fatalf("credits: %+v, %v", res, err)
+	}
+	e.put(e.bursar, "results/r-refunds.csv",
+		"T1|LOSTITEMREPLACEMENTFEE|R|POSTED|",
+		"T1|LOSTITEMREPLACEMENTFEE|F|POSTED|",
+		"T2|LOSTITEMPROCESSFEE|F|ERROR|Refund item type not set up")
+	res, err := e.jobs(nil).Results(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Confirmed != 2 || len(res.Rejected) != 1 {
+		t.Fatalf("results: %+v", res)
+	}
+	if r := res.Rejected[0]; r.Kind != reconcile.KindRefund || r.Key != "T2/LOSTITEMPROCESSFEE" || r.Code != reconcile.CodeBursarRefused ||
+		!strings.Contains(r.Reason, "refused by PeopleSoft: Refund item type not set up") {
+		t.Errorf("rejection = %+v", r)
+	}
+	if got, ok, err := e.journal.Get(t.Context(), reconcile.KindRefund, "T1/LOSTITEMREPLACEMENTFEE"); err != nil || !ok || got.Outcome != reconcile.OutcomeRefunded {
+		t.Errorf("the posted refund: %+v, %v, %v", got, ok, err)
+	}
+	red, err := e.jobs(nil).Redrive(t.Context(), reconcile.KindRefund)
+	if err != nil || red.Records != 1 || len(red.Outputs) != 1 {
+		t.Fatalf("redrive of the refund: %+v, %v", red, err)
+	}
+	if got := files(t, e.bursar)[red.Outputs[0]]; !strings.Contains(got, "F|T2|S001|LOSTITEMPROCESSFEE|-15.00\n") {
+		t.Errorf("the re-driven refund file:\n%s", got)
+	}
+	if again, err := e.jobs(nil).Redrive(t.Context(), reconcile.KindRefund); err != nil || again.Records != 0 {
+		t.Errorf("a second redrive: %+v, %v", again, err)
+	}
+	if got, ok, err := e.journal.Get(t.Context(), reconcile.KindRefund, "T2/LOSTITEMPROCESSFEE"); err != nil || !ok || got.Outcome != reconcile.OutcomeRefunded || !got.Amount.Equal(usd("15.00")) {
+		t.Errorf("the re-driven refund in the journal: %+v, %v, %v", got, ok, err)
 	}
 }

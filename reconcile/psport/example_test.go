@@ -48,7 +48,8 @@ func ExampleResultFormat() {
 	const file = "REF1_DESCR,ITEM_TYPE,EMPLID,AMOUNT,STATUS,MESSAGE\n" +
 		"15216075630006761,300000000001,12345678,123.45,POSTED,\n" +
 		"15216075700006761,300000000002,09876,25.00,ERROR,Invalid Employee ID\n" +
-		"15216075630006761,300000000001,12345678,-23.45,ERROR,Cannot reverse this charge\n"
+		"15216075630006761,300000000001,12345678,-23.45,ERROR,Cannot reverse this charge\n" +
+		"15216075700006761,300000000012,09876,-25.00,POSTED,\n"
 	mapping := peoplesoft.DefaultMapping()
 	r := psport.ResultFormat{Mapping: &mapping}.NewResultReader(strings.NewReader(file))
 	for {
@@ -65,7 +66,10 @@ func ExampleResultFormat() {
 			verdict = "refused: " + res.Message
 		}
 		kind := "charge"
-		if res.Credit {
+		switch {
+		case res.Refund: // a refund item type: the refund of a paid fee (R8)
+			kind = "refund"
+		case res.Credit:
 			kind = "credit"
 		}
 		fmt.Println(res.Line, kind, res.Ref, res.FeeType, verdict)
@@ -74,4 +78,5 @@ func ExampleResultFormat() {
 	// 2 charge 15216075630006761 OVERDUEFINE posted
 	// 3 charge 15216075700006761 LOSTITEMREPLACEMENTFEE refused: Invalid Employee ID
 	// 4 credit 15216075630006761 OVERDUEFINE refused: Cannot reverse this charge
+	// 5 refund 15216075700006761 LOSTITEMREPLACEMENTFEE posted
 }
