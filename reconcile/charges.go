@@ -175,7 +175,7 @@ func (j *Jobs) decideCharge(ctx context.Context, d *decision, rec ExportRecord, 
 		r.Payload = payload(rec)
 		return d.reject(ctx, r)
 	}
-	r.Outcome = OutcomeCharged
+	r.Outcome, r.College = OutcomeCharged, line.College
 	// Charges are the bulk: they are journaled in batches, and each line
 	// written once its key is known to be new (or this file's own).
 	return d.enqueue(ctx, r, func() error { return d.writeLine(ctx, w, r, line, rec) })

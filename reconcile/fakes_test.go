@@ -99,14 +99,16 @@ func (r *lineExportReader) Next() (reconcile.ExportRecord, error) {
 // lineCharges maps fees to "C|txid|user|type|amount" lines, credits to
 // "R|txid|user|type|-amount", and refuses fee types not in its table.
 type lineCharges struct {
-	refuse map[fees.Type]bool
+	refuse   map[fees.Type]bool
+	colleges map[string]string // student → college the fee is routed to, for the per-college tests
 }
 
 func (c *lineCharges) MapCharge(f fees.Fee, asOf time.Time) (reconcile.ChargeLine, error) {
 	if c.refuse[f.Type] {
 		return reconcile.ChargeLine{}, fmt.Errorf("fee %s: fee type %s has no item type", f.ID, f.Type)
 	}
-	return reconcile.ChargeLine{Amount: f.Balance, Value: fmt.Sprintf("C|%s|%s|%s|%s", f.TransactionID, f.UserID, f.Type, f.Balance.Amount())}, nil
+	return reconcile.ChargeLine{Amount: f.Balance, Value: fmt.Sprintf("C|%s|%s|%s|%s", f.TransactionID, f.UserID, f.Type, f.Balance.Amount()),
+		College: c.colleges[f.UserID]}, nil
 }
 
 func (c *lineCharges) MapCredit(cr fees.Credit, asOf time.Time) (reconcile.ChargeLine, error) {

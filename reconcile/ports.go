@@ -57,6 +57,10 @@ type ExportFormat interface {
 type ChargeLine struct {
 	Amount fees.Money // signed: negative for a credit
 	Value  any
+	// College is the name of the college the line is routed to, when
+	// the bursar serves several; "" when none is configured. The journal
+	// keeps it with the charge for the per-college figures.
+	College string
 }
 
 // ChargeFormat maps fees and credits to the bursar's charge file and writes
