@@ -76,3 +76,35 @@ func ExampleReport_WriteCSV() {
 	// needs staff,Held payment,"'=HYPERLINK(""x"")",15216075630006761,,,payments-0306.csv,3,,80.00,"Payment of 80.00 for fee 15216075630006761 (student =HYPERLINK(""x"")) in payments-0306.csv line 3 was held: the amount is more than the fee still owes (fee 15216075630006761: payment of 80.00 USD is above the remaining 70.00 USD).","Ask the bursar office to correct or refund the payment, then close this with `feesync dismiss R000042/15216075630006761 -reason TEXT`.",R000042/15216075630006761,overpayment: fee 15216075630006761: payment of 80.00 USD is above the remaining 70.00 USD
 	// what flowed,F2,,,,,,,0,0.00,Charges sent to the bursar,,,
 }
+
+// ExampleReport_WriteCSV_colleges shows the per-college rows of a district
+// whose charges are routed to colleges: each college's charges sent, what
+// the bursar still holds of them and the disagreements of the last
+// reconciliation, then the district's total.
+func ExampleReport_WriteCSV_colleges() {
+	usd := func(s string) fees.Money { return fees.MustParseMoney(s, fees.USD) }
+	rep := reconcile.Report{
+		From: time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC),
+		To:   time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC),
+		Colleges: []reconcile.CollegeLine{
+			{College: "ARC", Charges: 2, Charged: usd("135.00"), Held: usd("115.00")},
+			{College: "CRC", Charges: 1, Charged: usd("0.82"), Held: usd("0.82"), Disagreements: 1},
+			{College: "the district", Charges: 3, Charged: usd("135.82"), Held: usd("115.82"), Disagreements: 1},
+		},
+	}
+	if err := rep.WriteCSV(os.Stdout); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// section,item,student,fee,type,barcode,file,line,count,amount,what happened,what to do,key,details
+	// report,period,,,,,,,,,Thursday 5 March 2026 00:00 – Friday 6 March 2026 00:00 (UTC),,,
+	// by college,ARC,,,charged,,,,2,135.00,"charges sent: 2, 135.00",,,
+	// by college,ARC,,,held by the bursar,,,,,115.00,the bursar holds 115.00,,,
+	// by college,ARC,,,disagreements,,,,0,,disagreements at the last reconciliation: 0,,,
+	// by college,CRC,,,charged,,,,1,0.82,"charges sent: 1, 0.82",,,
+	// by college,CRC,,,held by the bursar,,,,,0.82,the bursar holds 0.82,,,
+	// by college,CRC,,,disagreements,,,,1,,disagreements at the last reconciliation: 1,,,
+	// by college,the district,,,charged,,,,3,135.82,"charges sent: 3, 135.82",,,
+	// by college,the district,,,held by the bursar,,,,,115.82,the bursar holds 115.82,,,
+	// by college,the district,,,disagreements,,,,1,,disagreements at the last reconciliation: 1,,,
+}

@@ -146,11 +146,11 @@ func (r Report) collegeRows() []reportRow {
 	for _, c := range r.Colleges {
 		out = append(out,
 			reportRow{Section: sectionColleges, Item: c.College, Type: "charged", Count: strconv.Itoa(c.Charges),
-				Amount: amount(c.Charged), What: fmt.Sprintf("%d charges sent, %s", c.Charges, amount(c.Charged))},
+				Amount: amount(c.Charged), What: fmt.Sprintf("charges sent: %d, %s", c.Charges, amount(c.Charged))},
 			reportRow{Section: sectionColleges, Item: c.College, Type: "held by the bursar", Amount: amount(c.Held),
 				What: "the bursar holds " + amount(c.Held)},
 			reportRow{Section: sectionColleges, Item: c.College, Type: "disagreements", Count: strconv.Itoa(c.Disagreements),
-				What: fmt.Sprintf("%d disagreements at the last reconciliation", c.Disagreements)})
+				What: fmt.Sprintf("disagreements at the last reconciliation: %d", c.Disagreements)})
 	}
 	return out
 }
