@@ -130,3 +130,28 @@ func amountOrNone(m fees.Money) string {
 	}
 	return m.Amount()
 }
+
+// TestRedrivenChargeKeepsItsCollege: a charge held, then re-driven once
+// the configuration maps it, is journaled with the college it goes to.
+func TestRedrivenChargeKeepsItsCollege(t *testing.T) {
+	e := newEnv(t)
+	e.charges.refuse[fees.TypeOverdueFine] = true
+	e.charges.colleges = map[string]string{"S001": "ARC", "S002": "CRC"}
+	exportA(e) // T3 is S002's overdue fine
+	if _, err := e.jobs(nil).Charges(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok, err := e.journal.Get(t.Context(), reconcile.KindCharge, "T3/OVERDUEFINE"); err != nil || !ok || r.Outcome != reconcile.OutcomeRejected {
+		t.Fatalf("T3 = %+v, %v, %v; want held", r, ok, err)
+	}
+	e.charges.refuse[fees.TypeOverdueFine] = false
+	if _, err := e.jobs(nil).Redrive(t.Context(), reconcile.KindCharge); err != nil {
+		t.Fatal(err)
+	}
+	for key, college := range map[string]string{"T1/LOSTITEMREPLACEMENTFEE": "ARC", "T3/OVERDUEFINE": "CRC"} {
+		r, ok, err := e.journal.Get(t.Context(), reconcile.KindCharge, key)
+		if err != nil || !ok || r.Outcome != reconcile.OutcomeCharged || r.College != college {
+			t.Errorf("%s = %+v, %v, %v; want charged to %s", key, r, ok, err, college)
+		}
+	}
+}
