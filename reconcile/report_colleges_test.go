@@ -102,18 +102,8 @@ func TestReportWithoutColleges(t *testing.T) {
 // about a student's total, is unrouted.
 func TestReconcilePerCollege(t *testing.T) {
 	e := newEnv(t)
-	a := newFakeAlma()
-	e.alma = a
 	e.charges.colleges = map[string]string{"S001": "ARC", "S002": "CRC"}
-	charged(t, e) // T1 120.00 and T2 15.00 for S001, T3 0.82 for S002
-	a.add("S001", "F1", "T1", fees.TypeLostItemReplacementFee, "B100", "120.00")
-	a.add("S001", "F2", "T2", fees.TypeLostItemProcessFee, "B100", "15.00")
-	a.add("S001", "F8", "T8", fees.TypeOverdueFine, "B800", "4.00") // transferred in Alma, never sent
-	a.pay("S001", "F1", "20.00")
-	rec, err := e.jobs(nil).Reconcile(t.Context(), statedBalances{"S001": usd("135.00"), "S002": usd("0.00")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := reconcileDisagreeing(t, e)
 	var got []string
 	for _, c := range rec.Colleges {
 		got = append(got, fmt.Sprintf("%s %d %s %s %d", c.College, c.Charges, amountOrNone(c.Charged), amountOrNone(c.Held), c.Disagreements))
