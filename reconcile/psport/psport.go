@@ -69,11 +69,12 @@ func (f ChargeFormat) MapRefund(r fees.Refund, asOf time.Time) (reconcile.Charge
 }
 
 // line is the charge line of ch, for a record owned by library: it names
-// the library's college when colleges are configured.
+// the library's college, and its business unit as the part of a
+// separate charge file, when colleges are configured.
 func (f ChargeFormat) line(ch peoplesoft.Charge, library string) reconcile.ChargeLine {
 	l := reconcile.ChargeLine{Amount: ch.Amount, Value: ch}
 	if c, ok := f.Mapping.CollegeOf(library); ok {
-		l.College = c.Name
+		l.College, l.Part = c.Name, c.BusinessUnit
 	}
 	return l
 }
