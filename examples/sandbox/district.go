@@ -162,6 +162,7 @@ func (d *district) start(ctx context.Context) error {
 	// The district's four colleges, each library's fees routed to its
 	// college's business unit (README, "Several colleges in one district").
 	cfg.Colleges = sim.Colleges()
+	cfg.PeopleSoft.SeparateFiles = d.s.CollegeFiles
 	// One student at a time: Alma's fake draws its faults in the order
 	// the calls arrive, and the same seed must give the same week.
 	cfg.Alma.Workers = 1

@@ -62,6 +62,10 @@
 //	              host key pinned; with -faults, SFTP connections are cut
 //	              before operations and midway through transfers, and the
 //	              server stalls (the client gives up after 2 s) and restarts
+//	-college-files
+//	              feesync delivers a charge (and credit) file per college,
+//	              named with its business unit (peoplesoft.separate_files);
+//	              the simulated PeopleSoft loads every file it finds
 //	-v            print the jobs' log lines to standard error
 //
 // A run is repeatable, with -faults too: the same flags print the same
