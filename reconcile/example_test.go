@@ -142,7 +142,7 @@ func ExampleOptions_separateCollegeFiles() {
 	_ = library.WriteFile(ctx, "exports/alma-1.xml", []byte("fee|T1|S001|F1|OVERDUEFINE|B1|2.50\n"+
 		"fee|T2|S002|F2|OVERDUEFINE|B2|4.00\nfee|T3|S001|F3|OVERDUEFINE|B3|1.00\nend|3\n"))
 	jobs, err := reconcile.New(reconcile.Deps{Journal: j, Library: library, Bursar: bursar, Export: lineExport{},
-		Charges: &lineCharges{colleges: map[string]string{"S001": "ARC01", "S002": "CRC01"}},
+		Charges:  &lineCharges{colleges: map[string]string{"S001": "ARC01", "S002": "CRC01"}},
 		Payments: linePayments{}, Import: lineImport{}},
 		&reconcile.Options{Now: now, TempDir: dir, SeparateCollegeFiles: true})
 	if err != nil {
