@@ -1,6 +1,7 @@
 package reconcile_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -74,4 +75,47 @@ func TestSeparateCollegeFiles(t *testing.T) {
 func TestSeparateCollegeFilesCrashAtEachStep(t *testing.T) {
 	crashAtEachStep(t, threeColleges, map[string][]int{reconcile.StepDecide: {1}, reconcile.StepPublish: {1, 2, 3},
 		reconcile.StepCommit: {1}, reconcile.StepDone: {1}})
+}
+
+// TestSeparateCollegeFilesAppliedOnce: a crash before the third file is
+// put, while PeopleSoft takes the two put to its taken folder, then a
+// rerun: each college's lines are applied once.
+func TestSeparateCollegeFilesAppliedOnce(t *testing.T) {
+	e := newEnv(t)
+	threeColleges(e)
+	c := &consumer{drop: e.bursar, dir: "inbound", prefix: "C|", applied: map[string]int{}, taken: "inbound/taken"}
+	if err := e.bursar.MkdirAll(t.Context(), c.taken); err != nil {
+		t.Fatal(err)
+	}
+	e.opts.Folders.ChargesTaken = c.taken
+	crash, puts := errors.New("crash"), 0
+	_, err := e.jobs(func(step string) error {
+		if step == reconcile.StepPublish {
+			if puts++; puts == 3 {
+				return crash
+			}
+		}
+		return nil
+	}).Charges(t.Context())
+	if !errors.Is(err, crash) {
+		t.Fatalf("run with a crash before the third put: err = %v", err)
+	}
+	e.journal.Close()
+	e.openJournal()
+	c.run(t)
+	if len(c.applied) != 3 {
+		t.Fatalf("the consumer applied %v after two files, want ARC's and CRC's 3 lines", c.applied)
+	}
+	if _, err := e.jobs(nil).Charges(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	c.run(t)
+	if len(c.applied) != 4 {
+		t.Errorf("applied %v, want the 4 lines", c.applied)
+	}
+	for rec, n := range c.applied {
+		if n != 1 {
+			t.Errorf("%s applied %d times, want once", rec, n)
+		}
+	}
 }
