@@ -78,7 +78,7 @@ func (j *Jobs) readExportAhead(rd ExportReader, asOf time.Time) (<-chan []ahead[
 func (j *Jobs) decideExport(ctx context.Context, d *decision) error {
 	items, stop := j.readExportAhead(j.deps.Export.NewExportReader(d.src), d.asOf)
 	defer stop()
-	w := j.deps.Charges.NewChargeWriter(d.out, d.asOf)
+	w := j.chargeWriter(d)
 	for it := range each(items) {
 		rec, err := it.item.rec, it.err
 		if err == io.EOF {
@@ -175,7 +175,7 @@ func (j *Jobs) decideCharge(ctx context.Context, d *decision, rec ExportRecord, 
 		r.Payload = payload(rec)
 		return d.reject(ctx, r)
 	}
-	r.Outcome = OutcomeCharged
+	r.Outcome, r.College, r.Output = OutcomeCharged, line.College, j.outputOf(d, line)
 	// Charges are the bulk: they are journaled in batches, and each line
 	// written once its key is known to be new (or this file's own).
 	return d.enqueue(ctx, r, func() error { return d.writeLine(ctx, w, r, line, rec) })

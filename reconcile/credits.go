@@ -71,7 +71,7 @@ func (j *Jobs) decideCredit(ctx context.Context, d *decision, rec ExportRecord, 
 	if err != nil {
 		return d.reject(ctx, refused(r, err))
 	}
-	r.Outcome, r.Payload = OutcomeCredited, ""
+	r.Outcome, r.Payload, r.Output = OutcomeCredited, "", j.outputOf(d, line)
 	if ok, err := d.claim(ctx, r); err != nil || !ok {
 		return err
 	}

@@ -17,7 +17,8 @@ type decision struct {
 	file   FileRecord
 	src    io.Reader
 	out    io.Writer
-	output string // the output's name, deterministic from the input's content
+	outs   *outputs // out is its part ""; a job that splits its output writes to the others
+	output string   // the output's name, deterministic from the input's content
 	asOf   time.Time
 	result RunResult
 
@@ -40,9 +41,10 @@ type queued struct {
 // enqueue journals r, a charge decided into this file's output, in the
 // current batch; write runs, in order, once r is known to belong there.
 // Charges are the bulk of the journal: they name their output through
-// their file's row alone (the journal reads it from there).
+// their file's row alone (the journal reads it from there), unless the
+// file has one per college (Jobs.outputOf).
 func (d *decision) enqueue(ctx context.Context, r Record, write func() error) error {
-	r.FileID, r.Output = d.file.ID, ""
+	r.FileID = d.file.ID
 	d.queue = append(d.queue, queued{r, write})
 	if len(d.queue) >= journal.InsertRows {
 		return d.flush(ctx)
@@ -88,7 +90,7 @@ func (d *decision) flush(ctx context.Context) error {
 // through, or is held as a conflict when it differs (see repeat).
 func (d *decision) claim(ctx context.Context, r Record) (bool, error) {
 	r.FileID = d.file.ID
-	if r.Kind != KindCharge {
+	if r.Kind != KindCharge && r.Output == "" {
 		r.Output = d.output
 	}
 	ok, err := d.view.Claim(ctx, r)

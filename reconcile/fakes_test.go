@@ -99,21 +99,24 @@ func (r *lineExportReader) Next() (reconcile.ExportRecord, error) {
 // lineCharges maps fees to "C|txid|user|type|amount" lines, credits to
 // "R|txid|user|type|-amount", and refuses fee types not in its table.
 type lineCharges struct {
-	refuse map[fees.Type]bool
+	refuse   map[fees.Type]bool
+	colleges map[string]string // student → college (and part) the fee is routed to, for the per-college tests
 }
 
 func (c *lineCharges) MapCharge(f fees.Fee, asOf time.Time) (reconcile.ChargeLine, error) {
 	if c.refuse[f.Type] {
 		return reconcile.ChargeLine{}, fmt.Errorf("fee %s: fee type %s has no item type", f.ID, f.Type)
 	}
-	return reconcile.ChargeLine{Amount: f.Balance, Value: fmt.Sprintf("C|%s|%s|%s|%s", f.TransactionID, f.UserID, f.Type, f.Balance.Amount())}, nil
+	return reconcile.ChargeLine{Amount: f.Balance, Value: fmt.Sprintf("C|%s|%s|%s|%s", f.TransactionID, f.UserID, f.Type, f.Balance.Amount()),
+		College: c.colleges[f.UserID], Part: c.colleges[f.UserID]}, nil
 }
 
 func (c *lineCharges) MapCredit(cr fees.Credit, asOf time.Time) (reconcile.ChargeLine, error) {
 	if c.refuse[cr.Type] {
 		return reconcile.ChargeLine{}, fmt.Errorf("credit %s: fee type %s has no item type", cr.Key, cr.Type)
 	}
-	return reconcile.ChargeLine{Amount: cr.Amount.Neg(), Value: fmt.Sprintf("R|%s|%s|%s|-%s", cr.TransactionID, cr.UserID, cr.Type, cr.Amount.Amount())}, nil
+	return reconcile.ChargeLine{Amount: cr.Amount.Neg(), Value: fmt.Sprintf("R|%s|%s|%s|-%s", cr.TransactionID, cr.UserID, cr.Type, cr.Amount.Amount()),
+		College: c.colleges[cr.UserID], Part: c.colleges[cr.UserID]}, nil
 }
 
 func (c *lineCharges) MapRefund(r fees.Refund, asOf time.Time) (reconcile.ChargeLine, error) {

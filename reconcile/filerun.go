@@ -1,7 +1,6 @@
 package reconcile
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -278,13 +277,9 @@ func (rn *runner) process(ctx context.Context, fj fileJob, name, sha string, src
 			return RunResult{Files: 1}, fmt.Errorf("reconcile: %s: counts of %s: %w", fj.job, name, err)
 		}
 	}
-	out, err := rn.createTemp(fj.job, "out")
-	if err != nil {
-		return RunResult{Files: 1}, fmt.Errorf("reconcile: %s: %w", fj.job, err)
-	}
-	defer os.Remove(out.Name())
-	defer out.Close()
-	res, file, err := rn.decide(ctx, fj, file, src, out, h.check, counts)
+	outs := rn.newOutputs(fj.job, path.Join(fj.outDir, fj.outName(sha)))
+	defer outs.remove()
+	res, file, err := rn.decide(ctx, fj, file, src, outs, h.check, counts)
 	if counts != nil {
 		if rerr := fj.recordCounts(ctx, counts, err); rerr != nil {
 			return res, fmt.Errorf("reconcile: %s: counts of %s: %w", fj.job, name, rerr)
@@ -309,10 +304,10 @@ func (rn *runner) process(ctx context.Context, fj fileJob, name, sha string, src
 		return res, err
 	}
 	if file.Status == FilePublishing {
-		if err := rn.publish(ctx, fj, file, out, rerun); err != nil {
+		if err := rn.publish(ctx, fj, file, outs, rerun); err != nil {
 			return res, err
 		}
-		res.Outputs = append(res.Outputs, file.Output)
+		res.Outputs = append(res.Outputs, outputNames(file.Output)...)
 	}
 	if err := rn.hook(StepDone); err != nil {
 		return res, err
@@ -321,7 +316,7 @@ func (rn *runner) process(ctx context.Context, fj fileJob, name, sha string, src
 		return res, fmt.Errorf("reconcile: %s: %w", fj.job, err)
 	}
 	rn.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: file processed", slog.String("job", fj.job),
-		slog.String("file", name), slog.String("output", file.Output), slog.Int("records", res.Records),
+		slog.String("file", name), slog.String("output", strings.Join(outputNames(file.Output), ",")), slog.Int("records", res.Records),
 		slog.Int("rejected", len(res.Rejected)), slog.Int("skipped", res.Skipped))
 	return res, nil
 }
@@ -388,7 +383,7 @@ func (rn *runner) duplicate(ctx context.Context, fj fileJob, name string, prior 
 // journal as it was and returns file as it was before. check, when set,
 // runs after the decision and before the commit: its error (the file
 // changed since it was read) leaves the journal as it was.
-func (rn *runner) decide(ctx context.Context, fj fileJob, file FileRecord, src io.Reader, out io.Writer, check func() error, counts *countCheck) (RunResult, FileRecord, error) {
+func (rn *runner) decide(ctx context.Context, fj fileJob, file FileRecord, src io.Reader, outs *outputs, check func() error, counts *countCheck) (RunResult, FileRecord, error) {
 	res := RunResult{Files: 1}
 	now := rn.opts.Now()
 	view, err := rn.store.Begin(ctx, file, now)
@@ -396,13 +391,12 @@ func (rn *runner) decide(ctx context.Context, fj fileJob, file FileRecord, src i
 		return res, file, fmt.Errorf("reconcile: %s: %w", fj.job, err)
 	}
 	defer view.Rollback()
-	bw := bufio.NewWriterSize(out, 1<<16)
-	d := &decision{view: view, file: view.File(), src: src, out: bw, output: path.Join(fj.outDir, fj.outName(file.SHA256)),
+	d := &decision{view: view, file: view.File(), src: src, out: lazyWriter{outs, ""}, outs: outs, output: outs.base,
 		asOf: file.Decided, result: RunResult{Files: 1}, counts: counts}
 	if err := fj.decide(ctx, d); err != nil {
 		return res, file, err
 	}
-	if err := bw.Flush(); err != nil {
+	if err := outs.flush(); err != nil {
 		return res, file, err
 	}
 	res, file = d.result, d.file
@@ -417,12 +411,10 @@ func (rn *runner) decide(ctx context.Context, fj fileJob, file FileRecord, src i
 	file.Records, file.Rejected, file.Total = res.Records, len(res.Rejected), res.Total
 	file.Status, file.Reason, file.Updated = FileDone, "", now
 	if res.Records > 0 {
-		file.Status, file.Output = FilePublishing, d.output
+		file.Status, file.Output = FilePublishing, outs.names()
 	}
 	if rn.opts.DryRun {
-		if file.Output != "" {
-			res.Outputs = append(res.Outputs, file.Output)
-		}
+		res.Outputs = append(res.Outputs, outputNames(file.Output)...)
 		return res, file, nil
 	}
 	if err := view.Commit(ctx, file); err != nil {
@@ -431,31 +423,19 @@ func (rn *runner) decide(ctx context.Context, fj fileJob, file FileRecord, src i
 	return res, file, nil
 }
 
-// publish puts the output of file, decided into out, and marks the file
-// published. On a rerun (the decision was committed by a run that
-// stopped), an output already in place or already taken by its consumer
-// (see publishedAs) is not put again. The folder must exist: it is
-// never created here (see checkFolders).
-func (rn *runner) publish(ctx context.Context, fj fileJob, file FileRecord, out io.ReadSeeker, rerun bool) error {
-	if err := rn.hook(StepPublish); err != nil {
-		return err
-	}
-	var found string
-	if rerun {
-		var err error
-		if found, err = rn.publishedAs(ctx, fj, file.Output, out); err != nil {
-			return fmt.Errorf("reconcile: %s: publish %s: %w", fj.job, file.Output, err)
-		}
-	}
-	if found == "" {
-		if _, err := out.Seek(0, io.SeekStart); err != nil {
+// publish puts the outputs of file, decided into outs, one after the
+// other, and marks the file published. On a rerun (the decision was
+// committed by a run that stopped), an output already in place or already
+// taken by its consumer (see publishedAs) is not put again: a run that
+// stopped between two outputs puts the rest only. The folder must exist:
+// it is never created here (see checkFolders).
+func (rn *runner) publish(ctx context.Context, fj fileJob, file FileRecord, outs *outputs, rerun bool) error {
+	for _, p := range outs.list() {
+		if err := rn.hook(StepPublish); err != nil {
 			return err
 		}
-		if err := fj.out.PutOwned(ctx, file.Output, out); err != nil {
-			if transport.ErrorCode(err) == transport.NotFound {
-				return &FolderError{Job: fj.job, Folder: fj.outDir, Outbound: true, Err: err}
-			}
-			return fmt.Errorf("reconcile: %s: publish %s: %w", fj.job, file.Output, err)
+		if err := rn.put(ctx, fj, p.name, p.f, rerun); err != nil {
+			return err
 		}
 	}
 	if err := rn.hook(StepCommit); err != nil {
@@ -463,6 +443,30 @@ func (rn *runner) publish(ctx context.Context, fj fileJob, file FileRecord, out 
 	}
 	file.Status, file.Updated = FilePublished, rn.opts.Now()
 	return rn.publishStamped(ctx, fj, file)
+}
+
+// put puts the output name, whose content is out, unless rerun finds it
+// delivered already.
+func (rn *runner) put(ctx context.Context, fj fileJob, name string, out io.ReadSeeker, rerun bool) error {
+	if rerun {
+		found, err := rn.publishedAs(ctx, fj, name, out)
+		if err != nil {
+			return fmt.Errorf("reconcile: %s: publish %s: %w", fj.job, name, err)
+		}
+		if found != "" {
+			return nil
+		}
+	}
+	if _, err := out.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if err := fj.out.PutOwned(ctx, name, out); err != nil {
+		if transport.ErrorCode(err) == transport.NotFound {
+			return &FolderError{Job: fj.job, Folder: fj.outDir, Outbound: true, Err: err}
+		}
+		return fmt.Errorf("reconcile: %s: publish %s: %w", fj.job, name, err)
+	}
+	return nil
 }
 
 // checkGuard calls the guard, if there is one.

@@ -95,6 +95,12 @@ type Options struct {
 	ChargePrefix, CreditPrefix string
 	// ChargeExt is the extension of those files (".dat").
 	ChargeExt string
+	// SeparateCollegeFiles makes the charges and credits jobs write one
+	// charge file per college of the lines of an input (ChargeLine.Part),
+	// each with its own header and trailer, named with the part before
+	// the extension (feebridge-charges-0123456789abcdef-ARC01.dat); lines
+	// of no college go in the file without a part. Off: one file.
+	SeparateCollegeFiles bool
 	// WaiveReason is the waive reason code used for returned lost items
 	// ("LOST_ITEM_FOUND"); WaiveComment its comment.
 	WaiveReason, WaiveComment string

@@ -192,8 +192,10 @@ func unknownOutputs(ctx context.Context, st stamper, f markFolder, last string) 
 			names = append(names, path.Join(f.dir, fi.Name))
 		}
 	}
-	if last != "" && !slices.Contains(names, last) {
-		names = append(names, last)
+	for _, n := range outputNames(last) {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
 	}
 	var out []string
 	for _, n := range names {

@@ -57,6 +57,14 @@ type ExportFormat interface {
 type ChargeLine struct {
 	Amount fees.Money // signed: negative for a credit
 	Value  any
+	// College is the name of the college the line is routed to, when
+	// the bursar serves several; "" when none is configured. The journal
+	// keeps it with the charge for the per-college figures.
+	College string
+	// Part names the charge file the line goes to when each college has
+	// its own (Options.SeparateCollegeFiles): letters and digits, the
+	// college's business unit; "" for the one file.
+	Part string
 }
 
 // ChargeFormat maps fees and credits to the bursar's charge file and writes

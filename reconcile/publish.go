@@ -41,16 +41,18 @@ func (rn *runner) removeUploadTemps(ctx context.Context, fj fileJob) error {
 		return fmt.Errorf("reconcile: %s: %w", fj.job, err)
 	}
 	for _, f := range files {
-		if f.Status != FilePublishing || f.Output == "" {
+		if f.Status != FilePublishing {
 			continue
 		}
-		removed, err := fj.out.RemoveTemps(ctx, f.Output)
-		if err != nil {
-			return fmt.Errorf("reconcile: %s: remove the temporary files of %s: %w", fj.job, f.Output, err)
-		}
-		for _, p := range removed {
-			rn.log.LogAttrs(ctx, slog.LevelWarn, "reconcile: removed the temporary file of an upload that did not finish",
-				slog.String("job", fj.job), slog.String("output", f.Output), slog.String("temp", p))
+		for _, output := range outputNames(f.Output) {
+			removed, err := fj.out.RemoveTemps(ctx, output)
+			if err != nil {
+				return fmt.Errorf("reconcile: %s: remove the temporary files of %s: %w", fj.job, output, err)
+			}
+			for _, p := range removed {
+				rn.log.LogAttrs(ctx, slog.LevelWarn, "reconcile: removed the temporary file of an upload that did not finish",
+					slog.String("job", fj.job), slog.String("output", output), slog.String("temp", p))
+			}
 		}
 	}
 	return nil

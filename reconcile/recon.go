@@ -39,6 +39,11 @@ type Reconciliation struct {
 	Fees          int // their charges compared
 	Quiet         int // students settled and quiet, not asked about (see [Options].QuietAfter)
 	Disagreements []Disagreement
+	// Colleges are, when charges are routed to colleges, each college's
+	// charges sent, what the bursar holds of them and this
+	// reconciliation's disagreements about them, then the district's
+	// total (see [Report].Colleges); nil when no colleges are configured.
+	Colleges []CollegeLine
 }
 
 // Agree reports whether Alma and the bursar agree to the cent.
@@ -112,8 +117,12 @@ func (j *Jobs) Reconcile(ctx context.Context, balances BursarBalances) (Reconcil
 		return res, err
 	}
 	res.Disagreements = append(res.Disagreements, refunds...)
+	if res.Colleges, err = j.reconciliationColleges(ctx, res.Disagreements); err != nil {
+		return res, err
+	}
 	j.log.LogAttrs(ctx, slog.LevelInfo, "reconcile: reconciliation", slog.Int("students", res.Students),
 		slog.Int("fees", res.Fees), slog.Int("quiet", res.Quiet), slog.Int("disagreements", len(res.Disagreements)))
+	j.logColleges(ctx, res.Colleges)
 	if !j.opts.DryRun {
 		if err := j.deps.Journal.SetDisagreements(ctx, j.opts.Now(), journalDisagreements(res.Disagreements)); err != nil {
 			return res, err

@@ -19,22 +19,30 @@ type statedBalances map[string]fees.Money
 
 func (s statedBalances) Balances(context.Context) (map[string]fees.Money, error) { return s, nil }
 
-func TestReconcileListsEveryDisagreement(t *testing.T) {
-	e := newEnv(t)
+// reconcileDisagreeing charges T1 120.00 and T2 15.00 for S001, T3 0.82
+// for S002, then reconciles them with an Alma where S002's fine is
+// unknown, S001's T1 was partly paid without the bursar knowing and T8
+// was transferred but never sent, and a bursar statement that disagrees
+// on S002's total.
+func reconcileDisagreeing(t *testing.T, e *env) reconcile.Reconciliation {
+	t.Helper()
 	a := newFakeAlma()
 	e.alma = a
-	charged(t, e) // T1 120.00 and T2 15.00 for S001, T3 0.82 for S002
+	charged(t, e)
 	a.add("S001", "F1", "T1", fees.TypeLostItemReplacementFee, "B100", "120.00")
 	a.add("S001", "F2", "T2", fees.TypeLostItemProcessFee, "B100", "15.00")
-	a.add("S001", "F8", "T8", fees.TypeOverdueFine, "B800", "4.00") // transferred in Alma, never sent
-	// S002's fine is unknown to Alma; S001's T1 was partly paid in Alma
-	// without the bursar knowing.
+	a.add("S001", "F8", "T8", fees.TypeOverdueFine, "B800", "4.00")
 	a.pay("S001", "F1", "20.00")
-
 	rec, err := e.jobs(nil).Reconcile(t.Context(), statedBalances{"S001": usd("135.00"), "S002": usd("0.00")})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rec
+}
+
+func TestReconcileListsEveryDisagreement(t *testing.T) {
+	e := newEnv(t)
+	rec := reconcileDisagreeing(t, e)
 	if rec.Agree() || rec.Students != 2 || rec.Fees != 3 {
 		t.Fatalf("reconciliation = %+v", rec)
 	}

@@ -174,7 +174,7 @@ func (j *Jobs) decideHeldExports(ctx context.Context, d *decision) error {
 	if err != nil {
 		return err
 	}
-	w := j.deps.Charges.NewChargeWriter(d.out, d.asOf)
+	w := j.chargeWriter(d)
 	for _, h := range held {
 		var p struct {
 			UserID     string       `json:"user_id"`

@@ -101,13 +101,9 @@ func (rn *runner) rejournalFile(ctx context.Context, fj fileJob, src, name strin
 	if err != nil || finished {
 		return RunResult{}, err
 	}
-	out, err := rn.createTemp(fj.job, "out")
-	if err != nil {
-		return RunResult{}, fmt.Errorf("reconcile: %s: %w", fj.job, err)
-	}
-	defer os.Remove(out.Name())
-	defer out.Close()
-	res, file, err := rn.decide(ctx, fj, file, tmp, out, nil, nil)
+	outs := rn.newOutputs(fj.job, path.Join(fj.outDir, fj.outName(sha)))
+	defer outs.remove()
+	res, file, err := rn.decide(ctx, fj, file, tmp, outs, nil, nil)
 	var fe *fileError
 	if errors.As(err, &fe) {
 		return RunResult{Files: 1, Failed: []FileFailure{{File: src, Reason: fe.Error()}}}, nil
@@ -121,7 +117,7 @@ func (rn *runner) rejournalFile(ctx context.Context, fj fileJob, src, name strin
 		if err := rn.store.UpdateFile(ctx, file); err != nil {
 			return res, err
 		}
-		res.Outputs = append(res.Outputs, file.Output)
+		res.Outputs = append(res.Outputs, outputNames(file.Output)...)
 	}
 	rn.log.LogAttrs(ctx, slog.LevelWarn, "reconcile: re-journaled a file processed after the backup", slog.String("job", fj.job),
 		slog.String("file", src), slog.String("output", file.Output), slog.Int("records", res.Records))

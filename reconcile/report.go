@@ -76,6 +76,11 @@ type Report struct {
 	FailedAlmaJobs []JobEnd
 	// Totals are the period's amounts.
 	Totals Totals
+	// Colleges are, when charges were routed to colleges, each college's
+	// charges sent, what the bursar holds of them and the disagreements
+	// of the last reconciliation about them, then the district's total
+	// (report_colleges.go); nil when no colleges are configured.
+	Colleges []CollegeLine
 	// Flows are the period's counts and amounts per flow, F2 to F5, every
 	// one present (0 and 0.00 when nothing flowed).
 	Flows []FlowLine
@@ -171,6 +176,9 @@ func (j *Jobs) BuildReport(ctx context.Context, at time.Time) (Report, error) {
 		}
 	}
 	if rep.Disagreements, err = jr.Disagreements(ctx); err != nil {
+		return rep, err
+	}
+	if rep.Colleges, err = j.collegeLines(ctx); err != nil {
 		return rep, err
 	}
 	if rep.Quiet, err = j.quietFolders(ctx, at); err != nil {

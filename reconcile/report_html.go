@@ -78,7 +78,15 @@ td.i{min-width:7em}
 {{range .Flowed}}<tr><td data-label="Flow">{{.Item}}</td><td class="t" data-label="What">{{.What}}</td><td class="n" data-label="Records">{{.Count}}</td><td class="n" data-label="Amount">{{.Amount}}</td></tr>
 {{end}}</tbody></table>
 </section>
-<section>
+{{if .Colleges}}<section>
+<h2>College by college</h2>
+<table>
+<thead><tr><th>College</th><th class="n">Charges sent</th><th class="n">Charged</th><th class="n">Held by the bursar</th><th class="n">Disagreements</th></tr></thead>
+<tbody>
+{{range .Colleges}}<tr><td data-label="College">{{.College}}</td><td class="n" data-label="Charges sent">{{.Charges}}</td><td class="n" data-label="Charged">{{.Charged.Amount}}</td><td class="n" data-label="Held by the bursar">{{.Held.Amount}}</td><td class="n" data-label="Disagreements">{{.Disagreements}}</td></tr>
+{{end}}</tbody></table>
+</section>
+{{end}}<section>
 <h2>3. The schedule</h2>
 {{if .Schedule}}<table>
 <thead><tr><th>Job</th><th>Last run</th><th class="n">Records</th><th>Note</th></tr></thead>

@@ -214,14 +214,14 @@ func neutralise(s string) string {
 
 // WriteCSV writes the report as CSV for spreadsheets: one header, then
 // one row per item with its section (report, needs staff, what flowed,
-// schedule), totals included, amounts as exact decimals, every text cell
+// by college when colleges are configured, schedule), totals included, amounts as exact decimals, every text cell
 // neutralised against formula injection.
 func (r Report) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
 		return err
 	}
-	for _, part := range [][]reportRow{r.headRows(), r.staffRows(), r.flowRows(), r.scheduleRows()} {
+	for _, part := range [][]reportRow{r.headRows(), r.staffRows(), r.flowRows(), r.collegeRows(), r.scheduleRows()} {
 		for _, row := range part {
 			cells := row.cells()
 			for i := range cells {
@@ -264,6 +264,7 @@ func (r Report) text() string {
 	for _, row := range r.flowRows() {
 		fmt.Fprintf(&b, "- %s %s: %s records, %s\n", row.Item, row.What, row.Count, row.Amount)
 	}
+	r.collegeText(&b)
 	if len(r.Schedule) > 0 {
 		b.WriteString("\nThe schedule:\n")
 		for _, row := range r.scheduleRows() {

@@ -95,6 +95,9 @@ type Store interface {
 	ChargedType(ctx context.Context, t fees.Type) (bool, error)
 	// Students returns the students active since a time, and the quiet.
 	Students(ctx context.Context, since time.Time, returns bool) (active, quiet []string, err error)
+	// Colleges returns the charges sent per college, with what the
+	// bursar holds of them and the newest reconciliation's disagreements.
+	Colleges(ctx context.Context) ([]journal.CollegeFigures, error)
 	// Totals sums the records updated in [from, to).
 	Totals(ctx context.Context, from, to time.Time) ([]journal.Total, error)
 	// Unseen returns the payments forwarded up to a time and not yet seen

@@ -3,10 +3,12 @@ package district
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/peoplesoft"
+	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/reconcile/config"
 )
 
@@ -77,9 +79,10 @@ type collegeFigures struct {
 // printColleges prints the week per college: what PeopleSoft charged to
 // each college's business unit and holds for it, against the balance of
 // Alma's transferred fees of the college's library, and returns a problem
-// for each college where they differ or a fee reached another college's
-// business unit.
-func (d *District) printColleges(w io.Writer) []string {
+// for each college where they differ, where feesync's own figures of the
+// college (mine, from its reconciliation) differ from PeopleSoft's, or
+// where a fee reached another college's business unit.
+func (d *District) printColleges(w io.Writer, mine []reconcile.CollegeLine) []string {
 	if !d.opt.Routes() {
 		return nil
 	}
@@ -124,10 +127,30 @@ func (d *District) printColleges(w io.Writer) []string {
 			problems = append(problems, fmt.Sprintf("college %s: PeopleSoft holds %s on business unit %s, Alma's transferred fees of library %s leave %s",
 				c.name, fg.holds, c.businessUnit, c.library, fg.alma))
 		}
+		problems = append(problems, feesyncDiffers(c.name, fg, mine)...)
 		total.charges += fg.charges
 		total.charged, total.holds, total.alma = add(total.charged, fg.charged), add(total.holds, fg.holds), add(total.alma, fg.alma)
 	}
 	fmt.Fprintf(w, "  %-28s %-7s %-6s %7d %12s %12s %12s\n", "the district", "", "", total.charges, amount(total.charged), amount(total.holds), amount(total.alma))
 	fmt.Fprintf(w, "  (PeopleSoft: what its business unit still holds; Alma: the balance of the library's transferred fees.)\n")
+	fmt.Fprintf(w, "  feesync's reconciliation and daily report show each college's charges, charged and held; checked against PeopleSoft's.\n")
 	return problems
+}
+
+// feesyncDiffers compares feesync's figures of college (from its
+// reconciliation's lines) with PeopleSoft's, and says where they differ.
+func feesyncDiffers(college string, ps *collegeFigures, mine []reconcile.CollegeLine) []string {
+	i := slices.IndexFunc(mine, func(l reconcile.CollegeLine) bool { return l.College == college })
+	if i < 0 {
+		if ps.charges == 0 {
+			return nil
+		}
+		return []string{fmt.Sprintf("college %s: feesync's reconciliation has no figures of it, PeopleSoft %d charges", college, ps.charges)}
+	}
+	l := mine[i]
+	if l.Charges != ps.charges || !l.Charged.Equal(ps.charged) || !l.Held.Equal(ps.holds) {
+		return []string{fmt.Sprintf("college %s: feesync counts %d charges of %s holding %s, PeopleSoft %d of %s holding %s",
+			college, l.Charges, l.Charged, l.Held, ps.charges, ps.charged, ps.holds)}
+	}
+	return nil
 }

@@ -60,7 +60,7 @@ func (d *District) Summary(ctx context.Context, f Feesync) (bool, error) {
 		row("F2", "… re-driven once the registrar added the student", st.redriven, amount(st.redrivenSum))
 	}
 	row("F6", fmt.Sprintf("daily reports (exceptions listed: %d)", st.exceptions), st.reports, "")
-	problems = append(problems, d.printColleges(w)...)
+	problems = append(problems, d.printColleges(w, rec.Colleges)...)
 	fmt.Fprintf(d.out, "\nJournal: %d charges, %d payments forwarded, %d credits, %d webhook events handled; %d records held, %d files failed.\n",
 		counts.charges, counts.payments, counts.credits, counts.events, counts.held, counts.failedFiles)
 	fmt.Fprintf(d.out, "Webhooks: %d delivered (%d on a retry), %d failed for good; %d fees waived by hand from the report.\n",

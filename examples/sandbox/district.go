@@ -166,6 +166,7 @@ func (d *district) start(ctx context.Context) error {
 	// district runs as one college.
 	if (sim.Options{Bursar: d.s.Bursar}).Routes() {
 		cfg.Colleges = sim.Colleges()
+		cfg.PeopleSoft.SeparateFiles = d.s.CollegeFiles
 	}
 	if d.s.Bursar != "" {
 		cfg.Bursar = d.s.Bursar

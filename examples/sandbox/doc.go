@@ -71,6 +71,10 @@
 //	              Colleague's comma-separated rows with amounts in cents,
 //	              AR codes and YY/XX terms. The week is the same; the
 //	              files differ, and the week must end reconciled
+//	-college-files
+//	              feesync delivers a charge (and credit) file per college,
+//	              named with its business unit (peoplesoft.separate_files);
+//	              the simulated PeopleSoft loads every file it finds
 //	-v            print the jobs' log lines to standard error
 //
 // A run is repeatable, with -faults too: the same flags print the same

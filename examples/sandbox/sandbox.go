@@ -44,6 +44,10 @@ type Sandbox struct {
 	// feesync serve does with alma.export_job and alma.credit_export_job
 	// set, checking the counts against each file (jobend.go).
 	JobEnd bool
+	// CollegeFiles (-college-files) has feesync deliver a charge (and
+	// credit) file per college (peoplesoft.separate_files), each named
+	// with its business unit; the simulated PeopleSoft loads every file.
+	CollegeFiles bool
 	// Transport is the library's file server (-transport): "ftp" (the
 	// default) or "sftp", the embedded SFTP server, whose host key
 	// feesync's client pins. With Faults, SFTP connections are cut before
@@ -101,6 +105,7 @@ func (s *Sandbox) ParseFlags(args []string) error {
 	fs.StringVar(&s.OutDir, "out", s.OutDir, "keep the files, the journal, the reports and the log in this `folder` (default: a temporary folder, removed)")
 	fs.Float64Var(&s.Faults, "faults", s.Faults, "`rate` (0 to 1) of injected failures: FTP cuts and short transfers, Alma 429/5xx/no answer, jobs killed and restarted")
 	fs.BoolVar(&s.JobEnd, "job-end", s.JobEnd, "Alma sends JOB_END after its exports and feesync starts its charges and credits jobs on it, checking the counts")
+	fs.BoolVar(&s.CollegeFiles, "college-files", s.CollegeFiles, "feesync delivers a charge and credit file per college, named with its business unit")
 	fs.StringVar(&s.Transport, "transport", s.Transport, "the library's file server: ftp or sftp (feesync uses the SFTP client, host key pinned)")
 	fs.StringVar(&s.Bursar, "bursar", s.Bursar, "the student system: peoplesoft, banner or colleague (its built-in layouts, codes and term codes)")
 	fs.BoolVar(&s.Verbose, "v", s.Verbose, "print the jobs' log lines to standard error")

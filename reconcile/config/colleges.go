@@ -55,10 +55,14 @@ func (c *Config) colleges() []peoplesoft.College {
 	return out
 }
 
-// checkColleges checks each college: a name given once, a business unit,
+// checkColleges checks each college (and that separate files have
+// colleges to be separated by): a name given once, a business unit,
 // libraries that no other college lists, item types of 12 digits and a
 // sound calendar. Each mistake names the college's key in the file.
 func (c *Config) checkColleges() error {
+	if c.PeopleSoft.SeparateFiles && len(c.Colleges) == 0 {
+		return c.errorf("peoplesoft.separate_files", "a file per college needs [[colleges]]; none is configured")
+	}
 	owner := make(map[string]string)
 	named := make(map[string]string)
 	for i, col := range c.Colleges {

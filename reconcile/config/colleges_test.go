@@ -144,3 +144,18 @@ func TestCollegesNeedABusinessUnitField(t *testing.T) {
 		t.Errorf("a layout without BUSINESS_UNIT and no colleges: %v", err)
 	}
 }
+
+// separate_files asks for a file per college: it needs colleges, and
+// check-config says so with the key's line.
+func TestSeparateFilesNeedColleges(t *testing.T) {
+	withFiles := strings.Replace(minimalConfig, `path = "/srv/ps"`, "path = \"/srv/ps\"\nseparate_files = true", 1)
+	_, err := config.Parse(strings.NewReader(withFiles), "f.toml")
+	want := "f.toml:8: peoplesoft.separate_files: a file per college needs [[colleges]]; none is configured"
+	if err == nil || err.Error() != want {
+		t.Errorf("error = %v, want %s", err, want)
+	}
+	c, err := config.Parse(strings.NewReader(strings.Replace(fourColleges, minimalConfig, withFiles, 1)), "f.toml")
+	if err != nil || !c.PeopleSoft.SeparateFiles {
+		t.Errorf("with colleges: %v, %+v", err, c)
+	}
+}

@@ -251,6 +251,11 @@ type PeopleSoftConfig struct {
 	// larger one is refused with a clear error and moved to failed/. The
 	// default is 512.
 	MaxPaymentFileMiB int64 `toml:"max_payment_file_mib"`
+	// SeparateFiles, with [[colleges]], delivers one charge (and credit)
+	// file per college of an input, each with its own control totals and
+	// its business unit in its name; off (default), one file holds every
+	// college's lines.
+	SeparateFiles bool `toml:"separate_files"`
 }
 
 // MaxPaymentFileBytes is the payment file size limit in bytes.

@@ -31,11 +31,11 @@ func (v *view) Insert(ctx context.Context, recs []Record) ([]bool, error) {
 // insert inserts batch in one statement and sets done[i] for each record
 // inserted.
 func (v *view) insert(ctx context.Context, batch []Record, done []bool) error {
-	args := make([]any, 0, 4+8*len(batch))
+	args := make([]any, 0, 4+10*len(batch))
 	args = append(args, batch[0].Kind, batch[0].Outcome, v.file.ID, formatTime(v.now))
 	for _, r := range batch {
 		amount, cur := minor(r.Amount)
-		args = append(args, r.Key, r.UserID, r.FeeID, string(r.FeeType), r.Barcode, amount, cur, r.Line)
+		args = append(args, r.Key, r.UserID, r.FeeID, string(r.FeeType), r.Barcode, amount, cur, r.Line, r.College, r.Output)
 	}
 	rows, err := v.q.QueryContext(ctx, v.insertQuery(len(batch)), args...)
 	if err != nil {
@@ -76,17 +76,18 @@ func (v *view) forget(r Record) {
 
 // insertQuery returns the statement that inserts n records. What the rows
 // share is bound once, as parameters 1 to 4 (kind, outcome, file, time),
-// and each row binds only its own eight values: SQLite's driver binds in
+// and each row binds only its own ten values: SQLite's driver binds in
 // time that grows with the number of parameters of a statement, so rows
-// are kept lean. The output is left empty: a record sent in a file is read
-// with its file's output (see recordColumns).
+// are kept lean. The output is left empty unless the record names its own
+// (a file of several outputs): a record sent in a file is read with its
+// file's output (see recordColumns).
 func (v *view) insertQuery(n int) string {
 	if n == InsertRows && v.insertSQL != "" {
 		return v.insertSQL
 	}
 	var b strings.Builder
-	b.WriteString(`INSERT INTO records(kind, outcome, file_id, output, created_at, updated_at,
-		key, user_id, fee_id, fee_type, barcode, amount, currency, line) VALUES `)
+	b.WriteString(`INSERT INTO records(kind, outcome, file_id, created_at, updated_at,
+		key, user_id, fee_id, fee_type, barcode, amount, currency, line, college, output) VALUES `)
 	// A bare "?" takes the number after the largest one so far: 5, 6, …
 	// in order, bound by position, while the driver looks the four
 	// numbered ones up by name.
@@ -94,7 +95,7 @@ func (v *view) insertQuery(n int) string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?1, ?2, ?3, '', ?4, ?4, ?, ?, ?, ?, ?, ?, ?, ?)")
+		b.WriteString("(?1, ?2, ?3, ?4, ?4, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 	}
 	b.WriteString(" ON CONFLICT(kind, key) DO NOTHING RETURNING key, line")
 	if n == InsertRows {

@@ -91,8 +91,9 @@ const (
 //     the output file, the student, the fee, its type and item barcode, the
 //     amount in minor units, the charge it refers to (ref), the channel of a
 //     payment, the reason of a rejection and its fees error code, the
-//     source line, and (seen_at)
-//     when the library system was first seen to show a forwarded payment.
+//     source line, (seen_at)
+//     when the library system was first seen to show a forwarded payment,
+//     and the college a charge was routed to (college).
 //     A webhook event (kind event) is pending until it is done or failed,
 //     with the attempts made at it and when the next is due (attempts,
 //     next_at; see [Event]).
@@ -453,6 +454,10 @@ var migrations = []string{
 		until     TEXT    NOT NULL,
 		what      TEXT    NOT NULL
 	) WITHOUT ROWID;`,
+	// 19 (colleges): the college each charge was routed to when it was
+	// decided, for the per-college figures of the reconciliation and the
+	// daily report; '' in older rows and where no colleges are configured.
+	`ALTER TABLE records ADD COLUMN college TEXT NOT NULL DEFAULT '';`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -113,14 +114,26 @@ func (j *Journal) PublishFile(ctx context.Context, f FileRecord) (Stamp, error) 
 }
 
 // KnowsOutput tells whether the journal has a file whose output is the
-// path output (published, or decided and being published).
+// path output (published, or decided and being published); a file with
+// several outputs (one per college) names them in its row one a line.
 func (j *Journal) KnowsOutput(ctx context.Context, output string) (bool, error) {
-	var n int
-	err := j.db.QueryRowContext(ctx, `SELECT count(*) FROM files WHERE output = ? AND status IN ('published', 'publishing')`, output).Scan(&n)
+	escaped := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(output)
+	rows, err := j.db.QueryContext(ctx, `SELECT output FROM files WHERE output LIKE ? ESCAPE '!' AND status IN ('published', 'publishing')`,
+		"%"+escaped+"%")
 	if err != nil {
 		return false, fmt.Errorf("journal: %w", err)
 	}
-	return n > 0, nil
+	defer rows.Close()
+	for rows.Next() {
+		var outputs string
+		if err := rows.Scan(&outputs); err != nil {
+			return false, fmt.Errorf("journal: %w", err)
+		}
+		if slices.Contains(strings.Split(outputs, "\n"), output) {
+			return true, nil
+		}
+	}
+	return false, rows.Err()
 }
 
 // Acceptance is an operator's acceptance of a drop mark that the journal

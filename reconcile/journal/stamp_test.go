@@ -178,3 +178,25 @@ func TestBackupWhileWriting(t *testing.T) {
 		t.Fatal("Backup changed an existing file")
 	}
 }
+
+// TestKnowsOutputOfSeveral: a file published as one output per college
+// names them one a line; each is known, a name that is only a piece of
+// one is not, and the LIKE wildcards in a name match only themselves.
+func TestKnowsOutputOfSeveral(t *testing.T) {
+	ctx := t.Context()
+	j, err := journal.Create(ctx, filepath.Join(t.TempDir(), "journal.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if _, err := j.AddFile(ctx, journal.FileRecord{Job: "charges", Name: "e1", SHA256: "1", Status: journal.FilePublished,
+		Output: "inbound/c_1-ARC01.dat\ninbound/c_1-CRC01.dat"}); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{"inbound/c_1-ARC01.dat": true, "inbound/c_1-CRC01.dat": true,
+		"inbound/c_1-ARC01": false, "inbound/cX1-ARC01.dat": false, "inbound/c_1.dat": false} {
+		if ok, err := j.KnowsOutput(ctx, name); err != nil || ok != want {
+			t.Errorf("KnowsOutput(%q) = %v, %v; want %v", name, ok, err, want)
+		}
+	}
+}

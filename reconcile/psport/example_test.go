@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
+	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile/psport"
 )
@@ -79,4 +81,40 @@ func ExampleResultFormat() {
 	// 3 charge 15216075700006761 LOSTITEMREPLACEMENTFEE refused: Invalid Employee ID
 	// 4 credit 15216075630006761 OVERDUEFINE refused: Cannot reverse this charge
 	// 5 refund 15216075700006761 LOSTITEMREPLACEMENTFEE posted
+}
+
+// With colleges configured, each charge and credit line names the
+// college of the library that owns its fee: the charges job journals it
+// with the charge, for the per-college figures of the reconciliation and
+// the daily report. Without colleges the name is empty.
+func ExampleChargeFormat_colleges() {
+	mapping := peoplesoft.DefaultMapping()
+	mapping.Colleges = []peoplesoft.College{
+		{Name: "ARC", BusinessUnit: "ARC01", Libraries: []string{"ARC"}},
+		{Name: "CRC", BusinessUnit: "CRC01", Libraries: []string{"CRC"}},
+	}
+	asOf := time.Date(2026, 11, 28, 18, 0, 0, 0, time.UTC)
+	for _, owner := range []string{"ARC", "CRC"} {
+		fee, _ := fees.NewFee("F-"+owner, fees.TypeOverdueFine, "1234567", fees.MustParseMoney("2.50", fees.USD), asOf)
+		fee.TransactionID, fee.Owner = "TX-"+owner, owner
+		line, err := psport.ChargeFormat{Mapping: mapping}.MapCharge(*fee, asOf)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		credit := fees.Credit{Key: "C-" + owner, TransactionID: fee.TransactionID, UserID: fee.UserID, FeeID: fee.ID,
+			Type: fee.Type, Amount: fees.MustParseMoney("1.00", fees.USD), Owner: owner}
+		back, err := psport.ChargeFormat{Mapping: mapping}.MapCredit(credit, asOf)
+		fmt.Println(owner, line.Amount, line.College, back.Amount, back.College, err)
+	}
+	none, _ := psport.ChargeFormat{Mapping: peoplesoft.DefaultMapping()}.MapCharge(func() fees.Fee {
+		f, _ := fees.NewFee("F1", fees.TypeOverdueFine, "1234567", fees.MustParseMoney("2.50", fees.USD), asOf)
+		f.TransactionID, f.Owner = "TX1", "ARC"
+		return *f
+	}(), asOf)
+	fmt.Printf("no colleges: %q\n", none.College)
+	// Output:
+	// ARC 2.50 USD ARC -1.00 USD ARC <nil>
+	// CRC 2.50 USD CRC -1.00 USD CRC <nil>
+	// no colleges: ""
 }

@@ -50,7 +50,7 @@ func (f ChargeFormat) MapCharge(fee fees.Fee, asOf time.Time) (reconcile.ChargeL
 	if err != nil {
 		return reconcile.ChargeLine{}, err
 	}
-	return reconcile.ChargeLine{Amount: ch.Amount, Value: ch}, nil
+	return f.line(ch, fee.Owner), nil
 }
 
 // MapCredit maps a credit to a (negative) charge line.
@@ -59,7 +59,7 @@ func (f ChargeFormat) MapCredit(c fees.Credit, asOf time.Time) (reconcile.Charge
 	if err != nil {
 		return reconcile.ChargeLine{}, err
 	}
-	return reconcile.ChargeLine{Amount: ch.Amount, Value: ch}, nil
+	return f.line(ch, c.Owner), nil
 }
 
 // MapRefund maps a refund to a (negative) refund line (R8).
@@ -69,6 +69,17 @@ func (f ChargeFormat) MapRefund(r fees.Refund, asOf time.Time) (reconcile.Charge
 		return reconcile.ChargeLine{}, err
 	}
 	return reconcile.ChargeLine{Amount: ch.Amount, Value: ch}, nil
+}
+
+// line is the charge line of ch, for a record owned by library: it names
+// the library's college, and its business unit as the part of a
+// separate charge file, when colleges are configured.
+func (f ChargeFormat) line(ch peoplesoft.Charge, library string) reconcile.ChargeLine {
+	l := reconcile.ChargeLine{Amount: ch.Amount, Value: ch}
+	if c, ok := f.Mapping.CollegeOf(library); ok {
+		l.College, l.Part = c.Name, c.BusinessUnit
+	}
+	return l
 }
 
 // NewChargeWriter starts a charge file created at asOf.

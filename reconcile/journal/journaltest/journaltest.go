@@ -61,6 +61,7 @@ func Run(t *testing.T, open Open) {
 		{"HeldLifeCycle", testHeldLifeCycle},
 		{"Alerts", testAlerts},
 		{"Disagreements", testDisagreements},
+		{"Colleges", testColleges},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open) })
 	}
