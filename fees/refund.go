@@ -24,6 +24,10 @@ type Refund struct {
 	Amount        Money // positive: the amount given back
 	Reason        string
 	Date          time.Time
+	// Owner is the code of the library that owns the fee refunded
+	// (Alma's owneredEntity), which routes the refund to its college;
+	// "" when not known.
+	Owner string
 }
 
 // Validate checks the refund on its own: a positive amount.

@@ -259,7 +259,9 @@ func (m Mapping) CreditFor(c fees.Credit, asOf time.Time) (Charge, error) {
 // reference (REF1_DESCR, the charge's bursar transaction id
 // r.TransactionID) and by its own item type, the one RefundItemTypes maps
 // for the charge's fee type r.Type. PeopleSoft credits the student's
-// account with it, and its refund process pays the credit out.
+// account with it, and its refund process pays the credit out. With
+// colleges, r.Owner routes it to its college's business unit and
+// calendar, as CreditFor routes a credit.
 //
 // A refund that cannot be sent returns a *[RejectError]: [ErrFee] for an
 // invalid refund, or one that names no user, no transaction id or no fee
@@ -282,18 +284,23 @@ func (m Mapping) RefundFor(r fees.Refund, asOf time.Time) (Charge, error) {
 	if !ok {
 		return Charge{}, reject(ErrUnmapped, "no PeopleSoft refund item type for fee type %s", r.Type)
 	}
-	term, err := m.Calendar.TermFor(asOf)
+	rt, err := m.routeOf(r.Owner)
+	if err != nil {
+		return Charge{}, reject(ErrUnrouted, "%v", err)
+	}
+	term, err := rt.calendar.TermFor(asOf)
 	if err != nil {
 		return Charge{}, reject(ErrNoTerm, "%v", err)
 	}
 	return Charge{
-		EmplID:      r.UserID,
-		ItemType:    it,
-		Amount:      r.Amount.Neg(),
-		Term:        term,
-		DueDate:     m.dueDate(asOf),
-		Ref:         r.TransactionID,
-		Description: "Refund: " + r.Type.Description(),
+		EmplID:       r.UserID,
+		ItemType:     it,
+		Amount:       r.Amount.Neg(),
+		Term:         term,
+		DueDate:      m.dueDate(asOf),
+		Ref:          r.TransactionID,
+		Description:  "Refund: " + r.Type.Description(),
+		BusinessUnit: rt.businessUnit,
 	}, nil
 }
 

@@ -175,7 +175,7 @@ func (j *Jobs) decideCharge(ctx context.Context, d *decision, rec ExportRecord, 
 		r.Payload = payload(rec)
 		return d.reject(ctx, r)
 	}
-	r.Outcome, r.College, r.Output = OutcomeCharged, line.College, j.outputOf(d, line)
+	r.Outcome, r.College, r.Owner, r.Output = OutcomeCharged, line.College, f.Owner, j.outputOf(d, line)
 	// Charges are the bulk: they are journaled in batches, and each line
 	// written once its key is known to be new (or this file's own).
 	return d.enqueue(ctx, r, func() error { return d.writeLine(ctx, w, r, line, rec) })

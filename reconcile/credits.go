@@ -64,6 +64,9 @@ func (j *Jobs) decideCredit(ctx context.Context, d *decision, rec ExportRecord, 
 		r.FeeType = charge.FeeType
 	}
 	c.TransactionID, c.FeeID, c.Type = chargeTxID(charge), charge.FeeID, r.FeeType
+	if c.Owner == "" {
+		c.Owner = charge.Owner // a credit goes to the college of its charge
+	}
 	if err := fees.CheckCredit(fees.Credit{FeeID: charge.FeeID, Amount: c.Amount}, left); err != nil {
 		return d.reject(ctx, refused(r, err))
 	}
@@ -71,7 +74,7 @@ func (j *Jobs) decideCredit(ctx context.Context, d *decision, rec ExportRecord, 
 	if err != nil {
 		return d.reject(ctx, refused(r, err))
 	}
-	r.Outcome, r.Payload, r.Output = OutcomeCredited, "", j.outputOf(d, line)
+	r.Outcome, r.Payload, r.Output, r.Owner = OutcomeCredited, "", j.outputOf(d, line), c.Owner
 	if ok, err := d.claim(ctx, r); err != nil || !ok {
 		return err
 	}

@@ -110,7 +110,10 @@ func (j *Jobs) decideRefund(ctx context.Context, d *decision, rec ExportRecord, 
 		return d.reject(ctx, r)
 	}
 	r.FeeID, r.Barcode = charge.FeeID, charge.Barcode
-	rf.FeeID = charge.FeeID
+	rf.FeeID, rf.Owner = charge.FeeID, c.Owner
+	if rf.Owner == "" {
+		rf.Owner = charge.Owner // a refund goes to the college of its charge
+	}
 	if rf.UserID == "" {
 		rf.UserID, r.UserID = charge.UserID, charge.UserID
 	}
@@ -129,7 +132,7 @@ func (j *Jobs) decideRefund(ctx context.Context, d *decision, rec ExportRecord, 
 	if err != nil {
 		return d.reject(ctx, refused(r, err))
 	}
-	r.Outcome, r.Payload = OutcomeRefunded, ""
+	r.Outcome, r.Payload, r.Owner = OutcomeRefunded, "", rf.Owner
 	if ok, err := d.claim(ctx, r); err != nil || !ok {
 		return err
 	}

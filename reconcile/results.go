@@ -136,8 +136,9 @@ func sentRecord(ctx context.Context, d *decision, kind string, res LoadResult) (
 }
 
 // sentPayload is what a re-drive sends again of the record r that the
-// bursar refused: the fee it charged (its student, type, reference and
-// the amount sent), or the credit it passed on. The export's other
+// bursar refused: the fee it charged (its student, type, reference, the
+// amount sent and the library that owns it, which routes it to the same
+// college), or the credit or refund it passed on. The export's other
 // details (the item's title) are not in the journal: the line sent again
 // carries the fee type's description alone.
 func sentPayload(r Record) string {
@@ -147,17 +148,17 @@ func sentPayload(r Record) string {
 		zero := fees.Zero(r.Amount.Currency())
 		rec.Fee = &fees.Fee{ID: r.FeeID, TransactionID: chargeTxID(r), UserID: r.UserID, Type: r.FeeType,
 			Status: fees.StatusTransferred, Original: r.Amount, Balance: r.Amount, Transferred: r.Amount,
-			Paid: zero, Waived: zero, Item: fees.Item{Barcode: r.Barcode}}
+			Paid: zero, Waived: zero, Item: fees.Item{Barcode: r.Barcode}, Owner: r.Owner}
 	case KindCredit:
 		charge := Record{Key: r.Ref, FeeType: r.FeeType}
 		rec.Credit = &fees.Credit{Key: r.Key, TransactionID: chargeTxID(charge), FeeID: r.FeeID, UserID: r.UserID,
-			Type: r.FeeType, Amount: r.Amount, Date: r.Date}
+			Type: r.FeeType, Amount: r.Amount, Date: r.Date, Owner: r.Owner}
 	case KindRefund:
 		// As Alma's credit export carries it: a record of the refund type
 		// of the fee refunded, under the fee's transaction id (refunds.go).
 		charge := Record{Key: r.Key, FeeType: r.FeeType}
 		rec.Credit = &fees.Credit{Key: chargeTxID(charge), TransactionID: chargeTxID(charge), FeeID: r.FeeID, UserID: r.UserID,
-			Type: r.FeeType + "REFUND", Amount: r.Amount, Date: r.Date}
+			Type: r.FeeType + "REFUND", Amount: r.Amount, Date: r.Date, Owner: r.Owner}
 	}
 	return payload(rec)
 }

@@ -31,11 +31,11 @@ func (v *view) Insert(ctx context.Context, recs []Record) ([]bool, error) {
 // insert inserts batch in one statement and sets done[i] for each record
 // inserted.
 func (v *view) insert(ctx context.Context, batch []Record, done []bool) error {
-	args := make([]any, 0, 4+10*len(batch))
+	args := make([]any, 0, 4+11*len(batch))
 	args = append(args, batch[0].Kind, batch[0].Outcome, v.file.ID, formatTime(v.now))
 	for _, r := range batch {
 		amount, cur := minor(r.Amount)
-		args = append(args, r.Key, r.UserID, r.FeeID, string(r.FeeType), r.Barcode, amount, cur, r.Line, r.College, r.Output)
+		args = append(args, r.Key, r.UserID, r.FeeID, string(r.FeeType), r.Barcode, amount, cur, r.Line, r.College, r.Owner, r.Output)
 	}
 	rows, err := v.q.QueryContext(ctx, v.insertQuery(len(batch)), args...)
 	if err != nil {
@@ -87,7 +87,7 @@ func (v *view) insertQuery(n int) string {
 	}
 	var b strings.Builder
 	b.WriteString(`INSERT INTO records(kind, outcome, file_id, created_at, updated_at,
-		key, user_id, fee_id, fee_type, barcode, amount, currency, line, college, output) VALUES `)
+		key, user_id, fee_id, fee_type, barcode, amount, currency, line, college, owner, output) VALUES `)
 	// A bare "?" takes the number after the largest one so far: 5, 6, …
 	// in order, bound by position, while the driver looks the four
 	// numbered ones up by name.
@@ -95,7 +95,7 @@ func (v *view) insertQuery(n int) string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?1, ?2, ?3, ?4, ?4, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		b.WriteString("(?1, ?2, ?3, ?4, ?4, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 	}
 	b.WriteString(" ON CONFLICT(kind, key) DO NOTHING RETURNING key, line")
 	if n == InsertRows {

@@ -458,6 +458,10 @@ var migrations = []string{
 	// decided, for the per-college figures of the reconciliation and the
 	// daily report; '' in older rows and where no colleges are configured.
 	`ALTER TABLE records ADD COLUMN college TEXT NOT NULL DEFAULT '';`,
+	// 20 (owners): the library that owns a charge's (or credit's) fee,
+	// so that a line the bursar refused, re-driven from the journal alone,
+	// goes to the same college; '' in older rows.
+	`ALTER TABLE records ADD COLUMN owner TEXT NOT NULL DEFAULT '';`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {

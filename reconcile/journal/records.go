@@ -44,6 +44,12 @@ type Record struct {
 	// configures no colleges, and in rows written before the journal kept
 	// it.
 	College string
+	// Owner is, for a charge, the code of the library that owns its fee
+	// (Alma's owneredEntity), kept so that a charge re-driven from the
+	// journal alone (one the bursar refused) goes to the same college;
+	// "" when the export names none, and in rows written before the
+	// journal kept it.
+	Owner   string
 	Created time.Time
 	Updated time.Time
 }
@@ -53,7 +59,7 @@ type Record struct {
 const recordColumns = `r.kind, r.key, r.outcome, COALESCE(r.file_id, 0), COALESCE(f.name, ''),
 	CASE WHEN r.output = '' AND r.outcome IN ('charged', 'credited', 'forwarded') THEN COALESCE(f.output, '') ELSE r.output END, r.user_id,
 	r.fee_id, r.fee_type, r.barcode, r.amount, r.currency, r.ref, r.channel, r.reason, r.code, r.line, r.payload,
-	r.created_at, r.updated_at, r.dated, r.for_key, r.college`
+	r.created_at, r.updated_at, r.dated, r.for_key, r.college, r.owner`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -63,7 +69,7 @@ func scanRecord(s scanner) (Record, error) {
 	var amount int64
 	err := s.Scan(&r.Kind, &r.Key, &r.Outcome, &r.FileID, &r.File, &r.Output, &r.UserID, &r.FeeID, &typ,
 		&r.Barcode, &amount, &cur, &r.Ref, &r.Channel, &r.Reason, &r.Code, &r.Line, &r.Payload, &created, &updated,
-		&dated, &r.ForKey, &r.College)
+		&dated, &r.ForKey, &r.College, &r.Owner)
 	if err != nil {
 		return r, err
 	}
@@ -131,12 +137,12 @@ func upsertSQL(n int) string {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO records(kind, key, outcome, file_id, output, user_id, fee_id, fee_type,
 			barcode, amount, currency, ref, channel, reason, code, line, payload, created_at, updated_at,
-			dated, for_key, college) VALUES `)
+			dated, for_key, college, owner) VALUES `)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 	}
 	b.WriteString(` ON CONFLICT(kind, key) DO UPDATE SET outcome = excluded.outcome, file_id = excluded.file_id,
 			output = excluded.output, user_id = excluded.user_id, fee_id = excluded.fee_id,
@@ -144,7 +150,7 @@ func upsertSQL(n int) string {
 			currency = excluded.currency, ref = excluded.ref, channel = excluded.channel,
 			reason = excluded.reason, code = excluded.code, line = excluded.line, payload = excluded.payload,
 			updated_at = excluded.updated_at, dated = excluded.dated, for_key = excluded.for_key,
-			college = excluded.college`)
+			college = excluded.college, owner = excluded.owner`)
 	return b.String()
 }
 
@@ -157,7 +163,7 @@ var (
 // upsertRows to a statement.
 func putRecords(ctx context.Context, q querier, recs []Record, now time.Time) error {
 	ts := formatTime(now)
-	args := make([]any, 0, 22*min(len(recs), upsertRows))
+	args := make([]any, 0, 23*min(len(recs), upsertRows))
 	for len(recs) > 0 {
 		n, query := 1, upsertOne
 		if len(recs) >= upsertRows {
@@ -172,7 +178,7 @@ func putRecords(ctx context.Context, q querier, recs []Record, now time.Time) er
 			}
 			args = append(args, r.Kind, r.Key, r.Outcome, fileID, r.Output, r.UserID, r.FeeID, string(r.FeeType),
 				r.Barcode, amount, cur, r.Ref, r.Channel, r.Reason, r.Code, r.Line, r.Payload, ts, ts,
-				formatDay(r.Date), r.ForKey, r.College)
+				formatDay(r.Date), r.ForKey, r.College, r.Owner)
 		}
 		if _, err := q.ExecContext(ctx, query, args...); err != nil {
 			if n == 1 {

@@ -68,7 +68,7 @@ func (f ChargeFormat) MapRefund(r fees.Refund, asOf time.Time) (reconcile.Charge
 	if err != nil {
 		return reconcile.ChargeLine{}, err
 	}
-	return reconcile.ChargeLine{Amount: ch.Amount, Value: ch}, nil
+	return f.line(ch, r.Owner), nil
 }
 
 // line is the charge line of ch, for a record owned by library: it names

@@ -7,7 +7,8 @@ import (
 	"github.com/feebridge/feebridge/reconcile/journal"
 )
 
-// testColleges checks that a charge keeps the college it was routed to,
+// testColleges checks that a charge keeps the college it was routed to
+// and the library that owns its fee,
 // whether journaled in bulk (Insert), claimed or put, and that Colleges
 // sums each college's charges, what the bursar holds of them (less the
 // payments and credits) and the newest reconciliation's disagreements,
@@ -17,8 +18,9 @@ func testColleges(t *testing.T, open Open) {
 	ctx := t.Context()
 	arc1, arc2 := charge("T1/OVERDUEFINE", "S1", "10.00"), charge("T2/OVERDUEFINE", "S1", "5.50")
 	arc1.College, arc2.College, arc2.Line = "ARC", "ARC", 2
+	arc1.Owner, arc2.Owner = "ARC-MAIN", "ARC-LAW"
 	crc := charge("T3/OVERDUEFINE", "S2", "20.00")
-	crc.College, crc.Line = "CRC", 3
+	crc.College, crc.Owner, crc.Line = "CRC", "CRC", 3
 	old := charge("T4/OVERDUEFINE", "S3", "1.25") // decided before the journal kept colleges
 	old.Line = 4
 	decide(t, s, "charges", "a.xml", journal.FilePublished, func(v journal.View) {
@@ -36,9 +38,9 @@ func testColleges(t *testing.T, open Open) {
 		Ref: crc.Key, Amount: usd("20.00"), Line: 1}
 	must(t, s.Put(ctx, pay))
 	must(t, s.Put(ctx, credit))
-	for _, r := range []journal.Record{arc1, crc, old} {
-		if got, ok, err := s.Get(ctx, r.Kind, r.Key); err != nil || !ok || got.College != r.College {
-			t.Errorf("Get(%s).College = %q, %v, %v; want %q", r.Key, got.College, ok, err, r.College)
+	for _, r := range []journal.Record{arc1, arc2, crc, old} {
+		if got, ok, err := s.Get(ctx, r.Kind, r.Key); err != nil || !ok || got.College != r.College || got.Owner != r.Owner {
+			t.Errorf("Get(%s) = college %q, owner %q, %v, %v; want %q, %q", r.Key, got.College, got.Owner, ok, err, r.College, r.Owner)
 		}
 	}
 	must(t, s.SetDisagreements(ctx, day, []journal.Disagreement{
