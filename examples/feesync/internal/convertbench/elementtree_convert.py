@@ -11,7 +11,7 @@ patron's id, the fee type, the title, the sum and the bursar transaction
 id, maps the fee type to the reference item type, the as-of date to the
 default calendar's term (Spring 01-01..05-31 "2", Summer 06-01..08-14
 "5", Fall 08-15..12-31 "8") and the due date (as-of + 30 days), and
-writes the reference layout's fixed-width detail line (108 characters),
+writes the reference layout's fixed-width detail line (113 characters, the business unit blank),
 between the header and a trailer with the count and the total. The sum
 is copied as written (dd.dd); the total is summed in cents.
 
@@ -67,7 +67,7 @@ def main():
                 frac = (frac + "00")[:2]
                 cents += int(whole) * 100 + int(frac)
                 ref = fee.findtext(NS + "bursarTransactionId")
-                out.write("D%-11s%s+%08d.%s%s%s%-30s%-30.30s\n" % (emplid, item_type, int(whole), frac, term, due, ref, descr))
+                out.write("D%-11s%s+%08d.%s%s%s%-30s%-30.30s     \n" % (emplid, item_type, int(whole), frac, term, due, ref, descr))
                 count += 1
             el.clear()
         out.write("T%09d+%010d.%02d\n" % (count, cents // 100, cents % 100))

@@ -9,7 +9,7 @@ It is the way the ElementTree documentation reads a file, and the script
 a district might write first: xml.etree.ElementTree.parse(path) builds the
 whole tree in memory (memory grows with the file), then a walk over every
 userExportedFineFeesList writes, for each userFineFee, the reference
-layout's fixed-width detail line (108 characters) between the header and
+layout's fixed-width detail line (113 characters, the business unit blank) between the header and
 a trailer with the count and the total. It takes the patron's id, the fee
 type, the title, the sum and the bursar transaction id, maps the fee type
 to the reference item type, the as-of date to the default calendar's term
@@ -67,7 +67,7 @@ def main():
                 frac = (frac + "00")[:2]
                 cents += int(whole) * 100 + int(frac)
                 ref = fee.findtext(NS + "bursarTransactionId")
-                out.write("D%-11s%s+%08d.%s%s%s%-30s%-30.30s\n" % (emplid, item_type, int(whole), frac, term, due, ref, descr))
+                out.write("D%-11s%s+%08d.%s%s%s%-30s%-30.30s     \n" % (emplid, item_type, int(whole), frac, term, due, ref, descr))
                 count += 1
         out.write("T%09d+%010d.%02d\n" % (count, cents // 100, cents % 100))
 
