@@ -10,8 +10,9 @@ import (
 	sim "github.com/feebridge/feebridge/examples/district"
 )
 
-// perCollege is the name of a charge file of one college.
-var perCollege = regexp.MustCompile(`^feebridge-charges-[0-9a-f]{16}-([A-Z0-9]{1,5})\.dat$`)
+// perCollege is the name of a charge file of one college (a re-driven
+// one too: the charges the bursar refused, sent again).
+var perCollege = regexp.MustCompile(`^feebridge-charges-(?:redrive-)?[0-9a-f]{16}-([A-Z0-9]{1,5})\.dat$`)
 
 // TestWeekWithCollegeFiles: with -college-files, with and without faults,
 // feesync delivers a charge file per college, named with its business
