@@ -593,23 +593,9 @@ func (d *ExportDecoder) shared(b []byte) string {
 const bursarMaxShared = 1024
 
 // collapseSpaceInPlace collapses the white space of b as collapseSpace
-// does, in b's own memory.
-func collapseSpaceInPlace(b []byte) []byte {
-	out := b[:0]
-	space := false
-	for _, c := range b {
-		if xmlscan.IsSpace(c) {
-			space = len(out) > 0
-			continue
-		}
-		if space {
-			out = append(out, ' ')
-			space = false
-		}
-		out = append(out, c)
-	}
-	return out
-}
+// does, in b's own memory: collapsing never lengthens, so the output
+// never overtakes the input.
+func collapseSpaceInPlace(b []byte) []byte { return appendCollapsed(b[:0], b) }
 
 // appendCollapsed appends b to dst with its white space collapsed as
 // collapseSpace does.

@@ -138,7 +138,7 @@ func (m Mapping) Validate() error {
 	if err := m.Calendar.Validate(); err != nil {
 		return err
 	}
-	return m.validateColleges()
+	return m.validateColleges(re)
 }
 
 // ChargeFor returns the charge line for fee f, transferred on asOf: the
@@ -307,7 +307,9 @@ func (m Mapping) RefundFor(r fees.Refund, asOf time.Time) (Charge, error) {
 // RefundTypeOf maps a refund item type back to the fee type whose charges
 // it refunds; false when no fee type, or several, map to itemType.
 func (m Mapping) RefundTypeOf(itemType string) (fees.Type, bool) {
-	return typeOf(itemType, "", m.RefundItemTypes)
+	var f typeFinder
+	f.see(m.RefundItemTypes, itemType, "")
+	return f.found, f.n == 1
 }
 
 // FeeTypeOf maps a PeopleSoft item type back to the fee type whose
@@ -319,28 +321,31 @@ func (m Mapping) RefundTypeOf(itemType string) (fees.Type, bool) {
 // uses for a fee type and another for a different one cannot be told
 // apart either.
 func (m Mapping) FeeTypeOf(itemType string) (fees.Type, bool) {
-	maps := []map[fees.Type]string{m.ItemTypes}
+	var f typeFinder
+	f.see(m.ItemTypes, itemType, fees.TypeCredit)
 	for _, c := range m.Colleges {
-		maps = append(maps, c.ItemTypes)
+		f.see(c.ItemTypes, itemType, fees.TypeCredit)
 	}
-	return typeOf(itemType, fees.TypeCredit, maps...)
+	return f.found, f.n == 1
 }
 
-// typeOf returns the one fee type that the maps map to itemType, leaving
-// skip out; false when there is none, or several. A fee type that several
-// maps give the same item type counts once.
-func typeOf(itemType string, skip fees.Type, maps ...map[fees.Type]string) (fees.Type, bool) {
-	var found fees.Type
-	n := 0
-	for _, types := range maps {
-		for t, it := range types {
-			if it == itemType && t != skip && t != found {
-				found = t
-				n++
-			}
+// typeFinder looks for the one fee type that maps give an item type: n
+// counts the distinct fee types seen (a fee type that several maps give
+// the same item type counts once), found is the last. It runs for every
+// payment line, so it allocates nothing.
+type typeFinder struct {
+	found fees.Type
+	n     int
+}
+
+// see counts the fee types of types, but skip, whose item type is itemType.
+func (f *typeFinder) see(types map[fees.Type]string, itemType string, skip fees.Type) {
+	for t, it := range types {
+		if it == itemType && t != skip && t != f.found {
+			f.found = t
+			f.n++
 		}
 	}
-	return found, n == 1
 }
 
 func (m Mapping) dueDate(asOf time.Time) time.Time {

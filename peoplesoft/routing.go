@@ -3,6 +3,7 @@ package peoplesoft
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 
 	"github.com/feebridge/feebridge/fees"
@@ -91,8 +92,9 @@ func (m *Mapping) itemType(r route, t fees.Type) (string, bool) {
 
 // validateColleges checks the colleges: each named once, with a business
 // unit of 1 to 5 characters, at least one library, no library in two
-// colleges, item types of 12 digits and a sound calendar.
-func (m Mapping) validateColleges() error {
+// colleges, item types that itemType (the mapping's pattern) matches and
+// a sound calendar.
+func (m Mapping) validateColleges(itemType *regexp.Regexp) error {
 	owner := make(map[string]string)
 	names := make(map[string]bool)
 	for i, c := range m.Colleges {
@@ -123,7 +125,7 @@ func (m Mapping) validateColleges() error {
 			owner[lib] = c.Name
 		}
 		for t, it := range c.ItemTypes {
-			if re, err := m.ItemTypeRegexp(); err != nil || !re.MatchString(it) {
+			if !itemType.MatchString(it) {
 				return fmt.Errorf("%s: item_types.%s: %q: %s", where, t, it, m.ItemTypeWant())
 			}
 		}
