@@ -27,7 +27,7 @@ type institution struct {
 // and '-', starting with a letter or digit.
 var institutionNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 
-// checkInstitutionName says why name cannot name a site, or nil.
+// checkInstitutionName says why name cannot name an institution, or nil.
 func checkInstitutionName(name string) error {
 	if !institutionNamePattern.MatchString(name) {
 		return fmt.Errorf("institution name %q: use lower-case letters, digits and '-', starting with a letter or digit", name)
@@ -37,7 +37,7 @@ func checkInstitutionName(name string) error {
 
 // readConfigDir loads every *.toml in dir as one institution's config, in name
 // order. Files whose name starts with '_' (the deployment's own files) are
-// not sites. Every file is read: the error lists each bad file, naming it.
+// not institutions. Every file is read: the error lists each bad file, naming it.
 func readConfigDir(dir string) ([]institution, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*.toml"))
 	if err != nil {
