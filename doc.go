@@ -102,6 +102,10 @@
 //   - github.com/feebridge/feebridge/reconcile/metrics: feebridge's
 //     Prometheus metrics: the journal's run history, held records, webhook
 //     events and size read at scrape time, and a process's calls to Alma.
+//   - github.com/feebridge/feebridge/reconcile/institutions: many Alma
+//     institutions served by one deployment (feesync serve -config-dir):
+//     the folder of config files, each institution run on its own, the
+//     webhook routes by name, the metrics' college label, and reloads.
 //   - github.com/feebridge/feebridge/reconcile/config: the one way from a
 //     configuration to running jobs: the config file, its validation, the
 //     default schedules, secrets, Open, and the offline conversions.
