@@ -32,10 +32,15 @@ type Main struct {
 	// Listening, when set, is told the address `feesync serve` listens
 	// on, once it does (tests listen on 127.0.0.1:0).
 	Listening func(addr string)
+	// Reloads, when set, is what makes `feesync serve -config-dir` read
+	// its folder again (a test sends on it); nil means SIGHUP.
+	Reloads <-chan struct{}
 
 	// Set by ParseFlags.
 	cmd        command
 	configPath string
+	configDir  string // serve -config-dir: one config file per institution
+	listenAddr string // serve -listen, with -config-dir
 	in, out    string
 	asOf       string
 	dryRun     bool
@@ -131,6 +136,7 @@ Usage:
 	feesync show student|fee ID [-config F] [-show-ids]
 	feesync dismiss KEY -reason TEXT [-by NAME] [-kind K] [-config F]
 	feesync serve [-config F]
+	feesync serve -config-dir DIR -listen ADDR
 	feesync check-config [-config F] [-online]
 	feesync lint-export -in FILE.xml [-config F] [-users FILE.csv] [-as-of YYYY-MM-DD]
 	feesync init [-config F]
@@ -143,6 +149,17 @@ The config file is -config, or FEEBRIDGE_CONFIG when the flag is not given.
 Secrets come from the environment (FEEBRIDGE_ALMA_API_KEY,
 FEEBRIDGE_FTP_PASSWORD, FEEBRIDGE_WEBHOOK_SECRET, or the same names ending
 in _FILE naming a file), never from flags.
+
+serve -config-dir serves many Alma institutions (the colleges of a
+consortium, each its own Alma institution) from one process: each *.toml
+in DIR is one institution's whole config, named by the file's base name
+(lower-case letters, digits, '-'). -listen is the one listener of the
+deployment: /webhooks/alma/NAME (checked with NAME's webhook secret),
+/healthz, /readyz, /metrics (every metric labelled college="NAME") and
+the status pages (/ lists the institutions, /college/NAME/ is one's).
+SIGHUP reads DIR again: an added file starts its institution, a removed
+one stops it, a changed one restarts it; the others are not touched, and
+a file that fails check-config is refused, its institution going on.
 
 check-config works offline: it checks the config, the secrets, and that
 every folder of a local ("dir") drop exists, is a folder and can be
@@ -227,7 +244,13 @@ func commands() map[string]command {
 			}, needsConfig: true},
 		{name: "redrive", usage: "[-config F] [-dry-run] [charge|credit|payment|refund...] | event [ID] | KEY...", flags: runFlags, run: (*Main).redrive, needsConfig: true,
 			maxArgs: -1},
-		{name: "serve", usage: "[-config F]", flags: configFlag, run: (*Main).serve, needsConfig: true},
+		{name: "serve", usage: "[-config F] | -config-dir DIR -listen ADDR",
+			flags: func(m *Main, fs *flag.FlagSet) {
+				configFlag(m, fs)
+				fs.StringVar(&m.configDir, "config-dir", "", "serve one Alma institution per *.toml in this `folder` (instead of -config)")
+				fs.StringVar(&m.listenAddr, "listen", "", "with -config-dir: the `address` of the deployment's listener (webhooks, status, metrics)")
+			},
+			run: (*Main).serve, needsConfig: true},
 		{name: "check-config", usage: "[-config F] [-online]",
 			flags: func(m *Main, fs *flag.FlagSet) {
 				configFlag(m, fs)
@@ -316,6 +339,9 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	}
 	if cmd.noConfig {
 		return nil
+	}
+	if err := m.checkConfigDirFlags(name); err != nil || m.configDir != "" {
+		return err
 	}
 	if m.configPath == "" && m.Getenv != nil {
 		m.configPath = m.Getenv("FEEBRIDGE_CONFIG")

@@ -22,6 +22,9 @@ import (
 // Then it stops taking work, lets running jobs see the cancellation and
 // returns.
 func (m *Main) serve(ctx context.Context) error {
+	if m.configDir != "" {
+		return m.serveConfigDir(ctx) // many institutions: configdir.go
+	}
 	c := m.config
 	jobs, err := m.openJobs(ctx, true)
 	if err != nil {

@@ -28,6 +28,9 @@ type statusPage struct {
 	jobs    *reconcile.Jobs
 	started time.Time
 	listen  string // the address bound, set before the listener serves
+	// base is the page's path: "/", or /college/NAME/ in a deployment
+	// of many institutions (serve -config-dir).
+	base string
 }
 
 // newStatusPage returns the status page of serve, started at started.
@@ -54,6 +57,7 @@ func (p *statusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		data = p.status(r.Context())
 	}
+	data.Base = cmp.Or(p.base, "/")
 	data.Token = q.Get("token") // carried by the form and the links, when the browser gave it so
 	if data.Token != "" {
 		data.TokenQuery = "token=" + url.QueryEscape(data.Token) + "&"
@@ -69,6 +73,7 @@ type statusData struct {
 	Zone         string
 	Token        string // the token the browser gave in the query, for the form
 	TokenQuery   string // "token=…&" or "", to start the links' queries
+	Base         string // the page's path, for its forms and links
 
 	Schedules []scheduleRow
 	Runs      []runRow

@@ -25,16 +25,24 @@ import (
 // when a is not nil, the Alma metrics of a. Errors met at scrape time are
 // logged to logger (nil: discarded) and leave their metrics out.
 func NewRegistry(j *reconcile.Journal, a *Alma, logger *slog.Logger) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	Register(reg, j, a, logger)
+	return reg
+}
+
+// Register registers on reg what NewRegistry's registry holds: the
+// journal's metrics over j and, when a is not nil, the Alma metrics of a.
+// A deployment of many institutions registers each one's through a
+// registerer that adds its label (package reconcile/institutions).
+func Register(reg prometheus.Registerer, j *reconcile.Journal, a *Alma, logger *slog.Logger) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	reg := prometheus.NewRegistry()
 	reg.MustRegister(NewJournalCollector(j, logger))
 	reg.MustRegister(NewJobEndCollector(j, logger)) // jobends.go
 	if a != nil {
 		reg.MustRegister(a.collector(j, logger))
 	}
-	return reg
 }
 
 // flows are the jobs whose runs move money, for feebridge_amount_total.
