@@ -69,9 +69,13 @@ func newDistrict(ctx context.Context, s *Sandbox, logger *slog.Logger) (*distric
 	if s.tamper != nil {
 		tamper = func(ctx context.Context, task string) error { return s.tamper(ctx, d, task) }
 	}
+	hook := d.webhook
+	if s.noWebhookListener {
+		hook = nil
+	}
 	w, err := sim.Open(ctx, &sim.Options{
 		Dir: s.dir, Students: s.Students, Days: s.Days, Seed: s.Seed, Start: s.Start, Faults: s.Faults,
-		Logger: logger, Out: s.Stdout, Webhook: d.webhook, BeforeTask: tamper, JobEnd: s.JobEnd,
+		Logger: logger, Out: s.Stdout, Webhook: hook, BeforeTask: tamper, JobEnd: s.JobEnd,
 		Transport: s.Transport, Bursar: s.Bursar,
 		Analytics: &almatest.AnalyticsOptions{FeesReportPath: feesReport},
 	})
@@ -156,7 +160,7 @@ func (d *district) open(ctx context.Context) error {
 // when it starts: through reconcile/config, from a config built here, with
 // the sandbox's clock, drops and Alma client.
 func (d *district) start(ctx context.Context) error {
-	cfg := config.Default()
+	cfg := d.s.baseConfig()
 	cfg.Journal = filepath.Join(d.s.dir, "journal.db")
 	cfg.Waive.Reason, cfg.Waive.Comment = waiveReason, waiveComment
 	cfg.Refunds = refundConfig()
@@ -309,7 +313,11 @@ func (d *district) intro() {
 	} else {
 		fmt.Fprintf(w, "  PeopleSoft       inbound/ and outbound/ folders and a simulated student ledger\n")
 	}
-	fmt.Fprintf(w, "  feesync          its jobs on their default schedules, journal.db, webhooks on %s\n", d.sim.WebhookURL())
+	hooks := d.sim.WebhookURL()
+	if hooks == "" {
+		hooks = "the consortium's listener"
+	}
+	fmt.Fprintf(w, "  feesync          its jobs on their default schedules, journal.db, webhooks on %s\n", hooks)
 	fmt.Fprintf(w, "  files            in %s\n", dir)
 	fmt.Fprintf(w, "Times are those of the simulated clock; amounts are in %s.\n", d.sim.Currency())
 }

@@ -16,6 +16,7 @@ import (
 
 	sim "github.com/feebridge/feebridge/examples/district"
 	"github.com/feebridge/feebridge/peoplesoft"
+	"github.com/feebridge/feebridge/reconcile/config"
 )
 
 // ErrNotReconciled is returned by [Sandbox.Run] when the week ends with
@@ -58,6 +59,15 @@ type Sandbox struct {
 	// name, and the simulated ledger reads and writes that system's
 	// built-in layouts, codes and term codes.
 	Bursar string
+	// Colleges (-colleges N), when above 0, plays a consortium instead:
+	// N colleges, each its own Alma institution and simulated district
+	// with its own config file, run by one deployment as `feesync serve
+	// -config-dir` runs them (colleges.go). Each plays Students students.
+	Colleges int
+	// ThrottledCollege (-throttled-college K), with Colleges, makes the
+	// Alma of college K (from 1) answer only 429 for the week: the others
+	// must still end reconciled, and K's shortfall is reported.
+	ThrottledCollege int
 	// Start is the first day simulated (its date; the time is ignored).
 	// Zero means Monday 14 September 2026.
 	Start time.Time
@@ -76,6 +86,13 @@ type Sandbox struct {
 	// almaTransport, in tests, carries feesync's calls to Alma (nil: the
 	// default transport): a way to see Alma's answers as they come.
 	almaTransport http.RoundTripper
+
+	// base, for a college of a consortium, is its config file, which
+	// the jobs start from; nil: the defaults.
+	base *config.Config
+	// noWebhookListener: the district opens no listener of its own (a
+	// consortium's Alma posts to the deployment's).
+	noWebhookListener bool
 
 	dir     string
 	tempDir bool
@@ -108,6 +125,8 @@ func (s *Sandbox) ParseFlags(args []string) error {
 	fs.BoolVar(&s.CollegeFiles, "college-files", s.CollegeFiles, "feesync delivers a charge and credit file per college, named with its business unit")
 	fs.StringVar(&s.Transport, "transport", s.Transport, "the library's file server: ftp or sftp (feesync uses the SFTP client, host key pinned)")
 	fs.StringVar(&s.Bursar, "bursar", s.Bursar, "the student system: peoplesoft, banner or colleague (its built-in layouts, codes and term codes)")
+	fs.IntVar(&s.Colleges, "colleges", s.Colleges, "play a consortium of `N` colleges instead, each its own Alma institution, district and config file, in one deployment (as feesync serve -config-dir)")
+	fs.IntVar(&s.ThrottledCollege, "throttled-college", s.ThrottledCollege, "with -colleges: college `K`'s Alma answers only 429 for the week")
 	fs.BoolVar(&s.Verbose, "v", s.Verbose, "print the jobs' log lines to standard error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -128,6 +147,10 @@ func (s *Sandbox) validate() error {
 		return fmt.Errorf("-faults is a rate between 0 and 0.5, not %g", s.Faults)
 	case s.Transport != "" && s.Transport != sim.TransportFTP && s.Transport != sim.TransportSFTP:
 		return fmt.Errorf("-transport is ftp or sftp, not %q", s.Transport)
+	case s.Colleges < 0:
+		return fmt.Errorf("-colleges must be 0 (off) or more, not %d", s.Colleges)
+	case s.ThrottledCollege != 0 && (s.ThrottledCollege < 1 || s.ThrottledCollege > s.Colleges):
+		return fmt.Errorf("-throttled-college names a college from 1 to -colleges (%d), not %d", s.Colleges, s.ThrottledCollege)
 	case s.Bursar != "" && !slices.Contains(peoplesoft.BuiltinBursars(), s.Bursar):
 		return fmt.Errorf("-bursar is %s, not %q", strings.Join(peoplesoft.BuiltinBursars(), ", "), s.Bursar)
 	}
@@ -154,6 +177,9 @@ func (s *Sandbox) Run(ctx context.Context) error {
 	logger, err := s.logger()
 	if err != nil {
 		return err
+	}
+	if s.Colleges > 0 {
+		return s.runColleges(ctx, logger)
 	}
 	began := time.Now()
 	d, err := newDistrict(ctx, s, logger)
