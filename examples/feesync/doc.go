@@ -20,6 +20,7 @@
 //	feesync held [-config F] [-kind charge|credit|payment|refund] [-all]
 //	feesync dismiss KEY -reason TEXT [-by NAME] [-kind K] [-config F]
 //	feesync serve [-config F]
+//	feesync serve -config-dir DIR -listen ADDR
 //	feesync check-config [-config F] [-online]
 //	feesync lint-export -in FILE.xml [-config F] [-users FILE.csv] [-as-of YYYY-MM-DD]
 //	feesync init [-config F]
@@ -106,6 +107,15 @@
 // search by student or fee (/?student=ID, /?fee=ID). With a status token
 // set (FEEBRIDGE_STATUS_TOKEN), / and /metrics require it. SIGINT or
 // SIGTERM stops it cleanly.
+//
+// serve -config-dir DIR -listen ADDR serves many Alma institutions (a
+// consortium's colleges, each its own institution) from one process: each
+// *.toml of DIR is one institution's config, named by its base name, run
+// with its own journal, drops, Alma client and schedules; ADDR serves
+// /webhooks/alma/NAME (NAME's own secret), /healthz, /readyz, /metrics
+// (labelled college="NAME"), / (the institutions) and /college/NAME/.
+// SIGHUP reads DIR again, restarting only what was added, removed or
+// changed (package reconcile/institutions).
 //
 // check-config loads and validates the config and the secrets it needs.
 // With -online it also logs in to every drop, writes and removes a test

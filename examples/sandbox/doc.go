@@ -75,6 +75,17 @@
 //	              feesync delivers a charge (and credit) file per college,
 //	              named with its business unit (peoplesoft.separate_files);
 //	              the simulated PeopleSoft loads every file it finds
+//	-colleges N   play a consortium instead: N colleges, each its own Alma
+//	              institution (fake Alma, file server, PeopleSoft, journal)
+//	              with its own config file in one folder, run by one
+//	              deployment as feesync serve -config-dir runs them
+//	              (package reconcile/institutions); one summary line per
+//	              college, and the peak memory. Not the -college-files
+//	              colleges, which share one Alma
+//	-throttled-college K
+//	              with -colleges: college K's Alma answers only 429 for
+//	              the week; the others must end reconciled, K's shortfall
+//	              is printed and the run exits 1
 //	-v            print the jobs' log lines to standard error
 //
 // A run is repeatable, with -faults too: the same flags print the same
