@@ -55,27 +55,13 @@ func (m *Main) serveConfigDir(ctx context.Context) error {
 		return err
 	}
 	defer dep.Stop()
+	// SIGHUP is taken before the listener says it listens: a reload sent
+	// from then on is never the signal's default (ending the process).
+	reloads, stopHUP := m.reloads(ctx)
+	defer stopHUP()
 	srv, err := m.listenDeployment(dep)
 	if err != nil {
 		return err
-	}
-	reloads := m.Reloads
-	if reloads == nil {
-		hup := make(chan os.Signal, 1)
-		signal.Notify(hup, syscall.SIGHUP)
-		defer signal.Stop(hup)
-		c := make(chan struct{})
-		go func() {
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-hup:
-					c <- struct{}{}
-				}
-			}
-		}()
-		reloads = c
 	}
 	for {
 		select {
@@ -91,6 +77,32 @@ func (m *Main) serveConfigDir(ctx context.Context) error {
 			m.reload(ctx, dep)
 		}
 	}
+}
+
+// reloads is m.Reloads, or, when nil, a channel that SIGHUP sends on
+// until ctx ends; stop stops taking the signal.
+func (m *Main) reloads(ctx context.Context) (reloads <-chan struct{}, stop func()) {
+	if m.Reloads != nil {
+		return m.Reloads, func() {}
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	c := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				select {
+				case c <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return c, func() { signal.Stop(hup) }
 }
 
 // reload reads the folder again and applies it, logging what changed
