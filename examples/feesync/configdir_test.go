@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/feebridge/feebridge/alma"
+	"github.com/feebridge/feebridge/alma/almatest"
 )
 
 // consortium is a folder of institutions' configs, each over a site of
@@ -226,4 +227,47 @@ func TestServeConfigDirReloadsOnSIGHUP(t *testing.T) {
 	waitFor(t, r.done, "sac served after SIGHUP", func() bool {
 		return postSigned(t, r.base+"/webhooks/alma/sac", "secret-of-sac") == http.StatusOK
 	})
+}
+
+// TestServeConfigDirThrottledCollegeHoldsUpNoOther: a lost book comes
+// back at two colleges at once; arc's Alma answers only 429, so arc's
+// events worker is stuck retrying, while sac's waives sac's fees. Judged
+// by the events (sac's fees waived, arc's retry logged and its fees
+// still open), not by a time.
+func TestServeConfigDirThrottledCollegeHoldsUpNoOther(t *testing.T) {
+	c := newConsortium(t, "arc", "sac")
+	for _, s := range c.sites {
+		lostBook(t, s)
+	}
+	r := c.serveWithSignals()
+	defer r.stop(t)
+	arc, sac := c.sites["arc"].alma, c.sites["sac"].alma
+	arc.SetWebhook(r.base+"/webhooks/alma/arc", []byte("secret-of-arc"))
+	sac.SetWebhook(r.base+"/webhooks/alma/sac", []byte("secret-of-sac"))
+	arc.SetFaults(almatest.Faults{RateLimit429: 1})
+	for _, a := range []*almatest.Server{arc, sac} {
+		if _, err := a.Return("B1"); err != nil {
+			t.Fatal(err)
+		}
+		a.RunDue(t.Context())
+	}
+	waitFor(t, r.done, "sac's lost-item fees waived", func() bool { return lostFeesOpen(sac, "10012345") == 0 })
+	waitFor(t, r.done, "arc's worker retrying", func() bool {
+		for _, line := range strings.Split(r.stderr.String(), "\n") {
+			if strings.Contains(line, "college=arc") && strings.Contains(line, "429") {
+				return true
+			}
+		}
+		return false
+	})
+	if strings.Contains(r.stderr.String(), "college=sac") && strings.Contains(r.stderr.String(), "429 PER_SECOND") {
+		for _, line := range strings.Split(r.stderr.String(), "\n") {
+			if strings.Contains(line, "college=sac") && strings.Contains(line, "429") {
+				t.Errorf("sac met arc's 429: %s", line)
+			}
+		}
+	}
+	if lostFeesOpen(arc, "10012345") == 0 {
+		t.Fatal("arc's fees were waived while its Alma answered only 429")
+	}
 }
