@@ -301,7 +301,7 @@ func (d *ExportDecoder) Decode() (ExportRecord, error) {
 		return ExportRecord{}, d.err
 	}
 	for {
-		tok, err := d.s.Next()
+		tok, err := d.s.Scan()
 		if err != nil {
 			return ExportRecord{}, d.fatal(err)
 		}
@@ -312,7 +312,7 @@ func (d *ExportDecoder) Decode() (ExportRecord, error) {
 }
 
 // token takes in the next token, and reports whether it ends a fee.
-func (d *ExportDecoder) token(tok xmlscan.Token) (feeEnded bool) {
+func (d *ExportDecoder) token(tok *xmlscan.Token) (feeEnded bool) {
 	switch tok.Kind {
 	case xmlscan.Start:
 		d.start(tok)
@@ -363,7 +363,7 @@ func (d *ExportDecoder) fatal(err error) error {
 	return d.err
 }
 
-func (d *ExportDecoder) start(tok xmlscan.Token) {
+func (d *ExportDecoder) start(tok *xmlscan.Token) {
 	parent := roleNone
 	if len(d.roles) > 0 {
 		parent = d.roles[len(d.roles)-1]

@@ -141,7 +141,7 @@ func (p *partDecoder) probe() bool {
 	s.EndInside()
 	d := newExportDecoder(s, &p.opts)
 	for {
-		tok, err := s.Next()
+		tok, err := s.Scan()
 		if err != nil {
 			return false
 		}
