@@ -491,31 +491,57 @@ func safeSnippet(b []byte) string {
 	return strings.ToValidUTF8(string(b), "?")
 }
 
+// nameByte classifies the bytes of a name for scanName: a byte that ends
+// it (nameEnd), an ASCII letter, '_' or ':' (nameStart), an ASCII digit,
+// '-' or '.', which may not start it (nameInner), or a byte of a UTF-8
+// sequence (nameHigh), checked once the name ends.
+var nameByte = func() (t [256]uint8) {
+	for b := range 256 {
+		switch {
+		case b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b == '_', b == ':':
+			t[b] = nameStart
+		case b >= '0' && b <= '9', b == '-', b == '.':
+			t[b] = nameInner
+		case b >= 0x80:
+			t[b] = nameHigh
+		}
+	}
+	return t
+}()
+
+const (
+	nameEnd = iota
+	nameStart
+	nameInner
+	nameHigh
+)
+
 // scanName reads an XML name at data[i:]. It returns the end of the name,
 // or errIncomplete when the name may go on past data.
 func (s *Scanner) scanName(data []byte, i int) (int, error) {
 	start := i
+	if i >= len(data) {
+		return 0, errIncomplete
+	}
 	ascii := true
-	for i < len(data) {
-		b := data[i]
-		switch {
-		case b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b == '_', b == ':':
-		case b >= 0x80:
-			ascii = false
-		case b >= '0' && b <= '9', b == '-', b == '.':
-			if i == start {
-				return 0, s.fail(s.pos+i, "invalid character %q at the start of a name", b)
-			}
-		default:
-			if i == start {
-				return 0, s.fail(s.pos+i, "expected a name, found %q", b)
-			}
+	switch b := data[i]; nameByte[b] {
+	case nameEnd:
+		return 0, s.fail(s.pos+i, "expected a name, found %q", b)
+	case nameInner:
+		return 0, s.fail(s.pos+i, "invalid character %q at the start of a name", b)
+	case nameHigh:
+		ascii = false
+	}
+	for i++; i < len(data); i++ {
+		switch nameByte[data[i]] {
+		case nameEnd:
 			if !ascii && !utf8.Valid(data[start:i]) {
 				return 0, s.fail(s.pos+start, "invalid UTF-8 in a name")
 			}
 			return i, nil
+		case nameHigh:
+			ascii = false
 		}
-		i++
 	}
 	return 0, errIncomplete
 }
@@ -653,6 +679,15 @@ func (s *Scanner) scanAttr(data []byte, j int, elem []byte) (int, error) {
 }
 
 func (s *Scanner) scanEnd(data []byte, tok *Token) (int, error) {
+	// Most end tags close the innermost element, without white space:
+	// the name was checked at its start tag.
+	if k := len(s.stack); k > 0 {
+		q := s.stack[k-1].QName
+		if n := 2 + len(q); n < len(data) && data[n] == '>' && string(data[2:n]) == q {
+			*tok = s.pop()
+			return n + 1, nil
+		}
+	}
 	end, err := s.scanName(data, 2)
 	if err != nil {
 		return 0, err
@@ -777,23 +812,47 @@ func (s *Scanner) scanBang(data []byte, tok *Token) (int, error) {
 	return 0, s.fail(s.pos, "unexpected markup %q", safeSnippet(data[:min(len(data), 9)]))
 }
 
+// textByte classifies the bytes of character data for checkChars: 0 for
+// a byte that is a legal character by itself (printable ASCII but '&',
+// tab, line feed, carriage return), textAmp, textCtl (an illegal control
+// character) and textHigh (a byte of a UTF-8 sequence).
+var textByte = func() (t [256]uint8) {
+	for b := range 256 {
+		switch {
+		case b == '&':
+			t[b] = textAmp
+		case b >= 0x80:
+			t[b] = textHigh
+		case b < 0x20 && b != '\n' && b != '\t' && b != '\r':
+			t[b] = textCtl
+		}
+	}
+	return t
+}()
+
+const (
+	textPlain = iota
+	textAmp
+	textCtl
+	textHigh
+)
+
 // checkChars checks that raw holds only legal XML characters in valid
 // UTF-8, and returns the index of its first '&' (or -1).
 func (s *Scanner) checkChars(raw []byte, base int) (amp int, err error) {
 	amp = -1
 	for i := 0; i < len(raw); i++ {
 		b := raw[i]
-		if b >= 0x20 && b < 0x80 {
-			if b == '&' && amp < 0 {
+		switch textByte[b] {
+		case textPlain:
+			continue
+		case textAmp:
+			if amp < 0 {
 				amp = i
 			}
 			continue
-		}
-		if b < 0x80 {
-			if b != '\n' && b != '\t' && b != '\r' {
-				return 0, s.fail(base+i, "illegal character code %U", rune(b))
-			}
-			continue
+		case textCtl:
+			return 0, s.fail(base+i, "illegal character code %U", rune(b))
 		}
 		r, size := utf8.DecodeRune(raw[i:])
 		if r == utf8.RuneError && size == 1 {
