@@ -546,9 +546,14 @@ func (s *Scanner) scanName(data []byte, i int) (int, error) {
 	return 0, errIncomplete
 }
 
-// intern returns the interned name for b.
+// intern returns the interned name for b. The slot of b in the cache
+// mixes its length and three of its bytes: the names of a fee in Alma's
+// bursar export each have a slot of their own (with only the last and the
+// middle byte, fineFeeType and userFineFee shared one, and itemTitle and
+// owneredEntity another, for four map look-ups a fee).
 func (s *Scanner) intern(b []byte) *Name {
-	h := (len(b)*31 + int(b[len(b)-1])*7 + int(b[len(b)/2])) & (len(s.recent) - 1)
+	k := len(b)
+	h := (k*31 + int(b[k-1])*7 + int(b[k/2])*5 + int(b[k/3])) & (len(s.recent) - 1)
 	if n := s.recent[h]; n != nil && n.QName == string(b) {
 		return n
 	}
