@@ -349,7 +349,19 @@ func (s *Scanner) scanFinal(data []byte, tok *Token) (int, error) {
 // instruction): the caller goes on.
 func (s *Scanner) scan(data []byte, tok *Token) (int, error) {
 	if data[0] != '<' {
-		i := bytes.IndexByte(data, '<')
+		// Most text between tags is a line break and indentation: legal
+		// characters, nothing to expand.
+		i := 0
+		for i < len(data) && IsSpace(data[i]) {
+			i++
+		}
+		if i < len(data) && data[i] == '<' {
+			if len(s.stack) > 0 {
+				*tok = Token{Kind: Text, Text: data[:i]}
+			}
+			return i, nil
+		}
+		i = bytes.IndexByte(data, '<')
 		if i < 0 {
 			return 0, errIncomplete
 		}
