@@ -301,7 +301,7 @@ func (d *ExportDecoder) Decode() (ExportRecord, error) {
 		return ExportRecord{}, d.err
 	}
 	for {
-		tok, err := d.s.Next()
+		tok, err := d.s.Scan()
 		if err != nil {
 			return ExportRecord{}, d.fatal(err)
 		}
@@ -312,7 +312,7 @@ func (d *ExportDecoder) Decode() (ExportRecord, error) {
 }
 
 // token takes in the next token, and reports whether it ends a fee.
-func (d *ExportDecoder) token(tok xmlscan.Token) (feeEnded bool) {
+func (d *ExportDecoder) token(tok *xmlscan.Token) (feeEnded bool) {
 	switch tok.Kind {
 	case xmlscan.Start:
 		d.start(tok)
@@ -363,7 +363,7 @@ func (d *ExportDecoder) fatal(err error) error {
 	return d.err
 }
 
-func (d *ExportDecoder) start(tok xmlscan.Token) {
+func (d *ExportDecoder) start(tok *xmlscan.Token) {
 	parent := roleNone
 	if len(d.roles) > 0 {
 		parent = d.roles[len(d.roles)-1]
@@ -600,6 +600,9 @@ func collapseSpaceInPlace(b []byte) []byte { return appendCollapsed(b[:0], b) }
 // appendCollapsed appends b to dst with its white space collapsed as
 // collapseSpace does.
 func appendCollapsed(dst, b []byte) []byte {
+	if isCollapsed(b) {
+		return append(dst, b...) // most values: in one copy
+	}
 	start := len(dst)
 	space := false
 	for _, c := range b {
@@ -614,6 +617,17 @@ func appendCollapsed(dst, b []byte) []byte {
 		dst = append(dst, c)
 	}
 	return dst
+}
+
+// isCollapsed reports whether collapsing the white space of b leaves it
+// as it is: no white space but single spaces between other bytes.
+func isCollapsed(b []byte) bool {
+	for i, c := range b {
+		if xmlscan.IsSpace(c) && (c != ' ' || i == 0 || i == len(b)-1 || b[i+1] == ' ') {
+			return false
+		}
+	}
+	return true
 }
 
 // collapseSpace returns b with leading and trailing white space removed

@@ -134,14 +134,14 @@ type partResult struct {
 
 // probe reads the start of the file up to the first user's start tag, and
 // reports whether the file may be decoded in parts: a user found within
-// probeSize bytes, outside any element that means something to the
-// decoder.
+// probeSize bytes, inside the root element, outside any element that
+// means something to the decoder.
 func (p *partDecoder) probe() bool {
 	s := xmlscan.New(io.NewSectionReader(p.r, 0, min(p.size, probeSize)), bursarElemKind)
 	s.EndInside()
 	d := newExportDecoder(s, &p.opts)
 	for {
-		tok, err := s.Next()
+		tok, err := s.Scan()
 		if err != nil {
 			return false
 		}
@@ -152,6 +152,11 @@ func (p *partDecoder) probe() bool {
 				}
 			}
 			open := s.Open()
+			if len(open) < 2 {
+				// The user is the root element: a document of one user,
+				// whose parts could not tell a second root from a user.
+				return false
+			}
 			p.open = open[:len(open)-1]
 			p.cutTag = append([]byte("<"), tok.Name.QName...)
 			p.exportNum, p.exportNumbers = d.exportNumber, d.exportNumbers
