@@ -25,7 +25,7 @@ func Copy(ctx context.Context, dst, src *Journal) error {
 		return fmt.Errorf("journal: copy: the source: %w", err)
 	}
 	if version != len(migrations) {
-		return fmt.Errorf("journal: copy: the source is at schema version %d, this program at %d: open the source once with this program (feesync check-config) to migrate it, then copy", version, len(migrations))
+		return fmt.Errorf("journal: copy: the source is at schema version %d, this program at %d: open the source once with this program (feesync restore-check does) to migrate it, then copy", version, len(migrations))
 	}
 	tables, err := tableNames(ctx, src.db)
 	if err != nil {
