@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/feebridge/feebridge/reconcile/journal"
 )
 
 // TestJournalCopy copies a journal the jobs filled (files, charges,
@@ -138,4 +140,24 @@ func diffLines(a, b []string) string {
 		}
 	}
 	return d.String()
+}
+
+// TestJournalCopyFailsWhole: a copy that fails half-way (the source has a
+// table the target lacks, last in order) leaves the target as it was.
+func TestJournalCopyFailsWhole(t *testing.T) {
+	s, _, _ := heldSite(t)
+	db, err := sql.Open("sqlite", s.journalPath())
+	s.must(err)
+	_, err = db.Exec(`CREATE TABLE zzz_extra (x INTEGER); INSERT INTO zzz_extra VALUES (1)`)
+	s.must(err)
+	s.must(db.Close())
+	cp := filepath.Join(t.TempDir(), "copy.db")
+	j, err := journal.Open(t.Context(), cp, nil)
+	s.must(err)
+	s.must(j.Close())
+	before := dumpJournal(t, cp)
+	wantRun(t, s.run("journal", "copy", "-from", s.journalPath(), "-to", cp), ExitFailure, "table zzz_extra")
+	if after := dumpJournal(t, cp); !slices.Equal(before, after) {
+		t.Fatalf("a failed copy changed the target:\n%s", diffLines(before, after))
+	}
 }
