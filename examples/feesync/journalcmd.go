@@ -8,6 +8,7 @@ import (
 
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/reconcile/config"
+	"github.com/feebridge/feebridge/reconcile/journal"
 )
 
 // initJournal creates the journal of a new site: `feesync init`. It
@@ -146,4 +147,32 @@ func (m *Main) printMarks(problems []reconcile.MarkProblem) {
 			fmt.Fprintf(m.Stdout, "\tpublished, not in the journal: %s\n", u)
 		}
 	}
+}
+
+// copyJournal copies the journal -from into the new, empty journal -to:
+// `feesync journal copy`, the move from one store to another while
+// feesync is stopped. The source is opened as it is, never migrated.
+func (m *Main) copyJournal(ctx context.Context) error {
+	if m.in == "" || m.out == "" {
+		return usagef("journal copy: -from JOURNAL and -to JOURNAL are required")
+	}
+	src, err := journal.Open(ctx, m.in, &journal.Options{MustExist: true, AsIs: true})
+	if err != nil {
+		return fmt.Errorf("journal copy: -from: %w", err)
+	}
+	defer src.Close()
+	dst, err := journal.Open(ctx, m.out, &journal.Options{Now: m.Now})
+	if err != nil {
+		return fmt.Errorf("journal copy: -to: %w", err)
+	}
+	defer dst.Close()
+	if err := journal.Copy(ctx, dst, src); err != nil {
+		return fmt.Errorf("journal copy: %s to %s: %w", m.in, m.out, err)
+	}
+	st, err := dst.Stamp(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "%s: copy of journal %s up to publication %d\n", m.out, st.Journal, st.Seq)
+	return nil
 }

@@ -126,6 +126,9 @@ type Options struct {
 	// its journal gone must not start again from nothing. [Create] makes
 	// a new journal.
 	MustExist bool
+	// AsIs opens the journal without bringing its schema up to date: the
+	// source of [Copy], which must not be changed by being read.
+	AsIs bool
 	// Getenv looks up the environment variables of a PostgreSQL journal's
 	// password (EnvPassword, EnvPasswordFile); os.Getenv when nil.
 	Getenv func(string) string
@@ -185,6 +188,9 @@ func Open(ctx context.Context, path string, opts *Options) (*Journal, error) {
 	j := &Journal{db: &store{db: db}, now: opts.Now}
 	if j.now == nil {
 		j.now = time.Now
+	}
+	if opts.AsIs {
+		return j, nil
 	}
 	if err := j.migrate(ctx); err != nil {
 		db.Close()

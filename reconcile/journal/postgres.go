@@ -143,6 +143,9 @@ func openPostgres(ctx context.Context, path string, opts *Options) (*Journal, er
 	if j.now == nil {
 		j.now = time.Now
 	}
+	if opts.AsIs {
+		return j, nil
+	}
 	if err := j.migratePostgres(ctx, opts); err != nil {
 		db.Close()
 		msg := err.Error()
