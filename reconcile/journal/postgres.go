@@ -62,7 +62,10 @@ func parsePostgres(path string, getenv func(string) string) (pgDSN, error) {
 	if err != nil {
 		return pgDSN{}, fmt.Errorf("the DSN cannot be read (postgres://user@host:port/database?schema=name)")
 	}
-	q := u.Query()
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return pgDSN{}, fmt.Errorf("the DSN's parameters cannot be read: %w", err)
+	}
 	d := pgDSN{schema: "public"}
 	if s := q.Get("schema"); s != "" {
 		if !schemaName.MatchString(s) {
