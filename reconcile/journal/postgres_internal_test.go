@@ -21,6 +21,19 @@ func TestPostgresPlaceholders(t *testing.T) {
 	}
 }
 
+func TestPostgresQuery(t *testing.T) {
+	got := postgresQuery(`SELECT r.key FROM records r WHERE r.kind = 'charge' AND r.key IN (SELECT value FROM json_each(?))`)
+	want := `SELECT r.key FROM records r WHERE r.kind = 'charge' AND r.key = ANY(ARRAY(SELECT json_array_elements_text($1)))`
+	if got != want {
+		t.Errorf("postgresQuery = %s\nwant %s", got, want)
+	}
+	got = postgresQuery(`SELECT k.value FROM json_each(?) k JOIN records r INDEXED BY records_for_key ON r.for_key = k.value WHERE r.line = ?`)
+	want = `SELECT k.value FROM json_array_elements_text($1) k JOIN records r ON r.for_key = k.value WHERE r.line = $2`
+	if got != want {
+		t.Errorf("postgresQuery = %s\nwant %s", got, want)
+	}
+}
+
 func TestPostgresDDL(t *testing.T) {
 	got := postgresDDL(`CREATE TABLE x (
 		id INTEGER PRIMARY KEY,
