@@ -94,14 +94,19 @@ func fileBySHA(ctx context.Context, q querier, job, sha string) ([]FileRecord, e
 // time of the decision, both the journal's clock when zero. It fails when
 // the database does.
 func (j *Journal) AddFile(ctx context.Context, f FileRecord) (int64, error) {
-	return insertFile(ctx, j.db, f, j.at(f.Updated))
+	var id int64
+	err := j.write(ctx, func(q querier) (err error) {
+		id, err = insertFile(ctx, q, f, j.at(f.Updated))
+		return err
+	})
+	return id, err
 }
 
 // UpdateFile writes f over the row f.ID: its status, output, counts,
 // total, reason and decision time, at f.Updated (the journal's clock when
 // zero; so is a zero f.Decided). It fails when the database does.
 func (j *Journal) UpdateFile(ctx context.Context, f FileRecord) error {
-	return updateFile(ctx, j.db, f, j.at(f.Updated))
+	return j.write(ctx, func(q querier) error { return updateFile(ctx, q, f, j.at(f.Updated)) })
 }
 
 func insertFile(ctx context.Context, q querier, f FileRecord, now time.Time) (int64, error) {

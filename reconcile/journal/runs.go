@@ -41,7 +41,7 @@ type Run struct {
 
 // AddRun appends r to the run history and returns its id.
 func (j *Journal) AddRun(ctx context.Context, r Run) (int64, error) {
-	res, err := j.db.ExecContext(ctx, `INSERT INTO runs
+	res, err := j.exec(ctx, `INSERT INTO runs
 		(job, started, ended, outcome, files, records, held, amount, error, who, alma_calls, alma_remaining)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.Job, formatTime(r.Started), formatTime(r.Ended), r.Outcome,
