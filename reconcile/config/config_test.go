@@ -181,4 +181,3 @@ func TestJournalRelativeToFile(t *testing.T) {
 		}
 	}
 }
-
