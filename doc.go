@@ -108,6 +108,10 @@
 //   - github.com/feebridge/feebridge/internal/sshdtest: runs a real OpenSSH
 //     sshd on 127.0.0.1 for one test (generated keys, public-key login,
 //     internal-sftp, no chroot), for the SFTP driver's tests.
+//   - github.com/feebridge/feebridge/internal/pgtest: gives a test a fresh,
+//     empty PostgreSQL database of its own, on the server
+//     FEEBRIDGE_TEST_POSTGRES names or on a throwaway cluster (initdb, a
+//     free port of 127.0.0.1) started once per test process.
 //   - github.com/feebridge/feebridge/internal/browsertest: renders HTML in a
 //     real headless Chromium for tests (chromedp): overflow at each width,
 //     the page's text, screenshots as artifacts.

@@ -183,7 +183,9 @@ also while serve runs, to a new file. restore-check compares the marks
 feesync leaves in the folders it publishes to with the journal, and lists
 what was published that a restored journal does not know; restore-accept
 records the operator's word that it was dealt with, and the publishing
-jobs run again.
+jobs run again. journal copy copies a journal exactly (every row, its
+identity and schema version) into a new, empty one, in one transaction:
+the move from one store to another, with feesync stopped.
 
 Exit codes: 0 done; 3 done, but some records were rejected (lint-export:
 some fees the policy would not have sent); 1 failure; 2 usage.
@@ -249,6 +251,12 @@ func commands() map[string]command {
 				fs.StringVar(&m.out, "out", "", "the new `file` to write the copy of the journal to")
 			},
 			run: (*Main).backup, needsConfig: true},
+		{name: "journal copy", usage: "-from JOURNAL -to JOURNAL",
+			flags: func(m *Main, fs *flag.FlagSet) {
+				fs.StringVar(&m.in, "from", "", "the `journal` to copy (left as it is)")
+				fs.StringVar(&m.out, "to", "", "the new, empty `journal` to copy into")
+			},
+			run: (*Main).copyJournal, noConfig: true},
 		{name: "restore-check", usage: "[-config F]", flags: configFlag, run: (*Main).restoreCheck, needsConfig: true},
 		{name: "restore-accept", usage: "-reason TEXT [-config F]",
 			flags: func(m *Main, fs *flag.FlagSet) {
@@ -286,7 +294,7 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	cs := commands()
 	name := args[0]
 	rest := args[1:]
-	if name == "convert" || name == "run" || name == "show" {
+	if name == "convert" || name == "run" || name == "show" || name == "journal" {
 		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
 			return usagef("%s: which one? see 'feesync help'", name)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/reconcile/config"
+	"github.com/feebridge/feebridge/reconcile/journal"
 )
 
 // initJournal creates the journal of a new site: `feesync init`. It
@@ -18,7 +19,7 @@ func (m *Main) initJournal(ctx context.Context) error {
 	if path == "" {
 		return fmt.Errorf("%s: journal: missing: the path of the journal file", m.config.Path())
 	}
-	j, err := reconcile.CreateJournal(ctx, path, &reconcile.JournalOptions{Now: m.Now})
+	j, err := reconcile.CreateJournal(ctx, path, &reconcile.JournalOptions{Now: m.Now, Getenv: m.Getenv})
 	if errors.Is(err, reconcile.ErrJournalExists) {
 		return fmt.Errorf("init: %w; a journal is never replaced: to go back to a backup, stop feesync and copy the backup in its place", err)
 	}
@@ -30,7 +31,7 @@ func (m *Main) initJournal(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "%s: new journal %s\n", path, st.Journal)
+	fmt.Fprintf(m.Stdout, "%s: new journal %s\n", journal.Redact(path), st.Journal)
 	return nil
 }
 
@@ -41,7 +42,7 @@ func (m *Main) backup(ctx context.Context) error {
 	if m.out == "" {
 		return usagef("backup: -out FILE is required")
 	}
-	j, err := reconcile.OpenJournal(ctx, m.config.Journal, &reconcile.JournalOptions{Now: m.Now, MustExist: true})
+	j, err := reconcile.OpenJournal(ctx, m.config.Journal, &reconcile.JournalOptions{Now: m.Now, MustExist: true, Getenv: m.Getenv})
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
@@ -146,4 +147,32 @@ func (m *Main) printMarks(problems []reconcile.MarkProblem) {
 			fmt.Fprintf(m.Stdout, "\tpublished, not in the journal: %s\n", u)
 		}
 	}
+}
+
+// copyJournal copies the journal -from into the new, empty journal -to:
+// `feesync journal copy`, the move from one store to another while
+// feesync is stopped. The source is opened as it is, never migrated.
+func (m *Main) copyJournal(ctx context.Context) error {
+	if m.in == "" || m.out == "" {
+		return usagef("journal copy: -from JOURNAL and -to JOURNAL are required")
+	}
+	src, err := journal.Open(ctx, m.in, &journal.Options{MustExist: true, AsIs: true})
+	if err != nil {
+		return fmt.Errorf("journal copy: -from: %w", err)
+	}
+	defer src.Close()
+	dst, err := journal.Open(ctx, m.out, &journal.Options{Now: m.Now})
+	if err != nil {
+		return fmt.Errorf("journal copy: -to: %w", err)
+	}
+	defer dst.Close()
+	if err := journal.Copy(ctx, dst, src); err != nil {
+		return fmt.Errorf("journal copy: %s to %s: %w", m.in, m.out, err)
+	}
+	st, err := dst.Stamp(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "%s: copy of journal %s up to publication %d\n", m.out, st.Journal, st.Seq)
+	return nil
 }

@@ -99,6 +99,9 @@ func (s *site) run(args ...string) result {
 	if args[0] == "run" || args[0] == "convert" || args[0] == "show" {
 		n = 2
 	}
+	if args[0] == "journal" { // reads no config: its flags name both journals
+		return s.runNoConfig(args...)
+	}
 	full := append(append(append([]string{}, args[:n]...), "-config", s.config), args[n:]...)
 	err := m.ParseFlags(s.t.Context(), full)
 	if err == nil {
@@ -109,6 +112,21 @@ func (s *site) run(args ...string) result {
 	}
 	code := m.Exit(err)
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// runNoConfig runs a feesync command that takes no -config.
+func (s *site) runNoConfig(args ...string) result {
+	s.t.Helper()
+	var stdout, stderr bytes.Buffer
+	m := &Main{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return s.env[k] }, Now: s.clock.Now}
+	err := m.ParseFlags(s.t.Context(), args)
+	if err == nil {
+		err = m.Run(s.t.Context())
+	}
+	if cerr := m.Close(); err == nil {
+		err = cerr
+	}
+	return result{code: m.Exit(err), stdout: stdout.String(), stderr: stderr.String()}
 }
 
 func (s *site) files(dir string) []string {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/feebridge/feebridge/alma"
+	"github.com/feebridge/feebridge/reconcile/journal"
 	"github.com/feebridge/feebridge/transport"
 )
 
@@ -101,6 +102,9 @@ func (c *Config) checkAlmaKey(ctx context.Context, o *Options) error {
 func (c *Config) checkJournal() error {
 	if c.Journal == "" {
 		return nil
+	}
+	if journal.IsPostgres(c.Journal) {
+		return c.checkPostgresJournal()
 	}
 	dir := filepath.Dir(c.Journal)
 	if err := checkFolder(dir, true); err != nil {

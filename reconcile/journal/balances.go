@@ -61,10 +61,10 @@ func (j *Journal) Students(ctx context.Context, since time.Time, returns bool) (
 		from = formatTime(since)
 	}
 	// "p.ref != ''" lets SQLite use the partial index records_ref.
-	rows, err := j.db.QueryContext(ctx, `SELECT c.user_id, MAX(c.updated_at >= ?
+	rows, err := j.db.QueryContext(ctx, `SELECT c.user_id, MAX(CASE WHEN c.updated_at >= ?
 			OR c.amount != (SELECT COALESCE(SUM(p.amount), 0) FROM records p
 				WHERE p.ref = c.key AND p.ref != '' AND p.outcome IN ('forwarded', 'credited') AND p.currency = c.currency)
-			OR EXISTS (SELECT 1 FROM records p WHERE p.ref = c.key AND p.ref != '' AND p.updated_at >= ?))
+			OR EXISTS (SELECT 1 FROM records p WHERE p.ref = c.key AND p.ref != '' AND p.updated_at >= ?) THEN 1 ELSE 0 END)
 		FROM records c WHERE c.kind = 'charge' AND c.user_id != ''
 			AND (c.outcome = 'charged' OR (c.outcome = 'rejected' AND c.code = '`+CodeBursarRefused+`'))
 		GROUP BY c.user_id
@@ -150,7 +150,7 @@ func (j *Journal) Unseen(ctx context.Context, upTo time.Time) ([]Forwarded, erro
 	rows, err := j.db.QueryContext(ctx, `SELECT p.ref, c.fee_type, c.user_id, c.fee_id, p.currency, SUM(p.amount), MIN(p.updated_at)
 		FROM records p JOIN records c ON c.kind = 'charge' AND c.key = p.ref
 		WHERE p.kind = 'payment' AND p.outcome = 'forwarded' AND p.updated_at <= ?
-		GROUP BY p.ref, c.fee_type, c.user_id, c.fee_id, p.currency HAVING MAX(p.seen_at = '') = 1 ORDER BY p.ref`,
+		GROUP BY p.ref, c.fee_type, c.user_id, c.fee_id, p.currency HAVING MAX(CASE WHEN p.seen_at = '' THEN 1 ELSE 0 END) = 1 ORDER BY p.ref`,
 		formatTime(upTo))
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)

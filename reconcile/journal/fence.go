@@ -54,7 +54,7 @@ func (j *Journal) checkFence(ctx context.Context, tx execer) (lost bool, err err
 }
 
 // begin starts a write transaction, fenced when ctx has a fence.
-func (j *Journal) begin(ctx context.Context) (*sql.Tx, error) {
+func (j *Journal) begin(ctx context.Context) (*tx, error) {
 	tx, err := j.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -101,7 +101,7 @@ func (j *Journal) exec(ctx context.Context, query string, args ...any) (sql.Resu
 // succeeds.
 func (j *Journal) write(ctx context.Context, fn func(q querier) error) error {
 	if _, ok := FenceOf(ctx); !ok {
-		return fn(j.db)
+		return j.db.write(ctx, fn)
 	}
 	tx, err := j.begin(ctx)
 	if err != nil {

@@ -95,7 +95,8 @@ func fileBySHA(ctx context.Context, q querier, job, sha string) ([]FileRecord, e
 // the database does.
 func (j *Journal) AddFile(ctx context.Context, f FileRecord) (int64, error) {
 	var id int64
-	err := j.write(ctx, func(q querier) (err error) {
+	err := j.write(ctx, func(q querier) error {
+		var err error
 		id, err = insertFile(ctx, q, f, j.at(f.Updated))
 		return err
 	})
@@ -106,7 +107,7 @@ func (j *Journal) AddFile(ctx context.Context, f FileRecord) (int64, error) {
 // total, reason and decision time, at f.Updated (the journal's clock when
 // zero; so is a zero f.Decided). It fails when the database does.
 func (j *Journal) UpdateFile(ctx context.Context, f FileRecord) error {
-	return j.write(ctx, func(q querier) error { return updateFile(ctx, q, f, j.at(f.Updated)) })
+	return updateFile(ctx, j.db, f, j.at(f.Updated))
 }
 
 func insertFile(ctx context.Context, q querier, f FileRecord, now time.Time) (int64, error) {
@@ -119,14 +120,15 @@ func insertFile(ctx context.Context, q querier, f FileRecord, now time.Time) (in
 	if decided.IsZero() {
 		decided = now
 	}
-	res, err := q.ExecContext(ctx, `INSERT INTO files(job, name, sha256, status, output, records, rejected, total, currency,
-			reason, duplicate_of, decided_at, updated_at, input) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	var id int64
+	err := q.QueryRowContext(ctx, `INSERT INTO files(job, name, sha256, status, output, records, rejected, total, currency,
+			reason, duplicate_of, decided_at, updated_at, input) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		f.Job, f.Name, f.SHA256, f.Status, f.Output, f.Records, f.Rejected, total, cur, f.Reason, dup,
-		formatTime(decided), formatTime(now), f.Input)
+		formatTime(decided), formatTime(now), f.Input).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("journal: file %s: %w", f.Name, err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 func updateFile(ctx context.Context, q querier, f FileRecord, now time.Time) error {

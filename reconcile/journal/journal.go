@@ -7,12 +7,30 @@
 //
 // The journal is a SQLite database (modernc.org/sqlite, no cgo) in WAL
 // mode that an operator can read with the sqlite3 command, or a database
-// in memory ([OpenMemory]) for a run that must leave nothing behind.
+// in memory ([OpenMemory]) for a run that must leave nothing behind, or,
+// for a district or a consortium, a schema of a PostgreSQL database
+// ([Open] with a postgres:// DSN; pgx's database/sql driver).
+//
+// Both stores run the same statements, written in SQL both accept; the
+// few spellings PostgreSQL needs otherwise (placeholders $N, a JSON list
+// read back as rows) are rewritten once per statement, and the one list
+// of migrations is translated for PostgreSQL mechanically (identity
+// keys, BIGINT, TEXT that sorts bytewise as in SQLite). On PostgreSQL
+// every write transaction first takes an advisory lock of the journal's
+// schema, so that the writers of one journal, in any process, run one at
+// a time as SQLite's do. The DSN's own parameter schema=NAME puts the
+// journal in that schema; the password comes from the DSN or from
+// FEEBRIDGE_JOURNAL_PASSWORD or FEEBRIDGE_JOURNAL_PASSWORD_FILE, and
+// errors show the DSN redacted ([Redact]).
 //
 // An operator reads the SQLite journal with the sqlite3 command, for
 // example the records held back:
 //
 //	sqlite3 journal.db "SELECT kind, key, code, reason FROM records WHERE outcome = 'rejected'"
+//
+// and a PostgreSQL journal with psql, in its schema:
+//
+//	psql "$DSN" -c "SELECT kind, key, code, reason FROM arc.records WHERE outcome = 'rejected'"
 package journal
 
 import (
@@ -115,9 +133,10 @@ const (
 // an operator breaks it ([Journal.Leases], [Journal.BreakLease]). A holder
 // renews its lease ([Journal.RenewLease]) and fences its writes with it
 // ([WithFence]), so that a holder whose lease was taken over commits
-// nothing more. SQLite's own locking serialises the writes themselves.
+// nothing more. SQLite's own locking serialises the writes themselves (on
+// PostgreSQL, the journal's advisory lock).
 type Journal struct {
-	db       *sql.DB
+	db       *store
 	now      func() time.Time
 	instance string
 }
@@ -136,17 +155,31 @@ type Options struct {
 	// written on the leases it takes (see [Lease]), so that every
 	// instance can say which one holds which lease. Empty when none.
 	Instance string
+	// AsIs opens the journal without bringing its schema up to date: the
+	// source of [Copy], which must not be changed by being read.
+	AsIs bool
+	// Getenv looks up the environment variables of a PostgreSQL journal's
+	// password (EnvPassword, EnvPasswordFile); os.Getenv when nil.
+	Getenv func(string) string
+
+	mustBeNew bool // Create on PostgreSQL: refuse a schema with a journal
 }
 
 // Open opens (creating if needed) the journal database at path and brings
 // its schema up to date. The path ":memory:" opens a journal in memory,
-// gone when it is closed (feesync convert runs the jobs over one).
+// gone when it is closed (feesync convert runs the jobs over one). A
+// path starting postgres:// or postgresql:// is the DSN of a PostgreSQL
+// journal (see the package comment); its schema is created and migrated
+// under the journal's lock, so that two processes may open it at once.
 //
 // It fails if the database cannot be opened, or if its schema is newer
 // than this program knows.
 func Open(ctx context.Context, path string, opts *Options) (*Journal, error) {
 	if opts == nil {
 		opts = &Options{}
+	}
+	if IsPostgres(path) {
+		return openPostgres(ctx, path, opts)
 	}
 	if opts.MustExist && path != Memory {
 		if err := mustExist(path); err != nil {
@@ -184,9 +217,12 @@ func Open(ctx context.Context, path string, opts *Options) (*Journal, error) {
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxIdleTime(0)
 	db.SetConnMaxLifetime(0)
-	j := &Journal{db: db, now: opts.Now, instance: opts.Instance}
+	j := &Journal{db: &store{db: db}, now: opts.Now, instance: opts.Instance}
 	if j.now == nil {
 		j.now = time.Now
+	}
+	if opts.AsIs {
+		return j, nil
 	}
 	if err := j.migrate(ctx); err != nil {
 		db.Close()

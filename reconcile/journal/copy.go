@@ -1,0 +1,147 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// Copy copies the journal src into dst exactly: every table the
+// migrations made, every row and column, the schema version and the
+// journal's identity (meta journal_id and publish_seq). The ids keep their
+// values, and the counters behind them follow, so that new rows in dst do
+// not collide with the copied ones.
+//
+// dst must be a journal that holds nothing yet (a freshly opened one);
+// Copy names the first table it finds with rows otherwise. src must be at
+// the schema version this program knows: an older one is refused with the
+// advice to open it once with this program, which migrates it. The copy
+// runs in one transaction on dst, so a copy that fails leaves dst as it
+// was.
+func Copy(ctx context.Context, dst, src *Journal) error {
+	version, err := schemaVersion(ctx, src.db.db)
+	if err != nil {
+		return fmt.Errorf("journal: copy: the source: %w", err)
+	}
+	if version != len(migrations) {
+		return fmt.Errorf("journal: copy: the source is at schema version %d, this program at %d: open the source once with this program (feesync restore-check does) to migrate it, then copy", version, len(migrations))
+	}
+	tables, err := tableNames(ctx, src.db.db)
+	if err != nil {
+		return fmt.Errorf("journal: copy: the source: %w", err)
+	}
+	rtx, err := src.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("journal: copy: the source: %w", err)
+	}
+	defer rtx.Rollback()
+	wtx, err := dst.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("journal: copy: the target: %w", err)
+	}
+	defer wtx.Rollback()
+	if err := refuseContent(ctx, wtx.Tx, tables); err != nil {
+		return err
+	}
+	// The rows go in table by table; the references are checked at commit.
+	if _, err := wtx.ExecContext(ctx, `PRAGMA defer_foreign_keys = ON`); err != nil {
+		return fmt.Errorf("journal: copy: %w", err)
+	}
+	for _, table := range tables {
+		if err := copyTable(ctx, wtx.Tx, rtx.Tx, table); err != nil {
+			return fmt.Errorf("journal: copy: table %s: %w", table, err)
+		}
+	}
+	if err := wtx.Commit(); err != nil {
+		return fmt.Errorf("journal: copy: commit: %w", err)
+	}
+	return nil
+}
+
+func schemaVersion(ctx context.Context, db *sql.DB) (int, error) {
+	var v int
+	err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v)
+	return v, err
+}
+
+// tableNames lists the journal's own tables (not SQLite's).
+func tableNames(ctx context.Context, db *sql.DB) ([]string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		names = append(names, n)
+	}
+	return names, rows.Err()
+}
+
+// refuseContent fails if the target holds any row beyond the identity a
+// new journal is born with (meta journal_id and publish_seq 0), which the
+// copy replaces.
+func refuseContent(ctx context.Context, tx *sql.Tx, tables []string) error {
+	for _, table := range tables {
+		q := `SELECT count(*) FROM ` + quoteIdent(table)
+		if table == "meta" {
+			q += ` WHERE NOT (key = 'journal_id' OR (key = 'publish_seq' AND value = '0'))`
+		}
+		var n int64
+		if err := tx.QueryRowContext(ctx, q).Scan(&n); err != nil {
+			return fmt.Errorf("journal: copy: the target: table %s: %w", table, err)
+		}
+		if n > 0 {
+			return fmt.Errorf("journal: copy: the target already holds data (%d rows in table %s); copy into a new, empty journal", n, table)
+		}
+	}
+	return nil
+}
+
+// copyTable replaces the target's rows of table with the source's, column
+// by column as the source lists them.
+func copyTable(ctx context.Context, wtx, rtx *sql.Tx, table string) error {
+	rows, err := rtx.QueryContext(ctx, `SELECT * FROM `+quoteIdent(table))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	if _, err := wtx.ExecContext(ctx, `DELETE FROM `+quoteIdent(table)); err != nil {
+		return err
+	}
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = quoteIdent(c)
+	}
+	stmt, err := wtx.PrepareContext(ctx, `INSERT INTO `+quoteIdent(table)+` (`+strings.Join(quoted, ", ")+
+		`) VALUES (`+strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ")+`)`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	values := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range values {
+		ptrs[i] = &values[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		if _, err := stmt.ExecContext(ctx, values...); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func quoteIdent(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
