@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -141,14 +143,57 @@ func twoInstances(t *testing.T, bin, dsn string) {
 		holder, token = l.Instance, l.Token
 	}
 	t.Logf("%d kills, each taken over; worst takeover %s (wall time, lease %s)", kills, worst.Round(time.Millisecond), lease)
-	// The restarted instance is a standby: it does not hold the lease.
+	// The restarted instance is a standby; /readyz and /metrics of both
+	// say which holds the active lease.
 	time.Sleep(lease / 3 * 2)
 	if l, ok := active("", time.Second); !ok || l.Instance != holder {
 		t.Errorf("after the last kill the active lease is %+v, want %s's", l, holder)
 	}
-	if !strings.Contains(logs[holder].String(), "active lease") && !strings.Contains(logs[holder].String(), "active:") {
-		t.Logf("log of %s:\n%s", holder, logs[holder])
+	for name, role := range map[string]string{holder: "active", other(holder): "standby"} {
+		addr := listenAddr(t, logs[name].String())
+		code, body := httpGet(t, "http://"+addr+"/readyz")
+		if code != http.StatusOK || !strings.Contains(body, fmt.Sprintf("instance %s: %s", name, role)) ||
+			!strings.Contains(body, fmt.Sprintf("lease active: instance %q", holder)) {
+			t.Errorf("/readyz of %s: %d\n%s\nwant it ready, %s, with the active lease held by %s", name, code, body, role, holder)
+		}
+		_, metrics := httpGet(t, "http://"+addr+"/metrics")
+		want := 0
+		if role == "active" {
+			want = 1
+		}
+		for _, line := range []string{fmt.Sprintf("feebridge_instance_active{instance=%q} %d", name, want),
+			fmt.Sprintf("feebridge_lease_held{instance=%q,lease=\"active\"} 1", holder)} {
+			if !strings.Contains(metrics, line) {
+				t.Errorf("/metrics of %s lacks %s", name, line)
+			}
+		}
 	}
+}
+
+// listenAddr returns the address the last "listening" line of a serve
+// log names.
+func listenAddr(t *testing.T, log string) string {
+	t.Helper()
+	i := strings.LastIndex(log, "msg=listening addr=")
+	if i < 0 {
+		t.Fatalf("no listening line in the log:\n%s", log)
+	}
+	return strings.Fields(log[i+len("msg=listening addr="):])[0]
+}
+
+// httpGet returns the status and body of a GET of url.
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
 }
 
 // other is the name of the other instance.
