@@ -66,8 +66,13 @@
 //
 // # Locks
 //
-// Each job takes a lease in the journal ([Store].Lock) for
-// [Options].LockTTL, so that two runs of one job never overlap. The lease
+// Each job takes a lease in the journal ([Store].TakeLease) for
+// [Options].LockTTL (1 minute), renewed every LockTTL/3 while the run
+// lasts, so that two runs of one job never overlap. The run's journal
+// writes are fenced by the lease ([journal.WithFence]): a run whose lease
+// was taken over (it was paused, or cut off from the database past its
+// expiry) stops, with an error wrapping [ErrLeaseLost], deciding nothing
+// more. The lease
 // names its owner's host and process id: a run that finds the lease of a
 // process on the same host that no longer runs (it was killed) takes it
 // over at once. A lease of another host, or of a process that still runs,

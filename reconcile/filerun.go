@@ -74,24 +74,27 @@ func (rn *runner) hook(step string) error {
 	return nil
 }
 
-// lock takes the job's lock, except in a dry run.
-func (rn *runner) lock(ctx context.Context, job string) (func(), error) {
+// lock takes the job's lease, except in a dry run, and returns the
+// run's context: its journal writes fenced by the lease, renewed every
+// LockTTL/3 while the run lasts, and cancelled when the lease is lost
+// (see holdLease); release stops the renewal and frees the lease.
+func (rn *runner) lock(ctx context.Context, job string) (context.Context, func(), error) {
 	if rn.opts.DryRun {
-		return func() {}, nil
+		return ctx, func() {}, nil
 	}
-	return rn.store.Lock(ctx, "job:"+job, rn.opts.LockTTL)
+	return holdLease(ctx, rn.store, rn.log, "job:"+job, rn.opts.LockTTL)
 }
 
 // files runs fj over every pending file of its inbox: first those an
 // earlier run left claimed, then those complete enough to be claimed
 // (fj.claim), waiting within the run, once, for those it saw first.
-func (rn *runner) files(ctx context.Context, fj fileJob) (RunResult, error) {
-	var res RunResult
-	release, err := rn.lock(ctx, fj.job)
+func (rn *runner) files(ctx context.Context, fj fileJob) (res RunResult, err error) {
+	ctx, release, err := rn.lock(ctx, fj.job)
 	if err != nil {
 		return res, err
 	}
 	defer release()
+	defer func() { err = leaseErr(ctx, err) }()
 	if err := rn.checkGuard(ctx); err != nil {
 		return res, err
 	}

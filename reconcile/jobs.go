@@ -113,7 +113,9 @@ type Options struct {
 	// PaymentDelay is how long a forwarded payment may take to show in
 	// Alma before the report lists it (3 hours).
 	PaymentDelay time.Duration
-	// LockTTL is the lease of a job's lock (1 hour).
+	// LockTTL is the lease of a job's lock (1 minute): a run renews it
+	// every LockTTL/3 while it lasts, and a run killed without releasing
+	// it is taken over once it expires.
 	LockTTL time.Duration
 	// TempDir holds the files being built before they are published
 	// (os.TempDir()). It must be on this host: a run removes the files
@@ -343,7 +345,7 @@ func withDefaults(opts *Options) Options {
 		o.PaymentDelay = 3 * time.Hour
 	}
 	if o.LockTTL == 0 {
-		o.LockTTL = time.Hour
+		o.LockTTL = time.Minute
 	}
 	if o.AlmaWorkers <= 0 {
 		o.AlmaWorkers = 4

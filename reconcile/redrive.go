@@ -55,16 +55,17 @@ func (j *Jobs) RedriveKeys(ctx context.Context, kind string, keys []string) (Run
 
 // redrive re-sends the held records of kind, only those whose key is in
 // only when only is not nil.
-func (j *Jobs) redrive(ctx context.Context, kind string, only map[string]bool) (RunResult, error) {
+func (j *Jobs) redrive(ctx context.Context, kind string, only map[string]bool) (_ RunResult, err error) {
 	fj, err := j.redriveJob(kind)
 	if err != nil {
 		return RunResult{}, err
 	}
-	release, err := j.run.lock(ctx, fj.job)
+	ctx, release, err := j.run.lock(ctx, fj.job)
 	if err != nil {
 		return RunResult{}, err
 	}
 	defer release()
+	defer func() { err = leaseErr(ctx, err) }()
 	if err := j.run.checkGuard(ctx); err != nil {
 		return RunResult{}, err
 	}

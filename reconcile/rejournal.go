@@ -50,13 +50,13 @@ func (j *Jobs) Rejournal(ctx context.Context) (RunResult, error) {
 
 // rejournal re-journals the files of fj's done/ folder that the journal
 // does not know.
-func (rn *runner) rejournal(ctx context.Context, fj fileJob) (RunResult, error) {
-	var res RunResult
-	release, err := rn.lock(ctx, fj.job)
+func (rn *runner) rejournal(ctx context.Context, fj fileJob) (res RunResult, err error) {
+	ctx, release, err := rn.lock(ctx, fj.job)
 	if err != nil {
 		return res, err
 	}
 	defer release()
+	defer func() { err = leaseErr(ctx, err) }()
 	dir := path.Join(fj.inDir, transport.DoneDir)
 	list, err := fj.in.List(ctx, dir)
 	if transport.ErrorCode(err) == transport.NotFound {

@@ -16,6 +16,16 @@ type Store interface {
 	// Lock takes the lock called name for ttl and returns the function
 	// that releases it; ErrLocked when another owner holds it.
 	Lock(ctx context.Context, name string, ttl time.Duration) (release func(), err error)
+	// TakeLease takes the lease called name for ttl, with a fencing
+	// token one more than its last holder's; ErrLocked when another owner
+	// holds it. Writes made under journal.WithFence(ctx, lease) fail with
+	// journal.ErrLeaseLost once another owner took it over.
+	TakeLease(ctx context.Context, name string, ttl time.Duration) (journal.Lease, error)
+	// RenewLease extends a lease held to ttl from now; journal.ErrLeaseLost
+	// when it is no longer held under its token.
+	RenewLease(ctx context.Context, l journal.Lease, ttl time.Duration) (journal.Lease, error)
+	// ReleaseLease gives a lease up if it is still held under its token.
+	ReleaseLease(ctx context.Context, l journal.Lease)
 	// Begin starts deciding the file f (inserting its row when f.ID is 0)
 	// in one transaction; at is the time written on what it decides.
 	Begin(ctx context.Context, f FileRecord, at time.Time) (journal.View, error)

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"sync"
+
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/feebridge/feebridge/reconcile/journal"
 	"io"
 	"log/slog"
 	"os"
@@ -20,8 +23,13 @@ import (
 // Tests set Stdout, Stderr, Getenv and Now and drive it the same way,
 // without a process.
 type Main struct {
-	Stdout io.Writer
-	Stderr io.Writer
+	// haMu guards haActive and haLease: whether this serve instance
+	// holds the active lease, and the lease (ha.go).
+	haMu     sync.Mutex
+	haActive bool
+	haLease  journal.Lease
+	Stdout   io.Writer
+	Stderr   io.Writer
 	// Getenv reads the environment: the secrets and FEEBRIDGE_CONFIG.
 	Getenv func(string) string
 	// Now is the clock of the run.

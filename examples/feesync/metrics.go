@@ -52,6 +52,9 @@ func (m *Main) metricsHandler() http.Handler {
 	if m.setup.Quota != nil {
 		reg.MustRegister(metrics.NewQuotaCollector(m.setup.Quota))
 	}
+	if m.cmd.name == "serve" {
+		reg.MustRegister(leaseCollector{m})
+	}
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 
@@ -64,12 +67,16 @@ func (m *Main) readyz(started time.Time) http.HandlerFunc {
 		defer cancel()
 		reasons := m.unready(ctx, started)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		// A standby is ready: it answers webhooks. The leases follow.
+		leases := strings.Join(m.leaseLines(ctx), "\n")
 		if len(reasons) > 0 {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintln(w, strings.Join(reasons, "\n"))
+			fmt.Fprintln(w, leases)
 			return
 		}
 		fmt.Fprintln(w, "ok")
+		fmt.Fprintln(w, leases)
 	}
 }
 

@@ -31,7 +31,28 @@ func (m *Main) serve(ctx context.Context) error {
 		return err
 	}
 	started := m.Now()
+	srv, err := m.listen(jobs, started) // nil without webhook.listen
+	if err != nil {
+		return err
+	}
+	// The schedules, the events worker and the JOB_END starts run on
+	// the active instance only (ha.go).
+	err = m.serveInstance(ctx, m.setup.Journal, c.Serve.Lease.D(), func(ctx context.Context) error { return m.runActive(ctx, jobs) })
+	if srv != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			m.logger.Warn("http shutdown", "err", err.Error())
+		}
+	}
+	return err
+}
 
+// runActive runs the jobs on their schedules, the worker of the webhook
+// events and the JOB_END starts until ctx ends, then stops taking work
+// and lets running jobs see the cancellation.
+func (m *Main) runActive(ctx context.Context, jobs *reconcile.Jobs) error {
+	c := m.config
 	cr := cron.New(
 		cron.WithLocation(c.Location()),
 		cron.WithParser(config.CronParser()),
@@ -42,13 +63,7 @@ func (m *Main) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-
-	srv, err := m.listen(jobs, started) // nil without webhook.listen
-	if err != nil {
-		return err
-	}
-
-	// The webhook events journaled by the listener (and those left from
+	// The webhook events journaled by the listeners (and those left from
 	// before a restart) are handled by one worker, with its own retries.
 	events := make(chan error, 1)
 	go func() { events <- jobs.RunEvents(ctx) }()
@@ -63,13 +78,6 @@ func (m *Main) serve(ctx context.Context) error {
 	<-ctx.Done()
 	m.logger.Info("stopping")
 	stopped := cr.Stop()
-	if srv != nil {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(sctx); err != nil {
-			m.logger.Warn("http shutdown", "err", err.Error())
-		}
-	}
 	<-stopped.Done()
 	<-jobEnds
 	if err := <-events; err != nil {

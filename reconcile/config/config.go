@@ -98,6 +98,7 @@ type Config struct {
 	Waive     WaiveConfig     `toml:"waive"`
 	Report    ReportConfig    `toml:"report"`
 	Webhook   WebhookConfig   `toml:"webhook"`
+	Serve     ServeConfig     `toml:"serve"`
 	Log       LogConfig       `toml:"log"`
 	// Mail, when the file has a [mail] section, mails the daily report
 	// and the alerts (see [MailConfig]); nil sends no mail.
@@ -351,6 +352,19 @@ type ReportConfig struct {
 }
 
 // WebhookConfig is the listener for Alma's webhooks (F5).
+// ServeConfig is the [serve] section: how `feesync serve` shares one
+// journal with other instances (issue 20, two instances, one active).
+type ServeConfig struct {
+	// Lease is the lease of the active instance and of each job run
+	// (1m): the holder renews it every Lease/3, and an instance killed
+	// without releasing it is taken over once it expires (at once by a
+	// standby on the same host, which sees the process gone).
+	Lease Duration `toml:"lease"`
+	// Instance names this instance on the leases it holds, in /readyz
+	// and the metrics; "host/pid" when empty.
+	Instance string `toml:"instance"`
+}
+
 type WebhookConfig struct {
 	// Listen is the address of `feesync serve` (webhook, /healthz and the
 	// status page), such as "127.0.0.1:8080".
@@ -579,6 +593,9 @@ func (c *Config) setDefaults() {
 	if c.Alma.Timeout == 0 {
 		c.Alma.Timeout = Duration(30 * time.Second)
 	}
+	if c.Serve.Lease == 0 {
+		c.Serve.Lease = Duration(time.Minute)
+	}
 	for key, d := range map[string]*DropConfig{"library": &c.Library.DropConfig, "peoplesoft": &c.PeopleSoft.DropConfig} {
 		if !c.defined(key + ".settle") {
 			d.Settle = DefaultSettle
@@ -668,3 +685,13 @@ func (c *Config) Location() *time.Location { return c.loc }
 // FeeCurrency is the currency of every amount; it is set when the config
 // is validated.
 func (c *Config) FeeCurrency() fees.Currency { return c.cur }
+
+// InstanceName is serve.instance, or "host/pid" of this process when it
+// is empty.
+func (c *Config) InstanceName() string {
+	if c.Serve.Instance != "" {
+		return c.Serve.Instance
+	}
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d", host, os.Getpid())
+}

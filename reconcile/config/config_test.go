@@ -51,6 +51,10 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{"unknown key", minimalConfig + "[alma]\nregoin = \"eu\"\n",
 			"f.toml:9: alma.regoin: unknown key"},
+		{"serve lease too short", minimalConfig + "[serve]\nlease = \"1s\"\n",
+			"f.toml:9: serve.lease: 1s is not a lease from 3s to 1h (it is renewed every third of it)"},
+		{"serve instance on two lines", minimalConfig + "[serve]\ninstance = \"a\\nb\"\n",
+			`f.toml:9: serve.instance: "a\nb" is not a name of at most 100 printable characters`},
 		{"bad region", minimalConfig + "[alma]\nregion = \"mars\"\n",
 			`f.toml:9: alma.region: unknown region "mars" (want one of na, eu, ap, ca, cn)`},
 		{"bad cron", minimalConfig + "[schedules]\n\ncharges = \"61 18 * * *\"\n",

@@ -66,6 +66,7 @@ func (c *Config) checkValues() error {
 		c.checkColleges,
 		c.checkWaive,
 		c.checkWebhook,
+		c.checkServe,
 		c.checkLog,
 		c.checkExpect,
 		c.checkMail,
@@ -494,4 +495,18 @@ func validFolder(f string) bool {
 		return false
 	}
 	return !slices.Contains(strings.Split(f, "/"), "..")
+}
+
+// checkServe checks the [serve] section: a lease long enough to be
+// renewed (every lease/3) and an instance name that reads on one line.
+func (c *Config) checkServe() error {
+	if d := c.Serve.Lease.D(); d < 3*time.Second || d > time.Hour {
+		return c.errorf("serve.lease", "%s is not a lease from 3s to 1h (it is renewed every third of it)", d)
+	}
+	for _, r := range c.Serve.Instance {
+		if r < ' ' || r == 0x7f || len(c.Serve.Instance) > 100 {
+			return c.errorf("serve.instance", "%q is not a name of at most 100 printable characters", c.Serve.Instance)
+		}
+	}
+	return nil
 }

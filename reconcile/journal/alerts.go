@@ -26,7 +26,7 @@ type Alert struct {
 // (only its count and last sighting change).
 func (j *Journal) OpenAlert(ctx context.Context, key, summary string, at time.Time) (opened bool, err error) {
 	ts := formatTime(j.at(at))
-	res, err := j.db.ExecContext(ctx, `INSERT INTO alerts (key, summary, opened_at, seen_at) VALUES (?, ?, ?, ?)
+	res, err := j.exec(ctx, `INSERT INTO alerts (key, summary, opened_at, seen_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT(key) DO NOTHING`, key, summary, ts, ts)
 	if err != nil {
 		return false, fmt.Errorf("journal: open alert %s: %w", key, err)
@@ -34,7 +34,7 @@ func (j *Journal) OpenAlert(ctx context.Context, key, summary string, at time.Ti
 	if n, _ := res.RowsAffected(); n == 1 {
 		return true, nil
 	}
-	if _, err := j.db.ExecContext(ctx, `UPDATE alerts SET seen_at = ?, count = count + 1 WHERE key = ?`, ts, key); err != nil {
+	if _, err := j.exec(ctx, `UPDATE alerts SET seen_at = ?, count = count + 1 WHERE key = ?`, ts, key); err != nil {
 		return false, fmt.Errorf("journal: open alert %s: %w", key, err)
 	}
 	return false, nil
@@ -45,7 +45,7 @@ func (j *Journal) OpenAlert(ctx context.Context, key, summary string, at time.Ti
 func (j *Journal) CloseAlert(ctx context.Context, key string) (Alert, bool, error) {
 	a := Alert{Key: key}
 	var opened, seen string
-	err := j.db.write(ctx, func(q querier) error {
+	err := j.write(ctx, func(q querier) error {
 		return q.QueryRowContext(ctx, `DELETE FROM alerts WHERE key = ? RETURNING summary, opened_at, seen_at, count`, key).
 			Scan(&a.Summary, &opened, &seen, &a.Count)
 	})

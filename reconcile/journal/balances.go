@@ -183,7 +183,7 @@ func (j *Journal) MarkSeen(ctx context.Context, refs []string, upTo time.Time) e
 	if err != nil {
 		return err
 	}
-	_, err = j.db.ExecContext(ctx, `UPDATE records SET seen_at = ?
+	_, err = j.exec(ctx, `UPDATE records SET seen_at = ?
 		WHERE kind = 'payment' AND outcome = 'forwarded' AND seen_at = '' AND updated_at <= ?
 		AND ref IN (SELECT value FROM json_each(?))`, formatTime(j.now()), formatTime(upTo), string(list))
 	if err != nil {

@@ -25,7 +25,7 @@ type Disagreement struct {
 // SetDisagreements replaces what the journal keeps of the last
 // reconciliation by ds, found at at: none when they agree.
 func (j *Journal) SetDisagreements(ctx context.Context, at time.Time, ds []Disagreement) error {
-	tx, err := j.db.BeginTx(ctx, nil)
+	tx, err := j.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("journal: disagreements: %w", err)
 	}

@@ -47,7 +47,7 @@ func (w withMore) Scan(dest ...any) error { return w.s.Scan(append(dest, w.more.
 // database does.
 func (j *Journal) AddEvent(ctx context.Context, r Record) (added bool, err error) {
 	now := formatTime(j.at(r.Updated))
-	res, err := j.db.ExecContext(ctx, `INSERT INTO records(kind, key, outcome, user_id, barcode, ref, payload,
+	res, err := j.exec(ctx, `INSERT INTO records(kind, key, outcome, user_id, barcode, ref, payload,
 			created_at, updated_at, next_at) VALUES ('event', ?, 'pending', ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(kind, key) DO NOTHING`, r.Key, r.UserID, r.Barcode, r.Ref, r.Payload, now, now, now)
 	if err != nil {
@@ -99,7 +99,7 @@ func (j *Journal) PutEvent(ctx context.Context, ev Event) error {
 	if !ev.Next.IsZero() {
 		next = formatTime(ev.Next)
 	}
-	_, err := j.db.ExecContext(ctx, `UPDATE records SET outcome = ?, reason = ?, code = ?, attempts = ?, next_at = ?,
+	_, err := j.exec(ctx, `UPDATE records SET outcome = ?, reason = ?, code = ?, attempts = ?, next_at = ?,
 		updated_at = ? WHERE kind = 'event' AND key = ?`,
 		ev.Outcome, ev.Reason, ev.Code, ev.Attempts, next, formatTime(j.at(ev.Updated)), ev.Key)
 	if err != nil {
@@ -113,7 +113,7 @@ func (j *Journal) PutEvent(ctx context.Context, ev Event) error {
 // event when key is empty. It returns how many it changed.
 func (j *Journal) RetryEvents(ctx context.Context, key string, at time.Time) (int, error) {
 	ts := formatTime(j.at(at))
-	res, err := j.db.ExecContext(ctx, `UPDATE records SET outcome = 'pending', attempts = 0, next_at = ?, updated_at = ?
+	res, err := j.exec(ctx, `UPDATE records SET outcome = 'pending', attempts = 0, next_at = ?, updated_at = ?
 		WHERE kind = 'event' AND outcome = 'failed' AND (? = '' OR key = ?)`, ts, ts, key, key)
 	if err != nil {
 		return 0, fmt.Errorf("journal: retry events: %w", err)

@@ -95,7 +95,7 @@ func fileBySHA(ctx context.Context, q querier, job, sha string) ([]FileRecord, e
 // the database does.
 func (j *Journal) AddFile(ctx context.Context, f FileRecord) (int64, error) {
 	var id int64
-	err := j.db.write(ctx, func(q querier) error {
+	err := j.write(ctx, func(q querier) error {
 		var err error
 		id, err = insertFile(ctx, q, f, j.at(f.Updated))
 		return err

@@ -122,7 +122,7 @@ func (j *Journal) Dismiss(ctx context.Context, kind, key, by, reason string) (Re
 	if strings.TrimSpace(by) == "" || strings.TrimSpace(reason) == "" {
 		return Record{}, fmt.Errorf("journal: dismiss %s: who and why are both required", key)
 	}
-	tx, err := j.db.BeginTx(ctx, nil)
+	tx, err := j.begin(ctx)
 	if err != nil {
 		return Record{}, fmt.Errorf("journal: %w", err)
 	}

@@ -59,7 +59,7 @@ func (j *Journal) AddJobEnd(ctx context.Context, e JobEnd) (added bool, err erro
 	if err != nil {
 		return false, fmt.Errorf("journal: job end %s: %w", e.InstanceID, err)
 	}
-	res, err := j.db.ExecContext(ctx, `INSERT INTO job_ends (instance_id, event_id, job, job_id, name,
+	res, err := j.exec(ctx, `INSERT INTO job_ends (instance_id, event_id, job, job_id, name,
 		status, status_desc, users, records, counters, started, ended, received, file, file_users, file_records, result)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		e.InstanceID, e.EventID, e.Job, e.JobID, e.Name, e.Status, e.StatusDesc, e.Users, e.Records, string(counters),
@@ -152,7 +152,7 @@ func (j *Journal) WaitingJobEnds(ctx context.Context, job string) ([]JobEnd, err
 // SetJobEndResult writes the file checked against the job end of the
 // instance, what it held and the outcome (a JobEnd… constant).
 func (j *Journal) SetJobEndResult(ctx context.Context, instance, file string, users, records int64, result string) error {
-	res, err := j.db.ExecContext(ctx, `UPDATE job_ends SET file = ?, file_users = ?, file_records = ?, result = ?
+	res, err := j.exec(ctx, `UPDATE job_ends SET file = ?, file_users = ?, file_records = ?, result = ?
 		WHERE instance_id = ?`, file, users, records, result, instance)
 	if err != nil {
 		return fmt.Errorf("journal: job end %s: %w", instance, err)

@@ -117,22 +117,28 @@ const (
 //     next_at; see [Event]).
 //     A record whose output file is not yet published (files.status =
 //     'publishing') has been decided but is not yet delivered.
-//   - locks: one row per job lock: owner and lease expiry.
+//   - locks: one row per lease (a job's lock, the active instance's):
+//     owner, instance name, fencing token and expiry; a lease released
+//     keeps its row with no owner.
 //   - sightings: one row per file of an inbound folder not yet claimed:
 //     job, name, size, modification time and when it was first seen so
 //     (see [Sighting]).
 //
 // # Locking
 //
-// A job lock is a row with an owner and an expiry (a lease). A process that
+// A job lock is a row with an owner and an expiry (a lease), and a
+// fencing token that grows at every new holder. A process that
 // is killed leaves its row behind; the lock is free again once the lease
 // expires, at once for a process of this host that no longer runs, or when
-// an operator breaks it ([Journal.Leases], [Journal.BreakLease]). SQLite's
-// own locking serialises the writes themselves (on PostgreSQL, the
-// journal's advisory lock).
+// an operator breaks it ([Journal.Leases], [Journal.BreakLease]). A holder
+// renews its lease ([Journal.RenewLease]) and fences its writes with it
+// ([WithFence]), so that a holder whose lease was taken over commits
+// nothing more. SQLite's own locking serialises the writes themselves (on
+// PostgreSQL, the journal's advisory lock).
 type Journal struct {
-	db  *store
-	now func() time.Time
+	db       *store
+	now      func() time.Time
+	instance string
 }
 
 // Options are the optional settings of [Open].
@@ -145,6 +151,10 @@ type Options struct {
 	// its journal gone must not start again from nothing. [Create] makes
 	// a new journal.
 	MustExist bool
+	// Instance names the feesync instance that opens the journal; it is
+	// written on the leases it takes (see [Lease]), so that every
+	// instance can say which one holds which lease. Empty when none.
+	Instance string
 	// AsIs opens the journal without bringing its schema up to date: the
 	// source of [Copy], which must not be changed by being read.
 	AsIs bool
@@ -207,7 +217,7 @@ func Open(ctx context.Context, path string, opts *Options) (*Journal, error) {
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxIdleTime(0)
 	db.SetConnMaxLifetime(0)
-	j := &Journal{db: &store{db: db}, now: opts.Now}
+	j := &Journal{db: &store{db: db}, now: opts.Now, instance: opts.Instance}
 	if j.now == nil {
 		j.now = time.Now
 	}
@@ -498,6 +508,13 @@ var migrations = []string{
 	// so that a line the bursar refused, re-driven from the journal alone,
 	// goes to the same college; '' in older rows.
 	`ALTER TABLE records ADD COLUMN owner TEXT NOT NULL DEFAULT '';`,
+	// 21 (instances): leases with fencing. token grows at every new
+	// holder of a lease (a released lease keeps its row, with no owner,
+	// so that it goes on growing), and a write fenced by a lease checks
+	// it (see fence.go); instance is the holder's instance name, for
+	// /readyz and the metrics.
+	`ALTER TABLE locks ADD COLUMN token INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE locks ADD COLUMN instance TEXT NOT NULL DEFAULT '';`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {

@@ -142,7 +142,7 @@ func openPostgres(ctx context.Context, path string, opts *Options) (*Journal, er
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(4)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	j := &Journal{db: &store{db: db, pg: &pgStore{schema: d.schema, lockKey: lockKey(d.schema), queries: map[string]string{}}}, now: opts.Now}
+	j := &Journal{db: &store{db: db, pg: &pgStore{schema: d.schema, lockKey: lockKey(d.schema), queries: map[string]string{}}}, now: opts.Now, instance: opts.Instance}
 	if j.now == nil {
 		j.now = time.Now
 	}

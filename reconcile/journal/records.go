@@ -213,7 +213,7 @@ func minor(m fees.Money) (int64, string) {
 // statement of its own, at r.Updated (the journal's clock when zero). It
 // fails only when the database does.
 func (j *Journal) Put(ctx context.Context, r Record) error {
-	return putRecords(ctx, j.db, []Record{r}, j.at(r.Updated))
+	return j.write(ctx, func(q querier) error { return putRecords(ctx, q, []Record{r}, j.at(r.Updated)) })
 }
 
 // Held returns the records of kind held (outcome rejected) with a payload

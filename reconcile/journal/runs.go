@@ -43,7 +43,7 @@ type Run struct {
 // AddRun appends r to the run history and returns its id.
 func (j *Journal) AddRun(ctx context.Context, r Run) (int64, error) {
 	var id int64
-	err := j.db.write(ctx, func(q querier) error {
+	err := j.write(ctx, func(q querier) error {
 		return q.QueryRowContext(ctx, `INSERT INTO runs
 		(job, started, ended, outcome, files, records, held, amount, error, who, alma_calls, alma_remaining)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,

@@ -44,7 +44,7 @@ func (j *Journal) Sightings(ctx context.Context, job string) ([]Sighting, error)
 // SetSighting inserts or replaces the sighting of s.Job and s.Name. A zero
 // FirstSeen is the journal's clock. It fails only when the database does.
 func (j *Journal) SetSighting(ctx context.Context, s Sighting) error {
-	_, err := j.db.ExecContext(ctx, `INSERT INTO sightings(job, name, size, mod_time, first_seen) VALUES (?, ?, ?, ?, ?)
+	_, err := j.exec(ctx, `INSERT INTO sightings(job, name, size, mod_time, first_seen) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT(job, name) DO UPDATE SET size = excluded.size, mod_time = excluded.mod_time, first_seen = excluded.first_seen`,
 		s.Job, s.Name, s.Size, formatTime(s.ModTime), formatTime(j.at(s.FirstSeen)))
 	if err != nil {
@@ -57,7 +57,7 @@ func (j *Journal) SetSighting(ctx context.Context, s Sighting) error {
 // from the folder). It fails only when the database does.
 func (j *Journal) ForgetSightings(ctx context.Context, job string, names []string) error {
 	for _, name := range names {
-		if _, err := j.db.ExecContext(ctx, `DELETE FROM sightings WHERE job = ? AND name = ?`, job, name); err != nil {
+		if _, err := j.exec(ctx, `DELETE FROM sightings WHERE job = ? AND name = ?`, job, name); err != nil {
 			return fmt.Errorf("journal: sighting of %s: %w", name, err)
 		}
 	}

@@ -88,7 +88,7 @@ func readStamp(ctx context.Context, q querier) (Stamp, error) {
 // and gives it the next publish sequence, in one transaction; it returns
 // the journal's stamp with that sequence.
 func (j *Journal) PublishFile(ctx context.Context, f FileRecord) (Stamp, error) {
-	tx, err := j.db.BeginTx(ctx, nil)
+	tx, err := j.begin(ctx)
 	if err != nil {
 		return Stamp{}, fmt.Errorf("journal: %w", err)
 	}
@@ -160,7 +160,7 @@ func (j *Journal) Accept(ctx context.Context, a Acceptance) error {
 	if strings.TrimSpace(a.Reason) == "" {
 		return errors.New("journal: an acceptance needs a reason")
 	}
-	tx, err := j.db.BeginTx(ctx, nil)
+	tx, err := j.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}

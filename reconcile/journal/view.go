@@ -119,7 +119,7 @@ type viewCharge struct {
 // when f.ID is 0, inserts f's row in it. at is the time written on the
 // records and the file. It fails when the database does.
 func (j *Journal) Begin(ctx context.Context, f FileRecord, at time.Time) (View, error) {
-	tx, err := j.db.BeginTx(ctx, nil)
+	tx, err := j.begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}

@@ -47,6 +47,7 @@ func Run(t *testing.T, open Open) {
 		{"Files", testFiles},
 		{"Locks", testLocks},
 		{"Leases", testLeases},
+		{"Fencing", testFencing},
 		{"ClaimIsIdempotent", testClaim},
 		{"Hold", testHold},
 		{"Refuse", testRefuse},
