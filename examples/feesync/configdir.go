@@ -15,7 +15,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/robfig/cron/v3"
 
 	"github.com/feebridge/feebridge/alma"
 	"github.com/feebridge/feebridge/reconcile"
@@ -188,38 +187,16 @@ func (m *Main) openInstitution(ctx context.Context, inst institutions.Institutio
 
 func (u *servedInstitution) Webhook() http.Handler { return u.hook }
 
-// Run runs the institution's jobs as serve runs one config's: on their
+// Run runs the institution's jobs as serve runs one config's: while this
+// process holds the institution's active lease (ha.go), on their
 // schedules, at Alma's JOB_END, and the webhook events worker, until ctx
 // ends; then it waits for the running jobs, which see ctx cancelled, and
 // closes the journal and drops.
 func (u *servedInstitution) Run(ctx context.Context) error {
 	m := u.m
 	defer m.Close()
-	cr := cron.New(
-		cron.WithLocation(m.config.Location()),
-		cron.WithParser(config.CronParser()),
-		cron.WithChain(cron.Recover(cronLogger{m.logger}), cron.SkipIfStillRunning(cronLogger{m.logger})),
-	)
-	m.overdue = m.watchOverdue(ctx, cr)
-	scheduled, err := m.schedule(ctx, cr, u.jobs)
-	if err != nil {
-		return err
-	}
-	events := make(chan error, 1)
-	go func() { events <- u.jobs.RunEvents(ctx) }()
-	jobEnds := make(chan struct{})
-	go func() { m.runJobEndStarts(ctx, u.jobs); close(jobEnds) }()
-	cr.Start()
-	for _, s := range scheduled {
-		m.logger.Info("scheduled", "job", s.Job, "spec", s.Spec, "next", cr.Entry(s.id).Next.Format(time.RFC3339))
-	}
-	<-ctx.Done()
-	<-cr.Stop().Done()
-	<-jobEnds
-	if err := <-events; err != nil {
-		m.logger.Warn("webhook events", "err", err.Error())
-	}
-	return nil
+	return m.serveInstance(ctx, m.setup.Journal, m.config.Serve.Lease.D(),
+		func(ctx context.Context) error { return m.runActive(ctx, u.jobs) })
 }
 
 // collegePath is the path of an institution's status page.
