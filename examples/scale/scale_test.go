@@ -121,7 +121,7 @@ func TestJournalFlag(t *testing.T) {
 			}
 			records := 0
 			for _, row := range journaltest.Dump(t, journal) {
-				if strings.HasPrefix(row, "records [") {
+				if strings.HasPrefix(row, "records:") {
 					records++
 				}
 			}

@@ -17,6 +17,7 @@ import (
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/peoplesoft"
 	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/reconcile/journal"
 )
 
 // Config is the whole configuration of a feebridge deployment, read from
@@ -533,7 +534,7 @@ func (c *Config) Path() string { return c.path }
 // layout files) relative to the file's folder.
 func (c *Config) resolvePaths() {
 	dir := filepath.Dir(c.path)
-	if c.Journal != "" && !filepath.IsAbs(c.Journal) {
+	if c.Journal != "" && !filepath.IsAbs(c.Journal) && !journal.IsPostgres(c.Journal) {
 		c.Journal = filepath.Join(dir, c.Journal)
 	}
 	if c.Mail != nil && c.Mail.CAFile != "" && !filepath.IsAbs(c.Mail.CAFile) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/feebridge/feebridge/alma"
+	"github.com/feebridge/feebridge/reconcile/journal"
 	"github.com/feebridge/feebridge/transport"
 )
 
@@ -99,7 +100,7 @@ func (c *Config) checkAlmaKey(ctx context.Context, o *Options) error {
 // checkJournal checks that the journal's folder exists and can be written,
 // and that the journal file is there.
 func (c *Config) checkJournal() error {
-	if c.Journal == "" {
+	if c.Journal == "" || journal.IsPostgres(c.Journal) { // a DSN: no file to look at
 		return nil
 	}
 	dir := filepath.Dir(c.Journal)

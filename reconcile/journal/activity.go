@@ -17,7 +17,7 @@ type Activity struct {
 
 // NoteRun records at as the first run of job, unless one is recorded.
 func (j *Journal) NoteRun(ctx context.Context, job string, at time.Time) error {
-	_, err := j.db.ExecContext(ctx, `INSERT OR IGNORE INTO job_runs (job, first_run) VALUES (?, ?)`, job, formatTime(j.at(at)))
+	_, err := j.db.ExecContext(ctx, `INSERT INTO job_runs (job, first_run) VALUES (?, ?) ON CONFLICT DO NOTHING`, job, formatTime(j.at(at)))
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}

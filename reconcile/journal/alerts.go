@@ -45,8 +45,10 @@ func (j *Journal) OpenAlert(ctx context.Context, key, summary string, at time.Ti
 func (j *Journal) CloseAlert(ctx context.Context, key string) (Alert, bool, error) {
 	a := Alert{Key: key}
 	var opened, seen string
-	err := j.db.QueryRowContext(ctx, `DELETE FROM alerts WHERE key = ? RETURNING summary, opened_at, seen_at, count`, key).
-		Scan(&a.Summary, &opened, &seen, &a.Count)
+	err := j.db.write(ctx, func(q querier) error {
+		return q.QueryRowContext(ctx, `DELETE FROM alerts WHERE key = ? RETURNING summary, opened_at, seen_at, count`, key).
+			Scan(&a.Summary, &opened, &seen, &a.Count)
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return Alert{}, false, nil
 	}

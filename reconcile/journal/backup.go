@@ -17,6 +17,9 @@ import (
 // same identity ([Journal.Stamp]): restoring it means putting it in the
 // journal's place while feesync is stopped.
 func (j *Journal) Backup(ctx context.Context, path string) error {
+	if j.db.pg != nil {
+		return ErrBackupPostgres
+	}
 	if path == "" || path == Memory {
 		return errors.New("journal: backup: no file named")
 	}
@@ -37,6 +40,9 @@ func (j *Journal) Backup(ctx context.Context, path string) error {
 // Check runs SQLite's integrity check over the journal and fails, with
 // what it found, unless the database is sound.
 func (j *Journal) Check(ctx context.Context) error {
+	if j.db.pg != nil {
+		return j.checkPostgres(ctx)
+	}
 	rows, err := j.db.QueryContext(ctx, `PRAGMA integrity_check`)
 	if err != nil {
 		return fmt.Errorf("journal: integrity check: %w", err)

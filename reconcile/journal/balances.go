@@ -61,10 +61,10 @@ func (j *Journal) Students(ctx context.Context, since time.Time, returns bool) (
 		from = formatTime(since)
 	}
 	// "p.ref != ''" lets SQLite use the partial index records_ref.
-	rows, err := j.db.QueryContext(ctx, `SELECT c.user_id, MAX(c.updated_at >= ?
+	rows, err := j.db.QueryContext(ctx, `SELECT c.user_id, MAX(CASE WHEN c.updated_at >= ?
 			OR c.amount != (SELECT COALESCE(SUM(p.amount), 0) FROM records p
 				WHERE p.ref = c.key AND p.ref != '' AND p.outcome IN ('forwarded', 'credited') AND p.currency = c.currency)
-			OR EXISTS (SELECT 1 FROM records p WHERE p.ref = c.key AND p.ref != '' AND p.updated_at >= ?))
+			OR EXISTS (SELECT 1 FROM records p WHERE p.ref = c.key AND p.ref != '' AND p.updated_at >= ?) THEN 1 ELSE 0 END)
 		FROM records c WHERE c.kind = 'charge' AND c.user_id != ''
 			AND (c.outcome = 'charged' OR (c.outcome = 'rejected' AND c.code = '`+CodeBursarRefused+`'))
 		GROUP BY c.user_id

@@ -94,7 +94,13 @@ func fileBySHA(ctx context.Context, q querier, job, sha string) ([]FileRecord, e
 // time of the decision, both the journal's clock when zero. It fails when
 // the database does.
 func (j *Journal) AddFile(ctx context.Context, f FileRecord) (int64, error) {
-	return insertFile(ctx, j.db, f, j.at(f.Updated))
+	var id int64
+	err := j.db.write(ctx, func(q querier) error {
+		var err error
+		id, err = insertFile(ctx, q, f, j.at(f.Updated))
+		return err
+	})
+	return id, err
 }
 
 // UpdateFile writes f over the row f.ID: its status, output, counts,
@@ -114,14 +120,15 @@ func insertFile(ctx context.Context, q querier, f FileRecord, now time.Time) (in
 	if decided.IsZero() {
 		decided = now
 	}
-	res, err := q.ExecContext(ctx, `INSERT INTO files(job, name, sha256, status, output, records, rejected, total, currency,
-			reason, duplicate_of, decided_at, updated_at, input) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	var id int64
+	err := q.QueryRowContext(ctx, `INSERT INTO files(job, name, sha256, status, output, records, rejected, total, currency,
+			reason, duplicate_of, decided_at, updated_at, input) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		f.Job, f.Name, f.SHA256, f.Status, f.Output, f.Records, f.Rejected, total, cur, f.Reason, dup,
-		formatTime(decided), formatTime(now), f.Input)
+		formatTime(decided), formatTime(now), f.Input).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("journal: file %s: %w", f.Name, err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 func updateFile(ctx context.Context, q querier, f FileRecord, now time.Time) error {

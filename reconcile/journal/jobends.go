@@ -59,9 +59,9 @@ func (j *Journal) AddJobEnd(ctx context.Context, e JobEnd) (added bool, err erro
 	if err != nil {
 		return false, fmt.Errorf("journal: job end %s: %w", e.InstanceID, err)
 	}
-	res, err := j.db.ExecContext(ctx, `INSERT OR IGNORE INTO job_ends (instance_id, event_id, job, job_id, name,
+	res, err := j.db.ExecContext(ctx, `INSERT INTO job_ends (instance_id, event_id, job, job_id, name,
 		status, status_desc, users, records, counters, started, ended, received, file, file_users, file_records, result)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		e.InstanceID, e.EventID, e.Job, e.JobID, e.Name, e.Status, e.StatusDesc, e.Users, e.Records, string(counters),
 		formatTime(e.Started), formatTime(e.Ended), formatTime(j.at(e.Received)), e.File, e.FileUsers, e.FileRecords, e.Result)
 	if err != nil {

@@ -112,7 +112,7 @@ const (
 // an operator breaks it ([Journal.Leases], [Journal.BreakLease]). SQLite's
 // own locking serialises the writes themselves.
 type Journal struct {
-	db  *sql.DB
+	db  *store
 	now func() time.Time
 }
 
@@ -129,6 +129,11 @@ type Options struct {
 	// AsIs opens the journal without bringing its schema up to date: the
 	// source of [Copy], which must not be changed by being read.
 	AsIs bool
+	// Getenv looks up the environment variables of a PostgreSQL journal's
+	// password (EnvPassword, EnvPasswordFile); os.Getenv when nil.
+	Getenv func(string) string
+
+	mustBeNew bool // Create on PostgreSQL: refuse a schema with a journal
 }
 
 // Open opens (creating if needed) the journal database at path and brings
@@ -140,6 +145,9 @@ type Options struct {
 func Open(ctx context.Context, path string, opts *Options) (*Journal, error) {
 	if opts == nil {
 		opts = &Options{}
+	}
+	if IsPostgres(path) {
+		return openPostgres(ctx, path, opts)
 	}
 	if opts.MustExist && path != Memory {
 		if err := mustExist(path); err != nil {
@@ -177,7 +185,7 @@ func Open(ctx context.Context, path string, opts *Options) (*Journal, error) {
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxIdleTime(0)
 	db.SetConnMaxLifetime(0)
-	j := &Journal{db: db, now: opts.Now}
+	j := &Journal{db: &store{db: db}, now: opts.Now}
 	if j.now == nil {
 		j.now = time.Now
 	}

@@ -13,7 +13,7 @@ import (
 // X-Exl-Api-Remaining heard on a day is close to that day's quota.
 func (j *Journal) NoteQuotaPeak(ctx context.Context, day string, remaining int64) error {
 	_, err := j.db.ExecContext(ctx, `INSERT INTO alma_quota_days (day, peak) VALUES (?, ?)
-		ON CONFLICT(day) DO UPDATE SET peak = max(peak, excluded.peak)`, day, remaining)
+		ON CONFLICT(day) DO UPDATE SET peak = CASE WHEN excluded.peak > alma_quota_days.peak THEN excluded.peak ELSE alma_quota_days.peak END`, day, remaining)
 	if err != nil {
 		return fmt.Errorf("journal: alma quota: %w", err)
 	}
@@ -52,8 +52,9 @@ func (j *Journal) PutQuotaNote(ctx context.Context, n QuotaNote) error {
 	if !n.Until.IsZero() {
 		until = formatTime(n.Until)
 	}
-	_, err := j.db.ExecContext(ctx, `INSERT OR REPLACE INTO alma_quota_notes (job, at, remaining, reserve, until, what)
-		VALUES (?, ?, ?, ?, ?, ?)`, n.Job, formatTime(j.at(n.At)), n.Remaining, n.Reserve, until, n.What)
+	_, err := j.db.ExecContext(ctx, `INSERT INTO alma_quota_notes (job, at, remaining, reserve, until, what)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(job) DO UPDATE SET at = excluded.at, remaining = excluded.remaining,
+		reserve = excluded.reserve, until = excluded.until, what = excluded.what`, n.Job, formatTime(j.at(n.At)), n.Remaining, n.Reserve, until, n.What)
 	if err != nil {
 		return fmt.Errorf("journal: alma quota note: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -41,22 +42,25 @@ type Run struct {
 
 // AddRun appends r to the run history and returns its id.
 func (j *Journal) AddRun(ctx context.Context, r Run) (int64, error) {
-	res, err := j.db.ExecContext(ctx, `INSERT INTO runs
+	var id int64
+	err := j.db.write(ctx, func(q querier) error {
+		return q.QueryRowContext(ctx, `INSERT INTO runs
 		(job, started, ended, outcome, files, records, held, amount, error, who, alma_calls, alma_remaining)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.Job, formatTime(r.Started), formatTime(r.Ended), r.Outcome,
-		r.Files, r.Records, r.Held, r.Amount, r.Error, r.Who, r.AlmaCalls, r.AlmaRemaining)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			r.Job, formatTime(r.Started), formatTime(r.Ended), r.Outcome,
+			r.Files, r.Records, r.Held, r.Amount, r.Error, r.Who, r.AlmaCalls, r.AlmaRemaining).Scan(&id)
+	})
 	if err != nil {
 		return 0, fmt.Errorf("journal: run of %s: %w", r.Job, err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // Runs returns the newest runs of job (of every job when job is ""),
 // newest first, at most limit of them (all when limit <= 0).
 func (j *Journal) Runs(ctx context.Context, job string, limit int) ([]Run, error) {
 	if limit <= 0 {
-		limit = -1
+		limit = math.MaxInt64 // SQLite's LIMIT -1; PostgreSQL refuses a negative limit
 	}
 	rows, err := j.db.QueryContext(ctx, `SELECT id, job, started, ended, outcome, files, records, held, amount, error, who,
 		alma_calls, alma_remaining
@@ -99,7 +103,7 @@ type JobRuns struct {
 // RunSummary sums the run history up by job, in the order of the jobs'
 // names.
 func (j *Journal) RunSummary(ctx context.Context) ([]JobRuns, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT job, outcome, COUNT(*), SUM(records), SUM(held), TOTAL(ABS(CAST(amount AS REAL))),
+	rows, err := j.db.QueryContext(ctx, `SELECT job, outcome, COUNT(*), SUM(records), SUM(held), COALESCE(SUM(ABS(CAST(NULLIF(amount, '') AS DOUBLE PRECISION))), 0),
 		MAX(CASE WHEN outcome != 'failed' THEN ended END), MAX(id)
 		FROM runs GROUP BY job, outcome ORDER BY job`)
 	if err != nil {
@@ -169,6 +173,9 @@ func (j *Journal) AlmaRemaining(ctx context.Context) (n int64, at time.Time, ok 
 // Size returns the bytes the journal's database takes (pages in use and
 // free), as SQLite counts them.
 func (j *Journal) Size(ctx context.Context) (int64, error) {
+	if j.db.pg != nil {
+		return j.postgresSize(ctx)
+	}
 	var pages, size int64
 	if err := j.db.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages); err != nil {
 		return 0, fmt.Errorf("journal: size: %w", err)

@@ -42,7 +42,7 @@ func mustExist(path string) error {
 // a journal is never replaced by a new one. A missing or empty file is
 // made into a new journal.
 func Create(ctx context.Context, path string, opts *Options) (*Journal, error) {
-	if path != Memory {
+	if path != Memory && !IsPostgres(path) {
 		if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
 			return nil, fmt.Errorf("journal: %s holds %d bytes: %w", path, fi.Size(), ErrJournalExists)
 		}
@@ -52,6 +52,7 @@ func Create(ctx context.Context, path string, opts *Options) (*Journal, error) {
 		o = *opts
 	}
 	o.MustExist = false
+	o.mustBeNew = IsPostgres(path)
 	return Open(ctx, path, &o)
 }
 

@@ -13,12 +13,12 @@ import (
 // batch of a file (README.md, "Performance and reliability", says what it
 // saved).
 type cachedTx struct {
-	*sql.Tx
+	*tx
 	stmts map[string]*sql.Stmt
 }
 
-func newCachedTx(tx *sql.Tx) *cachedTx {
-	return &cachedTx{Tx: tx, stmts: make(map[string]*sql.Stmt)}
+func newCachedTx(t *tx) *cachedTx {
+	return &cachedTx{tx: t, stmts: make(map[string]*sql.Stmt)}
 }
 
 // stmt returns the prepared statement of query, preparing it the first
@@ -27,7 +27,7 @@ func (c *cachedTx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := c.stmts[query]; ok {
 		return st, nil
 	}
-	st, err := c.Tx.PrepareContext(ctx, query)
+	st, err := c.tx.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +41,7 @@ func (c *cachedTx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 func (c *cachedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	st, err := c.stmt(ctx, query)
 	if err != nil {
-		return c.Tx.QueryRowContext(ctx, query, args...)
+		return c.tx.QueryRowContext(ctx, query, args...)
 	}
 	return st.QueryRowContext(ctx, args...)
 }

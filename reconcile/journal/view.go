@@ -79,7 +79,7 @@ var _ View = (*view)(nil)
 // view is the View of a SQLite journal.
 type view struct {
 	j    *Journal
-	tx   *sql.Tx
+	tx   *tx
 	q    *cachedTx
 	file FileRecord
 	now  time.Time
