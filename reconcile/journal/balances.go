@@ -150,7 +150,7 @@ func (j *Journal) Unseen(ctx context.Context, upTo time.Time) ([]Forwarded, erro
 	rows, err := j.db.QueryContext(ctx, `SELECT p.ref, c.fee_type, c.user_id, c.fee_id, p.currency, SUM(p.amount), MIN(p.updated_at)
 		FROM records p JOIN records c ON c.kind = 'charge' AND c.key = p.ref
 		WHERE p.kind = 'payment' AND p.outcome = 'forwarded' AND p.updated_at <= ?
-		GROUP BY p.ref, c.fee_type, c.user_id, c.fee_id, p.currency HAVING MAX(p.seen_at = '') = 1 ORDER BY p.ref`,
+		GROUP BY p.ref, c.fee_type, c.user_id, c.fee_id, p.currency HAVING MAX(CASE WHEN p.seen_at = '' THEN 1 ELSE 0 END) = 1 ORDER BY p.ref`,
 		formatTime(upTo))
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)

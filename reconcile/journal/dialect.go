@@ -6,6 +6,30 @@ import (
 	"strings"
 )
 
+// postgresQuery rewrites a statement of the journal, written for SQLite,
+// for PostgreSQL: the few SQLite-only spellings the statements keep (a
+// JSON list read back as rows, a named index) and the placeholders.
+func postgresQuery(q string) string {
+	for _, r := range queryRewrites {
+		if strings.Contains(q, r.hint) {
+			q = r.re.ReplaceAllString(q, r.to)
+		}
+	}
+	return postgresPlaceholders(q)
+}
+
+var queryRewrites = []struct {
+	hint string
+	re   *regexp.Regexp
+	to   string
+}{
+	// A batch of keys is bound as one JSON array; both read it back as
+	// rows with a column "value".
+	{"json_each(", regexp.MustCompile(`\bjson_each\(`), `json_array_elements_text(`},
+	// SQLite's query planner hint; PostgreSQL plans on its own.
+	{"INDEXED BY", regexp.MustCompile(`\s+INDEXED BY \w+`), ``},
+}
+
 // postgresPlaceholders rewrites SQLite's placeholders as PostgreSQL's,
 // outside string literals, quoted names and comments: "?N" becomes "$N",
 // and a bare "?" takes, as in SQLite, the number after the largest used

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feebridge/feebridge/internal/pgtest"
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/reconcile/journal"
 	"github.com/feebridge/feebridge/reconcile/journal/journaltest"
@@ -13,6 +14,19 @@ import (
 func TestConformance(t *testing.T) {
 	journaltest.Run(t, func(t *testing.T, now func() time.Time) reconcile.Store {
 		j, err := journal.Open(t.Context(), filepath.Join(t.TempDir(), "journal.db"), &journal.Options{Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { j.Close() })
+		return j
+	})
+}
+
+// TestConformancePostgres runs the conformance suite against a journal
+// in PostgreSQL, a database of its own for each test.
+func TestConformancePostgres(t *testing.T) {
+	journaltest.Run(t, func(t *testing.T, now func() time.Time) reconcile.Store {
+		j, err := journal.Open(t.Context(), pgtest.DSN(t), &journal.Options{Now: now})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -62,7 +62,10 @@ func parsePostgres(path string, getenv func(string) string) (pgDSN, error) {
 	if err != nil {
 		return pgDSN{}, fmt.Errorf("the DSN cannot be read (postgres://user@host:port/database?schema=name)")
 	}
-	q := u.Query()
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return pgDSN{}, fmt.Errorf("the DSN's parameters cannot be read: %w", err)
+	}
 	d := pgDSN{schema: "public"}
 	if s := q.Get("schema"); s != "" {
 		if !schemaName.MatchString(s) {
@@ -142,6 +145,9 @@ func openPostgres(ctx context.Context, path string, opts *Options) (*Journal, er
 	j := &Journal{db: &store{db: db, pg: &pgStore{schema: d.schema, lockKey: lockKey(d.schema), queries: map[string]string{}}}, now: opts.Now}
 	if j.now == nil {
 		j.now = time.Now
+	}
+	if opts.AsIs {
+		return j, nil
 	}
 	if err := j.migratePostgres(ctx, opts); err != nil {
 		db.Close()

@@ -42,7 +42,7 @@ func (s *store) query(q string) string {
 	if r, ok := p.queries[q]; ok {
 		return r
 	}
-	r := postgresPlaceholders(q)
+	r := postgresQuery(q)
 	if len(p.queries) < maxCachedQueries {
 		p.queries[q] = r
 	}
