@@ -58,6 +58,10 @@ type Sandbox struct {
 	// name, and the simulated ledger reads and writes that system's
 	// built-in layouts, codes and term codes.
 	Bursar string
+	// Journal is feesync's journal (-journal): a postgres:// DSN of a new,
+	// empty journal, or a SQLite file. Empty means journal.db in the work
+	// folder.
+	Journal string
 	// Start is the first day simulated (its date; the time is ignored).
 	// Zero means Monday 14 September 2026.
 	Start time.Time
@@ -108,6 +112,7 @@ func (s *Sandbox) ParseFlags(args []string) error {
 	fs.BoolVar(&s.CollegeFiles, "college-files", s.CollegeFiles, "feesync delivers a charge and credit file per college, named with its business unit")
 	fs.StringVar(&s.Transport, "transport", s.Transport, "the library's file server: ftp or sftp (feesync uses the SFTP client, host key pinned)")
 	fs.StringVar(&s.Bursar, "bursar", s.Bursar, "the student system: peoplesoft, banner or colleague (its built-in layouts, codes and term codes)")
+	fs.StringVar(&s.Journal, "journal", s.Journal, "feesync's `journal`: a postgres://… DSN of a new, empty journal, or a SQLite file (default: journal.db in the work folder)")
 	fs.BoolVar(&s.Verbose, "v", s.Verbose, "print the jobs' log lines to standard error")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -22,14 +22,14 @@ import (
 // are read from the source's database, and on PostgreSQL the identity
 // counters are set past the copied ids.
 func Copy(ctx context.Context, dst, src *Journal) error {
-	version, err := schemaVersion(ctx, src.db.db)
+	version, err := schemaVersion(ctx, src.db)
 	if err != nil {
 		return fmt.Errorf("journal: copy: the source: %w", err)
 	}
 	if version != len(migrations) {
 		return fmt.Errorf("journal: copy: the source is at schema version %d, this program at %d: open the source once with this program (feesync restore-check does) to migrate it, then copy", version, len(migrations))
 	}
-	tables, err := tableNames(ctx, src.db.db)
+	tables, err := tableNames(ctx, src.db)
 	if err != nil {
 		return fmt.Errorf("journal: copy: the source: %w", err)
 	}
@@ -47,7 +47,7 @@ func Copy(ctx context.Context, dst, src *Journal) error {
 		return fmt.Errorf("journal: copy: the target: %w", err)
 	}
 	defer wtx.Rollback()
-	if err := refuseContent(ctx, wtx.Tx, tables); err != nil {
+	if err := refuseContent(ctx, wtx, tables); err != nil {
 		return err
 	}
 	// The rows go in table by table, files first (the others refer to
@@ -58,7 +58,7 @@ func Copy(ctx context.Context, dst, src *Journal) error {
 		}
 	}
 	for _, table := range tables {
-		if err := copyTable(ctx, wtx.Tx, rtx.Tx, table); err != nil {
+		if err := copyTable(ctx, wtx, rtx, table); err != nil {
 			return fmt.Errorf("journal: copy: table %s: %w", table, err)
 		}
 	}
