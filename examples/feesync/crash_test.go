@@ -20,6 +20,7 @@ import (
 	"github.com/feebridge/feebridge/alma"
 	"github.com/feebridge/feebridge/alma/almatest"
 	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/internal/pgtest"
 	"github.com/feebridge/feebridge/peoplesoft/pstest"
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/reconcile/journal"
@@ -107,9 +108,14 @@ type crashSite struct {
 	alma    *almatest.Server
 }
 
-func newCrashSite(t *testing.T, bin, dir string, a *almatest.Server) *crashSite {
+// newCrashSite makes a site in dir; its journal is journalPath (a
+// postgres:// DSN), or journal.db in dir when journalPath is empty.
+func newCrashSite(t *testing.T, bin, dir string, a *almatest.Server, journalPath string) *crashSite {
 	t.Helper()
-	s := &crashSite{t: t, bin: bin, dir: dir, journal: filepath.Join(dir, "journal.db"), tmp: filepath.Join(dir, "tmp"), alma: a}
+	if journalPath == "" {
+		journalPath = filepath.Join(dir, "journal.db")
+	}
+	s := &crashSite{t: t, bin: bin, dir: dir, journal: journalPath, tmp: filepath.Join(dir, "tmp"), alma: a}
 	for _, d := range []string{"library/exports", "library/credits", "library/imports", "peoplesoft/inbound", "peoplesoft/outbound", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
@@ -187,7 +193,7 @@ func (s *crashSite) runClean(job string) {
 // to read or to break.
 func (s *crashSite) withJournal(fn func(j *journal.Journal)) {
 	s.t.Helper()
-	if _, err := os.Stat(s.journal); err != nil {
+	if _, err := os.Stat(s.journal); err != nil && !journal.IsPostgres(s.journal) {
 		return
 	}
 	j, err := journal.Open(s.t.Context(), s.journal, nil)
@@ -556,6 +562,22 @@ func TestCrashKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
+	crashKill(t, "")
+}
+
+// TestCrashKillPostgres is TestCrashKill with the killed site's journal on
+// PostgreSQL (the reference site's stays on SQLite, so that the comparison
+// also holds the stores to the same result).
+func TestCrashKillPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	crashKill(t, pgtest.DSN(t))
+}
+
+// crashKill runs the crash test with the killed site's journal at
+// crashJournal (empty: a SQLite file in its folder).
+func crashKill(t *testing.T, crashJournal string) {
 	size := crashSizes()
 	ctx := t.Context()
 	bin := buildFeesync(t)
@@ -573,8 +595,8 @@ func TestCrashKill(t *testing.T) {
 			t.Fatalf("the two fake Almas exported different %s", n)
 		}
 	}
-	ref := newCrashSite(t, bin, filepath.Join(root, "ref"), refAlma)
-	crash := newCrashSite(t, bin, filepath.Join(root, "crash"), crashAlma)
+	ref := newCrashSite(t, bin, filepath.Join(root, "ref"), refAlma, "")
+	crash := newCrashSite(t, bin, filepath.Join(root, "crash"), crashAlma, crashJournal)
 	rng := rand.New(rand.NewPCG(crashSeed, 2))
 
 	// Charges: export i reaches the drop before run i, so that every run
