@@ -19,7 +19,7 @@ func (m *Main) initJournal(ctx context.Context) error {
 	if path == "" {
 		return fmt.Errorf("%s: journal: missing: the path of the journal file", m.config.Path())
 	}
-	j, err := reconcile.CreateJournal(ctx, path, &reconcile.JournalOptions{Now: m.Now})
+	j, err := reconcile.CreateJournal(ctx, path, &reconcile.JournalOptions{Now: m.Now, Getenv: m.Getenv})
 	if errors.Is(err, reconcile.ErrJournalExists) {
 		return fmt.Errorf("init: %w; a journal is never replaced: to go back to a backup, stop feesync and copy the backup in its place", err)
 	}
@@ -31,7 +31,7 @@ func (m *Main) initJournal(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "%s: new journal %s\n", path, st.Journal)
+	fmt.Fprintf(m.Stdout, "%s: new journal %s\n", journal.Redact(path), st.Journal)
 	return nil
 }
 
@@ -42,7 +42,7 @@ func (m *Main) backup(ctx context.Context) error {
 	if m.out == "" {
 		return usagef("backup: -out FILE is required")
 	}
-	j, err := reconcile.OpenJournal(ctx, m.config.Journal, &reconcile.JournalOptions{Now: m.Now, MustExist: true})
+	j, err := reconcile.OpenJournal(ctx, m.config.Journal, &reconcile.JournalOptions{Now: m.Now, MustExist: true, Getenv: m.Getenv})
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}

@@ -36,9 +36,16 @@ type Config struct {
 	// Currency of every amount; the default is USD.
 	Currency string `toml:"currency"`
 	// Journal is the path of the SQLite journal that makes the jobs
-	// idempotent and crash-safe. In a file, a relative path is relative
+	// idempotent and crash-safe, or the DSN of a PostgreSQL journal
+	// (postgres://user@host:5432/database?schema=college), its password
+	// from FEEBRIDGE_JOURNAL_PASSWORD or FEEBRIDGE_JOURNAL_PASSWORD_FILE,
+	// never from the config file. In a file, a relative path is relative
 	// to the folder of the config file.
 	Journal string `toml:"journal"`
+	// JournalDSNFile names a file whose first line is the PostgreSQL
+	// journal's whole DSN, password included (a file only its service
+	// reads), instead of journal.
+	JournalDSNFile string `toml:"journal_dsn_file"`
 
 	Alma       AlmaConfig       `toml:"alma"`
 	Library    LibraryConfig    `toml:"library"`
@@ -491,6 +498,9 @@ func Parse(r io.Reader, name string) (*Config, error) {
 	}
 	c.setDefaults()
 	c.resolvePaths()
+	if err := c.readJournalDSN(); err != nil {
+		return nil, err
+	}
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -536,6 +546,9 @@ func (c *Config) resolvePaths() {
 	dir := filepath.Dir(c.path)
 	if c.Journal != "" && !filepath.IsAbs(c.Journal) && !journal.IsPostgres(c.Journal) {
 		c.Journal = filepath.Join(dir, c.Journal)
+	}
+	if c.JournalDSNFile != "" && !filepath.IsAbs(c.JournalDSNFile) {
+		c.JournalDSNFile = filepath.Join(dir, c.JournalDSNFile)
 	}
 	if c.Mail != nil && c.Mail.CAFile != "" && !filepath.IsAbs(c.Mail.CAFile) {
 		c.Mail.CAFile = filepath.Join(dir, c.Mail.CAFile)

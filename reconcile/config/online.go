@@ -103,6 +103,9 @@ func (c *Config) checkJournal() error {
 	if c.Journal == "" || journal.IsPostgres(c.Journal) { // a DSN: no file to look at
 		return nil
 	}
+	if journal.IsPostgres(c.Journal) {
+		return c.checkPostgresJournal()
+	}
 	dir := filepath.Dir(c.Journal)
 	if err := checkFolder(dir, true); err != nil {
 		return fmt.Errorf("journal = %q: its folder %s %w", c.Journal, dir, err)

@@ -172,7 +172,7 @@ func withDefaults(opts *Options) *Options {
 }
 
 func (s *Setup) open(ctx context.Context, c *Config, o *Options) error {
-	journal, err := reconcile.OpenJournal(ctx, c.Journal, &reconcile.JournalOptions{Now: o.Now, MustExist: !o.CreateJournal})
+	journal, err := reconcile.OpenJournal(ctx, c.Journal, &reconcile.JournalOptions{Now: o.Now, MustExist: !o.CreateJournal, Getenv: o.Getenv})
 	if errors.Is(err, reconcile.ErrNoJournal) {
 		return fmt.Errorf("%w; nothing was run: for a new site, create the journal with `feesync init`; "+
 			"if the journal was lost, restore the last backup in its place (README: Backing up and restoring the journal)", err)

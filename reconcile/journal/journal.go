@@ -7,12 +7,30 @@
 //
 // The journal is a SQLite database (modernc.org/sqlite, no cgo) in WAL
 // mode that an operator can read with the sqlite3 command, or a database
-// in memory ([OpenMemory]) for a run that must leave nothing behind.
+// in memory ([OpenMemory]) for a run that must leave nothing behind, or,
+// for a district or a consortium, a schema of a PostgreSQL database
+// ([Open] with a postgres:// DSN; pgx's database/sql driver).
+//
+// Both stores run the same statements, written in SQL both accept; the
+// few spellings PostgreSQL needs otherwise (placeholders $N, a JSON list
+// read back as rows) are rewritten once per statement, and the one list
+// of migrations is translated for PostgreSQL mechanically (identity
+// keys, BIGINT, TEXT that sorts bytewise as in SQLite). On PostgreSQL
+// every write transaction first takes an advisory lock of the journal's
+// schema, so that the writers of one journal, in any process, run one at
+// a time as SQLite's do. The DSN's own parameter schema=NAME puts the
+// journal in that schema; the password comes from the DSN or from
+// FEEBRIDGE_JOURNAL_PASSWORD or FEEBRIDGE_JOURNAL_PASSWORD_FILE, and
+// errors show the DSN redacted ([Redact]).
 //
 // An operator reads the SQLite journal with the sqlite3 command, for
 // example the records held back:
 //
 //	sqlite3 journal.db "SELECT kind, key, code, reason FROM records WHERE outcome = 'rejected'"
+//
+// and a PostgreSQL journal with psql, in its schema:
+//
+//	psql "$DSN" -c "SELECT kind, key, code, reason FROM arc.records WHERE outcome = 'rejected'"
 package journal
 
 import (
@@ -110,7 +128,8 @@ const (
 // is killed leaves its row behind; the lock is free again once the lease
 // expires, at once for a process of this host that no longer runs, or when
 // an operator breaks it ([Journal.Leases], [Journal.BreakLease]). SQLite's
-// own locking serialises the writes themselves.
+// own locking serialises the writes themselves (on PostgreSQL, the
+// journal's advisory lock).
 type Journal struct {
 	db  *store
 	now func() time.Time
@@ -138,7 +157,10 @@ type Options struct {
 
 // Open opens (creating if needed) the journal database at path and brings
 // its schema up to date. The path ":memory:" opens a journal in memory,
-// gone when it is closed (feesync convert runs the jobs over one).
+// gone when it is closed (feesync convert runs the jobs over one). A
+// path starting postgres:// or postgresql:// is the DSN of a PostgreSQL
+// journal (see the package comment); its schema is created and migrated
+// under the journal's lock, so that two processes may open it at once.
 //
 // It fails if the database cannot be opened, or if its schema is newer
 // than this program knows.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -277,5 +278,39 @@ func TestPostgresErrorsRedacted(t *testing.T) {
 	}
 	if got := journal.Redact(dsn); strings.Contains(got, secret) {
 		t.Errorf("Redact = %s, shows the password", got)
+	}
+}
+
+// TestPostgresOperatorChecks: the integrity check passes on a sound
+// journal and names an invalid index, the size counts the schema's
+// tables, and Backup says to use the database's own tools.
+func TestPostgresOperatorChecks(t *testing.T) {
+	ctx := t.Context()
+	dsn := pgtest.DSN(t)
+	j := openPG(t, withSchema(dsn, "ops"), nil)
+	if err := j.Check(ctx); err != nil {
+		t.Fatalf("Check of a new journal: %v", err)
+	}
+	if err := j.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n, err := j.Size(ctx)
+	if err != nil || n <= 0 {
+		t.Errorf("Size = %d, %v; want the bytes of the schema's tables", n, err)
+	}
+	if err := j.Backup(ctx, filepath.Join(t.TempDir(), "b.db")); !errors.Is(err, journal.ErrBackupPostgres) || !strings.Contains(err.Error(), "pg_dump") {
+		t.Errorf("Backup = %v, want ErrBackupPostgres naming pg_dump", err)
+	}
+	raw, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	// An index left invalid, as a failed CREATE INDEX CONCURRENTLY leaves it.
+	if _, err := raw.ExecContext(ctx, `UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'ops.records_user'::regclass`); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Check(ctx); err == nil || !strings.Contains(err.Error(), "records_user") {
+		t.Errorf("Check = %v, want the invalid index named", err)
 	}
 }
