@@ -100,7 +100,7 @@ func (c *Config) checkAlmaKey(ctx context.Context, o *Options) error {
 // checkJournal checks that the journal's folder exists and can be written,
 // and that the journal file is there.
 func (c *Config) checkJournal() error {
-	if c.Journal == "" || journal.IsPostgres(c.Journal) { // a DSN: no file to look at
+	if c.Journal == "" {
 		return nil
 	}
 	if journal.IsPostgres(c.Journal) {
