@@ -88,3 +88,19 @@ func TestPostgresPassword(t *testing.T) {
 		t.Errorf("schema=college_a: %+v, %v", d.schema, err)
 	}
 }
+
+// TestPostgresKeyBatch: a column IN a batch of keys becomes = ANY of an
+// array (answered from the column's index whatever the statistics say),
+// with its placeholder numbered; other uses of json_each keep the rows.
+func TestPostgresKeyBatch(t *testing.T) {
+	for in, want := range map[string]string{
+		`SELECT 1 FROM records r WHERE r.kind = 'charge' AND r.key IN (SELECT value FROM json_each(?))`: `SELECT 1 FROM records r WHERE r.kind = 'charge' AND r.key = ANY(ARRAY(SELECT json_array_elements_text($1)))`,
+		`SELECT 1 FROM x WHERE a = ? AND ref IN (SELECT value FROM json_each(?2))`:                      `SELECT 1 FROM x WHERE a = $1 AND ref = ANY(ARRAY(SELECT json_array_elements_text($2)))`,
+		`SELECT k.value FROM json_each(?) k`:                                                            `SELECT k.value FROM json_array_elements_text($1) k`,
+		`SELECT 1 FROM x WHERE ref NOT IN (SELECT value FROM json_each(?))`:                             `SELECT 1 FROM x WHERE ref NOT IN (SELECT value FROM json_array_elements_text($1))`,
+	} {
+		if got := postgresQuery(in); got != want {
+			t.Errorf("postgresQuery(%s)\n = %s\nwant %s", in, got, want)
+		}
+	}
+}
