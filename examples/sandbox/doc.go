@@ -75,6 +75,11 @@
 //	              feesync delivers a charge (and credit) file per college,
 //	              named with its business unit (peoplesoft.separate_files);
 //	              the simulated PeopleSoft loads every file it finds
+//	-journal J    feesync's journal: a postgres://… DSN of a new, empty
+//	              journal (a database or a schema= of its own), or a
+//	              SQLite file (default: journal.db in the work folder);
+//	              with -faults the killed jobs reopen it. The same seed
+//	              prints the same week on both stores
 //	-v            print the jobs' log lines to standard error
 //
 // A run is repeatable, with -faults too: the same flags print the same
