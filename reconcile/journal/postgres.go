@@ -235,7 +235,7 @@ func (j *Journal) postgresSize(ctx context.Context) (int64, error) {
 
 // checkPostgres is PostgreSQL's counterpart of SQLite's integrity check:
 // the schema is at the version this program knows, every table of the
-// journal reads to its end, and no index of the schema is left invalid
+// journal's schema reads to its end, and no index of the schema is left invalid
 // (a failed CREATE INDEX CONCURRENTLY, say). Corruption of the files
 // underneath is the server's to find (data checksums, amcheck).
 func (j *Journal) checkPostgres(ctx context.Context) error {
@@ -246,11 +246,14 @@ func (j *Journal) checkPostgres(ctx context.Context) error {
 	if version != len(migrations) {
 		return fmt.Errorf("journal: integrity check: schema version %d, this program knows %d", version, len(migrations))
 	}
+	tables, err := j.postgresTables(ctx)
+	if err != nil {
+		return fmt.Errorf("journal: integrity check: %w", err)
+	}
 	var problems []string
-	for _, table := range []string{"files", "records", "locks", "sightings", "job_runs", "held_log", "meta",
-		"acceptances", "alerts", "runs", "disagreements", "job_ends", "alma_quota_days", "alma_quota_notes"} {
+	for _, table := range tables {
 		var n int64
-		if err := j.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n); err != nil {
+		if err := j.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+pgx.Identifier{table}.Sanitize()).Scan(&n); err != nil {
 			problems = append(problems, fmt.Sprintf("table %s: %v", table, err))
 		}
 	}
@@ -274,4 +277,22 @@ func (j *Journal) checkPostgres(ctx context.Context) error {
 		return fmt.Errorf("journal: integrity check: %s", strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// postgresTables names the tables of the journal's schema.
+func (j *Journal) postgresTables(ctx context.Context) ([]string, error) {
+	rows, err := j.db.QueryContext(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = ? ORDER BY 1`, j.db.pg.schema)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		out = append(out, name)
+	}
+	return out, rows.Err()
 }
