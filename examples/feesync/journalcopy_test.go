@@ -36,7 +36,13 @@ func TestJournalCopy(t *testing.T) {
 func TestJournalCopyToPostgres(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	s := filledSite(t)
-	copyAndCompare(t, s, dsn)
+	// A password in the DSN (the test server trusts its logins and does
+	// not ask for it) is never printed.
+	withPassword := strings.Replace(dsn, "postgres://postgres@", "postgres://postgres:"+copyPassword+"@", 1)
+	if withPassword == dsn {
+		t.Fatalf("no user in %s", dsn)
+	}
+	copyAndCompare(t, s, withPassword)
 	cfg, err := os.ReadFile(s.config)
 	s.must(err)
 	old := fmt.Sprintf("journal = %q", s.journalPath())
@@ -66,6 +72,7 @@ func copyAndCompare(t *testing.T, s *site, to string) {
 	t.Helper()
 	r := s.run("journal", "copy", "-from", s.journalPath(), "-to", to)
 	wantRun(t, r, ExitOK)
+	noPassword(t, r)
 	if !strings.Contains(r.stdout, "copy of journal") {
 		t.Errorf("journal copy said %q", r.stdout)
 	}
@@ -75,7 +82,19 @@ func copyAndCompare(t *testing.T, s *site, to string) {
 		t.Fatalf("the journal copied holds only %d rows:\n%s", len(a), strings.Join(a, "\n"))
 	}
 	// Into a journal with content: refused, naming what it found.
-	wantRun(t, s.run("journal", "copy", "-from", s.journalPath(), "-to", to), ExitFailure, "already holds data", "rows in table")
+	r = s.run("journal", "copy", "-from", s.journalPath(), "-to", to)
+	wantRun(t, r, ExitFailure, "already holds data", "rows in table")
+	noPassword(t, r)
+}
+
+// copyPassword is the password TestJournalCopyToPostgres puts in the DSN.
+const copyPassword = "s3cret-pg-ops"
+
+func noPassword(t *testing.T, r result) {
+	t.Helper()
+	if strings.Contains(r.stdout+r.stderr, copyPassword) {
+		t.Errorf("journal copy printed the DSN's password:\n%s%s", r.stdout, r.stderr)
+	}
 }
 
 // goOn runs the site on over its (copied) journal: a new run appends
