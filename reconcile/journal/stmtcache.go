@@ -22,8 +22,14 @@ func newCachedTx(t *tx) *cachedTx {
 }
 
 // stmt returns the prepared statement of query, preparing it the first
-// time. Statements prepared on a transaction are closed with it.
+// time. Statements prepared on a transaction are closed with it. On
+// PostgreSQL it returns nil: pgx keeps each connection's statements
+// prepared itself, and preparing again per transaction would cost two
+// round trips per statement (prepare, deallocate).
 func (c *cachedTx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if c.s.pg != nil {
+		return nil, nil
+	}
 	if st, ok := c.stmts[query]; ok {
 		return st, nil
 	}
@@ -40,7 +46,7 @@ func (c *cachedTx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 // before.
 func (c *cachedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	st, err := c.stmt(ctx, query)
-	if err != nil {
+	if err != nil || st == nil {
 		return c.tx.QueryRowContext(ctx, query, args...)
 	}
 	return st.QueryRowContext(ctx, args...)
@@ -52,6 +58,9 @@ func (c *cachedTx) QueryContext(ctx context.Context, query string, args ...any) 
 	if err != nil {
 		return nil, err
 	}
+	if st == nil {
+		return c.tx.QueryContext(ctx, query, args...)
+	}
 	return st.QueryContext(ctx, args...)
 }
 
@@ -60,6 +69,9 @@ func (c *cachedTx) ExecContext(ctx context.Context, query string, args ...any) (
 	st, err := c.stmt(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	if st == nil {
+		return c.tx.ExecContext(ctx, query, args...)
 	}
 	return st.ExecContext(ctx, args...)
 }
