@@ -265,11 +265,18 @@ type env struct {
 	closeJnl func()
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { t.Helper(); return newEnvOn(t, "") }
+
+// newEnvOn is newEnv with the journal at dbPath (a postgres:// DSN of an
+// empty database, say); empty is journal.db in the test's folder.
+func newEnvOn(t *testing.T, dbPath string) *env {
 	t.Helper()
 	e := &env{t: t, dir: t.TempDir(), library: memdrop.New(), bursar: memdrop.New(),
 		charges: &lineCharges{refuse: map[fees.Type]bool{}}, now: day(0)}
-	e.dbPath = filepath.Join(e.dir, "journal.db")
+	e.dbPath = dbPath
+	if e.dbPath == "" {
+		e.dbPath = filepath.Join(e.dir, "journal.db")
+	}
 	e.openJournal()
 	for _, d := range []string{"exports", "credits", "imports"} {
 		if err := e.library.MkdirAll(t.Context(), d); err != nil {

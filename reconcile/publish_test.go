@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/feebridge/feebridge/internal/pgtest"
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/transport"
 	"github.com/feebridge/feebridge/transport/memdrop"
@@ -119,6 +120,19 @@ func tempsIn(t *testing.T, d transport.Driver, dir string) []string {
 // before it decides anything, not a day later; then the output is put
 // once.
 func TestKilledUploadTempRemovedFirstOnRerun(t *testing.T) {
+	killedUploadTempRemovedFirstOnRerun(t, newEnv)
+}
+
+// TestKilledUploadTempRemovedFirstOnRerunPostgres: the same with the
+// journals on PostgreSQL.
+func TestKilledUploadTempRemovedFirstOnRerunPostgres(t *testing.T) {
+	killedUploadTempRemovedFirstOnRerun(t, onPostgres)
+}
+
+// onPostgres is newEnv with its journal in a fresh PostgreSQL database.
+func onPostgres(t *testing.T) *env { t.Helper(); return newEnvOn(t, pgtest.DSN(t)) }
+
+func killedUploadTempRemovedFirstOnRerun(t *testing.T, newEnv func(*testing.T) *env) {
 	clean := newEnv(t)
 	exportA(clean)
 	if _, err := clean.jobs(nil).Charges(t.Context()); err != nil {
@@ -223,7 +237,13 @@ func (c *consumer) run(t *testing.T) {
 // is applied exactly once. Without a taken folder, a consumer that deletes
 // what it took leaves nothing to find: that window stays open, as the
 // README says ("Exactly once, drop by drop").
-func TestCrashAfterPutAppliedOnce(t *testing.T) {
+func TestCrashAfterPutAppliedOnce(t *testing.T) { crashAfterPutAppliedOnce(t, newEnv) }
+
+// TestCrashAfterPutAppliedOncePostgres: the same with the journals on
+// PostgreSQL.
+func TestCrashAfterPutAppliedOncePostgres(t *testing.T) { crashAfterPutAppliedOnce(t, onPostgres) }
+
+func crashAfterPutAppliedOnce(t *testing.T, newEnv func(*testing.T) *env) {
 	type job struct {
 		name        string
 		setup       func(t *testing.T, e *env)

@@ -20,6 +20,7 @@ import (
 	"github.com/feebridge/feebridge/alma"
 	"github.com/feebridge/feebridge/alma/almatest"
 	"github.com/feebridge/feebridge/fees"
+	"github.com/feebridge/feebridge/internal/pgtest"
 	"github.com/feebridge/feebridge/peoplesoft/pstest"
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/reconcile/journal"
@@ -107,9 +108,14 @@ type crashSite struct {
 	alma    *almatest.Server
 }
 
-func newCrashSite(t *testing.T, bin, dir string, a *almatest.Server) *crashSite {
+// newCrashSite makes a site in dir; its journal is journalPath (a
+// postgres:// DSN), or journal.db in dir when journalPath is empty.
+func newCrashSite(t *testing.T, bin, dir string, a *almatest.Server, journalPath string) *crashSite {
 	t.Helper()
-	s := &crashSite{t: t, bin: bin, dir: dir, journal: filepath.Join(dir, "journal.db"), tmp: filepath.Join(dir, "tmp"), alma: a}
+	if journalPath == "" {
+		journalPath = filepath.Join(dir, "journal.db")
+	}
+	s := &crashSite{t: t, bin: bin, dir: dir, journal: journalPath, tmp: filepath.Join(dir, "tmp"), alma: a}
 	for _, d := range []string{"library/exports", "library/credits", "library/imports", "peoplesoft/inbound", "peoplesoft/outbound", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
@@ -187,7 +193,7 @@ func (s *crashSite) runClean(job string) {
 // to read or to break.
 func (s *crashSite) withJournal(fn func(j *journal.Journal)) {
 	s.t.Helper()
-	if _, err := os.Stat(s.journal); err != nil {
+	if _, err := os.Stat(s.journal); err != nil && !journal.IsPostgres(s.journal) {
 		return
 	}
 	j, err := journal.Open(s.t.Context(), s.journal, nil)
@@ -556,7 +562,29 @@ func TestCrashKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
+	crashKill(t, "", crashSizes())
+}
+
+// TestCrashKillPostgres is TestCrashKill with the killed site's journal on
+// PostgreSQL (the reference site's stays on SQLite, so that the comparison
+// also holds the stores to the same result). By default it kills each job
+// 10 times, not 20; FEEBRIDGE_LONG=1 gives it the long size.
+func TestCrashKillPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
 	size := crashSizes()
+	if os.Getenv("FEEBRIDGE_LONG") != "1" {
+		// Half the kills of the SQLite run by default: on PostgreSQL the
+		// whole test takes about two minutes on a loaded machine.
+		size.exports, size.kills = 10, 10
+	}
+	crashKill(t, pgtest.DSN(t), size)
+}
+
+// crashKill runs the crash test with the killed site's journal at
+// crashJournal (empty: a SQLite file in its folder).
+func crashKill(t *testing.T, crashJournal string, size crashSize) {
 	ctx := t.Context()
 	bin := buildFeesync(t)
 	root := t.TempDir()
@@ -573,8 +601,8 @@ func TestCrashKill(t *testing.T) {
 			t.Fatalf("the two fake Almas exported different %s", n)
 		}
 	}
-	ref := newCrashSite(t, bin, filepath.Join(root, "ref"), refAlma)
-	crash := newCrashSite(t, bin, filepath.Join(root, "crash"), crashAlma)
+	ref := newCrashSite(t, bin, filepath.Join(root, "ref"), refAlma, "")
+	crash := newCrashSite(t, bin, filepath.Join(root, "crash"), crashAlma, crashJournal)
 	rng := rand.New(rand.NewPCG(crashSeed, 2))
 
 	// Charges: export i reaches the drop before run i, so that every run

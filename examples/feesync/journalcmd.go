@@ -156,23 +156,24 @@ func (m *Main) copyJournal(ctx context.Context) error {
 	if m.in == "" || m.out == "" {
 		return usagef("journal copy: -from JOURNAL and -to JOURNAL are required")
 	}
-	src, err := journal.Open(ctx, m.in, &journal.Options{MustExist: true, AsIs: true})
+	// A PostgreSQL journal's password comes from feesync's environment.
+	src, err := journal.Open(ctx, m.in, &journal.Options{MustExist: true, AsIs: true, Getenv: m.Getenv})
 	if err != nil {
 		return fmt.Errorf("journal copy: -from: %w", err)
 	}
 	defer src.Close()
-	dst, err := journal.Open(ctx, m.out, &journal.Options{Now: m.Now})
+	dst, err := journal.Open(ctx, m.out, &journal.Options{Now: m.Now, Getenv: m.Getenv})
 	if err != nil {
 		return fmt.Errorf("journal copy: -to: %w", err)
 	}
 	defer dst.Close()
 	if err := journal.Copy(ctx, dst, src); err != nil {
-		return fmt.Errorf("journal copy: %s to %s: %w", m.in, m.out, err)
+		return fmt.Errorf("journal copy: %s to %s: %w", journal.Redact(m.in), journal.Redact(m.out), err)
 	}
 	st, err := dst.Stamp(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "%s: copy of journal %s up to publication %d\n", m.out, st.Journal, st.Seq)
+	fmt.Fprintf(m.Stdout, "%s: copy of journal %s up to publication %d\n", journal.Redact(m.out), st.Journal, st.Seq)
 	return nil
 }

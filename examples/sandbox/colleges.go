@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/feebridge/feebridge/alma/almatest"
 	"github.com/feebridge/feebridge/reconcile/config"
 	"github.com/feebridge/feebridge/reconcile/institutions"
+	"github.com/feebridge/feebridge/reconcile/journal"
 	"github.com/feebridge/feebridge/reconcile/metrics"
 )
 
@@ -121,9 +123,16 @@ func (s *Sandbox) shownDir(dir string) string {
 // single week does; the rest of the config is the file's.
 func (s *Sandbox) writeCollegeConfig(configDir, name string) error {
 	dir := filepath.Join(s.dir, "colleges", name)
+	journalAt := filepath.Join(dir, "journal.db")
+	if s.Journal != "" {
+		var err error
+		if journalAt, err = collegeSchema(s.Journal, name); err != nil {
+			return err
+		}
+	}
 	text := fmt.Sprintf("# %s: one Alma institution of the consortium\ntimezone = \"UTC\"\njournal = %q\n"+
 		"[library]\ntype = \"dir\"\npath = %q\n[peoplesoft]\ntype = \"dir\"\npath = %q\n",
-		name, filepath.Join(dir, "journal.db"), filepath.Join(dir, "library"), filepath.Join(dir, "peoplesoft"))
+		name, journalAt, filepath.Join(dir, "library"), filepath.Join(dir, "peoplesoft"))
 	return os.WriteFile(filepath.Join(configDir, name+".toml"), []byte(text), 0o644)
 }
 
@@ -145,7 +154,11 @@ func (s *Sandbox) openCollege(ctx context.Context, inst institutions.Institution
 	fmt.Sscanf(inst.Name, "college-%d", &i)
 	cs := *s
 	cs.Colleges, cs.ThrottledCollege, cs.closers = 0, 0, nil
-	cs.dir = filepath.Dir(inst.Config.Journal)
+	cs.dir = filepath.Join(s.dir, "colleges", inst.Name)
+	cs.Journal = "" // journal.db in cs.dir
+	if journal.IsPostgres(inst.Config.Journal) {
+		cs.Journal = inst.Config.Journal
+	}
 	cs.Seed = s.Seed + int64(i) - 1
 	cs.base = inst.Config
 	if err := os.MkdirAll(cs.dir, 0o755); err != nil {
@@ -270,4 +283,22 @@ func (s *Sandbox) baseConfig() *config.Config {
 	}
 	c := *s.base
 	return &c
+}
+
+// collegeSchema is the journal of college name when the consortium's
+// journals are on PostgreSQL (-journal with -colleges): the same database,
+// in a schema of the college's own (schema=college_N), so that no college
+// sees another's journal. A SQLite file cannot be shared that way.
+func collegeSchema(dsn, name string) (string, error) {
+	if !journal.IsPostgres(dsn) {
+		return "", fmt.Errorf("-journal with -colleges must be a postgres:// DSN (each college gets a schema of its own in it); SQLite journals are one file per college in the work folder already")
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", fmt.Errorf("-journal: %w", err)
+	}
+	q := u.Query()
+	q.Set("schema", strings.ReplaceAll(name, "-", "_"))
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }

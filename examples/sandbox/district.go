@@ -18,6 +18,7 @@ import (
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/reconcile/almaport"
 	"github.com/feebridge/feebridge/reconcile/config"
+	"github.com/feebridge/feebridge/reconcile/journal"
 	"github.com/feebridge/feebridge/reconcile/metrics"
 	"github.com/feebridge/feebridge/transport"
 )
@@ -138,7 +139,7 @@ func (d *district) open(ctx context.Context) error {
 
 	// The journal, created once as `feesync init` does for a new site
 	// (the jobs refuse to start without one), and the jobs.
-	j, err := reconcile.CreateJournal(ctx, filepath.Join(d.s.dir, "journal.db"), &reconcile.JournalOptions{Now: d.clock.Now})
+	j, err := reconcile.CreateJournal(ctx, d.journalPath(), &reconcile.JournalOptions{Now: d.clock.Now})
 	if err != nil {
 		return err
 	}
@@ -161,7 +162,7 @@ func (d *district) open(ctx context.Context) error {
 // the sandbox's clock, drops and Alma client.
 func (d *district) start(ctx context.Context) error {
 	cfg := d.s.baseConfig()
-	cfg.Journal = filepath.Join(d.s.dir, "journal.db")
+	cfg.Journal = d.journalPath()
 	cfg.Waive.Reason, cfg.Waive.Comment = waiveReason, waiveComment
 	cfg.Refunds = refundConfig()
 	// The district's four colleges, each library's fees routed to its
@@ -317,7 +318,11 @@ func (d *district) intro() {
 	if hooks == "" {
 		hooks = "the consortium's listener"
 	}
-	fmt.Fprintf(w, "  feesync          its jobs on their default schedules, journal.db, webhooks on %s\n", hooks)
+	journalName := "journal.db"
+	if d.s.Journal != "" {
+		journalName = "journal " + journal.Redact(d.s.Journal)
+	}
+	fmt.Fprintf(w, "  feesync          its jobs on their default schedules, %s, webhooks on %s\n", journalName, hooks)
 	fmt.Fprintf(w, "  files            in %s\n", dir)
 	fmt.Fprintf(w, "Times are those of the simulated clock; amounts are in %s.\n", d.sim.Currency())
 }
@@ -331,4 +336,13 @@ func refundConfig() map[string]config.RefundConfig {
 		out[string(typ)] = config.RefundConfig{Policy: string(action), Ratio: &ratio}
 	}
 	return out
+}
+
+// journalPath is feesync's journal: -journal, or journal.db in the work
+// folder.
+func (d *district) journalPath() string {
+	if d.s.Journal != "" {
+		return d.s.Journal
+	}
+	return filepath.Join(d.s.dir, "journal.db")
 }

@@ -86,6 +86,13 @@
 //	              with -colleges: college K's Alma answers only 429 for
 //	              the week; the others must end reconciled, K's shortfall
 //	              is printed and the run exits 1
+//	-journal J    feesync's journal: a postgres://… DSN of a new, empty
+//	              journal (a database or a schema= of its own), or a
+//	              SQLite file (default: journal.db in the work folder);
+//	              with -faults the killed jobs reopen it. The same seed
+//	              prints the same week on both stores. With -colleges it
+//	              must be a DSN: each college's journal is a schema of its
+//	              own in that database (schema=college_N)
 //	-v            print the jobs' log lines to standard error
 //
 // A run is repeatable, with -faults too: the same flags print the same

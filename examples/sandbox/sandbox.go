@@ -68,6 +68,10 @@ type Sandbox struct {
 	// Alma of college K (from 1) answer only 429 for the week: the others
 	// must still end reconciled, and K's shortfall is reported.
 	ThrottledCollege int
+	// Journal is feesync's journal (-journal): a postgres:// DSN of a new,
+	// empty journal, or a SQLite file. Empty means journal.db in the work
+	// folder.
+	Journal string
 	// Start is the first day simulated (its date; the time is ignored).
 	// Zero means Monday 14 September 2026.
 	Start time.Time
@@ -127,6 +131,7 @@ func (s *Sandbox) ParseFlags(args []string) error {
 	fs.StringVar(&s.Bursar, "bursar", s.Bursar, "the student system: peoplesoft, banner or colleague (its built-in layouts, codes and term codes)")
 	fs.IntVar(&s.Colleges, "colleges", s.Colleges, "play a consortium of `N` colleges instead, each its own Alma institution, district and config file, in one deployment (as feesync serve -config-dir)")
 	fs.IntVar(&s.ThrottledCollege, "throttled-college", s.ThrottledCollege, "with -colleges: college `K`'s Alma answers only 429 for the week")
+	fs.StringVar(&s.Journal, "journal", s.Journal, "feesync's `journal`: a postgres://… DSN of a new, empty journal, or a SQLite file (default: journal.db in the work folder)")
 	fs.BoolVar(&s.Verbose, "v", s.Verbose, "print the jobs' log lines to standard error")
 	if err := fs.Parse(args); err != nil {
 		return err

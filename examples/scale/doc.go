@@ -63,6 +63,15 @@
 // fee in memory and writes its export in one piece, which a million fees
 // would make the measure of the simulator rather than of the jobs.
 //
+// # The journal's store
+//
+// -journal DSN runs the charges or the payments path with the jobs'
+// journal where it says: a postgres://… DSN of a new, empty database (or
+// schema=), or a SQLite file; the default is journal.db in the work
+// folder. A size fills the journal, so -journal takes one size per run;
+// the summary line then ends journal=postgres or journal=sqlite. The
+// README's "Performance and reliability" has both stores side by side.
+//
 // # Memory
 //
 // Each phase (generating the input, running the job) runs in a child

@@ -68,11 +68,21 @@ const (
 // workDirs makes the folders of a work folder and, in a new one, its
 // journal, as `feesync init` does for a new site (the jobs refuse to
 // start without one).
-func workDirs(ctx context.Context, dir string) error {
+//
+// journal, when not empty, is the journal to use instead of journal.db:
+// opened (and so created and migrated if new) once.
+func workDirs(ctx context.Context, dir, journal string) error {
 	for _, d := range []string{"lib/exports", "lib/credits", "lib/imports", "bur/inbound", "bur/outbound", tmpDir} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return err
 		}
+	}
+	if journal != "" {
+		j, err := reconcile.OpenJournal(ctx, journal, nil)
+		if err != nil {
+			return err
+		}
+		return j.Close()
 	}
 	path := filepath.Join(dir, journalDB)
 	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
@@ -175,9 +185,12 @@ func genPayments(dir string, n int) (result, error) {
 // config built here: both drops are folders of the work folder. almaClient
 // is the fake Alma's client for the jobs that call Alma; nil leaves Alma
 // out, and with it the jobs that need it.
-func openJobs(ctx context.Context, dir string, now func() time.Time, almaClient *alma.Client, workers int) (*reconcile.Jobs, func(), error) {
+func openJobs(ctx context.Context, dir, journal string, now func() time.Time, almaClient *alma.Client, workers int) (*reconcile.Jobs, func(), error) {
 	cfg := feeconfig.Default()
-	cfg.Journal = filepath.Join(dir, journalDB)
+	cfg.Journal = journal
+	if journal == "" {
+		cfg.Journal = filepath.Join(dir, journalDB)
+	}
 	cfg.Library.Type, cfg.Library.Path = "dir", filepath.Join(dir, libDir)
 	cfg.PeopleSoft.Type, cfg.PeopleSoft.Path = "dir", filepath.Join(dir, burDir)
 	// The measured files are written whole before the run: claimed at
@@ -203,7 +216,7 @@ func runFileJob(ctx context.Context, cfg config, n int) (result, error) {
 	if cfg.phase == phasePayments {
 		now, want, outDir = paymentsAt, sumCents(n, paidCents), libDir
 	}
-	jobs, closeJobs, err := openJobs(ctx, cfg.dir, func() time.Time { return now }, nil, 0)
+	jobs, closeJobs, err := openJobs(ctx, cfg.dir, cfg.journal, func() time.Time { return now }, nil, 0)
 	if err != nil {
 		return result{}, err
 	}
@@ -276,7 +289,7 @@ func runPhase(ctx context.Context, cfg config, n int) (result, error) {
 	)
 	switch cfg.phase {
 	case phaseGenExport, phaseGenPayments:
-		if err := workDirs(ctx, cfg.dir); err != nil {
+		if err := workDirs(ctx, cfg.dir, cfg.journal); err != nil {
 			return res, err
 		}
 		m, merr := startMeter("")

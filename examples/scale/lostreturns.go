@@ -37,7 +37,7 @@ func (t *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // fee was waived exactly once.
 func runLostReturns(ctx context.Context, cfg config, n int) (result, error) {
 	res := result{Rate: cfg.rate, Events: n}
-	if err := workDirs(ctx, cfg.dir); err != nil {
+	if err := workDirs(ctx, cfg.dir, ""); err != nil {
 		return res, err
 	}
 	// The district's world (package examples/district): n students each
@@ -77,7 +77,7 @@ func runLostReturns(ctx context.Context, cfg config, n int) (result, error) {
 	}
 	// The jobs come from a config built in code, as the file jobs' do;
 	// the client that counts the calls is the one the jobs use.
-	jobs, closeJobs, err := openJobs(ctx, cfg.dir, clock.Now, client, cfg.workers)
+	jobs, closeJobs, err := openJobs(ctx, cfg.dir, "", clock.Now, client, cfg.workers)
 	if err != nil {
 		return res, err
 	}

@@ -65,7 +65,7 @@ func runReconcile(ctx context.Context, cfg config, n int) (result, error) {
 	res := result{Students: n}
 	res.ReconcilePath = strings.TrimPrefix(cfg.phase, "reconcile-")
 	dir := filepath.Join(cfg.dir, res.ReconcilePath)
-	if err := workDirs(ctx, dir); err != nil {
+	if err := workDirs(ctx, dir, ""); err != nil {
 		return res, err
 	}
 	clock := almatest.NewManualClock(reconDay0)

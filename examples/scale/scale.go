@@ -49,6 +49,7 @@ type config struct {
 	path      string
 	sizes     []int
 	dir       string // work folder of one size (children) or parent of them
+	journal   string // -journal: the journal of the charges and payments paths; "" is journal.db in the work folder
 	keep      bool
 	inProcess bool
 	phase     string
@@ -125,6 +126,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&cfg.rate429, "429", 0.1, "lost-returns: share of calls the fake Alma answers 429 whatever the rate")
 	fs.IntVar(&cfg.perSecond, "per-second", 25, "lost-returns: the fake Alma's per-second threshold (negative: none)")
 	fs.IntVar(&cfg.workers, "workers", 4, "lost-returns: students whose journaled events are handled at once")
+	fs.StringVar(&cfg.journal, "journal", "", "charges, payments: the `journal` the jobs use, a new, empty one (a postgres:// DSN, or a SQLite file); one size per run (default: journal.db in the work folder)")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the job phase to this file")
 	fs.StringVar(&cfg.memProfile, "memprofile", "", "write a heap profile of the job phase, taken at its end, to this file")
 	if err := fs.Parse(args); err != nil {
@@ -182,6 +184,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	default:
 		cfg.sizes = []int{1_000_000}
 	}
+	if cfg.journal != "" && cfg.phase == "" {
+		if cfg.path != PathCharges && cfg.path != PathPayments {
+			return cfg, fmt.Errorf("-journal is for the charges and payments paths, not %s", cfg.path)
+		}
+		if len(cfg.sizes) > 1 {
+			return cfg, errors.New("-journal names one journal, which a size fills: measure one size per run (-n), each on a new, empty journal")
+		}
+	}
 	if cfg.rate <= 0 || cfg.rate429 < 0 || cfg.rate429 >= 1 || cfg.workers < 1 {
 		return cfg, errors.New("-rate must be positive, -429 in [0, 1), -workers at least 1")
 	}
@@ -227,7 +237,7 @@ func runSize(ctx context.Context, cfg config, n int, stderr io.Writer) (string, 
 		if err != nil {
 			return "", err
 		}
-		return summary(cfg.path, n, gen, job), job.problem()
+		return summary(cfg.path, n, gen, job) + storeNote(cfg.journal), job.problem()
 	case PathPayments:
 		if _, err := phase(phaseGenExport); err != nil {
 			return "", err
@@ -247,7 +257,7 @@ func runSize(ctx context.Context, cfg config, n int, stderr io.Writer) (string, 
 		if err != nil {
 			return "", err
 		}
-		return summary(cfg.path, n, gen, job), job.problem()
+		return summary(cfg.path, n, gen, job) + storeNote(cfg.journal), job.problem()
 	case PathReconcile:
 		var lines []string
 		for _, p := range []string{ReconcileReport, ReconcilePerStudent} {
@@ -289,6 +299,9 @@ func runChild(ctx context.Context, cfg config, n int, stderr io.Writer) (result,
 	}
 	if cfg.memProfile != "" {
 		args = append(args, "-memprofile", cfg.memProfile)
+	}
+	if cfg.journal != "" {
+		args = append(args, "-journal", cfg.journal)
 	}
 	cmd := exec.CommandContext(ctx, exe, args...)
 	var out bytes.Buffer
@@ -379,4 +392,17 @@ func summary(path string, n int, gen, job result) string {
 	return fmt.Sprintf("%s n=%d gen=%s job=%s cpu=%s records=%d total=%s lines=%d vmhwm=%s heap=%s gomem=%s load=%.2f",
 		path, n, secs(gen.Wall), secs(job.Wall), secs(job.CPU), job.Records, job.Total, job.Lines,
 		mb(job.VmHWM), mb(int64(job.HeapPeak)), mb(int64(job.GoMem)), job.Load)
+}
+
+// storeNote names the journal's store on a summary line when -journal
+// chose it: " journal=postgres" or " journal=sqlite".
+func storeNote(journal string) string {
+	switch {
+	case journal == "":
+		return ""
+	case strings.HasPrefix(journal, "postgres://") || strings.HasPrefix(journal, "postgresql://"):
+		return " journal=postgres"
+	default:
+		return " journal=sqlite"
+	}
 }

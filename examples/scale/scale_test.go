@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/feebridge/feebridge/reconcile/journal/journaltest"
 )
 
 // TestMain lets the test binary stand in for the command when Run starts
@@ -85,12 +88,45 @@ func TestRunBadFlags(t *testing.T) {
 		{"unknown phase", []string{"-phase", "nap", "-dir", "x"}, "not a phase"},
 		{"argument", []string{"now"}, "unexpected arguments"},
 		{"bad 429 share", []string{"-path", "lost-returns", "-429", "1"}, "-429 in [0, 1)"},
+		{"journal on lost-returns", []string{"-path", "lost-returns", "-journal", "j.db"}, "-journal is for the charges and payments paths"},
+		{"journal with sizes", []string{"-path", "charges", "-sizes", "1,2", "-journal", "j.db"}, "one size per run"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, errs := run(t, tt.args...)
 			if code != ExitUsage || !strings.Contains(errs, tt.want) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, errs, ExitUsage, tt.want)
+			}
+		})
+	}
+}
+
+// TestJournalFlag: -journal puts the jobs' journal where it says (here a
+// SQLite file outside the work folder), in the children too, and the
+// summary names the store.
+func TestJournalFlag(t *testing.T) {
+	for _, path := range []string{"charges", "payments"} {
+		t.Run(path, func(t *testing.T) {
+			dir := t.TempDir()
+			journal := filepath.Join(t.TempDir(), "elsewhere.db")
+			code, out, errs := run(t, "-path", path, "-n", "9", "-dir", dir, "-journal", journal)
+			if code != ExitOK {
+				t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+			}
+			if !strings.Contains(out, " records=9 ") || !strings.HasSuffix(strings.TrimSpace(out), " journal=sqlite") {
+				t.Errorf("summary: %s", out)
+			}
+			if _, err := os.Stat(filepath.Join(dir, journalDB)); !os.IsNotExist(err) {
+				t.Errorf("a journal.db in the work folder beside -journal: %v", err)
+			}
+			records := 0
+			for _, row := range journaltest.Dump(t, journal) {
+				if strings.HasPrefix(row, "records:") {
+					records++
+				}
+			}
+			if records < 9 {
+				t.Errorf("the journal -journal named holds %d records, want at least 9", records)
 			}
 		})
 	}
