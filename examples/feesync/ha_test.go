@@ -46,7 +46,7 @@ func twoInstances(t *testing.T, bin, dsn string) {
 	dir := t.TempDir()
 	size := crashSize{exports: 1, feesPerExport: 5, users: 5}
 	a, _ := newCrashAlma(t, size, filepath.Join(dir, "gen"))
-	site := newCrashSite(t, bin, filepath.Join(dir, "site"), a)
+	site := newCrashSite(t, bin, filepath.Join(dir, "site"), a, "")
 	base, err := os.ReadFile(site.config)
 	if err != nil {
 		t.Fatal(err)

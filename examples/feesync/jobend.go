@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/feebridge/feebridge/reconcile"
+	"github.com/feebridge/feebridge/reconcile/journal"
 )
 
 // jobGates serialise the runs of each job within feesync serve: a run the
@@ -48,15 +50,63 @@ func (m *Main) runServed(ctx context.Context, jobs *reconcile.Jobs, job, why str
 
 // runJobEndStarts runs the jobs that Alma's JOB_END asks for
 // (reconcile.Jobs.JobEndStarts) as they come, until ctx ends; it returns
-// once the last has finished.
-func (m *Main) runJobEndStarts(ctx context.Context, jobs *reconcile.Jobs) {
+// once the last has finished. It also reads the journal every poll for
+// the job ends that another instance received (a standby journals the
+// JOB_ENDs posted to it, and only the active instance runs jobs), and
+// those left waiting when this instance took over, and starts their
+// jobs once.
+func (m *Main) runJobEndStarts(ctx context.Context, jobs *reconcile.Jobs, poll time.Duration) {
 	starts := jobs.JobEndStarts()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case job := <-starts:
-			m.runServed(ctx, jobs, job, "JOB_END of the export")
+	seen := map[string]time.Time{}
+	t := time.NewTicker(max(poll, time.Second))
+	defer t.Stop()
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				return
+			case job := <-starts:
+				seen[job] = m.Now()
+				m.runServed(ctx, jobs, job, "JOB_END of the export")
+				continue
+			case <-t.C:
+			}
+		}
+		due, err := jobEndsToStart(ctx, m.setup.Journal, seen)
+		if err != nil && ctx.Err() == nil {
+			m.logger.Warn("job ends in the journal", "err", err.Error())
+		}
+		for _, job := range due {
+			m.runServed(ctx, jobs, job, "JOB_END journaled by another instance")
 		}
 	}
+}
+
+// waitingJobEnds is what jobEndsToStart reads of the journal.
+type waitingJobEnds interface {
+	WaitingJobEnds(ctx context.Context, job string) ([]journal.JobEnd, error)
+}
+
+// jobEndsToStart returns the jobs (charges, credits) with a job end
+// waiting for its file that was received after seen[job], and moves
+// seen[job] to the latest of them: each job end starts its job once.
+func jobEndsToStart(ctx context.Context, store waitingJobEnds, seen map[string]time.Time) ([]string, error) {
+	var due []string
+	for _, job := range []string{reconcile.JobCharges, reconcile.JobCredits} {
+		ends, err := store.WaitingJobEnds(ctx, job)
+		if err != nil {
+			return due, err
+		}
+		latest := seen[job]
+		for _, e := range ends {
+			if e.Received.After(latest) {
+				latest = e.Received
+			}
+		}
+		if latest.After(seen[job]) {
+			seen[job] = latest
+			due = append(due, job)
+		}
+	}
+	return due, nil
 }

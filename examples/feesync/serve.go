@@ -69,7 +69,7 @@ func (m *Main) runActive(ctx context.Context, jobs *reconcile.Jobs) error {
 	go func() { events <- jobs.RunEvents(ctx) }()
 	// The jobs Alma's JOB_END starts at once (jobend.go).
 	jobEnds := make(chan struct{})
-	go func() { m.runJobEndStarts(ctx, jobs); close(jobEnds) }()
+	go func() { m.runJobEndStarts(ctx, jobs, c.Serve.Lease.D()/3); close(jobEnds) }()
 
 	cr.Start()
 	for _, s := range scheduled {
