@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -235,18 +234,7 @@ func (m *Main) listenDeployment(dep *institutions.Deployment) (*http.Server, err
 	if err != nil {
 		return nil, fmt.Errorf("-listen: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn),
-	}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.logger.Error("http server", "err", err.Error())
-		}
-	}()
+	srv := m.startHTTP(ln, mux)
 	m.logger.Info("listening", "addr", ln.Addr().String(), "webhooks", institutions.WebhookPrefix+"NAME", "colleges", dep.Names())
 	if m.Listening != nil {
 		m.Listening(ln.Addr().String())

@@ -122,18 +122,7 @@ func (m *Main) listen(jobs *reconcile.Jobs, started time.Time) (*http.Server, er
 		return nil, fmt.Errorf("webhook.listen: %w", err)
 	}
 	page.listen = ln.Addr().String()
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn),
-	}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.logger.Error("http server", "err", err.Error())
-		}
-	}()
+	srv := m.startHTTP(ln, mux)
 	m.logger.Info("listening", "addr", ln.Addr().String(), "webhook", c.Webhook.Path)
 	if m.Listening != nil {
 		m.Listening(ln.Addr().String())
@@ -218,4 +207,22 @@ type cronLogger struct{ l *slog.Logger }
 func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
 func (c cronLogger) Error(err error, msg string, kv ...any) {
 	c.l.Error("cron: "+msg, append(kv, "err", err.Error())...)
+}
+
+// startHTTP serves mux on ln in a goroutine of its own, with the
+// listener's timeouts, its errors in the log; Shutdown stops it.
+func (m *Main) startHTTP(ln net.Listener, mux http.Handler) *http.Server {
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.logger.Error("http server", "err", err.Error())
+		}
+	}()
+	return srv
 }
