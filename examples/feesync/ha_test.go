@@ -76,11 +76,11 @@ func twoInstances(t *testing.T, bin, dsn string) {
 	}
 	defer watch.Close()
 	procs := map[string]*exec.Cmd{}
-	logs := map[string]*bytes.Buffer{}
+	logs := map[string]*syncBuffer{}
 	start := func(name string) {
 		cmd := exec.Command(bin, "serve", "-config", configs[name])
 		cmd.Env = []string{"TMPDIR=" + site.tmp, "FEEBRIDGE_ALMA_API_KEY=" + a.APIKey(), "FEEBRIDGE_WEBHOOK_SECRET=ha-test-secret", "TZ=UTC"}
-		logs[name] = &bytes.Buffer{}
+		logs[name] = &syncBuffer{}
 		cmd.Stderr = logs[name]
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
