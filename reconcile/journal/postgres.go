@@ -185,10 +185,14 @@ func (j *Journal) migrateOnePostgres(ctx context.Context, opts *Options) (done b
 	}
 	defer t.Rollback()
 	schema := j.db.pg.schema
-	if _, err := t.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS `+schema); err != nil {
+	// Created only when missing: a service role that may use the
+	// journal's tables but create nothing opens an up-to-date journal.
+	if err := createMissing(ctx, t, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = ?)`,
+		[]any{schema}, `CREATE SCHEMA IF NOT EXISTS `+schema); err != nil {
 		return false, fmt.Errorf("create schema %s: %w", schema, err)
 	}
-	if _, err := t.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+versionTable+` (version BIGINT NOT NULL)`); err != nil {
+	if err := createMissing(ctx, t, `SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = ? AND tablename = ?)`,
+		[]any{schema, versionTable}, `CREATE TABLE IF NOT EXISTS `+versionTable+` (version BIGINT NOT NULL)`); err != nil {
 		return false, fmt.Errorf("read schema version: %w", err)
 	}
 	var version int
@@ -214,6 +218,17 @@ func (j *Journal) migrateOnePostgres(ctx context.Context, opts *Options) (done b
 		return false, fmt.Errorf("migration %d: %w", version+1, err)
 	}
 	return false, t.Commit()
+}
+
+// createMissing runs create when exists (a query of one boolean) says
+// the object is missing.
+func createMissing(ctx context.Context, t *tx, exists string, args []any, create string) error {
+	var found bool
+	if err := t.QueryRowContext(ctx, exists, args...).Scan(&found); err != nil || found {
+		return err
+	}
+	_, err := t.ExecContext(ctx, create)
+	return err
 }
 
 // ErrBackupPostgres is the error of [Journal.Backup] on a PostgreSQL

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -312,5 +313,50 @@ func TestPostgresOperatorChecks(t *testing.T) {
 	}
 	if err := j.Check(ctx); err == nil || !strings.Contains(err.Error(), "records_user") {
 		t.Errorf("Check = %v, want the invalid index named", err)
+	}
+}
+
+// TestPostgresOpenWithoutCreate: a role that may read and write the
+// journal's tables but create nothing (a database administrator's usual
+// grant to a service) opens a journal that is up to date and writes to
+// it: Open creates the schema and the version table only when they are
+// missing.
+func TestPostgresOpenWithoutCreate(t *testing.T) {
+	ctx := t.Context()
+	admin := withSchema(pgtest.DSN(t), "svc")
+	j, err := journal.Create(ctx, admin, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	raw, err := sql.Open("pgx", admin[:strings.Index(admin, "schema=")-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	role := fmt.Sprintf("fb_service_%d", time.Now().UnixNano())
+	for _, q := range []string{
+		`CREATE ROLE ` + role + ` LOGIN`,
+		`REVOKE CREATE ON SCHEMA public FROM PUBLIC`,
+		`GRANT USAGE ON SCHEMA svc TO ` + role,
+		`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA svc TO ` + role,
+		`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA svc TO ` + role,
+	} {
+		if _, err := raw.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	t.Cleanup(func() {
+		raw.ExecContext(context.Background(), `DROP OWNED BY `+role)
+		raw.ExecContext(context.Background(), `DROP ROLE `+role)
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.User(role)
+	svc := openPG(t, u.String(), &journal.Options{MustExist: true})
+	if _, err := svc.Lock(ctx, "job:charges", time.Minute); err != nil {
+		t.Fatalf("a write as the service role: %v", err)
 	}
 }
