@@ -151,6 +151,13 @@ type Options struct {
 	// in the timeline ("charges", "ps-load", …): a way to lose a file on
 	// purpose and see the week fail.
 	BeforeTask func(ctx context.Context, task string) error
+	// JobFailed, when set, is called with the error of a feesync job of
+	// the week that failed (charges, payments, credits, results,
+	// reconcile, report) and, when it returns nil, the week plays on, as
+	// feesync serve logs a failed scheduled run and runs the job again at
+	// its next time; the day's timeline notes the failure. Unset, a failed
+	// job ends the week with its error.
+	JobFailed func(ctx context.Context, job string, err error) error
 }
 
 // Secrets are the three secrets a real deployment keeps out of argv and

@@ -124,7 +124,14 @@ func (d *District) Week(ctx context.Context, f Feesync, s Schedules) error {
 					}
 				}
 				if err := t.run(ctx); err != nil {
-					return fmt.Errorf("%s at %s: %w", t.name, next.Format("Mon 15:04"), err)
+					err = fmt.Errorf("%s at %s: %w", t.name, next.Format("Mon 15:04"), err)
+					if d.opt.JobFailed == nil || !feesyncJobs[t.name] {
+						return err
+					}
+					if err := d.opt.JobFailed(ctx, t.name, err); err != nil {
+						return err
+					}
+					d.today.note("failed jobs", "feesync", next, t.name+" failed ("+firstLine(err.Error())+"); it runs again at its next time")
 				}
 				t.next = t.sched.Next(next)
 			}
@@ -132,6 +139,16 @@ func (d *District) Week(ctx context.Context, f Feesync, s Schedules) error {
 	}
 	d.endDay()
 	return nil
+}
+
+// feesyncJobs are the tasks of the week that are feesync's own jobs, whose
+// failure Options.JobFailed may let the week play on past.
+var feesyncJobs = map[string]bool{"reconcile": true, "report": true, "payments": true, "charges": true, "credits": true, "results": true}
+
+// firstLine is the first line of s.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 // nextRun is the earliest time a task is due, among the flows only when

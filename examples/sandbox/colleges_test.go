@@ -28,7 +28,7 @@ func TestCollegesWithOneThrottled(t *testing.T) {
 	text := out.String()
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`(?m)^college-01 +reconciled `),
-		regexp.MustCompile(`(?m)^college-02 +NOT RECONCILED .*throttled \(Alma answered only 429\): .*429`),
+		regexp.MustCompile(`(?m)^college-02 +NOT RECONCILED .*throttled \(Alma answered only 429; [1-9][0-9]* job runs failed, the week played on\): .*429`),
 		regexp.MustCompile(`(?m)^college-03 +reconciled `),
 		regexp.MustCompile(`2 of 3 reconciled`),
 	} {
@@ -42,6 +42,18 @@ func TestCollegesWithOneThrottled(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(s.OutDir, "colleges", n, "journal.db")); err != nil {
 			t.Error(err)
+		}
+	}
+	// The throttled college played its whole week: the jobs that need
+	// Alma's API failed and ran again at their next times, as serve runs
+	// them; the charges, which only move files, went on.
+	week, err := os.ReadFile(filepath.Join(s.OutDir, "colleges", "college-02", "week.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"reconcile failed (", "feesync    charges job: "} {
+		if n := strings.Count(string(week), want); n < s.Days {
+			t.Errorf("college-02's week notes %q %d times, want one a day at least (%d days):\n%s", want, n, s.Days, week)
 		}
 	}
 	log, err := os.ReadFile(filepath.Join(s.OutDir, "sandbox.log"))

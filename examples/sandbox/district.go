@@ -77,7 +77,7 @@ func newDistrict(ctx context.Context, s *Sandbox, logger *slog.Logger) (*distric
 	w, err := sim.Open(ctx, &sim.Options{
 		Dir: s.dir, Students: s.Students, Days: s.Days, Seed: s.Seed, Start: s.Start, Faults: s.Faults,
 		Logger: logger, Out: s.Stdout, Webhook: hook, BeforeTask: tamper, JobEnd: s.JobEnd,
-		Transport: s.Transport, Bursar: s.Bursar,
+		Transport: s.Transport, Bursar: s.Bursar, JobFailed: s.jobFailed,
 		Analytics: &almatest.AnalyticsOptions{FeesReportPath: feesReport},
 	})
 	if err != nil {

@@ -85,7 +85,8 @@
 //	-throttled-college K
 //	              with -colleges: college K's Alma answers only 429 for
 //	              the week; the others must end reconciled, K's shortfall
-//	              is printed and the run exits 1
+//	              is printed and the run exits 1. K's week plays on past
+//	              its failed jobs, which run again at their next times
 //	-journal J    feesync's journal: a postgres://… DSN of a new, empty
 //	              journal (a database or a schema= of its own), or a
 //	              SQLite file (default: journal.db in the work folder);

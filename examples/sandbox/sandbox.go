@@ -97,6 +97,9 @@ type Sandbox struct {
 	// noWebhookListener: the district opens no listener of its own (a
 	// consortium's Alma posts to the deployment's).
 	noWebhookListener bool
+	// jobFailed, when set, lets the week play on past a failed job, as
+	// serve does (district.Options.JobFailed): the throttled college's.
+	jobFailed func(ctx context.Context, job string, err error) error
 
 	dir     string
 	tempDir bool
