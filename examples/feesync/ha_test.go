@@ -101,8 +101,12 @@ func twoInstances(t *testing.T, bin, dsn string) {
 	}
 }
 
-// haLease is the lease of the instances of the two-instance tests.
-const haLease = 3 * time.Second
+// haLease is the lease of the instances of the two-instance tests, and
+// haWebhookSecret their webhook secret.
+const (
+	haLease         = 3 * time.Second
+	haWebhookSecret = "ha-test-secret"
+)
 
 // haPair is two `feesync serve` processes, instances "a" and "b", over one
 // site's journal, with a lease of haLease.
@@ -149,7 +153,7 @@ func newHAPair(t *testing.T, bin string, site *crashSite, extra string) *haPair 
 // start starts instance name's serve process.
 func (p *haPair) start(name string) {
 	cmd := exec.Command(p.bin, "serve", "-config", p.configs[name])
-	cmd.Env = []string{"TMPDIR=" + p.site.tmp, "FEEBRIDGE_ALMA_API_KEY=" + p.site.alma.APIKey(), "FEEBRIDGE_WEBHOOK_SECRET=ha-test-secret", "TZ=UTC"}
+	cmd.Env = []string{"TMPDIR=" + p.site.tmp, "FEEBRIDGE_ALMA_API_KEY=" + p.site.alma.APIKey(), "FEEBRIDGE_WEBHOOK_SECRET=" + haWebhookSecret, "TZ=UTC"}
 	p.logs[name] = &syncBuffer{}
 	cmd.Stderr = p.logs[name]
 	if err := cmd.Start(); err != nil {
