@@ -26,13 +26,17 @@ import (
 // It runs on a SQLite journal, and on PostgreSQL when internal/pgtest
 // has one. TestTwoInstancesChargeOnceUnderKills kills the active instance
 // in the middle of its jobs.
-func TestTwoInstancesTakeOver(t *testing.T) {
+func TestTwoInstancesTakeOver(t *testing.T) { onBothJournals(t, twoInstances) }
+
+// onBothJournals builds the binary and runs fn with it on a SQLite journal
+// (dsn empty), then on PostgreSQL when internal/pgtest has one.
+func onBothJournals(t *testing.T, fn func(t *testing.T, bin, dsn string)) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
 	bin := buildFeesync(t)
-	t.Run("sqlite", func(t *testing.T) { twoInstances(t, bin, "") })
-	t.Run("postgres", func(t *testing.T) { twoInstances(t, bin, pgtest.DSN(t)) })
+	t.Run("sqlite", func(t *testing.T) { fn(t, bin, "") })
+	t.Run("postgres", func(t *testing.T) { fn(t, bin, pgtest.DSN(t)) })
 }
 
 // twoInstances runs TestTwoInstancesTakeOver on the journal dsn, or on

@@ -14,7 +14,6 @@ import (
 
 	"github.com/feebridge/feebridge/alma/almatest"
 	"github.com/feebridge/feebridge/fees"
-	"github.com/feebridge/feebridge/internal/pgtest"
 	"github.com/feebridge/feebridge/reconcile/config"
 )
 
@@ -32,14 +31,7 @@ import (
 // journals it for the active one's events worker): every lost-item fee
 // ends waived in one waiver of its whole balance. It runs on SQLite, and
 // on PostgreSQL when internal/pgtest has one.
-func TestTwoInstancesChargeOnceUnderKills(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	bin := buildFeesync(t)
-	t.Run("sqlite", func(t *testing.T) { chargesUnderKills(t, bin, "") })
-	t.Run("postgres", func(t *testing.T) { chargesUnderKills(t, bin, pgtest.DSN(t)) })
-}
+func TestTwoInstancesChargeOnceUnderKills(t *testing.T) { onBothJournals(t, chargesUnderKills) }
 
 func chargesUnderKills(t *testing.T, bin, dsn string) {
 	size := crashSize{exports: 5, feesPerExport: 1500, users: 400}
