@@ -115,7 +115,12 @@ func (d *District) Week(ctx context.Context, f Feesync, s Schedules) error {
 			d.endDay()
 			d.newDay(next)
 		}
-		d.clock.Set(next)
+		// A task may have moved the clock on (a standby of the
+		// sandbox's -instances waiting for a lease to expire): the
+		// clock never goes back.
+		if next.After(d.clock.Now()) {
+			d.clock.Set(next)
+		}
 		for _, t := range tasks {
 			if t.next.Equal(next) && (t.flow || !runningOn) {
 				if d.opt.BeforeTask != nil {

@@ -54,6 +54,9 @@ type district struct {
 	mu      sync.Mutex // guards journal and jobs, which a restart replaces
 	journal *reconcile.Journal
 	jobs    *reconcile.Jobs
+	// ha, with -instances, is the feesync instances: journal and jobs
+	// are then the active one's.
+	ha *instances
 
 	closers []func() error
 }
@@ -88,6 +91,9 @@ func newDistrict(ctx context.Context, s *Sandbox, logger *slog.Logger) (*distric
 	d.clock, d.library, d.bursar = w.Clock(), w.Library(), w.Bursar()
 	if w.Faults() != nil {
 		d.faults = &faults{w.Faults()}
+	}
+	if s.Instances > 1 {
+		d.ha = newInstances(d)
 	}
 	if err := d.open(ctx); err != nil {
 		return d, err
@@ -150,6 +156,9 @@ func (d *district) open(ctx context.Context) error {
 		return err
 	}
 	d.onClose(func() error {
+		if d.ha != nil {
+			return d.ha.close()
+		}
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		return d.journal.Close()
@@ -159,9 +168,31 @@ func (d *district) open(ctx context.Context) error {
 
 // start opens the journal and builds the jobs, as a feesync process does
 // when it starts: through reconcile/config, from a config built here, with
-// the sandbox's clock, drops and Alma client.
+// the sandbox's clock, drops and Alma client. With -instances, each
+// instance is such a process, started by the instances (instances.go).
 func (d *district) start(ctx context.Context) error {
+	if d.ha != nil {
+		return d.ha.start(ctx)
+	}
+	hook := func(string) error { return nil }
+	if d.faults != nil {
+		hook = d.faults.kill
+	}
+	setup, err := d.openSetup(ctx, "", hook)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.journal, d.jobs = setup.Journal, setup.Jobs
+	d.mu.Unlock()
+	return nil
+}
+
+// openSetup opens the journal and builds the jobs of one feesync process,
+// named instance ("" for the process's own name), with the fault hook.
+func (d *district) openSetup(ctx context.Context, instance string, hook func(step string) error) (*config.Setup, error) {
 	cfg := d.s.baseConfig()
+	cfg.Serve.Instance = instance
 	cfg.Journal = d.journalPath()
 	cfg.Waive.Reason, cfg.Waive.Comment = waiveReason, waiveComment
 	cfg.Refunds = refundConfig()
@@ -205,21 +236,17 @@ func (d *district) start(ctx context.Context) error {
 		// and so of the faults it draws, is that of the events.
 		EventWorkers: 1,
 	}
-	if d.faults != nil {
-		opts.FaultHook = d.faults.kill
+	if d.faults != nil || d.ha != nil {
+		opts.FaultHook = hook
 	}
-	setup, err := config.Open(ctx, cfg, opts)
-	if err != nil {
-		return err
-	}
-	d.mu.Lock()
-	d.journal, d.jobs = setup.Journal, setup.Jobs
-	d.mu.Unlock()
-	return nil
+	return config.Open(ctx, cfg, opts)
 }
 
 // restart closes the journal and starts again, as after a killed process.
 func (d *district) restart(ctx context.Context) error {
+	if d.ha != nil {
+		return d.ha.restart(ctx, d.ha.active)
+	}
 	d.mu.Lock()
 	err := d.journal.Close()
 	d.mu.Unlock()
@@ -245,6 +272,9 @@ func (d *district) currentJournal() *reconcile.Journal {
 // a loan return is journaled, as a pending event of the jobs running now,
 // and answered at once.
 func (d *district) webhook(ctx context.Context, ev alma.Event) error {
+	if d.ha != nil {
+		return d.ha.webhook(ctx, ev)
+	}
 	return almaport.WebhookCallback(d.currentJobs())(ctx, ev)
 }
 
@@ -252,8 +282,18 @@ func (d *district) webhook(ctx context.Context, ev alma.Event) error {
 // the district says (after Alma's deliveries): what feesync serve's
 // events worker does as they arrive. A failed attempt leaves its event
 // pending, for a later call; only a failure of the journal is an error.
-func (r jobRuns) HandleEvents(ctx context.Context) (reconcile.EventsResult, error) {
-	return r.d.currentJobs().HandleEvents(withFlow(ctx, flowLostReturns))
+func (r jobRuns) HandleEvents(ctx context.Context) (res reconcile.EventsResult, err error) {
+	ctx = withFlow(ctx, flowLostReturns)
+	if r.d.ha == nil {
+		return r.d.currentJobs().HandleEvents(ctx)
+	}
+	var herr error
+	if herr = r.d.ha.do(ctx, "events", func(ctx context.Context) {
+		res, err = r.d.currentJobs().HandleEvents(ctx)
+	}); herr != nil {
+		return res, herr
+	}
+	return res, err
 }
 
 // run runs one of feesync's jobs. Under -faults a run that fails (a job
@@ -268,7 +308,15 @@ func (d *district) run(ctx context.Context, name string, fn func(ctx context.Con
 		}
 		runCtx, _ := reconcile.WithAlmaTally(withFlow(ctx, name))
 		started := d.clock.Now()
-		res, err := fn(runCtx, d.currentJobs())
+		var res reconcile.RunResult
+		var err error
+		if d.ha == nil {
+			res, err = fn(runCtx, d.currentJobs())
+		} else if herr := d.ha.do(runCtx, name, func(ctx context.Context) {
+			res, err = fn(ctx, d.currentJobs())
+		}); herr != nil {
+			return fmt.Errorf("%s job: %w", name, herr)
+		}
 		rec := reconcile.RunRecord{Job: name, Who: "sandbox", Started: started, Ended: d.clock.Now(), Result: res, Err: err}
 		if _, rerr := reconcile.RecordRun(runCtx, d.currentJournal(), rec); rerr != nil {
 			return fmt.Errorf("%s job: run history: %w", name, rerr)

@@ -72,6 +72,17 @@ type Sandbox struct {
 	// empty journal, or a SQLite file. Empty means journal.db in the work
 	// folder.
 	Journal string
+	// Instances (-instances N), when 2 or more, runs N feesync instances
+	// over the one journal, as N feesync serve processes would: only the
+	// holder of the active lease runs the jobs and the events worker,
+	// Alma's webhooks reach any of them, and the active one is killed
+	// Kills times over the week (instances.go).
+	Instances int
+	// Kills (-kills K) is how many times the active instance is killed,
+	// with Instances: at the first step of a job at or after each of K
+	// moments drawn from the seed. New sets 20; without Instances it is
+	// ignored.
+	Kills int
 	// Start is the first day simulated (its date; the time is ignored).
 	// Zero means Monday 14 September 2026.
 	Start time.Time
@@ -109,7 +120,7 @@ type Sandbox struct {
 
 // New returns a sandbox with the default size that prints to stdout.
 func New(stdout io.Writer) *Sandbox {
-	return &Sandbox{Students: 200, Days: 7, Seed: 1, Transport: sim.TransportFTP, Bursar: peoplesoft.BursarPeopleSoft, Stdout: stdout}
+	return &Sandbox{Students: 200, Days: 7, Seed: 1, Kills: 20, Transport: sim.TransportFTP, Bursar: peoplesoft.BursarPeopleSoft, Stdout: stdout}
 }
 
 // ParseFlags reads the command line.
@@ -135,6 +146,8 @@ func (s *Sandbox) ParseFlags(args []string) error {
 	fs.IntVar(&s.Colleges, "colleges", s.Colleges, "play a consortium of `N` colleges instead, each its own Alma institution, district and config file, in one deployment (as feesync serve -config-dir)")
 	fs.IntVar(&s.ThrottledCollege, "throttled-college", s.ThrottledCollege, "with -colleges: college `K`'s Alma answers only 429 for the week")
 	fs.StringVar(&s.Journal, "journal", s.Journal, "feesync's `journal`: a postgres://… DSN of a new, empty journal, or a SQLite file (default: journal.db in the work folder)")
+	fs.IntVar(&s.Instances, "instances", s.Instances, "run `N` feesync instances (2 or more) on one journal, one active, and kill the active one -kills times over the week")
+	fs.IntVar(&s.Kills, "kills", s.Kills, "with -instances: kill the active instance `K` times, at moments drawn from the seed ")
 	fs.BoolVar(&s.Verbose, "v", s.Verbose, "print the jobs' log lines to standard error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -159,6 +172,12 @@ func (s *Sandbox) validate() error {
 		return fmt.Errorf("-colleges must be 0 (off) or more, not %d", s.Colleges)
 	case s.ThrottledCollege != 0 && (s.ThrottledCollege < 1 || s.ThrottledCollege > s.Colleges):
 		return fmt.Errorf("-throttled-college names a college from 1 to -colleges (%d), not %d", s.Colleges, s.ThrottledCollege)
+	case s.Instances < 0 || s.Instances == 1:
+		return fmt.Errorf("-instances is 0 (off) or 2 or more, not %d", s.Instances)
+	case s.Instances > 1 && s.Colleges > 0:
+		return fmt.Errorf("-instances and -colleges cannot be combined")
+	case s.Kills < 0:
+		return fmt.Errorf("-kills must be 0 or more, not %d", s.Kills)
 	case s.Bursar != "" && !slices.Contains(peoplesoft.BuiltinBursars(), s.Bursar):
 		return fmt.Errorf("-bursar is %s, not %q", strings.Join(peoplesoft.BuiltinBursars(), ", "), s.Bursar)
 	}
@@ -189,6 +208,7 @@ func (s *Sandbox) Run(ctx context.Context) error {
 	if s.Colleges > 0 {
 		return s.runColleges(ctx, logger)
 	}
+
 	began := time.Now()
 	d, err := newDistrict(ctx, s, logger)
 	if d != nil {
@@ -205,6 +225,15 @@ func (s *Sandbox) Run(ctx context.Context) error {
 	ok, err := d.summary(ctx)
 	if err != nil {
 		return err
+	}
+	if d.ha != nil {
+		d.ha.report(s.Stdout)
+		if problems := d.ha.check(ctx); len(problems) > 0 {
+			ok = false
+			for _, p := range problems {
+				fmt.Fprintf(s.Stdout, "  PROBLEM  %s\n", p)
+			}
+		}
 	}
 	printCalls(s.Stdout, d.flowCalls.counts(), d.sim.Alma().CallStats(), s.Start)
 	fmt.Fprintf(s.Stdout, "\nSimulated %d days for %d students in %s.", s.Days, s.Students, time.Since(began).Round(10*time.Millisecond))
