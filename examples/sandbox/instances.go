@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/feebridge/feebridge/alma"
+	"github.com/feebridge/feebridge/alma/almatest"
+	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/reconcile/almaport"
 	"github.com/feebridge/feebridge/reconcile/config"
@@ -344,19 +346,7 @@ func (ha *instances) close() error {
 // item feesync made once, and every webhook event the journal holds
 // handled (none pending).
 func (ha *instances) check(ctx context.Context) []string {
-	var problems []string
-	alma := ha.d.sim.Alma()
-	for _, f := range alma.AllFees() {
-		n := 0
-		for _, t := range alma.Transactions(f.ID) {
-			if t.Type == "WAIVE" && t.Reason == waiveReason && t.Comment == waiveComment {
-				n++
-			}
-		}
-		if n > 1 {
-			problems = append(problems, fmt.Sprintf("fee %s of %s was waived %d times for its return", f.ID, f.UserID, n))
-		}
-	}
+	problems := waivedTwice(ha.d.sim.Alma())
 	c, err := ha.active.journal.EventCounts(ctx)
 	switch {
 	case err != nil:
@@ -378,4 +368,29 @@ func (ha *instances) report(w io.Writer) {
 		worst = max(worst, k.took)
 	}
 	fmt.Fprintf(w, "Worst takeover: %s on the simulated clock (bound: the lease, %s).\n", worst, ha.lease)
+}
+
+// feeHistory is what waivedTwice reads of Alma: its fees and the actions
+// on each.
+type feeHistory interface {
+	AllFees() []fees.Fee
+	Transactions(feeID string) []almatest.Transaction
+}
+
+// waivedTwice names the fees that feesync's lost-returns handler waived
+// more than once (its reason and comment on two waivers).
+func waivedTwice(a feeHistory) []string {
+	var problems []string
+	for _, f := range a.AllFees() {
+		n := 0
+		for _, t := range a.Transactions(f.ID) {
+			if t.Type == "WAIVE" && t.Reason == waiveReason && t.Comment == waiveComment {
+				n++
+			}
+		}
+		if n > 1 {
+			problems = append(problems, fmt.Sprintf("fee %s of %s was waived %d times for its return", f.ID, f.UserID, n))
+		}
+	}
+	return problems
 }
