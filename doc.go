@@ -106,6 +106,9 @@
 //     institutions served by one deployment (feesync serve -config-dir):
 //     the folder of config files, each institution run on its own, the
 //     webhook routes by name, the metrics' college label, and reloads.
+//   - github.com/feebridge/feebridge/reconcile/instance: one of several
+//     instances over one journal, active while it holds the active lease,
+//     a standby that takes it over at the holder's expiry otherwise.
 //   - github.com/feebridge/feebridge/reconcile/config: the one way from a
 //     configuration to running jobs: the config file, its validation, the
 //     default schedules, secrets, Open, and the offline conversions.

@@ -2,91 +2,29 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/feebridge/feebridge/reconcile/instance"
 	"github.com/feebridge/feebridge/reconcile/journal"
 )
 
 // activeLease is the name of the lease the active instance holds.
-const activeLease = "active"
-
-// leaseHolder is what serveInstance needs of the journal.
-type leaseHolder interface {
-	TakeLease(ctx context.Context, name string, ttl time.Duration) (journal.Lease, error)
-	RenewLease(ctx context.Context, l journal.Lease, ttl time.Duration) (journal.Lease, error)
-	ReleaseLease(ctx context.Context, l journal.Lease)
-}
+const activeLease = instance.DefaultLease
 
 // serveInstance runs active (the schedules, the events worker, the
 // JOB_END starts) whenever this instance holds the "active" lease, until
-// ctx ends. Without it the instance is a standby: its listener answers
-// webhooks (journaling the events for the active one's worker) while it
-// polls for the lease every lease/3. The active instance renews the lease
-// every lease/3; when a renewal finds it taken over (the instance was
-// paused or cut off past the lease), active's context is cancelled at
-// once, its journal writes are fenced by the lease meanwhile, and the
-// instance becomes a standby again. On ctx's end a held lease is
-// released, so that a standby takes over at its next poll.
-func (m *Main) serveInstance(ctx context.Context, store leaseHolder, lease time.Duration, active func(ctx context.Context) error) error {
-	poll := max(lease/3, 10*time.Millisecond)
-	t := time.NewTicker(poll)
-	defer t.Stop()
-	for {
-		l, err := store.TakeLease(ctx, activeLease, lease)
-		switch {
-		case err == nil:
-			m.setActive(true, l)
-			err = m.activeTerm(ctx, store, l, lease, t, active)
-			m.setActive(false, journal.Lease{})
-			if err != nil {
-				return err
-			}
-		case errors.Is(err, journal.ErrLocked):
-		case ctx.Err() != nil:
-		default:
-			m.logger.Warn("standby: cannot take the active lease", "err", err.Error())
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
-}
-
-// activeTerm runs active under the lease l until ctx ends or the lease is
-// lost, renewing it at every tick of t.
-func (m *Main) activeTerm(ctx context.Context, store leaseHolder, l journal.Lease, lease time.Duration, t *time.Ticker,
-	active func(ctx context.Context) error) error {
-	m.logger.Info("active: this instance holds the active lease", "instance", l.Instance, "token", l.Token)
-	actx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	done := make(chan error, 1)
-	go func() { done <- active(journal.WithFence(actx, l)) }()
-	for {
-		select {
-		case err := <-done:
-			store.ReleaseLease(context.WithoutCancel(ctx), l)
-			return err
-		case <-t.C:
-		}
-		renewed, err := store.RenewLease(ctx, l, lease)
-		switch {
-		case errors.Is(err, journal.ErrLeaseLost):
-			m.logger.Error("active lease lost: stopping the jobs, now a standby", "err", err.Error())
-			cancel(fmt.Errorf("feesync: %w", err))
-			<-done
-			return nil
-		case err != nil && ctx.Err() == nil:
-			m.logger.Warn("active lease: renewal failed, trying again", "err", err.Error())
-		case err == nil:
-			l = renewed
-		}
-	}
+// ctx ends, as package reconcile/instance runs an instance: a standby's
+// listener answers webhooks (journaling the events for the active one's
+// worker) while it waits for the lease, trying it when the holder's
+// expires and at least every lease/3; the active instance renews it every
+// lease/3 and becomes a standby again when it finds it taken over. On
+// ctx's end a held lease is released.
+func (m *Main) serveInstance(ctx context.Context, store instance.Store, lease time.Duration, active func(ctx context.Context) error) error {
+	in := &instance.Instance{Store: store, TTL: lease, Now: m.Now, Logger: m.logger, OnRole: m.setActive}
+	return in.Serve(ctx, active)
 }
 
 // setActive records whether this instance is the active one, with its

@@ -16,21 +16,22 @@ import (
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/reconcile/almaport"
 	"github.com/feebridge/feebridge/reconcile/config"
+	"github.com/feebridge/feebridge/reconcile/instance"
 	"github.com/feebridge/feebridge/reconcile/journal"
 )
 
 // activeLease is the lease the active instance holds, as feesync serve
 // names it.
-const activeLease = "active"
+const activeLease = instance.DefaultLease
 
 // errInstanceKilled is what a killed instance's job sees at the step it
 // was killed at; nothing of that instance runs after it (see kill).
 var errInstanceKilled = errors.New("instance killed")
 
-// instance is one feesync process of -instances: its own journal handle
+// process is one feesync process of -instances: its own journal handle
 // and jobs, built by config.Open from its own config (serve.instance is
 // its name).
-type instance struct {
+type process struct {
 	name    string
 	journal *reconcile.Journal
 	jobs    *reconcile.Jobs
@@ -56,9 +57,9 @@ type killing struct {
 type instances struct {
 	d     *district
 	lease time.Duration
-	list  []*instance
+	list  []*process
 	// active is the instance that holds held, the active lease.
-	active *instance
+	active *process
 	held   journal.Lease
 	// job is the job running now, for the kills' record; run counts
 	// the runs of do, and killedRun is the run of the last kill.
@@ -100,7 +101,7 @@ func (ha *instances) start(ctx context.Context) error {
 		return ha.restart(ctx, ha.active)
 	}
 	for i := range ha.d.s.Instances {
-		in := &instance{name: fmt.Sprintf("sandbox-%d", i+1)}
+		in := &process{name: fmt.Sprintf("sandbox-%d", i+1)}
 		if err := ha.open(ctx, in); err != nil {
 			return err
 		}
@@ -115,7 +116,7 @@ func (ha *instances) start(ctx context.Context) error {
 }
 
 // open starts the process of in: its journal and jobs.
-func (ha *instances) open(ctx context.Context, in *instance) error {
+func (ha *instances) open(ctx context.Context, in *process) error {
 	setup, err := ha.d.openSetup(ctx, in.name, func(step string) error { return ha.hook(in, step) })
 	if err != nil {
 		return fmt.Errorf("instance %s: %w", in.name, err)
@@ -125,7 +126,7 @@ func (ha *instances) open(ctx context.Context, in *instance) error {
 }
 
 // restart closes in's journal and opens it again.
-func (ha *instances) restart(ctx context.Context, in *instance) error {
+func (ha *instances) restart(ctx context.Context, in *process) error {
 	if err := in.journal.Close(); err != nil {
 		return err
 	}
@@ -140,7 +141,7 @@ func (ha *instances) restart(ctx context.Context, in *instance) error {
 
 // setActive makes in the active instance, holding l: its jobs are those
 // the district runs.
-func (ha *instances) setActive(in *instance, l journal.Lease) {
+func (ha *instances) setActive(in *process, l journal.Lease) {
 	ha.active, ha.held = in, l
 	ha.d.mu.Lock()
 	ha.d.journal, ha.d.jobs = in.journal, in.jobs
@@ -151,7 +152,7 @@ func (ha *instances) setActive(in *instance, l journal.Lease) {
 // a step at or after the next planned moment (after the steps the plan
 // lets pass), of a run (a job or the events worker) other than the one
 // killed last; then the faults of -faults, if any.
-func (ha *instances) hook(in *instance, step string) error {
+func (ha *instances) hook(in *process, step string) error {
 	if in.dead {
 		return errInstanceKilled
 	}
@@ -179,7 +180,7 @@ func (ha *instances) hook(in *instance, step string) error {
 // its stopped job would still do on its way out (releasing its leases,
 // recording the failure) reaches nothing: its leases stay until they
 // expire.
-func (ha *instances) kill(in *instance, step string, phase time.Duration) {
+func (ha *instances) kill(in *process, step string, phase time.Duration) {
 	ha.d.clock.Advance(phase)
 	ha.killedRun = ha.run
 	in.dead = true
@@ -200,14 +201,15 @@ func (ha *instances) renew(ctx context.Context) error {
 }
 
 // takeover has a standby take the active lease over from the dead
-// instance, by the lease rules: it takes it when the dead one's lease
-// has expired on the journal's clock, waking at that expiry, as feesync
-// serve's standby does. It then waits, the same way, for the leases of
+// instance, as feesync serve's standby does (package reconcile/instance):
+// it tries the lease every lease/3 or at the holder's expiry if sooner,
+// sleeping on the simulated clock, which the journal reads, and gets it
+// once the dead one's lease has expired. It then waits for the leases of
 // the dead instance's job runs, so that the interrupted job can run
 // again, and records how long it all took from the kill.
 func (ha *instances) takeover(ctx context.Context) error {
 	k := &ha.kills[len(ha.kills)-1]
-	var heir *instance
+	var heir *process
 	for _, in := range ha.list {
 		if !in.dead {
 			heir = in
@@ -222,8 +224,9 @@ func (ha *instances) takeover(ctx context.Context) error {
 		return err
 	}
 	k.left = left
+	standby := &instance.Instance{Store: heir.journal, TTL: ha.lease, Now: ha.d.clock.Now}
 	for {
-		l, err := heir.journal.TakeLease(ctx, activeLease, ha.lease)
+		l, wait, err := standby.Take(ctx)
 		if err == nil {
 			ha.setActive(heir, l)
 			break
@@ -231,9 +234,7 @@ func (ha *instances) takeover(ctx context.Context) error {
 		if !errors.Is(err, journal.ErrLocked) {
 			return fmt.Errorf("instance %s: %w", heir.name, err)
 		}
-		if err := ha.sleepUntilExpiry(ctx, heir, func(l journal.Lease) bool { return l.Name == activeLease }); err != nil {
-			return err
-		}
+		ha.d.clock.Advance(wait) // the standby sleeps
 	}
 	// The interrupted run's job lease, held by the dead instance.
 	if err := ha.sleepUntilExpiry(ctx, heir, func(l journal.Lease) bool { return l.Instance == k.victim }); err != nil {
@@ -249,7 +250,7 @@ func (ha *instances) takeover(ctx context.Context) error {
 
 // leaseLeft is how long the latest of the leases that match has left to
 // run at the simulated clock's time (0 if none).
-func (ha *instances) leaseLeft(ctx context.Context, in *instance, match func(journal.Lease) bool) (time.Duration, error) {
+func (ha *instances) leaseLeft(ctx context.Context, in *process, match func(journal.Lease) bool) (time.Duration, error) {
 	leases, err := in.journal.Leases(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("instance %s: %w", in.name, err)
@@ -265,7 +266,7 @@ func (ha *instances) leaseLeft(ctx context.Context, in *instance, match func(jou
 
 // sleepUntilExpiry moves the simulated clock on to the expiry of the
 // latest of the leases that match: the standby sleeps until then.
-func (ha *instances) sleepUntilExpiry(ctx context.Context, in *instance, match func(journal.Lease) bool) error {
+func (ha *instances) sleepUntilExpiry(ctx context.Context, in *process, match func(journal.Lease) bool) error {
 	left, err := ha.leaseLeft(ctx, in, match)
 	if err != nil {
 		return err
