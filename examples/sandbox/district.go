@@ -371,6 +371,10 @@ func (d *district) intro() {
 		journalName = "journal " + journal.Redact(d.s.Journal)
 	}
 	fmt.Fprintf(w, "  feesync          its jobs on their default schedules, %s, webhooks on %s\n", journalName, hooks)
+	if d.ha != nil {
+		fmt.Fprintf(w, "  instances        %d feesync instances on that journal, the holder of the active lease (%s) running the jobs;\n"+
+			"                   the active one killed %d times, as SIGKILL\n", d.s.Instances, d.ha.lease, d.s.Kills)
+	}
 	fmt.Fprintf(w, "  files            in %s\n", dir)
 	fmt.Fprintf(w, "Times are those of the simulated clock; amounts are in %s.\n", d.sim.Currency())
 }

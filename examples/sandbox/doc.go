@@ -94,6 +94,25 @@
 //	              prints the same week on both stores. With -colleges it
 //	              must be a DSN: each college's journal is a schema of its
 //	              own in that database (schema=college_N)
+//	-instances N  run N feesync instances (2 or more) on the one journal,
+//	              each its own config.Open (journal handle, jobs, name
+//	              sandbox-K in serve.instance), as N feesync serve would:
+//	              the holder of the active lease (serve.lease, 1 minute)
+//	              runs the jobs and the events worker, Alma's webhooks go
+//	              to any instance (drawn from the seed). The active one is
+//	              killed -kills times; a standby takes over by the lease
+//	              rules (package reconcile/instance) on the simulated clock
+//	              and runs the interrupted job again; the killed one comes
+//	              back as a standby. Each kill is printed (when, in which
+//	              job and step, who took over, in how long) with the worst
+//	              takeover, and the run checks that no return's fee was
+//	              waived twice and no webhook event is left pending
+//	-kills K      with -instances: how many times the active instance is
+//	              killed (default 20), at the steps of its jobs at or after
+//	              K moments drawn from the seed. A kill is a SIGKILL: the
+//	              instance stops at that step with no cleanup (its journal
+//	              handle is closed as a dead process's connections go
+//	              away, so it releases no lease and writes nothing more)
 //	-v            print the jobs' log lines to standard error
 //
 // A run is repeatable, with -faults too: the same flags print the same
