@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/feebridge/feebridge/alma"
@@ -69,10 +70,17 @@ type instances struct {
 	// skip is how many steps pass first (so that a kill falls at any
 	// step of a job), and phase how long after the active instance's
 	// last renewal the kill comes.
+	rand  *rand.Rand // the plan's draws, then which standby takes over
 	plan  []time.Time
 	skip  []int
 	phase []time.Duration
 	kills []killing
+
+	// mu guards the processes' journal, jobs and dead, which the
+	// webhook listener's goroutines read, and delivered.
+	mu sync.Mutex
+	// delivered counts the webhook deliveries each instance journaled.
+	delivered map[string]int
 }
 
 // newInstances plans the kills over the days simulated: Kills moments
@@ -80,8 +88,9 @@ type instances struct {
 // the steps it lets pass (0 to 3) and its phase: a time under lease/3,
 // the period of the active instance's renewals in feesync serve.
 func newInstances(d *district) *instances {
-	ha := &instances{d: d, lease: time.Duration(config.Default().Serve.Lease), killedRun: -1}
+	ha := &instances{d: d, lease: time.Duration(config.Default().Serve.Lease), killedRun: -1, delivered: map[string]int{}}
 	r := rand.New(rand.NewPCG(uint64(d.s.Seed), 0x1257a4ce5))
+	ha.rand = r
 	span := time.Duration(d.s.Days)*24*time.Hour - time.Hour
 	for range d.s.Kills {
 		ha.plan = append(ha.plan, d.s.Start.Add(time.Duration(r.Int64N(int64(span)))))
@@ -121,7 +130,9 @@ func (ha *instances) open(ctx context.Context, in *process) error {
 	if err != nil {
 		return fmt.Errorf("instance %s: %w", in.name, err)
 	}
+	ha.mu.Lock()
 	in.journal, in.jobs, in.dead = setup.Journal, setup.Jobs, false
+	ha.mu.Unlock()
 	return nil
 }
 
@@ -183,7 +194,9 @@ func (ha *instances) hook(in *process, step string) error {
 func (ha *instances) kill(in *process, step string, phase time.Duration) {
 	ha.d.clock.Advance(phase)
 	ha.killedRun = ha.run
+	ha.mu.Lock()
 	in.dead = true
+	ha.mu.Unlock()
 	_ = in.journal.Close()
 	ha.kills = append(ha.kills, killing{at: ha.d.clock.Now(), job: ha.job, step: step, victim: in.name})
 	ha.d.log.Warn("sandbox: instance killed", "instance", in.name, "job", ha.job, "step", step)
@@ -209,16 +222,17 @@ func (ha *instances) renew(ctx context.Context) error {
 // again, and records how long it all took from the kill.
 func (ha *instances) takeover(ctx context.Context) error {
 	k := &ha.kills[len(ha.kills)-1]
-	var heir *process
+	var standbys []*process
 	for _, in := range ha.list {
 		if !in.dead {
-			heir = in
-			break
+			standbys = append(standbys, in)
 		}
 	}
-	if heir == nil {
+	if len(standbys) == 0 {
 		return errors.New("instances: every instance is dead")
 	}
+	// Which standby wakes first: drawn from the seed.
+	heir := standbys[ha.rand.IntN(len(standbys))]
 	left, err := ha.leaseLeft(ctx, heir, func(l journal.Lease) bool { return l.Name == activeLease })
 	if err != nil {
 		return err
@@ -326,10 +340,19 @@ func (ha *instances) webhook(ctx context.Context, ev alma.Event) error {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%d/%s", ha.d.s.Seed, ev.ID)
 	in := ha.list[h.Sum64()%uint64(len(ha.list))]
-	if in.dead {
+	ha.mu.Lock()
+	dead, jobs := in.dead, in.jobs
+	ha.mu.Unlock()
+	if dead {
 		return fmt.Errorf("instance %s does not answer", in.name)
 	}
-	return almaport.WebhookCallback(in.jobs)(ctx, ev)
+	if err := almaport.WebhookCallback(jobs)(ctx, ev); err != nil {
+		return err
+	}
+	ha.mu.Lock()
+	ha.delivered[in.name]++
+	ha.mu.Unlock()
+	return nil
 }
 
 // close closes the journals of the instances still running.
@@ -369,6 +392,17 @@ func (ha *instances) report(w io.Writer) {
 		worst = max(worst, k.took)
 	}
 	fmt.Fprintf(w, "Worst takeover: %s on the simulated clock (bound: the lease, %s).\n", worst, ha.lease)
+	ha.mu.Lock()
+	defer ha.mu.Unlock()
+	fmt.Fprintf(w, "Webhook deliveries journaled:")
+	for i, in := range ha.list {
+		sep := ","
+		if i == 0 {
+			sep = ""
+		}
+		fmt.Fprintf(w, "%s %d by %s", sep, ha.delivered[in.name], in.name)
+	}
+	fmt.Fprintf(w, "; the active instance's worker handled them.\n")
 }
 
 // feeHistory is what waivedTwice reads of Alma: its fees and the actions

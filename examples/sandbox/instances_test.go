@@ -36,7 +36,7 @@ func checkInstancesWeek(t *testing.T, s *Sandbox) {
 	inJobs := 0
 	for _, k := range ha.kills {
 		switch k.job {
-		case "charges", "payments", "credits", "results", "redrive-charge", "events":
+		case "charges", "payments", "credits", "results", "redrive-charge":
 			inJobs++
 		}
 		if k.heir == "" || k.heir == k.victim {
@@ -51,6 +51,12 @@ func checkInstancesWeek(t *testing.T, s *Sandbox) {
 	}
 	if inJobs < 3 {
 		t.Errorf("%d kills during a job, want at least 3:\n%s", inJobs, out)
+	}
+	// Both instances journaled webhook deliveries.
+	for _, in := range ha.list {
+		if ha.delivered[in.name] == 0 {
+			t.Errorf("no webhook delivery journaled by %s: %v", in.name, ha.delivered)
+		}
 	}
 	for _, want := range []string{"Instances: 2 feesync instances on one journal", "Worst takeover: "} {
 		if !strings.Contains(out, want) {
