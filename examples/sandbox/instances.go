@@ -387,7 +387,7 @@ func (ha *instances) report(w io.Writer) {
 		len(ha.list), ha.lease, len(ha.kills))
 	var worst time.Duration
 	for _, k := range ha.kills {
-		fmt.Fprintf(w, "  %s  %-9s killed in %-9s before step %-7s  %s took over in %s (lease left %s)\n",
+		fmt.Fprintf(w, "  %s  %-9s killed in %-14s before step %-7s  %s took over in %s (lease left %s)\n",
 			k.at.Format("Mon 15:04:05"), k.victim, k.job, k.step, k.heir, k.took, k.left)
 		worst = max(worst, k.took)
 	}
