@@ -16,7 +16,6 @@ import (
 	"github.com/feebridge/feebridge/fees"
 	"github.com/feebridge/feebridge/reconcile"
 	"github.com/feebridge/feebridge/reconcile/almaport"
-	"github.com/feebridge/feebridge/reconcile/config"
 	"github.com/feebridge/feebridge/reconcile/instance"
 	"github.com/feebridge/feebridge/reconcile/journal"
 )
@@ -52,9 +51,9 @@ type killing struct {
 // instances are the feesync processes of -instances N over one journal:
 // only the holder of the active lease runs the jobs and the events worker,
 // webhooks go to any of them. The active one is killed at Kills moments
-// of the week, drawn from the seed, at the first step of a job at or after
-// each (see kill), and a standby takes the lease over by the journal's
-// lease rules, on the simulated clock the journal reads.
+// of the week, drawn from the seed, at a step of a job at or after each
+// (see hook and kill), and a standby takes the lease over by the
+// journal's lease rules, on the simulated clock the journal reads.
 type instances struct {
 	d     *district
 	lease time.Duration
@@ -88,7 +87,7 @@ type instances struct {
 // the steps it lets pass (0 to 3) and its phase: a time under lease/3,
 // the period of the active instance's renewals in feesync serve.
 func newInstances(d *district) *instances {
-	ha := &instances{d: d, lease: time.Duration(config.Default().Serve.Lease), killedRun: -1, delivered: map[string]int{}}
+	ha := &instances{d: d, lease: d.s.baseConfig().Serve.Lease.D(), killedRun: -1, delivered: map[string]int{}}
 	r := rand.New(rand.NewPCG(uint64(d.s.Seed), 0x1257a4ce5))
 	ha.rand = r
 	span := time.Duration(d.s.Days)*24*time.Hour - time.Hour
@@ -102,13 +101,8 @@ func newInstances(d *district) *instances {
 }
 
 // start starts the instances: the first takes the active lease, the
-// others are standbys. With fault restarts (-faults), it starts the
-// active instance again, which keeps its lease, as the sandbox without
-// instances restarts feesync.
+// others are standbys.
 func (ha *instances) start(ctx context.Context) error {
-	if ha.active != nil {
-		return ha.restart(ctx, ha.active)
-	}
 	for i := range ha.d.s.Instances {
 		in := &process{name: fmt.Sprintf("sandbox-%d", i+1)}
 		if err := ha.open(ctx, in); err != nil {
@@ -136,7 +130,9 @@ func (ha *instances) open(ctx context.Context, in *process) error {
 	return nil
 }
 
-// restart closes in's journal and opens it again.
+// restart closes in's journal and opens it again: a job run that failed
+// under -faults, restarted as the sandbox without instances restarts
+// feesync. The active instance keeps its lease.
 func (ha *instances) restart(ctx context.Context, in *process) error {
 	if err := in.journal.Close(); err != nil {
 		return err
