@@ -1,0 +1,202 @@
+package alma
+
+import (
+	"math/bits"
+	"slices"
+
+	"github.com/google/btree"
+)
+
+// bursarNumSet is an exact set of uint64 kept in little memory when its
+// keys lie close together, as the transaction ids of one Alma export do:
+// the keys in ascending order, cut into runs of at most numRunBytes, the
+// runs in a B-tree ordered by their first key. A run holds its first key
+// and the offsets of the others from it, all of the same width, the
+// fewest bytes that hold its largest offset: a byte or two for ids that
+// follow each other, five for Alma ids a thousand numbers apart, eight at
+// worst. Adding a key searches the tree, then the run's offsets. A full
+// run is split in two, except that a key past the set's last key starts
+// a new run, so ids added in ascending order fill their runs. The
+// README's "Converting an export at disk speed" gives the bytes a key
+// takes for close, spread and random ids.
+type bursarNumSet struct {
+	runs    *btree.BTreeG[runEntry]
+	found   runEntry              // what the search found
+	find    func(e runEntry) bool // the search's iterator, made once
+	scratch []uint64              // the keys of a run being rewritten
+}
+
+// runEntry is a run in the tree, its first key beside it so that the
+// search compares keys without reading the runs.
+type runEntry struct {
+	first uint64
+	run   *numRun
+}
+
+// numRun is one run of keys: first, then first+o for each offset o of
+// offs, ascending, each width bytes little-endian.
+type numRun struct {
+	first uint64
+	width int
+	offs  []byte
+}
+
+const (
+	numRunBytes  = 512 // a run's offsets are split past this size
+	numTreeOrder = 32  // the B-tree's degree
+)
+
+// add inserts key and reports whether it was already there.
+func (s *bursarNumSet) add(key uint64) bool {
+	if s.runs == nil {
+		s.runs = btree.NewG(numTreeOrder, func(a, b runEntry) bool { return a.first < b.first })
+		s.find = func(e runEntry) bool { s.found = e; return false }
+	}
+	s.found = runEntry{}
+	s.runs.DescendLessOrEqual(runEntry{first: key}, s.find)
+	r := s.found.run // the run of the greatest first key at or below key
+	if r == nil {
+		s.addFirst(key)
+		return false
+	}
+	if key == r.first {
+		return true
+	}
+	off := key - r.first
+	i, found := r.search(off)
+	switch {
+	case found:
+		return true
+	case i == r.len() && len(r.offs) >= numRunBytes:
+		if last, _ := s.runs.Max(); last.run == r {
+			s.newRun(key)
+			return false
+		}
+	}
+	if offsetWidth(off) > r.width {
+		s.scratch = slices.Insert(s.keys(r), i, key)
+		r.encode(r.first, s.scratch, numRunBytes/8)
+	} else {
+		r.insertAt(i, off)
+	}
+	if len(r.offs) > numRunBytes {
+		s.split(r)
+	}
+	return false
+}
+
+// addFirst adds key below every key of the set.
+func (s *bursarNumSet) addFirst(key uint64) {
+	m, ok := s.runs.Min()
+	if !ok || len(m.run.offs) >= numRunBytes {
+		s.newRun(key)
+		return
+	}
+	s.runs.Delete(m)
+	s.scratch = slices.Insert(s.keys(m.run), 0, m.first)
+	m.run.encode(key, s.scratch, numRunBytes/8)
+	s.runs.ReplaceOrInsert(runEntry{key, m.run})
+}
+
+// newRun adds a run of key alone, with room for a full run's offsets (at
+// one or two bytes each, the width of ids added in ascending order).
+func (s *bursarNumSet) newRun(key uint64) {
+	r := &numRun{first: key, width: 1, offs: make([]byte, 0, numRunBytes+8)}
+	s.runs.ReplaceOrInsert(runEntry{key, r})
+}
+
+// len is the number of offsets of r.
+func (r *numRun) len() int { return len(r.offs) / r.width }
+
+// offset is r's offset i.
+func (r *numRun) offset(i int) uint64 {
+	b := r.offs[i*r.width : (i+1)*r.width]
+	var x uint64
+	for j := len(b) - 1; j >= 0; j-- {
+		x = x<<8 | uint64(b[j])
+	}
+	return x
+}
+
+// search finds off among r's offsets: its index, or the index it would
+// take, and whether it is there.
+func (r *numRun) search(off uint64) (int, bool) {
+	lo, hi := 0, r.len()
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		switch o := r.offset(m); {
+		case o == off:
+			return m, true
+		case o < off:
+			lo = m + 1
+		default:
+			hi = m
+		}
+	}
+	return lo, false
+}
+
+// insertAt inserts off, which fits r's width, as offset i. The offsets
+// grow by an eighth at a time, not double, so that a run wastes little.
+func (r *numRun) insertAt(i int, off uint64) {
+	n, w := len(r.offs), r.width
+	if n+w > cap(r.offs) {
+		grown := make([]byte, n, n+w+n/8)
+		copy(grown, r.offs)
+		r.offs = grown
+	}
+	r.offs = r.offs[:n+w]
+	copy(r.offs[(i+1)*w:], r.offs[i*w:n])
+	putOffset(r.offs[i*w:(i+1)*w], off)
+}
+
+// keys returns r's keys after its first, in s's scratch slice.
+func (s *bursarNumSet) keys(r *numRun) []uint64 {
+	keys := s.scratch[:0]
+	for i := range r.len() {
+		keys = append(keys, r.first+r.offset(i))
+	}
+	s.scratch = keys
+	return keys
+}
+
+// encode sets r to first and keys, the keys after it in ascending order,
+// at the width their largest offset needs, with room for spare bytes more.
+// It writes into r's offsets where they have the room.
+func (r *numRun) encode(first uint64, keys []uint64, spare int) {
+	r.first, r.width = first, 1
+	if len(keys) > 0 {
+		r.width = offsetWidth(keys[len(keys)-1] - first)
+	}
+	n := len(keys) * r.width
+	if cap(r.offs) < n {
+		r.offs = make([]byte, n, n+spare)
+	}
+	r.offs = r.offs[:n]
+	for i, k := range keys {
+		putOffset(r.offs[i*r.width:(i+1)*r.width], k-first)
+	}
+}
+
+// split cuts r in two at its middle key, each half in offsets of its own
+// with room for an eighth more.
+func (s *bursarNumSet) split(r *numRun) {
+	keys := s.keys(r)
+	m := len(keys) / 2
+	right := new(numRun)
+	right.encode(keys[m], keys[m+1:], numRunBytes/16)
+	r.offs = nil
+	r.encode(r.first, keys[:m], numRunBytes/16)
+	s.runs.ReplaceOrInsert(runEntry{right.first, right})
+}
+
+// offsetWidth is the number of bytes that hold off, at least one.
+func offsetWidth(off uint64) int { return max(1, (bits.Len64(off)+7)/8) }
+
+// putOffset writes off into b, little-endian.
+func putOffset(b []byte, off uint64) {
+	for j := range b {
+		b[j] = byte(off)
+		off >>= 8
+	}
+}
