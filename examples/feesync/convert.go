@@ -22,7 +22,7 @@ import (
 // fees. The runtime's own structures take about 7 MiB of the limit.
 const (
 	convertMemoryLimit = 40 << 20
-	exportMemoryLimit  = 16 << 20
+	exportMemoryLimit  = 17 << 20
 )
 
 // convertAlmaExport turns an Alma bursar export into a PeopleSoft charge

@@ -36,9 +36,9 @@ func (m *Main) limitExportMemory() func() {
 
 // exportHeadroom is the heap that convert alma-export leaves at least to
 // garbage and to the gaps between objects (about 1.4 MiB) above the live
-// heap: less than the 16 MiB limit leaves at a million fees with close
+// heap: less than the 17 MiB limit leaves at a million fees with close
 // ids (the runtime's own 5.7 MiB and a live heap of at most 4.7 MiB), so
-// that the limit stays 16 MiB there; at a million fees with spread ids
+// that the limit stays 17 MiB there; at a million fees with spread ids
 // (a live heap of about 8 MiB) the limit grows to about 19 MiB. Less
 // headroom makes the collector run every few hundred fees.
 const exportHeadroom = 5 << 20

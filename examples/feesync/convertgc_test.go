@@ -8,7 +8,7 @@ import (
 )
 
 // TestLimitExportMemory: convert alma-export collects only near its soft
-// limit (GOGC off under a 16 MiB limit) unless GOMEMLIMIT or GOGC is set,
+// limit (GOGC off under a 17 MiB limit) unless GOMEMLIMIT or GOGC is set,
 // and puts both settings back when it is done.
 func TestLimitExportMemory(t *testing.T) {
 	oldPercent := debug.SetGCPercent(100)
