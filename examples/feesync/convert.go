@@ -15,7 +15,8 @@ import (
 // unless GOMEMLIMIT sets one; exportMemoryLimit that of convert
 // alma-export, whose Go heap holds, besides buffers of a few megabytes,
 // only the decoder's set of charge keys (2.6 MB at a million fees whose
-// ids follow each other, 6.4 MB for ids spread like a real library's).
+// ids follow each other, 6.4 MB for ids about a thousand apart in random
+// order).
 // The limit is the collector's target there (limitExportMemory), so it
 // sets the peak: the binary's own pages (about 17 MB resident) plus the
 // heap up to the limit, under 32 MB resident from 100,000 to 1,000,000
