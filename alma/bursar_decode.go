@@ -713,8 +713,8 @@ func (s *bursarTxSet) add(id string, t fees.Type) bool {
 // a repeated pair: for a caller that decodes with
 // [DecoderOptions.AllowDuplicates] and checks the pairs itself, in
 // another goroutine. It takes two to three bytes a pair for Alma's
-// numeric ids that follow each other, about six and a half for ids
-// about a thousand apart added in random order, nine at worst. The zero value is an empty set.
+// numeric ids that follow each other, about four for Alma ids a
+// thousand apart added in random order, nine at worst. The zero value is an empty set.
 type ChargeKeySet struct{ s bursarTxSet }
 
 // Add records the pair (id, t) and reports whether it was already there.

@@ -3,6 +3,7 @@ package alma
 import (
 	"math/bits"
 	"slices"
+	"sort"
 
 	"github.com/google/btree"
 )
@@ -11,10 +12,12 @@ import (
 // keys lie close together, as the transaction ids of one Alma export do:
 // the keys in ascending order, cut into runs of at most numRunBytes, the
 // runs in a B-tree ordered by their first key. A run holds its first key
-// and the offsets of the others from it, all of the same width, the
-// fewest bytes that hold its largest offset: a byte or two for ids that
-// follow each other, five for Alma ids a thousand numbers apart, eight at
-// worst. Adding a key searches the tree, then the run's offsets. A full
+// and the offsets of the others from it, divided by their greatest common
+// divisor (Alma's ids of one institution end in the same digits, so their
+// differences are multiples of a power of ten), all of the same width, the
+// fewest bytes that hold its largest: a byte or two for ids that follow
+// each other or for Alma ids a thousand numbers apart, eight at worst.
+// Adding a key searches the tree, then the run's offsets. A full
 // run is split in two, except that a key past the set's last key starts
 // a new run, so ids added in ascending order fill their runs. The
 // README's "Converting an export at disk speed" gives the bytes a key
@@ -33,12 +36,14 @@ type runEntry struct {
 	run   *numRun
 }
 
-// numRun is one run of keys: first, then first+o for each offset o of
-// offs, ascending, each width bytes little-endian.
+// numRun is one run of keys: first, then first+o*step for each o of offs,
+// ascending, each width bytes little-endian. step is the greatest common
+// divisor of the keys' offsets from first, 0 while the run holds first
+// alone.
 type numRun struct {
-	first uint64
-	width int
-	offs  []byte
+	first, step uint64
+	width       int
+	offs        []byte
 }
 
 const (
@@ -63,21 +68,28 @@ func (s *bursarNumSet) add(key uint64) bool {
 		return true
 	}
 	off := key - r.first
-	i, found := r.search(off)
-	switch {
-	case found:
-		return true
-	case i == r.len() && len(r.offs) >= numRunBytes:
+	var i int // where key goes among r's offsets
+	rewrite := r.step == 0 || off%r.step != 0
+	if rewrite { // key is not in r, whose step it does not fit
+		i = sort.Search(r.len(), func(j int) bool { return r.offset(j)*r.step > off })
+	} else {
+		var found bool
+		if i, found = r.search(off / r.step); found {
+			return true
+		}
+		rewrite = offsetWidth(off/r.step) > r.width
+	}
+	if i == r.len() && len(r.offs) >= numRunBytes {
 		if last, _ := s.runs.Max(); last.run == r {
 			s.newRun(key)
 			return false
 		}
 	}
-	if offsetWidth(off) > r.width {
+	if rewrite {
 		s.scratch = slices.Insert(s.keys(r), i, key)
 		r.encode(r.first, s.scratch, numRunBytes/8)
 	} else {
-		r.insertAt(i, off)
+		r.insertAt(i, off/r.step)
 	}
 	if len(r.offs) > numRunBytes {
 		s.split(r)
@@ -118,8 +130,8 @@ func (r *numRun) offset(i int) uint64 {
 	return x
 }
 
-// search finds off among r's offsets: its index, or the index it would
-// take, and whether it is there.
+// search finds off, in steps, among r's offsets: its index, or the index
+// it would take, and whether it is there.
 func (r *numRun) search(off uint64) (int, bool) {
 	lo, hi := 0, r.len()
 	for lo < hi {
@@ -136,7 +148,7 @@ func (r *numRun) search(off uint64) (int, bool) {
 	return lo, false
 }
 
-// insertAt inserts off, which fits r's width, as offset i. The offsets
+// insertAt inserts off, in steps and of r's width at most, as offset i. The offsets
 // grow by an eighth at a time, not double, so that a run wastes little.
 func (r *numRun) insertAt(i int, off uint64) {
 	n, w := len(r.offs), r.width
@@ -154,19 +166,23 @@ func (r *numRun) insertAt(i int, off uint64) {
 func (s *bursarNumSet) keys(r *numRun) []uint64 {
 	keys := s.scratch[:0]
 	for i := range r.len() {
-		keys = append(keys, r.first+r.offset(i))
+		keys = append(keys, r.first+r.offset(i)*r.step)
 	}
 	s.scratch = keys
 	return keys
 }
 
 // encode sets r to first and keys, the keys after it in ascending order,
-// at the width their largest offset needs, with room for spare bytes more.
-// It writes into r's offsets where they have the room.
+// in steps of the greatest common divisor of their offsets, at the width
+// the largest needs, with room for spare bytes more. It writes into r's
+// offsets where they have the room.
 func (r *numRun) encode(first uint64, keys []uint64, spare int) {
-	r.first, r.width = first, 1
+	r.first, r.step, r.width = first, 0, 1
+	for _, k := range keys {
+		r.step = gcd(r.step, k-first)
+	}
 	if len(keys) > 0 {
-		r.width = offsetWidth(keys[len(keys)-1] - first)
+		r.width = offsetWidth((keys[len(keys)-1] - first) / r.step)
 	}
 	n := len(keys) * r.width
 	if cap(r.offs) < n {
@@ -174,7 +190,7 @@ func (r *numRun) encode(first uint64, keys []uint64, spare int) {
 	}
 	r.offs = r.offs[:n]
 	for i, k := range keys {
-		putOffset(r.offs[i*r.width:(i+1)*r.width], k-first)
+		putOffset(r.offs[i*r.width:(i+1)*r.width], (k-first)/r.step)
 	}
 }
 
@@ -188,6 +204,14 @@ func (s *bursarNumSet) split(r *numRun) {
 	r.offs = nil
 	r.encode(r.first, keys[:m], numRunBytes/16)
 	s.runs.ReplaceOrInsert(runEntry{right.first, right})
+}
+
+// gcd is the greatest common divisor of a and b; gcd(0, b) is b.
+func gcd(a, b uint64) uint64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // offsetWidth is the number of bytes that hold off, at least one.

@@ -28,6 +28,14 @@ func TestBursarNumSet(t *testing.T) {
 	for range 50_000 {
 		keys = append(keys, 1<<50+r.Uint64N(200_000))
 	}
+	// Alma-shaped ids, multiples of 10^7 apart, then ids between them
+	// that break each run's step.
+	for i := range uint64(5_000) {
+		keys = append(keys, 9000000000006761+i*i%7919*10_000_000)
+	}
+	for i := range uint64(5_000) {
+		keys = append(keys, 9000000000006761+i*i%7919*10_000_000+i%3)
+	}
 	for w := range 64 {
 		keys = append(keys, 1<<62+uint64(1)<<w, 1<<62-uint64(1)<<w)
 	}
@@ -66,13 +74,20 @@ func checkNumSet(t *testing.T, keys []uint64) {
 		if e.first != r.first {
 			t.Fatalf("run at %d in the tree at %d", r.first, e.first)
 		}
+		var step uint64
+		for i := range r.len() {
+			step = gcd(step, r.offset(i)*r.step)
+		}
+		if step != r.step {
+			t.Fatalf("run at %d: step %d, the offsets' greatest common divisor %d", r.first, r.step, step)
+		}
 		if r.len() > 0 && offsetWidth(r.offset(r.len()-1)) != r.width {
 			t.Fatalf("run at %d: width %d for offset %d", r.first, r.width, r.offset(r.len()-1))
 		}
 		for i := -1; i < r.len(); i++ {
 			k := r.first
 			if i >= 0 {
-				k += r.offset(i)
+				k += r.offset(i) * r.step
 			}
 			if !first && k <= prev {
 				t.Fatalf("key %d after %d", k, prev)

@@ -14,8 +14,7 @@
 // holds the file in memory, so a file of a million fees is read in the
 // same few megabytes as a file of ten (plus, for the duplicate check
 // below, one to nine bytes a fee: two or three for ids that follow each
-// other, about six and a half for ids about a thousand apart in random
-// order).
+// other, about four for Alma ids a thousand apart in random order).
 //
 // The decoder takes Alma's files as Alma really writes them: the export
 // number and the users in two sibling userExportedFineFees elements, the

@@ -15,7 +15,7 @@ import (
 // unless GOMEMLIMIT sets one; exportMemoryLimit that of convert
 // alma-export, whose Go heap holds, besides buffers of a few megabytes,
 // only the decoder's set of charge keys (2.6 MB at a million fees whose
-// ids follow each other, 6.4 MB for ids about a thousand apart in random
+// ids follow each other, 3.9 MB for Alma ids a thousand apart in random
 // order).
 // The limit is the collector's target there (limitExportMemory), so it
 // sets the peak: the binary's own pages (about 17 MB resident) plus the

@@ -38,9 +38,10 @@ func (m *Main) limitExportMemory() func() {
 // garbage and to the gaps between objects (about 1.4 MiB) above the live
 // heap: less than the 17 MiB limit leaves at a million fees with close
 // ids (the runtime's own 5.7 MiB and a live heap of at most 4.7 MiB), so
-// that the limit stays 17 MiB there; at a million fees with spread ids
-// (a live heap of about 8 MiB) the limit grows to about 19 MiB. Less
-// headroom makes the collector run every few hundred fees.
+// that the limit stays 17 MiB there, and about there for a million Alma
+// ids a thousand apart in random order; it grows with a live heap past
+// about 6.3 MiB (millions of fees). Less headroom makes the collector
+// run every few hundred fees.
 const exportHeadroom = 5 << 20
 
 // raiseLimitWithLiveHeap sets the soft memory limit, after each
