@@ -27,6 +27,8 @@ type bursarNumSet struct {
 	found   runEntry              // what the search found
 	find    func(e runEntry) bool // the search's iterator, made once
 	scratch []uint64              // the keys of a run being rewritten
+	max     *numRun               // the run of the greatest first key
+	recent  *numRun               // the run the last search found
 }
 
 // runEntry is a run in the tree, its first key beside it so that the
@@ -57,9 +59,7 @@ func (s *bursarNumSet) add(key uint64) bool {
 		s.runs = btree.NewG(numTreeOrder, func(a, b runEntry) bool { return a.first < b.first })
 		s.find = func(e runEntry) bool { s.found = e; return false }
 	}
-	s.found = runEntry{}
-	s.runs.DescendLessOrEqual(runEntry{first: key}, s.find)
-	r := s.found.run // the run of the greatest first key at or below key
+	r := s.lookup(key)
 	if r == nil {
 		s.addFirst(key)
 		return false
@@ -80,7 +80,7 @@ func (s *bursarNumSet) add(key uint64) bool {
 		rewrite = offsetWidth(off/r.step) > r.width
 	}
 	if i == r.len() && len(r.offs) >= numRunBytes {
-		if last, _ := s.runs.Max(); last.run == r {
+		if r == s.max {
 			s.newRun(key)
 			return false
 		}
@@ -95,6 +95,24 @@ func (s *bursarNumSet) add(key uint64) bool {
 		s.split(r)
 	}
 	return false
+}
+
+// lookup returns the run of the greatest first key at or below key, nil
+// if there is none. Runs do not overlap, so where key is past the first
+// key of the last run, or within the run the last search found, the tree
+// is not searched: ids added in ascending order, and ids close to the
+// previous one, cost no search.
+func (s *bursarNumSet) lookup(key uint64) *numRun {
+	if s.max != nil && key >= s.max.first {
+		return s.max
+	}
+	if r := s.recent; r != nil && key >= r.first && key <= r.last() {
+		return r
+	}
+	s.found = runEntry{}
+	s.runs.DescendLessOrEqual(runEntry{first: key}, s.find)
+	s.recent = s.found.run
+	return s.recent
 }
 
 // addFirst adds key below every key of the set.
@@ -115,6 +133,17 @@ func (s *bursarNumSet) addFirst(key uint64) {
 func (s *bursarNumSet) newRun(key uint64) {
 	r := &numRun{first: key, width: 1, offs: make([]byte, 0, numRunBytes+8)}
 	s.runs.ReplaceOrInsert(runEntry{key, r})
+	if s.max == nil || key > s.max.first {
+		s.max = r
+	}
+}
+
+// last is r's last key.
+func (r *numRun) last() uint64 {
+	if len(r.offs) == 0 {
+		return r.first
+	}
+	return r.first + r.offset(r.len()-1)*r.step
 }
 
 // len is the number of offsets of r.
@@ -204,6 +233,9 @@ func (s *bursarNumSet) split(r *numRun) {
 	r.offs = nil
 	r.encode(r.first, keys[:m], numRunBytes/16)
 	s.runs.ReplaceOrInsert(runEntry{right.first, right})
+	if r == s.max {
+		s.max = right
+	}
 }
 
 // gcd is the greatest common divisor of a and b; gcd(0, b) is b.

@@ -97,6 +97,9 @@ func checkNumSet(t *testing.T, keys []uint64) {
 		}
 		return true
 	})
+	if m, _ := s.runs.Max(); m.run != s.max {
+		t.Fatalf("the last run starts at %d, the set's max at %d", m.first, s.max.first)
+	}
 	if n != len(want) {
 		t.Fatalf("the runs hold %d keys, want %d", n, len(want))
 	}
