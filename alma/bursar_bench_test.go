@@ -204,7 +204,7 @@ func BenchmarkExportDecoderInParts(b *testing.B) {
 // fees that are written through an io.Pipe as they are read, so the file
 // is never in memory, and reports the peak memory the Go runtime took from
 // the system during the run (peak-MB, sampled every millisecond). The
-// duplicate check keeps every transaction id (9.5 bytes each); the
+// duplicate check keeps every transaction id (a few bytes each); the
 // dupcheck=off runs show the memory without it.
 func BenchmarkExportDecoderStream(b *testing.B) {
 	for _, bc := range []struct {

@@ -670,9 +670,9 @@ func collapseSpace(b []byte) string {
 // bursarTxSet remembers the charges of a file: pairs of transaction id
 // and fee type (see [fees.ChargeKey]), since Alma gives one id to several
 // fees of different types. Alma's ids are numbers of up to 19 digits, kept
-// as integers in one bursarNumSet per fee type (about 9.5 bytes each; a
-// file has a few dozen types at most); any other id, and the pairs of
-// types past bursarMaxTypeSets, are kept as strings.
+// as integers in one bursarNumSet per fee type (a file has a few dozen
+// types at most); any other id, and the pairs of types past
+// bursarMaxTypeSets, are kept as strings.
 type bursarTxSet struct {
 	nums map[fees.Type]*bursarNumSet
 	strs map[string]struct{}
@@ -708,160 +708,13 @@ func (s *bursarTxSet) add(id string, t fees.Type) bool {
 	return false
 }
 
-// bursarNumSet is a set of uint64 built for a million members in little
-// memory, a fraction of what Go's map takes (the README's "Performance
-// and reliability" section gives the measured figure with its command). It
-// is extendible hashing over small open-addressing tables: a directory
-// indexed by the top bits of a key's hash points to tables; a table that
-// fills to 90% grows by 15%, and one that reaches numTableMaxSlots
-// splits in two, 80% full, by its next hash bit. So the set grows a few
-// kilobytes at a time, never copies itself whole, and its tables stay
-// 78-90% full.
-//
-// A table stores mixed keys: mix is a bijection, so a slot's value is the
-// key itself in another form, and 0 marks an empty slot (the key whose
-// mix is 0 is remembered apart).
-type bursarNumSet struct {
-	dir     []*numTable
-	depth   uint8 // the directory has 1<<depth entries
-	hasZero bool
-}
-
-const (
-	numTableMinSlots = 64
-	numTableMaxSlots = 8192
-)
-
-type numTable struct {
-	slots []uint64
-	n     int
-	depth uint8 // the table holds the keys whose hashes share its top depth bits
-}
-
-// mix is the splitmix64 finalizer, a bijection on uint64.
-func mix(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
-}
-
-// add inserts key and reports whether it was already there.
-func (s *bursarNumSet) add(key uint64) bool {
-	h := mix(key)
-	if h == 0 {
-		had := s.hasZero
-		s.hasZero = true
-		return had
-	}
-	if s.dir == nil {
-		s.dir = []*numTable{newNumTable(numTableMinSlots, 0)}
-	}
-	t := s.dir[s.index(h)]
-	if !t.insert(h) {
-		return true
-	}
-	if t.n > len(t.slots)*9/10 {
-		if len(t.slots) < numTableMaxSlots {
-			t.resize(len(t.slots) * 23 / 20)
-		} else {
-			s.split(t, h)
-		}
-	}
-	return false
-}
-
-func (s *bursarNumSet) index(h uint64) uint64 {
-	if s.depth == 0 {
-		return 0
-	}
-	return h >> (64 - s.depth)
-}
-
-func newNumTable(slots int, depth uint8) *numTable {
-	return &numTable{slots: make([]uint64, slots), depth: depth}
-}
-
-// insert adds h and reports whether it was new. The probe starts at a
-// position taken from the low 32 bits of h, scaled to the table's size.
-func (t *numTable) insert(h uint64) bool {
-	size := uint64(len(t.slots))
-	for i := (h & 0xffffffff) * size >> 32; ; {
-		switch t.slots[i] {
-		case h:
-			return false
-		case 0:
-			t.slots[i] = h
-			t.n++
-			return true
-		}
-		if i++; i == size {
-			i = 0
-		}
-	}
-}
-
-func (t *numTable) resize(slots int) {
-	old := t.slots
-	t.slots, t.n = make([]uint64, slots), 0
-	for _, v := range old {
-		if v != 0 {
-			t.insert(v)
-		}
-	}
-}
-
-// split divides the full table t, which holds h, by its next hash bit
-// into two tables 80% full.
-func (s *bursarNumSet) split(t *numTable, h uint64) {
-	if t.depth == s.depth {
-		dir := make([]*numTable, 2*len(s.dir))
-		for i, p := range s.dir {
-			dir[2*i], dir[2*i+1] = p, p
-		}
-		s.dir = dir
-		s.depth++
-	}
-	bit := 63 - t.depth
-	var nlo int
-	for _, v := range t.slots {
-		if v != 0 && v>>bit&1 == 0 {
-			nlo++
-		}
-	}
-	size := func(n int) int { return max(numTableMinSlots, n*5/4) }
-	lo, hi := newNumTable(size(nlo), t.depth+1), newNumTable(size(t.n-nlo), t.depth+1)
-	for _, v := range t.slots {
-		if v == 0 {
-			continue
-		}
-		if v>>bit&1 == 0 {
-			lo.insert(v)
-		} else {
-			hi.insert(v)
-		}
-	}
-	// The directory entries of t are a run of 1<<(s.depth-t.depth)
-	// entries; the first half now point to lo, the second to hi.
-	span := uint64(1) << (s.depth - t.depth)
-	first := s.index(h) &^ (span - 1)
-	for i := range span {
-		if i < span/2 {
-			s.dir[first+i] = lo
-		} else {
-			s.dir[first+i] = hi
-		}
-	}
-}
-
 // ChargeKeySet is the set of charge keys, pairs of bursar transaction id
 // and fee type ([fees.ChargeKey]), that an [ExportDecoder] keeps to refuse
 // a repeated pair: for a caller that decodes with
 // [DecoderOptions.AllowDuplicates] and checks the pairs itself, in
-// another goroutine. It takes about 9.5 bytes a pair for Alma's numeric
-// ids. The zero value is an empty set.
+// another goroutine. It takes two to three bytes a pair for Alma's
+// numeric ids that follow each other, about four for Alma ids a
+// thousand apart added in random order, nine at worst. The zero value is an empty set.
 type ChargeKeySet struct{ s bursarTxSet }
 
 // Add records the pair (id, t) and reports whether it was already there.
