@@ -8,11 +8,13 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/feebridge/feebridge/internal/pgtest"
 )
 
 // TestLockOfKilledProcessIsTakenOver shows that a lease left by a process
 // that no longer runs on this host does not block the next run, while one
-// of a live process or of another host does.
+// of a live process or of another host does, on SQLite and on PostgreSQL.
 func TestLockOfKilledProcessIsTakenOver(t *testing.T) {
 	host, err := os.Hostname()
 	if err != nil {
@@ -32,18 +34,34 @@ func TestLockOfKilledProcessIsTakenOver(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = live.Process.Kill(); _ = live.Wait() })
 
+	stores := []struct {
+		name string
+		path func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "journal.db") }},
+		{"postgres", func(t *testing.T) string { return pgtest.DSN(t) }},
+	}
+	for _, store := range stores {
+		t.Run(store.name, func(t *testing.T) { lockOfKilledProcess(t, store.path, host, dead, live.Process.Pid) })
+	}
+}
+
+// lockOfKilledProcess checks, on the journals path opens, that a lock
+// left by the process dead on host is taken over, and one of the process
+// live or of another host is not.
+func lockOfKilledProcess(t *testing.T, path func(t *testing.T) string, host string, dead, live int) {
 	for _, tc := range []struct {
 		name, owner string
 		wantLocked  bool
 	}{
 		{"killed process on this host", fmt.Sprintf("%s/%d/abc", host, dead), false},
-		{"live process on this host", fmt.Sprintf("%s/%d/abc", host, live.Process.Pid), true},
+		{"live process on this host", fmt.Sprintf("%s/%d/abc", host, live), true},
 		{"another host", fmt.Sprintf("%s-elsewhere/%d/abc", host, dead), true},
 		{"unreadable owner", "someone", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
-			j, err := Open(t.Context(), filepath.Join(t.TempDir(), "journal.db"), &Options{Now: func() time.Time { return now }})
+			j, err := Open(t.Context(), path(t), &Options{Now: func() time.Time { return now }})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -89,6 +89,13 @@ func parsePostgres(path string, getenv func(string) string) (pgDSN, error) {
 	}
 	d.config.RuntimeParams["search_path"] = d.schema
 	d.config.RuntimeParams["application_name"] = "feebridge"
+	if _, ok := d.config.RuntimeParams["jit"]; !ok {
+		// The journal's statements are short, over a batch each; the
+		// server compiled one whose estimate passed jit_above_cost (a
+		// batch's charges with their payments summed) at every run,
+		// tens of milliseconds each time. A DSN's jit=on still wins.
+		d.config.RuntimeParams["jit"] = "off"
+	}
 	return d, nil
 }
 
