@@ -94,7 +94,11 @@ type view struct {
 	// before them (see logSuperseded).
 	superseding []Record
 	pendingAt   map[recordKey]int // index in pending
-	insertSQL   string            // the statement of Insert, built once
+	// pendingFresh says, for each record of pending, whether the view
+	// looked its key up and found no record: Flush inserts those.
+	pendingFresh       []bool
+	freshBuf, knownBuf []Record // Flush's buffers
+	insertSQL          string   // the statement of Insert, built once
 }
 
 type recordKey struct{ kind, key string }
@@ -405,13 +409,27 @@ func (v *view) Flush(ctx context.Context) error {
 	if err := v.logSuperseded(ctx); err != nil {
 		return err
 	}
-	if err := putRecords(ctx, v.q, v.pending, v.now); err != nil {
+	// The records the view looked up and found none of are inserted, the
+	// others replaced.
+	fresh, known := v.freshBuf[:0], v.knownBuf[:0]
+	for i, r := range v.pending {
+		if v.pendingFresh[i] {
+			fresh = append(fresh, r)
+		} else {
+			known = append(known, r)
+		}
+	}
+	v.freshBuf, v.knownBuf = fresh, known
+	if err := insertRecords(ctx, v.q, fresh, v.now); err != nil {
+		return err
+	}
+	if err := putRecords(ctx, v.q, known, v.now); err != nil {
 		return err
 	}
 	if err := v.supersedeLines(ctx, v.pending); err != nil {
 		return err
 	}
-	v.pending = v.pending[:0]
+	v.pending, v.pendingFresh = v.pending[:0], v.pendingFresh[:0]
 	clear(v.pendingAt)
 	return nil
 }
@@ -420,7 +438,8 @@ func (v *view) Flush(ctx context.Context) error {
 // been looked up in the view first.
 func (v *view) put(r Record) {
 	k := recordKey{r.Kind, r.Key}
-	if old := v.records[k]; old.ok {
+	old, looked := v.records[k]
+	if old.ok {
 		if c := v.charges[old.rec.Ref]; c != nil && c.ok {
 			c.taken -= c.share(old.rec)
 		}
@@ -443,6 +462,9 @@ func (v *view) put(r Record) {
 	}
 	v.pendingAt[k] = len(v.pending)
 	v.pending = append(v.pending, r)
+	// Looked up and not found: the journal has no record of that key
+	// (the view's transaction holds the journal's write lock).
+	v.pendingFresh = append(v.pendingFresh, looked && !old.ok)
 }
 
 // charge returns the charge under key.
