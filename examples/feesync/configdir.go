@@ -266,14 +266,20 @@ func deploymentHealthz(dep *institutions.Deployment) http.HandlerFunc {
 				}
 			}
 		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if len(bad) > 0 {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, strings.Join(bad, "\n"))
-			return
-		}
-		fmt.Fprintln(w, "ok")
+		writeProbe(w, bad)
 	}
+}
+
+// writeProbe answers a health or readiness probe: 503 with one line a
+// problem, or 200 "ok" when there is none.
+func writeProbe(w http.ResponseWriter, problems []string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if len(problems) > 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, strings.Join(problems, "\n"))
+		return
+	}
+	fmt.Fprintln(w, "ok")
 }
 
 // deploymentReadyz answers serve's /readyz for each institution (only
@@ -298,12 +304,6 @@ func deploymentReadyz(dep *institutions.Deployment, name string) http.HandlerFun
 				reasons = append(reasons, n+": "+why)
 			}
 		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if len(reasons) > 0 {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, strings.Join(reasons, "\n"))
-			return
-		}
-		fmt.Fprintln(w, "ok")
+		writeProbe(w, reasons)
 	}
 }

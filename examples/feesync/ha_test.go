@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -86,12 +85,12 @@ func twoInstances(t *testing.T, bin, dsn string) {
 	}
 	for name, role := range map[string]string{holder: "active", other(holder): "standby"} {
 		addr := listenAddr(t, logs[name].String())
-		code, body := httpGet(t, "http://"+addr+"/readyz")
+		code, body := getAuth(t, "http://"+addr+"/readyz", "")
 		if code != http.StatusOK || !strings.Contains(body, fmt.Sprintf("instance %s: %s", name, role)) ||
 			!strings.Contains(body, fmt.Sprintf("lease active: instance %q", holder)) {
 			t.Errorf("/readyz of %s: %d\n%s\nwant it ready, %s, with the active lease held by %s", name, code, body, role, holder)
 		}
-		_, metrics := httpGet(t, "http://"+addr+"/metrics")
+		_, metrics := getAuth(t, "http://"+addr+"/metrics", "")
 		want := 0
 		if role == "active" {
 			want = 1
@@ -203,21 +202,6 @@ func listenAddr(t *testing.T, log string) string {
 		t.Fatalf("no listening line in the log:\n%s", log)
 	}
 	return strings.Fields(log[i+len("msg=listening addr="):])[0]
-}
-
-// httpGet returns the status and body of a GET of url.
-func httpGet(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
 }
 
 // other is the name of the other instance.

@@ -50,23 +50,11 @@ func (j *Journal) EachOutstanding(ctx context.Context, fn func(Held) error) erro
 // database does.
 func (j *Journal) ChangedSince(ctx context.Context, since time.Time) ([]string, error) {
 	from := formatTime(since)
-	rows, err := j.db.QueryContext(ctx, `SELECT user_id FROM records WHERE user_id != '' AND updated_at >= ?
+	out, err := queryStrings(ctx, j.db, `SELECT user_id FROM records WHERE user_id != '' AND updated_at >= ?
 		UNION SELECT c.user_id FROM records c JOIN records p ON p.ref = c.key AND p.ref != ''
 		WHERE c.kind = 'charge' AND c.user_id != '' AND p.updated_at >= ?
 		ORDER BY 1`, from, from)
 	if err != nil {
-		return nil, fmt.Errorf("journal: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var u string
-		if err := rows.Scan(&u); err != nil {
-			return nil, fmt.Errorf("journal: %w", err)
-		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
 	return out, nil

@@ -93,20 +93,7 @@ func tableNames(ctx context.Context, db *store) ([]string, error) {
 			AND table_name <> '` + versionTable + `' ORDER BY table_name <> 'files', table_name`
 		args = append(args, db.pg.schema)
 	}
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		names = append(names, n)
-	}
-	return names, rows.Err()
+	return queryStrings(ctx, db, q, args...)
 }
 
 // refuseContent fails if the target holds any row beyond the identity a

@@ -3,7 +3,6 @@ package journal
 import (
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/feebridge/feebridge/internal/pgtest"
 )
@@ -29,12 +28,7 @@ func TestFlushInsertsWhatTheViewFoundNone(t *testing.T) {
 				VALUES ('payment', 'FOUND', 'rejected', '', '')`); err != nil {
 				t.Fatal(err)
 			}
-			now := time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC)
-			vi, err := j.Begin(ctx, FileRecord{Job: "payments", Name: "payments.csv"}, now)
-			if err != nil {
-				t.Fatal(err)
-			}
-			v := vi.(*view)
+			v := paymentsView(t, j)
 			defer v.Rollback()
 			if err := v.readRecords(ctx, KindPayment, []string{"FOUND", "NEW"}); err != nil {
 				t.Fatal(err)

@@ -30,12 +30,7 @@ func TestPostgresBatchReadsProbeTheKeys(t *testing.T) {
 	if _, err := j.db.db.ExecContext(ctx, `ANALYZE records`); err != nil {
 		t.Fatal(err)
 	}
-	now := time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC)
-	vi, err := j.Begin(ctx, FileRecord{Job: "payments", Name: "payments.csv"}, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := vi.(*view)
+	v := paymentsView(t, j)
 	defer v.Rollback()
 	if _, err := v.q.ExecContext(ctx, `INSERT INTO records(kind, key, outcome, ref, created_at, updated_at)
 		SELECT 'payment', 'R' || g || '/T' || g, 'forwarded', 'T' || g || '/OVERDUEFINE', '', '' FROM generate_series(1, 5000) g`); err != nil {
@@ -67,6 +62,16 @@ func TestPostgresBatchReadsProbeTheKeys(t *testing.T) {
 	if got := v.records[recordKey{KindPayment, "R0/none"}]; got.ok {
 		t.Errorf("payment R0/none read as %+v, want none", got)
 	}
+}
+
+// paymentsView begins the view of a payments file over j.
+func paymentsView(t *testing.T, j *Journal) *view {
+	t.Helper()
+	vi, err := j.Begin(t.Context(), FileRecord{Job: "payments", Name: "payments.csv"}, time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vi.(*view)
 }
 
 // explain returns the plan of query in v's transaction.

@@ -268,7 +268,7 @@ func (j *Journal) checkPostgres(ctx context.Context) error {
 	if version != len(migrations) {
 		return fmt.Errorf("journal: integrity check: schema version %d, this program knows %d", version, len(migrations))
 	}
-	tables, err := j.postgresTables(ctx)
+	tables, err := queryStrings(ctx, j.db, `SELECT tablename FROM pg_tables WHERE schemaname = ? ORDER BY 1`, j.db.pg.schema)
 	if err != nil {
 		return fmt.Errorf("journal: integrity check: %w", err)
 	}
@@ -279,42 +279,16 @@ func (j *Journal) checkPostgres(ctx context.Context) error {
 			problems = append(problems, fmt.Sprintf("table %s: %v", table, err))
 		}
 	}
-	rows, err := j.db.QueryContext(ctx, `SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+	invalid, err := queryStrings(ctx, j.db, `SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
 		JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND NOT i.indisvalid ORDER BY 1`, j.db.pg.schema)
 	if err != nil {
 		return fmt.Errorf("journal: integrity check: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return fmt.Errorf("journal: integrity check: %w", err)
-		}
+	for _, name := range invalid {
 		problems = append(problems, "index "+name+" is invalid (rebuild it with REINDEX)")
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("journal: integrity check: %w", err)
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("journal: integrity check: %s", strings.Join(problems, "; "))
 	}
 	return nil
-}
-
-// postgresTables names the tables of the journal's schema.
-func (j *Journal) postgresTables(ctx context.Context) ([]string, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = ? ORDER BY 1`, j.db.pg.schema)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, err
-		}
-		out = append(out, name)
-	}
-	return out, rows.Err()
 }

@@ -92,6 +92,24 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
+// queryStrings returns the one column of text of every row of query.
+func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
 func getRecord(ctx context.Context, q querier, kind, key string) (Record, bool, error) {
 	r, err := scanRecord(q.QueryRowContext(ctx, `SELECT `+recordColumns+`
 		FROM records r LEFT JOIN files f ON f.id = r.file_id WHERE r.kind = ? AND r.key = ?`, kind, key))
